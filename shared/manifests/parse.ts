@@ -1,0 +1,134 @@
+/** YAML/JSON parsing with source positions and the guards hostile input needs (size, aliases, prototype keys). */
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+
+/** A source larger than this is rejected before parsing: no manifest comes close, and parsing cost grows with size. */
+export const MAX_SOURCE_BYTES = 1024 * 1024;
+/** Aliases expand on conversion; a small bound defeats "billion laughs" while allowing normal anchors reuse. */
+export const MAX_ALIAS_COUNT = 100;
+/** Keys that would reach Object.prototype in naive consumers downstream. */
+const FORBIDDEN_KEYS = new Set(['__proto__']);
+
+export interface Position {
+  line: number;
+  column: number;
+}
+
+export interface ParsedDocument {
+  index: number;
+  /** The plain data, or undefined when the document could not be parsed. */
+  data: unknown;
+  /** Parse-level problems (syntax, duplicate keys, alias bombs, forbidden keys). */
+  problems: { path: (string | number)[]; message: string; position: Position }[];
+  /** Position of the node at `path`, or of its closest existing ancestor. */
+  positionOf(path: readonly PropertyKey[], opts?: { key?: string }): Position;
+  /** True when the document holds nothing but comments or whitespace. */
+  empty: boolean;
+}
+
+export function parseSource(source: string): ParsedDocument[] {
+  const lineCounter = new LineCounter();
+  const toPosition = (offset: number): Position => {
+    const { line, col } = lineCounter.linePos(Math.max(0, Math.min(offset, source.length)));
+    return { line, column: col };
+  };
+
+  const bytes = Buffer.byteLength(source, 'utf8');
+  if (bytes > MAX_SOURCE_BYTES) {
+    return [
+      {
+        index: 0,
+        data: undefined,
+        empty: false,
+        problems: [{ path: [], message: `source is ${bytes} bytes; the limit is ${MAX_SOURCE_BYTES} bytes (1 MiB)`, position: { line: 1, column: 1 } }],
+        positionOf: () => ({ line: 1, column: 1 }),
+      },
+    ];
+  }
+
+  const docs = parseAllDocuments(source, {
+    lineCounter,
+    version: '1.2',
+    schema: 'core',
+    uniqueKeys: true,
+    prettyErrors: false,
+    strict: true,
+  });
+  // parseAllDocuments returns an EmptyStream for an empty source.
+  const list: Document.Parsed[] = Array.isArray(docs) ? docs : [];
+
+  return list.map((doc, index) => {
+    const problems: ParsedDocument['problems'] = [];
+    for (const error of doc.errors) {
+      problems.push({ path: [], message: firstLine(error.message), position: toPosition(error.pos[0]) });
+    }
+    const positionOf = (path: readonly PropertyKey[], opts: { key?: string } = {}) =>
+      toPosition(offsetOf(doc, path, opts.key) ?? doc.contents?.range?.[0] ?? 0);
+
+    if (problems.length === 0) findForbiddenKeys(doc.contents, [], problems, toPosition);
+
+    let data: unknown;
+    if (problems.length === 0) {
+      try {
+        data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+      } catch (error) {
+        const message = error instanceof Error && /alias/i.test(error.message)
+          ? `too many alias expansions (more than ${MAX_ALIAS_COUNT}); anchors and aliases cannot be used to inflate a manifest`
+          : `cannot read document: ${error instanceof Error ? firstLine(error.message) : String(error)}`;
+        problems.push({ path: [], message, position: toPosition(doc.range[0]) });
+      }
+    }
+    const empty = problems.length === 0 && (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null && doc.contents.source === ''));
+    return { index, data, problems, positionOf, empty };
+  });
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+function keyOf(pairKey: unknown): unknown {
+  return isScalar(pairKey) ? pairKey.value : pairKey;
+}
+
+function findForbiddenKeys(
+  node: unknown,
+  path: (string | number)[],
+  problems: ParsedDocument['problems'],
+  toPosition: (offset: number) => Position,
+): void {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = keyOf(pair.key);
+      if (typeof key === 'string' && FORBIDDEN_KEYS.has(key)) {
+        const offset = isScalar(pair.key) ? pair.key.range?.[0] ?? 0 : 0;
+        problems.push({ path, message: `key "${key}" is not allowed`, position: toPosition(offset) });
+        continue;
+      }
+      findForbiddenKeys(pair.value, [...path, String(key)], problems, toPosition);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => findForbiddenKeys(item, [...path, i], problems, toPosition));
+  }
+}
+
+/** Offset of the node at `path` (or of `key` inside it), falling back to the deepest ancestor that exists. */
+function offsetOf(doc: Document.Parsed, path: readonly PropertyKey[], key?: string): number | undefined {
+  let node: unknown = doc.contents;
+  let offset = (node as Node | null)?.range?.[0];
+  for (const segment of path) {
+    let next: unknown;
+    if (isMap(node)) {
+      next = node.items.find((pair) => isPair(pair) && String(keyOf(pair.key)) === String(segment))?.value;
+    } else if (isSeq(node)) {
+      next = node.items[Number(segment)];
+    }
+    if (!next || !(next as Node).range) return offset;
+    node = next;
+    offset = (node as Node).range![0];
+  }
+  if (key !== undefined && isMap(node)) {
+    const pair = node.items.find((p) => String(keyOf(p.key)) === key);
+    if (pair && isScalar(pair.key) && pair.key.range) return pair.key.range[0];
+  }
+  return offset;
+}

@@ -1,0 +1,105 @@
+/** Validation of manifest sources: the single entry point shared by the CLI, the webhooks and the intake queue. */
+import type { z } from 'zod';
+import { API_VERSION, MANIFEST_SCHEMAS, type Manifest } from './envelope';
+import type { DocumentResult, ManifestIssue } from './errors';
+import { KINDS, isKind } from './kinds';
+import { parseSource, type ParsedDocument } from './parse';
+import { friendlyError, suggest } from './zod-helpers';
+
+/** A document's verdict plus, when valid, the typed manifest. */
+export interface ValidatedDocument extends DocumentResult {
+  manifest?: Manifest;
+  /** Where spec.poolRef is written, for the cross-document check. */
+  poolRefAt?: { line: number; column: number };
+}
+
+export function dotted(path: readonly PropertyKey[]): string {
+  return path.map(String).join('.');
+}
+
+function issueAt(doc: ParsedDocument, path: readonly PropertyKey[], message: string, key?: string): ManifestIssue {
+  const { line, column } = key === undefined ? doc.positionOf(path) : doc.positionOf(path, { key });
+  return { path: dotted(path), message, line, column };
+}
+
+function byPosition(a: ManifestIssue, b: ManifestIssue): number {
+  return a.line - b.line || a.column - b.column;
+}
+
+function zodIssues(doc: ParsedDocument, issues: readonly z.core.$ZodIssue[]): ManifestIssue[] {
+  return issues.map((issue) => {
+    // Unknown fields are reported at the object that holds them, positioned on the first offending key.
+    const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+    return issueAt(doc, issue.path, issue.message, key);
+  });
+}
+
+function validateDocument(doc: ParsedDocument, file: string): ValidatedDocument {
+  const result: ValidatedDocument = { file, index: doc.index, valid: false, errors: [], warnings: [] };
+  if (doc.problems.length > 0) {
+    result.errors = doc.problems.map((p) => ({ path: dotted(p.path), message: p.message, ...p.position }));
+    return result;
+  }
+  const data = doc.data;
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    result.errors.push(issueAt(doc, [], 'a manifest must be a mapping with apiVersion, kind, metadata and spec'));
+    return result;
+  }
+  const record = data as Record<string, unknown>;
+  const metadata = record.metadata as Record<string, unknown> | undefined;
+  if (typeof record.kind === 'string') result.kind = record.kind;
+  if (metadata && typeof metadata === 'object' && typeof metadata.name === 'string') result.name = metadata.name;
+
+  if (!isKind(record.kind)) {
+    if (record.apiVersion !== API_VERSION) {
+      result.errors.push(issueAt(doc, ['apiVersion'], record.apiVersion === undefined ? `is required: ${API_VERSION}` : `must be ${API_VERSION}`));
+    }
+    const hint = typeof record.kind === 'string' ? suggest(record.kind, KINDS) : undefined;
+    const message =
+      record.kind === undefined
+        ? `is required: one of ${KINDS.join(', ')}`
+        : `unknown kind ${JSON.stringify(record.kind)}${hint ? `; did you mean "${hint}"?` : ''}; expected one of ${KINDS.join(', ')}`;
+    result.errors.push(issueAt(doc, ['kind'], message));
+    result.errors.sort(byPosition);
+    return result;
+  }
+
+  const parsed = MANIFEST_SCHEMAS[record.kind].safeParse(record, { error: friendlyError });
+  if (!parsed.success) {
+    result.errors = zodIssues(doc, parsed.error.issues).sort(byPosition);
+    return result;
+  }
+  result.valid = true;
+  result.manifest = parsed.data as Manifest;
+  if ((result.manifest.spec as { poolRef?: string }).poolRef !== undefined) result.poolRefAt = doc.positionOf(['spec', 'poolRef']);
+  return result;
+}
+
+/**
+ * Validates every document of one source (a file, a request body, a ticket's yaml block).
+ * Documents that hold only comments are skipped; positions are 1-based.
+ */
+export function validateSource(source: string, file: string): ValidatedDocument[] {
+  return parseSource(source)
+    .filter((doc) => !doc.empty)
+    .map((doc) => validateDocument(doc, file));
+}
+
+/**
+ * Warns about a spec.poolRef that names no ResourcePool among the documents given: only a
+ * warning, since the pool may come from an earlier request.
+ */
+export function checkReferences(documents: ValidatedDocument[]): void {
+  const pools = new Set(documents.filter((d) => d.manifest?.kind === 'ResourcePool').map((d) => d.manifest!.metadata.name));
+  for (const doc of documents) {
+    const spec = doc.manifest?.spec as { poolRef?: string } | undefined;
+    if (spec?.poolRef !== undefined && !pools.has(spec.poolRef)) {
+      doc.warnings.push({
+        path: 'spec.poolRef',
+        message: `no ResourcePool named "${spec.poolRef}" in the manifests given; it must exist from an earlier request`,
+        line: doc.poolRefAt?.line ?? 1,
+        column: doc.poolRefAt?.column ?? 1,
+      });
+    }
+  }
+}

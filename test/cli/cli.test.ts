@@ -1,0 +1,110 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { run } from '../../cli/main';
+import type { Io } from '../../cli/io';
+import { render, SCHEMA_FILES } from '../../scripts/write-schemas';
+
+function captureIo(stdin = ''): Io & { out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, stdout: (l) => out.push(l), stderr: (l) => err.push(l), readStdin: async () => stdin };
+}
+
+const BROKEN = `apiVersion: hwc-provisioner/v1
+kind: ResourcePool
+metadata:
+  name: Bad_Name
+  lables: {}
+spec:
+  body: {}
+`;
+
+describe('hwc-provisioner validate', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hwcp-cli-'));
+  const broken = join(dir, 'broken.yaml');
+  writeFileSync(broken, BROKEN);
+
+  it('exits 0 for the examples directory', async () => {
+    const io = captureIo();
+    expect(await run(['validate', 'examples/'], io)).toBe(0);
+    expect(io.out).toEqual([]);
+    expect(io.err.join('\n')).toMatch(/0 invalid/);
+  });
+
+  it('exits 1 with file:line:column path: message lines for a broken manifest', async () => {
+    const io = captureIo();
+    expect(await run(['validate', broken], io)).toBe(1);
+    expect(io.out).toContain(`${broken}:4:9 metadata.name: 1-63 characters: lower-case letters, digits and "-", starting with a letter and ending with a letter or digit`);
+    expect(io.out).toContain(`${broken}:5:3 metadata: unknown field "lables"; did you mean "labels"?`);
+    for (const line of io.out) expect(line).toMatch(/^.+:\d+:\d+ [\w.]*: .+$/);
+  });
+
+  it('prints one JSON entry per document with --format json', async () => {
+    const io = captureIo(`${BROKEN}---\n${readFileSync('examples/resource-pool.yaml', 'utf8')}`);
+    expect(await run(['validate', '--format', 'json', '-'], io)).toBe(1);
+    const report = JSON.parse(io.out.join('\n'));
+    expect(report).toHaveLength(2);
+    expect(report[0]).toMatchObject({ file: '-', index: 0, kind: 'ResourcePool', name: 'Bad_Name', valid: false });
+    expect(report[0].errors[0]).toEqual({ path: 'metadata.name', message: expect.any(String), line: 4, column: 9 });
+    expect(report[1]).toMatchObject({ index: 1, kind: 'ResourcePool', valid: true, errors: [] });
+  });
+
+  it('counts a file that is not YAML or JSON as invalid', async () => {
+    const file = join(dir, 'notes.json');
+    writeFileSync(file, '{"a": [1, 2');
+    expect(await run(['validate', file], captureIo())).toBe(1);
+  });
+
+  it.each([
+    [['validate'], /at least one file/],
+    [['validate', join(dir, 'missing.yaml')], /cannot read .*ENOENT/],
+    [['validate', '--format', 'xml', 'examples'], /--format must be text or json/],
+    [['frobnicate'], /unknown command/],
+  ])('exits 2 for usage errors: %j', async (argv, message) => {
+    const io = captureIo();
+    expect(await run(argv, io)).toBe(2);
+    expect(io.err[0]).toMatch(message);
+    expect(io.out).toEqual([]);
+  });
+
+  it('exits 2 when no manifest is found', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'hwcp-empty-'));
+    writeFileSync(join(empty, 'readme.txt'), 'not a manifest');
+    const io = captureIo();
+    expect(await run(['validate', empty], io)).toBe(2);
+    expect(io.err[0]).toMatch(/no manifest found/);
+  });
+});
+
+describe('hwc-provisioner schema', () => {
+  it('prints the draft-07 schema of one kind, case-insensitively', async () => {
+    const io = captureIo();
+    expect(await run(['schema', 'nodepool'], io)).toBe(0);
+    const schema = JSON.parse(io.out.join('\n'));
+    expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
+    expect(schema.properties.kind.const).toBe('NodePool');
+  });
+
+  it('rejects an unknown kind with exit 2', async () => {
+    const io = captureIo();
+    expect(await run(['schema', 'Bucket'], io)).toBe(2);
+    expect(io.err[0]).toMatch(/unknown kind "Bucket"/);
+  });
+
+  it('keeps the committed schemas/ files in sync (run npm run schemas after a schema change)', () => {
+    for (const [file, build] of Object.entries(SCHEMA_FILES)) {
+      expect(readFileSync(file, 'utf8'), `${file} is stale: run npm run schemas`).toBe(render(build()));
+    }
+  });
+});
+
+describe('the installed bin', () => {
+  it('runs through npx-style invocation of bin/hwc-provisioner.mjs', async () => {
+    const result = await promisify(execFile)(process.execPath, ['bin/hwc-provisioner.mjs', 'schema', 'notebook'], { timeout: 20_000 });
+    expect(JSON.parse(result.stdout).properties.kind.const).toBe('Notebook');
+  });
+});

@@ -66,3 +66,54 @@ export const HuaweiEnvSchema = z.object({
   HUAWEICLOUD_READ_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
 });
 export type HuaweiEnv = z.infer<typeof HuaweiEnvSchema>;
+
+const csv = z
+  .string()
+  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+
+/** Where state and work live: the table and queues, plus emulator endpoints when running locally. */
+export const InfraEnvSchema = z.object({
+  TABLE_NAME: z.string().min(1),
+  INTAKE_QUEUE_URL: z.url(),
+  DISPATCH_QUEUE_URL: z.url(),
+  EVENTS_TOPIC_ARN: z.string().startsWith('arn:').optional(),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  /** Explicit endpoints: fauxqs queue URLs use a *.localhost host the SDK cannot reach on its own. */
+  AWS_ENDPOINT_URL_SQS: optionalUrl,
+  AWS_ENDPOINT_URL_SNS: optionalUrl,
+  AWS_ENDPOINT_URL_DYNAMODB: optionalUrl,
+});
+export type InfraEnv = z.infer<typeof InfraEnvSchema>;
+export const infraConfig = section((env) => parseEnv(InfraEnvSchema, env));
+
+/** How intake turns pushes, tickets and calls into requests. */
+export const IntakeEnvSchema = z.object({
+  /** Branches whose pushes are provisioned; empty means each repository's default branch. */
+  TRACKED_BRANCHES: csv.default([]),
+  /** Which files of a repository are manifests. */
+  MANIFEST_GLOBS: csv.default(['provisioning/**/*.{yaml,yml,json}']),
+  GITHUB_API_URL: z.url().default('https://api.github.com'),
+  GITLAB_API_URL: z.url().default('https://gitlab.com/api/v4'),
+  /** Defaults for manifests that name no project or region of their own. */
+  HUAWEICLOUD_SDK_PROJECT_ID: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a project id (letters, digits, -)').optional(),
+  HUAWEICLOUD_REGION: z.string().min(1).default('cn-north-4'),
+  /** How long a provider delivery id is remembered for de-duplication (GitHub redelivers up to 3 days back). */
+  DELIVERY_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+});
+export type IntakeEnv = z.infer<typeof IntakeEnvSchema>;
+export const intakeConfig = section((env) => parseEnv(IntakeEnvSchema, env));
+
+/**
+ * Secrets: read from the environment locally; when deployed, `SECRETS_ID` names a Secrets Manager
+ * secret whose JSON holds the same keys (see shared/secrets.ts). Never logged.
+ */
+export const SecretsEnvSchema = z.object({
+  GITHUB_WEBHOOK_SECRET: z.string().min(1).optional(),
+  GITLAB_WEBHOOK_TOKEN: z.string().min(1).optional(),
+  JIRA_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** Comma-separated bearer tokens; `name=token` names the caller in request sources. */
+  API_TOKENS: csv.default([]),
+  GITHUB_TOKEN: z.string().min(1).optional(),
+  GITLAB_TOKEN: z.string().min(1).optional(),
+});
+export type SecretsEnv = z.infer<typeof SecretsEnvSchema>;

@@ -1,18 +1,232 @@
 /** The HTTP API as a Hono app: the same app serves Lambda (hono/aws-lambda) and the local stack (@hono/node-server). */
-import { Hono } from 'hono';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { SecretsEnv } from '../config';
+import type { QueueRef } from '../dispatch/messages';
+import { authenticateBearer, parseApiTokens, safeEqual, verifyHubSignature, type ApiToken } from '../intake/auth';
+import { decidePush, GithubPushSchema } from '../intake/github';
+import { GitlabPushSchema } from '../intake/gitlab';
+import { contentHash, deriveRequestId, randomRequestId, REQUEST_ID_PATTERN } from '../intake/ids';
+import { extractYamlBlocks, JIRA_EVENTS, JiraIssueEventSchema } from '../intake/jira';
+import type { IntakeJob } from '../intake/messages';
+import { IdempotencyConflictError, submit, type IntakeDeps, type SubmitOutcome } from '../intake/submit';
+import { MAX_SOURCE_BYTES } from '../manifests/parse';
+import { getRequestWithResources, overallState } from '../store/requests';
+import { ApiError, errorResponse, unauthorized } from './errors';
 
 export interface AppLogger {
-  info(message: string, ...extra: unknown[]): void;
-  warn(message: string, ...extra: unknown[]): void;
-  error(message: string, ...extra: unknown[]): void;
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+/** What the routes need, resolved lazily so /healthz works without any configuration. */
+export interface AppServices {
+  intake: IntakeDeps;
+  intakeQueue: QueueRef;
+  trackedBranches: readonly string[];
 }
 
 export interface AppDeps {
   logger: AppLogger;
+  secrets: () => Promise<SecretsEnv>;
+  services: () => AppServices;
 }
 
-export function createApp(_deps: AppDeps): Hono {
+/** Lambda's synchronous payload limit: a provider body above it could never have reached us on Lambda. */
+const PROVIDER_BODY_LIMIT = 6 * 1024 * 1024;
+/** A queued job is far below SQS's 256 KiB; ticket blocks are the only part that grows with input. */
+const MAX_JOB_BYTES = 200 * 1024;
+const YAML_TYPES = new Set(['application/yaml', 'application/x-yaml', 'text/yaml']);
+
+const tooLarge = (limit: number) => () => {
+  throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `request body exceeds ${limit} bytes`);
+};
+
+async function rawBody(c: Context): Promise<Uint8Array> {
+  return new Uint8Array(await c.req.arrayBuffer());
+}
+
+function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ApiError(400, 'INVALID_ENCODING', 'request body is not valid UTF-8');
+  }
+}
+
+function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(decodeUtf8(bytes));
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    throw new ApiError(400, 'INVALID_JSON', 'request body is not valid JSON');
+  }
+}
+
+function requireJson(c: Context): void {
+  const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') {
+    throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'content type must be application/json (set the webhook to send JSON)');
+  }
+}
+
+function payloadError(what: string, issues: readonly { path: readonly PropertyKey[]; message: string }[]): ApiError {
+  return new ApiError(400, 'INVALID_PAYLOAD', `${what} payload is missing required fields`, {
+    issues: issues.slice(0, 10).map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
+  });
+}
+
+export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
+  const { logger } = deps;
+
+  const enqueue = async (job: IntakeJob) => {
+    const { intakeQueue } = deps.services();
+    const body = JSON.stringify(job);
+    if (Buffer.byteLength(body) > MAX_JOB_BYTES) {
+      throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `the manifests in this event exceed ${MAX_JOB_BYTES} bytes`);
+    }
+    await intakeQueue.sqs.send(new SendMessageCommand({ QueueUrl: intakeQueue.queueUrl, MessageBody: body }));
+    logger.info('intake job queued', { requestId: job.requestId, type: job.type, deliveryId: job.deliveryId });
+  };
+
+  const bearer = async (c: Context): Promise<ApiToken> => {
+    const tokens = parseApiTokens((await deps.secrets()).API_TOKENS);
+    const caller = authenticateBearer(c.req.header('authorization'), tokens);
+    if (!caller) throw unauthorized();
+    return caller;
+  };
+
+  app.onError((error, c) => errorResponse(c, error, (message, extra) => logger.error(message, extra)));
+  app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+
   app.get('/healthz', (c) => c.json({ ok: true }));
+
+  app.post('/webhooks/github', bodyLimit({ maxSize: PROVIDER_BODY_LIMIT, onError: tooLarge(PROVIDER_BODY_LIMIT) }), async (c) => {
+    const secret = (await deps.secrets()).GITHUB_WEBHOOK_SECRET;
+    const body = await rawBody(c);
+    if (!secret || !verifyHubSignature(secret, body, c.req.header('x-hub-signature-256'))) throw unauthorized();
+    const event = c.req.header('x-github-event');
+    const delivery = c.req.header('x-github-delivery');
+    if (!event || !delivery) throw new ApiError(400, 'MISSING_HEADER', 'X-GitHub-Event and X-GitHub-Delivery are required');
+    if (event === 'ping') return c.json({ ok: true, event: 'ping' }, 200);
+    if (event !== 'push') return c.json({ ignored: true, reason: `event ${event} is not handled` }, 200);
+    requireJson(c);
+    const push = GithubPushSchema.safeParse(parseJson(body));
+    if (!push.success) throw payloadError('push', push.error.issues);
+    const { ref, before, after, repository } = push.data;
+    const decision = decidePush(ref, before, after, repository.full_name, repository.default_branch, deps.services().trackedBranches);
+    if (decision.action === 'ignore') return c.json({ ignored: true, reason: decision.reason }, 200);
+    const requestId = deriveRequestId('github', delivery);
+    await enqueue({ type: 'github.push', requestId, deliveryId: delivery, ...decision.job });
+    return c.json({ requestId }, 202);
+  });
+
+  app.post('/webhooks/gitlab', bodyLimit({ maxSize: PROVIDER_BODY_LIMIT, onError: tooLarge(PROVIDER_BODY_LIMIT) }), async (c) => {
+    const token = (await deps.secrets()).GITLAB_WEBHOOK_TOKEN;
+    const body = await rawBody(c);
+    if (!token || !safeEqual(token, c.req.header('x-gitlab-token') ?? '')) throw unauthorized();
+    const event = c.req.header('x-gitlab-event');
+    // GitLab disables a hook that answers 4xx, so events we do not handle still get a 2xx.
+    if (event !== 'Push Hook') return c.json({ ignored: true, reason: `event ${event ?? '(none)'} is not handled` }, 200);
+    requireJson(c);
+    const push = GitlabPushSchema.safeParse(parseJson(body));
+    if (!push.success) throw payloadError('Push Hook', push.error.issues);
+    const { ref, before, after, project, project_id: projectId } = push.data;
+    const decision = decidePush(ref, before, after, project.path_with_namespace, project.default_branch, deps.services().trackedBranches);
+    if (decision.action === 'ignore') return c.json({ ignored: true, reason: decision.reason }, 200);
+    // Idempotency-Key is stable across GitLab's retries; older versions only send the event UUID.
+    const delivery = c.req.header('idempotency-key') ?? c.req.header('x-gitlab-event-uuid') ?? `${projectId}:${before}:${after}`;
+    const requestId = deriveRequestId('gitlab', delivery);
+    const url = project.web_url ? `${project.web_url}/-/commit/${after}` : undefined;
+    await enqueue({ type: 'gitlab.push', requestId, deliveryId: delivery, projectId, ...decision.job, ...(url ? { url } : {}) });
+    return c.json({ requestId }, 202);
+  });
+
+  app.post('/webhooks/jira', bodyLimit({ maxSize: PROVIDER_BODY_LIMIT, onError: tooLarge(PROVIDER_BODY_LIMIT) }), async (c) => {
+    const secret = (await deps.secrets()).JIRA_WEBHOOK_SECRET;
+    const body = await rawBody(c);
+    if (!secret || !verifyHubSignature(secret, body, c.req.header('x-hub-signature'))) throw unauthorized();
+    requireJson(c);
+    const payload = JiraIssueEventSchema.safeParse(parseJson(body));
+    if (!payload.success) throw payloadError('Jira issue event', payload.error.issues);
+    const { webhookEvent, issue } = payload.data;
+    if (!(JIRA_EVENTS as readonly string[]).includes(webhookEvent)) return c.json({ ignored: true, reason: `event ${webhookEvent} is not handled` }, 200);
+    const blocks = extractYamlBlocks(issue.fields?.description);
+    if (blocks.length === 0) return c.json({ ignored: true, reason: 'the description has no yaml code block' }, 200);
+    // The id follows the content: a comment or transition that leaves the manifests alone maps to the same request.
+    const requestId = deriveRequestId('jira', issue.key, contentHash(...blocks));
+    const delivery = c.req.header('x-atlassian-webhook-identifier') ?? requestId;
+    const url = issue.self ? new URL(`/browse/${issue.key}`, issue.self).toString() : undefined;
+    await enqueue({ type: 'jira.issue', requestId, deliveryId: delivery, ticket: issue.key, blocks, ...(url ? { url } : {}) });
+    return c.json({ requestId }, 202);
+  });
+
+  app.post('/requests', bodyLimit({ maxSize: MAX_SOURCE_BYTES, onError: tooLarge(MAX_SOURCE_BYTES) }), async (c) => {
+    const caller = await bearer(c);
+    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    const isJson = type === 'application/json';
+    if (!isJson && !YAML_TYPES.has(type)) {
+      throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'content type must be application/json, application/yaml, application/x-yaml or text/yaml');
+    }
+    const text = decodeUtf8(await rawBody(c));
+    const key = c.req.header('idempotency-key');
+    if (key !== undefined && (key.length === 0 || key.length > 256)) throw new ApiError(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1-256 characters');
+    const requestId = key ? deriveRequestId('api', caller.caller, key) : randomRequestId();
+    const services = deps.services();
+    let outcome: SubmitOutcome;
+    try {
+      outcome = await submit(services.intake, {
+        requestId,
+        source: { provider: 'api', ref: `api:${caller.caller}`, caller: caller.caller },
+        files: [{ file: 'request', text }],
+        ...(key ? { contentHash: contentHash(type, text) } : {}),
+        sequenceAsDocuments: isJson,
+      });
+    } catch (error) {
+      if (error instanceof IdempotencyConflictError) throw new ApiError(409, error.code, error.message, { requestId: error.requestId });
+      throw error;
+    }
+    if (outcome.status === 'empty') throw new ApiError(422, 'NO_MANIFEST', 'the body holds no manifest');
+    if (outcome.status === 'rejected') {
+      throw new ApiError(422, 'MANIFEST_INVALID', 'the request was rejected: no resource was queued', { requestId: outcome.requestId, documents: outcome.documents });
+    }
+    logger.info('request accepted', { requestId: outcome.requestId, resources: outcome.resources.length, duplicate: outcome.duplicate });
+    // A replay returns the first response, which always reported every resource as queued.
+    const resources = outcome.resources.map(({ kind, name, state }) => ({ kind, name, state: outcome.duplicate ? 'Queued' : state }));
+    return c.json({ requestId: outcome.requestId, resources }, 202);
+  });
+
+  app.get('/requests/:id', async (c) => {
+    await bearer(c);
+    const id = c.req.param('id');
+    const found = REQUEST_ID_PATTERN.test(id) ? await getRequestWithResources(deps.services().intake.table, id) : undefined;
+    if (!found) throw new ApiError(404, 'REQUEST_NOT_FOUND', `no request ${id}`);
+    const { request, resources } = found;
+    return c.json({
+      requestId: request.requestId,
+      state: overallState(request, resources),
+      source: request.source,
+      createdAt: request.createdAt,
+      updatedAt: resources.reduce((latest, r) => (r.updatedAt > latest ? r.updatedAt : latest), request.updatedAt),
+      ...(request.rejected ? { errors: request.rejected } : {}),
+      resources: resources.map((r) => ({
+        kind: r.kind,
+        name: r.name,
+        state: r.state,
+        projectId: r.projectId,
+        region: r.region,
+        file: r.file,
+        huaweiId: r.huaweiId ?? null,
+        reason: r.reason ?? null,
+        message: r.message ?? null,
+        createdAt: r.createdAt,
+        updatedAt: r.updatedAt,
+      })),
+    });
+  });
+
   return app;
 }

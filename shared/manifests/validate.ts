@@ -9,8 +9,8 @@ import { friendlyError, suggest } from './zod-helpers';
 /** A document's verdict plus, when valid, the typed manifest. */
 export interface ValidatedDocument extends DocumentResult {
   manifest?: Manifest;
-  /** Where spec.poolRef is written, for the cross-document check. */
-  poolRefAt?: { line: number; column: number };
+  /** Source position of a path in this document, for checks that span documents. */
+  positionOf?: (path: readonly PropertyKey[]) => { line: number; column: number };
 }
 
 export function dotted(path: readonly PropertyKey[]): string {
@@ -35,7 +35,7 @@ function zodIssues(doc: ParsedDocument, issues: readonly z.core.$ZodIssue[]): Ma
 }
 
 function validateDocument(doc: ParsedDocument, file: string): ValidatedDocument {
-  const result: ValidatedDocument = { file, index: doc.index, valid: false, errors: [], warnings: [] };
+  const result: ValidatedDocument = { file, index: doc.index, valid: false, errors: [], warnings: [], positionOf: (path) => doc.positionOf(path) };
   if (doc.problems.length > 0) {
     result.errors = doc.problems.map((p) => ({ path: dotted(p.path), message: p.message, ...p.position }));
     return result;
@@ -71,7 +71,6 @@ function validateDocument(doc: ParsedDocument, file: string): ValidatedDocument 
   }
   result.valid = true;
   result.manifest = parsed.data as Manifest;
-  if ((result.manifest.spec as { poolRef?: string }).poolRef !== undefined) result.poolRefAt = doc.positionOf(['spec', 'poolRef']);
   return result;
 }
 
@@ -79,10 +78,21 @@ function validateDocument(doc: ParsedDocument, file: string): ValidatedDocument 
  * Validates every document of one source (a file, a request body, a ticket's yaml block).
  * Documents that hold only comments are skipped; positions are 1-based.
  */
-export function validateSource(source: string, file: string): ValidatedDocument[] {
-  return parseSource(source)
-    .filter((doc) => !doc.empty)
-    .map((doc) => validateDocument(doc, file));
+export function validateSource(source: string, file: string, opts: { sequenceAsDocuments?: boolean } = {}): ValidatedDocument[] {
+  const docs = parseSource(source).filter((doc) => !doc.empty);
+  // A JSON array of manifests (POST /requests) counts as that many documents, positioned in the original text.
+  const expanded = opts.sequenceAsDocuments ? docs.flatMap((doc) => (Array.isArray(doc.data) && doc.problems.length === 0 ? asDocuments(doc) : [doc])) : docs;
+  return expanded.map((doc, index) => validateDocument({ ...doc, index }, file));
+}
+
+function asDocuments(doc: ParsedDocument): ParsedDocument[] {
+  return (doc.data as unknown[]).map((data, i) => ({
+    index: i,
+    data,
+    problems: [],
+    empty: false,
+    positionOf: (path, opts) => doc.positionOf([i, ...path], opts),
+  }));
 }
 
 /**
@@ -94,11 +104,11 @@ export function checkReferences(documents: ValidatedDocument[]): void {
   for (const doc of documents) {
     const spec = doc.manifest?.spec as { poolRef?: string } | undefined;
     if (spec?.poolRef !== undefined && !pools.has(spec.poolRef)) {
+      const at = doc.positionOf?.(['spec', 'poolRef']) ?? { line: 1, column: 1 };
       doc.warnings.push({
         path: 'spec.poolRef',
         message: `no ResourcePool named "${spec.poolRef}" in the manifests given; it must exist from an earlier request`,
-        line: doc.poolRefAt?.line ?? 1,
-        column: doc.poolRefAt?.column ?? 1,
+        ...at,
       });
     }
   }

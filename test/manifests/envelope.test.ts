@@ -73,7 +73,7 @@ describe('manifest envelope', () => {
   it('warns, without failing, about a poolRef naming no pool in the documents given', () => {
     const documents = validateSource('apiVersion: hwc-provisioner/v1\nkind: ResourcePool\nmetadata: {name: p}\nspec: {body: {}}\n', 'a.yaml');
     // A hand-built valid document stands in for a NodePool so the check is independent of the body schemas.
-    const nodePool = { file: 'b.yaml', index: 0, valid: true, errors: [], warnings: [], poolRefAt: { line: 7, column: 12 }, manifest: { kind: 'NodePool', metadata: { name: 'np' }, spec: { poolRef: 'other' } } } as never;
+    const nodePool = { file: 'b.yaml', index: 0, valid: true, errors: [], warnings: [], positionOf: () => ({ line: 7, column: 12 }), manifest: { kind: 'NodePool', metadata: { name: 'np' }, spec: { poolRef: 'other' } } } as never;
     const refsPool = { file: 'c.yaml', index: 0, valid: true, errors: [], warnings: [], manifest: { kind: 'NodePool', metadata: { name: 'np2' }, spec: { poolRef: 'p' } } } as never;
     const all = [...documents, nodePool, refsPool];
     checkReferences(all);

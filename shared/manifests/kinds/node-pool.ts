@@ -1,5 +1,152 @@
-/** Placeholder: the NodePool create body schema (being written). */
+/**
+ * NodePool: the body of ModelArts `POST /v2/{project_id}/pools/{pool_name}/nodepools` (CreateNodePool).
+ * The English and Chinese reference pages differ in places; which one each rule follows is
+ * recorded under "Interpretations" in docs/constraints/node-pool.md.
+ */
 import { z } from 'zod';
+import { integer, oneOf, strict, text } from '../zod-helpers';
+import { codeOf, digitString, requiredInteger, requiredOneOf, requiredText, requirePrepaidAnnotations } from './resource-pool';
 
-export const NodePoolBodySchema = z.record(z.string(), z.unknown());
+// ---------------------------------------------------------------------------------------------
+// Kubernetes syntax: labels and taints end up on the pool's Kubernetes nodes, so a key or value
+// Kubernetes would refuse fails the node creation long after Huawei accepted the request.
+// ---------------------------------------------------------------------------------------------
+
+const K8S_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+const K8S_KEY_RULE =
+  'must be a Kubernetes label key: 1-63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit, optionally after a DNS-subdomain prefix and "/" (e.g. "example.com/gpu")';
+const K8S_VALUE_RULE =
+  'must be a Kubernetes label value: empty, or at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit';
+
+export function isK8sKey(key: string): boolean {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (prefix !== undefined && (prefix.length === 0 || prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) return false;
+  return name.length <= 63 && K8S_NAME.test(name);
+}
+
+export function isK8sValue(value: string): boolean {
+  return value === '' || (value.length <= 63 && K8S_NAME.test(value));
+}
+
+const NOT_A_STRING = 'must be a string (quote numbers and booleans in YAML)';
+
+/** A Map<String,String> of the reference; friendlyError would call it "a record". */
+function stringMap() {
+  return z.record(z.string(), z.string({ error: NOT_A_STRING }), {
+    error: (issue) => (issue.code === 'invalid_type' && issue.input !== undefined ? 'must be a mapping of string keys to string values' : undefined),
+  });
+}
+
+const LabelsSchema = stringMap().superRefine((labels, ctx) => {
+  for (const [key, value] of Object.entries(labels)) {
+    if (!isK8sKey(key)) ctx.addIssue({ code: 'custom', path: [key], message: `key ${JSON.stringify(key)} ${K8S_KEY_RULE}` });
+    else if (!isK8sValue(value)) ctx.addIssue({ code: 'custom', path: [key], message: K8S_VALUE_RULE });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// The CreateNodePool body, one schema per object of the reference.
+// ---------------------------------------------------------------------------------------------
+
+export const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
+const RESERVED_TAG_PREFIXES = ['CCE-', '__type_baremetal'] as const;
+
+const CreateNodePoolAnnotationsSchema = strict({
+  // The English page lists only "0"; the Chinese page also lists "1" (yearly/monthly), which the
+  // period and order rows of both pages presuppose.
+  'os.modelarts/billing.mode': codeOf(['0', '1']).optional(),
+  'os.modelarts/period.num': digitString('2', { positive: true }).optional(),
+  'os.modelarts/period.type': codeOf(['2', '3', '4']).optional(),
+  'os.modelarts/auto.renew': codeOf(['0', '1']).optional(),
+  'os.modelarts/promotion.info': text().optional(),
+  'os.modelarts/service.console.url': text().optional(),
+  'os.modelarts/order.id': text({ min: 1 }).optional(),
+}).superRefine(requirePrepaidAnnotations);
+
+const CreateNodePoolMetaVOSchema = strict({
+  name: requiredText(),
+  annotations: CreateNodePoolAnnotationsSchema.optional(),
+});
+
+const PoolNodeAzSchema = strict({
+  az: requiredText(),
+  count: requiredInteger(0),
+});
+
+const TaintSchema = strict({
+  key: requiredText().refine(isK8sKey, { error: K8S_KEY_RULE }),
+  value: z.string({ error: NOT_A_STRING }).refine(isK8sValue, { error: K8S_VALUE_RULE }).optional(),
+  effect: requiredOneOf(TAINT_EFFECTS),
+});
+
+const UserTagSchema = strict({
+  key: requiredText().refine((key) => !RESERVED_TAG_PREFIXES.some((prefix) => key.startsWith(prefix)), {
+    error: 'must not start with "CCE-" or "__type_baremetal"',
+  }),
+  value: z.string({ error: (issue) => (issue.input === undefined ? 'is required' : NOT_A_STRING) }),
+});
+
+const NodeNetworkSchema = strict({
+  vpc: text({ min: 1 }).optional(),
+  subnet: text({ min: 1 }).optional(),
+  securityGroups: z.array(text({ min: 1 })).optional(),
+});
+
+/** A free-form string map; the one documented key, dockerBaseSize, is a size ("0" = unlimited). */
+const ExtendParamsSchema = stringMap().superRefine((params, ctx) => {
+  const size = params.dockerBaseSize;
+  if (size !== undefined && !/^[0-9]+$/.test(size)) {
+    ctx.addIssue({ code: 'custom', path: ['dockerBaseSize'], message: 'must be a whole number written as a string, e.g. "100" ("0" means no limit)' });
+  }
+});
+
+const CreatingStepSchema = strict({
+  step: integer(1).optional(),
+  type: oneOf(['rack']).optional(),
+});
+
+/** Only the English page documents os. */
+const OsSchema = strict({
+  name: text().optional(),
+  imageId: text().optional(),
+  imageType: oneOf(['private']).optional(),
+});
+
+const PoolResourceSchema = strict({
+  flavor: requiredText(),
+  count: requiredInteger(1),
+  maxCount: requiredInteger(0),
+  azs: z.array(PoolNodeAzSchema).optional(),
+  nodePool: text({ min: 1 }).optional(),
+  taints: z.array(TaintSchema).optional(),
+  labels: LabelsSchema.optional(),
+  tags: z.array(UserTagSchema).optional(),
+  network: NodeNetworkSchema.optional(),
+  extendParams: ExtendParamsSchema.optional(),
+  creatingStep: CreatingStepSchema.optional(),
+  os: OsSchema.optional(),
+}).superRefine((resource, ctx) => {
+  // The elastic amount equals count in a physical pool; Huawei rejects maxCount above count.
+  if (resource.maxCount > resource.count) {
+    ctx.addIssue({ code: 'custom', path: ['maxCount'], message: `must not exceed count (${resource.count}); in a physical pool it equals count` });
+  }
+});
+
+const NodePoolSpecSchema = strict({
+  // A single object, not a list, whatever its description says: the type column and the examples agree.
+  resources: PoolResourceSchema,
+});
+
+/** The CreateNodePool request body. */
+export const NodePoolBodySchema = strict({
+  apiVersion: requiredOneOf(['v2']),
+  kind: requiredOneOf(['NodePool']),
+  metadata: CreateNodePoolMetaVOSchema,
+  // Optional in the reference's table; when given, resources is mandatory.
+  spec: NodePoolSpecSchema.optional(),
+});
 export type NodePoolBody = z.infer<typeof NodePoolBodySchema>;

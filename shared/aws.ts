@@ -1,0 +1,28 @@
+/** AWS SDK v3 clients, created once per container with the configured endpoints. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { infraConfig } from './config';
+
+let sqs: SQSClient | undefined;
+let sns: SNSClient | undefined;
+let ddb: DynamoDBDocumentClient | undefined;
+
+export function sqsClient(): SQSClient {
+  const cfg = infraConfig();
+  return (sqs ??= new SQSClient({ region: cfg.AWS_REGION, ...(cfg.AWS_ENDPOINT_URL_SQS ? { endpoint: cfg.AWS_ENDPOINT_URL_SQS } : {}) }));
+}
+
+export function snsClient(): SNSClient {
+  const cfg = infraConfig();
+  return (sns ??= new SNSClient({ region: cfg.AWS_REGION, ...(cfg.AWS_ENDPOINT_URL_SNS ? { endpoint: cfg.AWS_ENDPOINT_URL_SNS } : {}) }));
+}
+
+export function documentClient(): DynamoDBDocumentClient {
+  const cfg = infraConfig();
+  return (ddb ??= DynamoDBDocumentClient.from(
+    new DynamoDBClient({ region: cfg.AWS_REGION, ...(cfg.AWS_ENDPOINT_URL_DYNAMODB ? { endpoint: cfg.AWS_ENDPOINT_URL_DYNAMODB } : {}) }),
+    { marshallOptions: { removeUndefinedValues: true } },
+  ));
+}

@@ -1,0 +1,47 @@
+/** Constant-time secret checks for every way a caller authenticates. */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+function digest(value: string | Uint8Array): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** Hashing first makes the comparison length-independent, so not even the secret's length leaks. */
+export function safeEqual(a: string, b: string): boolean {
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+/**
+ * `sha256=<hex HMAC-SHA256(secret, body)>` as GitHub (X-Hub-Signature-256) and Jira (X-Hub-Signature) send it.
+ * Written with node:crypto rather than @octokit/webhooks-methods because the same check serves Jira,
+ * and the library's verify() rejects by throwing on malformed input that we must answer with 401.
+ */
+export function verifyHubSignature(secret: string, body: Uint8Array, header: string | undefined): boolean {
+  if (!header || !header.startsWith('sha256=')) return false;
+  const expected = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+  return safeEqual(expected, header.trim().toLowerCase());
+}
+
+/** A configured bearer token: `name=token` names the caller; a bare token is named by a short fingerprint. */
+export interface ApiToken {
+  caller: string;
+  token: string;
+}
+
+export function parseApiTokens(entries: readonly string[]): ApiToken[] {
+  return entries.map((entry) => {
+    const eq = entry.indexOf('=');
+    if (eq > 0) return { caller: entry.slice(0, eq), token: entry.slice(eq + 1) };
+    return { caller: `token-${digest(entry).toString('hex').slice(0, 8)}`, token: entry };
+  });
+}
+
+/** Checks every configured token, never stopping early, so timing does not reveal which one nearly matched. */
+export function authenticateBearer(header: string | undefined, tokens: readonly ApiToken[]): ApiToken | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  const presented = match?.[1] ?? '';
+  let found: ApiToken | undefined;
+  for (const candidate of tokens) {
+    if (safeEqual(candidate.token, presented) && presented !== '') found ??= candidate;
+  }
+  return found;
+}

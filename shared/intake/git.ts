@@ -1,0 +1,63 @@
+/** What changed between two commits, as manifest files: tree diffs by blob id, filtered by the configured globs. */
+import picomatch from 'picomatch';
+import type { SourceFile } from './submit';
+import { runLimited } from './submit';
+
+export const ZERO_SHA = /^0+$/;
+
+/** A path and the id of its content (blob sha) at one commit. */
+export interface TreeEntry {
+  path: string;
+  id: string;
+}
+
+/** The provider-specific half: list a commit's files and read one. */
+export interface GitReader {
+  listTree(commit: string): Promise<TreeEntry[]>;
+  readBlob(entry: TreeEntry): Promise<string>;
+}
+
+/** A provider API call failed; `retryable` tells the intake function whether redelivery can help. */
+export class ProviderApiError extends Error {
+  readonly code = 'PROVIDER_API_ERROR';
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'ProviderApiError';
+  }
+}
+
+/**
+ * Files under the globs that are new or changed between `before` and `after`. The payload's per-commit
+ * lists are capped by both providers, so the trees are compared instead; a new branch takes every match.
+ */
+export async function changedManifests(reader: GitReader, before: string, after: string, globs: readonly string[]): Promise<SourceFile[]> {
+  const isManifest = picomatch([...globs], { dot: false });
+  const afterTree = (await reader.listTree(after)).filter((e) => isManifest(e.path));
+  let changed = afterTree;
+  if (!ZERO_SHA.test(before)) {
+    const previous = new Map((await reader.listTree(before)).map((e) => [e.path, e.id]));
+    changed = afterTree.filter((e) => previous.get(e.path) !== e.id);
+  }
+  changed.sort((a, b) => a.path.localeCompare(b.path));
+  const texts = await runLimited(changed, 8, (entry) => reader.readBlob(entry));
+  return changed.map((entry, i) => ({ file: entry.path, text: texts[i]! }));
+}
+
+/** Shared fetch wrapper: maps HTTP failures to ProviderApiError without echoing tokens. */
+export async function providerFetch(fetchImpl: typeof fetch, url: string, headers: Record<string, string>, what: string): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetchImpl(url, { headers, signal: AbortSignal.timeout(10_000) });
+  } catch (error) {
+    throw new ProviderApiError(`${what}: ${(error as Error).name === 'TimeoutError' ? 'timed out' : 'network error'}`, undefined, true);
+  }
+  if (!response.ok) {
+    const retryable = response.status === 429 || response.status >= 500 || (response.status === 403 && response.headers.get('x-ratelimit-remaining') === '0');
+    throw new ProviderApiError(`${what}: HTTP ${response.status}`, response.status, retryable);
+  }
+  return response;
+}

@@ -1,0 +1,66 @@
+/** GitHub: push events in, manifests read at the pushed commit through the REST API. */
+import { z } from 'zod';
+import { changedManifests, providerFetch, ProviderApiError, ZERO_SHA, type GitReader, type TreeEntry } from './git';
+import type { SourceFile } from './submit';
+
+/** Only the fields intake uses; the rest of GitHub's payload passes through untouched. */
+export const GithubPushSchema = z.looseObject({
+  ref: z.string(),
+  before: z.string(),
+  after: z.string(),
+  deleted: z.boolean().optional(),
+  repository: z.looseObject({ full_name: z.string(), default_branch: z.string().optional() }),
+  pusher: z.looseObject({ name: z.string().optional() }).optional(),
+});
+export type GithubPush = z.infer<typeof GithubPushSchema>;
+
+/** What the webhook sends to the intake queue for a push: small, whatever the push's size. */
+export interface GitPushJob {
+  repository: string;
+  branch: string;
+  before: string;
+  after: string;
+}
+
+export type PushDecision = { action: 'ignore'; reason: string } | { action: 'accept'; job: GitPushJob };
+
+/** Tag pushes, deletions and untracked branches make no request. */
+export function decidePush(ref: string, before: string, after: string, repository: string, defaultBranch: string | undefined, tracked: readonly string[]): PushDecision {
+  if (!ref.startsWith('refs/heads/')) return { action: 'ignore', reason: `${ref} is not a branch` };
+  const branch = ref.slice('refs/heads/'.length);
+  if (ZERO_SHA.test(after)) return { action: 'ignore', reason: `branch ${branch} was deleted` };
+  const branches = tracked.length > 0 ? tracked : defaultBranch ? [defaultBranch] : [];
+  if (!branches.includes(branch)) return { action: 'ignore', reason: `branch ${branch} is not tracked (tracked: ${branches.join(', ') || 'none'})` };
+  return { action: 'accept', job: { repository, branch, before, after } };
+}
+
+export function githubReader(opts: { apiUrl: string; token?: string; repository: string; fetch?: typeof fetch }): GitReader {
+  const fetchImpl = opts.fetch ?? fetch;
+  const base = `${opts.apiUrl.replace(/\/$/, '')}/repos/${opts.repository}`;
+  const headers = (accept: string): Record<string, string> => ({
+    accept,
+    'x-github-api-version': '2022-11-28',
+    'user-agent': 'hwc-provisioner',
+    ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+  });
+  return {
+    async listTree(commit) {
+      const response = await providerFetch(fetchImpl, `${base}/git/trees/${encodeURIComponent(commit)}?recursive=1`, headers('application/vnd.github+json'), `GitHub tree of ${commit}`);
+      const body = (await response.json()) as { truncated?: boolean; tree?: { path: string; type: string; sha: string }[] };
+      // A truncated tree would silently drop manifests; failing loudly is the honest answer.
+      if (body.truncated) throw new ProviderApiError(`GitHub tree of ${commit} is truncated (over 100,000 entries)`, 200, false);
+      return (body.tree ?? []).filter((e) => e.type === 'blob').map((e): TreeEntry => ({ path: e.path, id: e.sha }));
+    },
+    async readBlob(entry) {
+      const response = await providerFetch(fetchImpl, `${base}/git/blobs/${entry.id}`, headers('application/vnd.github.raw+json'), `GitHub file ${entry.path}`);
+      return response.text();
+    },
+  };
+}
+
+export function fetchGithubManifests(
+  job: GitPushJob,
+  opts: { apiUrl: string; token?: string; globs: readonly string[]; fetch?: typeof fetch },
+): Promise<SourceFile[]> {
+  return changedManifests(githubReader({ ...opts, repository: job.repository }), job.before, job.after, opts.globs);
+}

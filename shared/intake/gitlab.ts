@@ -1,0 +1,50 @@
+/** GitLab: Push Hook events in, manifests read at the pushed commit through the REST API (v4). */
+import { z } from 'zod';
+import { changedManifests, providerFetch, type GitReader, type TreeEntry } from './git';
+import type { GitPushJob } from './github';
+import type { SourceFile } from './submit';
+
+export const GitlabPushSchema = z.looseObject({
+  object_kind: z.literal('push'),
+  ref: z.string(),
+  before: z.string(),
+  after: z.string(),
+  project_id: z.number().int(),
+  project: z.looseObject({ path_with_namespace: z.string(), default_branch: z.string().optional(), web_url: z.string().optional() }),
+});
+export type GitlabPush = z.infer<typeof GitlabPushSchema>;
+
+export interface GitlabPushJob extends GitPushJob {
+  projectId: number;
+}
+
+export function gitlabReader(opts: { apiUrl: string; token?: string; projectId: number; fetch?: typeof fetch }): GitReader {
+  const fetchImpl = opts.fetch ?? fetch;
+  const base = `${opts.apiUrl.replace(/\/$/, '')}/projects/${opts.projectId}/repository`;
+  const headers: Record<string, string> = { 'user-agent': 'hwc-provisioner', ...(opts.token ? { 'private-token': opts.token } : {}) };
+  return {
+    async listTree(commit) {
+      const entries: TreeEntry[] = [];
+      // Pages of 100 until X-Next-Page is empty: the tree endpoint has no recursive single-shot form.
+      for (let page = '1'; page; ) {
+        const url = `${base}/tree?recursive=true&per_page=100&page=${page}&ref=${encodeURIComponent(commit)}`;
+        const response = await providerFetch(fetchImpl, url, headers, `GitLab tree of ${commit}`);
+        const items = (await response.json()) as { id: string; path: string; type: string }[];
+        for (const item of items) if (item.type === 'blob') entries.push({ path: item.path, id: item.id });
+        page = response.headers.get('x-next-page') ?? '';
+      }
+      return entries;
+    },
+    async readBlob(entry) {
+      const response = await providerFetch(fetchImpl, `${base}/blobs/${entry.id}/raw`, headers, `GitLab file ${entry.path}`);
+      return response.text();
+    },
+  };
+}
+
+export function fetchGitlabManifests(
+  job: GitlabPushJob,
+  opts: { apiUrl: string; token?: string; globs: readonly string[]; fetch?: typeof fetch },
+): Promise<SourceFile[]> {
+  return changedManifests(gitlabReader({ ...opts, projectId: job.projectId }), job.before, job.after, opts.globs);
+}

@@ -1,0 +1,47 @@
+/** Messages on the intake queue: jobs the webhook hands over, and manifests other systems send directly. */
+import { z } from 'zod';
+
+const Sha = z.string().regex(/^[0-9a-f]{7,64}$/i);
+
+export const GithubPushJobSchema = z.object({
+  type: z.literal('github.push'),
+  requestId: z.string(),
+  deliveryId: z.string(),
+  repository: z.string(),
+  branch: z.string(),
+  before: Sha,
+  after: Sha,
+});
+
+export const GitlabPushJobSchema = z.object({
+  type: z.literal('gitlab.push'),
+  requestId: z.string(),
+  deliveryId: z.string(),
+  projectId: z.number().int(),
+  repository: z.string(),
+  branch: z.string(),
+  before: Sha,
+  after: Sha,
+  url: z.string().optional(),
+});
+
+export const JiraIssueJobSchema = z.object({
+  type: z.literal('jira.issue'),
+  requestId: z.string(),
+  deliveryId: z.string(),
+  ticket: z.string(),
+  url: z.string().optional(),
+  blocks: z.array(z.string()).min(1),
+});
+
+export const IntakeJobSchema = z.discriminatedUnion('type', [GithubPushJobSchema, GitlabPushJobSchema, JiraIssueJobSchema]);
+export type IntakeJob = z.infer<typeof IntakeJobSchema>;
+
+/** What another system puts on the intake queue: manifests as YAML/JSON text, one manifest object, or a list. */
+export const ExternalSubmissionSchema = z.strictObject({
+  manifests: z.union([z.string().min(1), z.array(z.unknown()).min(1), z.record(z.string(), z.unknown())]),
+  source: z.strictObject({ system: z.string().min(1).max(64).optional(), reference: z.string().min(1).max(256).optional() }).optional(),
+  /** Makes a re-sent message map to the same request. */
+  idempotencyKey: z.string().min(1).max(256).optional(),
+});
+export type ExternalSubmission = z.infer<typeof ExternalSubmissionSchema>;

@@ -1,0 +1,90 @@
+/** The intake queue's work: turn one message (a push, a ticket, or another system's manifests) into a request. */
+import { deriveRequestId } from './ids';
+import { fetchGithubManifests } from './github';
+import { fetchGitlabManifests } from './gitlab';
+import { ProviderApiError } from './git';
+import { ticketSources } from './jira';
+import { ExternalSubmissionSchema, IntakeJobSchema, type IntakeJob } from './messages';
+import { rejectRequest, submit, type IntakeDeps, type SourceFile, type SubmitOutcome } from './submit';
+import type { RequestSource } from '../store/types';
+
+export interface ProviderSettings {
+  globs: readonly string[];
+  github: { apiUrl: string; token?: string };
+  gitlab: { apiUrl: string; token?: string };
+  fetch?: typeof fetch;
+}
+
+export interface IntakeMessage {
+  messageId: string;
+  body: string;
+}
+
+function sourceOf(job: IntakeJob): RequestSource {
+  switch (job.type) {
+    case 'github.push':
+      return { provider: 'github', ref: `${job.repository}@${job.after}`, deliveryId: job.deliveryId, repository: job.repository, commit: job.after, branch: job.branch };
+    case 'gitlab.push':
+      return { provider: 'gitlab', ref: `${job.repository}@${job.after}`, deliveryId: job.deliveryId, repository: job.repository, commit: job.after, branch: job.branch, ...(job.url ? { url: job.url } : {}) };
+    case 'jira.issue':
+      return { provider: 'jira', ref: job.ticket, deliveryId: job.deliveryId, ticket: job.ticket, ...(job.url ? { url: job.url } : {}) };
+  }
+}
+
+async function filesOf(job: IntakeJob, providers: ProviderSettings): Promise<SourceFile[]> {
+  switch (job.type) {
+    case 'github.push':
+      return fetchGithubManifests(job, { ...providers.github, globs: providers.globs, ...(providers.fetch ? { fetch: providers.fetch } : {}) });
+    case 'gitlab.push':
+      return fetchGitlabManifests(job, { ...providers.gitlab, globs: providers.globs, ...(providers.fetch ? { fetch: providers.fetch } : {}) });
+    case 'jira.issue':
+      return ticketSources(job.ticket, job.blocks);
+  }
+}
+
+/**
+ * Throws only for what a redelivery can fix (provider or AWS outages); everything else ends as a
+ * recorded request, accepted or rejected, so a bad message never loops until the DLQ.
+ */
+export async function processIntakeMessage(deps: IntakeDeps, providers: ProviderSettings, message: IntakeMessage): Promise<SubmitOutcome> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(message.body);
+  } catch {
+    parsed = undefined;
+  }
+  const job = IntakeJobSchema.safeParse(parsed);
+  if (job.success) {
+    const source = sourceOf(job.data);
+    let files: SourceFile[];
+    try {
+      files = await filesOf(job.data, providers);
+    } catch (error) {
+      if (error instanceof ProviderApiError && !error.retryable) {
+        return rejectRequest(deps, job.data.requestId, source, source.ref, `could not read manifests: ${error.message}`);
+      }
+      throw error;
+    }
+    return submit(deps, { requestId: job.data.requestId, source, files });
+  }
+  return processExternal(deps, message, parsed);
+}
+
+async function processExternal(deps: IntakeDeps, message: IntakeMessage, parsed: unknown): Promise<SubmitOutcome> {
+  const external = ExternalSubmissionSchema.safeParse(parsed);
+  const file = `queue:${message.messageId}`;
+  if (!external.success) {
+    const requestId = deriveRequestId('queue', message.messageId);
+    const source: RequestSource = { provider: 'queue', ref: 'queue:unknown' };
+    const reason = parsed === undefined ? 'message body is not JSON' : `message is not an intake submission: ${external.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`;
+    return rejectRequest(deps, requestId, source, file, reason);
+  }
+  const { manifests, source: from, idempotencyKey } = external.data;
+  const system = from?.system ?? 'unknown';
+  const requestId = idempotencyKey ? deriveRequestId('queue', system, idempotencyKey) : deriveRequestId('queue', message.messageId);
+  const source: RequestSource = { provider: 'queue', ref: from?.reference ? `queue:${system}:${from.reference}` : `queue:${system}`, caller: system };
+  // Objects are re-serialised as JSON, which is YAML: one parser and one error format for every source.
+  const text = typeof manifests === 'string' ? manifests : Array.isArray(manifests) ? manifests.map((m) => JSON.stringify(m)).join('\n---\n') : JSON.stringify(manifests);
+  const outcome = await submit(deps, { requestId, source, files: [{ file, text }] });
+  return outcome.status === 'empty' ? rejectRequest(deps, requestId, source, file, 'no manifest found in the message') : outcome;
+}

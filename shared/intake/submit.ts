@@ -1,0 +1,202 @@
+/** Turns manifest sources into a recorded request: validate all, then record and queue every resource, or reject the whole. */
+import { enqueueDispatch, type QueueRef } from '../dispatch/messages';
+import type { Manifest } from '../manifests/envelope';
+import type { ManifestIssue } from '../manifests/errors';
+import { checkReferences, validateSource, type ValidatedDocument } from '../manifests/validate';
+import { getRequestWithResources, markAccepted, putRequestOnce, putResourceOnce, type TableRef } from '../store/requests';
+import type { RejectedDocument, RequestRecord, RequestSource, ResourceRecord } from '../store/types';
+
+/** A DynamoDB item holds 400 KB; the rest of the record needs room too. */
+const MAX_STORED_MANIFEST_BYTES = 300 * 1024;
+
+export interface SourceFile {
+  file: string;
+  text: string;
+}
+
+export interface Submission {
+  requestId: string;
+  source: RequestSource;
+  files: SourceFile[];
+  /** When set, a stored request with a different hash is a conflict, not a retry. */
+  contentHash?: string;
+  /** A JSON array body is a list of manifests. */
+  sequenceAsDocuments?: boolean;
+}
+
+export interface IntakeDeps {
+  table: TableRef;
+  dispatch: QueueRef;
+  defaults: { projectId?: string; region: string };
+  now?: () => Date;
+}
+
+export interface ResourceSummary {
+  kind: string;
+  name: string;
+  state: string;
+}
+
+export type SubmitOutcome =
+  | { status: 'accepted'; requestId: string; resources: ResourceSummary[]; duplicate: boolean }
+  | { status: 'rejected'; requestId: string; documents: RejectedDocument[]; duplicate: boolean }
+  | { status: 'empty' };
+
+/** The same idempotency key was used for different content. */
+export class IdempotencyConflictError extends Error {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED';
+  constructor(readonly requestId: string) {
+    super('this Idempotency-Key was already used with a different body');
+    this.name = 'IdempotencyConflictError';
+  }
+}
+
+interface Planned {
+  manifest: Manifest;
+  file: string;
+  projectId: string;
+  region: string;
+}
+
+/** Validation that spans documents: identities unique within the request, a project to create in, storable size. */
+export function planSubmission(
+  files: readonly SourceFile[],
+  defaults: IntakeDeps['defaults'],
+  sequenceAsDocuments = false,
+): { documents: ValidatedDocument[]; planned: Planned[] } {
+  const documents = files.flatMap((f) => validateSource(f.text, f.file, { sequenceAsDocuments }));
+  checkReferences(documents);
+  const seen = new Map<string, ValidatedDocument>();
+  const planned: Planned[] = [];
+  for (const doc of documents) {
+    if (!doc.valid || !doc.manifest) continue;
+    const { manifest } = doc;
+    const fail = (path: string[], message: string) => {
+      const at = doc.positionOf?.(path) ?? { line: 1, column: 1 };
+      doc.errors.push({ path: path.join('.'), message, ...at } satisfies ManifestIssue);
+      doc.valid = false;
+    };
+    const identity = `${manifest.kind}/${manifest.metadata.name}`;
+    const first = seen.get(identity);
+    if (first) {
+      const at = first.positionOf?.(['metadata', 'name']);
+      fail(['metadata', 'name'], `${identity} is declared twice in this request (first in ${first.file}${at ? `:${at.line}:${at.column}` : ''})`);
+      continue;
+    }
+    seen.set(identity, doc);
+    const projectId = manifest.spec.projectId ?? defaults.projectId;
+    if (!projectId) {
+      fail(['spec'], 'projectId is required: no default project is configured (HUAWEICLOUD_SDK_PROJECT_ID)');
+      continue;
+    }
+    if (Buffer.byteLength(JSON.stringify(manifest)) > MAX_STORED_MANIFEST_BYTES) {
+      fail([], `manifest is larger than ${MAX_STORED_MANIFEST_BYTES} bytes once parsed; split it`);
+      continue;
+    }
+    planned.push({ manifest, file: doc.file, projectId, region: manifest.spec.region ?? defaults.region });
+  }
+  return { documents, planned };
+}
+
+function rejectedDocuments(documents: readonly ValidatedDocument[]): RejectedDocument[] {
+  return documents
+    .filter((d) => !d.valid)
+    .map(({ file, index, kind, name, errors }) => ({ file, index, ...(kind ? { kind } : {}), ...(name ? { name } : {}), errors }));
+}
+
+/**
+ * Idempotent end to end: a second call with the same request id returns the first outcome, and a call
+ * that died half-way (request written, some resources not yet queued) is completed by the next one.
+ */
+export async function submit(deps: IntakeDeps, submission: Submission): Promise<SubmitOutcome> {
+  const now = (deps.now ?? (() => new Date()))().toISOString();
+  const { documents, planned } = planSubmission(submission.files, deps.defaults, submission.sequenceAsDocuments);
+  if (documents.length === 0) return { status: 'empty' };
+  const rejected = rejectedDocuments(documents);
+
+  const record: RequestRecord = {
+    requestId: submission.requestId,
+    source: submission.source,
+    phase: rejected.length > 0 ? 'Rejected' : 'Recording',
+    resourceCount: rejected.length > 0 ? 0 : planned.length,
+    ...(rejected.length > 0 ? { rejected } : {}),
+    ...(submission.contentHash ? { contentHash: submission.contentHash } : {}),
+    createdAt: now,
+    updatedAt: now,
+  };
+  const put = await putRequestOnce(deps.table, record);
+  const stored = put.record;
+  if (!put.created && submission.contentHash && stored.contentHash && stored.contentHash !== submission.contentHash) {
+    throw new IdempotencyConflictError(stored.requestId);
+  }
+  if (stored.phase === 'Rejected') {
+    return { status: 'rejected', requestId: stored.requestId, documents: stored.rejected ?? [], duplicate: !put.created };
+  }
+  if (stored.phase === 'Accepted') {
+    const existing = await getRequestWithResources(deps.table, stored.requestId);
+    const resources = (existing?.resources ?? []).map(({ kind, name, state }) => ({ kind, name, state }));
+    return { status: 'accepted', requestId: stored.requestId, resources, duplicate: true };
+  }
+
+  // Recording: first attempt, or a resumed one. Writes are conditional, so resuming never resets progress.
+  const resources: ResourceRecord[] = planned.map(({ manifest, file, projectId, region }) => ({
+    requestId: stored.requestId,
+    kind: manifest.kind,
+    name: manifest.metadata.name,
+    projectId,
+    region,
+    state: 'Queued',
+    manifest: manifest as unknown as Record<string, unknown>,
+    file,
+    createdAt: now,
+    updatedAt: now,
+  }));
+  await runLimited(resources, 16, (resource) => putResourceOnce(deps.table, resource));
+  await enqueueDispatch(
+    deps.dispatch,
+    resources.map(({ requestId, kind, name }) => ({ requestId, kind, name })),
+  );
+  await markAccepted(deps.table, stored.requestId, now);
+  return {
+    status: 'accepted',
+    requestId: stored.requestId,
+    resources: resources.map(({ kind, name, state }) => ({ kind, name, state })),
+    duplicate: !put.created,
+  };
+}
+
+/** Bounded parallelism: DynamoDB Local and Lambda's sockets both suffer from unbounded fan-out. */
+export async function runLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
+
+/** Records a request that could not even be read (bad message, unreadable repository) so the sender can see why. */
+export async function rejectRequest(
+  deps: Pick<IntakeDeps, 'table' | 'now'>,
+  requestId: string,
+  source: RequestSource,
+  file: string,
+  message: string,
+): Promise<SubmitOutcome> {
+  const now = (deps.now ?? (() => new Date()))().toISOString();
+  const documents: RejectedDocument[] = [{ file, index: 0, errors: [{ path: '', message, line: 1, column: 1 }] }];
+  const put = await putRequestOnce(deps.table, {
+    requestId,
+    source,
+    phase: 'Rejected',
+    resourceCount: 0,
+    rejected: documents,
+    createdAt: now,
+    updatedAt: now,
+  });
+  return { status: 'rejected', requestId, documents: put.record.rejected ?? documents, duplicate: !put.created };
+}

@@ -1,0 +1,73 @@
+/** Records kept in the table: requests, their resources, and the states a resource moves through. */
+import type { ManifestIssue } from '../manifests/errors';
+import type { Kind } from '../manifests/kinds';
+
+export const RESOURCE_STATES = [
+  'Queued',
+  'WaitingForDependency',
+  'CreatePending',
+  'Creating',
+  'Succeeded',
+  'Unchanged',
+  'Failed',
+  'TimedOut',
+] as const;
+export type ResourceState = (typeof RESOURCE_STATES)[number];
+export const TERMINAL_STATES: ReadonlySet<ResourceState> = new Set(['Succeeded', 'Unchanged', 'Failed', 'TimedOut']);
+
+export type RequestState = 'Rejected' | 'InProgress' | 'Succeeded' | 'PartiallyFailed' | 'Failed';
+
+export type Provider = 'github' | 'gitlab' | 'jira' | 'api' | 'queue';
+
+/** Where a request came from, so people can find it and feedback can go back there. */
+export interface RequestSource {
+  provider: Provider;
+  /** Human reference: `owner/repo@sha`, a ticket key, `api:<caller>` or `queue:<system>`. */
+  ref: string;
+  deliveryId?: string;
+  repository?: string;
+  commit?: string;
+  branch?: string;
+  ticket?: string;
+  caller?: string;
+  url?: string;
+}
+
+/** A document that was rejected, as reported to the caller. */
+export interface RejectedDocument {
+  file: string;
+  index: number;
+  kind?: string;
+  name?: string;
+  errors: ManifestIssue[];
+}
+
+export interface RequestRecord {
+  requestId: string;
+  source: RequestSource;
+  /** `Recording` until every resource is written and queued; a retried intake resumes from there. */
+  phase: 'Recording' | 'Accepted' | 'Rejected';
+  resourceCount: number;
+  rejected?: RejectedDocument[];
+  /** Hash of what was submitted, to tell a retried call from a reused idempotency key. */
+  contentHash?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ResourceRecord {
+  requestId: string;
+  kind: Kind;
+  name: string;
+  projectId: string;
+  region: string;
+  state: ResourceState;
+  /** The validated manifest, stored as submitted. */
+  manifest: Record<string, unknown>;
+  file: string;
+  huaweiId?: string;
+  reason?: string;
+  message?: string;
+  createdAt: string;
+  updatedAt: string;
+}

@@ -34,6 +34,9 @@ export function strict<T extends z.ZodRawShape>(shape: T) {
   });
 }
 
+/** A type error message that says "is required" when the field is absent, which is the usual mistake. */
+const typed = (what: string) => (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}`);
+
 function caseInsensitivePattern(values: readonly string[]): RegExp {
   const alternatives = values.map((v) =>
     [...v].map((ch) => (/[a-z]/i.test(ch) ? `[${ch.toLowerCase()}${ch.toUpperCase()}]` : ch.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&'))).join(''),
@@ -43,7 +46,7 @@ function caseInsensitivePattern(values: readonly string[]): RegExp {
 
 /** An enum matched exactly, with a message listing the allowed values. */
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
-  return z.enum(values, { error: (issue) => (issue.code === 'invalid_value' ? `must be one of: ${values.join(', ')}` : undefined) });
+  return z.enum(values, { error: (issue) => (issue.input === undefined ? 'is required' : `must be one of: ${values.join(', ')}`) });
 }
 
 /**
@@ -52,13 +55,13 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T)
  */
 export function anyCaseOf<const T extends readonly [string, ...string[]]>(values: T) {
   return z
-    .string({ error: 'must be a string' })
+    .string({ error: typed('a string') })
     .regex(caseInsensitivePattern(values), { error: `must be one of: ${values.join(', ')} (any letter case)` });
 }
 
 /** A string of bounded length with a message that quotes the bound. */
 export function text(opts: { min?: number; max?: number } = {}) {
-  let s = z.string({ error: 'must be a string' });
+  let s = z.string({ error: typed('a string') });
   if (opts.min !== undefined) s = s.min(opts.min, { error: opts.min === 1 ? 'must not be empty' : `must be at least ${opts.min} characters` });
   if (opts.max !== undefined) s = s.max(opts.max, { error: `must be at most ${opts.max} characters` });
   return s;
@@ -66,7 +69,7 @@ export function text(opts: { min?: number; max?: number } = {}) {
 
 /** An integer in [min, max] with a message that quotes the range. */
 export function integer(min?: number, max?: number) {
-  let n = z.number({ error: 'must be a number' }).int({ error: 'must be an integer' });
+  let n = z.number({ error: typed('a number') }).int({ error: 'must be an integer' });
   const range = min !== undefined && max !== undefined ? `between ${min} and ${max}` : min !== undefined ? `at least ${min}` : `at most ${max}`;
   if (min !== undefined) n = n.min(min, { error: `must be ${range}` });
   if (max !== undefined) n = n.max(max, { error: `must be ${range}` });
@@ -99,7 +102,7 @@ export const friendlyError: z.core.$ZodErrorMap = (issue) => {
 
 function article(expected: string): string {
   if (expected === 'array') return 'a list';
-  if (expected === 'object') return 'a mapping';
+  if (expected === 'object' || expected === 'record' || expected === 'map') return 'a mapping';
   if (expected === 'int') return 'an integer';
   return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
 }

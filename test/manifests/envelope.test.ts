@@ -71,10 +71,11 @@ describe('manifest envelope', () => {
   });
 
   it('warns, without failing, about a poolRef naming no pool in the documents given', () => {
-    const documents = validateSource('apiVersion: hwc-provisioner/v1\nkind: ResourcePool\nmetadata: {name: p}\nspec: {body: {}}\n', 'a.yaml');
+    const documents = validateSource(readFileSync('examples/resource-pool.yaml', 'utf8'), 'a.yaml');
+    expect(documents[0]!.valid).toBe(true);
     // A hand-built valid document stands in for a NodePool so the check is independent of the body schemas.
     const nodePool = { file: 'b.yaml', index: 0, valid: true, errors: [], warnings: [], positionOf: () => ({ line: 7, column: 12 }), manifest: { kind: 'NodePool', metadata: { name: 'np' }, spec: { poolRef: 'other' } } } as never;
-    const refsPool = { file: 'c.yaml', index: 0, valid: true, errors: [], warnings: [], manifest: { kind: 'NodePool', metadata: { name: 'np2' }, spec: { poolRef: 'p' } } } as never;
+    const refsPool = { file: 'c.yaml', index: 0, valid: true, errors: [], warnings: [], manifest: { kind: 'NodePool', metadata: { name: 'np2' }, spec: { poolRef: documents[0]!.name } } } as never;
     const all = [...documents, nodePool, refsPool];
     checkReferences(all);
     expect((nodePool as { warnings: unknown[] }).warnings).toEqual([

@@ -34,13 +34,13 @@ const CPU_DIGITS = /^\d{1,10}(\.\d{1,2})?$/;
 const MEMORY_RULE = 'an integer of at most 10 digits, not smaller than 513';
 
 const NotebookCustomSpecSchema = strict({
-  gpu: z.number({ error: 'must be a number' }).optional(),
+  gpu: z.number().optional(),
   cpu: z
-    .number({ error: 'must be a number' })
+    .number()
     .min(0.4, { error: 'must be at least 0.4' })
     .refine((n) => CPU_DIGITS.test(String(n)), { error: 'must have at most 10 digits before the decimal point and at most 2 after it' }),
   memory: z
-    .number({ error: 'must be a number' })
+    .number()
     .refine((n) => Number.isInteger(n) && n >= 513 && n <= 9_999_999_999, { error: `must be ${MEMORY_RULE}` }),
   gpu_type: z.string().optional(),
   // The response example writes "x86_64" in lower case.
@@ -93,7 +93,8 @@ const VolumeMountRequestSchema = strict({
   if (category === 'OBS' && volume.dew_secret_name === undefined) {
     ctx.addIssue({ code: 'custom', path: ['dew_secret_name'], message: 'is required when category is OBS' });
   }
-  if (volume.capacity !== undefined && category !== 'EVS') {
+  // Only judged against a valid category, so a mistyped category is reported once.
+  if (volume.capacity !== undefined && category !== undefined && ['EFS', 'OBS', 'OBSFS'].includes(category)) {
     ctx.addIssue({ code: 'custom', path: ['capacity'], message: 'is only valid when category is EVS' });
   }
 });

@@ -141,7 +141,7 @@ const PoolSpecCreationSchema = strict({
 }).superRefine((spec, ctx) => {
   const seen = new Set<string>();
   spec.scope.forEach((job, i) => {
-    if (seen.has(job)) ctx.addIssue({ code: 'custom', path: ['scope', i], message: `lists ${job} twice` });
+    if (seen.has(job)) ctx.addIssue({ code: 'custom', path: ['scope', i], message: `repeats ${job}; list each job type once` });
     seen.add(job);
   });
   // "Physical pools support selecting all": read as a limit on Logical pools.

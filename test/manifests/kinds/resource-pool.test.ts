@@ -161,7 +161,7 @@ const rejections: [string, Mutation[], string, string][] = [
   ['scope not a list', [[[...S, 'scope'], 'Train']], 'spec.scope', 'must be a list'],
   ['scope unknown job type', [[[...S, 'scope'], ['Train', 'Eval']]], 'spec.scope.1', 'must be one of: Train, Infer, Notebook'],
   ['scope job type in the wrong case', [[[...S, 'scope'], ['train']]], 'spec.scope.0', 'must be one of: Train, Infer, Notebook'],
-  ['scope repeats a job type', [[[...S, 'scope'], ['Train', 'Infer', 'Train']]], 'spec.scope.2', 'lists Train twice'],
+  ['scope repeats a job type', [[[...S, 'scope'], ['Train', 'Infer', 'Train']]], 'spec.scope.2', 'repeats Train; list each job type once'],
   ['Logical pool with every job type', [[[...S, 'type'], 'Logical'], [[...S, 'scope'], ['Train', 'Infer', 'Notebook']]], 'spec.scope', 'cannot select every job type for a Logical pool'],
   ['resources missing', [[[...S, 'resources'], DROP]], 'spec.resources', 'is required'],
   ['resources empty', [[[...S, 'resources'], []]], 'spec.resources', 'must have at least 1 item'],

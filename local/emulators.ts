@@ -1,6 +1,6 @@
 /** Starts the local AWS protocol emulators (fauxqs for SQS+SNS, Amazon's DynamoDB Local) and builds client config for them. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -75,8 +75,9 @@ export interface DynamoDbLocal {
 const STDERR_TAIL_CHARS = 4_000;
 const KILL_GRACE_MS = 3_000;
 
-/** Children still running, killed synchronously if this process exits without stopping them. */
+/** Children still running and their temp state folders, cleaned up synchronously if this process exits without stop(). */
 const liveChildren = new Set<ChildProcess>();
+const liveTempDirs = new Set<string>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
@@ -85,6 +86,7 @@ function installExitHook(): void {
   // 'exit' handlers must be synchronous: kill() only sends the signal, which is all that can be done here.
   process.on('exit', () => {
     for (const child of liveChildren) child.kill('SIGKILL');
+    for (const dir of liveTempDirs) rmSync(dir, { recursive: true, force: true });
   });
 }
 
@@ -172,11 +174,12 @@ async function waitUntilReady(running: RunningJava, endpoint: string, java: stri
       if (running.child.exitCode !== null || running.child.signalCode !== null) {
         const tail = running.stderrTail();
         const message = `DynamoDB Local exited during start-up (code ${running.child.exitCode ?? running.child.signalCode})`;
-        if (/address already in use|BindException/i.test(tail)) throw new PortInUseError(`${message}: port in use`);
+        if (/address already in use|BindException/i.test(tail)) throw new PortInUseError(`${message}: ${endpoint} is in use`);
         throw new Error(`${message}:\n${tail}`);
       }
       try {
-        await client.send(new ListTablesCommand({ Limit: 1 }));
+        // Bounded: something else listening on the port may accept the connection and never answer.
+        await client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(1_000) });
         return;
       } catch {
         // Not listening yet; Java takes ~2 s to start.
@@ -210,8 +213,16 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promi
   const lib = findDynamoDbLocalLib();
   const java = opts.java ?? (process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java');
   const timeoutMs = opts.startTimeoutMs ?? 30_000;
+  // A missing cwd would surface as spawn ENOENT, indistinguishable from a missing java.
+  if (opts.dbPath) mkdirSync(opts.dbPath, { recursive: true });
   const tempState = opts.dbPath ? undefined : mkdtempSync(join(tmpdir(), 'ddb-local-'));
   const cwd = opts.dbPath ?? tempState!;
+  const removeTempState = () => {
+    if (!tempState) return;
+    liveTempDirs.delete(tempState);
+    rmSync(tempState, { recursive: true, force: true });
+  };
+  if (tempState) liveTempDirs.add(tempState);
 
   let port = opts.port ?? 0;
   let running: RunningJava | undefined;
@@ -236,7 +247,7 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promi
   try {
     await launch(opts.port !== undefined);
   } catch (error) {
-    if (tempState) rmSync(tempState, { recursive: true, force: true });
+    removeTempState();
     throw error;
   }
 
@@ -244,7 +255,7 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promi
   const stop = () =>
     (stopping ??= (async () => {
       if (running) await terminate(running);
-      if (tempState) rmSync(tempState, { recursive: true, force: true });
+      removeTempState();
     })());
 
   return {

@@ -1,5 +1,6 @@
 /** The one configuration module: every environment variable the product reads is declared and parsed here. */
 import { z } from 'zod';
+import { resolveEndpoint } from './huaweicloud/endpoints';
 
 /** A configuration variable is missing or malformed; `variable` names it so the operator can fix it. */
 export class ConfigError extends Error {
@@ -67,6 +68,60 @@ export const HuaweiEnvSchema = z.object({
 });
 export type HuaweiEnv = z.infer<typeof HuaweiEnvSchema>;
 
+/** Where the Huawei client gets its AK/SK: straight from the environment, or from a Secrets Manager secret at run time. */
+export type HuaweiCredentialSource =
+  | { source: 'env'; ak: string; sk: string; securityToken?: string }
+  | { source: 'secret'; secretId: string };
+
+/** Resolved Huawei settings. Holds the SK in env mode, so never log this object. */
+export interface HuaweiConfig {
+  region: string;
+  projectId: string;
+  modelartsEndpoint: string;
+  iefEndpoint: string;
+  connectTimeoutMs: number;
+  readTimeoutMs: number;
+  credentials: HuaweiCredentialSource;
+}
+
+/**
+ * The schema checks each variable alone; these rules span variables. Explicit AK/SK win over the
+ * secret so a developer can point a deployed-style config at other credentials without editing it.
+ */
+export function parseHuaweiEnv(env: Env = process.env): HuaweiConfig {
+  const raw = parseEnv(HuaweiEnvSchema, env);
+  let credentials: HuaweiCredentialSource;
+  if (raw.HUAWEICLOUD_SDK_AK || raw.HUAWEICLOUD_SDK_SK) {
+    if (!raw.HUAWEICLOUD_SDK_AK) throw new ConfigError('HUAWEICLOUD_SDK_AK', 'is required when HUAWEICLOUD_SDK_SK is set');
+    if (!raw.HUAWEICLOUD_SDK_SK) throw new ConfigError('HUAWEICLOUD_SDK_SK', 'is required when HUAWEICLOUD_SDK_AK is set');
+    credentials = {
+      source: 'env',
+      ak: raw.HUAWEICLOUD_SDK_AK,
+      sk: raw.HUAWEICLOUD_SDK_SK,
+      ...(raw.HUAWEICLOUD_SDK_SECURITY_TOKEN ? { securityToken: raw.HUAWEICLOUD_SDK_SECURITY_TOKEN } : {}),
+    };
+  } else if (raw.HUAWEICLOUD_CREDENTIALS_SECRET) {
+    credentials = { source: 'secret', secretId: raw.HUAWEICLOUD_CREDENTIALS_SECRET };
+  } else if (raw.HUAWEICLOUD_SDK_SECURITY_TOKEN) {
+    throw new ConfigError('HUAWEICLOUD_SDK_AK', 'is required when HUAWEICLOUD_SDK_SECURITY_TOKEN is set');
+  } else {
+    throw new ConfigError('HUAWEICLOUD_SDK_AK', 'is required (with HUAWEICLOUD_SDK_SK) unless HUAWEICLOUD_CREDENTIALS_SECRET is set');
+  }
+  if (!raw.HUAWEICLOUD_SDK_PROJECT_ID) {
+    throw new ConfigError('HUAWEICLOUD_SDK_PROJECT_ID', 'is required but not set');
+  }
+  return {
+    region: raw.HUAWEICLOUD_REGION,
+    projectId: raw.HUAWEICLOUD_SDK_PROJECT_ID,
+    modelartsEndpoint: resolveEndpoint('modelarts', raw.HUAWEICLOUD_REGION, raw.HUAWEICLOUD_MODELARTS_ENDPOINT),
+    iefEndpoint: resolveEndpoint('ief', raw.HUAWEICLOUD_REGION, raw.HUAWEICLOUD_IEF_ENDPOINT),
+    connectTimeoutMs: raw.HUAWEICLOUD_CONNECT_TIMEOUT_MS,
+    readTimeoutMs: raw.HUAWEICLOUD_READ_TIMEOUT_MS,
+    credentials,
+  };
+}
+export const huaweiConfig = section(parseHuaweiEnv);
+
 const csv = z
   .string()
   .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
@@ -117,3 +172,22 @@ export const SecretsEnvSchema = z.object({
   GITLAB_TOKEN: z.string().min(1).optional(),
 });
 export type SecretsEnv = z.infer<typeof SecretsEnvSchema>;
+
+/** Timing of dispatch and polling; the defaults suit Huawei's real creation times, tests and the local stack shrink them. */
+export const ExecutionEnvSchema = z.object({
+  /** Multiplies every per-kind poll interval: 1 in production, small locally where the simulator is fast. */
+  POLL_BACKOFF_SCALE: z.coerce.number().positive().max(10).default(1),
+  /** A create intent younger than this belongs to an attempt that may still be running. */
+  DISPATCH_LEASE_SECONDS: z.coerce.number().int().positive().default(90),
+  /** How soon a resource waiting for a dependency or for another request is looked at again. */
+  WAIT_RECHECK_SECONDS: z.coerce.number().positive().default(15),
+  /** How long a queued resource may wait for its dispatch message before the poller re-queues it. */
+  QUEUED_GRACE_SECONDS: z.coerce.number().positive().default(120),
+  /** A poll tick stops starting work this long before its own deadline. */
+  POLL_TICK_BUDGET_SECONDS: z.coerce.number().positive().default(45),
+  POLL_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  /** Receives after which the dispatcher ends a resource Failed instead of letting SQS dead-letter it. */
+  DISPATCH_MAX_RECEIVES: z.coerce.number().int().min(1).max(100).default(5),
+});
+export type ExecutionEnv = z.infer<typeof ExecutionEnvSchema>;
+export const executionConfig = section((env) => parseEnv(ExecutionEnvSchema, env));

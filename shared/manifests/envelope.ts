@@ -1,6 +1,6 @@
 /** The manifest envelope (apiVersion, kind, metadata, spec) around each kind's create body: a public contract. */
 import { z } from 'zod';
-import { EdgeDeploymentBodySchema } from './kinds/edge-deployment';
+import { EdgeDeploymentBodySchema, platinumOnlyPaths } from './kinds/edge-deployment';
 import { NodePoolBodySchema } from './kinds/node-pool';
 import { NotebookBodySchema } from './kinds/notebook';
 import { ResourcePoolBodySchema } from './kinds/resource-pool';
@@ -66,6 +66,11 @@ const EdgeDeploymentSpecSchema = strict({
   /** ID of an IEF Platinum/Enterprise instance; omitted for the Professional edition. */
   iefInstanceId: text({ min: 1, max: 64 }).optional(),
   body: EdgeDeploymentBodySchema,
+}).superRefine((spec, ctx) => {
+  if (spec.iefInstanceId !== undefined) return;
+  for (const path of platinumOnlyPaths(spec.body)) {
+    ctx.addIssue({ code: 'custom', path: ['body', ...path], message: 'needs an IEF Platinum instance: set spec.iefInstanceId' });
+  }
 });
 
 function envelope<K extends Kind, S extends z.ZodType>(kind: K, spec: S) {

@@ -1,12 +1,16 @@
 /** Request and resource records: every write is conditional, so a retried intake never makes a second request. */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DUE_PARTITION, dueAt } from './due';
 import { TERMINAL_STATES, type RequestRecord, type RequestState, type ResourceRecord } from './types';
 
 export interface TableRef {
   ddb: DynamoDBDocumentClient;
   tableName: string;
 }
+
+/** How long a queued resource may wait for its dispatch message before the poller re-queues it. */
+export const QUEUED_GRACE_SECONDS = 120;
 
 export const requestKey = (requestId: string) => ({ pk: `REQ#${requestId}`, sk: 'REQ' });
 export const resourceKey = (requestId: string, kind: string, name: string) => ({ pk: `REQ#${requestId}`, sk: `RES#${kind}#${name}` });
@@ -40,7 +44,8 @@ export async function putResourceOnce(table: TableRef, record: ResourceRecord): 
     await table.ddb.send(
       new PutCommand({
         TableName: table.tableName,
-        Item: { ...resourceKey(record.requestId, record.kind, record.name), type: 'resource', ...record },
+        // Due from the start: if the dispatch message is lost, the poller finds the resource and re-queues it.
+        Item: { ...resourceKey(record.requestId, record.kind, record.name), type: 'resource', duePk: DUE_PARTITION, dueAt: dueAt(new Date(record.createdAt), QUEUED_GRACE_SECONDS), ...record },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -68,7 +73,7 @@ export async function markAccepted(table: TableRef, requestId: string, now: stri
 }
 
 function strip<T extends object>(item: Record<string, unknown>): T {
-  const { pk: _pk, sk: _sk, type: _type, duePk: _duePk, dueAt: _dueAt, ...rest } = item;
+  const { pk: _pk, sk: _sk, type: _type, duePk: _duePk, dueAt: _dueAt, pendingEvents: _pending, ...rest } = item;
   return rest as T;
 }
 

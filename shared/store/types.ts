@@ -53,6 +53,9 @@ export interface RequestRecord {
   contentHash?: string;
   createdAt: string;
   updatedAt: string;
+  /** Set once request.completed is written to the outbox. */
+  completedAt?: string;
+  pendingEvents?: unknown[];
 }
 
 export interface ResourceRecord {
@@ -69,5 +72,31 @@ export interface ResourceRecord {
   reason?: string;
   message?: string;
   createdAt: string;
+  updatedAt: string;
+  /** Dispatch bookkeeping: how many create intents were recorded, the latest one, and whether its outcome is unknown. */
+  attempt?: number;
+  intentAt?: string;
+  outcomeUnknown?: boolean;
+  dispatchStartedAt?: string;
+  /** Set when the create was accepted; the timeout counts from here. */
+  createStartedAt?: string;
+  deadlineAt?: string;
+  polls?: number;
+  /** The pool ID a poolRef resolved to. */
+  resolvedPoolName?: string;
+  finishedAt?: string;
+  /** Outbox: events written with the state change, removed once published. */
+  pendingEvents?: unknown[];
+}
+
+/** The owner of a resource identity (project, kind, name) across requests. */
+export interface IdentityRecord {
+  projectId: string;
+  kind: Kind;
+  name: string;
+  ownerRequestId: string;
+  specHash: string;
+  state: 'InFlight' | 'Succeeded' | 'Failed';
+  huaweiId?: string;
   updatedAt: string;
 }

@@ -84,3 +84,17 @@ describe('manifest envelope', () => {
     expect((refsPool as { warnings: unknown[] }).warnings).toEqual([]);
   });
 });
+
+describe('EdgeDeployment platinum-only fields', () => {
+  it('require spec.iefInstanceId', () => {
+    const base = parse(readFileSync('examples/edge-deployment.yaml', 'utf8')) as { spec: { body: { deployment: { template: Record<string, unknown> } } } };
+    const body = structuredClone(base.spec.body);
+    body.deployment.template.affinity = {};
+    const result = validateSource(stringify({ ...base, spec: { body } }), 'e.yaml')[0]!;
+    expect(result.errors).toEqual([
+      expect.objectContaining({ path: 'spec.body.deployment.template.affinity', message: 'needs an IEF Platinum instance: set spec.iefInstanceId' }),
+    ]);
+    const withInstance = validateSource(stringify({ ...base, spec: { iefInstanceId: 'db953bf7-9f6c-4e90-9963-0a4453df72ba', body } }), 'e.yaml')[0]!;
+    expect(withInstance.valid).toBe(true);
+  });
+});

@@ -376,7 +376,9 @@ describe('Notebook manifest positions', () => {
   it('points errors at the offending line and column', () => {
     const source = readFileSync('examples/notebook.yaml', 'utf8').replace('capacity: 50', 'capacity: fifty');
     const [result] = validateSource(source, 'examples/notebook.yaml');
-    const line = source.split('\n').findIndex((l) => l.includes('capacity: fifty')) + 1;
-    expect(result!.errors).toEqual([{ path: 'spec.body.volume.capacity', message: 'must be a number', line, column: 17 }]);
+    const lines = source.split('\n');
+    const line = lines.findIndex((l) => l.includes('capacity: fifty')) + 1;
+    const column = lines[line - 1]!.indexOf('fifty') + 1;
+    expect(result!.errors).toEqual([{ path: 'spec.body.volume.capacity', message: 'must be a number', line, column }]);
   });
 });

@@ -1,0 +1,108 @@
+/** Completion events as CloudEvents 1.0 (structured JSON), with deterministic ids so subscribers can drop repeats. */
+import { createHash } from 'node:crypto';
+import type { RequestSource } from '../store/types';
+
+export const EVENT_SOURCE = 'hwc-provisioner';
+
+export const EVENT_TYPES = {
+  resourceSucceeded: 'hwc-provisioner.resource.succeeded',
+  resourceFailed: 'hwc-provisioner.resource.failed',
+  resourceTimedOut: 'hwc-provisioner.resource.timed_out',
+  requestCompleted: 'hwc-provisioner.request.completed',
+  requestAccepted: 'hwc-provisioner.request.accepted',
+  requestRejected: 'hwc-provisioner.request.rejected',
+} as const;
+export type EventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
+
+export type Outcome = 'succeeded' | 'failed' | 'timed_out' | 'partially_failed' | 'accepted' | 'rejected';
+
+export interface CloudEvent<T = Record<string, unknown>> {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: EventType;
+  subject: string;
+  time: string;
+  datacontenttype: 'application/json';
+  data: T;
+}
+
+/** Carried as SNS message attributes so subscriptions can filter without parsing bodies. */
+export interface EventAttributes {
+  type: EventType;
+  kind: string;
+  outcome: Outcome;
+}
+
+export interface OutgoingEvent {
+  event: CloudEvent;
+  attributes: EventAttributes;
+}
+
+export interface ResourceEventData {
+  requestId: string;
+  source: RequestSource;
+  kind: string;
+  name: string;
+  region: string;
+  projectId: string;
+  huaweiId: string | null;
+  state: string;
+  reason: string | null;
+  message: string | null;
+  timings: { acceptedAt: string; createStartedAt: string | null; finishedAt: string; durationSeconds: number };
+}
+
+/** Same resource, same request, same terminal state: same id, however often it is published. */
+export function eventId(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
+}
+
+const OUTCOME_OF_STATE: Record<string, { type: EventType; outcome: Outcome }> = {
+  Succeeded: { type: EVENT_TYPES.resourceSucceeded, outcome: 'succeeded' },
+  Unchanged: { type: EVENT_TYPES.resourceSucceeded, outcome: 'succeeded' },
+  Failed: { type: EVENT_TYPES.resourceFailed, outcome: 'failed' },
+  TimedOut: { type: EVENT_TYPES.resourceTimedOut, outcome: 'timed_out' },
+};
+
+export function resourceEvent(data: ResourceEventData): OutgoingEvent {
+  const mapped = OUTCOME_OF_STATE[data.state];
+  if (!mapped) throw new Error(`state ${data.state} is not terminal`);
+  return {
+    event: {
+      specversion: '1.0',
+      id: eventId('resource', data.requestId, data.kind, data.name, data.state),
+      source: EVENT_SOURCE,
+      type: mapped.type,
+      subject: `${data.kind}/${data.name}`,
+      time: data.timings.finishedAt,
+      datacontenttype: 'application/json',
+      data: data as unknown as Record<string, unknown>,
+    },
+    attributes: { type: mapped.type, kind: data.kind, outcome: mapped.outcome },
+  };
+}
+
+export interface RequestEventData {
+  requestId: string;
+  source: RequestSource;
+  state: string;
+  resources: { kind: string; name: string; state: string; huaweiId: string | null; reason: string | null }[];
+  errors?: unknown;
+}
+
+export function requestEvent(type: EventType, outcome: Outcome, time: string, data: RequestEventData): OutgoingEvent {
+  return {
+    event: {
+      specversion: '1.0',
+      id: eventId('request', data.requestId, type),
+      source: EVENT_SOURCE,
+      type,
+      subject: `Request/${data.requestId}`,
+      time,
+      datacontenttype: 'application/json',
+      data: data as unknown as Record<string, unknown>,
+    },
+    attributes: { type, kind: 'Request', outcome },
+  };
+}

@@ -1,0 +1,492 @@
+/** Signed, retrying fetch client for the four Huawei Cloud create APIs (ModelArts notebook, pool, node pool; IEF deployment). */
+import { huaweiConfig } from '../config';
+import type { Kind } from '../manifests/kinds';
+import { loadHuaweiCredentials } from './credentials';
+import { HuaweiPermanentError, HuaweiRetryableError, HuaweiUnknownOutcomeError, isHuaweiError, type HuaweiError } from './errors';
+import { signRequest, urlEncode, type Credentials } from './signer';
+
+export interface HuaweiTarget {
+  projectId: string;
+  /** The parent pool's `metadata.name` (server-generated id); NodePool only. */
+  poolName?: string;
+  /** IEF Platinum/Enterprise instance; omit for the Professional edition. */
+  iefInstanceId?: string;
+}
+
+/** Same shape as the app logger and Powertools, so either can be passed straight in. */
+export interface HuaweiLogger {
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+export interface HuaweiClientOptions {
+  credentials: Credentials | (() => Promise<Credentials>);
+  modelartsEndpoint: string;
+  iefEndpoint: string;
+  /** Budget for reaching the server and getting response headers, added to readTimeoutMs (fetch cannot separate them). */
+  connectTimeoutMs?: number;
+  /** Budget for the server to answer, and again for reading the body. */
+  readTimeoutMs?: number;
+  /** Total time one call may spend across attempts and backoff sleeps. */
+  retryBudgetMs?: number;
+  /** First backoff step; doubles per attempt up to retryMaxDelayMs. */
+  retryBaseMs?: number;
+  retryMaxDelayMs?: number;
+  logger?: HuaweiLogger;
+  fetch?: typeof fetch;
+  /** Defaults to Math.random; injectable so backoff tests are deterministic. */
+  random?: () => number;
+}
+
+const DEFAULTS = {
+  connectTimeoutMs: 5_000,
+  readTimeoutMs: 15_000,
+  retryBudgetMs: 20_000,
+  // Huawei's guidance for APIGW.0308 is to come back after 2-5 s; equal jitter on 1 s doubling lands there by attempt two.
+  retryBaseMs: 1_000,
+  retryMaxDelayMs: 8_000,
+};
+
+const SILENT: HuaweiLogger = { warn() {}, error() {} };
+
+type Service = 'modelarts' | 'ief';
+type CallKind = 'create' | 'read' | 'delete';
+
+interface Call {
+  operation: string;
+  callKind: CallKind;
+  method: 'GET' | 'POST' | 'DELETE';
+  service: Service;
+  path: string;
+  query?: Record<string, string>;
+  target: HuaweiTarget;
+  body?: unknown;
+  /** Lookups and deletes expect "not found" as a normal answer; don't log it as a failure. */
+  notFoundIsNormal?: boolean;
+}
+
+interface HttpResult {
+  status: number;
+  body: unknown;
+  requestId?: string;
+}
+
+/** Why one attempt failed, before deciding between retry and the three public errors. */
+type AttemptFailure =
+  | { type: 'http'; status: number; errorCode?: string; errorMsg?: string; requestId?: string; retryAfterMs?: number }
+  | { type: 'network'; detail: string; cause?: unknown }
+  | { type: 'timeout'; phase: 'response' | 'body' }
+  | { type: 'garbled'; status: number; requestId?: string };
+
+class AttemptError extends Error {
+  constructor(readonly failure: AttemptFailure) {
+    super(failure.type);
+  }
+}
+
+class TimeoutSignal extends Error {
+  constructor(readonly phase: 'response' | 'body') {
+    super(`timeout:${phase}`);
+  }
+}
+
+export class HuaweiCloudClient {
+  private readonly opts: Required<Omit<HuaweiClientOptions, 'credentials' | 'logger' | 'fetch' | 'random'>>;
+  private readonly logger: HuaweiLogger;
+  private readonly fetchImpl: typeof fetch;
+  private readonly random: () => number;
+  private readonly credentials: () => Promise<Credentials>;
+
+  constructor(options: HuaweiClientOptions) {
+    this.opts = {
+      modelartsEndpoint: options.modelartsEndpoint.replace(/\/+$/, ''),
+      iefEndpoint: options.iefEndpoint.replace(/\/+$/, ''),
+      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+      readTimeoutMs: options.readTimeoutMs ?? DEFAULTS.readTimeoutMs,
+      retryBudgetMs: options.retryBudgetMs ?? DEFAULTS.retryBudgetMs,
+      retryBaseMs: options.retryBaseMs ?? DEFAULTS.retryBaseMs,
+      retryMaxDelayMs: options.retryMaxDelayMs ?? DEFAULTS.retryMaxDelayMs,
+    };
+    this.logger = options.logger ?? SILENT;
+    this.fetchImpl = options.fetch ?? globalThis.fetch;
+    this.random = options.random ?? Math.random;
+    const creds = options.credentials;
+    this.credentials = typeof creds === 'function' ? creds : () => Promise.resolve(creds);
+  }
+
+  /** Built from HUAWEICLOUD_* variables; credentials are resolved lazily, on the first call. */
+  static fromConfig(
+    extra: { env?: Record<string, string | undefined>; logger?: HuaweiLogger; fetch?: typeof fetch; retryBudgetMs?: number } = {},
+  ): HuaweiCloudClient {
+    const cfg = huaweiConfig(extra.env);
+    return new HuaweiCloudClient({
+      credentials: () => loadHuaweiCredentials(cfg.credentials),
+      modelartsEndpoint: cfg.modelartsEndpoint,
+      iefEndpoint: cfg.iefEndpoint,
+      connectTimeoutMs: cfg.connectTimeoutMs,
+      readTimeoutMs: cfg.readTimeoutMs,
+      ...(extra.retryBudgetMs !== undefined ? { retryBudgetMs: extra.retryBudgetMs } : {}),
+      ...(extra.logger ? { logger: extra.logger } : {}),
+      ...(extra.fetch ? { fetch: extra.fetch } : {}),
+    });
+  }
+
+  /**
+   * Sends the create once (429 aside). A 5xx, timeout or dropped connection raises
+   * HuaweiUnknownOutcomeError: look the resource up by name before trying again.
+   */
+  async create(kind: Kind, target: HuaweiTarget, body: unknown): Promise<{ id: string; raw: unknown }> {
+    const operation = `create ${kind}`;
+    const result = await this.call({ operation, callKind: 'create', method: 'POST', ...collection(kind, target), target, body });
+    const id = createdId(kind, result.body);
+    if (!id) {
+      // Huawei accepted it, but without an id we cannot poll it: the caller must find it by name.
+      throw this.report(
+        new HuaweiUnknownOutcomeError({
+          operation,
+          status: result.status,
+          errorMsg: 'response carried no resource id',
+          ...(result.requestId ? { requestId: result.requestId } : {}),
+        }),
+      );
+    }
+    return { id, raw: result.body };
+  }
+
+  async show(kind: Kind, target: HuaweiTarget, id: string): Promise<unknown> {
+    const { service, path } = collection(kind, target);
+    const result = await this.call({
+      operation: `show ${kind}`,
+      callKind: 'read',
+      method: 'GET',
+      service,
+      path: `${path}/${urlEncode(id)}`,
+      target,
+    });
+    return result.body;
+  }
+
+  /** Exact-name matches; the list APIs filter fuzzily (or by label), so results are re-filtered here. */
+  async findByName(kind: Kind, target: HuaweiTarget, name: string): Promise<unknown[]> {
+    const operation = `find ${kind}`;
+    const { service, path } = collection(kind, target);
+    switch (kind) {
+      case 'Notebook': {
+        // 50 is the largest page the API accepts; names carry a unique marker, so one page suffices.
+        const result = await this.call({ operation, callKind: 'read', method: 'GET', service, path, query: { name, limit: '50' }, target });
+        return arrayAt(result.body, 'data').filter((item) => field(item, 'name') === name);
+      }
+      case 'ResourcePool': {
+        const result = await this.call({
+          operation,
+          callKind: 'read',
+          method: 'GET',
+          service,
+          path,
+          query: { labelSelector: `os.modelarts/name=${name}` },
+          target,
+        });
+        return arrayAt(result.body, 'items').filter((item) => poolDisplayName(item) === name);
+      }
+      case 'NodePool': {
+        // Node pool names are user-chosen keys within their pool, so a direct GET is the lookup.
+        try {
+          const result = await this.call({ operation, callKind: 'read', method: 'GET', service, path: `${path}/${urlEncode(name)}`, target, notFoundIsNormal: true });
+          return [result.body];
+        } catch (error) {
+          if (error instanceof HuaweiPermanentError && error.status === 404) return [];
+          throw error;
+        }
+      }
+      case 'EdgeDeployment': {
+        const result = await this.call({ operation, callKind: 'read', method: 'GET', service, path, query: { name, limit: '100' }, target });
+        return arrayAt(result.body, 'deployments').filter((item) => field(item, 'name') === name);
+      }
+    }
+  }
+
+  /** Idempotent: a resource that is already gone (404 or a not-found error code) counts as removed. */
+  async remove(kind: Kind, target: HuaweiTarget, id: string): Promise<void> {
+    const { service, path } = collection(kind, target);
+    try {
+      await this.call({ operation: `remove ${kind}`, callKind: 'delete', method: 'DELETE', service, path: `${path}/${urlEncode(id)}`, target, notFoundIsNormal: true });
+    } catch (error) {
+      if (isNotFoundError(error)) return;
+      throw error;
+    }
+  }
+
+  /** Pods of an IEF deployment: the real health signal, since `state` stays empty while healthy. */
+  async listPods(target: HuaweiTarget, deploymentId: string): Promise<unknown[]> {
+    const result = await this.call({
+      operation: 'list EdgeDeployment pods',
+      callKind: 'read',
+      method: 'GET',
+      service: 'ief',
+      path: `/v3/${urlEncode(target.projectId)}/edgemgr/pods`,
+      query: { deployment_id: deploymentId },
+      target,
+    });
+    return arrayAt(result.body, 'pods');
+  }
+
+  private async call(call: Call): Promise<HttpResult> {
+    const started = Date.now();
+    const deadline = started + this.opts.retryBudgetMs;
+    let credentials: Credentials;
+    try {
+      credentials = await this.credentials();
+    } catch (error) {
+      const isConfig = (error as { code?: unknown } | null)?.code === 'CONFIG_INVALID';
+      const details = { operation: call.operation, errorMsg: 'Huawei credentials unavailable', cause: error };
+      throw this.report(isConfig ? new HuaweiPermanentError(details) : new HuaweiRetryableError(details));
+    }
+    for (let attempt = 0; ; attempt++) {
+      let failure: AttemptFailure;
+      try {
+        return await this.attempt(call, credentials);
+      } catch (error) {
+        if (!(error instanceof AttemptError)) throw this.report(unexpected(call.operation, error));
+        failure = error.failure;
+      }
+      const verdict = classify(call, failure);
+      if (verdict !== 'retry') throw call.notFoundIsNormal && isNotFoundError(verdict) ? verdict : this.report(verdict);
+      const delay = failure.type === 'http' && failure.retryAfterMs !== undefined ? failure.retryAfterMs : this.backoff(attempt);
+      if (Date.now() + delay > deadline) {
+        throw this.report(toError(call, failure, HuaweiRetryableError, `gave up after ${attempt + 1} attempts`));
+      }
+      this.logger.warn('huawei call retrying', { ...logFields(call, failure), attempt: attempt + 1, delayMs: delay });
+      await sleep(delay);
+    }
+  }
+
+  private backoff(attempt: number): number {
+    const ceiling = Math.min(this.opts.retryMaxDelayMs, this.opts.retryBaseMs * 2 ** attempt);
+    // Equal jitter: spreads concurrent Lambdas apart but still always waits at least half the step.
+    return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+  }
+
+  private async attempt(call: Call, credentials: Credentials): Promise<HttpResult> {
+    const base = call.service === 'ief' ? this.opts.iefEndpoint : this.opts.modelartsEndpoint;
+    const url = `${base}${call.path}${queryString(call.query)}`;
+    const body = call.body === undefined ? undefined : JSON.stringify(call.body);
+    const unsigned: Record<string, string> = { 'content-type': 'application/json', 'X-Project-Id': call.target.projectId };
+    if (call.service === 'ief' && call.target.iefInstanceId) unsigned['ief-instance-id'] = call.target.iefInstanceId;
+    const headers = signRequest({ method: call.method, url, headers: unsigned, ...(body !== undefined ? { body } : {}) }, credentials);
+    // fetch sets Host from the URL (the signed value) and refuses to let callers override it.
+    delete headers['host'];
+    headers['accept'] = 'application/json';
+
+    const controller = new AbortController();
+    let timer = setTimeout(
+      () => controller.abort(new TimeoutSignal('response')),
+      this.opts.connectTimeoutMs + this.opts.readTimeoutMs,
+    );
+    try {
+      let response: Response;
+      try {
+        response = await this.fetchImpl(url, { method: call.method, headers, ...(body !== undefined ? { body } : {}), signal: controller.signal });
+      } catch (error) {
+        throw new AttemptError(transportFailure(error, controller.signal));
+      }
+      clearTimeout(timer);
+      timer = setTimeout(() => controller.abort(new TimeoutSignal('body')), this.opts.readTimeoutMs);
+      let text: string;
+      try {
+        text = await response.text();
+      } catch (error) {
+        throw new AttemptError(transportFailure(error, controller.signal));
+      }
+      const requestId = response.headers.get('x-request-id') ?? undefined;
+      const parsed = parseJson(text);
+      if (response.status >= 200 && response.status < 300) {
+        if (parsed === INVALID) throw new AttemptError({ type: 'garbled', status: response.status, ...(requestId ? { requestId } : {}) });
+        return { status: response.status, body: parsed, ...(requestId ? { requestId } : {}) };
+      }
+      const err = errorBody(parsed === INVALID ? undefined : parsed);
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+      throw new AttemptError({
+        type: 'http',
+        status: response.status,
+        ...err,
+        ...(requestId ?? err.bodyRequestId ? { requestId: requestId ?? err.bodyRequestId } : {}),
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private report(error: HuaweiError): HuaweiError {
+    this.logger.error('huawei call failed', {
+      operation: error.operation,
+      code: error.code,
+      status: error.status,
+      errorCode: error.errorCode,
+      errorMsg: error.errorMsg,
+      requestId: error.requestId,
+    });
+    return error;
+  }
+}
+
+/** True for 404 and for the 400 codes ModelArts uses to say a notebook or pool does not exist. */
+export function isNotFoundError(error: unknown): boolean {
+  if (!isHuaweiError(error) || error.code !== 'HUAWEI_PERMANENT') return false;
+  if (error.status === 404) return true;
+  return error.errorCode !== undefined && NOT_FOUND_CODES.has(error.errorCode);
+}
+
+const NOT_FOUND_CODES = new Set(['ModelArts.6309', 'ModelArts.6357', 'ModelArts.6404', 'ModelArts.50015001']);
+
+function collection(kind: Kind, target: HuaweiTarget): { service: Service; path: string } {
+  const pid = urlEncode(target.projectId);
+  switch (kind) {
+    case 'Notebook':
+      return { service: 'modelarts', path: `/v1/${pid}/notebooks` };
+    case 'ResourcePool':
+      return { service: 'modelarts', path: `/v2/${pid}/pools` };
+    case 'NodePool':
+      if (!target.poolName) {
+        throw new HuaweiPermanentError({ operation: `${kind}`, errorMsg: 'target.poolName is required for NodePool' });
+      }
+      return { service: 'modelarts', path: `/v2/${pid}/pools/${urlEncode(target.poolName)}/nodepools` };
+    case 'EdgeDeployment':
+      return { service: 'ief', path: `/v3/${pid}/edgemgr/deployments` };
+  }
+}
+
+/** Notebooks and IEF deployments return a flat body with `id`; pools and node pools are k8s-style. */
+function createdId(kind: Kind, body: unknown): string | undefined {
+  const value =
+    kind === 'Notebook'
+      ? field(body, 'id')
+      : kind === 'EdgeDeployment'
+        ? (field(body, 'id') ?? field(field(body, 'deployment'), 'id'))
+        : field(field(body, 'metadata'), 'name');
+  return typeof value === 'string' && value ? value : undefined;
+}
+
+function classify(call: Call, failure: AttemptFailure): 'retry' | HuaweiError {
+  if (failure.type === 'http') {
+    // APIG throttles before the service sees the request, so even a create is safe to resend.
+    if (failure.status === 429) return 'retry';
+    if (failure.status >= 500) {
+      if (call.callKind === 'create') return toError(call, failure, HuaweiUnknownOutcomeError);
+      return 'retry';
+    }
+    return toError(call, failure, HuaweiPermanentError);
+  }
+  if (call.callKind === 'create') return toError(call, failure, HuaweiUnknownOutcomeError);
+  return 'retry';
+}
+
+type ErrorClass = typeof HuaweiRetryableError | typeof HuaweiPermanentError | typeof HuaweiUnknownOutcomeError;
+
+function toError(call: Call, failure: AttemptFailure, Class: ErrorClass, note?: string): HuaweiError {
+  switch (failure.type) {
+    case 'http':
+      return new Class({
+        operation: call.operation,
+        status: failure.status,
+        ...(failure.errorCode ? { errorCode: failure.errorCode } : {}),
+        ...(failure.errorMsg || note ? { errorMsg: [failure.errorMsg, note].filter(Boolean).join('; ') } : {}),
+        ...(failure.requestId ? { requestId: failure.requestId } : {}),
+      });
+    case 'garbled':
+      return new Class({
+        operation: call.operation,
+        status: failure.status,
+        errorMsg: ['response body is not JSON', note].filter(Boolean).join('; '),
+        ...(failure.requestId ? { requestId: failure.requestId } : {}),
+      });
+    case 'timeout':
+      return new Class({
+        operation: call.operation,
+        errorMsg: [failure.phase === 'response' ? 'timed out waiting for the response' : 'timed out reading the response body', note]
+          .filter(Boolean)
+          .join('; '),
+      });
+    case 'network':
+      return new Class({ operation: call.operation, errorMsg: [failure.detail, note].filter(Boolean).join('; '), cause: failure.cause });
+  }
+}
+
+function unexpected(operation: string, error: unknown): HuaweiError {
+  if (isHuaweiError(error)) return error;
+  return new HuaweiPermanentError({ operation, errorMsg: 'unexpected client failure', cause: error });
+}
+
+function transportFailure(error: unknown, signal: AbortSignal): AttemptFailure {
+  if (signal.aborted && signal.reason instanceof TimeoutSignal) return { type: 'timeout', phase: signal.reason.phase };
+  // undici wraps the socket error (ECONNRESET, UND_ERR_SOCKET...) in `cause`; its code is the useful part.
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  const code = (cause as { code?: unknown } | null)?.code ?? (error as { code?: unknown } | null)?.code;
+  const detail = typeof code === 'string' ? `network error ${code}` : 'network error';
+  return { type: 'network', detail, cause: error };
+}
+
+function logFields(call: Call, failure: AttemptFailure): Record<string, unknown> {
+  return {
+    operation: call.operation,
+    failure: failure.type,
+    ...(failure.type === 'http' || failure.type === 'garbled' ? { status: failure.status, requestId: failure.requestId } : {}),
+    ...(failure.type === 'http' ? { errorCode: failure.errorCode } : {}),
+  };
+}
+
+const INVALID = Symbol('invalid-json');
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return INVALID;
+  }
+}
+
+/** ModelArts and IEF use error_code/error_msg; APIG adds request_id; some services use code/message. */
+function errorBody(body: unknown): { errorCode?: string; errorMsg?: string; bodyRequestId?: string } {
+  const nested = field(body, 'error');
+  const source = nested && typeof nested === 'object' ? nested : body;
+  const code = field(source, 'error_code') ?? field(source, 'errorCode') ?? field(source, 'code');
+  const msg = field(source, 'error_msg') ?? field(source, 'errorMsg') ?? field(source, 'message');
+  const rid = field(body, 'request_id');
+  return {
+    ...(typeof code === 'string' && code ? { errorCode: code } : {}),
+    ...(typeof msg === 'string' && msg ? { errorMsg: msg.slice(0, 500) } : {}),
+    ...(typeof rid === 'string' && rid ? { bodyRequestId: rid } : {}),
+  };
+}
+
+function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+function queryString(query: Record<string, string> | undefined): string {
+  if (!query) return '';
+  const parts = Object.entries(query).map(([k, v]) => `${urlEncode(k)}=${urlEncode(v)}`);
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+function field(value: unknown, key: string): unknown {
+  return value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+}
+
+function arrayAt(value: unknown, key: string): unknown[] {
+  const items = field(value, key);
+  return Array.isArray(items) ? items : [];
+}
+
+function poolDisplayName(pool: unknown): unknown {
+  return field(field(field(pool, 'metadata'), 'labels'), 'os.modelarts/name');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -15,7 +15,10 @@ import { LOCAL_REGION, localAwsConfig } from './emulators';
 
 /** Receives before SQS moves a message to the queue's DLQ. */
 export const MAX_RECEIVE_COUNT = 5;
-/** Work queues' visibility timeout: above the functions' 10 s timeout so a batch is not redelivered mid-flight. */
+/**
+ * Work queues' visibility timeout locally. Deployed queues use 6x the function timeout (serverless.yml);
+ * locally a failed record should come back within half a minute, and local handlers finish well inside it.
+ */
 export const WORK_QUEUE_VISIBILITY_TIMEOUT_S = 30;
 /** DLQs keep messages for SQS's maximum (14 days) so nothing ages out before someone looks. */
 const DLQ_RETENTION_S = 14 * 24 * 60 * 60;

@@ -191,3 +191,7 @@ export const ExecutionEnvSchema = z.object({
 });
 export type ExecutionEnv = z.infer<typeof ExecutionEnvSchema>;
 export const executionConfig = section((env) => parseEnv(ExecutionEnvSchema, env));
+
+export function queuedGraceSeconds(env?: Record<string, string | undefined>): number {
+  return executionConfig(env).QUEUED_GRACE_SECONDS;
+}

@@ -1,7 +1,9 @@
 /** Wiring for Lambda entry points: configuration, clients and logger, built once per container. */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { documentClient, sqsClient } from './aws';
-import { infraConfig, intakeConfig } from './config';
+import { documentClient, snsClient, sqsClient } from './aws';
+import { ConfigError, executionConfig, infraConfig, intakeConfig, queuedGraceSeconds } from './config';
+import type { DispatchDeps } from './dispatch/dispatcher';
+import { HuaweiCloudClient } from './huaweicloud/client';
 import type { AppLogger, AppServices } from './http/app';
 import type { ProviderSettings } from './intake/service';
 import type { IntakeDeps } from './intake/submit';
@@ -28,6 +30,7 @@ export function intakeDeps(): IntakeDeps {
     table: { ddb: documentClient(), tableName: infra.TABLE_NAME },
     dispatch: { sqs: sqsClient(), queueUrl: infra.DISPATCH_QUEUE_URL },
     defaults: { ...(cfg.HUAWEICLOUD_SDK_PROJECT_ID ? { projectId: cfg.HUAWEICLOUD_SDK_PROJECT_ID } : {}), region: cfg.HUAWEICLOUD_REGION },
+    queuedGraceSeconds: queuedGraceSeconds(),
   };
   return intake;
 }
@@ -48,4 +51,29 @@ export async function providerSettings(): Promise<ProviderSettings> {
     github: { apiUrl: cfg.GITHUB_API_URL, ...(secrets.GITHUB_TOKEN ? { token: secrets.GITHUB_TOKEN } : {}) },
     gitlab: { apiUrl: cfg.GITLAB_API_URL, ...(secrets.GITLAB_TOKEN ? { token: secrets.GITLAB_TOKEN } : {}) },
   };
+}
+
+let execution: DispatchDeps | undefined;
+
+/** Everything the dispatcher and poller share: table, queues, topic, Huawei client and timing. */
+export function executionDeps(logger: AppLogger): DispatchDeps {
+  if (execution) return execution;
+  const infra = infraConfig();
+  const timing = executionConfig();
+  if (!infra.EVENTS_TOPIC_ARN) throw new ConfigError('EVENTS_TOPIC_ARN', 'is required but not set');
+  execution = {
+    table: { ddb: documentClient(), tableName: infra.TABLE_NAME },
+    topic: { sns: snsClient(), topicArn: infra.EVENTS_TOPIC_ARN },
+    dispatch: { sqs: sqsClient(), queueUrl: infra.DISPATCH_QUEUE_URL },
+    cloud: HuaweiCloudClient.fromConfig({ logger }),
+    now: () => new Date(),
+    logger,
+    settings: {
+      leaseSeconds: timing.DISPATCH_LEASE_SECONDS,
+      waitRecheckSeconds: timing.WAIT_RECHECK_SECONDS,
+      pollScale: timing.POLL_BACKOFF_SCALE,
+      maxReceives: timing.DISPATCH_MAX_RECEIVES,
+    },
+  };
+  return execution;
 }

@@ -29,6 +29,8 @@ export interface IntakeDeps {
   dispatch: QueueRef;
   defaults: { projectId?: string; region: string };
   now?: () => Date;
+  /** How long a queued resource waits for its dispatch message before the poller re-queues it. */
+  queuedGraceSeconds?: number;
 }
 
 export interface ResourceSummary {
@@ -151,7 +153,7 @@ export async function submit(deps: IntakeDeps, submission: Submission): Promise<
     createdAt: now,
     updatedAt: now,
   }));
-  await runLimited(resources, 16, (resource) => putResourceOnce(deps.table, resource));
+  await runLimited(resources, 16, (resource) => putResourceOnce(deps.table, resource, deps.queuedGraceSeconds));
   await enqueueDispatch(
     deps.dispatch,
     resources.map(({ requestId, kind, name }) => ({ requestId, kind, name })),

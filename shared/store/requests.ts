@@ -9,7 +9,7 @@ export interface TableRef {
   tableName: string;
 }
 
-/** How long a queued resource may wait for its dispatch message before the poller re-queues it. */
+/** Default for how long a queued resource may wait for its dispatch message before the poller re-queues it. */
 export const QUEUED_GRACE_SECONDS = 120;
 
 export const requestKey = (requestId: string) => ({ pk: `REQ#${requestId}`, sk: 'REQ' });
@@ -39,13 +39,13 @@ export async function putRequestOnce(table: TableRef, record: RequestRecord): Pr
 }
 
 /** Writes a resource unless it exists: a resumed intake must not reset a resource the dispatcher already moved. */
-export async function putResourceOnce(table: TableRef, record: ResourceRecord): Promise<boolean> {
+export async function putResourceOnce(table: TableRef, record: ResourceRecord, graceSeconds = QUEUED_GRACE_SECONDS): Promise<boolean> {
   try {
     await table.ddb.send(
       new PutCommand({
         TableName: table.tableName,
         // Due from the start: if the dispatch message is lost, the poller finds the resource and re-queues it.
-        Item: { ...resourceKey(record.requestId, record.kind, record.name), type: 'resource', duePk: DUE_PARTITION, dueAt: dueAt(new Date(record.createdAt), QUEUED_GRACE_SECONDS), ...record },
+        Item: { ...resourceKey(record.requestId, record.kind, record.name), type: 'resource', duePk: DUE_PARTITION, dueAt: dueAt(new Date(record.createdAt), graceSeconds), ...record },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );

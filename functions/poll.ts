@@ -1,0 +1,18 @@
+/** Lambda entry for the scheduled poller: one tick over the due index, within the invocation's time. */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { executionConfig, queuedGraceSeconds } from '../shared/config';
+import { pollTick } from '../shared/poll/tick';
+import { createLogger, executionDeps } from '../shared/runtime';
+
+const logger = createLogger('hwc-provisioner-poll');
+
+export const handler = middy(async (_event: ScheduledEvent, context: Context) => {
+  const timing = executionConfig();
+  // Leave room to finish the work already started: the budget ends well before Lambda's own timeout.
+  const budgetMs = Math.min(timing.POLL_TICK_BUDGET_SECONDS * 1000, Math.max(1000, context.getRemainingTimeInMillis() - 10_000));
+  const stats = await pollTick(executionDeps(logger.app), { budgetMs, concurrency: timing.POLL_CONCURRENCY, requeueGraceSeconds: queuedGraceSeconds() });
+  logger.app.info('poll tick', { ...stats });
+  return stats;
+}).use(injectLambdaContext(logger.powertools));

@@ -1,0 +1,165 @@
+/** Everything the simulator remembers: created resources, run-time configuration, faults and counters. */
+import type { Kind } from '../../shared/manifests/kinds';
+import { DELETE_DURATION_SHARE, type Durations } from './defaults';
+import { FaultInjector, TokenBucket, noFaults, zeroCounts } from './faults';
+
+/** Where the `sim-fail` marker was found in the create body; it decides the failure's wording. */
+export interface SimFailure {
+  path: string;
+  value: string;
+}
+
+export interface SimPod {
+  id: string;
+  name: string;
+  containerIds: string[];
+}
+
+export interface SimResource {
+  kind: Kind;
+  /** Notebook and deployment UUID, pool `metadata.name`, node pool `<pool>/<name>`. */
+  id: string;
+  /** The user's name: notebook/deployment `name`, pool label `os.modelarts/name`, node pool `metadata.name`. */
+  name: string;
+  projectId: string;
+  /** Pool id of a node pool. */
+  parentId?: string;
+  createdAt: number;
+  /**
+   * Snapshot of the kind's duration at create time, so a later /__sim/config change never moves
+   * an existing resource backwards through its states.
+   */
+  durationMs: number;
+  failure?: SimFailure;
+  deletedAt?: number;
+  deleteDurationMs?: number;
+  /** X-Request-Id of the create call, to tie a resource to the client log line that made it. */
+  requestId: string;
+  /** The create body exactly as parsed. */
+  body: Record<string, unknown>;
+  /** Values generated once so repeated GETs agree: notebook token, pool order name, pods. */
+  token?: string;
+  orderName?: string;
+  pods?: SimPod[];
+}
+
+export interface SimulatorConfig {
+  durations: Durations;
+  rateLimitPerSecond: number | undefined;
+}
+
+export interface InitialSettings {
+  ak: string;
+  sk: string;
+  projectId: string;
+  durations: Durations;
+  rateLimitPerSecond: number | undefined;
+  seed: number;
+  now: () => number;
+}
+
+export class SimulatorState {
+  readonly ak: string;
+  readonly sk: string;
+  readonly projectId: string;
+  readonly seed: number;
+  readonly now: () => number;
+  config: SimulatorConfig;
+  readonly faults: FaultInjector;
+  private bucket: TokenBucket | undefined;
+  private readonly byKey = new Map<string, SimResource>();
+  private readonly initial: InitialSettings;
+  private readonly delays = new Set<() => void>();
+
+  constructor(initial: InitialSettings) {
+    this.initial = initial;
+    this.ak = initial.ak;
+    this.sk = initial.sk;
+    this.projectId = initial.projectId;
+    this.seed = initial.seed;
+    this.now = initial.now;
+    this.config = { durations: { ...initial.durations }, rateLimitPerSecond: initial.rateLimitPerSecond };
+    this.faults = new FaultInjector(noFaults(initial.seed));
+    this.bucket = this.makeBucket();
+  }
+
+  lookupSk = (ak: string): string | undefined => (ak === this.ak ? this.sk : undefined);
+
+  setConfig(config: SimulatorConfig): void {
+    const rateChanged = config.rateLimitPerSecond !== this.config.rateLimitPerSecond;
+    this.config = { durations: { ...config.durations }, rateLimitPerSecond: config.rateLimitPerSecond };
+    if (rateChanged) this.bucket = this.makeBucket();
+  }
+
+  /** False when the request is over the configured per-second limit (and counts it). */
+  admit(): boolean {
+    if (!this.bucket || this.bucket.take(this.now())) return true;
+    this.faults.counts.rateLimited++;
+    return false;
+  }
+
+  add(resource: SimResource): SimResource {
+    this.byKey.set(key(resource.kind, resource.id), resource);
+    return resource;
+  }
+
+  /** A resource the API can still see: created and not yet past the end of its deletion. */
+  find(kind: Kind, id: string): SimResource | undefined {
+    const r = this.byKey.get(key(kind, id));
+    return r && !this.isGone(r) ? r : undefined;
+  }
+
+  visible(kind: Kind, filter: (r: SimResource) => boolean = () => true): SimResource[] {
+    return [...this.byKey.values()].filter((r) => r.kind === kind && !this.isGone(r) && filter(r));
+  }
+
+  /** Every resource ever created since the last reset, deleted ones included. */
+  all(): SimResource[] {
+    return [...this.byKey.values()];
+  }
+
+  markDeleted(resource: SimResource): void {
+    if (resource.deletedAt !== undefined) return;
+    resource.deletedAt = this.now();
+    resource.deleteDurationMs = Math.round(this.config.durations[resource.kind] * DELETE_DURATION_SHARE);
+  }
+
+  isGone(r: SimResource): boolean {
+    return r.deletedAt !== undefined && this.now() >= r.deletedAt + (r.deleteDurationMs ?? 0);
+  }
+
+  /** Back to the state right after start: no resources, no faults, zero counters, start-up config. */
+  reset(): void {
+    this.byKey.clear();
+    this.config = { durations: { ...this.initial.durations }, rateLimitPerSecond: this.initial.rateLimitPerSecond };
+    this.faults.configure(noFaults(this.seed));
+    Object.assign(this.faults.counts, zeroCounts());
+    this.bucket = this.makeBucket();
+  }
+
+  /** A slow-fault pause that close() can cut short, so stopping the server never waits out slowMs. */
+  delay(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.delays.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.delays.add(done);
+    });
+  }
+
+  releaseDelays(): void {
+    for (const done of [...this.delays]) done();
+  }
+
+  private makeBucket(): TokenBucket | undefined {
+    const r = this.config.rateLimitPerSecond;
+    return r !== undefined && r > 0 ? new TokenBucket(r, this.now()) : undefined;
+  }
+}
+
+function key(kind: Kind, id: string): string {
+  return `${kind}\u0000${id}`;
+}

@@ -1,0 +1,157 @@
+/**
+ * One poller tick. The table, not the queue, is the source of truth: it reads only what the due index
+ * says is due (in-flight work, never history), within its own time budget; what it cannot reach stays
+ * due for the next tick.
+ */
+import { statusOf } from '../huaweicloud/status';
+import { HuaweiPermanentError } from '../huaweicloud/errors';
+import { isNotFoundError } from '../huaweicloud/client';
+import { afterTerminal, type DispatchDeps } from '../dispatch/dispatcher';
+import { enqueueDispatch } from '../dispatch/messages';
+import { nextPollSeconds } from '../dispatch/policy';
+import { finishResource, flushOutbox } from '../events/outbox';
+import type { OutgoingEvent } from '../events/cloudevents';
+import { dueAt } from '../store/due';
+import { isConditionFailure } from '../store/requests';
+import { queryDue, updateResource } from '../store/resources';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { ResourceRecord } from '../store/types';
+import { runLimited } from '../intake/submit';
+
+export interface TickSettings {
+  /** Stop starting new work this many ms from now. */
+  budgetMs: number;
+  concurrency: number;
+  /** How long a re-queued resource waits before the poller looks at it again. */
+  requeueGraceSeconds: number;
+}
+
+export interface TickStats {
+  itemsRead: number;
+  polled: number;
+  finished: number;
+  requeued: number;
+  published: number;
+  /** Due items left for the next tick because the budget ran out. */
+  deferred: boolean;
+  durationMs: number;
+}
+
+type DueItem = Record<string, unknown> & { pk: string; sk: string };
+
+export async function pollTick(deps: DispatchDeps, settings: TickSettings): Promise<TickStats> {
+  const started = Date.now();
+  const stopAt = started + settings.budgetMs;
+  const stats: TickStats = { itemsRead: 0, polled: 0, finished: 0, requeued: 0, published: 0, deferred: false, durationMs: 0 };
+  const nowIso = deps.now().toISOString();
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    if (Date.now() >= stopAt) {
+      stats.deferred = true;
+      break;
+    }
+    const page = await queryDue(deps.table, nowIso, startKey);
+    stats.itemsRead += page.items.length;
+    await runLimited(page.items, settings.concurrency, async (item) => {
+      if (Date.now() >= stopAt) {
+        stats.deferred = true;
+        return;
+      }
+      await handleDue(deps, settings, item, stats);
+    });
+    startKey = page.next;
+  } while (startKey);
+  stats.durationMs = Date.now() - started;
+  return stats;
+}
+
+async function handleDue(deps: DispatchDeps, settings: TickSettings, item: DueItem, stats: TickStats): Promise<void> {
+  if (Array.isArray(item.pendingEvents) && item.pendingEvents.length > 0) {
+    if (await flushOutbox(deps, { pk: item.pk, sk: item.sk }, item.pendingEvents as OutgoingEvent[])) stats.published += item.pendingEvents.length;
+    if (item.sk.startsWith('RES#')) {
+      const resource = item as unknown as ResourceRecord;
+      await afterTerminal(deps, resource.requestId, resource, resource.state);
+    }
+    return;
+  }
+  if (!item.sk.startsWith('RES#')) return clearDue(deps, item);
+  const resource = item as unknown as ResourceRecord;
+  switch (resource.state) {
+    case 'Queued':
+    case 'WaitingForDependency':
+    case 'CreatePending':
+      // A lost or dead-lettered message, a dependency to re-check, or an attempt that died: the dispatcher decides.
+      await updateResource(deps.table, resource, {
+        from: [resource.state],
+        set: { dueAt: dueAt(deps.now(), settings.requeueGraceSeconds) },
+      });
+      await enqueueDispatch(deps.dispatch, [{ requestId: resource.requestId, kind: resource.kind, name: resource.name }]);
+      stats.requeued++;
+      return;
+    case 'Creating':
+      stats.polled++;
+      if (await pollResource(deps, resource)) stats.finished++;
+      return;
+    default:
+      return clearDue(deps, item);
+  }
+}
+
+async function clearDue(deps: DispatchDeps, item: DueItem): Promise<void> {
+  try {
+    await deps.table.ddb.send(
+      new UpdateCommand({
+        TableName: deps.table.tableName,
+        Key: { pk: item.pk, sk: item.sk },
+        UpdateExpression: 'REMOVE duePk, dueAt',
+        ConditionExpression: 'attribute_not_exists(pendingEvents)',
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
+/** Shows one creating resource and applies the kind's status semantics; returns true when it finished. */
+async function pollResource(deps: DispatchDeps, resource: ResourceRecord): Promise<boolean> {
+  const now = deps.now();
+  const spec = (resource.manifest as { spec: { poolName?: string; iefInstanceId?: string } }).spec;
+  const poolName = spec.poolName ?? resource.resolvedPoolName;
+  const target = { projectId: resource.projectId, ...(resource.kind === 'NodePool' && poolName ? { poolName } : {}), ...(spec.iefInstanceId ? { iefInstanceId: spec.iefInstanceId } : {}) };
+  const finish = async (state: 'Succeeded' | 'Failed' | 'TimedOut', reason?: string, message?: string) => {
+    const done = await finishResource(deps, resource, { state, ownsIdentity: true, ...(reason ? { reason } : {}), ...(message ? { message } : {}) });
+    if (done) await afterTerminal(deps, resource.requestId, resource, state);
+    return done;
+  };
+
+  let status;
+  try {
+    const show = await deps.cloud.show(resource.kind, target, resource.huaweiId!);
+    const pods = resource.kind === 'EdgeDeployment' ? await deps.cloud.listPods(target, resource.huaweiId!) : undefined;
+    status = statusOf(resource.kind, show, pods ? { pods } : undefined);
+  } catch (error) {
+    if (error instanceof HuaweiPermanentError && isNotFoundError(error)) {
+      return finish('Failed', 'NotFound', `${resource.kind} ${resource.huaweiId} no longer exists in Huawei Cloud`);
+    }
+    // A read that failed is not a verdict: try again on a later tick, unless the time is up.
+    if (resource.deadlineAt && now.toISOString() >= resource.deadlineAt) return finish('TimedOut', 'Timeout', `no status could be read before the deadline: ${(error as Error).message}`);
+    await updateResource(deps.table, resource, { from: ['Creating'], set: { dueAt: dueAt(now, nextPollSeconds(resource.kind, resource.polls ?? 0, deps.settings.pollScale)) } });
+    return false;
+  }
+  if (status.phase === 'Succeeded') return finish('Succeeded', status.reason, status.message);
+  if (status.phase === 'Failed') return finish('Failed', status.reason ?? 'CreateFailed', status.message);
+  if (resource.deadlineAt && now.toISOString() >= resource.deadlineAt) {
+    const minutes = Math.round((Date.parse(resource.deadlineAt) - Date.parse(resource.createStartedAt ?? resource.deadlineAt)) / 60_000);
+    return finish('TimedOut', 'Timeout', `not ready after ${minutes} minutes (last status: ${status.message ?? status.reason ?? 'in progress'})`);
+  }
+  const polls = (resource.polls ?? 0) + 1;
+  const next = dueAt(now, nextPollSeconds(resource.kind, polls, deps.settings.pollScale));
+  // Never poll past the deadline by more than needed to notice it.
+  const at = resource.deadlineAt && next > resource.deadlineAt ? resource.deadlineAt : next;
+  await updateResource(deps.table, resource, {
+    from: ['Creating'],
+    set: { polls, dueAt: at, updatedAt: now.toISOString(), ...(status.message ? { message: status.message } : {}) },
+  });
+  return false;
+}
+

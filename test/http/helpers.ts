@@ -1,0 +1,43 @@
+/** Test wiring for the HTTP app and intake against the emulators: known secrets, per-file resources, signed requests. */
+import { createHmac } from 'node:crypto';
+import { createApp, type AppLogger, type AppServices } from '../../shared/http/app';
+import type { SecretsEnv } from '../../shared/config';
+import type { IntakeDeps } from '../../shared/intake/submit';
+import type { LocalStack } from '../setup/stack';
+
+export const SECRETS: SecretsEnv = {
+  GITHUB_WEBHOOK_SECRET: 'gh-secret-for-tests',
+  GITLAB_WEBHOOK_TOKEN: 'gl-token-for-tests',
+  JIRA_WEBHOOK_SECRET: 'jira-secret-for-tests',
+  API_TOKENS: ['ci=api-token-for-tests'],
+  GITHUB_TOKEN: 'ghp_provider_token',
+  GITLAB_TOKEN: 'glpat_provider_token',
+};
+
+export const PROJECT_ID = '0123456789abcdef0123456789abcdef';
+
+/** Collects log lines so tests can assert what was (and was not) logged. */
+export function memoryLogger(): AppLogger & { lines: string[] } {
+  const lines: string[] = [];
+  const push = (level: string) => (message: string, extra?: Record<string, unknown>) => lines.push(`${level} ${message} ${JSON.stringify(extra ?? {})}`);
+  return { lines, info: push('info'), warn: push('warn'), error: push('error') };
+}
+
+export function intakeDepsFor(stack: LocalStack): IntakeDeps {
+  return {
+    table: { ddb: stack.ddb, tableName: stack.tableName },
+    dispatch: { sqs: stack.sqs, queueUrl: stack.queues.dispatch.url },
+    defaults: { projectId: PROJECT_ID, region: 'cn-north-4' },
+  };
+}
+
+export function appFor(stack: LocalStack, opts: { trackedBranches?: string[]; logger?: AppLogger } = {}) {
+  const services: AppServices = {
+    intake: intakeDepsFor(stack),
+    intakeQueue: { sqs: stack.sqs, queueUrl: stack.queues.intake.url },
+    trackedBranches: opts.trackedBranches ?? [],
+  };
+  return createApp({ logger: opts.logger ?? memoryLogger(), secrets: async () => SECRETS, services: () => services });
+}
+
+export const hubSignature = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;

@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useLocalResources, type LocalStack } from '../setup/stack';
+import { appFor } from './helpers';
+
+const ALL_KINDS = readFileSync('examples/all-kinds.yaml', 'utf8');
+const AUTH = { authorization: 'Bearer api-token-for-tests' };
+
+describe('POST /requests and GET /requests/{id}', () => {
+  let stack: LocalStack;
+  let app: ReturnType<typeof appFor>;
+  beforeAll(async () => {
+    stack = await useLocalResources();
+    app = appFor(stack);
+  });
+  afterAll(() => stack.close());
+
+  const post = (body: string, headers: Record<string, string> = {}) =>
+    app.request('/requests', { method: 'POST', body, headers: { 'content-type': 'application/yaml', ...AUTH, ...headers } });
+
+  it('accepts a YAML request, records every resource Queued and queues one dispatch message each', async () => {
+    const response = await post(ALL_KINDS);
+    expect(response.status).toBe(202);
+    const body = await response.json();
+    expect(body.requestId).toMatch(/^req_/);
+    expect(body.resources).toEqual([
+      { kind: 'ResourcePool', name: 'train-pool', state: 'Queued' },
+      { kind: 'NodePool', name: 'nodepool-1', state: 'Queued' },
+      { kind: 'Notebook', name: 'notebooks-test', state: 'Queued' },
+      { kind: 'EdgeDeployment', name: 'app', state: 'Queued' },
+    ]);
+    const messages = (await stack.drainQueue(stack.queues.dispatch.url, { count: 4 })).map((m) => JSON.parse(m));
+    expect(messages).toEqual(expect.arrayContaining(body.resources.map((r: { kind: string; name: string }) => ({ requestId: body.requestId, kind: r.kind, name: r.name }))));
+    expect(messages).toHaveLength(4);
+
+    const status = await app.request(`/requests/${body.requestId}`, { headers: AUTH });
+    expect(status.status).toBe(200);
+    const view = await status.json();
+    expect(view).toMatchObject({ requestId: body.requestId, state: 'InProgress', source: { provider: 'api', ref: 'api:ci', caller: 'ci' } });
+    expect(view.resources).toHaveLength(4);
+    for (const resource of view.resources) {
+      expect(resource).toMatchObject({ state: 'Queued', projectId: '0123456789abcdef0123456789abcdef', region: 'cn-north-4', huaweiId: null });
+      expect(Date.parse(resource.createdAt)).not.toBeNaN();
+    }
+  });
+
+  it('accepts a JSON array of manifests', async () => {
+    const manifest = (await import('yaml')).parse(readFileSync('examples/edge-deployment.yaml', 'utf8'));
+    manifest.metadata.name = 'json-app';
+    const response = await post(JSON.stringify([manifest]), { 'content-type': 'application/json' });
+    expect(response.status).toBe(202);
+    expect((await response.json()).resources).toEqual([{ kind: 'EdgeDeployment', name: 'json-app', state: 'Queued' }]);
+    await stack.drainQueue(stack.queues.dispatch.url, { count: 1 });
+  });
+
+  it('rejects an invalid request as a whole with 422 and the CLI error format, queueing nothing', async () => {
+    const broken = ALL_KINDS.replace('flavor: modelarts.vm.2u4g.dcc', 'flavr: modelarts.vm.2u4g.dcc');
+    const response = await post(broken);
+    expect(response.status).toBe(422);
+    const body = await response.json();
+    expect(body.error.code).toBe('MANIFEST_INVALID');
+    expect(body.error.details.documents).toEqual([
+      expect.objectContaining({
+        file: 'request',
+        index: 1,
+        kind: 'NodePool',
+        errors: expect.arrayContaining([expect.objectContaining({ path: 'spec.body.spec.resources', message: expect.stringContaining('did you mean "flavor"'), line: expect.any(Number), column: expect.any(Number) })]),
+      }),
+    ]);
+    expect(await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 500 })).toEqual([]);
+    // The rejection is on record, visible through the status API.
+    const view = await (await app.request(`/requests/${body.error.details.requestId}`, { headers: AUTH })).json();
+    expect(view.state).toBe('Rejected');
+    expect(view.resources).toEqual([]);
+  });
+
+  it('rejects two manifests with the same identity in one request', async () => {
+    const doc = readFileSync('examples/edge-deployment.yaml', 'utf8');
+    const response = await post(`${doc}\n---\n${doc}`);
+    expect(response.status).toBe(422);
+    const documents = (await response.json()).error.details.documents;
+    expect(documents[0].errors[0]).toMatchObject({ path: 'metadata.name', message: expect.stringContaining('declared twice') });
+  });
+
+  it('replays the first response for a retried Idempotency-Key and refuses a reused one', async () => {
+    const doc = readFileSync('examples/notebook.yaml', 'utf8').replace('name: notebooks-test', 'name: idem-nb');
+    const first = await post(doc, { 'idempotency-key': 'key-1' });
+    const second = await post(doc, { 'idempotency-key': 'key-1' });
+    expect(first.status).toBe(202);
+    expect(second.status).toBe(202);
+    expect(await second.json()).toEqual(await first.json());
+    expect(await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 500 })).toHaveLength(1);
+    const reused = await post(doc.replace('api-test', 'other'), { 'idempotency-key': 'key-1' });
+    expect(reused.status).toBe(409);
+    expect((await reused.json()).error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+  });
+
+  it.each([
+    ['no token', {}, 401, 'UNAUTHORIZED'],
+    ['a wrong token', { authorization: 'Bearer nope' }, 401, 'UNAUTHORIZED'],
+    ['a wrong content type', { ...AUTH, 'content-type': 'text/plain' }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+  ])('answers %s with %i', async (_label, headers, status, code) => {
+    const response = await app.request('/requests', { method: 'POST', body: ALL_KINDS, headers: { 'content-type': 'application/yaml', ...headers } });
+    expect(response.status).toBe(status);
+    expect((await response.json()).error.code).toBe(code);
+  });
+
+  it('answers 413 for a body over 1 MiB, 400 for invalid UTF-8 and 422 for an empty body', async () => {
+    expect((await post('a'.repeat(1024 * 1024 + 1))).status).toBe(413);
+    const invalid = await app.request('/requests', { method: 'POST', body: new Uint8Array([0x6b, 0x3a, 0xff, 0xfe]), headers: { 'content-type': 'application/yaml', ...AUTH } });
+    expect(invalid.status).toBe(400);
+    const empty = await post('# nothing\n');
+    expect(empty.status).toBe(422);
+    expect((await empty.json()).error.code).toBe('NO_MANIFEST');
+  });
+
+  it('answers 404 for unknown request ids and routes, and 401 before revealing either', async () => {
+    expect((await app.request('/requests/req_00000000000000000000000000', { headers: AUTH })).status).toBe(404);
+    expect((await app.request('/requests/../../etc', { headers: AUTH })).status).toBe(404);
+    expect((await app.request('/requests/req_00000000000000000000000000')).status).toBe(401);
+    expect((await app.request('/nope')).status).toBe(404);
+  });
+
+  it('serves /healthz', async () => {
+    expect(await (await app.request('/healthz')).json()).toEqual({ ok: true });
+  });
+});

@@ -36,10 +36,12 @@ export function gateway(state: SimulatorState): MiddlewareHandler<SimEnv> {
     if (!verdict.ok) return gatewayError(c, 401, 'APIGW.0301', `Incorrect IAM authentication information: ${verdict.reason}`);
 
     if (!state.admit()) {
+      c.set('fault', 'rate-limit');
       return throttled(c, `more than ${state.config.rateLimitPerSecond} requests per second for this user`);
     }
 
     const fault = state.faults.draw();
+    if (fault) c.set('fault', fault);
     if (fault === '429') return throttled(c, 'simulated throttling fault');
     if (fault === '500') return injected500(c);
 

@@ -8,7 +8,7 @@ import { isObject, type JsonObject } from './json';
 export type SimEnv = {
   /** Partial: under app.request() (no Node server) there is no socket to drop. */
   Bindings: Partial<HttpBindings>;
-  Variables: { requestId: string; rawBody: Uint8Array };
+  Variables: { requestId: string; rawBody: Uint8Array; fault?: string };
 };
 
 export type SimContext = Context<SimEnv>;

@@ -138,7 +138,7 @@ async function pollResource(deps: DispatchDeps, resource: ResourceRecord): Promi
     await updateResource(deps.table, resource, { from: ['Creating'], set: { dueAt: dueAt(now, nextPollSeconds(resource.kind, resource.polls ?? 0, deps.settings.pollScale)) } });
     return false;
   }
-  if (status.phase === 'Succeeded') return finish('Succeeded', status.reason, status.message);
+  if (status.phase === 'Succeeded') return finish('Succeeded', status.reason, status.message ?? `ready (${status.reason ?? 'done'})`);
   if (status.phase === 'Failed') return finish('Failed', status.reason ?? 'CreateFailed', status.message);
   if (resource.deadlineAt && now.toISOString() >= resource.deadlineAt) {
     const minutes = Math.round((Date.parse(resource.deadlineAt) - Date.parse(resource.createStartedAt ?? resource.deadlineAt)) / 60_000);

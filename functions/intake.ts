@@ -18,6 +18,6 @@ async function recordHandler(record: SQSRecord): Promise<void> {
   });
 }
 
-export const handler = middy((event: SQSEvent) => processPartialResponse(event, recordHandler, processor)).use(
+export const handler = middy((event: SQSEvent) => processPartialResponse(event, recordHandler, processor, { throwOnFullBatchFailure: false })).use(
   injectLambdaContext(logger.powertools),
 );

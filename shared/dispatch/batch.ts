@@ -1,6 +1,7 @@
-/** SQS-side handling of one dispatch record: parse, dispatch, and on "retry later" push the message back with backoff. */
+/** SQS-side handling of dispatch records: parse, dispatch, and on "retry later" push the message back with backoff. */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { dispatchResource, RetryLaterError, type DispatchDeps, type DispatchResult } from './dispatcher';
 import { DispatchMessageSchema } from './messages';
 
@@ -14,13 +15,22 @@ export class PoisonMessageError extends Error {
 }
 
 /** Exponential backoff with full jitter, capped at 15 minutes; a known wait (a lease running out) wins. */
-export function retryDelaySeconds(receiveCount: number, known?: number, random: () => number = Math.random): number {
-  if (known !== undefined) return Math.min(900, Math.max(1, Math.ceil(known)));
-  const ceiling = Math.min(900, 5 * 2 ** Math.max(0, receiveCount - 1));
-  return Math.max(1, Math.round(ceiling * (0.5 + random() / 2)));
+export function retryDelaySeconds(receiveCount: number, known?: number, baseSeconds = 5, random: () => number = Math.random): number {
+  if (known !== undefined) return Math.min(900, Math.max(0, Math.ceil(known)));
+  const ceiling = Math.min(900, baseSeconds * 2 ** Math.max(0, receiveCount - 1));
+  return Math.round(ceiling * (0.5 + random() / 2));
 }
 
-export async function handleDispatchRecord(deps: DispatchDeps, sqs: SQSClient, queueUrl: string, record: SQSRecord): Promise<DispatchResult> {
+export interface DispatchRuntime {
+  deps: DispatchDeps;
+  sqs: SQSClient;
+  queueUrl: string;
+  log?: (message: string, extra: Record<string, unknown>) => void;
+  /** First retry delay; doubles per receive. Tests use 0 to replay at once. */
+  retryBaseSeconds?: number;
+}
+
+export async function handleDispatchRecord(runtime: DispatchRuntime, record: SQSRecord): Promise<DispatchResult> {
   let body: unknown;
   try {
     body = JSON.parse(record.body);
@@ -31,15 +41,28 @@ export async function handleDispatchRecord(deps: DispatchDeps, sqs: SQSClient, q
   if (!message.success) throw new PoisonMessageError(`not a dispatch message: ${message.error.issues[0]?.message ?? 'invalid'}`);
   const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');
   try {
-    return await dispatchResource(deps, message.data, { receiveCount });
+    const result = await dispatchResource(runtime.deps, message.data, { receiveCount });
+    runtime.log?.('dispatched', { messageId: record.messageId, ...message.data, result });
+    return result;
   } catch (error) {
     if (error instanceof RetryLaterError) {
       // The queue's visibility timeout is sized for crashes; a deliberate retry chooses its own delay.
-      const delay = retryDelaySeconds(receiveCount, error.retryAfterSeconds);
-      await sqs
-        .send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: delay }))
+      const delay = retryDelaySeconds(receiveCount, error.retryAfterSeconds, runtime.retryBaseSeconds);
+      await runtime.sqs
+        .send(new ChangeMessageVisibilityCommand({ QueueUrl: runtime.queueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: delay }))
         .catch(() => undefined);
+      runtime.log?.('dispatch will retry', { messageId: record.messageId, ...message.data, reason: error.message, delaySeconds: delay });
     }
     throw error;
   }
+}
+
+/** The batch handler Lambda runs: partial batch failures, so one bad record never fails its neighbours. */
+export function dispatchBatchHandler(runtime: () => DispatchRuntime): (event: SQSEvent) => Promise<SQSBatchResponse> {
+  const processor = new BatchProcessor(EventType.SQS);
+  return (event) =>
+    processPartialResponse(event, async (record: SQSRecord) => {
+      await handleDispatchRecord(runtime(), record);
+      // Every record failing is reported like any partial failure: the same outcome, without an error log storm.
+    }, processor, { throwOnFullBatchFailure: false });
 }

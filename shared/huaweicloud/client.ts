@@ -251,7 +251,8 @@ export class HuaweiCloudClient {
       }
       const verdict = classify(call, failure);
       if (verdict !== 'retry') throw call.notFoundIsNormal && isNotFoundError(verdict) ? verdict : this.report(verdict);
-      const delay = failure.type === 'http' && failure.retryAfterMs !== undefined ? failure.retryAfterMs : this.backoff(attempt);
+      // Retry-After is a floor, not a replacement: "0" must not turn throttling into a busy loop.
+      const delay = Math.max(this.backoff(attempt), failure.type === 'http' ? (failure.retryAfterMs ?? 0) : 0);
       if (Date.now() + delay > deadline) {
         throw this.report(toError(call, failure, HuaweiRetryableError, `gave up after ${attempt + 1} attempts`));
       }

@@ -32,7 +32,7 @@ async function toApiResponse(res: Response): Promise<ApiResponse> {
   return { status: res.status, headers: res.headers, body: text === '' ? undefined : JSON.parse(text) };
 }
 
-function makeCall(baseUrl: string, fetcher: Fetcher) {
+function makeCall(baseUrl: string, fetcher: Fetcher, clock: () => number = Date.now) {
   return async (method: string, path: string, body?: unknown, opts: CallOptions = {}): Promise<ApiResponse> => {
     const url = `${baseUrl}${path}`;
     const text = body === undefined ? undefined : JSON.stringify(body);
@@ -42,7 +42,7 @@ function makeCall(baseUrl: string, fetcher: Fetcher) {
       : signRequest(
           { method, url, headers: base, body: text },
           { ak: opts.ak ?? SIMULATOR_DEFAULTS.ak, sk: opts.sk ?? SIMULATOR_DEFAULTS.sk },
-          opts.signedAt,
+          opts.signedAt ?? new Date(clock()),
         );
     return toApiResponse(await fetcher(url, { method, headers, body: opts.sendBody ?? text }));
   };
@@ -53,9 +53,9 @@ export function httpClient(baseUrl: string) {
   return makeCall(baseUrl, (url, init) => fetch(url, init));
 }
 
-/** Signed calls straight into the Hono app (no sockets), for fake-clock tests. */
-export function appClient(app: Hono<SimEnv>) {
-  return makeCall('http://127.0.0.1:9', async (url, init) => app.request(url, init));
+/** Signed calls straight into the Hono app (no sockets), for fake-clock tests; signs at the fake time. */
+export function appClient(app: Hono<SimEnv>, clock?: () => number) {
+  return makeCall('http://127.0.0.1:9', async (url, init) => app.request(url, init), clock);
 }
 
 export async function admin(baseUrl: string, method: string, path: string, body?: unknown): Promise<ApiResponse> {

@@ -1,0 +1,155 @@
+/** Drives the real dispatcher and poller against the emulators and the simulator, deterministically, for end-to-end tests. */
+import { readFileSync } from 'node:fs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { parseAllDocuments, stringify } from 'yaml';
+import { startSimulator, SIMULATOR_DEFAULTS, type RunningSimulator } from '../../local/huaweicloud-simulator/index';
+import { successfulRecords, toSqsRecord } from '../../local/runner';
+import { dispatchBatchHandler } from '../../shared/dispatch/batch';
+import type { DispatchDeps } from '../../shared/dispatch/dispatcher';
+import type { CloudEvent } from '../../shared/events/cloudevents';
+import { HuaweiCloudClient } from '../../shared/huaweicloud/client';
+import { submit } from '../../shared/intake/submit';
+import { randomRequestId } from '../../shared/intake/ids';
+import { pollTick } from '../../shared/poll/tick';
+import { getRequestWithResources } from '../../shared/store/requests';
+import { useLocalResources, type LocalStack } from '../setup/stack';
+
+export const PROJECT_ID = SIMULATOR_DEFAULTS.projectId;
+
+export interface Harness {
+  stack: LocalStack;
+  simulator: RunningSimulator;
+  deps: DispatchDeps;
+  /** Shifts the product's clock (not the simulator's) to reach deadlines without waiting. */
+  advance(ms: number): void;
+  submitYaml(yaml: string): Promise<string>;
+  /** Runs dispatch and poll rounds until the request's completion event is written, or the time runs out. */
+  drive(requestId: string, opts?: { timeoutMs?: number }): Promise<void>;
+  request(requestId: string): ReturnType<typeof getRequestWithResources>;
+  /** Every event received so far by a queue subscribed to the topic. */
+  events(): Promise<CloudEvent[]>;
+  simResources(): Promise<{ kind: string; id: string; name: string; body: Record<string, unknown> }[]>;
+  faults(settings: Record<string, number>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(opts: { crashPoints?: DispatchDeps['crashPoints'] } = {}): Promise<Harness> {
+  const stack = await useLocalResources();
+  const simulator = await startSimulator({ port: 0, projectId: PROJECT_ID });
+  await stack.subscribeQueue(stack.topicArn, stack.queues.notify.arn);
+  let offsetMs = 0;
+  const cloud = new HuaweiCloudClient({
+    credentials: { ak: SIMULATOR_DEFAULTS.ak, sk: SIMULATOR_DEFAULTS.sk },
+    modelartsEndpoint: simulator.url,
+    iefEndpoint: simulator.url,
+    connectTimeoutMs: 500,
+    readTimeoutMs: 1500,
+    retryBudgetMs: 2000,
+    retryBaseMs: 20,
+    retryMaxDelayMs: 200,
+  });
+  const deps: DispatchDeps = {
+    table: { ddb: stack.ddb, tableName: stack.tableName },
+    topic: { sns: stack.sns, topicArn: stack.topicArn },
+    dispatch: { sqs: stack.sqs, queueUrl: stack.queues.dispatch.url },
+    cloud,
+    now: () => new Date(Date.now() + offsetMs),
+    settings: { leaseSeconds: 1, waitRecheckSeconds: 0.2, pollScale: 0.005, maxReceives: 50 },
+    ...(opts.crashPoints ? { crashPoints: opts.crashPoints } : {}),
+  };
+  const handler = dispatchBatchHandler(() => ({ deps, sqs: stack.sqs, queueUrl: stack.queues.dispatch.url, retryBaseSeconds: 0 }));
+  const received: CloudEvent[] = [];
+
+  async function dispatchRound(): Promise<number> {
+    const { Messages = [] } = await stack.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: stack.queues.dispatch.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 1, MessageSystemAttributeNames: ['All'] }),
+    );
+    if (Messages.length === 0) return 0;
+    const records = Messages.map((m) => toSqsRecord(m, stack.queues.dispatch.arn));
+    const response = await handler({ Records: records });
+    const done = successfulRecords(records, response);
+    if (done.length > 0) {
+      await stack.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: stack.queues.dispatch.url, Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }));
+    }
+    return Messages.length;
+  }
+
+  const harness: Harness = {
+    stack,
+    simulator,
+    deps,
+    advance: (ms) => {
+      offsetMs += ms;
+    },
+    async submitYaml(yaml) {
+      const requestId = randomRequestId();
+      const outcome = await submit(
+        { table: deps.table, dispatch: deps.dispatch, defaults: { projectId: PROJECT_ID, region: 'cn-north-4' }, queuedGraceSeconds: 5 },
+        { requestId, source: { provider: 'api', ref: 'api:test', caller: 'test' }, files: [{ file: 'test.yaml', text: yaml }] },
+      );
+      if (outcome.status !== 'accepted') throw new Error(`submission not accepted: ${JSON.stringify(outcome)}`);
+      return requestId;
+    },
+    async drive(requestId, { timeoutMs = 20_000 } = {}) {
+      const stopAt = Date.now() + timeoutMs;
+      while (Date.now() < stopAt) {
+        await dispatchRound();
+        await pollTick(deps, { budgetMs: 5_000, concurrency: 4, requeueGraceSeconds: 2 });
+        const found = await getRequestWithResources(deps.table, requestId);
+        if (found?.request.completedAt) {
+          // One more tick flushes anything left in an outbox.
+          await pollTick(deps, { budgetMs: 5_000, concurrency: 4, requeueGraceSeconds: 2 });
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const found = await getRequestWithResources(deps.table, requestId);
+      throw new Error(`request ${requestId} did not complete: ${JSON.stringify(found?.resources.map((r) => [r.kind, r.name, r.state, r.message]))}`);
+    },
+    request: (requestId) => getRequestWithResources(deps.table, requestId),
+    async events() {
+      const bodies = await stack.drainQueue(stack.queues.notify.url, { waitMs: 300 });
+      received.push(...bodies.map((b) => JSON.parse(b) as CloudEvent));
+      return [...received];
+    },
+    async simResources() {
+      const response = await fetch(`${simulator.url}/__sim/resources`);
+      return ((await response.json()) as { resources: { kind: string; id: string; name: string; body: Record<string, unknown> }[] }).resources;
+    },
+    async faults(settings) {
+      const response = await fetch(`${simulator.url}/__sim/faults`, { method: 'POST', body: JSON.stringify(settings), headers: { 'content-type': 'application/json' } });
+      if (!response.ok) throw new Error(`faults: ${await response.text()}`);
+    },
+    async close() {
+      stack.close();
+      await simulator.close();
+    },
+  };
+  return harness;
+}
+
+const EXAMPLE = readFileSync('examples/all-kinds.yaml', 'utf8');
+
+/**
+ * The four-kind example with every name made unique by `suffix` (manifest names and the names Huawei
+ * sees), so repeated runs in one table never meet as the same identity.
+ */
+export function allKinds(suffix: string, mutate: (doc: Record<string, any>) => void = () => {}): string {
+  return parseAllDocuments(EXAMPLE)
+    .map((d) => {
+      const doc = d.toJS() as Record<string, any>;
+      doc.metadata.name = `${doc.metadata.name}-${suffix}`;
+      const body = doc.spec.body;
+      if (doc.spec.poolRef) doc.spec.poolRef = `${doc.spec.poolRef}-${suffix}`;
+      if (doc.kind === 'ResourcePool') body.metadata.labels['os.modelarts/name'] = `pool-${suffix}`;
+      if (doc.kind === 'NodePool') {
+        body.metadata.name = `np-${suffix}`;
+        body.spec.resources.nodePool = `np-${suffix}`;
+      }
+      if (doc.kind === 'Notebook') body.name = `nb_${suffix}`;
+      if (doc.kind === 'EdgeDeployment') body.name = `app-${suffix}`;
+      mutate(doc);
+      return stringify(doc);
+    })
+    .join('---\n');
+}

@@ -21,7 +21,7 @@ describe('POST /requests and GET /requests/{id}', () => {
   it('accepts a YAML request, records every resource Queued and queues one dispatch message each', async () => {
     const response = await post(ALL_KINDS);
     expect(response.status).toBe(202);
-    const body = await response.json();
+    const body = (await response.json() as any);
     expect(body.requestId).toMatch(/^req_/);
     expect(body.resources).toEqual([
       { kind: 'ResourcePool', name: 'train-pool', state: 'Queued' },
@@ -35,7 +35,7 @@ describe('POST /requests and GET /requests/{id}', () => {
 
     const status = await app.request(`/requests/${body.requestId}`, { headers: AUTH });
     expect(status.status).toBe(200);
-    const view = await status.json();
+    const view = (await status.json() as any);
     expect(view).toMatchObject({ requestId: body.requestId, state: 'InProgress', source: { provider: 'api', ref: 'api:ci', caller: 'ci' } });
     expect(view.resources).toHaveLength(4);
     for (const resource of view.resources) {
@@ -49,7 +49,7 @@ describe('POST /requests and GET /requests/{id}', () => {
     manifest.metadata.name = 'json-app';
     const response = await post(JSON.stringify([manifest]), { 'content-type': 'application/json' });
     expect(response.status).toBe(202);
-    expect((await response.json()).resources).toEqual([{ kind: 'EdgeDeployment', name: 'json-app', state: 'Queued' }]);
+    expect(((await response.json() as any)).resources).toEqual([{ kind: 'EdgeDeployment', name: 'json-app', state: 'Queued' }]);
     await stack.drainQueue(stack.queues.dispatch.url, { count: 1 });
   });
 
@@ -57,7 +57,7 @@ describe('POST /requests and GET /requests/{id}', () => {
     const broken = ALL_KINDS.replace('flavor: modelarts.vm.2u4g.dcc', 'flavr: modelarts.vm.2u4g.dcc');
     const response = await post(broken);
     expect(response.status).toBe(422);
-    const body = await response.json();
+    const body = (await response.json() as any);
     expect(body.error.code).toBe('MANIFEST_INVALID');
     expect(body.error.details.documents).toEqual([
       expect.objectContaining({
@@ -69,7 +69,7 @@ describe('POST /requests and GET /requests/{id}', () => {
     ]);
     expect(await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 500 })).toEqual([]);
     // The rejection is on record, visible through the status API.
-    const view = await (await app.request(`/requests/${body.error.details.requestId}`, { headers: AUTH })).json();
+    const view = ((await (await app.request(`/requests/${body.error.details.requestId}`, { headers: AUTH })).json()) as any);
     expect(view.state).toBe('Rejected');
     expect(view.resources).toEqual([]);
   });
@@ -78,7 +78,7 @@ describe('POST /requests and GET /requests/{id}', () => {
     const doc = readFileSync('examples/edge-deployment.yaml', 'utf8');
     const response = await post(`${doc}\n---\n${doc}`);
     expect(response.status).toBe(422);
-    const documents = (await response.json()).error.details.documents;
+    const documents = ((await response.json() as any)).error.details.documents;
     expect(documents[0].errors[0]).toMatchObject({ path: 'metadata.name', message: expect.stringContaining('declared twice') });
   });
 
@@ -88,11 +88,11 @@ describe('POST /requests and GET /requests/{id}', () => {
     const second = await post(doc, { 'idempotency-key': 'key-1' });
     expect(first.status).toBe(202);
     expect(second.status).toBe(202);
-    expect(await second.json()).toEqual(await first.json());
+    expect((await second.json() as any)).toEqual((await first.json() as any));
     expect(await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 500 })).toHaveLength(1);
     const reused = await post(doc.replace('api-test', 'other'), { 'idempotency-key': 'key-1' });
     expect(reused.status).toBe(409);
-    expect((await reused.json()).error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(((await reused.json() as any)).error.code).toBe('IDEMPOTENCY_KEY_REUSED');
   });
 
   it.each([
@@ -102,7 +102,7 @@ describe('POST /requests and GET /requests/{id}', () => {
   ])('answers %s with %i', async (_label, headers, status, code) => {
     const response = await app.request('/requests', { method: 'POST', body: ALL_KINDS, headers: { 'content-type': 'application/yaml', ...headers } });
     expect(response.status).toBe(status);
-    expect((await response.json()).error.code).toBe(code);
+    expect(((await response.json() as any)).error.code).toBe(code);
   });
 
   it('answers 413 for a body over 1 MiB, 400 for invalid UTF-8 and 422 for an empty body', async () => {
@@ -111,7 +111,7 @@ describe('POST /requests and GET /requests/{id}', () => {
     expect(invalid.status).toBe(400);
     const empty = await post('# nothing\n');
     expect(empty.status).toBe(422);
-    expect((await empty.json()).error.code).toBe('NO_MANIFEST');
+    expect(((await empty.json() as any)).error.code).toBe('NO_MANIFEST');
   });
 
   it('answers 404 for unknown request ids and routes, and 401 before revealing either', async () => {
@@ -122,6 +122,6 @@ describe('POST /requests and GET /requests/{id}', () => {
   });
 
   it('serves /healthz', async () => {
-    expect(await (await app.request('/healthz')).json()).toEqual({ ok: true });
+    expect(((await (await app.request('/healthz')).json()) as any)).toEqual({ ok: true });
   });
 });

@@ -64,7 +64,7 @@ describe('provider webhooks through intake', () => {
     for (let i = 0; i < 3; i++) {
       const response = await github('push', 'delivery-1', branchPush);
       expect(response.status).toBe(202);
-      ids.push((await response.json()).requestId);
+      ids.push(((await response.json() as any)).requestId);
     }
     expect(new Set(ids).size).toBe(1);
 
@@ -97,14 +97,14 @@ describe('provider webhooks through intake', () => {
     providers.commits.set(sha, { 'provisioning/pool.yaml': POOL });
     providers.commits.set('e'.repeat(40), { 'provisioning/pool.yaml': POOL, 'docs/x.md': 'x' });
     const response = await github('push', 'delivery-3', { ...branchPush, before: sha, after: 'e'.repeat(40) });
-    const { requestId } = await response.json();
+    const { requestId } = (await response.json() as any);
     expect((await runIntake()).map((o) => o.status)).toEqual(['empty']);
     expect(await getRequestWithResources({ ddb: stack.ddb, tableName: stack.tableName }, requestId)).toBeUndefined();
   });
 
   it('records a rejected request when the repository cannot be read', async () => {
     const response = await github('push', 'delivery-4', { ...branchPush, before: '0'.repeat(40), after: 'f'.repeat(40) });
-    const { requestId } = await response.json();
+    const { requestId } = (await response.json() as any);
     const [outcome] = await runIntake();
     expect(outcome).toMatchObject({ status: 'rejected', requestId });
     const stored = await getRequestWithResources({ ddb: stack.ddb, tableName: stack.tableName }, requestId);
@@ -120,18 +120,18 @@ describe('provider webhooks through intake', () => {
   it('answers 401 to a forged signature and stores or queues nothing', async () => {
     const response = await github('push', 'forged-1', branchPush, 'not-the-secret');
     expect(response.status).toBe(401);
-    expect(await response.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: 'missing or invalid credentials' } });
+    expect((await response.json() as any)).toEqual({ error: { code: 'UNAUTHORIZED', message: 'missing or invalid credentials' } });
     expect(await stack.drainQueue(stack.queues.intake.url, { waitMs: 300 })).toEqual([]);
   });
 
   it('answers ping with 200, other events with 200 ignored, untracked branches and tags with 200 ignored', async () => {
     expect((await github('ping', 'p-1', { zen: 'Keep it logically awesome.', hook_id: 1 })).status).toBe(200);
     const issues = await github('issues', 'i-1', { action: 'opened' });
-    expect(await issues.json()).toMatchObject({ ignored: true });
+    expect((await issues.json() as any)).toMatchObject({ ignored: true });
     const tag = await github('push', 't-1', pushExamples.find((e) => e.ref === 'refs/tags/simple-tag' && !e.deleted));
-    expect(await tag.json()).toMatchObject({ ignored: true, reason: expect.stringContaining('not a branch') });
+    expect((await tag.json() as any)).toMatchObject({ ignored: true, reason: expect.stringContaining('not a branch') });
     const feature = await github('push', 'f-1', { ...branchPush, ref: 'refs/heads/feature' });
-    expect(await feature.json()).toMatchObject({ ignored: true, reason: expect.stringContaining('not tracked') });
+    expect((await feature.json() as any)).toMatchObject({ ignored: true, reason: expect.stringContaining('not tracked') });
     expect(await stack.drainQueue(stack.queues.intake.url, { waitMs: 300 })).toEqual([]);
   });
 
@@ -142,8 +142,8 @@ describe('provider webhooks through intake', () => {
     const send = (token: string, event = 'Push Hook', key = 'idem-1') =>
       app.request('/webhooks/gitlab', { method: 'POST', body: JSON.stringify(payload), headers: { 'content-type': 'application/json', 'x-gitlab-token': token, 'x-gitlab-event': event, 'idempotency-key': key } });
     expect((await send('wrong')).status).toBe(401);
-    const a = await (await send(SECRETS.GITLAB_WEBHOOK_TOKEN!)).json();
-    const b = await (await send(SECRETS.GITLAB_WEBHOOK_TOKEN!)).json();
+    const a = ((await (await send(SECRETS.GITLAB_WEBHOOK_TOKEN!)).json()) as any);
+    const b = ((await (await send(SECRETS.GITLAB_WEBHOOK_TOKEN!)).json()) as any);
     expect(a.requestId).toBe(b.requestId);
     const ignored = await send(SECRETS.GITLAB_WEBHOOK_TOKEN!, 'Merge Request Hook');
     expect(ignored.status).toBe(200);
@@ -175,7 +175,7 @@ describe('provider webhooks through intake', () => {
     it('turns an issue with two yaml blocks into one request keyed to the ticket', async () => {
       const response = await jira(issue(description));
       expect(response.status).toBe(202);
-      const { requestId } = await response.json();
+      const { requestId } = (await response.json() as any);
       const [outcome] = await runIntake();
       expect(outcome).toMatchObject({ status: 'accepted', requestId, resources: [{ kind: 'ResourcePool', name: 'train-pool' }, { kind: 'EdgeDeployment', name: 'app' }] });
       const stored = await getRequestWithResources({ ddb: stack.ddb, tableName: stack.tableName }, requestId);
@@ -185,7 +185,7 @@ describe('provider webhooks through intake', () => {
     });
 
     it('makes no new request when an update leaves the manifests unchanged', async () => {
-      const first = await (await jira(issue(description, 'jira:issue_updated'), undefined, 'jira-delivery-2')).json();
+      const first = ((await (await jira(issue(description, 'jira:issue_updated'), undefined, 'jira-delivery-2')).json()) as any);
       const outcomes = await runIntake();
       expect(outcomes).toEqual([expect.objectContaining({ status: 'accepted', duplicate: true, requestId: first.requestId })]);
       expect(await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 300 })).toEqual([]);
@@ -193,8 +193,8 @@ describe('provider webhooks through intake', () => {
 
     it('rejects a bad signature and ignores descriptions without yaml and other events', async () => {
       expect((await jira(issue(description), 'wrong')).status).toBe(401);
-      expect(await (await jira(issue('no manifests here'))).json()).toMatchObject({ ignored: true });
-      expect(await (await jira(issue(description, 'jira:issue_deleted'))).json()).toMatchObject({ ignored: true });
+      expect(((await (await jira(issue('no manifests here'))).json()) as any)).toMatchObject({ ignored: true });
+      expect(((await (await jira(issue(description, 'jira:issue_deleted'))).json()) as any)).toMatchObject({ ignored: true });
       expect(await stack.drainQueue(stack.queues.intake.url, { waitMs: 300 })).toEqual([]);
     });
   });

@@ -1,9 +1,11 @@
 /** Regenerates schemas/*.json from the zod schemas; a test fails when the committed copies drift. */
 import { writeFileSync } from 'node:fs';
+import { eventJsonSchema } from '../shared/events/schema';
 import { manifestJsonSchema } from '../shared/manifests/json-schema';
 
 export const SCHEMA_FILES: Record<string, () => unknown> = {
   'schemas/manifest.schema.json': () => manifestJsonSchema(),
+  'schemas/event.schema.json': () => eventJsonSchema(),
 };
 
 export function render(value: unknown): string {

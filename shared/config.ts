@@ -152,8 +152,6 @@ export const IntakeEnvSchema = z.object({
   /** Defaults for manifests that name no project or region of their own. */
   HUAWEICLOUD_SDK_PROJECT_ID: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a project id (letters, digits, -)').optional(),
   HUAWEICLOUD_REGION: z.string().min(1).default('cn-north-4'),
-  /** How long a provider delivery id is remembered for de-duplication (GitHub redelivers up to 3 days back). */
-  DELIVERY_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(7),
 });
 export type IntakeEnv = z.infer<typeof IntakeEnvSchema>;
 export const intakeConfig = section((env) => parseEnv(IntakeEnvSchema, env));

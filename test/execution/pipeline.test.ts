@@ -118,3 +118,19 @@ describe('dispatch, poll and completion events end to end', () => {
     expect((await h.simResources()).filter((r) => r.name === 'app-ident')).toHaveLength(1);
   });
 });
+
+describe('published events match schemas/event.schema.json', () => {
+  it('validates every event a full run publishes against the zod source of the schema', async () => {
+    const { EventSchema } = await import('../../shared/events/schema');
+    const h = await startHarness();
+    try {
+      const requestId = await h.submitYaml(allKinds('schema'));
+      await h.drive(requestId);
+      const events = await h.events();
+      expect(events.length).toBe(5);
+      for (const event of events) expect(EventSchema.safeParse(event).error).toBeUndefined();
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -1,0 +1,10 @@
+import { parseSource } from './shared/manifests/parse';
+import { validateSource } from './shared/manifests/validate';
+const n = Number(process.argv[2]);
+const src = '['.repeat(n) + ']'.repeat(n);
+let t = Date.now();
+const docs = parseSource(src);
+console.log('parseSource', Date.now() - t, JSON.stringify(docs[0]!.problems).slice(0, 300), typeof docs[0]!.data);
+t = Date.now();
+const v = validateSource(src, 'f', { sequenceAsDocuments: true });
+console.log('validate', Date.now() - t, JSON.stringify(v[0]!.errors).slice(0, 300));

@@ -32,24 +32,78 @@ export interface SqsEmulator {
   endpoint: string;
   port: number;
   stop(): Promise<void>;
+  /**
+   * Stops fauxqs and starts an empty one on the same port, so clients and queue URLs stay valid (fauxqs
+   * keeps nothing: queues, topics, subscriptions and messages are gone). Before the old one stops,
+   * `beforeStop` runs while every other caller gets 503; the new one answers only `prepare` (both with
+   * the setup credentials, see localSetupAwsConfig) until `prepare` has re-created what callers expect.
+   */
+  restart(hooks?: { beforeStop?: (endpoint: string) => Promise<void>; prepare?: (endpoint: string) => Promise<void> }): Promise<void>;
 }
 
-/** Embeds fauxqs (SQS and SNS, all state in memory) on a random loopback port. */
-export async function startSqsEmulator(): Promise<SqsEmulator> {
-  const app = buildApp({ logger: false });
-  // Loopback only: the helpers startFauxqs() and the fauxqs CLI would bind every interface.
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') {
-    await app.close();
-    throw new Error('fauxqs did not report a TCP port');
-  }
+export interface SqsEmulatorOptions {
+  /** Fixed loopback port; by default a free one is picked. */
+  port?: number;
+}
+
+/**
+ * The access key of clients allowed through while a restarting fauxqs is closed to everyone else (fauxqs
+ * checks no credentials, so the key only labels the caller).
+ */
+export const SETUP_ACCESS_KEY_ID = 'local-setup';
+
+/** Like localAwsConfig, for the clients that set up (or read out) a restarting emulator. */
+export function localSetupAwsConfig(endpoint: string): LocalAwsConfig {
+  return { ...localAwsConfig(endpoint), credentials: { accessKeyId: SETUP_ACCESS_KEY_ID, secretAccessKey: 'local' } };
+}
+
+const isSetupCaller = (authorization: string | string[] | undefined) =>
+  typeof authorization === 'string' && authorization.includes(`Credential=${SETUP_ACCESS_KEY_ID}/`);
+
+/** Embeds fauxqs (SQS and SNS, all state in memory) on a loopback port. */
+export async function startSqsEmulator(opts: SqsEmulatorOptions = {}): Promise<SqsEmulator> {
+  let open = true;
+  const listen = async (port: number) => {
+    const app = buildApp({ logger: false });
+    // While closed, only setup callers get through; the rest see what a restarting service answers.
+    app.addHook('onRequest', async (request, reply) => {
+      if (!open && !isSetupCaller(request.headers.authorization)) {
+        await reply.code(503).header('content-type', 'application/x-amz-json-1.0').send({ __type: 'ServiceUnavailable', message: 'restarting' });
+      }
+    });
+    // Loopback only: the helpers startFauxqs() and the fauxqs CLI would bind every interface.
+    await app.listen({ port, host: '127.0.0.1' });
+    const address = app.server.address();
+    if (address === null || typeof address === 'string') {
+      await app.close();
+      throw new Error('fauxqs did not report a TCP port');
+    }
+    return { app, port: address.port };
+  };
+  let current = await listen(opts.port ?? 0);
+  const port = current.port;
+  const endpoint = `http://127.0.0.1:${port}`;
   let stopped: Promise<void> | undefined;
   return {
-    endpoint: `http://127.0.0.1:${address.port}`,
-    port: address.port,
+    endpoint,
+    port,
     // fauxqs releases pending long polls before closing, so this does not wait out WaitTimeSeconds.
-    stop: () => (stopped ??= app.close().then(() => undefined)),
+    stop: () => (stopped ??= current.app.close().then(() => undefined)),
+    async restart(hooks = {}) {
+      if (stopped) throw new Error('fauxqs was stopped');
+      open = false;
+      try {
+        await hooks.beforeStop?.(endpoint);
+      } finally {
+        await current.app.close();
+      }
+      current = await listen(port);
+      try {
+        await hooks.prepare?.(endpoint);
+      } finally {
+        open = true;
+      }
+    },
   };
 }
 

@@ -132,6 +132,8 @@ export const InfraEnvSchema = z.object({
   INTAKE_QUEUE_URL: z.url(),
   DISPATCH_QUEUE_URL: z.url(),
   EVENTS_TOPIC_ARN: z.string().startsWith('arn:').optional(),
+  /** The notifier's own queue (subscribed to the events topic); only the local stack reads it. */
+  NOTIFY_QUEUE_URL: z.url().optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   /** Explicit endpoints: fauxqs queue URLs use a *.localhost host the SDK cannot reach on its own. */
   AWS_ENDPOINT_URL_SQS: optionalUrl,
@@ -168,6 +170,25 @@ export const SecretsEnvSchema = z.object({
   API_TOKENS: csv.default([]),
   GITHUB_TOKEN: z.string().min(1).optional(),
   GITLAB_TOKEN: z.string().min(1).optional(),
+  /** Atlassian API token of JIRA_EMAIL, for comments and transitions (basic auth). */
+  JIRA_API_TOKEN: z.string().min(1).optional(),
+  /**
+   * Generic event subscribers as JSON: `[{"url":"https://...","secret":"whsec_...","types":["hwc-provisioner.request.completed"]}]`.
+   * A secret, since it holds the signing keys: deployed, it lives in the SECRETS_ID secret with the others.
+   */
+  WEBHOOK_SUBSCRIBERS: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        // Never echo the text: it holds signing secrets.
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON array of {url, secret}' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(z.lazy(() => WebhookSubscriberSchema)).max(20))
+    .optional(),
 });
 export type SecretsEnv = z.infer<typeof SecretsEnvSchema>;
 
@@ -193,3 +214,40 @@ export const executionConfig = section((env) => parseEnv(ExecutionEnvSchema, env
 export function queuedGraceSeconds(env?: Record<string, string | undefined>): number {
   return executionConfig(env).QUEUED_GRACE_SECONDS;
 }
+
+/** A Standard Webhooks signing secret: `whsec_` and the base64 of 24 to 64 random bytes. */
+const WhsecSchema = z
+  .string()
+  .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be whsec_ followed by base64')
+  .refine((value) => {
+    const bytes = Buffer.from(value.slice('whsec_'.length), 'base64').length;
+    return bytes >= 24 && bytes <= 64;
+  }, 'must encode 24 to 64 bytes');
+
+/** One generic subscriber: where events go, the key they are signed with, and optionally which types it wants. */
+export const WebhookSubscriberSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }),
+  secret: WhsecSchema,
+  types: z.array(z.string().startsWith('hwc-provisioner.')).min(1).optional(),
+});
+export type WebhookSubscriber = z.infer<typeof WebhookSubscriberSchema>;
+
+/** How feedback reaches people: where links point, the providers' APIs, Jira, and delivery timing. */
+export const NotifyEnvSchema = z.object({
+  /** Base of the links put in statuses and comments: `${PUBLIC_BASE_URL}/requests/{id}`. No link when unset. */
+  PUBLIC_BASE_URL: optionalUrl,
+  GITHUB_API_URL: z.url().default('https://api.github.com'),
+  GITLAB_API_URL: z.url().default('https://gitlab.com/api/v4'),
+  /** e.g. https://example.atlassian.net; Jira feedback is off unless this, JIRA_EMAIL and JIRA_API_TOKEN are set. */
+  JIRA_BASE_URL: optionalUrl,
+  JIRA_EMAIL: z.email().optional(),
+  /** Transition ids applied when a ticket's request ends (ids, not names: names differ per workflow and language). */
+  JIRA_TRANSITION_ON_SUCCESS: z.string().regex(/^\d+$/, 'must be a transition id').optional(),
+  JIRA_TRANSITION_ON_FAILURE: z.string().regex(/^\d+$/, 'must be a transition id').optional(),
+  /** Attempts per call inside one invocation before the message goes back to SQS, and the first backoff step. */
+  NOTIFY_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(0).max(60_000).default(500),
+  NOTIFY_HTTP_TIMEOUT_MS: z.coerce.number().int().positive().max(30_000).default(5_000),
+});
+export type NotifyEnv = z.infer<typeof NotifyEnvSchema>;
+export const notifyConfig = section((env) => parseEnv(NotifyEnvSchema, env));

@@ -1,9 +1,14 @@
 /** Turns manifest sources into a recorded request: validate all, then record and queue every resource, or reject the whole. */
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { enqueueDispatch, type QueueRef } from '../dispatch/messages';
+import { EVENT_TYPES, requestEvent, type OutgoingEvent } from '../events/cloudevents';
+import { flushOutbox } from '../events/outbox';
+import type { TopicRef } from '../events/publish';
 import type { Manifest } from '../manifests/envelope';
 import type { ManifestIssue } from '../manifests/errors';
 import { checkReferences, validateSource, type ValidatedDocument } from '../manifests/validate';
-import { getRequestWithResources, markAccepted, putRequestOnce, putResourceOnce, type TableRef } from '../store/requests';
+import { DUE_PARTITION, dueAt } from '../store/due';
+import { getRequestWithResources, isConditionFailure, markAccepted, putRequestOnce, putResourceOnce, requestKey, type TableRef } from '../store/requests';
 import type { RejectedDocument, RequestRecord, RequestSource, ResourceRecord } from '../store/types';
 
 /** A DynamoDB item holds 400 KB; the rest of the record needs room too. */
@@ -31,6 +36,9 @@ export interface IntakeDeps {
   now?: () => Date;
   /** How long a queued resource waits for its dispatch message before the poller re-queues it. */
   queuedGraceSeconds?: number;
+  /** Where request.accepted / request.rejected go; without it intake publishes nothing. */
+  topic?: TopicRef;
+  logger?: { warn(message: string, extra?: Record<string, unknown>): void };
 }
 
 export interface ResourceSummary {
@@ -126,8 +134,10 @@ export async function submit(deps: IntakeDeps, submission: Submission): Promise<
     createdAt: now,
     updatedAt: now,
   };
-  const put = await putRequestOnce(deps.table, record);
+  const rejectedEvent = rejected.length > 0 ? rejectionEvent(deps, record) : undefined;
+  const put = await putRequestOnce(deps.table, withOutbox(record, rejectedEvent, deps));
   const stored = put.record;
+  if (put.created && rejectedEvent) await flush(deps, stored.requestId, rejectedEvent);
   if (!put.created && submission.contentHash && stored.contentHash && stored.contentHash !== submission.contentHash) {
     throw new IdempotencyConflictError(stored.requestId);
   }
@@ -158,7 +168,7 @@ export async function submit(deps: IntakeDeps, submission: Submission): Promise<
     deps.dispatch,
     resources.map(({ requestId, kind, name }) => ({ requestId, kind, name })),
   );
-  await markAccepted(deps.table, stored.requestId, now);
+  await accept(deps, stored, resources, now);
   return {
     status: 'accepted',
     requestId: stored.requestId,
@@ -183,7 +193,7 @@ export async function runLimited<T, R>(items: readonly T[], limit: number, fn: (
 
 /** Records a request that could not even be read (bad message, unreadable repository) so the sender can see why. */
 export async function rejectRequest(
-  deps: Pick<IntakeDeps, 'table' | 'now'>,
+  deps: Pick<IntakeDeps, 'table' | 'now' | 'topic' | 'logger'>,
   requestId: string,
   source: RequestSource,
   file: string,
@@ -191,14 +201,81 @@ export async function rejectRequest(
 ): Promise<SubmitOutcome> {
   const now = (deps.now ?? (() => new Date()))().toISOString();
   const documents: RejectedDocument[] = [{ file, index: 0, errors: [{ path: '', message, line: 1, column: 1 }] }];
-  const put = await putRequestOnce(deps.table, {
-    requestId,
-    source,
-    phase: 'Rejected',
-    resourceCount: 0,
-    rejected: documents,
-    createdAt: now,
-    updatedAt: now,
-  });
+  const record: RequestRecord = { requestId, source, phase: 'Rejected', resourceCount: 0, rejected: documents, createdAt: now, updatedAt: now };
+  const event = rejectionEvent(deps, record);
+  const put = await putRequestOnce(deps.table, withOutbox(record, event, deps));
+  if (put.created && event) await flush(deps, requestId, event);
   return { status: 'rejected', requestId, documents: put.record.rejected ?? documents, duplicate: !put.created };
+}
+
+/** How long an unpublished intake event waits before the poller publishes it instead. */
+const OUTBOX_RETRY_SECONDS = 10;
+/** Caps that keep request.rejected far below SNS's 256 KB, however broken the submission. */
+const MAX_EVENT_DOCUMENTS = 50;
+const MAX_EVENT_ERRORS_PER_DOCUMENT = 20;
+
+type OutboxFields = { pendingEvents: OutgoingEvent[]; duePk: string; dueAt: string };
+
+function nowOf(deps: Pick<IntakeDeps, 'now'>): Date {
+  return (deps.now ?? (() => new Date()))();
+}
+
+function rejectionEvent(deps: Pick<IntakeDeps, 'topic' | 'now'>, record: RequestRecord): OutgoingEvent | undefined {
+  if (!deps.topic) return undefined;
+  const documents = (record.rejected ?? []).slice(0, MAX_EVENT_DOCUMENTS).map((d) => ({ ...d, errors: d.errors.slice(0, MAX_EVENT_ERRORS_PER_DOCUMENT) }));
+  return requestEvent(EVENT_TYPES.requestRejected, 'rejected', record.createdAt, {
+    requestId: record.requestId,
+    source: record.source,
+    state: 'Rejected',
+    resources: documents.filter((d) => d.kind && d.name).map((d) => ({ kind: d.kind!, name: d.name!, state: 'Rejected', huaweiId: null, reason: 'Invalid' })),
+    errors: documents,
+  });
+}
+
+/** The event rides in the record's own put, so a rejection is never stored without it (the poller publishes leftovers). */
+function withOutbox(record: RequestRecord, event: OutgoingEvent | undefined, deps: Pick<IntakeDeps, 'now'>): RequestRecord {
+  if (!event) return record;
+  const outbox: OutboxFields = { pendingEvents: [event], duePk: DUE_PARTITION, dueAt: dueAt(nowOf(deps), OUTBOX_RETRY_SECONDS) };
+  return { ...record, ...outbox } as RequestRecord;
+}
+
+async function flush(deps: Pick<IntakeDeps, 'table' | 'topic' | 'now' | 'logger'>, requestId: string, event: OutgoingEvent): Promise<void> {
+  if (!deps.topic) return;
+  await flushOutbox({ table: deps.table, topic: deps.topic, now: () => nowOf(deps), ...(deps.logger ? { logger: deps.logger } : {}) }, requestKey(requestId), [event]);
+}
+
+/**
+ * Recording -> Accepted, with request.accepted written in the same guarded update: only the attempt that
+ * moves the phase writes the event, so a retried intake never announces the request twice.
+ */
+async function accept(deps: IntakeDeps, stored: RequestRecord, resources: readonly ResourceRecord[], nowIso: string): Promise<void> {
+  if (!deps.topic) return markAccepted(deps.table, stored.requestId, nowIso);
+  const event = requestEvent(EVENT_TYPES.requestAccepted, 'accepted', nowIso, {
+    requestId: stored.requestId,
+    source: stored.source,
+    state: 'InProgress',
+    resources: resources.map(({ kind, name }) => ({ kind, name, state: 'Queued', huaweiId: null, reason: null })),
+  });
+  try {
+    await deps.table.ddb.send(
+      new UpdateCommand({
+        TableName: deps.table.tableName,
+        Key: requestKey(stored.requestId),
+        UpdateExpression: 'SET phase = :accepted, updatedAt = :now, pendingEvents = :events, duePk = :due, dueAt = :at',
+        ConditionExpression: 'phase = :recording',
+        ExpressionAttributeValues: {
+          ':accepted': 'Accepted',
+          ':recording': 'Recording',
+          ':now': nowIso,
+          ':events': [event],
+          ':due': DUE_PARTITION,
+          ':at': dueAt(nowOf(deps), OUTBOX_RETRY_SECONDS),
+        },
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailure(error)) return;
+    throw error;
+  }
+  await flush(deps, stored.requestId, event);
 }

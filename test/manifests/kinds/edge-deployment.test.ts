@@ -103,7 +103,9 @@ const FULL: Body = {
   },
 };
 
-function validate(body: Body, spec: Record<string, unknown> = {}) {
+// Body rules are checked on a Platinum instance, where every field is allowed; the rule that some fields
+// need one is the envelope's (test/manifests/envelope.test.ts).
+function validate(body: Body, spec: Record<string, unknown> = { iefInstanceId: 'ief-platinum-1' }) {
   const source = stringify({ apiVersion: 'hwc-provisioner/v1', kind: 'EdgeDeployment', metadata: { name: 'edge-app' }, spec: { ...spec, body } });
   const results = validateSource(source, 'edge-deployment.yaml');
   expect(results).toHaveLength(1);

@@ -7,6 +7,8 @@ import { ticketSources } from './jira';
 import { ExternalSubmissionSchema, IntakeJobSchema, type IntakeJob } from './messages';
 import { rejectRequest, submit, type IntakeDeps, type SourceFile, type SubmitOutcome } from './submit';
 import type { RequestSource } from '../store/types';
+import { getDelivery, putDelivery } from '../store/deliveries';
+import { getRequestWithResources } from '../store/requests';
 
 export interface ProviderSettings {
   globs: readonly string[];
@@ -56,6 +58,10 @@ export async function processIntakeMessage(deps: IntakeDeps, providers: Provider
   const job = IntakeJobSchema.safeParse(parsed);
   if (job.success) {
     const source = sourceOf(job.data);
+    const provider = source.provider;
+    // A redelivered push is answered from the record of the first one: no second read of the repository.
+    const seen = await getDelivery(deps.table, provider, job.data.deliveryId);
+    if (seen) return replay(deps, seen.requestId, seen.outcome);
     let files: SourceFile[];
     try {
       files = await filesOf(job.data, providers);
@@ -65,9 +71,22 @@ export async function processIntakeMessage(deps: IntakeDeps, providers: Provider
       }
       throw error;
     }
-    return submit(deps, { requestId: job.data.requestId, source, files });
+    const outcome = await submit(deps, { requestId: job.data.requestId, source, files });
+    await putDelivery(
+      deps.table,
+      { provider, deliveryId: job.data.deliveryId, requestId: job.data.requestId, outcome: outcome.status, handledAt: new Date().toISOString() },
+      (deps.now ?? (() => new Date()))(),
+    );
+    return outcome;
   }
   return processExternal(deps, message, parsed);
+}
+
+async function replay(deps: IntakeDeps, requestId: string, outcome: 'accepted' | 'rejected' | 'empty'): Promise<SubmitOutcome> {
+  const found = outcome === 'empty' ? undefined : await getRequestWithResources(deps.table, requestId);
+  if (!found) return { status: 'empty' };
+  if (found.request.phase === 'Rejected') return { status: 'rejected', requestId, documents: found.request.rejected ?? [], duplicate: true };
+  return { status: 'accepted', requestId, resources: found.resources.map(({ kind, name, state }) => ({ kind, name, state })), duplicate: true };
 }
 
 async function processExternal(deps: IntakeDeps, message: IntakeMessage, parsed: unknown): Promise<SubmitOutcome> {

@@ -78,6 +78,8 @@ describe('provider webhooks through intake', () => {
     expect(stored!.request.source).toMatchObject({ provider: 'github', ref: `Codertocat/Hello-World@${branchPush.after}`, deliveryId: 'delivery-1', branch: 'master' });
     expect(stored!.resources.map((r) => r.file).sort()).toEqual(['provisioning/pool.yaml', 'provisioning/team/edge.yml']);
     expect(providers.calls.every((c) => c.authorized)).toBe(true);
+    // The redeliveries were answered from the delivery record: the repository was read once.
+    expect(providers.calls.filter((c) => c.path.includes('/git/trees/'))).toHaveLength(1);
   });
 
   it('reads only the manifests a push changed, from the trees rather than the payload lists', async () => {

@@ -5,7 +5,7 @@
  */
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dueAt, DUE_PARTITION } from '../store/due';
-import { identityKey } from '../store/identity';
+import { getIdentity, identityKey } from '../store/identity';
 import { getRequest, isConditionFailure, overallState, requestKey, resourceKey, type TableRef } from '../store/requests';
 import { buildUpdate, listResources } from '../store/resources';
 import { TERMINAL_STATES, type ResourceRecord, type ResourceState } from '../store/types';
@@ -27,7 +27,10 @@ export interface Terminal {
   reason?: string;
   message?: string;
   huaweiId?: string;
-  /** Whether this request owns the identity, so its outcome is recorded there for later requests. */
+  /**
+   * Whether this request may own the identity; it is checked, since a resource can end before it ever
+   * claimed one (a dependent failed with its pool). When owned, the outcome is recorded there for later requests.
+   */
   ownsIdentity: boolean;
 }
 
@@ -78,16 +81,24 @@ export async function finishResource(deps: OutboxDeps, resource: ResourceRecord,
   const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
     { Update: { TableName: deps.table.tableName, Key: resourceKey(resource.requestId, resource.kind, resource.name), ...resourceUpdate } },
   ];
-  if (terminal.ownsIdentity) {
+  // Ownership can only move away from an identity that is Failed, so reading it first cannot race with a takeover.
+  const identity = terminal.ownsIdentity ? await getIdentity(deps.table, resource.projectId, resource.kind, resource.name) : undefined;
+  if (identity && identity.ownerRequestId === resource.requestId && identity.state === 'InFlight') {
     const succeeded = terminal.state === 'Succeeded';
     items.push({
       Update: {
         TableName: deps.table.tableName,
         Key: identityKey(resource.projectId, resource.kind, resource.name),
         UpdateExpression: `SET #state = :state, updatedAt = :now${succeeded && huaweiId ? ', huaweiId = :id' : ''}`,
-        ConditionExpression: 'ownerRequestId = :me',
+        ConditionExpression: 'ownerRequestId = :me AND #state = :inflight',
         ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':state': succeeded ? 'Succeeded' : 'Failed', ':now': finishedAt, ':me': resource.requestId, ...(succeeded && huaweiId ? { ':id': huaweiId } : {}) },
+        ExpressionAttributeValues: {
+          ':state': succeeded ? 'Succeeded' : 'Failed',
+          ':now': finishedAt,
+          ':me': resource.requestId,
+          ':inflight': 'InFlight',
+          ...(succeeded && huaweiId ? { ':id': huaweiId } : {}),
+        },
       },
     });
   }

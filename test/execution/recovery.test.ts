@@ -70,3 +70,39 @@ describe('the table is the source of truth', () => {
     expect((await h.request(requestId))!.resources[0]!.state).toBe('Succeeded');
   });
 });
+
+describe('dependents that never reached the dispatcher', () => {
+  it('end Failed with DependencyFailed when their pool is rejected by Huawei before they were dispatched', async () => {
+    const { HuaweiPermanentError } = await import('../../shared/huaweicloud/errors');
+    const h = await startHarness();
+    try {
+      const real = h.deps.cloud;
+      h.deps.cloud = {
+        ...real,
+        show: real.show.bind(real),
+        findByName: real.findByName.bind(real),
+        listPods: real.listPods.bind(real),
+        create: async (kind, target, body) => {
+          if (kind === 'ResourcePool') throw new HuaweiPermanentError({ operation: 'create ResourcePool', status: 400, errorCode: 'ModelArts.50004000', errorMsg: 'Bad request. quota exceeded' });
+          return real.create(kind, target, body);
+        },
+      };
+      const yaml = allKinds('rejected');
+      const requestId = await h.submitYaml(yaml);
+      // Only the pool's message is delivered first: its dependents are still Queued, with no identity claimed.
+      const messages = await h.stack.drainQueue(h.stack.queues.dispatch.url, { count: 4 });
+      const pool = messages.find((m) => JSON.parse(m).kind === 'ResourcePool')!;
+      const { dispatchResource } = await import('../../shared/dispatch/dispatcher');
+      await dispatchResource(h.deps, JSON.parse(pool), { receiveCount: 1 });
+      const byKind = Object.fromEntries((await h.request(requestId))!.resources.map((r) => [r.kind, r]));
+      expect(byKind.ResourcePool).toMatchObject({ state: 'Failed', reason: 'ModelArts.50004000', message: 'Bad request. quota exceeded' });
+      expect(byKind.NodePool).toMatchObject({ state: 'Failed', reason: 'DependencyFailed' });
+      expect(byKind.Notebook).toMatchObject({ state: 'Failed', reason: 'DependencyFailed' });
+      // The late messages of the dependents change nothing.
+      for (const m of messages.filter((m) => m !== pool)) await dispatchResource(h.deps, JSON.parse(m), { receiveCount: 1 });
+      expect((await h.request(requestId))!.resources.filter((r) => r.kind === 'NodePool' || r.kind === 'Notebook').map((r) => r.state)).toEqual(['Failed', 'Failed']);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -1,5 +1,6 @@
-/** The hwc-provisioner command line: validate and schema today; each command lives in its own module. */
+/** The hwc-provisioner command line: validate, schema and dlq; each command lives in its own module. */
 import { manifestJsonSchema, UnknownKindError } from '../shared/manifests/json-schema';
+import { dlqCommand } from './dlq';
 import { processIo, UsageError, type Io } from './io';
 import { validateCommand } from './validate';
 
@@ -9,6 +10,10 @@ commands:
   validate PATH...            validate manifest files or directories (- reads standard input)
       --format text|json      output format (default text)
   schema [KIND]               print the JSON Schema of the manifest language, or of one kind
+  dlq list|redrive            show what is in the stack's dead-letter queues and why, or move it back
+      --queue NAME            one DLQ only (its name, its source queue's, or intake|dispatch|notify)
+      --prefix PREFIX         stack prefix (default STACK_PREFIX, else derived from INTAKE_QUEUE_URL)
+      --endpoint URL          SQS endpoint (default AWS_ENDPOINT_URL_SQS)
   help                        show this help
 
 exit codes: 0 valid, 1 invalid manifests, 2 usage error, unreadable path or no manifest found`;
@@ -24,6 +29,8 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
         io.stdout(JSON.stringify(manifestJsonSchema(args[0]), null, 2));
         return 0;
       }
+      case 'dlq':
+        return await dlqCommand(args, io);
       case 'help':
       case '--help':
       case '-h':

@@ -14,7 +14,7 @@ async function recordHandler(record: SQSRecord): Promise<void> {
   logger.app.info('intake message processed', {
     messageId: record.messageId,
     status: outcome.status,
-    ...(outcome.status !== 'empty' ? { requestId: outcome.requestId, duplicate: outcome.duplicate } : {}),
+    ...('requestId' in outcome ? { requestId: outcome.requestId, duplicate: outcome.duplicate } : {}),
   });
 }
 

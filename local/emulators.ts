@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { buildApp } from 'fauxqs';
+// fauxqs is a Fastify app; its types come along with it.
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** Region and account the emulators put into ARNs and queue URLs (fauxqs derives the region from the request signature). */
 export const LOCAL_REGION = 'us-east-1';
@@ -66,9 +68,9 @@ export async function startSqsEmulator(opts: SqsEmulatorOptions = {}): Promise<S
   const listen = async (port: number) => {
     const app = buildApp({ logger: false });
     // While closed, only setup callers get through; the rest see what a restarting service answers.
-    app.addHook('onRequest', async (request, reply) => {
+    app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
       if (!open && !isSetupCaller(request.headers.authorization)) {
-        await reply.code(503).header('content-type', 'application/x-amz-json-1.0').send({ __type: 'ServiceUnavailable', message: 'restarting' });
+        return reply.code(503).header('content-type', 'application/x-amz-json-1.0').send({ __type: 'ServiceUnavailable', message: 'restarting' });
       }
     });
     // Loopback only: the helpers startFauxqs() and the fauxqs CLI would bind every interface.

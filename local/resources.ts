@@ -11,7 +11,7 @@ import {
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { TABLE_DEFINITION, TTL_ATTRIBUTE } from '../shared/store/schema';
-import { LOCAL_REGION, localAwsConfig } from './emulators';
+import { LOCAL_REGION, localAwsConfig, localSetupAwsConfig } from './emulators';
 
 /** Receives before SQS moves a message to the queue's DLQ. */
 export const MAX_RECEIVE_COUNT = 5;
@@ -48,6 +48,8 @@ export interface ProvisionOptions {
   dynamodbEndpoint: string;
   /** fauxqs serves SNS on the SQS endpoint, so this defaults to sqsEndpoint. */
   snsEndpoint?: string;
+  /** Call as the setup caller, which a restarting fauxqs lets through first (see SqsEmulator.restart). */
+  asSetupCaller?: boolean;
 }
 
 type DeepMutable<T> = { -readonly [K in keyof T]: DeepMutable<T[K]> };
@@ -55,8 +57,9 @@ type DeepMutable<T> = { -readonly [K in keyof T]: DeepMutable<T[K]> };
 /** Creates everything (or finds what already exists) and returns names, URLs, ARNs and env. */
 export async function provisionResources(opts: ProvisionOptions): Promise<LocalResources> {
   const snsEndpoint = opts.snsEndpoint ?? opts.sqsEndpoint;
-  const sqs = new SQSClient(localAwsConfig(opts.sqsEndpoint));
-  const sns = new SNSClient(localAwsConfig(snsEndpoint));
+  const aws = opts.asSetupCaller ? localSetupAwsConfig : localAwsConfig;
+  const sqs = new SQSClient(aws(opts.sqsEndpoint));
+  const sns = new SNSClient(aws(snsEndpoint));
   const dynamodb = new DynamoDBClient(localAwsConfig(opts.dynamodbEndpoint));
   try {
     const tableName = `${opts.prefix}-table`;

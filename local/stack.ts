@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { localAwsConfig, startDynamoDbLocal, startSqsEmulator } from './emulators';
 import { provisionResources, subscribeQueue } from './resources';
@@ -34,6 +34,17 @@ function developmentSecrets(): Record<string, string> {
   make('GITLAB_WEBHOOK_TOKEN', token());
   make('JIRA_WEBHOOK_SECRET', token());
   return generated;
+}
+
+/** Where the notifier will report, by what is configured; names only, never a token. */
+function feedbackTargets(): string[] {
+  const env = process.env;
+  return [
+    env.GITHUB_TOKEN ? 'GitHub statuses and PR plans' : '',
+    env.GITLAB_TOKEN ? 'GitLab statuses and MR plans' : '',
+    env.JIRA_BASE_URL && env.JIRA_EMAIL && env.JIRA_API_TOKEN ? 'Jira comments' : '',
+    env.WEBHOOK_SUBSCRIBERS ? 'webhook subscribers' : '',
+  ].filter(Boolean);
 }
 
 export async function main(): Promise<void> {
@@ -90,11 +101,12 @@ export async function main(): Promise<void> {
     const generated = developmentSecrets();
 
     // Handlers are imported only now, after the environment they read at first use is in place.
-    const [{ handler: intake }, { handler: dispatch }, { handler: poll }, { createApp }, { appServices, createLogger }, { loadSecrets }] =
+    const [{ handler: intake }, { handler: dispatch }, { handler: poll }, { handler: notify }, { createApp }, { appServices, createLogger }, { loadSecrets }] =
       await Promise.all([
         import('../functions/intake'),
         import('../functions/dispatch'),
         import('../functions/poll'),
+        import('../functions/notify'),
         import('../shared/http/app'),
         import('../shared/runtime'),
         import('../shared/secrets'),
@@ -109,21 +121,28 @@ export async function main(): Promise<void> {
     });
     stops.push(() => new Promise((resolve) => server.close(() => resolve())));
     const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // Links in statuses and comments point at this API unless told otherwise; read at the notifier's first event.
+    process.env.PUBLIC_BASE_URL ||= apiUrl;
 
     const sqs = new SQSClient(localAwsConfig(sqsEmulator.endpoint));
     const runners: Runner[] = [
       startQueueRunner({ sqs, queueUrl: resources.queues.intake.url, queueArn: resources.queues.intake.arn, handler: intake, functionName: 'intake', timeoutMs: 60_000 }),
       startQueueRunner({ sqs, queueUrl: resources.queues.dispatch.url, queueArn: resources.queues.dispatch.arn, handler: dispatch, functionName: 'dispatch', timeoutMs: 60_000 }),
       startScheduleRunner({ everyMs: Number(process.env.POLL_INTERVAL_SECONDS ?? 5) * 1000, handler: poll, functionName: 'poll', timeoutMs: 60_000 }),
+      // Feedback goes only where it is configured (GITHUB_TOKEN, GITLAB_TOKEN, JIRA_*, WEBHOOK_SUBSCRIBERS); with none set it reports nowhere.
+      startQueueRunner({ sqs, queueUrl: resources.queues.notify.url, queueArn: resources.queues.notify.arn, handler: notify, functionName: 'notify', timeoutMs: 60_000 }),
     ];
     stops.push(async () => {
       await Promise.all(runners.map((r) => r.stop()));
     });
 
-    // A queue on the events topic, so completion events show up here as subscribers would see them.
+    // The notifier's queue and a printer queue of its own both hear every event: the printer shows them here as subscribers see them.
     const sns = new SNSClient(localAwsConfig(sqsEmulator.endpoint));
     await subscribeQueue(sns, resources.topicArn, resources.queues.notify.arn);
-    const printer = createEventPrinter({ sqs, queueUrl: resources.queues.notify.url, print: say });
+    const printerQueue = await sqs.send(new CreateQueueCommand({ QueueName: 'hwcp-local-printer' }));
+    const printerArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: printerQueue.QueueUrl!, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+    await subscribeQueue(sns, resources.topicArn, printerArn);
+    const printer = createEventPrinter({ sqs, queueUrl: printerQueue.QueueUrl!, print: say });
     stops.push(() => printer.stop());
 
     const token = process.env.API_TOKENS!.split(',')[0]!.split('=').pop()!;
@@ -133,6 +152,7 @@ export async function main(): Promise<void> {
     say(`  SQS and SNS     ${sqsEmulator.endpoint} (fauxqs, in memory)`);
     say(`  DynamoDB        ${dynamodb.endpoint} (DynamoDB Local, file-backed in ${stateDir}/dynamodb; it listens on all interfaces, it has no bind option)`);
     say(`  poller          every ${process.env.POLL_INTERVAL_SECONDS ?? 5} s`);
+    say(`  feedback        ${feedbackTargets().join(', ') || 'none configured (set GITHUB_TOKEN, GITLAB_TOKEN, JIRA_BASE_URL+JIRA_EMAIL+JIRA_API_TOKEN or WEBHOOK_SUBSCRIBERS)'}`);
     if (Object.keys(generated).length > 0) {
       say('');
       say('Generated for this run (set them yourself to keep them stable):');

@@ -65,6 +65,11 @@ export const HuaweiEnvSchema = z.object({
   /** Per-request timeouts of the Huawei client, in milliseconds. */
   HUAWEICLOUD_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
   HUAWEICLOUD_READ_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+  /**
+   * Per container: at most this many Huawei API requests per second (unset: unpaced). Set it to the account's
+   * API rate limit divided by the containers that call at once (dispatch maximumConcurrency + the poller).
+   */
+  HUAWEICLOUD_MAX_REQUESTS_PER_SECOND: z.coerce.number().positive().optional(),
 });
 export type HuaweiEnv = z.infer<typeof HuaweiEnvSchema>;
 
@@ -81,6 +86,7 @@ export interface HuaweiConfig {
   iefEndpoint: string;
   connectTimeoutMs: number;
   readTimeoutMs: number;
+  maxRequestsPerSecond?: number;
   credentials: HuaweiCredentialSource;
 }
 
@@ -117,6 +123,7 @@ export function parseHuaweiEnv(env: Env = process.env): HuaweiConfig {
     iefEndpoint: resolveEndpoint('ief', raw.HUAWEICLOUD_REGION, raw.HUAWEICLOUD_IEF_ENDPOINT),
     connectTimeoutMs: raw.HUAWEICLOUD_CONNECT_TIMEOUT_MS,
     readTimeoutMs: raw.HUAWEICLOUD_READ_TIMEOUT_MS,
+    ...(raw.HUAWEICLOUD_MAX_REQUESTS_PER_SECOND ? { maxRequestsPerSecond: raw.HUAWEICLOUD_MAX_REQUESTS_PER_SECOND } : {}),
     credentials,
   };
 }

@@ -1,13 +1,20 @@
 /** Wiring for Lambda entry points: configuration, clients and logger, built once per container. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { documentClient, snsClient, sqsClient } from './aws';
-import { ConfigError, executionConfig, infraConfig, intakeConfig, queuedGraceSeconds } from './config';
+import { ConfigError, executionConfig, infraConfig, intakeConfig, notifyConfig, queuedGraceSeconds } from './config';
 import type { DispatchDeps } from './dispatch/dispatcher';
 import { HuaweiCloudClient } from './huaweicloud/client';
 import type { AppLogger, AppServices } from './http/app';
 import type { ProviderSettings } from './intake/service';
 import type { IntakeDeps } from './intake/submit';
 import { loadSecrets } from './secrets';
+import type { SecretsEnv } from './config';
+import { githubFeedback } from './notify/github';
+import { gitlabFeedback } from './notify/gitlab';
+import type { HttpSettings } from './notify/http';
+import { jiraFeedback } from './notify/jira';
+import type { NotifyDeps } from './notify/notifier';
+import type { PlanServices } from './notify/plan';
 
 export function createLogger(serviceName: string): { powertools: Logger; app: AppLogger } {
   const powertools = new Logger({ serviceName });
@@ -31,6 +38,8 @@ export function intakeDeps(): IntakeDeps {
     dispatch: { sqs: sqsClient(), queueUrl: infra.DISPATCH_QUEUE_URL },
     defaults: { ...(cfg.HUAWEICLOUD_SDK_PROJECT_ID ? { projectId: cfg.HUAWEICLOUD_SDK_PROJECT_ID } : {}), region: cfg.HUAWEICLOUD_REGION },
     queuedGraceSeconds: queuedGraceSeconds(),
+    // Optional so intake runs without a topic (tests, early setups); deployed, request.accepted/rejected go out.
+    ...(infra.EVENTS_TOPIC_ARN ? { topic: { sns: snsClient(), topicArn: infra.EVENTS_TOPIC_ARN } } : {}),
   };
   return intake;
 }
@@ -50,7 +59,73 @@ export async function providerSettings(): Promise<ProviderSettings> {
     globs: cfg.MANIFEST_GLOBS,
     github: { apiUrl: cfg.GITHUB_API_URL, ...(secrets.GITHUB_TOKEN ? { token: secrets.GITHUB_TOKEN } : {}) },
     gitlab: { apiUrl: cfg.GITLAB_API_URL, ...(secrets.GITLAB_TOKEN ? { token: secrets.GITLAB_TOKEN } : {}) },
+    plan: planServices(secrets),
   };
+}
+
+function notifyHttp(): HttpSettings {
+  const cfg = notifyConfig();
+  return { timeoutMs: cfg.NOTIFY_HTTP_TIMEOUT_MS, attempts: cfg.NOTIFY_ATTEMPTS, retryBaseMs: cfg.NOTIFY_RETRY_BASE_MS };
+}
+
+/** The provider clients feedback uses; a provider without a token gets none (and so no feedback). */
+function feedbackClients(secrets: SecretsEnv) {
+  const cfg = notifyConfig();
+  const http = notifyHttp();
+  return {
+    http,
+    ...(secrets.GITHUB_TOKEN ? { github: githubFeedback({ apiUrl: cfg.GITHUB_API_URL, token: secrets.GITHUB_TOKEN, http }) } : {}),
+    ...(secrets.GITLAB_TOKEN ? { gitlab: gitlabFeedback({ apiUrl: cfg.GITLAB_API_URL, token: secrets.GITLAB_TOKEN, http }) } : {}),
+  };
+}
+
+let plan: PlanServices | undefined;
+
+/** Plans look Huawei up only when intake has Huawei credentials; otherwise the table alone answers "exists". */
+function planServices(secrets: SecretsEnv): PlanServices {
+  if (plan) return plan;
+  const infra = infraConfig();
+  const { http: _http, ...clients } = feedbackClients(secrets);
+  let cloud: PlanServices['cloud'];
+  try {
+    cloud = HuaweiCloudClient.fromConfig({ retryBudgetMs: 5_000 });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+  }
+  plan = {
+    store: { table: { ddb: documentClient(), tableName: infra.TABLE_NAME }, now: () => new Date() },
+    defaults: intakeDeps().defaults,
+    ...clients,
+    ...(cloud ? { cloud } : {}),
+  };
+  return plan;
+}
+
+let notifier: NotifyDeps | undefined;
+
+/** The notifier's wiring: its table records, provider clients, Jira and the generic subscribers. */
+export async function notifyDeps(logger: AppLogger): Promise<NotifyDeps> {
+  if (notifier) return notifier;
+  const infra = infraConfig();
+  const cfg = notifyConfig();
+  const secrets = await loadSecrets();
+  const jira =
+    cfg.JIRA_BASE_URL && cfg.JIRA_EMAIL && secrets.JIRA_API_TOKEN
+      ? {
+          client: jiraFeedback({ baseUrl: cfg.JIRA_BASE_URL, email: cfg.JIRA_EMAIL, apiToken: secrets.JIRA_API_TOKEN, http: notifyHttp() }),
+          ...(cfg.JIRA_TRANSITION_ON_SUCCESS ? { transitionOnSuccess: cfg.JIRA_TRANSITION_ON_SUCCESS } : {}),
+          ...(cfg.JIRA_TRANSITION_ON_FAILURE ? { transitionOnFailure: cfg.JIRA_TRANSITION_ON_FAILURE } : {}),
+        }
+      : undefined;
+  notifier = {
+    store: { table: { ddb: documentClient(), tableName: infra.TABLE_NAME }, now: () => new Date() },
+    ...feedbackClients(secrets),
+    ...(jira ? { jira } : {}),
+    subscribers: secrets.WEBHOOK_SUBSCRIBERS ?? [],
+    ...(cfg.PUBLIC_BASE_URL ? { publicBaseUrl: cfg.PUBLIC_BASE_URL } : {}),
+    logger,
+  };
+  return notifier;
 }
 
 let execution: DispatchDeps | undefined;

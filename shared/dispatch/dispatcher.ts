@@ -10,7 +10,7 @@ import type { Kind } from '../manifests/kinds';
 import { completeRequestIfDone, finishResource, type OutboxDeps, type Terminal } from '../events/outbox';
 import { dueAt } from '../store/due';
 import { claimIdentity, getIdentity } from '../store/identity';
-import { getResource, listResources, updateResource } from '../store/resources';
+import { getResource, listResourceSummaries, updateResource } from '../store/resources';
 import { TERMINAL_STATES, type ResourceRecord } from '../store/types';
 import { enqueueDispatch, type DispatchMessage, type QueueRef } from './messages';
 import { huaweiName, markedBody, ownedId } from './ownership';
@@ -73,10 +73,17 @@ const specOf = (resource: ResourceRecord) => (resource.manifest as { spec: Spec 
 /** What makes two manifests "the same resource spec": the kind's create body and its targeting. */
 export function specHash(resource: ResourceRecord): string {
   const { body, poolName, poolRef, iefInstanceId } = specOf(resource);
-  return createHash('sha256').update(JSON.stringify({ body, poolName, poolRef, iefInstanceId, region: resource.region })).digest('hex');
+  return createHash('sha256').update(canonicalJson({ body, poolName, poolRef, iefInstanceId, region: resource.region })).digest('hex');
 }
 
-function keyOf(resource: ResourceRecord) {
+/** JSON with object keys sorted at every level: DynamoDB returns maps in no particular order. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
+function keyOf(resource: Pick<ResourceRecord, 'requestId' | 'kind' | 'name'>) {
   return { requestId: resource.requestId, kind: resource.kind, name: resource.name };
 }
 
@@ -91,13 +98,17 @@ async function finish(deps: DispatchDeps, resource: ResourceRecord, terminal: Te
  */
 export async function afterTerminal(deps: DispatchDeps, requestId: string, resource: Pick<ResourceRecord, 'kind' | 'name'>, state: string): Promise<void> {
   if (resource.kind === 'ResourcePool') {
-    const dependents = (await listResources(deps.table, requestId)).filter(
-      (r) => specOf(r).poolRef === resource.name && (r.state === 'WaitingForDependency' || r.state === 'Queued'),
+    // Projected (see listResourceSummaries): every pool of an N-resource request would otherwise read all N manifests.
+    const dependents = (await listResourceSummaries(deps.table, requestId)).filter(
+      (r) => r.manifest?.spec?.poolRef === resource.name && (r.state === 'WaitingForDependency' || r.state === 'Queued'),
     );
     if (state === 'Succeeded' || state === 'Unchanged') {
       await enqueueDispatch(deps.dispatch, dependents.map(keyOf));
     } else {
-      for (const dependent of dependents) {
+      for (const summary of dependents) {
+        // The rare failure path finishes each dependent, which needs its whole record.
+        const dependent = await getResource(deps.table, summary.requestId, summary.kind, summary.name);
+        if (!dependent) continue;
         await finish(deps, dependent, {
           state: 'Failed',
           reason: 'DependencyFailed',

@@ -7,8 +7,8 @@ import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dueAt, DUE_PARTITION } from '../store/due';
 import { getIdentity, identityKey } from '../store/identity';
 import { getRequest, isConditionFailure, overallState, requestKey, resourceKey, type TableRef } from '../store/requests';
-import { buildUpdate, listResources } from '../store/resources';
-import { TERMINAL_STATES, type ResourceRecord, type ResourceState } from '../store/types';
+import { buildUpdate, getRequestSummary } from '../store/resources';
+import { TERMINAL_STATES, type RequestSource, type ResourceRecord, type ResourceState } from '../store/types';
 import { EVENT_TYPES, requestEvent, resourceEvent, type OutgoingEvent, type Outcome } from './cloudevents';
 import { publishEvents, type TopicRef } from './publish';
 
@@ -35,18 +35,37 @@ export interface Terminal {
 }
 
 /**
+ * A request's source never changes once written, so a container finishing many resources of one request
+ * reads it once rather than once per resource (one GetItem per terminal transition saved). Bounded.
+ */
+const sources = new Map<string, RequestSource>();
+const MAX_CACHED_SOURCES = 500;
+
+async function requestSource(table: TableRef, requestId: string): Promise<RequestSource | undefined> {
+  const key = `${table.tableName}\u0000${requestId}`;
+  const cached = sources.get(key);
+  if (cached) return cached;
+  const source = (await getRequest(table, requestId))?.source;
+  if (source) {
+    if (sources.size >= MAX_CACHED_SOURCES) sources.delete(sources.keys().next().value!);
+    sources.set(key, source);
+  }
+  return source;
+}
+
+/**
  * Moves a resource to a terminal state exactly once. Returns false when another attempt already did
  * (the guard on a non-terminal state fails), in which case nothing is published twice.
  */
 export async function finishResource(deps: OutboxDeps, resource: ResourceRecord, terminal: Terminal): Promise<boolean> {
   const now = deps.now();
   const finishedAt = now.toISOString();
-  const request = await getRequest(deps.table, resource.requestId);
+  const source = await requestSource(deps.table, resource.requestId);
   const huaweiId = terminal.huaweiId ?? resource.huaweiId;
   const accepted = resource.createdAt;
   const event = resourceEvent({
     requestId: resource.requestId,
-    source: request?.source ?? { provider: 'api', ref: 'unknown' },
+    source: source ?? { provider: 'api', ref: 'unknown' },
     kind: resource.kind,
     name: resource.name,
     region: resource.region,
@@ -140,9 +159,9 @@ export async function flushOutbox(deps: OutboxDeps, key: { pk: string; sk: strin
  * completedAt makes concurrent finishers agree on a single event.
  */
 export async function completeRequestIfDone(deps: OutboxDeps, requestId: string): Promise<boolean> {
-  const request = await getRequest(deps.table, requestId);
+  // One projected query for the request and its resources: only the fields the check and the event use.
+  const { request, resources } = await getRequestSummary(deps.table, requestId);
   if (!request || request.phase !== 'Accepted' || request.completedAt) return false;
-  const resources = await listResources(deps.table, requestId);
   if (resources.length < request.resourceCount || resources.some((r) => !TERMINAL_STATES.has(r.state))) return false;
   const state = overallState(request, resources);
   const outcome: Outcome = state === 'Succeeded' ? 'succeeded' : state === 'Failed' ? 'failed' : 'partially_failed';

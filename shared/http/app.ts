@@ -9,7 +9,8 @@ import { decidePush, GithubPushSchema } from '../intake/github';
 import { GitlabPushSchema } from '../intake/gitlab';
 import { contentHash, deriveRequestId, randomRequestId, REQUEST_ID_PATTERN } from '../intake/ids';
 import { extractYamlBlocks, JIRA_EVENTS, JiraIssueEventSchema } from '../intake/jira';
-import type { IntakeJob } from '../intake/messages';
+import type { IntakeJob, PlanJob } from '../intake/messages';
+import { GithubPullRequestSchema, GitlabMergeRequestSchema, PLAN_ACTIONS } from '../notify/plan';
 import { IdempotencyConflictError, submit, type IntakeDeps, type SubmitOutcome } from '../intake/submit';
 import { MAX_SOURCE_BYTES } from '../manifests/parse';
 import { getRequestWithResources, overallState } from '../store/requests';
@@ -78,18 +79,41 @@ function payloadError(what: string, issues: readonly { path: readonly PropertyKe
   });
 }
 
+/**
+ * JSON with every non-ASCII character escaped: SQS refuses bodies holding U+FFFE, U+FFFF or (fauxqs) astral
+ * characters, which any signed payload may contain in a branch or repository name. JSON.parse restores them.
+ */
+function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The issue's page, from the REST `self` link; a self that is not an http(s) URL gives none rather than a 500. */
+function browseUrl(self: string | undefined, key: string): string | undefined {
+  if (!self || !URL.canParse(`/browse/${key}`, self)) return undefined;
+  const url = new URL(`/browse/${key}`, self);
+  return url.protocol === 'https:' || url.protocol === 'http:' ? url.toString() : undefined;
+}
+
+/** Jira's issue_event_type_name for updates that only touch comments. */
+const COMMENT_UPDATES = new Set(['issue_commented', 'issue_comment_edited', 'issue_comment_deleted']);
+
+/** Branches whose changes are provisioned: the configured ones, else the repository's default branch. */
+function trackedFor(tracked: readonly string[], defaultBranch: string | undefined): readonly string[] {
+  return tracked.length > 0 ? tracked : defaultBranch ? [defaultBranch] : [];
+}
+
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const { logger } = deps;
 
-  const enqueue = async (job: IntakeJob) => {
+  const enqueue = async (job: IntakeJob | PlanJob) => {
     const { intakeQueue } = deps.services();
-    const body = JSON.stringify(job);
+    const body = asciiJson(job);
     if (Buffer.byteLength(body) > MAX_JOB_BYTES) {
       throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `the manifests in this event exceed ${MAX_JOB_BYTES} bytes`);
     }
     await intakeQueue.sqs.send(new SendMessageCommand({ QueueUrl: intakeQueue.queueUrl, MessageBody: body }));
-    logger.info('intake job queued', { requestId: job.requestId, type: job.type, deliveryId: job.deliveryId });
+    logger.info('intake job queued', { ...('requestId' in job ? { requestId: job.requestId } : {}), type: job.type, deliveryId: job.deliveryId });
   };
 
   const bearer = async (c: Context): Promise<ApiToken> => {
@@ -112,6 +136,17 @@ export function createApp(deps: AppDeps): Hono {
     const delivery = c.req.header('x-github-delivery');
     if (!event || !delivery) throw new ApiError(400, 'MISSING_HEADER', 'X-GitHub-Event and X-GitHub-Delivery are required');
     if (event === 'ping') return c.json({ ok: true, event: 'ping' }, 200);
+    if (event === 'pull_request') {
+      requireJson(c);
+      const pr = GithubPullRequestSchema.safeParse(parseJson(body));
+      if (!pr.success) throw payloadError('pull_request', pr.error.issues);
+      const { action, number, pull_request: pull, repository } = pr.data;
+      if (!PLAN_ACTIONS.has(action)) return c.json({ ignored: true, reason: `pull_request ${action} changes no plan` }, 200);
+      const tracked = trackedFor(deps.services().trackedBranches, repository.default_branch);
+      if (!tracked.includes(pull.base.ref)) return c.json({ ignored: true, reason: `base branch ${pull.base.ref} is not tracked` }, 200);
+      await enqueue({ type: 'github.plan', deliveryId: delivery, repository: repository.full_name, number, baseRef: pull.base.ref, base: pull.base.sha, head: pull.head.sha, updatedAt: pull.updated_at });
+      return c.json({ plan: true }, 202);
+    }
     if (event !== 'push') return c.json({ ignored: true, reason: `event ${event} is not handled` }, 200);
     requireJson(c);
     const push = GithubPushSchema.safeParse(parseJson(body));
@@ -129,6 +164,31 @@ export function createApp(deps: AppDeps): Hono {
     const body = await rawBody(c);
     if (!token || !safeEqual(token, c.req.header('x-gitlab-token') ?? '')) throw unauthorized();
     const event = c.req.header('x-gitlab-event');
+    if (event === 'Merge Request Hook') {
+      requireJson(c);
+      const mr = GitlabMergeRequestSchema.safeParse(parseJson(body));
+      // A 4xx would disable the hook: a merge request event we cannot read is ignored, not refused.
+      if (!mr.success) return c.json({ ignored: true, reason: 'merge request payload is missing fields' }, 200);
+      const { project, object_attributes: attrs } = mr.data;
+      const changed = attrs.action === 'open' || attrs.action === 'reopen' || (attrs.action === 'update' && !!attrs.oldrev);
+      if (!changed) return c.json({ ignored: true, reason: `merge request ${attrs.action ?? 'event'} changes no plan` }, 200);
+      if (!trackedFor(deps.services().trackedBranches, project.default_branch).includes(attrs.target_branch)) {
+        return c.json({ ignored: true, reason: `target branch ${attrs.target_branch} is not tracked` }, 200);
+      }
+      const delivery = c.req.header('idempotency-key') ?? c.req.header('x-gitlab-event-uuid') ?? `${project.id}:${attrs.iid}:${attrs.last_commit.id}`;
+      await enqueue({
+        type: 'gitlab.plan',
+        deliveryId: delivery,
+        projectId: project.id,
+        repository: project.path_with_namespace,
+        iid: attrs.iid,
+        baseRef: attrs.target_branch,
+        base: attrs.diff_refs?.base_sha ?? '0'.repeat(40),
+        head: attrs.diff_refs?.head_sha ?? attrs.last_commit.id,
+        updatedAt: attrs.updated_at,
+      });
+      return c.json({ plan: true }, 202);
+    }
     // GitLab disables a hook that answers 4xx, so events we do not handle still get a 2xx.
     if (event !== 'Push Hook') return c.json({ ignored: true, reason: `event ${event ?? '(none)'} is not handled` }, 200);
     requireJson(c);
@@ -154,12 +214,15 @@ export function createApp(deps: AppDeps): Hono {
     if (!payload.success) throw payloadError('Jira issue event', payload.error.issues);
     const { webhookEvent, issue } = payload.data;
     if (!(JIRA_EVENTS as readonly string[]).includes(webhookEvent)) return c.json({ ignored: true, reason: `event ${webhookEvent} is not handled` }, 200);
+    // Our own feedback comments arrive back as issue updates; they cannot change the manifests.
+    const typeName = (payload.data as { issue_event_type_name?: unknown }).issue_event_type_name;
+    if (typeof typeName === 'string' && COMMENT_UPDATES.has(typeName)) return c.json({ ignored: true, reason: `${typeName} changes no manifest` }, 200);
     const blocks = extractYamlBlocks(issue.fields?.description);
     if (blocks.length === 0) return c.json({ ignored: true, reason: 'the description has no yaml code block' }, 200);
     // The id follows the content: a comment or transition that leaves the manifests alone maps to the same request.
     const requestId = deriveRequestId('jira', issue.key, contentHash(...blocks));
     const delivery = c.req.header('x-atlassian-webhook-identifier') ?? requestId;
-    const url = issue.self ? new URL(`/browse/${issue.key}`, issue.self).toString() : undefined;
+    const url = browseUrl(issue.self, issue.key);
     await enqueue({ type: 'jira.issue', requestId, deliveryId: delivery, ticket: issue.key, blocks, ...(url ? { url } : {}) });
     return c.json({ requestId }, 202);
   });

@@ -14,8 +14,14 @@ export const JiraIssueEventSchema = z.looseObject({
 });
 export type JiraIssueEvent = z.infer<typeof JiraIssueEventSchema>;
 
-const FENCED = /^[ \t]*(`{3,}|~{3,})[ \t]*(ya?ml)[ \t]*\r?\n([\s\S]*?)^[ \t]*\1[ \t]*$/gim;
-const WIKI = /\{code:(?:language=)?(ya?ml)(?:\|[^}]*)?\}([\s\S]*?)\{code\}/gi;
+/**
+ * Jira caps a description at 32,767 characters; anything longer is not from Jira and is not scanned.
+ * (The scanners below are linear, but the cap keeps their work bounded whatever a signed sender posts.)
+ */
+export const MAX_DESCRIPTION_CHARS = 32_767;
+const OPENER = /^[ \t]*(`{3,}|~{3,})[ \t]*ya?ml[ \t]*$/i;
+const CLOSER = /^[ \t]*(`{3,}|~{3,})[ \t]*$/;
+const WIKI_OPEN = /\{code:(?:language=)?ya?ml(?:\|[^}]*)?\}/gi;
 
 interface AdfNode {
   type?: string;
@@ -27,7 +33,9 @@ interface AdfNode {
 function adfBlocks(node: AdfNode, out: string[], depth = 0): void {
   if (depth > 64 || !node || typeof node !== 'object') return;
   if (node.type === 'codeBlock' && /^ya?ml$/i.test(node.attrs?.language ?? '')) {
-    out.push((node.content ?? []).map((c) => c.text ?? '').join(''));
+    // Payloads are only signed, not trusted to be well-formed ADF.
+    const parts = Array.isArray(node.content) ? node.content : [];
+    out.push(parts.map((c) => (c && typeof c.text === 'string' ? c.text : '')).join(''));
     return;
   }
   if (Array.isArray(node.content)) for (const child of node.content) adfBlocks(child, out, depth + 1);
@@ -37,8 +45,8 @@ function adfBlocks(node: AdfNode, out: string[], depth = 0): void {
 export function extractYamlBlocks(description: unknown): string[] {
   const blocks: string[] = [];
   if (typeof description === 'string') {
-    for (const m of description.matchAll(FENCED)) blocks.push(m[3]!);
-    for (const m of description.matchAll(WIKI)) blocks.push(m[2]!.replace(/^\r?\n/, ''));
+    const text = description.slice(0, MAX_DESCRIPTION_CHARS);
+    blocks.push(...fencedBlocks(text), ...wikiBlocks(text));
   } else if (description && typeof description === 'object') {
     adfBlocks(description as AdfNode, blocks);
   }
@@ -48,4 +56,54 @@ export function extractYamlBlocks(description: unknown): string[] {
 /** Each block becomes a source named after the ticket, so errors read `PROJ-12#yaml-2:3:5 ...`. */
 export function ticketSources(ticket: string, blocks: readonly string[]): SourceFile[] {
   return blocks.map((text, i) => ({ file: `${ticket}#yaml-${i + 1}`, text }));
+}
+
+/**
+ * Markdown fences (```yaml or ~~~yaml, closed by the same fence on a line of its own), scanned line by line:
+ * a regex with a lazy body goes quadratic on many unclosed fences. A block keeps its bytes, final newline included.
+ */
+function fencedBlocks(text: string): string[] {
+  const lines: { start: number; end: number; text: string }[] = [];
+  for (let start = 0; start <= text.length; ) {
+    const newline = text.indexOf('\n', start);
+    const end = newline === -1 ? text.length : newline + 1;
+    lines.push({ start, end, text: text.slice(start, newline === -1 ? text.length : newline).replace(/\r$/, '') });
+    if (newline === -1) break;
+    start = end;
+  }
+  // A fence with no closer after some line has none after any later line either: remember, so each fence scans once.
+  const unclosedFrom = new Map<string, number>();
+  const blocks: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const fence = OPENER.exec(lines[i]!.text)?.[1];
+    if (!fence || (unclosedFrom.get(fence) ?? Infinity) <= i) continue;
+    let close = -1;
+    for (let j = i + 1; j < lines.length; j++) {
+      if (CLOSER.exec(lines[j]!.text)?.[1] === fence) {
+        close = j;
+        break;
+      }
+    }
+    if (close === -1) {
+      unclosedFrom.set(fence, i);
+      continue;
+    }
+    blocks.push(text.slice(lines[i]!.end, lines[close]!.start));
+    i = close;
+  }
+  return blocks;
+}
+
+/** Wiki markup: {code:yaml} ... {code}; an opener with no {code} after it ends the scan (none later can close). */
+function wikiBlocks(text: string): string[] {
+  const blocks: string[] = [];
+  WIKI_OPEN.lastIndex = 0;
+  for (let m = WIKI_OPEN.exec(text); m; m = WIKI_OPEN.exec(text)) {
+    const bodyStart = m.index + m[0].length;
+    const close = text.indexOf('{code}', bodyStart);
+    if (close === -1) break;
+    blocks.push(text.slice(bodyStart, close).replace(/^\r?\n/, ''));
+    WIKI_OPEN.lastIndex = close + '{code}'.length;
+  }
+  return blocks;
 }

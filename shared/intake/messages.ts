@@ -37,6 +37,34 @@ export const JiraIssueJobSchema = z.object({
 export const IntakeJobSchema = z.discriminatedUnion('type', [GithubPushJobSchema, GitlabPushJobSchema, JiraIssueJobSchema]);
 export type IntakeJob = z.infer<typeof IntakeJobSchema>;
 
+/** A pull request to plan: no request is made, only a comment and a status (shared/notify/plan.ts). */
+export const GithubPlanJobSchema = z.object({
+  type: z.literal('github.plan'),
+  deliveryId: z.string(),
+  repository: z.string(),
+  number: z.number().int().positive(),
+  baseRef: z.string(),
+  base: Sha,
+  head: Sha,
+  updatedAt: z.string(),
+});
+
+export const GitlabPlanJobSchema = z.object({
+  type: z.literal('gitlab.plan'),
+  deliveryId: z.string(),
+  projectId: z.number().int(),
+  repository: z.string(),
+  iid: z.number().int().positive(),
+  baseRef: z.string(),
+  /** All zeros when the hook carried no diff_refs: then every manifest at the head is planned. */
+  base: Sha,
+  head: Sha,
+  updatedAt: z.string(),
+});
+
+export const PlanJobSchema = z.discriminatedUnion('type', [GithubPlanJobSchema, GitlabPlanJobSchema]);
+export type PlanJob = z.infer<typeof PlanJobSchema>;
+
 /** What another system puts on the intake queue: manifests as YAML/JSON text, one manifest object, or a list. */
 export const ExternalSubmissionSchema = z.strictObject({
   manifests: z.union([z.string().min(1), z.array(z.unknown()).min(1), z.record(z.string(), z.unknown())]),

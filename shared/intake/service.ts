@@ -4,7 +4,11 @@ import { fetchGithubManifests } from './github';
 import { fetchGitlabManifests } from './gitlab';
 import { ProviderApiError } from './git';
 import { ticketSources } from './jira';
-import { ExternalSubmissionSchema, IntakeJobSchema, type IntakeJob } from './messages';
+import { ExternalSubmissionSchema, IntakeJobSchema, PlanJobSchema, type IntakeJob, type PlanJob } from './messages';
+import { githubReader } from './github';
+import { gitlabReader } from './gitlab';
+import { planGithubPullRequest, planGitlabMergeRequest, type PlanServices } from '../notify/plan';
+import type { PlanEntry } from '../notify/render';
 import { rejectRequest, submit, type IntakeDeps, type SourceFile, type SubmitOutcome } from './submit';
 import type { RequestSource } from '../store/types';
 import { getDelivery, putDelivery } from '../store/deliveries';
@@ -15,7 +19,11 @@ export interface ProviderSettings {
   github: { apiUrl: string; token?: string };
   gitlab: { apiUrl: string; token?: string };
   fetch?: typeof fetch;
+  /** What plans for pull and merge requests need; without it plan jobs are dropped with a warning. */
+  plan?: PlanServices;
 }
+
+export type PlanOutcome = { status: 'planned'; entries: PlanEntry[]; comment: string } | { status: 'plan-skipped'; reason: string };
 
 export interface IntakeMessage {
   messageId: string;
@@ -48,13 +56,15 @@ async function filesOf(job: IntakeJob, providers: ProviderSettings): Promise<Sou
  * Throws only for what a redelivery can fix (provider or AWS outages); everything else ends as a
  * recorded request, accepted or rejected, so a bad message never loops until the DLQ.
  */
-export async function processIntakeMessage(deps: IntakeDeps, providers: ProviderSettings, message: IntakeMessage): Promise<SubmitOutcome> {
+export async function processIntakeMessage(deps: IntakeDeps, providers: ProviderSettings, message: IntakeMessage): Promise<SubmitOutcome | PlanOutcome> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(message.body);
   } catch {
     parsed = undefined;
   }
+  const plan = PlanJobSchema.safeParse(parsed);
+  if (plan.success) return processPlan(providers, plan.data);
   const job = IntakeJobSchema.safeParse(parsed);
   if (job.success) {
     const source = sourceOf(job.data);
@@ -106,4 +116,23 @@ async function processExternal(deps: IntakeDeps, message: IntakeMessage, parsed:
   const text = typeof manifests === 'string' ? manifests : Array.isArray(manifests) ? manifests.map((m) => JSON.stringify(m)).join('\n---\n') : JSON.stringify(manifests);
   const outcome = await submit(deps, { requestId, source, files: [{ file, text }] });
   return outcome.status === 'empty' ? rejectRequest(deps, requestId, source, file, 'no manifest found in the message') : outcome;
+}
+
+/** A plan that cannot read the repository says nothing (there is no request to reject); a provider outage is retried. */
+async function processPlan(providers: ProviderSettings, job: PlanJob): Promise<PlanOutcome> {
+  if (!providers.plan) return { status: 'plan-skipped', reason: 'plans are not configured' };
+  const fetchOpt = providers.fetch ? { fetch: providers.fetch } : {};
+  try {
+    const result =
+      job.type === 'github.plan'
+        ? await planGithubPullRequest(providers.plan, githubReader({ ...providers.github, repository: job.repository, ...fetchOpt }), job, providers.globs)
+        : await planGitlabMergeRequest(providers.plan, gitlabReader({ ...providers.gitlab, projectId: job.projectId, ...fetchOpt }), job, providers.globs);
+    return { status: 'planned', entries: result.entries, comment: result.comment };
+  } catch (error) {
+    if (error instanceof ProviderApiError && !error.retryable) {
+      providers.plan.logger?.warn('plan skipped: the repository could not be read', { type: job.type, repository: job.repository, error: error.message });
+      return { status: 'plan-skipped', reason: error.message };
+    }
+    throw error;
+  }
 }

@@ -1,10 +1,18 @@
 /** YAML/JSON parsing with source positions and the guards hostile input needs (size, aliases, prototype keys). */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { Composer, isMap, isPair, isScalar, isSeq, LineCounter, Parser, type CST, type Document, type Node } from 'yaml';
 
 /** A source larger than this is rejected before parsing: no manifest comes close, and parsing cost grows with size. */
 export const MAX_SOURCE_BYTES = 1024 * 1024;
 /** Aliases expand on conversion; a small bound defeats "billion laughs" while allowing normal anchors reuse. */
 export const MAX_ALIAS_COUNT = 100;
+/**
+ * Nesting deeper than this is rejected before anything walks the tree recursively: a few KB of `[[[[` would
+ * otherwise exhaust the stack (which V8 can turn into a fatal out-of-memory crash in its regexp compiler).
+ * Manifests nest about ten levels; DynamoDB stores at most 32.
+ */
+export const MAX_NESTING_DEPTH = 24;
+/** More documents than any request needs; each costs parsing and an error entry. */
+export const MAX_DOCUMENTS = 500;
 /** Keys that would reach Object.prototype in naive consumers downstream. */
 const FORBIDDEN_KEYS = new Set(['__proto__']);
 
@@ -45,17 +53,35 @@ export function parseSource(source: string): ParsedDocument[] {
     ];
   }
 
-  const docs = parseAllDocuments(source, {
-    lineCounter,
-    version: '1.2',
-    schema: 'core',
-    uniqueKeys: true,
-    prettyErrors: false,
-    strict: true,
-  });
-  // parseAllDocuments returns an EmptyStream for an empty source.
-  const list: Document.Parsed[] = Array.isArray(docs) ? docs : [];
+  // parseAllDocuments in two steps, so nesting is checked between the (iterative) parser and the (recursive) composer.
+  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(source));
+  const tooDeep = cstTooDeep(tokens);
+  if (tooDeep !== undefined) {
+    const position = toPosition(tooDeep);
+    return [
+      {
+        index: 0,
+        data: undefined,
+        empty: false,
+        problems: [{ path: [], message: `nesting is deeper than ${MAX_NESTING_DEPTH} levels`, position }],
+        positionOf: () => position,
+      },
+    ];
+  }
+  const documentCount = tokens.filter((token) => token.type === 'document').length;
+  if (documentCount > MAX_DOCUMENTS) {
+    return [
+      {
+        index: 0,
+        data: undefined,
+        empty: false,
+        problems: [{ path: [], message: `source holds ${documentCount} documents; the limit is ${MAX_DOCUMENTS}`, position: { line: 1, column: 1 } }],
+        positionOf: () => ({ line: 1, column: 1 }),
+      },
+    ];
+  }
 
+  const list = Array.from(new Composer({ version: '1.2', schema: 'core', uniqueKeys: true, strict: true }).compose(tokens)) as Document.Parsed[];
   return list.map((doc, index) => {
     const problems: ParsedDocument['problems'] = [];
     for (const error of doc.errors) {
@@ -82,6 +108,25 @@ export function parseSource(source: string): ParsedDocument[] {
   });
 }
 
+/** Offset of the first collection nested deeper than MAX_NESTING_DEPTH in the parser's tokens, found without recursion. */
+function cstTooDeep(tokens: readonly CST.Token[]): number | undefined {
+  const stack: { token: CST.Token | undefined; depth: number }[] = tokens.map((token) => ({ token, depth: 0 }));
+  while (stack.length > 0) {
+    const { token, depth } = stack.pop()!;
+    if (!token) continue;
+    if (token.type === 'document') {
+      stack.push({ token: token.value, depth });
+    } else if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
+      if (depth >= MAX_NESTING_DEPTH) return token.offset;
+      for (const item of token.items) {
+        stack.push({ token: item.value, depth: depth + 1 });
+        if ('key' in item) stack.push({ token: item.key ?? undefined, depth: depth + 1 });
+      }
+    }
+  }
+  return undefined;
+}
+
 function firstLine(message: string): string {
   return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
 }
@@ -99,9 +144,10 @@ function findForbiddenKeys(
   if (isMap(node)) {
     for (const pair of node.items) {
       const key = keyOf(pair.key);
-      if (typeof key === 'string' && FORBIDDEN_KEYS.has(key)) {
+      if (typeof key === 'string' && (FORBIDDEN_KEYS.has(key) || key === '')) {
         const offset = isScalar(pair.key) ? pair.key.range?.[0] ?? 0 : 0;
-        problems.push({ path, message: `key "${key}" is not allowed`, position: toPosition(offset) });
+        // An empty key means nothing to Huawei's APIs, and DynamoDB cannot store one.
+        problems.push({ path, message: key === '' ? 'empty keys are not allowed' : `key "${key}" is not allowed`, position: toPosition(offset) });
         continue;
       }
       findForbiddenKeys(pair.value, [...path, String(key)], problems, toPosition);

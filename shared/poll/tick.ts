@@ -9,7 +9,7 @@ import { isNotFoundError } from '../huaweicloud/client';
 import { afterTerminal, type DispatchDeps } from '../dispatch/dispatcher';
 import { enqueueDispatch } from '../dispatch/messages';
 import { nextPollSeconds } from '../dispatch/policy';
-import { finishResource, flushOutbox } from '../events/outbox';
+import { completeRequestIfDone, finishResource, flushOutbox } from '../events/outbox';
 import type { OutgoingEvent } from '../events/cloudevents';
 import { dueAt } from '../store/due';
 import { isConditionFailure } from '../store/requests';
@@ -74,6 +74,7 @@ async function handleDue(deps: DispatchDeps, settings: TickSettings, item: DueIt
     }
     return;
   }
+  if (item.sk === 'REQ') return checkRequest(deps, settings, item);
   if (!item.sk.startsWith('RES#')) return clearDue(deps, item);
   const resource = item as unknown as ResourceRecord;
   switch (resource.state) {
@@ -94,6 +95,28 @@ async function handleDue(deps: DispatchDeps, settings: TickSettings, item: DueIt
       return;
     default:
       return clearDue(deps, item);
+  }
+}
+
+/**
+ * An accepted request waits in the index until request.completed is written, which normally happens as its
+ * last resource finishes; if that finisher died first, this writes it. Not done yet: look again later.
+ */
+async function checkRequest(deps: DispatchDeps, settings: TickSettings, item: DueItem): Promise<void> {
+  if (item.phase !== 'Accepted' || item.completedAt) return clearDue(deps, item);
+  if (await completeRequestIfDone(deps, String(item.requestId))) return;
+  try {
+    await deps.table.ddb.send(
+      new UpdateCommand({
+        TableName: deps.table.tableName,
+        Key: { pk: item.pk, sk: item.sk },
+        UpdateExpression: 'SET dueAt = :at',
+        ConditionExpression: 'attribute_exists(duePk) AND attribute_not_exists(completedAt)',
+        ExpressionAttributeValues: { ':at': dueAt(deps.now(), settings.requeueGraceSeconds) },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
   }
 }
 

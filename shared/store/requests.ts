@@ -2,7 +2,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DUE_PARTITION, dueAt } from './due';
-import { TERMINAL_STATES, type RequestRecord, type RequestState, type ResourceRecord } from './types';
+import { TERMINAL_STATES, type RejectedDocument, type RequestRecord, type RequestState, type ResourceRecord } from './types';
 
 export interface TableRef {
   ddb: DynamoDBDocumentClient;
@@ -19,8 +19,47 @@ export function isConditionFailure(error: unknown): boolean {
   return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
 
+/** A request item must stay well inside DynamoDB's 400 KB, whatever the rejected input looked like. */
+const MAX_REJECTED_BYTES = 64 * 1024;
+const MAX_ISSUE_TEXT = 1_000;
+
+const clip = (text: string, max = MAX_ISSUE_TEXT) => (text.length > max ? `${text.slice(0, max)}…` : text);
+
+/**
+ * Rejection reports echo the input (unknown keys, bad values, kind names), so hostile input could make the
+ * item too large to store: texts are clipped, and documents and errors beyond the budget are summarised.
+ */
+export function boundRejected(rejected: readonly RejectedDocument[]): RejectedDocument[] {
+  const out: RejectedDocument[] = [];
+  let bytes = 0;
+  let dropped = 0;
+  for (const doc of rejected) {
+    const errors = doc.errors.slice(0, 50).map((e) => ({ ...e, path: clip(e.path, 200), message: clip(e.message) }));
+    if (doc.errors.length > errors.length) errors.push({ path: '', message: `${doc.errors.length - errors.length} more errors not shown`, line: 1, column: 1 });
+    const bounded: RejectedDocument = {
+      file: clip(doc.file, 200),
+      index: doc.index,
+      ...(doc.kind !== undefined ? { kind: clip(doc.kind, 100) } : {}),
+      ...(doc.name !== undefined ? { name: clip(doc.name, 100) } : {}),
+      errors,
+    };
+    const size = Buffer.byteLength(JSON.stringify(bounded));
+    if (bytes + size > MAX_REJECTED_BYTES) {
+      dropped++;
+      continue;
+    }
+    bytes += size;
+    out.push(bounded);
+  }
+  if (dropped > 0) {
+    out.push({ file: out[0]?.file ?? rejected[0]?.file ?? '', index: -1, errors: [{ path: '', message: `${dropped} more rejected documents not shown`, line: 1, column: 1 }] });
+  }
+  return out;
+}
+
 /** Writes the request once; returns the record already stored when another attempt got there first. */
-export async function putRequestOnce(table: TableRef, record: RequestRecord): Promise<{ created: boolean; record: RequestRecord }> {
+export async function putRequestOnce(table: TableRef, input: RequestRecord): Promise<{ created: boolean; record: RequestRecord }> {
+  const record: RequestRecord = input.rejected ? { ...input, rejected: boundRejected(input.rejected) } : input;
   try {
     await table.ddb.send(
       new PutCommand({
@@ -56,15 +95,20 @@ export async function putResourceOnce(table: TableRef, record: ResourceRecord, g
   }
 }
 
+/**
+ * Accepts the request and puts it in the due index until request.completed is written: whoever finishes
+ * the last resource writes it, but a finisher can die first, or the request can be accepted only after its
+ * resources finished; the poller then writes it (shared/poll/tick.ts).
+ */
 export async function markAccepted(table: TableRef, requestId: string, now: string): Promise<void> {
   try {
     await table.ddb.send(
       new UpdateCommand({
         TableName: table.tableName,
         Key: requestKey(requestId),
-        UpdateExpression: 'SET phase = :accepted, updatedAt = :now',
+        UpdateExpression: 'SET phase = :accepted, updatedAt = :now, duePk = :due, dueAt = :now',
         ConditionExpression: 'phase = :recording',
-        ExpressionAttributeValues: { ':accepted': 'Accepted', ':recording': 'Recording', ':now': now },
+        ExpressionAttributeValues: { ':accepted': 'Accepted', ':recording': 'Recording', ':now': now, ':due': DUE_PARTITION },
       }),
     );
   } catch (error) {
@@ -110,7 +154,7 @@ export async function getRequestWithResources(
 }
 
 /** The overall state people see: derived from the resources, never stored, so it cannot drift. */
-export function overallState(request: RequestRecord, resources: readonly ResourceRecord[]): RequestState {
+export function overallState(request: Pick<RequestRecord, 'phase' | 'resourceCount'>, resources: readonly Pick<ResourceRecord, 'state'>[]): RequestState {
   if (request.phase === 'Rejected') return 'Rejected';
   if (request.phase === 'Recording' || resources.length < request.resourceCount) return 'InProgress';
   if (resources.some((r) => !TERMINAL_STATES.has(r.state))) return 'InProgress';

@@ -126,17 +126,20 @@ describe('HuaweiCloudClient requests', () => {
     script = [
       json(200, { data: [{ id: '1', name: 'nb-a' }, { id: '2', name: 'nb-a-2' }], total: 2 }),
       json(200, { items: [{ metadata: { name: 'pool-1', labels: { 'os.modelarts/name': 'p a' } } }, { metadata: { name: 'pool-2', labels: {} } }] }),
+      // The list hides failed pools unless asked: a failed pool is still a pool an earlier attempt made.
+      json(200, { items: [{ metadata: { name: 'pool-3', labels: { 'os.modelarts/name': 'p a' } }, status: { phase: 'Abnormal' } }] }),
       json(404, { error_code: 'ModelArts.50004004', error_msg: 'nodepool not found' }),
       json(200, { count: 2, deployments: [{ id: 'd1', name: 'edge' }, { id: 'd2', name: 'edge-x' }] }),
     ];
     const c = client();
     expect(await c.findByName('Notebook', target, 'nb-a')).toEqual([{ id: '1', name: 'nb-a' }]);
-    expect(await c.findByName('ResourcePool', target, 'p a')).toHaveLength(1);
+    expect((await c.findByName('ResourcePool', target, 'p a')).map((p) => (p as { metadata: { name: string } }).metadata.name)).toEqual(['pool-1', 'pool-3']);
     expect(await c.findByName('NodePool', { ...target, poolName: 'pool-1' }, 'np-x')).toEqual([]);
     expect(await c.findByName('EdgeDeployment', target, 'edge')).toEqual([{ id: 'd1', name: 'edge' }]);
     expect(seen.map((s) => s.url)).toEqual([
       `/v1/${PID}/notebooks?name=nb-a&limit=50`,
       `/v2/${PID}/pools?labelSelector=os.modelarts%2Fname%3Dp%20a`,
+      `/v2/${PID}/pools?labelSelector=os.modelarts%2Fname%3Dp%20a&status=failed`,
       `/v2/${PID}/pools/pool-1/nodepools/np-x`,
       `/v3/${PID}/edgemgr/deployments?name=edge&limit=100`,
     ]);

@@ -1,10 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { extractYamlBlocks, ticketSources } from '../../shared/intake/jira';
+import { extractYamlBlocks, MAX_DESCRIPTION_CHARS, ticketSources } from '../../shared/intake/jira';
 
 describe('extractYamlBlocks', () => {
   it('finds Markdown fences tagged yaml or yml, ignoring other languages', () => {
     const description = 'Please create:\n```yaml\na: 1\n```\nand\n```json\n{"x":1}\n```\n~~~yml\nb: 2\n~~~\n';
     expect(extractYamlBlocks(description)).toEqual(['a: 1\n', 'b: 2\n']);
+  });
+
+  it('accepts CRLF line endings and a longer fence that only its own length closes', () => {
+    expect(extractYamlBlocks('```yaml\r\na: 1\r\n```\r\n')).toEqual(['a: 1\r\n']);
+    expect(extractYamlBlocks('````yaml\na: |\n  ```\n````\n')).toEqual(['a: |\n  ```\n']);
+  });
+
+  it('skips unclosed fences and still finds the closed blocks after them', () => {
+    // Thousands of unclosed openers: a lazy regex rescans the rest of the text from each one.
+    const hostile = '```yaml\n'.repeat(3_000) + '~~~yaml\nb: 2\n~~~\n' + '{code:yaml}'.repeat(1_000);
+    expect(extractYamlBlocks(hostile)).toEqual(['b: 2\n']);
+  });
+
+  it('reads at most the length Jira allows a description', () => {
+    const late = 'x'.repeat(MAX_DESCRIPTION_CHARS) + '\n```yaml\na: 1\n```\n';
+    expect(extractYamlBlocks(late)).toEqual([]);
   });
 
   it('finds wiki-markup code blocks', () => {

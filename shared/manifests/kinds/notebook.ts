@@ -34,7 +34,12 @@ const CPU_DIGITS = /^\d{1,10}(\.\d{1,2})?$/;
 const MEMORY_RULE = 'an integer of at most 10 digits, not smaller than 513';
 
 const NotebookCustomSpecSchema = strict({
-  gpu: z.number().optional(),
+  // Bounded like cpu: an unbounded float (1e200, 1e-200) is a valid manifest that DynamoDB cannot store.
+  gpu: z
+    .number()
+    .min(0, { error: 'must be at least 0' })
+    .refine((n) => CPU_DIGITS.test(String(n)), { error: 'must have at most 10 digits before the decimal point and at most 2 after it' })
+    .optional(),
   cpu: z
     .number()
     .min(0.4, { error: 'must be at least 0.4' })

@@ -1,0 +1,147 @@
+/**
+ * The dispatcher as a process of its own, for the soak (local/soak/soak.ts starts it with tsx and starts
+ * it again whenever it dies). Its dependencies are the product's (shared/runtime.ts executionDeps, from
+ * the environment), with two differences: crash points that SIGKILL this process with a seeded
+ * probability, between intent and create and between create and record, and a shorter Huawei retry
+ * budget (the lease must outlast one attempt, and the soak uses a short lease).
+ *
+ * Speaks to the driver in JSON lines on stdout (synchronous on a pipe, so a line written before the
+ * kill arrives): `crash`, `dispatched`, `retry`, `error`, `ready`.
+ *
+ * Environment, besides the product's: SOAK_CRASH_PROBABILITY (per crash point, 0..1), SOAK_CRASH_SEED,
+ * SOAK_DISPATCH_QUEUE_ARN, SOAK_HUAWEI_RETRY_BUDGET_MS, SOAK_RETRY_BASE_SECONDS, SOAK_VISIBILITY_TIMEOUT_S,
+ * SOAK_CONCURRENCY.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { sqsClient } from '../../shared/aws';
+import { infraConfig } from '../../shared/config';
+import { handleDispatchRecord, type DispatchRuntime } from '../../shared/dispatch/batch';
+import type { CloudApi, DispatchDeps } from '../../shared/dispatch/dispatcher';
+import { huaweiName } from '../../shared/dispatch/ownership';
+import type { AppLogger } from '../../shared/http/app';
+import { HuaweiCloudClient } from '../../shared/huaweicloud/client';
+import { executionDeps } from '../../shared/runtime';
+import { mulberry32 } from '../huaweicloud-simulator/faults';
+import { startQueueRunner } from '../runner';
+
+const emit = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ pid: process.pid, ...line })}\n`);
+const num = (name: string, fallback: number) => {
+  const value = Number(process.env[name]);
+  return Number.isFinite(value) && process.env[name] !== '' && process.env[name] !== undefined ? value : fallback;
+};
+
+const probability = num('SOAK_CRASH_PROBABILITY', 0);
+const random = mulberry32(num('SOAK_CRASH_SEED', 1));
+
+/** A real death: no finally blocks, no message deleted, no intent released. */
+/** Resources this process is working on: a kill takes all of them down, and the driver's trace says so. */
+const inFlight = new Set<string>();
+
+function maybeDie(point: 'afterIntent' | 'afterCreate'): void {
+  if (random() >= probability) return;
+  emit({ t: 'crash', point, inFlight: [...inFlight] });
+  process.kill(process.pid, 'SIGKILL');
+  // The signal is delivered before kill() returns; never go on if it somehow was not.
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10_000);
+  throw new Error('SIGKILL did not stop the process');
+}
+
+// Counted, not printed: under 30% faults the client's retry warnings would flood the pipe.
+const quiet: AppLogger = { info() {}, warn() {}, error() {} };
+
+const product = executionDeps(quiet);
+const client = HuaweiCloudClient.fromConfig({ logger: quiet, retryBudgetMs: num('SOAK_HUAWEI_RETRY_BUDGET_MS', 3_000) });
+/** The client, with a line per create and look-up so the driver can explain a duplicate should one appear. */
+const cloud: CloudApi = {
+  async create(kind, target, body) {
+    const name = `${kind}/${huaweiName(kind, body as Record<string, unknown>)}`;
+    try {
+      const created = await client.create(kind, target, body);
+      emit({ t: 'cloud', name, op: 'create', id: created.id });
+      return created;
+    } catch (error) {
+      emit({ t: 'cloud', name, op: 'create', error: (error as Error).name, message: String((error as Error).message).slice(0, 200) });
+      throw error;
+    }
+  },
+  async findByName(kind, target, huawei) {
+    const name = `${kind}/${huawei}`;
+    try {
+      const found = await client.findByName(kind, target, huawei);
+      emit({ t: 'cloud', name, op: 'find', found: found.length });
+      return found;
+    } catch (error) {
+      emit({ t: 'cloud', name, op: 'find', error: (error as Error).name });
+      throw error;
+    }
+  },
+  show: (kind, target, id) => client.show(kind, target, id),
+  listPods: (target, id) => client.listPods(target, id),
+};
+const deps: DispatchDeps = {
+  ...product,
+  cloud,
+  crashPoints: { afterIntent: () => maybeDie('afterIntent'), afterCreate: () => maybeDie('afterCreate') },
+};
+const queueUrl = infraConfig().DISPATCH_QUEUE_URL;
+const runtime: DispatchRuntime = {
+  deps,
+  sqs: sqsClient(),
+  queueUrl,
+  retryBaseSeconds: num('SOAK_RETRY_BASE_SECONDS', 1),
+  log: (message, extra) => {
+    const key = `${String(extra.requestId)}/${String(extra.kind)}/${String(extra.name)}`;
+    if (message === 'dispatched') emit({ t: 'dispatched', key, result: extra.result, messageId: extra.messageId });
+    else emit({ t: 'retry', key, reason: extra.reason, delaySeconds: extra.delaySeconds, messageId: extra.messageId });
+  },
+};
+
+// The record handler of shared/dispatch/batch.ts dispatchBatchHandler, plus a line for failures that are not a deliberate retry.
+const processor = new BatchProcessor(EventType.SQS);
+const handler = (event: SQSEvent) =>
+  processPartialResponse(
+    event,
+    async (record: SQSRecord) => {
+      let key = '';
+      try {
+        const body = JSON.parse(record.body) as Record<string, string>;
+        key = `${body.requestId}/${body.kind}/${body.name}`;
+      } catch {
+        // a poison message: no key
+      }
+      inFlight.add(key);
+      try {
+        await handleDispatchRecord(runtime, record);
+      } catch (error) {
+        const name = (error as Error).name;
+        if (name !== 'RetryLaterError') {
+          emit({ t: 'error', key, name, message: String((error as Error).message).slice(0, 300), receiveCount: record.attributes.ApproximateReceiveCount });
+        }
+        throw error;
+      } finally {
+        inFlight.delete(key);
+      }
+    },
+    processor,
+    { throwOnFullBatchFailure: false },
+  );
+
+const runner = startQueueRunner({
+  sqs: sqsClient(),
+  queueUrl,
+  queueArn: process.env.SOAK_DISPATCH_QUEUE_ARN ?? '',
+  handler,
+  functionName: 'dispatch',
+  timeoutMs: 60_000,
+  batchSize: 10,
+  waitTimeSeconds: 1,
+  concurrency: num('SOAK_CONCURRENCY', 2),
+  visibilityTimeout: num('SOAK_VISIBILITY_TIMEOUT_S', 20),
+  onError: (error) => emit({ t: 'runner-error', name: (error as Error).name, message: String((error as Error).message).slice(0, 200) }),
+});
+emit({ t: 'ready' });
+
+process.once('SIGTERM', () => {
+  void runner.stop().then(() => process.exit(0));
+});

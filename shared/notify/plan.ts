@@ -1,0 +1,214 @@
+/**
+ * Plans for pull and merge requests: what merging would do to each changed manifest (create, already
+ * exists, being created, would fail, invalid), told in ONE comment edited in place and a commit status on
+ * the head. Nothing is created here.
+ */
+import { z } from 'zod';
+import { specHash } from '../dispatch/dispatcher';
+import { huaweiName } from '../dispatch/ownership';
+import type { HuaweiTarget } from '../huaweicloud/client';
+import { formatIssue } from '../manifests/errors';
+import type { Kind } from '../manifests/kinds';
+import { changedManifests, type GitReader } from '../intake/git';
+import { planSubmission, type IntakeDeps, type SourceFile } from '../intake/submit';
+import { getIdentity } from '../store/identity';
+import { getResource } from '../store/resources';
+import type { ResourceRecord } from '../store/types';
+import type { GithubFeedback } from './github';
+import type { GitlabFeedback } from './gitlab';
+import { PLAN_CONTEXT, PLAN_MARKER, planMarkdown, planSummary, type PlanEntry } from './render';
+import { advance, upsertComment, type NotifyStore } from './state';
+
+/** Pull request actions that change what merging would do. */
+export const PLAN_ACTIONS = new Set(['opened', 'synchronize', 'reopened']);
+
+export const GithubPullRequestSchema = z.looseObject({
+  action: z.string(),
+  number: z.number().int().positive(),
+  pull_request: z.looseObject({
+    html_url: z.string().optional(),
+    updated_at: z.string(),
+    base: z.looseObject({ ref: z.string(), sha: z.string() }),
+    head: z.looseObject({ ref: z.string().optional(), sha: z.string() }),
+  }),
+  repository: z.looseObject({ full_name: z.string(), default_branch: z.string().optional() }),
+});
+
+/** Merge Request Hook: `update` counts only when it carries new commits (`oldrev`), not for title or label edits. */
+export const GitlabMergeRequestSchema = z.looseObject({
+  object_kind: z.literal('merge_request'),
+  project: z.looseObject({ id: z.number().int(), path_with_namespace: z.string(), default_branch: z.string().optional() }),
+  object_attributes: z.looseObject({
+    iid: z.number().int().positive(),
+    action: z.string().optional(),
+    oldrev: z.string().optional(),
+    target_branch: z.string(),
+    updated_at: z.string(),
+    url: z.string().optional(),
+    last_commit: z.looseObject({ id: z.string() }),
+    diff_refs: z.looseObject({ base_sha: z.string().nullish(), head_sha: z.string().nullish() }).nullish(),
+  }),
+});
+
+/** The Huawei look-up the plan makes; the real client satisfies it. */
+export interface PlanCloud {
+  findByName(kind: Kind, target: HuaweiTarget, name: string): Promise<unknown[]>;
+}
+
+export interface PlanServices {
+  store: NotifyStore;
+  defaults: IntakeDeps['defaults'];
+  github?: GithubFeedback;
+  gitlab?: GitlabFeedback;
+  /** Absent when Huawei credentials are not configured for intake: then only the table is consulted. */
+  cloud?: PlanCloud;
+  logger?: { warn(message: string, extra?: Record<string, unknown>): void; info(message: string, extra?: Record<string, unknown>): void };
+}
+
+interface Spec {
+  poolName?: string;
+  poolRef?: string;
+  iefInstanceId?: string;
+  body: Record<string, unknown>;
+}
+
+/** Key-order-free JSON: a manifest read back from DynamoDB need not list its keys in the order they were written. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The same test the dispatcher applies (create body, targeting, region), compared without regard to key order. */
+function sameSpec(a: Pick<ResourceRecord, 'manifest' | 'region'>, b: { manifest: unknown; region: string }): boolean {
+  const pick = (r: { manifest: unknown; region: string }) => {
+    const { body, poolName, poolRef, iefInstanceId } = (r.manifest as { spec: Spec }).spec;
+    return canonical({ body, poolName, poolRef, iefInstanceId, region: r.region });
+  };
+  return pick(a) === pick(b);
+}
+
+/** Verdict per document of the changed files, in file order. */
+export async function planFiles(services: Pick<PlanServices, 'store' | 'defaults' | 'cloud'>, files: readonly SourceFile[]): Promise<PlanEntry[]> {
+  const { documents, planned } = planSubmission(files, services.defaults);
+  const entries: { order: string; entry: PlanEntry }[] = [];
+  const order = (file: string, index: number) => `${file}\u0000${String(index).padStart(6, '0')}`;
+  for (const doc of documents.filter((d) => !d.valid)) {
+    entries.push({
+      order: order(doc.file, doc.index),
+      entry: { file: doc.file, ...(doc.kind ? { kind: doc.kind } : {}), ...(doc.name ? { name: doc.name } : {}), verdict: 'invalid', detail: `${doc.errors.length} error${doc.errors.length === 1 ? '' : 's'}`, errors: doc.errors.map((e) => formatIssue(doc.file, e)) },
+    });
+  }
+  const table = services.store.table;
+  for (const item of planned) {
+    const { manifest, file, projectId, region } = item;
+    const doc = documents.find((d) => d.manifest === manifest);
+    const kind = manifest.kind;
+    const name = manifest.metadata.name;
+    const base = { file, kind, name, errors: [] as string[] };
+    const at = order(file, doc?.index ?? 0);
+    const identity = await getIdentity(table, projectId, kind, name);
+    if (identity?.state === 'Succeeded') {
+      const owner = await getResource(table, identity.ownerRequestId, kind, name);
+      const same = owner ? sameSpec(owner, { manifest, region }) : identity.specHash === specHash({ manifest, region } as unknown as ResourceRecord);
+      entries.push({
+        order: at,
+        entry: same
+          ? { ...base, verdict: 'exists', detail: `unchanged${identity.huaweiId ? ` (id ${identity.huaweiId})` : ''}` }
+          : { ...base, verdict: 'conflict', detail: `exists with a different spec (request ${identity.ownerRequestId}); updates are not supported` },
+      });
+      continue;
+    }
+    if (identity?.state === 'InFlight') {
+      entries.push({ order: at, entry: { ...base, verdict: 'in-progress', detail: `by request ${identity.ownerRequestId}` } });
+      continue;
+    }
+    entries.push({ order: at, entry: { ...base, ...(await lookUp(services, kind, projectId, region, manifest.spec as unknown as Spec)) } });
+  }
+  return entries.sort((a, b) => a.order.localeCompare(b.order)).map((e) => e.entry);
+}
+
+/** Huawei is asked only when the table knows nothing: a same-named resource made by hand would make the create fail. */
+async function lookUp(services: Pick<PlanServices, 'store' | 'cloud'>, kind: Kind, projectId: string, region: string, spec: Spec): Promise<Pick<PlanEntry, 'verdict' | 'detail'>> {
+  const create = { verdict: 'create' as const, detail: `in ${region}` };
+  if (!services.cloud) return create;
+  let poolName = spec.poolName;
+  if (kind === 'NodePool' && !poolName && spec.poolRef) {
+    const pool = await getIdentity(services.store.table, projectId, 'ResourcePool', spec.poolRef);
+    poolName = pool?.state === 'Succeeded' ? pool.huaweiId : undefined;
+    // The pool is created by this change (or later): its node pools cannot exist yet.
+    if (!poolName) return create;
+  }
+  const target: HuaweiTarget = { projectId, ...(poolName ? { poolName } : {}), ...(spec.iefInstanceId ? { iefInstanceId: spec.iefInstanceId } : {}) };
+  const wanted = huaweiName(kind, spec.body);
+  try {
+    const found = await services.cloud.findByName(kind, target, wanted);
+    if (found.length > 0) return { verdict: 'conflict', detail: `Huawei Cloud already has a ${kind} named ${wanted} that hwc-provisioner did not create` };
+    return create;
+  } catch (error) {
+    return { verdict: 'create', detail: `in ${region} (could not check Huawei Cloud: ${(error as Error).message})` };
+  }
+}
+
+export interface PlanTarget {
+  /** Key of the one comment: a pull or merge request. */
+  key: string;
+  /** Orders runs: the PR's updated_at, so an older plan never overwrites a newer one. */
+  version: string;
+  head: string;
+  baseRef: string;
+}
+
+async function computeAndRender(services: PlanServices, reader: GitReader, base: string, head: string, globs: readonly string[], baseRef: string) {
+  const files = await changedManifests(reader, base, head, globs);
+  const entries = await planFiles(services, files);
+  return { entries, body: planMarkdown(entries, { head, baseRef }), summary: planSummary(entries) };
+}
+
+/** GitHub: the plan comment on the pull request and `hwc-provisioner/plan` on its head commit. */
+export async function planGithubPullRequest(
+  services: PlanServices,
+  reader: GitReader,
+  job: { repository: string; number: number; base: string; head: string; baseRef: string; updatedAt: string },
+  globs: readonly string[],
+): Promise<{ entries: PlanEntry[]; comment: 'created' | 'updated' | 'stale' | 'skipped' }> {
+  const { entries, body, summary } = await computeAndRender(services, reader, job.base, job.head, globs, job.baseRef);
+  const github = services.github;
+  if (!github) {
+    services.logger?.warn('no GITHUB_TOKEN: the plan is not posted', { repository: job.repository, number: job.number });
+    return { entries, comment: 'skipped' };
+  }
+  const key = { pk: `NOTIFY#plan#github#${job.repository}#${job.number}`, sk: 'COMMENT' };
+  const comment = await upsertComment(services.store, key, job.updatedAt, body, github.comments(job.repository, job.number, PLAN_MARKER));
+  await advance(services.store, { pk: key.pk, sk: `STATUS#${job.head}` }, 'posted', () => 1, () =>
+    github.setStatus(job.repository, job.head, { state: summary.state, context: PLAN_CONTEXT, description: summary.description }),
+  );
+  return { entries, comment };
+}
+
+/** GitLab: the plan note on the merge request and `hwc-provisioner/plan` on its head commit. */
+export async function planGitlabMergeRequest(
+  services: PlanServices,
+  reader: GitReader,
+  job: { projectId: number; repository: string; iid: number; base: string; head: string; baseRef: string; updatedAt: string },
+  globs: readonly string[],
+): Promise<{ entries: PlanEntry[]; comment: 'created' | 'updated' | 'stale' | 'skipped' }> {
+  const { entries, body, summary } = await computeAndRender(services, reader, job.base, job.head, globs, job.baseRef);
+  const gitlab = services.gitlab;
+  if (!gitlab) {
+    services.logger?.warn('no GITLAB_TOKEN: the plan is not posted', { repository: job.repository, iid: job.iid });
+    return { entries, comment: 'skipped' };
+  }
+  const key = { pk: `NOTIFY#plan#gitlab#${job.projectId}#${job.iid}`, sk: 'COMMENT' };
+  const comment = await upsertComment(services.store, key, job.updatedAt, body, gitlab.notes(job.projectId, job.iid, PLAN_MARKER));
+  await advance(services.store, { pk: key.pk, sk: `STATUS#${job.head}` }, 'posted', () => 1, () =>
+    gitlab.setStatus(job.projectId, job.head, { state: summary.state === 'success' ? 'success' : 'failed', name: PLAN_CONTEXT, description: summary.description }),
+  );
+  return { entries, comment };
+}

@@ -131,7 +131,14 @@ export async function finishResource(deps: OutboxDeps, resource: ResourceRecord,
   return true;
 }
 
-/** Publishes an item's pending events, then clears them; a failure leaves them for the poller. */
+/**
+ * Publishes an item's pending events, then clears them; a failure leaves them for the poller.
+ * Events are only ever appended (a request gets request.accepted, later request.completed), so the clear is
+ * guarded on the list still holding just the events published here: if another one was appended meanwhile,
+ * the list stays for the poller, which publishes it whole (a repeat carries the same id, so it is droppable).
+ * An accepted request that is not complete stays in the due index, where the poller completes it if its last
+ * finisher died before writing request.completed.
+ */
 export async function flushOutbox(deps: OutboxDeps, key: { pk: string; sk: string }, events: readonly OutgoingEvent[]): Promise<boolean> {
   try {
     await publishEvents(deps.topic, events);
@@ -139,18 +146,34 @@ export async function flushOutbox(deps: OutboxDeps, key: { pk: string; sk: strin
     deps.logger?.warn('event publish failed; left in the outbox for the poller', { key: key.pk, errorName: (error as Error).name });
     return false;
   }
-  try {
-    await deps.table.ddb.send(
-      new UpdateCommand({
-        TableName: deps.table.tableName,
-        Key: key,
-        UpdateExpression: 'REMOVE pendingEvents, duePk, dueAt',
-        ConditionExpression: 'attribute_exists(pendingEvents)',
-      }),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
+  const published = { ':n': events.length };
+  const clear = async (update: { UpdateExpression: string; ConditionExpression: string; values?: Record<string, unknown>; names?: Record<string, string> }) => {
+    try {
+      await deps.table.ddb.send(
+        new UpdateCommand({
+          TableName: deps.table.tableName,
+          Key: key,
+          UpdateExpression: update.UpdateExpression,
+          ConditionExpression: update.ConditionExpression,
+          ExpressionAttributeValues: { ...published, ...update.values },
+          ...(update.names ? { ExpressionAttributeNames: update.names } : {}),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return false;
+    }
+  };
+  if (key.sk === requestKey('').sk) {
+    const kept = await clear({
+      UpdateExpression: 'REMOVE pendingEvents SET dueAt = :now',
+      ConditionExpression: 'size(pendingEvents) = :n AND phase = :accepted AND attribute_not_exists(completedAt)',
+      values: { ':now': deps.now().toISOString(), ':accepted': 'Accepted' },
+    });
+    if (kept) return true;
   }
+  await clear({ UpdateExpression: 'REMOVE pendingEvents, duePk, dueAt', ConditionExpression: 'size(pendingEvents) = :n' });
   return true;
 }
 
@@ -177,9 +200,10 @@ export async function completeRequestIfDone(deps: OutboxDeps, requestId: string)
       new UpdateCommand({
         TableName: deps.table.tableName,
         Key: requestKey(requestId),
-        UpdateExpression: 'SET completedAt = :now, updatedAt = :now, pendingEvents = :events, duePk = :due, dueAt = :at',
+        // Appended: request.accepted may still be waiting in the outbox.
+        UpdateExpression: 'SET completedAt = :now, updatedAt = :now, pendingEvents = list_append(if_not_exists(pendingEvents, :none), :events), duePk = :due, dueAt = :at',
         ConditionExpression: 'attribute_not_exists(completedAt)',
-        ExpressionAttributeValues: { ':now': now.toISOString(), ':events': [event], ':due': DUE_PARTITION, ':at': dueAt(now, OUTBOX_RETRY_SECONDS) },
+        ExpressionAttributeValues: { ':now': now.toISOString(), ':none': [], ':events': [event], ':due': DUE_PARTITION, ':at': dueAt(now, OUTBOX_RETRY_SECONDS) },
       }),
     );
   } catch (error) {

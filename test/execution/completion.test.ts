@@ -1,9 +1,11 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { finishResource } from '../../shared/events/outbox';
 import { pollTick } from '../../shared/poll/tick';
-import { markAccepted, requestKey } from '../../shared/store/requests';
+import { randomRequestId } from '../../shared/intake/ids';
+import { submit } from '../../shared/intake/submit';
+import { getRequest, markAccepted, requestKey } from '../../shared/store/requests';
 import { getResource } from '../../shared/store/resources';
 import { allKinds, startHarness, type Harness } from './harness';
 
@@ -61,6 +63,57 @@ describe('request.completed survives a finisher that stops after the last resour
     await tick(h);
     await tick(h);
     expect(await completed(requestId)).toHaveLength(1);
+  });
+
+  /** Submits as deployed intake does: request.accepted goes into the request's outbox and out to the topic. */
+  async function submitAnnounced(yaml: string, topicArn = h.deps.topic.topicArn) {
+    const requestId = randomRequestId();
+    const outcome = await submit(
+      {
+        table: h.deps.table,
+        dispatch: h.deps.dispatch,
+        topic: { sns: h.deps.topic.sns, topicArn },
+        defaults: { projectId: 'p'.repeat(32), region: 'cn-north-4' },
+        queuedGraceSeconds: 5,
+        now: h.deps.now,
+      },
+      { requestId, source: { provider: 'api', ref: 'api:test', caller: 'test' }, files: [{ file: 'test.yaml', text: yaml }] },
+    );
+    expect(outcome.status).toBe('accepted');
+    return requestId;
+  }
+  const ofRequest = async (requestId: string, type: string) =>
+    (await h.events()).filter((e) => e.type === type && (e.data as { requestId: string }).requestId === requestId);
+
+  it('is written by the poller when request.accepted was already published (the request stays in the due index)', async () => {
+    const requestId = await submitAnnounced(edge('cannounced'));
+    expect(await ofRequest(requestId, 'hwc-provisioner.request.accepted')).toHaveLength(1);
+    await finishBehindTheDispatchersBack(requestId, 'app-cannounced');
+
+    h.advance(5_000);
+    await tick(h);
+    await tick(h);
+    expect(await completed(requestId)).toHaveLength(1);
+  });
+
+  it('never drops request.accepted when request.completed joins it in the outbox', async () => {
+    // Intake could not publish (a topic that does not exist): request.accepted waits in the outbox.
+    const requestId = await submitAnnounced(edge('cboth'), `${h.deps.topic.topicArn}-missing`);
+    expect((await h.request(requestId))!.request.phase).toBe('Accepted');
+    await finishBehindTheDispatchersBack(requestId, 'app-cboth');
+    // Past intake's outbox retry delay, so the poller picks the request up.
+    h.advance(15_000);
+    await tick(h);
+    await tick(h);
+    const accepted = await ofRequest(requestId, 'hwc-provisioner.request.accepted');
+    expect(accepted.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(accepted.map((e) => e.id)).size).toBe(1);
+    expect(new Set((await completed(requestId)).map((e) => e.id)).size).toBe(1);
+    expect((await completed(requestId)).length).toBeGreaterThanOrEqual(1);
+    const item = (await h.deps.table.ddb.send(new GetCommand({ TableName: h.deps.table.tableName, Key: requestKey(requestId) }))).Item!;
+    expect(item.pendingEvents).toBeUndefined();
+    expect(item.duePk).toBeUndefined();
+    expect((await getRequest(h.deps.table, requestId))!.completedAt).toBeDefined();
   });
 
   it('costs an idle tick nothing once every request has completed', async () => {

@@ -5,7 +5,8 @@
  */
 import { QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import fc from 'fast-check';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -177,6 +178,12 @@ afterAll(() => {
   console.log(`fuzz: ${total} cases in ${((Date.now() - started) / 1000).toFixed(1)} s (${JSON.stringify(counts)}; FUZZ_RUNS=${TOTAL}${SEED !== undefined ? `, seed ${SEED}` : ''})`);
   expect(unhandled).toEqual([]);
   expect(total).toBeGreaterThanOrEqual(TOTAL);
+  // npm run fuzz leaves its figure for the reliability report (scripts/soak.ts reads it).
+  const report = process.env.FUZZ_REPORT;
+  if (report) {
+    mkdirSync(dirname(report), { recursive: true });
+    writeFileSync(report, `${JSON.stringify({ generatedAt: new Date().toISOString(), badInputsTried: total, byGroup: counts, seconds: (Date.now() - started) / 1000 }, null, 2)}\n`);
+  }
 });
 
 describe('fuzz: invalid signatures and tokens', () => {

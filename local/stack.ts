@@ -2,6 +2,9 @@
  * `npm start`: the whole product on this machine. Real protocol emulators (fauxqs for SQS/SNS, DynamoDB
  * Local), the Huawei simulator, the HTTP API, and runners that feed the same Lambda handlers with real
  * SQS events and schedule ticks. Ctrl-C stops everything it started.
+ *
+ * `npm start -- --fake-providers` adds local fakes of GitHub, GitLab, Jira and a webhook subscriber (see
+ * local/fake-providers/), points the product at them and prints what they receive.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -15,9 +18,13 @@ import { provisionResources, subscribeQueue } from './resources';
 import { startQueueRunner, startScheduleRunner, type Runner } from './runner';
 import { SIMULATOR_DEFAULTS, startSimulator } from './huaweicloud-simulator/index';
 import { createEventPrinter } from './event-printer';
+import { startLocalProviders, type LocalProviders } from './fake-providers/index';
+import { DEMO_REPOSITORY, exampleFiles, manifestGlobs, removeSendState, writeSendState, type SendState } from './fake-providers/demo';
+import { formatRecord } from './fake-providers/printer';
 
-const args = new Set(process.argv.slice(2));
 const say = (line = '') => process.stdout.write(`${line}\n`);
+const token = () => randomBytes(18).toString('base64url');
+const WEBHOOK_SECRET_NAMES = ['GITHUB_WEBHOOK_SECRET', 'GITLAB_WEBHOOK_TOKEN', 'JIRA_WEBHOOK_SECRET'] as const;
 
 /** Secrets a developer did not set get throwaway values; only those are printed, never one that was given. */
 function developmentSecrets(): Record<string, string> {
@@ -28,7 +35,6 @@ function developmentSecrets(): Record<string, string> {
       generated[name] = value;
     }
   };
-  const token = () => randomBytes(18).toString('base64url');
   make('API_TOKENS', `local=${token()}`);
   make('GITHUB_WEBHOOK_SECRET', token());
   make('GITLAB_WEBHOOK_TOKEN', token());
@@ -47,39 +53,88 @@ function feedbackTargets(): string[] {
   ].filter(Boolean);
 }
 
-export async function main(): Promise<void> {
-  const realAk = process.env.HUAWEICLOUD_SDK_AK;
-  if (realAk && !args.has('--real')) {
-    say('HUAWEICLOUD_SDK_AK is set: this would create real (billed) Huawei Cloud resources.');
-    say('Unset it to use the simulator, or run `npm start -- --real` if that is what you want.');
-    process.exit(2);
-  }
-  const stops: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
-  };
-  let stopping = false;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      if (stopping) return;
-      stopping = true;
-      say('\nstopping...');
-      void stopAll().then(() => process.exit(0));
-    });
-  }
+const FEEDBACK_VARIABLES = ['GITHUB_TOKEN', 'GITLAB_TOKEN', 'GITHUB_API_URL', 'GITLAB_API_URL', 'JIRA_BASE_URL', 'JIRA_EMAIL', 'JIRA_API_TOKEN', 'WEBHOOK_SUBSCRIBERS'] as const;
 
+/**
+ * Starts the fakes and points every feedback variable at them. Must run before the handlers are imported:
+ * the configuration module reads these at first use and keeps them.
+ */
+async function startFakeProviders(print: (line: string) => void): Promise<{ providers: LocalProviders; replaced: string[] }> {
+  const replaced = FEEDBACK_VARIABLES.filter((name) => process.env[name]);
+  const tokens = { githubToken: `ghp_${token()}`, gitlabToken: `glpat-${token()}`, jiraEmail: 'hwc-provisioner@example.com', jiraToken: token() };
+  const providers = await startLocalProviders({ ...tokens, onRecord: (record) => print(formatRecord(record)) });
+  const subscriberSecret = `whsec_${randomBytes(32).toString('base64')}`;
+  providers.feedback.subscriber('local', subscriberSecret);
+  Object.assign(process.env, {
+    GITHUB_TOKEN: tokens.githubToken,
+    GITLAB_TOKEN: tokens.gitlabToken,
+    GITHUB_API_URL: providers.githubUrl,
+    GITLAB_API_URL: providers.gitlabUrl,
+    JIRA_BASE_URL: providers.jiraUrl,
+    JIRA_EMAIL: tokens.jiraEmail,
+    JIRA_API_TOKEN: tokens.jiraToken,
+    WEBHOOK_SUBSCRIBERS: JSON.stringify([{ url: providers.subscriberUrl('local'), secret: subscriberSecret }]),
+  });
+  // The default branch starts with the examples, where MANIFEST_GLOBS looks; demo pushes add to it.
+  const files = { 'README.md': '# acme/infra\n\nA fake repository of `npm start -- --fake-providers`.\n', ...exampleFiles(manifestGlobs()) };
+  providers.createRepository('github', DEMO_REPOSITORY, files);
+  providers.createRepository('gitlab', DEMO_REPOSITORY, files, { projectId: 42 });
+  return { providers, replaced };
+}
+
+export interface StackOptions {
+  /** Where DynamoDB Local keeps its files and where `npm run local:send` finds the stack (default .local). */
+  stateDir?: string;
+  /** HTTP API port; 0 picks a free one. */
+  port?: number;
+  fakeProviders?: boolean;
+  /** Lines the stack prints: events, fake provider records. */
+  print?: (line: string) => void;
+  /** Emulators already running (tests); by default the stack starts its own fauxqs and file-backed DynamoDB Local. */
+  emulators?: { sqsEndpoint: string; dynamodbEndpoint: string };
+  /** Prefix of the table, queues and topic (default hwcp-local). */
+  prefix?: string;
+}
+
+export interface RunningStack {
+  apiUrl: string;
+  stateDir: string;
+  simulatorUrl?: string;
+  sqsEndpoint: string;
+  dynamodbEndpoint: string;
+  /** Secrets this run generated (none that were given). */
+  generated: Record<string, string>;
+  fake?: { providers: LocalProviders; replaced: string[] };
+  stop(): Promise<void>;
+}
+
+/** Everything but the banner and signals, so a test can start the same stack on shared emulators. */
+export async function startStack(opts: StackOptions = {}): Promise<RunningStack> {
+  const print = opts.print ?? say;
+  const stateDir = opts.stateDir ?? '.local';
+  const prefix = opts.prefix ?? 'hwcp-local';
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.splice(0).reverse()) await s().catch(() => undefined);
+  };
   try {
-    const stateDir = '.local';
-    mkdirSync(`${stateDir}/dynamodb`, { recursive: true });
-    const sqsEmulator = await startSqsEmulator();
-    stops.push(() => sqsEmulator.stop());
-    // File-backed, so a restart keeps requests and resources (fauxqs keeps nothing; the poller re-queues).
-    const dynamodb = await startDynamoDbLocal({ dbPath: resolve(stateDir, 'dynamodb') });
-    stops.push(() => dynamodb.stop());
-    const resources = await provisionResources({ prefix: 'hwcp-local', sqsEndpoint: sqsEmulator.endpoint, dynamodbEndpoint: dynamodb.endpoint });
+    mkdirSync(stateDir, { recursive: true });
+    let sqsEndpoint = opts.emulators?.sqsEndpoint;
+    let dynamodbEndpoint = opts.emulators?.dynamodbEndpoint;
+    if (!sqsEndpoint || !dynamodbEndpoint) {
+      mkdirSync(`${stateDir}/dynamodb`, { recursive: true });
+      const sqsEmulator = await startSqsEmulator();
+      stops.push(() => sqsEmulator.stop());
+      // File-backed, so a restart keeps requests and resources (fauxqs keeps nothing; the poller re-queues).
+      const dynamodb = await startDynamoDbLocal({ dbPath: resolve(stateDir, 'dynamodb') });
+      stops.push(() => dynamodb.stop());
+      sqsEndpoint = sqsEmulator.endpoint;
+      dynamodbEndpoint = dynamodb.endpoint;
+    }
+    const resources = await provisionResources({ prefix, sqsEndpoint, dynamodbEndpoint });
 
     let simulatorUrl: string | undefined;
-    if (!realAk) {
+    if (!process.env.HUAWEICLOUD_SDK_AK) {
       const simulator = await startSimulator({ port: Number(process.env.SIMULATOR_PORT ?? 0) });
       stops.push(() => simulator.close());
       simulatorUrl = simulator.url;
@@ -99,6 +154,12 @@ export async function main(): Promise<void> {
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     });
     const generated = developmentSecrets();
+    let fake: RunningStack['fake'];
+    if (opts.fakeProviders) {
+      fake = await startFakeProviders(print);
+      const providers = fake.providers;
+      stops.push(() => providers.close());
+    }
 
     // Handlers are imported only now, after the environment they read at first use is in place.
     const [{ handler: intake }, { handler: dispatch }, { handler: poll }, { handler: notify }, { createApp }, { appServices, createLogger }, { loadSecrets }] =
@@ -114,7 +175,7 @@ export async function main(): Promise<void> {
 
     // The HTTP API runs the same Hono app that functions/webhook.ts wraps for Lambda, served over real HTTP.
     const app = createApp({ logger: createLogger('hwc-provisioner-webhook').app, secrets: () => loadSecrets(), services: appServices });
-    const port = Number(process.env.PORT ?? 3000);
+    const port = opts.port ?? Number(process.env.PORT ?? 3000);
     const server: ServerType = await new Promise((resolve, reject) => {
       const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port }, () => resolve(s));
       s.once('error', reject);
@@ -124,7 +185,7 @@ export async function main(): Promise<void> {
     // Links in statuses and comments point at this API unless told otherwise; read at the notifier's first event.
     process.env.PUBLIC_BASE_URL ||= apiUrl;
 
-    const sqs = new SQSClient(localAwsConfig(sqsEmulator.endpoint));
+    const sqs = new SQSClient(localAwsConfig(sqsEndpoint));
     const runners: Runner[] = [
       startQueueRunner({ sqs, queueUrl: resources.queues.intake.url, queueArn: resources.queues.intake.arn, handler: intake, functionName: 'intake', timeoutMs: 60_000 }),
       startQueueRunner({ sqs, queueUrl: resources.queues.dispatch.url, queueArn: resources.queues.dispatch.arn, handler: dispatch, functionName: 'dispatch', timeoutMs: 60_000 }),
@@ -137,37 +198,103 @@ export async function main(): Promise<void> {
     });
 
     // The notifier's queue and a printer queue of its own both hear every event: the printer shows them here as subscribers see them.
-    const sns = new SNSClient(localAwsConfig(sqsEmulator.endpoint));
+    const sns = new SNSClient(localAwsConfig(sqsEndpoint));
     await subscribeQueue(sns, resources.topicArn, resources.queues.notify.arn);
-    const printerQueue = await sqs.send(new CreateQueueCommand({ QueueName: 'hwcp-local-printer' }));
+    const printerQueue = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-printer` }));
     const printerArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: printerQueue.QueueUrl!, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
     await subscribeQueue(sns, resources.topicArn, printerArn);
-    const printer = createEventPrinter({ sqs, queueUrl: printerQueue.QueueUrl!, print: say });
+    const printer = createEventPrinter({ sqs, queueUrl: printerQueue.QueueUrl!, print });
     stops.push(() => printer.stop());
 
-    const token = process.env.API_TOKENS!.split(',')[0]!.split('=').pop()!;
-    say('hwc-provisioner is running locally');
-    say(`  HTTP API        ${apiUrl}  (GET /healthz, POST /requests, GET /requests/{id}, POST /webhooks/{github,gitlab,jira})`);
-    say(`  Huawei Cloud    ${simulatorUrl ? `${simulatorUrl} (simulator; admin API under /__sim/)` : 'REAL endpoints (--real)'}`);
-    say(`  SQS and SNS     ${sqsEmulator.endpoint} (fauxqs, in memory)`);
-    say(`  DynamoDB        ${dynamodb.endpoint} (DynamoDB Local, file-backed in ${stateDir}/dynamodb; it listens on all interfaces, it has no bind option)`);
-    say(`  poller          every ${process.env.POLL_INTERVAL_SECONDS ?? 5} s`);
-    say(`  feedback        ${feedbackTargets().join(', ') || 'none configured (set GITHUB_TOKEN, GITLAB_TOKEN, JIRA_BASE_URL+JIRA_EMAIL+JIRA_API_TOKEN or WEBHOOK_SUBSCRIBERS)'}`);
-    if (Object.keys(generated).length > 0) {
-      say('');
-      say('Generated for this run (set them yourself to keep them stable):');
-      for (const [name, value] of Object.entries(generated)) say(`  ${name}=${value}`);
+    if (fake) {
+      const given = Object.fromEntries(WEBHOOK_SECRET_NAMES.filter((n) => generated[n]).map((n) => [n, generated[n]!]));
+      const state: SendState = {
+        pid: process.pid,
+        apiUrl,
+        fakeUrl: fake.providers.url,
+        manifestGlobs: manifestGlobs(),
+        github: { repository: DEMO_REPOSITORY },
+        gitlab: { repository: DEMO_REPOSITORY, projectId: 42 },
+        secrets: given,
+      };
+      writeSendState(stateDir, state);
+      stops.push(async () => removeSendState(stateDir));
     }
-    say('');
-    say('Try it:');
-    say(`  curl -sS -X POST ${apiUrl}/requests -H 'authorization: Bearer ${token}' -H 'content-type: application/yaml' --data-binary @examples/all-kinds.yaml`);
-    say(`  curl -sS ${apiUrl}/requests/<requestId> -H 'authorization: Bearer ${token}'`);
-    say('');
-    say('Completion events appear below as they are published. Ctrl-C stops everything.');
+
+    return { apiUrl, stateDir, ...(simulatorUrl ? { simulatorUrl } : {}), sqsEndpoint, dynamodbEndpoint, generated, ...(fake ? { fake } : {}), stop };
   } catch (error) {
-    say(`could not start: ${(error as Error).message}`);
-    await stopAll();
-    process.exit(1);
+    await stop();
+    throw error;
   }
 }
 
+export async function main(): Promise<void> {
+  const args = new Set(process.argv.slice(2));
+  if (process.env.HUAWEICLOUD_SDK_AK && !args.has('--real')) {
+    say('HUAWEICLOUD_SDK_AK is set: this would create real (billed) Huawei Cloud resources.');
+    say('Unset it to use the simulator, or run `npm start -- --real` if that is what you want.');
+    process.exit(2);
+  }
+  const unknown = [...args].filter((a) => a !== '--real' && a !== '--fake-providers');
+  if (unknown.length > 0) {
+    say(`unknown option ${unknown.join(' ')} (known: --fake-providers, --real)`);
+    process.exit(2);
+  }
+  const starting = startStack({ stateDir: process.env.LOCAL_STATE_DIR || '.local', fakeProviders: args.has('--fake-providers') });
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      say('\nstopping...');
+      // A signal during start-up waits for it, so no emulator process is left behind.
+      void starting.then((s) => s.stop(), () => undefined).then(() => process.exit(0));
+    });
+  }
+
+  let stack: RunningStack;
+  try {
+    stack = await starting;
+  } catch (error) {
+    say(`could not start: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  if (stopping) return;
+  const { apiUrl, simulatorUrl, sqsEndpoint, dynamodbEndpoint, generated, fake, stateDir } = stack;
+  const apiToken = process.env.API_TOKENS!.split(',')[0]!.split('=').pop()!;
+  say('hwc-provisioner is running locally');
+  say(`  HTTP API        ${apiUrl}  (GET /healthz, POST /requests, GET /requests/{id}, POST /webhooks/{github,gitlab,jira})`);
+  say(`  Huawei Cloud    ${simulatorUrl ? `${simulatorUrl} (simulator; admin API under /__sim/)` : 'REAL endpoints (--real)'}`);
+  say(`  SQS and SNS     ${sqsEndpoint} (fauxqs, in memory)`);
+  say(`  DynamoDB        ${dynamodbEndpoint} (DynamoDB Local, file-backed in ${stateDir}/dynamodb; it listens on all interfaces, it has no bind option)`);
+  say(`  poller          every ${process.env.POLL_INTERVAL_SECONDS ?? 5} s`);
+  if (fake) {
+    const url = fake.providers.url;
+    say(`  feedback        FAKE providers at ${url}: GitHub ${url}/github, GitLab ${url}/gitlab, Jira ${url}/jira, subscriber ${url}/hooks/local`);
+    say(`                  repositories ${DEMO_REPOSITORY} on GitHub and on GitLab (project 42), seeded with examples/; admin API under /__fake/`);
+    if (fake.replaced.length > 0) say(`                  (replacing ${fake.replaced.join(', ')} from your environment for this run)`);
+  } else {
+    say(`  feedback        ${feedbackTargets().join(', ') || 'none configured (set GITHUB_TOKEN, GITLAB_TOKEN, JIRA_BASE_URL+JIRA_EMAIL+JIRA_API_TOKEN or WEBHOOK_SUBSCRIBERS, or run `npm start -- --fake-providers`)'}`);
+  }
+  if (Object.keys(generated).length > 0) {
+    say('');
+    say('Generated for this run (set them yourself to keep them stable):');
+    for (const [name, value] of Object.entries(generated)) say(`  ${name}=${value}`);
+  }
+  say('');
+  say('Try it:');
+  say(`  curl -sS -X POST ${apiUrl}/requests -H 'authorization: Bearer ${apiToken}' -H 'content-type: application/yaml' --data-binary @examples/all-kinds.yaml`);
+  say(`  curl -sS ${apiUrl}/requests/<requestId> -H 'authorization: Bearer ${apiToken}'`);
+  if (fake) {
+    const env = stateDir === '.local' ? '' : `LOCAL_STATE_DIR=${stateDir} `;
+    say('');
+    say('Send signed provider webhooks to this stack (each makes its commit in the fake repository first):');
+    say(`  ${env}npm run local:send -- github-push          # a commit adding two demo resources, then its push event`);
+    say(`  ${env}npm run local:send -- github-pr            # a pull request: one plan comment, edited in place by --pr <n>`);
+    say(`  ${env}npm run local:send -- gitlab-push          # the same on GitLab (gitlab-mr for a merge request)`);
+    say(`  ${env}npm run local:send -- jira                 # a ticket whose description holds the manifests`);
+    say('  add manifest files to send your own, --fail to make the demo notebook fail in the simulator');
+  }
+  say('');
+  say(`Completion events${fake ? ' and what the fake providers receive' : ''} appear below as they are published. Ctrl-C stops everything.`);
+}

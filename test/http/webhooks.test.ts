@@ -3,7 +3,7 @@ import examples from '@octokit/webhooks-examples';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processIntakeMessage, type ProviderSettings } from '../../shared/intake/service';
 import { getRequestWithResources } from '../../shared/store/requests';
-import { startFakeProviders, type FakeProviders } from '../fakes/git-providers';
+import { startFakeProviders, type FakeProviders } from '../../local/fake-providers/git';
 import { useLocalResources, type LocalStack } from '../setup/stack';
 import { appFor, hubSignature, intakeDepsFor, SECRETS } from './helpers';
 

@@ -4,7 +4,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lambdaContext } from '../../local/runner';
 import { ConfigError, parseEnv, SecretsEnvSchema } from '../../shared/config';
-import { startFeedbackProviders, type FeedbackProviders } from '../fakes/feedback-providers';
+import { startFeedbackProviders, type FeedbackProviders } from '../../local/fake-providers/feedback';
 import { useLocalResources, type LocalStack } from '../setup/stack';
 
 const SECRET = `whsec_${Buffer.from('another-32-byte-secret-for-tests').toString('base64')}`;

@@ -18,8 +18,8 @@ import { jiraFeedback } from '../../shared/notify/jira';
 import type { NotifyDeps } from '../../shared/notify/notifier';
 import type { PlanServices } from '../../shared/notify/plan';
 import { PROJECT_ID, startHarness, type Harness } from '../execution/harness';
-import { startFeedbackProviders, type FeedbackProviders } from '../fakes/feedback-providers';
-import { startFakeProviders, type FakeProviders } from '../fakes/git-providers';
+import { startFeedbackProviders, type FeedbackProviders } from '../../local/fake-providers/feedback';
+import { startFakeProviders, type FakeProviders } from '../../local/fake-providers/git';
 import { hubSignature, memoryLogger, SECRETS } from '../http/helpers';
 
 export const JIRA = { email: 'bot@example.com', token: 'jira-api-token-for-tests', onSuccess: '31', onFailure: '41' };

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type AppServices } from '../../shared/http/app';
 import { processIntakeMessage, type ProviderSettings } from '../../shared/intake/service';
 import type { IntakeDeps } from '../../shared/intake/submit';
-import { startFakeProviders, type FakeProviders } from '../fakes/git-providers';
+import { startFakeProviders, type FakeProviders } from '../../local/fake-providers/git';
 import { memoryLogger, PROJECT_ID, SECRETS } from '../http/helpers';
 import { useLocalResources, type LocalStack } from '../setup/stack';
 import {

@@ -18,7 +18,7 @@ import { processIntakeMessage, type ProviderSettings } from '../../shared/intake
 import { pollTick } from '../../shared/poll/tick';
 import { getRequestWithResources } from '../../shared/store/requests';
 import { allKinds } from '../execution/harness';
-import { startFakeProviders, type FakeProviders } from '../fakes/git-providers';
+import { startFakeProviders, type FakeProviders } from '../../local/fake-providers/git';
 import { hubSignature, intakeDepsFor, SECRETS } from '../http/helpers';
 import { useLocalResources, type LocalStack } from '../setup/stack';
 

@@ -1,0 +1,226 @@
+/**
+ * The git and feedback fakes on ONE loopback server, because the product uses one GITHUB_API_URL (and one
+ * GITLAB_API_URL) both to read manifests and to write statuses and comments. Adds repositories with branch
+ * heads and pull requests on top of the fakes' bare commits, and a small admin API under /__fake/ that
+ * `npm run local:send` uses to make commits before it sends the matching signed webhook.
+ */
+import { createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
+import { createFeedbackFake, type FeedbackFakeState, type FeedbackRecord } from './feedback';
+import { createGitFake, type Commit, type GitFakeState } from './git';
+
+export type { FeedbackRecord } from './feedback';
+
+export type GitProvider = 'github' | 'gitlab';
+
+export interface LocalProvidersOptions {
+  githubToken: string;
+  gitlabToken: string;
+  jiraEmail: string;
+  jiraToken: string;
+  onRecord?: (record: FeedbackRecord) => void;
+}
+
+export interface RepositoryInfo {
+  provider: GitProvider;
+  /** owner/name on GitHub, path with namespace on GitLab. */
+  repository: string;
+  /** GitLab's numeric project id (GitHub has none in its payloads that intake reads). */
+  projectId: number;
+  defaultBranch: string;
+  head: string;
+  webUrl: string;
+}
+
+export interface PushResult {
+  provider: GitProvider;
+  repository: string;
+  projectId: number;
+  branch: string;
+  before: string;
+  after: string;
+  /** Paths whose content differs from the parent commit: empty means intake will find nothing to do. */
+  changed: string[];
+}
+
+export interface PullResult {
+  provider: GitProvider;
+  repository: string;
+  projectId: number;
+  number: number;
+  action: 'opened' | 'synchronize';
+  baseRef: string;
+  headRef: string;
+  base: string;
+  head: string;
+  /** The previous head on a synchronize (GitLab's oldrev). */
+  previousHead?: string;
+  changed: string[];
+}
+
+export interface LocalProviders {
+  url: string;
+  githubUrl: string;
+  gitlabUrl: string;
+  jiraUrl: string;
+  subscriberUrl(name: string): string;
+  git: GitFakeState;
+  feedback: FeedbackFakeState;
+  /** A repository whose default branch holds `files` in its first commit. */
+  createRepository(provider: GitProvider, repository: string, files: Commit, opts?: { projectId?: number; defaultBranch?: string }): RepositoryInfo;
+  repositories(): RepositoryInfo[];
+  /** A commit on the default branch: the parent's files with `files` added or replaced. */
+  push(provider: GitProvider, repository: string, files: Commit): PushResult;
+  /** Opens a pull request off the default branch, or with `number`, adds a commit to its head branch. */
+  pull(provider: GitProvider, repository: string, files: Commit, number?: number): PullResult;
+  /** The next Jira issue key (OPS-1, OPS-2, ...); the fake Jira only receives comments, so a key is all an issue is. */
+  nextIssueKey(): string;
+  close(): Promise<void>;
+}
+
+interface Repository extends RepositoryInfo {
+  pulls: Map<number, { baseRef: string; headRef: string; base: string; head: string }>;
+  nextPull: number;
+}
+
+class AdminError extends Error {
+  constructor(
+    readonly status: 400 | 404,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function startLocalProviders(opts: LocalProvidersOptions): Promise<LocalProviders> {
+  const git = createGitFake({ githubToken: opts.githubToken, gitlabToken: opts.gitlabToken });
+  const feedback = createFeedbackFake(opts);
+  const repos = new Map<string, Repository>();
+  let commitCount = 0;
+  let nextIssue = 1;
+  let url = '';
+
+  const keyOf = (provider: GitProvider, repository: string) => `${provider}:${repository}`;
+  const find = (provider: GitProvider, repository: string): Repository => {
+    const repo = repos.get(keyOf(provider, repository));
+    if (!repo) throw new AdminError(404, `no ${provider} repository ${repository} (known: ${[...repos.values()].map((r) => `${r.provider}:${r.repository}`).join(', ')})`);
+    return repo;
+  };
+  const commit = (parent: string | undefined, files: Commit): { sha: string; changed: string[] } => {
+    const before = parent ? (git.state.commits.get(parent) ?? {}) : {};
+    const after = { ...before, ...files };
+    const sha = createHash('sha1').update(`${parent ?? ''}\0${++commitCount}\0${JSON.stringify(after)}`).digest('hex');
+    git.state.commits.set(sha, after);
+    return { sha, changed: Object.keys(files).filter((path) => before[path] !== files[path]).sort() };
+  };
+  const info = ({ pulls: _pulls, nextPull: _next, ...repo }: Repository): RepositoryInfo => ({ ...repo });
+
+  const providers: Omit<LocalProviders, 'url' | 'githubUrl' | 'gitlabUrl' | 'jiraUrl' | 'subscriberUrl' | 'close'> = {
+    git: git.state,
+    feedback: feedback.state,
+    createRepository(provider, repository, files, more = {}) {
+      const { sha } = commit(undefined, files);
+      const projectId = more.projectId ?? repos.size + 1;
+      const repo: Repository = {
+        provider,
+        repository,
+        projectId,
+        defaultBranch: more.defaultBranch ?? 'main',
+        head: sha,
+        webUrl: provider === 'github' ? `https://github.com/${repository}` : `https://gitlab.example.com/${repository}`,
+        pulls: new Map(),
+        nextPull: 1,
+      };
+      repos.set(keyOf(provider, repository), repo);
+      return info(repo);
+    },
+    repositories: () => [...repos.values()].map(info),
+    push(provider, repository, files) {
+      const repo = find(provider, repository);
+      const before = repo.head;
+      const { sha, changed } = commit(before, files);
+      repo.head = sha;
+      return { provider, repository, projectId: repo.projectId, branch: repo.defaultBranch, before, after: sha, changed };
+    },
+    pull(provider, repository, files, number) {
+      const repo = find(provider, repository);
+      const existing = number === undefined ? undefined : repo.pulls.get(number);
+      if (number !== undefined && !existing) throw new AdminError(404, `${repository} has no pull request ${number}`);
+      const id = number ?? repo.nextPull++;
+      const headRef = existing?.headRef ?? `change-${id}`;
+      const { sha, changed } = commit(existing?.head ?? repo.head, files);
+      const pull = { baseRef: repo.defaultBranch, headRef, base: repo.head, head: sha };
+      repo.pulls.set(id, pull);
+      return {
+        provider,
+        repository,
+        projectId: repo.projectId,
+        number: id,
+        action: existing ? 'synchronize' : 'opened',
+        ...pull,
+        ...(existing ? { previousHead: existing.head } : {}),
+        changed,
+      };
+    },
+    nextIssueKey: () => `OPS-${nextIssue++}`,
+  };
+
+  // Admin API for the send script; loopback only, like the simulator's /__sim/.
+  const admin = new Hono();
+  admin.onError((error, c) => c.json({ message: error.message }, error instanceof AdminError ? error.status : 500));
+  const target = async (c: { req: { json(): Promise<unknown> } }) => {
+    const body = (await c.req.json().catch(() => ({}))) as { provider?: unknown; repository?: unknown; files?: unknown; number?: unknown };
+    if (body.provider !== 'github' && body.provider !== 'gitlab') throw new AdminError(400, 'provider must be github or gitlab');
+    if (typeof body.repository !== 'string') throw new AdminError(400, 'repository is required');
+    const files = (body.files ?? {}) as Commit;
+    if (typeof files !== 'object' || Object.values(files).some((v) => typeof v !== 'string')) throw new AdminError(400, 'files must map paths to text');
+    return { provider: body.provider as GitProvider, repository: body.repository, files, number: typeof body.number === 'number' ? body.number : undefined };
+  };
+  admin.get('/repos', (c) => c.json(providers.repositories()));
+  admin.post('/push', async (c) => {
+    const t = await target(c);
+    return c.json(providers.push(t.provider, t.repository, t.files), 201);
+  });
+  admin.post('/pull', async (c) => {
+    const t = await target(c);
+    return c.json(providers.pull(t.provider, t.repository, t.files, t.number), 201);
+  });
+  admin.post('/issue', (c) => {
+    const key = providers.nextIssueKey();
+    return c.json({ key, self: `${url}/jira/rest/api/2/issue/${key}` }, 201);
+  });
+  // Everything recorded so far, for tests and for a look from curl.
+  admin.get('/records', (c) =>
+    c.json({
+      statuses: feedback.state.statuses,
+      comments: [...feedback.state.comments.values()],
+      jira: feedback.state.jira,
+      deliveries: feedback.state.deliveries.map(({ headers: _headers, ...d }) => d),
+      refused: feedback.state.refused,
+    }),
+  );
+
+  const app = new Hono();
+  app.route('/__fake', admin);
+  // The git fake answers only the read endpoints intake uses; the feedback fake takes everything else.
+  app.all('/github/repos/:owner/:repo/git/*', (c) => git.app.fetch(c.req.raw));
+  app.all('/gitlab/projects/:id/repository/*', (c) => git.app.fetch(c.req.raw));
+  app.all('*', (c) => feedback.app.fetch(c.req.raw));
+
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+    s.once('error', reject);
+  });
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    ...providers,
+    url,
+    githubUrl: `${url}/github`,
+    gitlabUrl: `${url}/gitlab`,
+    jiraUrl: `${url}/jira`,
+    subscriberUrl: (name) => `${url}/hooks/${name}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

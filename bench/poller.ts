@@ -8,7 +8,7 @@ import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { SIMULATOR_DEFAULTS, startSimulator } from '../local/huaweicloud-simulator/index';
 import type { DispatchDeps } from '../shared/dispatch/dispatcher';
 import { HuaweiCloudClient } from '../shared/huaweicloud/client';
-import { runLimited } from '../shared/intake/submit';
+import { runLimited } from '../shared/concurrency';
 import { pollTick, type TickStats } from '../shared/poll/tick';
 import { DUE_PARTITION } from '../shared/store/due';
 import { requestKey, resourceKey } from '../shared/store/requests';

@@ -7,7 +7,6 @@ import { processIntakeMessage } from '../shared/intake/service';
 import { createLogger, intakeDeps, providerSettings } from '../shared/runtime';
 
 const logger = createLogger('hwc-provisioner-intake');
-const processor = new BatchProcessor(EventType.SQS);
 
 async function recordHandler(record: SQSRecord): Promise<void> {
   const outcome = await processIntakeMessage(intakeDeps(), await providerSettings(), { messageId: record.messageId, body: record.body });
@@ -18,6 +17,7 @@ async function recordHandler(record: SQSRecord): Promise<void> {
   });
 }
 
-export const handler = middy((event: SQSEvent) => processPartialResponse(event, recordHandler, processor, { throwOnFullBatchFailure: false })).use(
+// A processor per invocation: it holds the batch's records and failures, and the local runners invoke one handler concurrently.
+export const handler = middy((event: SQSEvent) => processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), { throwOnFullBatchFailure: false })).use(
   injectLambdaContext(logger.powertools),
 );

@@ -1,5 +1,5 @@
 /** The one configuration module: every environment variable the product reads is declared and parsed here. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { resolveEndpoint } from './huaweicloud/endpoints';
 
 /** A configuration variable is missing or malformed; `variable` names it so the operator can fix it. */

@@ -46,7 +46,10 @@ export function intakeDeps(): IntakeDeps {
 
 export function appServices(): AppServices {
   return {
-    intake: intakeDeps(),
+    // Built on first use: only the /requests routes need it, so webhooks never construct the DynamoDB and SNS clients.
+    get intake() {
+      return intakeDeps();
+    },
     intakeQueue: { sqs: sqsClient(), queueUrl: infraConfig().INTAKE_QUEUE_URL },
     trackedBranches: intakeConfig().TRACKED_BRANCHES,
   };
@@ -59,7 +62,10 @@ export async function providerSettings(): Promise<ProviderSettings> {
     globs: cfg.MANIFEST_GLOBS,
     github: { apiUrl: cfg.GITHUB_API_URL, ...(secrets.GITHUB_TOKEN ? { token: secrets.GITHUB_TOKEN } : {}) },
     gitlab: { apiUrl: cfg.GITLAB_API_URL, ...(secrets.GITLAB_TOKEN ? { token: secrets.GITLAB_TOKEN } : {}) },
-    plan: planServices(secrets),
+    // Built on the first plan job: other messages need neither the Huawei client nor the notify settings.
+    get plan() {
+      return planServices(secrets);
+    },
   };
 }
 

@@ -98,7 +98,7 @@ const runtime: DispatchRuntime = {
 };
 
 // The record handler of shared/dispatch/batch.ts dispatchBatchHandler, plus a line for failures that are not a deliberate retry.
-const processor = new BatchProcessor(EventType.SQS);
+// A processor per invocation, as there: the runner invokes the handler concurrently and a processor holds one batch's state.
 const handler = (event: SQSEvent) =>
   processPartialResponse(
     event,
@@ -123,7 +123,7 @@ const handler = (event: SQSEvent) =>
         inFlight.delete(key);
       }
     },
-    processor,
+    new BatchProcessor(EventType.SQS),
     { throwOnFullBatchFailure: false },
   );
 

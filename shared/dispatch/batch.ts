@@ -59,10 +59,12 @@ export async function handleDispatchRecord(runtime: DispatchRuntime, record: SQS
 
 /** The batch handler Lambda runs: partial batch failures, so one bad record never fails its neighbours. */
 export function dispatchBatchHandler(runtime: () => DispatchRuntime): (event: SQSEvent) => Promise<SQSBatchResponse> {
-  const processor = new BatchProcessor(EventType.SQS);
+  // One processor per invocation: it keeps the batch's records and failures, and the local runners (npm start,
+  // the benchmarks) invoke one handler concurrently, as Lambda never does within a container. A shared one
+  // let invocations report each other's failures ("batchItemFailures names an unknown message").
   return (event) =>
     processPartialResponse(event, async (record: SQSRecord) => {
       await handleDispatchRecord(runtime(), record);
       // Every record failing is reported like any partial failure: the same outcome, without an error log storm.
-    }, processor, { throwOnFullBatchFailure: false });
+    }, new BatchProcessor(EventType.SQS), { throwOnFullBatchFailure: false });
 }

@@ -7,11 +7,11 @@ import { createHash } from 'node:crypto';
 import type { HuaweiTarget } from '../huaweicloud/client';
 import { HuaweiPermanentError, HuaweiRetryableError, HuaweiUnknownOutcomeError } from '../huaweicloud/errors';
 import type { Kind } from '../manifests/kinds';
-import { completeRequestIfDone, finishResource, type OutboxDeps, type Terminal } from '../events/outbox';
+import { completeRequestIfDone, finishResourceOnce, type OutboxDeps, type RequestProgress, type Terminal } from '../events/outbox';
 import { dueAt } from '../store/due';
 import { claimIdentity, getIdentity } from '../store/identity';
 import { getResource, listResourceSummaries, updateResource } from '../store/resources';
-import { TERMINAL_STATES, type ResourceRecord } from '../store/types';
+import { TERMINAL_STATES, type IdentityRecord, type ResourceRecord } from '../store/types';
 import { enqueueDispatch, type DispatchMessage, type QueueRef } from './messages';
 import { huaweiName, markedBody, ownedId } from './ownership';
 import { KIND_POLICY } from './policy';
@@ -88,37 +88,57 @@ function keyOf(resource: Pick<ResourceRecord, 'requestId' | 'kind' | 'name'>) {
 }
 
 async function finish(deps: DispatchDeps, resource: ResourceRecord, terminal: Terminal): Promise<DispatchResult> {
-  if (await finishResource(deps, resource, terminal)) await afterTerminal(deps, resource.requestId, resource, terminal.state);
+  const finished = await finishResourceOnce(deps, resource, terminal);
+  const huaweiId = terminal.huaweiId ?? resource.huaweiId;
+  if (finished) await afterTerminal(deps, resource.requestId, { ...resource, ...(huaweiId ? { huaweiId } : {}) }, terminal.state, finished.progress);
   return 'finished';
 }
 
 /**
  * Once a pool is terminal, its dependents in the same request move at once: re-queued when it succeeded,
- * failed when it did not. Dependents in other requests notice on their next recheck.
+ * failed when it did not. Dependents in other requests notice on their next recheck. Then the request is
+ * completed if this was its last resource (`progress`, from the finish's count, says when to check).
  */
-export async function afterTerminal(deps: DispatchDeps, requestId: string, resource: Pick<ResourceRecord, 'kind' | 'name'>, state: string): Promise<void> {
+export async function afterTerminal(
+  deps: DispatchDeps,
+  requestId: string,
+  resource: Pick<ResourceRecord, 'kind' | 'name' | 'dependents' | 'huaweiId'>,
+  state: string,
+  progress?: RequestProgress,
+): Promise<void> {
   if (resource.kind === 'ResourcePool') {
-    // Projected (see listResourceSummaries): every pool of an N-resource request would otherwise read all N manifests.
-    const dependents = (await listResourceSummaries(deps.table, requestId)).filter(
-      (r) => r.manifest?.spec?.poolRef === resource.name && (r.state === 'WaitingForDependency' || r.state === 'Queued'),
-    );
-    if (state === 'Succeeded' || state === 'Unchanged') {
-      await enqueueDispatch(deps.dispatch, dependents.map(keyOf));
+    if (resource.dependents) {
+      // Listed at submit: no read of the request's partition. Those already past waiting ignore the message or the failure.
+      const poolId = state === 'Succeeded' || state === 'Unchanged' ? resource.huaweiId : undefined;
+      await settleDependents(deps, resource.name, state, resource.dependents.map(({ kind, name }) => ({ requestId, kind, name, ...(poolId ? { poolId } : {}) })));
     } else {
-      for (const summary of dependents) {
-        // The rare failure path finishes each dependent, which needs its whole record.
-        const dependent = await getResource(deps.table, summary.requestId, summary.kind, summary.name);
-        if (!dependent) continue;
-        await finish(deps, dependent, {
-          state: 'Failed',
-          reason: 'DependencyFailed',
-          message: `ResourcePool ${resource.name} ended ${state}`,
-          ownsIdentity: true,
-        });
-      }
+      // Recorded before pools listed their dependents. Projected (see listResourceSummaries): N pools would otherwise read all N manifests.
+      const dependents = (await listResourceSummaries(deps.table, requestId)).filter(
+        (r) => r.manifest?.spec?.poolRef === resource.name && (r.state === 'WaitingForDependency' || r.state === 'Queued'),
+      );
+      await settleDependents(deps, resource.name, state, dependents.map(keyOf));
     }
   }
-  await completeRequestIfDone(deps, requestId);
+  await completeRequestIfDone(deps, requestId, progress);
+}
+
+async function settleDependents(deps: DispatchDeps, pool: string, state: string, dependents: DispatchMessage[]): Promise<void> {
+  if (state === 'Succeeded' || state === 'Unchanged') {
+    await enqueueDispatch(deps.dispatch, dependents);
+    return;
+  }
+  for (const key of dependents) {
+    // The rare failure path finishes each dependent, which needs its whole record.
+    const dependent = await getResource(deps.table, key.requestId, key.kind, key.name);
+    // One that got past waiting resolved its pool elsewhere (an identity an earlier request created): not ours to fail.
+    if (!dependent || (dependent.state !== 'WaitingForDependency' && dependent.state !== 'Queued')) continue;
+    await finish(deps, dependent, {
+      state: 'Failed',
+      reason: 'DependencyFailed',
+      message: `ResourcePool ${pool} ended ${state}`,
+      ownsIdentity: true,
+    });
+  }
 }
 
 async function wait(deps: DispatchDeps, resource: ResourceRecord, message: string): Promise<DispatchResult> {
@@ -133,10 +153,11 @@ async function wait(deps: DispatchDeps, resource: ResourceRecord, message: strin
 type Resolution = { ok: true; poolId?: string } | { ok: false; result: Promise<DispatchResult> };
 
 /** A poolRef names a ResourcePool manifest; it resolves to that pool's ID once the pool is Running. */
-async function resolvePool(deps: DispatchDeps, resource: ResourceRecord): Promise<Resolution> {
+async function resolvePool(deps: DispatchDeps, resource: ResourceRecord, poolIdentity?: Promise<IdentityRecord | undefined>, knownPoolId?: string): Promise<Resolution> {
   const { poolRef } = specOf(resource);
   if (!poolRef) return { ok: true };
-  const identity = await getIdentity(deps.table, resource.projectId, 'ResourcePool', poolRef);
+  if (knownPoolId) return { ok: true, poolId: knownPoolId };
+  const identity = await (poolIdentity ?? getIdentity(deps.table, resource.projectId, 'ResourcePool', poolRef));
   if (identity?.state === 'Succeeded' && identity.huaweiId) return { ok: true, poolId: identity.huaweiId };
   const sibling = await getResource(deps.table, resource.requestId, 'ResourcePool', poolRef);
   if (identity?.state === 'Failed' || (sibling && (sibling.state === 'Failed' || sibling.state === 'TimedOut'))) {
@@ -198,6 +219,10 @@ export async function dispatchResource(deps: DispatchDeps, message: DispatchMess
   const now = deps.now();
   const spec = specOf(resource);
 
+  // A dependent reads its pool's identity anyway unless the claim ends it (or its pool sent the id): read beside the claim, not after it.
+  const knownPoolId = spec.poolRef ? message.poolId : undefined;
+  const poolIdentity = spec.poolRef && !knownPoolId ? getIdentity(deps.table, resource.projectId, 'ResourcePool', spec.poolRef) : undefined;
+  poolIdentity?.catch(() => undefined);
   const claim = await claimIdentity(deps.table, {
     projectId: resource.projectId,
     kind: resource.kind,
@@ -226,7 +251,7 @@ export async function dispatchResource(deps: DispatchDeps, message: DispatchMess
     return finish(deps, resource, { state: 'Failed', reason: 'DispatchRetriesExhausted', message: `dispatch failed ${ctx.receiveCount} times`, ownsIdentity: true });
   }
 
-  const pool = await resolvePool(deps, resource);
+  const pool = await resolvePool(deps, resource, poolIdentity, knownPoolId);
   if (!pool.ok) return pool.result;
 
   // The intent: only one attempt at a time may hold it; a stale or known-unresolved one can be taken over.

@@ -1,12 +1,18 @@
 /** The dispatch queue's message: which resource of which request to create. The table holds the rest. */
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { KINDS } from '../manifests/kinds';
 
 export const DispatchMessageSchema = z.object({
   requestId: z.string().min(1),
   kind: z.enum(KINDS),
   name: z.string().min(1),
+  /**
+   * Set by a ResourcePool of the same request that ended Succeeded or Unchanged when it queues its dependents:
+   * the pool's Huawei id, which its identity holds from then on (a Succeeded identity never changes), so the
+   * dependent need not read it again.
+   */
+  poolId: z.string().min(1).optional(),
 });
 export type DispatchMessage = z.infer<typeof DispatchMessageSchema>;
 
@@ -15,10 +21,16 @@ export interface QueueRef {
   queueUrl: string;
 }
 
+/** Batches of ten in flight at once, at most: a 200-resource request is 20 sends, which need not wait for each other. */
+const PARALLEL_BATCHES = 5;
+
 /** Sends in batches of ten, re-sending entries SQS reports as failed; throws if any still fail. */
 export async function enqueueDispatch(queue: QueueRef, messages: readonly DispatchMessage[]): Promise<void> {
-  for (let start = 0; start < messages.length; start += 10) {
-    let pending = messages.slice(start, start + 10).map((m, i) => ({ Id: String(i), MessageBody: JSON.stringify(m) }));
+  const batches: DispatchMessage[][] = [];
+  for (let start = 0; start < messages.length; start += 10) batches.push(messages.slice(start, start + 10));
+  let next = 0;
+  const sendBatch = async (batch: readonly DispatchMessage[]) => {
+    let pending = batch.map((m, i) => ({ Id: String(i), MessageBody: JSON.stringify(m) }));
     for (let attempt = 0; pending.length > 0; attempt++) {
       const result = await queue.sqs.send(new SendMessageBatchCommand({ QueueUrl: queue.queueUrl, Entries: pending }));
       const failed = new Set((result.Failed ?? []).map((f) => f.Id));
@@ -27,5 +39,10 @@ export async function enqueueDispatch(queue: QueueRef, messages: readonly Dispat
         throw new Error(`could not enqueue ${pending.length} dispatch message(s): ${result.Failed?.[0]?.Code ?? 'unknown'}`);
       }
     }
-  }
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(PARALLEL_BATCHES, batches.length) }, async () => {
+      while (next < batches.length) await sendBatch(batches[next++]!);
+    }),
+  );
 }

@@ -1,5 +1,5 @@
 /** The published event contract as zod schemas: the source of schemas/event.schema.json for subscribers. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { EVENT_TYPES } from './cloudevents';
 
 const SourceSchema = z

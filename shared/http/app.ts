@@ -10,10 +10,9 @@ import { GitlabPushSchema } from '../intake/gitlab';
 import { contentHash, deriveRequestId, randomRequestId, REQUEST_ID_PATTERN } from '../intake/ids';
 import { extractYamlBlocks, JIRA_EVENTS, JiraIssueEventSchema } from '../intake/jira';
 import type { IntakeJob, PlanJob } from '../intake/messages';
-import { GithubPullRequestSchema, GitlabMergeRequestSchema, PLAN_ACTIONS } from '../notify/plan';
-import { IdempotencyConflictError, submit, type IntakeDeps, type SubmitOutcome } from '../intake/submit';
-import { MAX_SOURCE_BYTES } from '../manifests/parse';
-import { getRequestWithResources, overallState } from '../store/requests';
+import { GithubPullRequestSchema, GitlabMergeRequestSchema, PLAN_ACTIONS } from '../notify/plan-payloads';
+import type { IntakeDeps, SubmitOutcome } from '../intake/submit';
+import { MAX_SOURCE_BYTES } from '../manifests/limits';
 import { ApiError, errorResponse, unauthorized } from './errors';
 
 export interface AppLogger {
@@ -239,6 +238,8 @@ export function createApp(deps: AppDeps): Hono {
     if (key !== undefined && (key.length === 0 || key.length > 256)) throw new ApiError(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1-256 characters');
     const requestId = key ? deriveRequestId('api', caller.caller, key) : randomRequestId();
     const services = deps.services();
+    // Loaded on first use: manifest validation (yaml, every kind's schema) and the store are this route's alone.
+    const { submit, IdempotencyConflictError } = await import('../intake/submit');
     let outcome: SubmitOutcome;
     try {
       outcome = await submit(services.intake, {
@@ -257,14 +258,15 @@ export function createApp(deps: AppDeps): Hono {
       throw new ApiError(422, 'MANIFEST_INVALID', 'the request was rejected: no resource was queued', { requestId: outcome.requestId, documents: outcome.documents });
     }
     logger.info('request accepted', { requestId: outcome.requestId, resources: outcome.resources.length, duplicate: outcome.duplicate });
-    // A replay returns the first response, which always reported every resource as queued.
-    const resources = outcome.resources.map(({ kind, name, state }) => ({ kind, name, state: outcome.duplicate ? 'Queued' : state }));
+    // A replay returns the first response: submit reports the states the resources were first recorded with.
+    const resources = outcome.resources.map(({ kind, name, state }) => ({ kind, name, state }));
     return c.json({ requestId: outcome.requestId, resources }, 202);
   });
 
   app.get('/requests/:id', async (c) => {
     await bearer(c);
     const id = c.req.param('id');
+    const { getRequestWithResources, overallState } = await import('../store/requests');
     const found = REQUEST_ID_PATTERN.test(id) ? await getRequestWithResources(deps.services().intake.table, id) : undefined;
     if (!found) throw new ApiError(404, 'REQUEST_NOT_FOUND', `no request ${id}`);
     const { request, resources } = found;

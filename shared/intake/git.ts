@@ -1,7 +1,7 @@
 /** What changed between two commits, as manifest files: tree diffs by blob id, filtered by the configured globs. */
 import picomatch from 'picomatch';
 import type { SourceFile } from './submit';
-import { runLimited } from './submit';
+import { runLimited } from '../concurrency';
 
 export const ZERO_SHA = /^0+$/;
 

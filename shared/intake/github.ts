@@ -1,5 +1,5 @@
 /** GitHub: push events in, manifests read at the pushed commit through the REST API. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { changedManifests, providerFetch, ProviderApiError, ZERO_SHA, type GitReader, type TreeEntry } from './git';
 import type { SourceFile } from './submit';
 

@@ -1,5 +1,5 @@
 /** GitLab: Push Hook events in, manifests read at the pushed commit through the REST API (v4). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { changedManifests, providerFetch, type GitReader, type TreeEntry } from './git';
 import type { GitPushJob } from './github';
 import type { SourceFile } from './submit';

@@ -1,5 +1,5 @@
 /** Jira: manifests are the yaml code blocks of an issue's description, in Markdown, wiki markup or ADF. */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SourceFile } from './submit';
 
 export const JIRA_EVENTS = ['jira:issue_created', 'jira:issue_updated'] as const;

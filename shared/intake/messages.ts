@@ -1,5 +1,5 @@
 /** Messages on the intake queue: jobs the webhook hands over, and manifests other systems send directly. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const Sha = z.string().regex(/^[0-9a-f]{7,64}$/i);
 

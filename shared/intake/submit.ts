@@ -8,8 +8,9 @@ import type { Manifest } from '../manifests/envelope';
 import type { ManifestIssue } from '../manifests/errors';
 import { checkReferences, validateSource, type ValidatedDocument } from '../manifests/validate';
 import { DUE_PARTITION, dueAt } from '../store/due';
-import { getRequestWithResources, isConditionFailure, markAccepted, putRequestOnce, putResourceOnce, requestKey, type TableRef } from '../store/requests';
-import type { RejectedDocument, RequestRecord, RequestSource, ResourceRecord } from '../store/types';
+import { executionConfig } from '../config';
+import { isConditionFailure, markAccepted, putRequestOnce, putResourcesOnce, QUEUED_GRACE_SECONDS, requestKey, type TableRef } from '../store/requests';
+import type { RejectedDocument, RequestRecord, RequestSource, ResourceRecord, ResourceState } from '../store/types';
 
 /** A DynamoDB item holds 400 KB; the rest of the record needs room too. */
 const MAX_STORED_MANIFEST_BYTES = 300 * 1024;
@@ -36,6 +37,11 @@ export interface IntakeDeps {
   now?: () => Date;
   /** How long a queued resource waits for its dispatch message before the poller re-queues it. */
   queuedGraceSeconds?: number;
+  /**
+   * How long a resource written WaitingForDependency (its pool is in the same request) waits before the
+   * poller re-queues it, as the dispatcher's wait does; default WAIT_RECHECK_SECONDS.
+   */
+  waitRecheckSeconds?: number;
   /** Where request.accepted / request.rejected go; without it intake publishes nothing. */
   topic?: TopicRef;
   logger?: { warn(message: string, extra?: Record<string, unknown>): void };
@@ -129,6 +135,7 @@ export async function submit(deps: IntakeDeps, submission: Submission): Promise<
     source: submission.source,
     phase: rejected.length > 0 ? 'Rejected' : 'Recording',
     resourceCount: rejected.length > 0 ? 0 : planned.length,
+    ...(rejected.length > 0 ? {} : { finishedCount: 0 }),
     ...(rejected.length > 0 ? { rejected } : {}),
     ...(submission.contentHash ? { contentHash: submission.contentHash } : {}),
     createdAt: now,
@@ -144,29 +151,26 @@ export async function submit(deps: IntakeDeps, submission: Submission): Promise<
   if (stored.phase === 'Rejected') {
     return { status: 'rejected', requestId: stored.requestId, documents: stored.rejected ?? [], duplicate: !put.created };
   }
+  // What this request's resources look like when first recorded; a retry is answered the same way.
+  const resources = initialResources(stored.requestId, planned, now);
   if (stored.phase === 'Accepted') {
-    const existing = await getRequestWithResources(deps.table, stored.requestId);
-    const resources = (existing?.resources ?? []).map(({ kind, name, state }) => ({ kind, name, state }));
-    return { status: 'accepted', requestId: stored.requestId, resources, duplicate: true };
+    return { status: 'accepted', requestId: stored.requestId, resources: resources.map(({ kind, name, state }) => ({ kind, name, state })), duplicate: true };
   }
 
   // Recording: first attempt, or a resumed one. Writes are conditional, so resuming never resets progress.
-  const resources: ResourceRecord[] = planned.map(({ manifest, file, projectId, region }) => ({
-    requestId: stored.requestId,
-    kind: manifest.kind,
-    name: manifest.metadata.name,
-    projectId,
-    region,
-    state: 'Queued',
-    manifest: manifest as unknown as Record<string, unknown>,
-    file,
-    createdAt: now,
-    updatedAt: now,
-  }));
-  await runLimited(resources, 16, (resource) => putResourceOnce(deps.table, resource, deps.queuedGraceSeconds));
+  const at = new Date(now);
+  const queuedDue = dueAt(at, deps.queuedGraceSeconds ?? QUEUED_GRACE_SECONDS);
+  const waitingDue = resources.some((r) => r.state === 'WaitingForDependency')
+    ? dueAt(at, deps.waitRecheckSeconds ?? executionConfig().WAIT_RECHECK_SECONDS)
+    : queuedDue;
+  await putResourcesOnce(
+    deps.table,
+    resources.map((record) => ({ record, dueAt: record.state === 'WaitingForDependency' ? waitingDue : queuedDue })),
+  );
+  // Dependents of a pool in this request are queued by the pool when it ends (or by the poller when they come due).
   await enqueueDispatch(
     deps.dispatch,
-    resources.map(({ requestId, kind, name }) => ({ requestId, kind, name })),
+    resources.filter((r) => r.state === 'Queued').map(({ requestId, kind, name }) => ({ requestId, kind, name })),
   );
   await accept(deps, stored, resources, now);
   return {
@@ -177,19 +181,48 @@ export async function submit(deps: IntakeDeps, submission: Submission): Promise<
   };
 }
 
-/** Bounded parallelism: DynamoDB Local and Lambda's sockets both suffer from unbounded fan-out. */
-export async function runLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
+/**
+ * The records a request starts with. A NodePool or Notebook whose poolRef names a ResourcePool of the same
+ * request cannot be created before that pool is Running, so it starts WaitingForDependency instead of being
+ * dispatched only to find that out; the pool lists it in `dependents` and queues it when it ends. Its
+ * identity is still claimed at dispatch, as for every resource.
+ */
+function initialResources(requestId: string, planned: readonly Planned[], now: string): ResourceRecord[] {
+  // The dispatcher resolves a poolRef through the pool's identity in the dependent's own project.
+  const pools = new Map(planned.filter((p) => p.manifest.kind === 'ResourcePool').map((p) => [p.manifest.metadata.name, p.projectId]));
+  const dependents = new Map<string, { kind: Manifest['kind']; name: string }[]>();
+  const poolRefOf = (p: Planned) => {
+    const ref = (p.manifest.spec as { poolRef?: string }).poolRef;
+    return (p.manifest.kind === 'NodePool' || p.manifest.kind === 'Notebook') && ref !== undefined && pools.get(ref) === p.projectId ? ref : undefined;
+  };
+  for (const p of planned) {
+    const ref = poolRefOf(p);
+    if (ref !== undefined) dependents.set(ref, [...(dependents.get(ref) ?? []), { kind: p.manifest.kind, name: p.manifest.metadata.name }]);
+  }
+  return planned.map((p) => {
+    const { manifest, file, projectId, region } = p;
+    const ref = poolRefOf(p);
+    const listed = manifest.kind === 'ResourcePool' ? dependents.get(manifest.metadata.name) : undefined;
+    const state: ResourceState = ref !== undefined ? 'WaitingForDependency' : 'Queued';
+    return {
+      requestId,
+      kind: manifest.kind,
+      name: manifest.metadata.name,
+      projectId,
+      region,
+      state,
+      manifest: manifest as unknown as Record<string, unknown>,
+      file,
+      createdAt: now,
+      updatedAt: now,
+      ...(ref !== undefined ? { message: `waiting for ResourcePool ${ref} to be Running` } : {}),
+      ...(listed ? { dependents: listed } : {}),
+    };
   });
-  await Promise.all(workers);
-  return results;
 }
+
+/** Bounded parallelism: DynamoDB Local and Lambda's sockets both suffer from unbounded fan-out. */
+export { runLimited } from '../concurrency';
 
 /** Records a request that could not even be read (bad message, unreadable repository) so the sender can see why. */
 export async function rejectRequest(
@@ -254,7 +287,7 @@ async function accept(deps: IntakeDeps, stored: RequestRecord, resources: readon
     requestId: stored.requestId,
     source: stored.source,
     state: 'InProgress',
-    resources: resources.map(({ kind, name }) => ({ kind, name, state: 'Queued', huaweiId: null, reason: null })),
+    resources: resources.map(({ kind, name, state }) => ({ kind, name, state, huaweiId: null, reason: null })),
   });
   try {
     await deps.table.ddb.send(

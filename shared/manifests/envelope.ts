@@ -1,5 +1,5 @@
 /** The manifest envelope (apiVersion, kind, metadata, spec) around each kind's create body: a public contract. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { EdgeDeploymentBodySchema, platinumOnlyPaths } from './kinds/edge-deployment';
 import { NodePoolBodySchema } from './kinds/node-pool';
 import { NotebookBodySchema } from './kinds/notebook';

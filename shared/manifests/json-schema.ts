@@ -1,5 +1,5 @@
 /** The manifest language as JSON Schema (draft-07, which yaml-language-server reads). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { MANIFEST_SCHEMAS, ManifestSchema } from './envelope';
 import { KINDS, type Kind } from './kinds';
 

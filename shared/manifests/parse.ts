@@ -1,8 +1,9 @@
 /** YAML/JSON parsing with source positions and the guards hostile input needs (size, aliases, prototype keys). */
 import { Composer, isMap, isPair, isScalar, isSeq, LineCounter, Parser, type CST, type Document, type Node } from 'yaml';
+import { MAX_SOURCE_BYTES } from './limits';
 
-/** A source larger than this is rejected before parsing: no manifest comes close, and parsing cost grows with size. */
-export const MAX_SOURCE_BYTES = 1024 * 1024;
+export { MAX_SOURCE_BYTES };
+
 /** Aliases expand on conversion; a small bound defeats "billion laughs" while allowing normal anchors reuse. */
 export const MAX_ALIAS_COUNT = 100;
 /**

@@ -1,6 +1,6 @@
 /** Building blocks for the per-kind schemas: strict objects with did-you-mean, case-tolerant enums, readable messages. */
 import { closest, distance } from 'fastest-levenshtein';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The known field closest to `key`, when it is close enough to be a plausible typo. */
 export function suggest(key: string, known: readonly string[]): string | undefined {

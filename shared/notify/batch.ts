@@ -10,12 +10,12 @@ import { notify, type NotifyDeps } from './notifier';
  * someone sees it, rather than vanishing.
  */
 export function notifyBatchHandler(deps: () => Promise<NotifyDeps>): (event: SQSEvent) => Promise<SQSBatchResponse> {
-  const processor = new BatchProcessor(EventType.SQS);
+  // A processor per invocation: it holds the batch's state, and local runners invoke one handler concurrently.
   const record = async (item: SQSRecord) => {
     const resolved = await deps();
     const event = parseEventMessage(item.body);
     const { targets } = await notify(resolved, event);
     resolved.logger.info('event reported', { messageId: item.messageId, eventId: event.id, type: event.type, requestId: event.data.requestId, targets });
   };
-  return (event) => processPartialResponse(event, record, processor, { throwOnFullBatchFailure: false, processInParallel: false });
+  return (event) => processPartialResponse(event, record, new BatchProcessor(EventType.SQS), { throwOnFullBatchFailure: false, processInParallel: false });
 }

@@ -1,5 +1,5 @@
 /** The notifier's input: a CloudEvent from the events topic, delivered raw or inside SNS's JSON envelope. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { EVENT_TYPES, type CloudEvent } from '../events/cloudevents';
 import type { RequestSource } from '../store/types';
 import { NotAnEventError } from './errors';

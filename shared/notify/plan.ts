@@ -3,7 +3,6 @@
  * exists, being created, would fail, invalid), told in ONE comment edited in place and a commit status on
  * the head. Nothing is created here.
  */
-import { z } from 'zod';
 import { specHash } from '../dispatch/dispatcher';
 import { huaweiName } from '../dispatch/ownership';
 import type { HuaweiTarget } from '../huaweicloud/client';
@@ -19,36 +18,7 @@ import type { GitlabFeedback } from './gitlab';
 import { PLAN_CONTEXT, PLAN_MARKER, planMarkdown, planSummary, type PlanEntry } from './render';
 import { advance, upsertComment, type NotifyStore } from './state';
 
-/** Pull request actions that change what merging would do. */
-export const PLAN_ACTIONS = new Set(['opened', 'synchronize', 'reopened']);
-
-export const GithubPullRequestSchema = z.looseObject({
-  action: z.string(),
-  number: z.number().int().positive(),
-  pull_request: z.looseObject({
-    html_url: z.string().optional(),
-    updated_at: z.string(),
-    base: z.looseObject({ ref: z.string(), sha: z.string() }),
-    head: z.looseObject({ ref: z.string().optional(), sha: z.string() }),
-  }),
-  repository: z.looseObject({ full_name: z.string(), default_branch: z.string().optional() }),
-});
-
-/** Merge Request Hook: `update` counts only when it carries new commits (`oldrev`), not for title or label edits. */
-export const GitlabMergeRequestSchema = z.looseObject({
-  object_kind: z.literal('merge_request'),
-  project: z.looseObject({ id: z.number().int(), path_with_namespace: z.string(), default_branch: z.string().optional() }),
-  object_attributes: z.looseObject({
-    iid: z.number().int().positive(),
-    action: z.string().optional(),
-    oldrev: z.string().optional(),
-    target_branch: z.string(),
-    updated_at: z.string(),
-    url: z.string().optional(),
-    last_commit: z.looseObject({ id: z.string() }),
-    diff_refs: z.looseObject({ base_sha: z.string().nullish(), head_sha: z.string().nullish() }).nullish(),
-  }),
-});
+export { GithubPullRequestSchema, GitlabMergeRequestSchema, PLAN_ACTIONS } from './plan-payloads';
 
 /** The Huawei look-up the plan makes; the real client satisfies it. */
 export interface PlanCloud {

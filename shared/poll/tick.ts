@@ -9,14 +9,14 @@ import { isNotFoundError } from '../huaweicloud/client';
 import { afterTerminal, type DispatchDeps } from '../dispatch/dispatcher';
 import { enqueueDispatch } from '../dispatch/messages';
 import { nextPollSeconds } from '../dispatch/policy';
-import { completeRequestIfDone, finishResource, flushOutbox } from '../events/outbox';
+import { completeRequestIfDone, finishResourceOnce, flushOutbox, settleIdentity } from '../events/outbox';
 import type { OutgoingEvent } from '../events/cloudevents';
 import { dueAt } from '../store/due';
 import { isConditionFailure } from '../store/requests';
 import { queryDue, updateResource } from '../store/resources';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ResourceRecord } from '../store/types';
-import { runLimited } from '../intake/submit';
+import { runLimited } from '../concurrency';
 
 export interface TickSettings {
   /** Stop starting new work this many ms from now. */
@@ -67,11 +67,12 @@ export async function pollTick(deps: DispatchDeps, settings: TickSettings): Prom
 
 async function handleDue(deps: DispatchDeps, settings: TickSettings, item: DueItem, stats: TickStats): Promise<void> {
   if (Array.isArray(item.pendingEvents) && item.pendingEvents.length > 0) {
+    // A finisher that stopped after the terminal write: the identity first (dependents resolve through it), then the event.
+    const resource = item.sk.startsWith('RES#') ? (item as unknown as ResourceRecord) : undefined;
+    if (resource) await settleIdentity(deps, resource);
     if (await flushOutbox(deps, { pk: item.pk, sk: item.sk }, item.pendingEvents as OutgoingEvent[])) stats.published += item.pendingEvents.length;
-    if (item.sk.startsWith('RES#')) {
-      const resource = item as unknown as ResourceRecord;
-      await afterTerminal(deps, resource.requestId, resource, resource.state);
-    }
+    // No progress passed: the count may be short of this finish, so completion is checked in full.
+    if (resource) await afterTerminal(deps, resource.requestId, resource, resource.state);
     return;
   }
   if (item.sk === 'REQ') return checkRequest(deps, settings, item);
@@ -142,9 +143,9 @@ async function pollResource(deps: DispatchDeps, resource: ResourceRecord): Promi
   const poolName = spec.poolName ?? resource.resolvedPoolName;
   const target = { projectId: resource.projectId, ...(resource.kind === 'NodePool' && poolName ? { poolName } : {}), ...(spec.iefInstanceId ? { iefInstanceId: spec.iefInstanceId } : {}) };
   const finish = async (state: 'Succeeded' | 'Failed' | 'TimedOut', reason?: string, message?: string) => {
-    const done = await finishResource(deps, resource, { state, ownsIdentity: true, ...(reason ? { reason } : {}), ...(message ? { message } : {}) });
-    if (done) await afterTerminal(deps, resource.requestId, resource, state);
-    return done;
+    const done = await finishResourceOnce(deps, resource, { state, ownsIdentity: true, ...(reason ? { reason } : {}), ...(message ? { message } : {}) });
+    if (done) await afterTerminal(deps, resource.requestId, resource, state, done.progress);
+    return done !== undefined;
   };
 
   let status;

@@ -1,6 +1,6 @@
 /** Request and resource records: every write is conditional, so a retried intake never makes a second request. */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DUE_PARTITION, dueAt } from './due';
 import { TERMINAL_STATES, type RejectedDocument, type RequestRecord, type RequestState, type ResourceRecord } from './types';
 
@@ -77,14 +77,19 @@ export async function putRequestOnce(table: TableRef, input: RequestRecord): Pro
   }
 }
 
+/** The stored item of a resource: due from the start, so the poller finds it if its message (or its pool's) is lost. */
+function resourceItem(record: ResourceRecord, due: string): Record<string, unknown> {
+  return { ...resourceKey(record.requestId, record.kind, record.name), type: 'resource', duePk: DUE_PARTITION, dueAt: due, ...record };
+}
+
 /** Writes a resource unless it exists: a resumed intake must not reset a resource the dispatcher already moved. */
-export async function putResourceOnce(table: TableRef, record: ResourceRecord, graceSeconds = QUEUED_GRACE_SECONDS): Promise<boolean> {
+export async function putResourceOnce(table: TableRef, record: ResourceRecord, graceSeconds = QUEUED_GRACE_SECONDS, due?: string): Promise<boolean> {
   try {
     await table.ddb.send(
       new PutCommand({
         TableName: table.tableName,
         // Due from the start: if the dispatch message is lost, the poller finds the resource and re-queues it.
-        Item: { ...resourceKey(record.requestId, record.kind, record.name), type: 'resource', duePk: DUE_PARTITION, dueAt: dueAt(new Date(record.createdAt), graceSeconds), ...record },
+        Item: resourceItem(record, due ?? dueAt(new Date(record.createdAt), graceSeconds)),
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -93,6 +98,59 @@ export async function putResourceOnce(table: TableRef, record: ResourceRecord, g
     if (isConditionFailure(error)) return false;
     throw error;
   }
+}
+
+/** TransactWriteItems takes at most 100 actions and 4 MB; the byte budget leaves room for the request's overhead. */
+const TRANSACT_MAX_ITEMS = 100;
+const TRANSACT_MAX_BYTES = 3_000_000;
+
+/**
+ * Writes a new request's resources, each unless it exists, in transactions of up to 100: a 200-manifest
+ * request costs two writes instead of 200. Every put keeps its own `attribute_not_exists(pk)`, so a chunk
+ * that meets an existing item (a resumed submission) or a concurrent writer is cancelled as a whole and
+ * redone item by item with the same conditional puts, which skip what exists. Idempotent and resumable.
+ */
+export async function putResourcesOnce(table: TableRef, entries: readonly { record: ResourceRecord; dueAt: string }[]): Promise<void> {
+  const chunks: { record: ResourceRecord; dueAt: string; item: Record<string, unknown> }[][] = [];
+  let chunk: (typeof chunks)[number] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const item = resourceItem(entry.record, entry.dueAt);
+    // JSON length over-estimates DynamoDB's item size (attribute names count once, numbers are compact).
+    const size = Buffer.byteLength(JSON.stringify(item));
+    if (chunk.length > 0 && (chunk.length >= TRANSACT_MAX_ITEMS || bytes + size > TRANSACT_MAX_BYTES)) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push({ ...entry, item });
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  let next = 0;
+  const write = async (items: (typeof chunks)[number]) => {
+    if (items.length > 1) {
+      try {
+        await table.ddb.send(
+          new TransactWriteCommand({
+            TransactItems: items.map(({ item }) => ({ Put: { TableName: table.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } })),
+          }),
+        );
+        return;
+      } catch (error) {
+        if ((error as { name?: string }).name !== 'TransactionCanceledException') throw error;
+      }
+    }
+    for (let start = 0; start < items.length; start += 16) {
+      await Promise.all(items.slice(start, start + 16).map(({ record, dueAt: due }) => putResourceOnce(table, record, undefined, due)));
+    }
+  };
+  // A few transactions at a time: a 1 MiB request body can hold thousands of small manifests.
+  await Promise.all(
+    Array.from({ length: Math.min(4, chunks.length) }, async () => {
+      while (next < chunks.length) await write(chunks[next++]!);
+    }),
+  );
 }
 
 /**

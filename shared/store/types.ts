@@ -55,6 +55,12 @@ export interface RequestRecord {
   updatedAt: string;
   /** Set once request.completed is written to the outbox. */
   completedAt?: string;
+  /**
+   * How many resources reached a terminal state, counted by the transition that won each one (never more
+   * than the truth; a finisher that died before counting leaves it short). Only a hint: completion is
+   * checked against the resources themselves once it reaches resourceCount. Starts at 0 when recorded.
+   */
+  finishedCount?: number;
   pendingEvents?: unknown[];
 }
 
@@ -84,6 +90,11 @@ export interface ResourceRecord {
   polls?: number;
   /** The pool ID a poolRef resolved to. */
   resolvedPoolName?: string;
+  /**
+   * On a ResourcePool: the resources of the same request whose poolRef names it, known at submit. When the
+   * pool ends, these are queued (or failed) without reading the request's partition.
+   */
+  dependents?: { kind: Kind; name: string }[];
   finishedAt?: string;
   /** Outbox: events written with the state change, removed once published. */
   pendingEvents?: unknown[];

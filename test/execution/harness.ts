@@ -84,7 +84,7 @@ export async function startHarness(opts: { crashPoints?: DispatchDeps['crashPoin
     async submitYaml(yaml) {
       const requestId = randomRequestId();
       const outcome = await submit(
-        { table: deps.table, dispatch: deps.dispatch, defaults: { projectId: PROJECT_ID, region: 'cn-north-4' }, queuedGraceSeconds: 5, now: deps.now },
+        { table: deps.table, dispatch: deps.dispatch, defaults: { projectId: PROJECT_ID, region: 'cn-north-4' }, queuedGraceSeconds: 5, waitRecheckSeconds: deps.settings.waitRecheckSeconds, now: deps.now },
         { requestId, source: { provider: 'api', ref: 'api:test', caller: 'test' }, files: [{ file: 'test.yaml', text: yaml }] },
       );
       if (outcome.status !== 'accepted') throw new Error(`submission not accepted: ${JSON.stringify(outcome)}`);

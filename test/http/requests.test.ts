@@ -18,20 +18,23 @@ describe('POST /requests and GET /requests/{id}', () => {
   const post = (body: string, headers: Record<string, string> = {}) =>
     app.request('/requests', { method: 'POST', body, headers: { 'content-type': 'application/yaml', ...AUTH, ...headers } });
 
-  it('accepts a YAML request, records every resource Queued and queues one dispatch message each', async () => {
+  it('accepts a YAML request, records each resource Queued (or WaitingForDependency behind a pool of the request) and queues only the Queued ones', async () => {
     const response = await post(ALL_KINDS);
     expect(response.status).toBe(202);
     const body = (await response.json() as any);
     expect(body.requestId).toMatch(/^req_/);
+    // The node pool and the notebook name the request's pool by poolRef: the pool queues them when it ends.
     expect(body.resources).toEqual([
       { kind: 'ResourcePool', name: 'train-pool', state: 'Queued' },
-      { kind: 'NodePool', name: 'nodepool-1', state: 'Queued' },
-      { kind: 'Notebook', name: 'notebooks-test', state: 'Queued' },
+      { kind: 'NodePool', name: 'nodepool-1', state: 'WaitingForDependency' },
+      { kind: 'Notebook', name: 'notebooks-test', state: 'WaitingForDependency' },
       { kind: 'EdgeDeployment', name: 'app', state: 'Queued' },
     ]);
-    const messages = (await stack.drainQueue(stack.queues.dispatch.url, { count: 4 })).map((m) => JSON.parse(m));
-    expect(messages).toEqual(expect.arrayContaining(body.resources.map((r: { kind: string; name: string }) => ({ requestId: body.requestId, kind: r.kind, name: r.name }))));
-    expect(messages).toHaveLength(4);
+    const messages = (await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 500 })).map((m) => JSON.parse(m));
+    expect(messages.sort((a, b) => a.kind.localeCompare(b.kind))).toEqual([
+      { requestId: body.requestId, kind: 'EdgeDeployment', name: 'app' },
+      { requestId: body.requestId, kind: 'ResourcePool', name: 'train-pool' },
+    ]);
 
     const status = await app.request(`/requests/${body.requestId}`, { headers: AUTH });
     expect(status.status).toBe(200);
@@ -39,7 +42,9 @@ describe('POST /requests and GET /requests/{id}', () => {
     expect(view).toMatchObject({ requestId: body.requestId, state: 'InProgress', source: { provider: 'api', ref: 'api:ci', caller: 'ci' } });
     expect(view.resources).toHaveLength(4);
     for (const resource of view.resources) {
-      expect(resource).toMatchObject({ state: 'Queued', projectId: '0123456789abcdef0123456789abcdef', region: 'cn-north-4', huaweiId: null });
+      const waiting = resource.kind === 'NodePool' || resource.kind === 'Notebook';
+      expect(resource).toMatchObject({ state: waiting ? 'WaitingForDependency' : 'Queued', projectId: '0123456789abcdef0123456789abcdef', region: 'cn-north-4', huaweiId: null });
+      if (waiting) expect(resource.message).toBe('waiting for ResourcePool train-pool to be Running');
       expect(Date.parse(resource.createdAt)).not.toBeNaN();
     }
   });
@@ -90,6 +95,14 @@ describe('POST /requests and GET /requests/{id}', () => {
     expect(second.status).toBe(202);
     expect((await second.json() as any)).toEqual((await first.json() as any));
     expect(await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 500 })).toHaveLength(1);
+    // With dependents too: the replay reports the states the first response did, not where the resources are now.
+    const all = ALL_KINDS.replace(/name: (train-pool|nodepool-1|notebooks-test|app)$/gm, 'name: idem-$1').replace(/poolRef: train-pool/g, 'poolRef: idem-train-pool');
+    const firstAll = await post(all, { 'idempotency-key': 'key-2' });
+    expect(firstAll.status).toBe(202);
+    const firstBody = (await firstAll.json() as any);
+    expect(firstBody.resources.map((r: { state: string }) => r.state)).toEqual(['Queued', 'WaitingForDependency', 'WaitingForDependency', 'Queued']);
+    expect((await (await post(all, { 'idempotency-key': 'key-2' })).json() as any)).toEqual(firstBody);
+    await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 500 });
     const reused = await post(doc.replace('api-test', 'other'), { 'idempotency-key': 'key-1' });
     expect(reused.status).toBe(409);
     expect(((await reused.json() as any)).error.code).toBe('IDEMPOTENCY_KEY_REUSED');

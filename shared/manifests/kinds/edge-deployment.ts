@@ -6,7 +6,7 @@
  * API, except where the page's text says otherwise. docs/constraints/edge-deployment.md lists
  * every rule and every judgement call.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { OWNERSHIP_TAG_KEY } from '../ownership';
 import { integer, oneOf, strict, text } from '../zod-helpers';
 

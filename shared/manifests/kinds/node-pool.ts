@@ -3,7 +3,7 @@
  * The English and Chinese reference pages differ in places; which one each rule follows is
  * recorded under "Interpretations" in docs/constraints/node-pool.md.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { integer, oneOf, strict, text } from '../zod-helpers';
 import { codeOf, digitString, requiredInteger, requiredOneOf, requiredText, requirePrepaidAnnotations } from './resource-pool';
 

@@ -5,7 +5,7 @@
  * list ("Range:" left blank), the values come from Huawei's own SDK model of the same API;
  * docs/constraints/notebook.md lists every rule and every judgement call.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { NOTEBOOK_DESCRIPTION_MAX, NOTEBOOK_MARKER_LENGTH } from '../ownership';
 import { anyCaseOf, integer, oneOf, strict, text } from '../zod-helpers';
 

@@ -3,7 +3,7 @@
  * Every rule below comes from Huawei's API reference for that call; the judgement calls are
  * listed under "Interpretations" in docs/constraints/resource-pool.md.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { integer, oneOf, strict, text } from '../zod-helpers';
 
 // ---------------------------------------------------------------------------------------------

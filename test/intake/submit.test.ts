@@ -1,0 +1,119 @@
+/**
+ * A request's resources are written in transactions of up to 100 conditional puts. A submission that died
+ * half-way (some chunks written, the dispatcher already moving a resource) is resumed by the next call:
+ * a chunk that meets an existing item is cancelled as a whole and redone item by item, which writes what
+ * is missing and leaves what exists alone.
+ */
+import { readFileSync } from 'node:fs';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { randomRequestId } from '../../shared/intake/ids';
+import { submit, type IntakeDeps } from '../../shared/intake/submit';
+import { getRequest, getRequestWithResources, resourceKey, type TableRef } from '../../shared/store/requests';
+import { useLocalResources, type LocalStack } from '../setup/stack';
+
+const EDGE = parse(readFileSync('examples/edge-deployment.yaml', 'utf8')) as { metadata: { name: string }; spec: { body: { name: string } } };
+
+/** n edge deployments with unique names. */
+function edges(prefix: string, n: number): string {
+  return Array.from({ length: n }, (_, i) => {
+    const doc = structuredClone(EDGE);
+    doc.metadata.name = `${prefix}-${i}`;
+    doc.spec.body.name = `${prefix}-${i}`;
+    return stringify(doc);
+  }).join('---\n');
+}
+
+type Send = TableRef['ddb']['send'];
+
+describe('recording a request in transactions of up to 100 resources', () => {
+  let stack: LocalStack;
+  const calls: string[] = [];
+  let failNext: ((name: string) => boolean) | undefined;
+  let deps: IntakeDeps;
+
+  beforeAll(async () => {
+    stack = await useLocalResources();
+    // Records each DynamoDB command, and can fail one as a dying process would.
+    const real = stack.ddb;
+    const ddb = {
+      send: ((command: { constructor: { name: string } }) => {
+        const name = command.constructor.name;
+        calls.push(name);
+        if (failNext?.(name)) {
+          failNext = undefined;
+          return Promise.reject(new Error('connection reset'));
+        }
+        return real.send(command as never);
+      }) as Send,
+    } as TableRef['ddb'];
+    deps = { table: { ddb, tableName: stack.tableName }, dispatch: { sqs: stack.sqs, queueUrl: stack.queues.dispatch.url }, defaults: { projectId: 'p'.repeat(32), region: 'cn-north-4' } };
+  });
+  afterAll(() => stack.close());
+
+  const source = { provider: 'api' as const, ref: 'api:test', caller: 'test' };
+
+  it('writes 150 new resources with two transactions and no single puts', async () => {
+    calls.length = 0;
+    const requestId = randomRequestId();
+    const outcome = await submit(deps, { requestId, source, files: [{ file: 'many.yaml', text: edges('tx', 150) }] });
+    expect(outcome).toMatchObject({ status: 'accepted', duplicate: false });
+    expect(calls.filter((c) => c === 'TransactWriteCommand')).toHaveLength(2);
+    expect(calls.filter((c) => c === 'PutCommand')).toHaveLength(1); // the request itself
+    const found = (await getRequestWithResources(deps.table, requestId))!;
+    expect(found.request).toMatchObject({ phase: 'Accepted', resourceCount: 150 });
+    expect(found.resources).toHaveLength(150);
+    expect(found.resources.every((r) => r.state === 'Queued')).toBe(true);
+    expect(await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 500 })).toHaveLength(150);
+  });
+
+  it('resumes a submission that died after its first chunk, without resetting what the dispatcher moved', async () => {
+    const requestId = randomRequestId();
+    const text = edges('resume', 150);
+    // The first attempt dies on its second transaction: the request is Recording, 100 resources exist.
+    let transactions = 0;
+    failNext = (name) => name === 'TransactWriteCommand' && ++transactions === 2;
+    await expect(submit(deps, { requestId, source, files: [{ file: 'many.yaml', text }] })).rejects.toThrow('connection reset');
+    // The first chunk's transaction was on its way beside the failed one.
+    for (let i = 0; i < 50 && (await getRequestWithResources(deps.table, requestId))!.resources.length < 100; i++) await new Promise((r) => setTimeout(r, 100));
+    const partial = (await getRequestWithResources(deps.table, requestId))!;
+    expect(partial.request.phase).toBe('Recording');
+    expect(partial.resources).toHaveLength(100);
+    expect(await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 300 })).toEqual([]);
+
+    // Meanwhile the poller re-queued one of them and a dispatcher recorded its create intent.
+    const moved = partial.resources[0]!;
+    await stack.ddb.send(
+      new UpdateCommand({
+        TableName: stack.tableName,
+        Key: resourceKey(requestId, moved.kind, moved.name),
+        UpdateExpression: 'SET #s = :pending, attempt = :one',
+        ExpressionAttributeNames: { '#s': 'state' },
+        ExpressionAttributeValues: { ':pending': 'CreatePending', ':one': 1 },
+      }),
+    );
+
+    calls.length = 0;
+    const outcome = await submit(deps, { requestId, source, files: [{ file: 'many.yaml', text }] });
+    expect(outcome).toMatchObject({ status: 'accepted', requestId, duplicate: true });
+    // Both chunks tried as transactions; the one that met existing items was redone item by item.
+    expect(calls.filter((c) => c === 'TransactWriteCommand')).toHaveLength(2);
+    expect(calls.filter((c) => c === 'PutCommand').length).toBeGreaterThanOrEqual(100);
+    const found = (await getRequestWithResources(deps.table, requestId))!;
+    expect(found.request.phase).toBe('Accepted');
+    expect(found.resources).toHaveLength(150);
+    expect(found.resources.find((r) => r.name === moved.name)).toMatchObject({ state: 'CreatePending', attempt: 1 });
+    expect(found.resources.filter((r) => r.state === 'Queued')).toHaveLength(149);
+    // Every resource is queued again (a dispatch of one already moving changes nothing).
+    const messages = (await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 500 })).map((m) => JSON.parse(m).name);
+    expect(new Set(messages).size).toBe(150);
+
+    // A third call is a plain duplicate: nothing written, nothing queued.
+    calls.length = 0;
+    expect(await submit(deps, { requestId, source, files: [{ file: 'many.yaml', text }] })).toMatchObject({ status: 'accepted', duplicate: true });
+    expect(calls.filter((c) => c !== 'PutCommand' && c !== 'GetCommand')).toEqual([]);
+    expect(await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 300 })).toEqual([]);
+    expect((await getRequest(deps.table, requestId))!.finishedCount).toBe(0);
+  });
+});

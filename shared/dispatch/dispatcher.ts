@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { HuaweiTarget } from '../huaweicloud/client';
+import { statusOf } from '../huaweicloud/status';
 import { HuaweiPermanentError, HuaweiRetryableError, HuaweiUnknownOutcomeError } from '../huaweicloud/errors';
 import type { Kind } from '../manifests/kinds';
 import { completeRequestIfDone, finishResourceOnce, type OutboxDeps, type RequestProgress, type Terminal } from '../events/outbox';
@@ -282,7 +283,10 @@ export async function dispatchResource(deps: DispatchDeps, message: DispatchMess
 
   const target = targetOf(resource, pool.poolId);
   const body = spec.body;
-  if (previousAttempt > 0) {
+  // A Failed identity may hide a create whose outcome never became known (a dispatch deadline or retry limit
+  // hit while it was unresolved): a request taking it over looks up too, but adopts only what did not fail.
+  const takenOver = claim.status === 'owned' && claim.takenOver === true;
+  if (previousAttempt > 0 || takenOver) {
     // An earlier attempt recorded an intent: it may have created the resource before dying or losing the answer.
     let found: unknown[];
     try {
@@ -291,7 +295,8 @@ export async function dispatchResource(deps: DispatchDeps, message: DispatchMess
       await releaseIntent(deps, resource, attempt, true);
       throw error instanceof HuaweiPermanentError ? error : new RetryLaterError(`look-up failed: ${(error as Error).message}`);
     }
-    const id = found.map((item) => ownedId(resource.kind, item, resource.projectId, resource.name, body)).find(Boolean);
+    const candidates = previousAttempt > 0 ? found : found.filter((item) => statusOf(resource.kind, item).phase !== 'Failed');
+    const id = candidates.map((item) => ownedId(resource.kind, item, resource.projectId, resource.name, body)).find(Boolean);
     if (id) return markCreating(deps, resource, attempt, id, true);
   }
 

@@ -14,7 +14,8 @@ export async function getIdentity(table: TableRef, projectId: string, kind: Kind
 }
 
 export type Claim =
-  | { status: 'owned' }
+  /** takenOver: the identity was Failed (perhaps after a create whose outcome stayed unknown); look up before creating. */
+  | { status: 'owned'; takenOver?: boolean }
   | { status: 'succeeded'; identity: IdentityRecord }
   | { status: 'busy'; identity: IdentityRecord };
 
@@ -36,16 +37,17 @@ export async function claimIdentity(
     updatedAt: claim.now,
   };
   try {
-    await table.ddb.send(
+    const put = await table.ddb.send(
       new PutCommand({
         TableName: table.tableName,
         Item: { ...identityKey(claim.projectId, claim.kind, claim.name), ...item },
         ConditionExpression: 'attribute_not_exists(pk) OR (ownerRequestId = :me AND #state = :inflight) OR #state = :failed',
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: { ':me': claim.requestId, ':inflight': 'InFlight', ':failed': 'Failed' },
+        ReturnValues: 'ALL_OLD',
       }),
     );
-    return { status: 'owned' };
+    return put.Attributes?.state === 'Failed' ? { status: 'owned', takenOver: true } : { status: 'owned' };
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
   }

@@ -7,7 +7,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dueAt, DUE_PARTITION } from '../store/due';
 import { identityKey } from '../store/identity';
-import { getRequest, isConditionFailure, overallState, requestKey, resourceKey, type TableRef } from '../store/requests';
+import { getRequest, isConditionFailure, overallState, requestKey, resourceKey, updateIfStill, type TableRef } from '../store/requests';
 import { buildUpdate, getRequestSummary } from '../store/resources';
 import { TERMINAL_STATES, type RequestRecord, type RequestSource, type ResourceRecord, type ResourceState } from '../store/types';
 import { EVENT_TYPES, requestEvent, resourceEvent, type OutgoingEvent, type Outcome } from './cloudevents';
@@ -257,24 +257,8 @@ export async function flushOutbox(
   const [isPublished] = await Promise.all([publishing, alongside]);
   if (!isPublished) return false;
   const published = { ':n': events.length };
-  const clear = async (update: { UpdateExpression: string; ConditionExpression: string; values?: Record<string, unknown>; names?: Record<string, string> }) => {
-    try {
-      await deps.table.ddb.send(
-        new UpdateCommand({
-          TableName: deps.table.tableName,
-          Key: key,
-          UpdateExpression: update.UpdateExpression,
-          ConditionExpression: update.ConditionExpression,
-          ExpressionAttributeValues: { ...published, ...update.values },
-          ...(update.names ? { ExpressionAttributeNames: update.names } : {}),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return false;
-    }
-  };
+  const clear = ({ values, ...update }: { UpdateExpression: string; ConditionExpression: string; values?: Record<string, unknown> }) =>
+    updateIfStill(deps.table, key, { ...update, ExpressionAttributeValues: { ...published, ...values } });
   if (key.sk === requestKey('').sk) {
     const kept = await clear({
       UpdateExpression: 'REMOVE pendingEvents SET dueAt = :now',

@@ -12,9 +12,8 @@ import { nextPollSeconds } from '../dispatch/policy';
 import { completeRequestIfDone, finishResourceOnce, flushOutbox, settleIdentity } from '../events/outbox';
 import type { OutgoingEvent } from '../events/cloudevents';
 import { dueAt } from '../store/due';
-import { isConditionFailure } from '../store/requests';
+import { updateIfStill } from '../store/requests';
 import { queryDue, updateResource } from '../store/resources';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ResourceRecord } from '../store/types';
 import { runLimited } from '../concurrency';
 
@@ -106,34 +105,15 @@ async function handleDue(deps: DispatchDeps, settings: TickSettings, item: DueIt
 async function checkRequest(deps: DispatchDeps, settings: TickSettings, item: DueItem): Promise<void> {
   if (item.phase !== 'Accepted' || item.completedAt) return clearDue(deps, item);
   if (await completeRequestIfDone(deps, String(item.requestId))) return;
-  try {
-    await deps.table.ddb.send(
-      new UpdateCommand({
-        TableName: deps.table.tableName,
-        Key: { pk: item.pk, sk: item.sk },
-        UpdateExpression: 'SET dueAt = :at',
-        ConditionExpression: 'attribute_exists(duePk) AND attribute_not_exists(completedAt)',
-        ExpressionAttributeValues: { ':at': dueAt(deps.now(), settings.requeueGraceSeconds) },
-      }),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+  await updateIfStill(deps.table, { pk: item.pk, sk: item.sk }, {
+    UpdateExpression: 'SET dueAt = :at',
+    ConditionExpression: 'attribute_exists(duePk) AND attribute_not_exists(completedAt)',
+    ExpressionAttributeValues: { ':at': dueAt(deps.now(), settings.requeueGraceSeconds) },
+  });
 }
 
 async function clearDue(deps: DispatchDeps, item: DueItem): Promise<void> {
-  try {
-    await deps.table.ddb.send(
-      new UpdateCommand({
-        TableName: deps.table.tableName,
-        Key: { pk: item.pk, sk: item.sk },
-        UpdateExpression: 'REMOVE duePk, dueAt',
-        ConditionExpression: 'attribute_not_exists(pendingEvents)',
-      }),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+  await updateIfStill(deps.table, { pk: item.pk, sk: item.sk }, { UpdateExpression: 'REMOVE duePk, dueAt', ConditionExpression: 'attribute_not_exists(pendingEvents)' });
 }
 
 /** Shows one creating resource and applies the kind's status semantics; returns true when it finished. */

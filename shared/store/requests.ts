@@ -19,6 +19,24 @@ export function isConditionFailure(error: unknown): boolean {
   return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
 
+/**
+ * A conditional update that may lose to another writer: true when it applied, false when its condition no
+ * longer held (someone else got there first), any other error thrown.
+ */
+export async function updateIfStill(
+  table: TableRef,
+  key: { pk: string; sk: string },
+  update: { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeValues?: Record<string, unknown>; ExpressionAttributeNames?: Record<string, string> },
+): Promise<boolean> {
+  try {
+    await table.ddb.send(new UpdateCommand({ TableName: table.tableName, Key: key, ...update }));
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
 /** A request item must stay well inside DynamoDB's 400 KB, whatever the rejected input looked like. */
 const MAX_REJECTED_BYTES = 64 * 1024;
 const MAX_ISSUE_TEXT = 1_000;

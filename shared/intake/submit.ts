@@ -84,14 +84,16 @@ export function planSubmission(
   checkReferences(documents);
   const seen = new Map<string, ValidatedDocument>();
   const planned: Planned[] = [];
+  const plannedDocs: ValidatedDocument[] = [];
+  const failDoc = (doc: ValidatedDocument, path: string[], message: string) => {
+    const at = doc.positionOf?.(path) ?? { line: 1, column: 1 };
+    doc.errors.push({ path: path.join('.'), message, ...at } satisfies ManifestIssue);
+    doc.valid = false;
+  };
   for (const doc of documents) {
     if (!doc.valid || !doc.manifest) continue;
     const { manifest } = doc;
-    const fail = (path: string[], message: string) => {
-      const at = doc.positionOf?.(path) ?? { line: 1, column: 1 };
-      doc.errors.push({ path: path.join('.'), message, ...at } satisfies ManifestIssue);
-      doc.valid = false;
-    };
+    const fail = (path: string[], message: string) => failDoc(doc, path, message);
     const identity = `${manifest.kind}/${manifest.metadata.name}`;
     const first = seen.get(identity);
     if (first) {
@@ -110,8 +112,19 @@ export function planSubmission(
       continue;
     }
     planned.push({ manifest, file: doc.file, projectId, region: manifest.spec.region ?? defaults.region });
+    plannedDocs.push(doc);
   }
-  return { documents, planned };
+  // A pool is used from its own project and region: a poolRef to a pool of this request elsewhere could only
+  // wait for ever (the dependent looks the pool up in its own project) or fail at Huawei.
+  const pools = new Map(planned.filter((p) => p.manifest.kind === 'ResourcePool').map((p) => [p.manifest.metadata.name, p]));
+  planned.forEach((p, i) => {
+    const poolRef = (p.manifest.spec as { poolRef?: string }).poolRef;
+    const pool = poolRef ? pools.get(poolRef) : undefined;
+    if (pool && (pool.projectId !== p.projectId || pool.region !== p.region)) {
+      failDoc(plannedDocs[i]!, ['spec', 'poolRef'], `names ResourcePool ${poolRef}, which this request creates in project ${pool.projectId}, ${pool.region}; this ${p.manifest.kind} is in project ${p.projectId}, ${p.region}: a pool can only be used from its own project and region`);
+    }
+  });
+  return { documents, planned: planned.filter((_, i) => plannedDocs[i]!.valid) };
 }
 
 function rejectedDocuments(documents: readonly ValidatedDocument[]): RejectedDocument[] {

@@ -1,6 +1,7 @@
 /** The dispatch queue's message: which resource of which request to create. The table holds the rest. */
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
+import { runLimited } from '../concurrency';
 import { KINDS } from '../manifests/kinds';
 
 export const DispatchMessageSchema = z.object({
@@ -28,7 +29,6 @@ const PARALLEL_BATCHES = 5;
 export async function enqueueDispatch(queue: QueueRef, messages: readonly DispatchMessage[]): Promise<void> {
   const batches: DispatchMessage[][] = [];
   for (let start = 0; start < messages.length; start += 10) batches.push(messages.slice(start, start + 10));
-  let next = 0;
   const sendBatch = async (batch: readonly DispatchMessage[]) => {
     let pending = batch.map((m, i) => ({ Id: String(i), MessageBody: JSON.stringify(m) }));
     for (let attempt = 0; pending.length > 0; attempt++) {
@@ -40,9 +40,5 @@ export async function enqueueDispatch(queue: QueueRef, messages: readonly Dispat
       }
     }
   };
-  await Promise.all(
-    Array.from({ length: Math.min(PARALLEL_BATCHES, batches.length) }, async () => {
-      while (next < batches.length) await sendBatch(batches[next++]!);
-    }),
-  );
+  await runLimited(batches, PARALLEL_BATCHES, sendBatch);
 }

@@ -201,12 +201,12 @@ export async function submit(deps: IntakeDeps, submission: Submission): Promise<
  * identity is still claimed at dispatch, as for every resource.
  */
 function initialResources(requestId: string, planned: readonly Planned[], now: string): ResourceRecord[] {
-  // The dispatcher resolves a poolRef through the pool's identity in the dependent's own project.
-  const pools = new Map(planned.filter((p) => p.manifest.kind === 'ResourcePool').map((p) => [p.manifest.metadata.name, p.projectId]));
+  // planSubmission has already refused a poolRef to a pool of this request in another project or region.
+  const pools = new Set(planned.filter((p) => p.manifest.kind === 'ResourcePool').map((p) => p.manifest.metadata.name));
   const dependents = new Map<string, { kind: Manifest['kind']; name: string }[]>();
   const poolRefOf = (p: Planned) => {
     const ref = (p.manifest.spec as { poolRef?: string }).poolRef;
-    return (p.manifest.kind === 'NodePool' || p.manifest.kind === 'Notebook') && ref !== undefined && pools.get(ref) === p.projectId ? ref : undefined;
+    return (p.manifest.kind === 'NodePool' || p.manifest.kind === 'Notebook') && ref !== undefined && pools.has(ref) ? ref : undefined;
   };
   for (const p of planned) {
     const ref = poolRefOf(p);
@@ -234,8 +234,6 @@ function initialResources(requestId: string, planned: readonly Planned[], now: s
   });
 }
 
-/** Bounded parallelism: DynamoDB Local and Lambda's sockets both suffer from unbounded fan-out. */
-export { runLimited } from '../concurrency';
 
 /** Records a request that could not even be read (bad message, unreadable repository) so the sender can see why. */
 export async function rejectRequest(

@@ -18,7 +18,6 @@ import type { GitlabFeedback } from './gitlab';
 import { PLAN_CONTEXT, PLAN_MARKER, planMarkdown, planSummary, type PlanEntry } from './render';
 import { advance, upsertComment, type NotifyStore } from './state';
 
-export { GithubPullRequestSchema, GitlabMergeRequestSchema, PLAN_ACTIONS } from './plan-payloads';
 
 /** The Huawei look-up the plan makes; the real client satisfies it. */
 export interface PlanCloud {

@@ -5,7 +5,7 @@
  * call and the record only repeats that call after the lease (a repeated status beats a missing one).
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure, type TableRef } from '../store/requests';
+import { updateIfStill, type TableRef } from '../store/requests';
 import { TTL_ATTRIBUTE } from '../store/schema';
 import { NotifyBusyError } from './errors';
 
@@ -41,28 +41,18 @@ async function read(store: NotifyStore, key: NotifyKey): Promise<Record<string, 
 /** Takes the lease on `key` if nobody holds a live one and `state` is still what was read; false when another writer is first. */
 async function lease(store: NotifyStore, key: NotifyKey, seen: string | undefined, target: string): Promise<boolean> {
   const now = store.now();
-  try {
-    await store.table.ddb.send(
-      new UpdateCommand({
-        TableName: store.table.tableName,
-        Key: key,
-        UpdateExpression: 'SET leaseState = :target, leaseUntil = :until, #ttl = :ttl',
-        ConditionExpression: `${seen === undefined ? 'attribute_not_exists(#state)' : '#state = :seen'} AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)`,
-        ExpressionAttributeNames: { '#state': 'state', '#ttl': TTL_ATTRIBUTE },
-        ExpressionAttributeValues: {
-          ':target': target,
-          ':until': new Date(now.getTime() + LEASE_SECONDS * 1000).toISOString(),
-          ':now': now.toISOString(),
-          ':ttl': expiresAt(now),
-          ...(seen === undefined ? {} : { ':seen': seen }),
-        },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+  return updateIfStill(store.table, key, {
+    UpdateExpression: 'SET leaseState = :target, leaseUntil = :until, #ttl = :ttl',
+    ConditionExpression: `${seen === undefined ? 'attribute_not_exists(#state)' : '#state = :seen'} AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)`,
+    ExpressionAttributeNames: { '#state': 'state', '#ttl': TTL_ATTRIBUTE },
+    ExpressionAttributeValues: {
+      ':target': target,
+      ':until': new Date(now.getTime() + LEASE_SECONDS * 1000).toISOString(),
+      ':now': now.toISOString(),
+      ':ttl': expiresAt(now),
+      ...(seen === undefined ? {} : { ':seen': seen }),
+    },
+  });
 }
 
 async function settle(store: NotifyStore, key: NotifyKey, state: string, extra: Record<string, unknown>): Promise<void> {
@@ -151,27 +141,17 @@ export async function upsertComment(store: NotifyStore, key: NotifyKey, version:
     const item = await read(store, key);
     if (typeof item?.version === 'string' && item.version > version) return 'stale';
     const now = store.now();
-    let leased = true;
-    try {
-      await store.table.ddb.send(
-        new UpdateCommand({
-          TableName: store.table.tableName,
-          Key: key,
-          UpdateExpression: 'SET leaseUntil = :until, #ttl = :ttl',
-          ConditionExpression: '(attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND (attribute_not_exists(version) OR version <= :version)',
-          ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
-          ExpressionAttributeValues: {
-            ':until': new Date(now.getTime() + LEASE_SECONDS * 1000).toISOString(),
-            ':now': now.toISOString(),
-            ':ttl': expiresAt(now),
-            ':version': version,
-          },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      leased = false;
-    }
+    const leased = await updateIfStill(store.table, key, {
+      UpdateExpression: 'SET leaseUntil = :until, #ttl = :ttl',
+      ConditionExpression: '(attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND (attribute_not_exists(version) OR version <= :version)',
+      ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+      ExpressionAttributeValues: {
+        ':until': new Date(now.getTime() + LEASE_SECONDS * 1000).toISOString(),
+        ':now': now.toISOString(),
+        ':ttl': expiresAt(now),
+        ':version': version,
+      },
+    });
     if (!leased) {
       await new Promise((resolve) => setTimeout(resolve, BUSY_WAIT_MS));
       continue;

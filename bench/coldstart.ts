@@ -50,11 +50,11 @@ async function bundle(name: string, entry: string, variant: Variant, custom: Esb
   return { file: outfile, bytes: statSync(outfile).size, mapBytes };
 }
 
-function coldRun(file: string, event: string, env: Record<string, string>): Promise<{ loadMs: number; invokeMs: number; totalMs: number; processMs: number; spawnToExitMs: number; status: unknown }> {
+function coldRun(file: string, event: string, env: Record<string, string>, execArgv: string[] = []): Promise<{ loadMs: number; invokeMs: number; totalMs: number; processMs: number; spawnToExitMs: number; status: unknown }> {
   const resultFile = `${file}.${process.pid}.result.json`;
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(BENCH_DIR, 'procs/cold.cjs'), file, join(REPO_ROOT, event), resultFile], { cwd: REPO_ROOT, env, stdio: 'ignore' });
+    const child = spawn(process.execPath, [...execArgv, join(BENCH_DIR, 'procs/cold.cjs'), file, join(REPO_ROOT, event), resultFile], { cwd: REPO_ROOT, env, stdio: 'ignore' });
     child.once('error', reject);
     child.once('exit', (code) => {
       const spawnToExitMs = performance.now() - started;
@@ -113,8 +113,10 @@ export async function benchColdstart(stack: BenchStack, opts: { runs: number }) 
   // included) then sees the same load, and the OS file cache favours none of them.
   const runs = cases.map(() => [] as Awaited<ReturnType<typeof coldRun>>[]);
   for (let pass = -1; pass < opts.runs; pass++) {
-    for (const [i, { target, built }] of cases.entries()) {
-      const run = await coldRun(built.file, target.event, { ...env, NODE_OPTIONS: target.nodeOptions });
+    for (const [i, { variant, target, built }] of cases.entries()) {
+      // BENCH_CPU_PROF=dir writes a V8 CPU profile of every measured run there (for finding what a cold start spends).
+      const prof = process.env.BENCH_CPU_PROF && pass >= 0 ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}/${variant}-${target.name}-${pass}`] : [];
+      const run = await coldRun(built.file, target.event, { ...env, NODE_OPTIONS: target.nodeOptions }, prof);
       if (pass >= 0) runs[i]!.push(run);
     }
   }

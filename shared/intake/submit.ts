@@ -9,7 +9,7 @@ import type { ManifestIssue } from '../manifests/errors';
 import { checkReferences, validateSource, type ValidatedDocument } from '../manifests/validate';
 import { DUE_PARTITION, dueAt } from '../store/due';
 import { executionConfig } from '../config';
-import { isConditionFailure, markAccepted, putRequestOnce, putResourcesOnce, QUEUED_GRACE_SECONDS, requestKey, type TableRef } from '../store/requests';
+import { isConditionFailure, markAccepted, putAcceptedRequestOnce, putRequestOnce, putResourcesOnce, QUEUED_GRACE_SECONDS, requestKey, type TableRef } from '../store/requests';
 import type { RejectedDocument, RequestRecord, RequestSource, ResourceRecord, ResourceState } from '../store/types';
 
 /** A DynamoDB item holds 400 KB; the rest of the record needs room too. */
@@ -154,6 +154,10 @@ export async function submit(deps: IntakeDeps, submission: Submission): Promise<
     createdAt: now,
     updatedAt: now,
   };
+  if (rejected.length === 0) {
+    const written = await acceptInOneWrite(deps, record, planned, now);
+    if (written) return written;
+  }
   const rejectedEvent = rejected.length > 0 ? rejectionEvent(deps, record) : undefined;
   const put = await putRequestOnce(deps.table, withOutbox(record, rejectedEvent, deps));
   const stored = put.record;
@@ -166,33 +170,49 @@ export async function submit(deps: IntakeDeps, submission: Submission): Promise<
   }
   // What this request's resources look like when first recorded; a retry is answered the same way.
   const resources = initialResources(stored.requestId, planned, now);
-  if (stored.phase === 'Accepted') {
-    return { status: 'accepted', requestId: stored.requestId, resources: resources.map(({ kind, name, state }) => ({ kind, name, state })), duplicate: true };
-  }
+  if (stored.phase === 'Accepted') return { status: 'accepted', requestId: stored.requestId, resources: summaries(resources), duplicate: true };
 
-  // Recording: first attempt, or a resumed one. Writes are conditional, so resuming never resets progress.
+  // Recording: a request too large for one transaction, or a resumed one. Writes are conditional, so resuming never resets progress.
+  await putResourcesOnce(deps.table, withDueTimes(deps, resources, now));
+  await enqueueDispatch(deps.dispatch, toDispatch(resources));
+  await accept(deps, stored, resources, now);
+  return { status: 'accepted', requestId: stored.requestId, resources: summaries(resources), duplicate: !put.created };
+}
+
+/**
+ * The usual case in one write: a new request that fits one transaction is stored already Accepted, with its
+ * resources and request.accepted in its outbox. The dispatch messages and the event then go out side by side.
+ * Nothing is lost if either fails: every resource is due from the start (the poller re-queues one whose
+ * message never came) and the event stays in the outbox for the poller. Undefined, having written nothing,
+ * when the transaction cannot be used: the resumable path below handles large, retried and concurrent submissions.
+ */
+async function acceptInOneWrite(deps: IntakeDeps, record: RequestRecord, planned: readonly Planned[], now: string): Promise<SubmitOutcome | undefined> {
+  const resources = initialResources(record.requestId, planned, now);
+  const event = deps.topic ? acceptedEvent(record, resources, now) : undefined;
+  // As accept() and markAccepted() leave it: in the due index, so the poller sees to completion and a stuck outbox.
+  const outbox = event ? { pendingEvents: [event], duePk: DUE_PARTITION, dueAt: dueAt(nowOf(deps), OUTBOX_RETRY_SECONDS) } : { duePk: DUE_PARTITION, dueAt: now };
+  const written = await putAcceptedRequestOnce(deps.table, { ...record, phase: 'Accepted', updatedAt: now, ...outbox }, withDueTimes(deps, resources, now));
+  if (!written) return undefined;
+  // Settled side by side: a failed enqueue must not keep the published event in the outbox (the poller would send it again).
+  const [queued, flushed] = await Promise.allSettled([enqueueDispatch(deps.dispatch, toDispatch(resources)), event ? flush(deps, record.requestId, event) : undefined]);
+  for (const outcome of [queued, flushed]) if (outcome.status === 'rejected') throw outcome.reason;
+  return { status: 'accepted', requestId: record.requestId, resources: summaries(resources), duplicate: false };
+}
+
+/** When each new resource comes due for the poller if nothing else moves it first. */
+function withDueTimes(deps: IntakeDeps, resources: readonly ResourceRecord[], now: string): { record: ResourceRecord; dueAt: string }[] {
   const at = new Date(now);
   const queuedDue = dueAt(at, deps.queuedGraceSeconds ?? QUEUED_GRACE_SECONDS);
-  const waitingDue = resources.some((r) => r.state === 'WaitingForDependency')
-    ? dueAt(at, deps.waitRecheckSeconds ?? executionConfig().WAIT_RECHECK_SECONDS)
-    : queuedDue;
-  await putResourcesOnce(
-    deps.table,
-    resources.map((record) => ({ record, dueAt: record.state === 'WaitingForDependency' ? waitingDue : queuedDue })),
-  );
-  // Dependents of a pool in this request are queued by the pool when it ends (or by the poller when they come due).
-  await enqueueDispatch(
-    deps.dispatch,
-    resources.filter((r) => r.state === 'Queued').map(({ requestId, kind, name }) => ({ requestId, kind, name })),
-  );
-  await accept(deps, stored, resources, now);
-  return {
-    status: 'accepted',
-    requestId: stored.requestId,
-    resources: resources.map(({ kind, name, state }) => ({ kind, name, state })),
-    duplicate: !put.created,
-  };
+  const waitingDue = resources.some((r) => r.state === 'WaitingForDependency') ? dueAt(at, deps.waitRecheckSeconds ?? executionConfig().WAIT_RECHECK_SECONDS) : queuedDue;
+  return resources.map((record) => ({ record, dueAt: record.state === 'WaitingForDependency' ? waitingDue : queuedDue }));
 }
+
+/** Dependents of a pool in this request are queued by the pool when it ends (or by the poller when they come due). */
+function toDispatch(resources: readonly ResourceRecord[]) {
+  return resources.filter((r) => r.state === 'Queued').map(({ requestId, kind, name }) => ({ requestId, kind, name }));
+}
+
+const summaries = (resources: readonly ResourceRecord[]): ResourceSummary[] => resources.map(({ kind, name, state }) => ({ kind, name, state }));
 
 /**
  * The records a request starts with. A NodePool or Notebook whose poolRef names a ResourcePool of the same
@@ -288,18 +308,22 @@ async function flush(deps: Pick<IntakeDeps, 'table' | 'topic' | 'now' | 'logger'
   await flushOutbox({ table: deps.table, topic: deps.topic, now: () => nowOf(deps), ...(deps.logger ? { logger: deps.logger } : {}) }, requestKey(requestId), [event]);
 }
 
+function acceptedEvent(request: RequestRecord, resources: readonly ResourceRecord[], nowIso: string): OutgoingEvent {
+  return requestEvent(EVENT_TYPES.requestAccepted, 'accepted', nowIso, {
+    requestId: request.requestId,
+    source: request.source,
+    state: 'InProgress',
+    resources: resources.map(({ kind, name, state }) => ({ kind, name, state, huaweiId: null, reason: null })),
+  });
+}
+
 /**
  * Recording -> Accepted, with request.accepted written in the same guarded update: only the attempt that
  * moves the phase writes the event, so a retried intake never announces the request twice.
  */
 async function accept(deps: IntakeDeps, stored: RequestRecord, resources: readonly ResourceRecord[], nowIso: string): Promise<void> {
   if (!deps.topic) return markAccepted(deps.table, stored.requestId, nowIso);
-  const event = requestEvent(EVENT_TYPES.requestAccepted, 'accepted', nowIso, {
-    requestId: stored.requestId,
-    source: stored.source,
-    state: 'InProgress',
-    resources: resources.map(({ kind, name, state }) => ({ kind, name, state, huaweiId: null, reason: null })),
-  });
+  const event = acceptedEvent(stored, resources, nowIso);
   try {
     await deps.table.ddb.send(
       new UpdateCommand({

@@ -172,6 +172,34 @@ export async function putResourcesOnce(table: TableRef, entries: readonly { reco
 }
 
 /**
+ * A new request and every one of its resources in one transaction, the request already Accepted: a small
+ * submission (the usual push or ticket) costs one write instead of three. `request` carries the request's
+ * outbox and due-index fields. Returns false, having written nothing, when one transaction cannot hold them
+ * (over 100 items or the byte budget) or when the request or a resource exists already (a retried or
+ * concurrent submission): the caller then takes the resumable path, which copes with both.
+ */
+export async function putAcceptedRequestOnce(
+  table: TableRef,
+  request: RequestRecord & Record<string, unknown>,
+  resources: readonly { record: ResourceRecord; dueAt: string }[],
+): Promise<boolean> {
+  if (resources.length + 1 > TRANSACT_MAX_ITEMS) return false;
+  const items = [{ ...requestKey(request.requestId), type: 'request', ...request }, ...resources.map((r) => resourceItem(r.record, r.dueAt))];
+  if (items.reduce((bytes, item) => bytes + Buffer.byteLength(JSON.stringify(item)), 0) > TRANSACT_MAX_BYTES) return false;
+  try {
+    await table.ddb.send(
+      new TransactWriteCommand({
+        TransactItems: items.map((item) => ({ Put: { TableName: table.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } })),
+      }),
+    );
+    return true;
+  } catch (error) {
+    if ((error as { name?: string }).name === 'TransactionCanceledException') return false;
+    throw error;
+  }
+}
+
+/**
  * Accepts the request and puts it in the due index until request.completed is written: whoever finishes
  * the last resource writes it, but a finisher can die first, or the request can be accepted only after its
  * resources finished; the poller then writes it (shared/poll/tick.ts).

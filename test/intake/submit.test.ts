@@ -2,15 +2,16 @@
  * A request's resources are written in transactions of up to 100 conditional puts. A submission that died
  * half-way (some chunks written, the dispatcher already moving a resource) is resumed by the next call:
  * a chunk that meets an existing item is cancelled as a whole and redone item by item, which writes what
- * is missing and leaves what exists alone.
+ * is missing and leaves what exists alone. A request that fits one transaction is written, already
+ * Accepted, with its resources in a single one.
  */
 import { readFileSync } from 'node:fs';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { randomRequestId } from '../../shared/intake/ids';
 import { submit, type IntakeDeps } from '../../shared/intake/submit';
-import { getRequest, getRequestWithResources, resourceKey, type TableRef } from '../../shared/store/requests';
+import { getRequest, getRequestWithResources, requestKey, resourceKey, type TableRef } from '../../shared/store/requests';
 import { useLocalResources, type LocalStack } from '../setup/stack';
 
 const EDGE = parse(readFileSync('examples/edge-deployment.yaml', 'utf8')) as { metadata: { name: string }; spec: { body: { name: string } } };
@@ -115,5 +116,91 @@ describe('recording a request in transactions of up to 100 resources', () => {
     expect(calls.filter((c) => c !== 'PutCommand' && c !== 'GetCommand')).toEqual([]);
     expect(await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 300 })).toEqual([]);
     expect((await getRequest(deps.table, requestId))!.finishedCount).toBe(0);
+  });
+});
+
+describe('recording a small request in one write', () => {
+  let stack: LocalStack;
+  const calls: string[] = [];
+  let deps: IntakeDeps;
+
+  beforeAll(async () => {
+    stack = await useLocalResources();
+    await stack.subscribeQueue(stack.topicArn, stack.queues.notify.arn);
+    const real = stack.ddb;
+    const ddb = {
+      send: ((command: { constructor: { name: string } }) => {
+        calls.push(command.constructor.name);
+        return real.send(command as never);
+      }) as Send,
+    } as TableRef['ddb'];
+    deps = {
+      table: { ddb, tableName: stack.tableName },
+      dispatch: { sqs: stack.sqs, queueUrl: stack.queues.dispatch.url },
+      topic: { sns: stack.sns, topicArn: stack.topicArn },
+      defaults: { projectId: 'p'.repeat(32), region: 'cn-north-4' },
+    };
+  });
+  afterAll(() => stack.close());
+
+  const source = { provider: 'api' as const, ref: 'api:test', caller: 'test' };
+  const accepted = async (requestId: string) =>
+    (await stack.drainQueue(stack.queues.notify.url, { waitMs: 500 })).map((b) => JSON.parse(b)).filter((e) => e.type === 'hwc-provisioner.request.accepted' && e.data.requestId === requestId);
+
+  it('writes the request, already Accepted, and its resources in one transaction, then queues and announces it', async () => {
+    calls.length = 0;
+    const requestId = randomRequestId();
+    const outcome = await submit(deps, { requestId, source, files: [{ file: 'few.yaml', text: edges('one', 3) }] });
+    expect(outcome).toMatchObject({ status: 'accepted', requestId, duplicate: false });
+    // One write for the records, one to clear the published event from the outbox: no Recording phase, no accept update.
+    expect(calls).toEqual(['TransactWriteCommand', 'UpdateCommand']);
+    const found = (await getRequestWithResources(deps.table, requestId))!;
+    expect(found.request).toMatchObject({ phase: 'Accepted', resourceCount: 3, finishedCount: 0 });
+    expect(found.resources.map((r) => r.state)).toEqual(['Queued', 'Queued', 'Queued']);
+    const raw = await stack.ddb.send(new GetCommand({ TableName: stack.tableName, Key: requestKey(requestId) }));
+    // Published, so no longer pending; still in the due index, where the poller sees the request to completion.
+    expect(raw.Item).not.toHaveProperty('pendingEvents');
+    expect(raw.Item).toHaveProperty('dueAt');
+    expect((await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 500 })).map((m) => JSON.parse(m).name).sort()).toEqual(['one-0', 'one-1', 'one-2']);
+    expect(await accepted(requestId)).toHaveLength(1);
+  });
+
+  it('answers a retry from the stored request, writing and queueing nothing', async () => {
+    const requestId = randomRequestId();
+    await submit(deps, { requestId, source, files: [{ file: 'few.yaml', text: edges('again', 2) }] });
+    await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 300 });
+    await accepted(requestId);
+    calls.length = 0;
+    expect(await submit(deps, { requestId, source, files: [{ file: 'few.yaml', text: edges('again', 2) }] })).toMatchObject({ status: 'accepted', duplicate: true });
+    // The transaction is cancelled by the existing request; the conditional put then finds it.
+    expect(calls).toEqual(['TransactWriteCommand', 'PutCommand', 'GetCommand']);
+    expect(await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 300 })).toEqual([]);
+    expect(await accepted(requestId)).toEqual([]);
+  });
+
+  it('leaves resources due for the poller when the dispatch queue fails, and does not keep the published event', async () => {
+    const requestId = randomRequestId();
+    // A queue that does not exist: fauxqs answers every send with an error, as an outage would.
+    const broken = { ...deps, dispatch: { sqs: stack.sqs, queueUrl: `${stack.queues.dispatch.url}-missing` } };
+    await expect(submit(broken, { requestId, source, files: [{ file: 'few.yaml', text: edges('lost', 2) }] })).rejects.toThrow();
+    const found = (await getRequestWithResources(deps.table, requestId))!;
+    expect(found.request.phase).toBe('Accepted');
+    for (const r of found.resources) {
+      const raw = await stack.ddb.send(new GetCommand({ TableName: stack.tableName, Key: resourceKey(requestId, r.kind, r.name) }));
+      expect(raw.Item).toMatchObject({ state: 'Queued', duePk: expect.any(String), dueAt: expect.any(String) });
+    }
+    const request = await stack.ddb.send(new GetCommand({ TableName: stack.tableName, Key: requestKey(requestId) }));
+    expect(request.Item).not.toHaveProperty('pendingEvents');
+    expect(await accepted(requestId)).toHaveLength(1);
+  });
+
+  it('takes the resumable path when the request does not fit one transaction', async () => {
+    calls.length = 0;
+    const requestId = randomRequestId();
+    expect(await submit(deps, { requestId, source, files: [{ file: 'many.yaml', text: edges('big', 100) }] })).toMatchObject({ status: 'accepted', duplicate: false });
+    // 100 resources and the request are 101 items: the request is put first, the resources in one transaction.
+    expect(calls.slice(0, 2)).toEqual(['PutCommand', 'TransactWriteCommand']);
+    expect((await getRequest(deps.table, requestId))!.phase).toBe('Accepted');
+    expect(await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 500 })).toHaveLength(100);
   });
 });

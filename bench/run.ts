@@ -28,10 +28,10 @@ const stack = await startBenchStack();
 const results: Record<string, unknown> = {};
 try {
   if (wanted('webhook')) {
-    results.webhook = await benchWebhook(stack, quick ? { connections: 10, seconds: 2, warmupSeconds: 0, rounds: 1 } : { connections: 50, seconds: 20, warmupSeconds: 3, rounds: 2 });
+    results.webhook = await benchWebhook(stack, quick ? { connections: 10, seconds: 2, warmupSeconds: 0, rounds: 1 } : { connections: 50, seconds: 20, warmupSeconds: 3, rounds: 3 });
   }
   if (wanted('pipeline')) {
-    results.pipeline = await benchPipeline(stack, quick ? { resources: 8, concurrency: 50, pollSeconds: 1 } : { resources: 200, concurrency: 50, pollSeconds: 1 });
+    results.pipeline = await benchPipeline(stack, quick ? { resources: 8, concurrency: 50, pollSeconds: 1, rounds: 1 } : { resources: 200, concurrency: 50, pollSeconds: 1, rounds: 3 });
   }
   if (wanted('poller')) {
     results.poller = await benchPoller(stack, quick ? { inFlight: 40, finished: 500, reps: 1, concurrency: 8 } : { inFlight: 2000, finished: 50_000, reps: 2, concurrency: 8 });

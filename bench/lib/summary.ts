@@ -9,7 +9,7 @@ export function summaryRows(report: Json): (string | number)[][] {
     rows.push([bench, metric, fmt(ours), fmt(baseline), fmt(ratio), target]);
   const w = report.webhook;
   if (w) {
-    add('webhook', 'requests/s', w.ours.requestsPerSecond, w.baseline.requestsPerSecond, w.ratio.requestsPerSecond, '>= 0.7');
+    add('webhook', `requests/s (${w.rounds.ours.length} rounds; ratio: median of per-round ratios)`, w.ours.requestsPerSecond, w.baseline.requestsPerSecond, w.ratio.requestsPerSecond, '>= 0.7');
     add('webhook', 'p50 latency ms', w.ours.latencyP50Ms, w.baseline.latencyP50Ms, ratioOf(w.ours.latencyP50Ms, w.baseline.latencyP50Ms), '');
     add('webhook', 'p99 latency ms', w.ours.latencyP99Ms, w.baseline.latencyP99Ms, w.ratio.latencyP99, '<= 1.5');
     add('webhook', 'errors + non-2xx + timeouts', w.ours.errors + w.ours.non2xx + w.ours.timeouts, w.baseline.errors + w.baseline.non2xx + w.baseline.timeouts, '', '0');
@@ -17,7 +17,7 @@ export function summaryRows(report: Json): (string | number)[][] {
   const p = report.pipeline;
   if (p) {
     add('pipeline', `${p.setup.resources} resources: 202 -> last succeeded, s`, p.ours.durationMs / 1000, p.baseline.durationMs / 1000, '', '');
-    add('pipeline', 'resources/s', p.ours.resourcesPerSecond, p.baseline.resourcesPerSecond, p.ratio.resourcesPerSecond, '>= 0.5');
+    add('pipeline', `resources/s (${p.roundRatios?.length ?? 1} rounds; ratio: median of per-round ratios)`, p.ours.resourcesPerSecond, p.baseline.resourcesPerSecond, p.ratio.resourcesPerSecond, '>= 0.5');
   }
   const po = report.poller;
   if (po) {

@@ -18,6 +18,7 @@ for (const record of event.Records ?? []) {
   try {
     const body = JSON.parse(record.body);
     if (body.deliveryId) body.deliveryId = randomUUID();
+    if (body.idempotencyKey) body.idempotencyKey = randomUUID();
     if (body.requestId && body.type) body.requestId = `req_${randomUUID().replaceAll('-', '').slice(0, 26).replace(/[ilou]/g, 'a')}`;
     record.body = JSON.stringify(body);
   } catch {}

@@ -11,7 +11,7 @@ import { planGithubPullRequest, planGitlabMergeRequest, type PlanServices } from
 import type { PlanEntry } from '../notify/render';
 import { rejectRequest, submit, type IntakeDeps, type SourceFile, type SubmitOutcome } from './submit';
 import type { RequestSource } from '../store/types';
-import { getDelivery, putDelivery } from '../store/deliveries';
+import { getDelivery } from '../store/deliveries';
 import { getRequestWithResources } from '../store/requests';
 
 export interface ProviderSettings {
@@ -81,13 +81,7 @@ export async function processIntakeMessage(deps: IntakeDeps, providers: Provider
       }
       throw error;
     }
-    const outcome = await submit(deps, { requestId: job.data.requestId, source, files });
-    await putDelivery(
-      deps.table,
-      { provider, deliveryId: job.data.deliveryId, requestId: job.data.requestId, outcome: outcome.status, handledAt: new Date().toISOString() },
-      (deps.now ?? (() => new Date()))(),
-    );
-    return outcome;
+    return submit(deps, { requestId: job.data.requestId, source, files, delivery: { provider, deliveryId: job.data.deliveryId } });
   }
   return processExternal(deps, message, parsed);
 }

@@ -7,6 +7,7 @@ import type { TopicRef } from '../events/publish';
 import type { Manifest } from '../manifests/envelope';
 import type { ManifestIssue } from '../manifests/errors';
 import { checkReferences, validateSource, type ValidatedDocument } from '../manifests/validate';
+import { deliveryItem, putDelivery, type DeliveryRecord } from '../store/deliveries';
 import { DUE_PARTITION, dueAt } from '../store/due';
 import { executionConfig } from '../config';
 import { isConditionFailure, markAccepted, putAcceptedRequestOnce, putRequestOnce, putResourcesOnce, QUEUED_GRACE_SECONDS, requestKey, type TableRef } from '../store/requests';
@@ -28,6 +29,8 @@ export interface Submission {
   contentHash?: string;
   /** A JSON array body is a list of manifests. */
   sequenceAsDocuments?: boolean;
+  /** The provider delivery that brought it: recorded with the outcome, so a redelivery is answered without a second read. */
+  delivery?: { provider: string; deliveryId: string };
 }
 
 export interface IntakeDeps {
@@ -138,9 +141,20 @@ function rejectedDocuments(documents: readonly ValidatedDocument[]): RejectedDoc
  * that died half-way (request written, some resources not yet queued) is completed by the next one.
  */
 export async function submit(deps: IntakeDeps, submission: Submission): Promise<SubmitOutcome> {
+  const { outcome, deliveryWritten } = await recordSubmission(deps, submission);
+  if (submission.delivery && !deliveryWritten) await putDelivery(deps.table, deliveryRecord(deps, submission, outcome.status), nowOf(deps));
+  return outcome;
+}
+
+function deliveryRecord(deps: Pick<IntakeDeps, 'now'>, submission: Submission, outcome: SubmitOutcome['status']): DeliveryRecord {
+  const { provider, deliveryId } = submission.delivery!;
+  return { provider, deliveryId, requestId: submission.requestId, outcome, handledAt: nowOf(deps).toISOString() };
+}
+
+async function recordSubmission(deps: IntakeDeps, submission: Submission): Promise<{ outcome: SubmitOutcome; deliveryWritten?: true }> {
   const now = (deps.now ?? (() => new Date()))().toISOString();
   const { documents, planned } = planSubmission(submission.files, deps.defaults, submission.sequenceAsDocuments);
-  if (documents.length === 0) return { status: 'empty' };
+  if (documents.length === 0) return { outcome: { status: 'empty' } };
   const rejected = rejectedDocuments(documents);
 
   const record: RequestRecord = {
@@ -155,8 +169,8 @@ export async function submit(deps: IntakeDeps, submission: Submission): Promise<
     updatedAt: now,
   };
   if (rejected.length === 0) {
-    const written = await acceptInOneWrite(deps, record, planned, now);
-    if (written) return written;
+    const written = await acceptInOneWrite(deps, submission, record, planned, now);
+    if (written) return { outcome: written, deliveryWritten: true };
   }
   const rejectedEvent = rejected.length > 0 ? rejectionEvent(deps, record) : undefined;
   const put = await putRequestOnce(deps.table, withOutbox(record, rejectedEvent, deps));
@@ -166,32 +180,34 @@ export async function submit(deps: IntakeDeps, submission: Submission): Promise<
     throw new IdempotencyConflictError(stored.requestId);
   }
   if (stored.phase === 'Rejected') {
-    return { status: 'rejected', requestId: stored.requestId, documents: stored.rejected ?? [], duplicate: !put.created };
+    return { outcome: { status: 'rejected', requestId: stored.requestId, documents: stored.rejected ?? [], duplicate: !put.created } };
   }
   // What this request's resources look like when first recorded; a retry is answered the same way.
   const resources = initialResources(stored.requestId, planned, now);
-  if (stored.phase === 'Accepted') return { status: 'accepted', requestId: stored.requestId, resources: summaries(resources), duplicate: true };
+  if (stored.phase === 'Accepted') return { outcome: { status: 'accepted', requestId: stored.requestId, resources: summaries(resources), duplicate: true } };
 
   // Recording: a request too large for one transaction, or a resumed one. Writes are conditional, so resuming never resets progress.
   await putResourcesOnce(deps.table, withDueTimes(deps, resources, now));
   await enqueueDispatch(deps.dispatch, toDispatch(resources));
   await accept(deps, stored, resources, now);
-  return { status: 'accepted', requestId: stored.requestId, resources: summaries(resources), duplicate: !put.created };
+  return { outcome: { status: 'accepted', requestId: stored.requestId, resources: summaries(resources), duplicate: !put.created } };
 }
 
 /**
  * The usual case in one write: a new request that fits one transaction is stored already Accepted, with its
- * resources and request.accepted in its outbox. The dispatch messages and the event then go out side by side.
- * Nothing is lost if either fails: every resource is due from the start (the poller re-queues one whose
- * message never came) and the event stays in the outbox for the poller. Undefined, having written nothing,
- * when the transaction cannot be used: the resumable path below handles large, retried and concurrent submissions.
+ * resources, request.accepted in its outbox and the delivery that brought it. The dispatch messages and the
+ * event then go out side by side. Nothing is lost if either fails: every resource is due from the start (the
+ * poller re-queues one whose message never came) and the event stays in the outbox for the poller. Undefined,
+ * having written nothing, when the transaction cannot be used: the resumable path handles large, retried and
+ * concurrent submissions.
  */
-async function acceptInOneWrite(deps: IntakeDeps, record: RequestRecord, planned: readonly Planned[], now: string): Promise<SubmitOutcome | undefined> {
+async function acceptInOneWrite(deps: IntakeDeps, submission: Submission, record: RequestRecord, planned: readonly Planned[], now: string): Promise<SubmitOutcome | undefined> {
   const resources = initialResources(record.requestId, planned, now);
   const event = deps.topic ? acceptedEvent(record, resources, now) : undefined;
   // As accept() and markAccepted() leave it: in the due index, so the poller sees to completion and a stuck outbox.
   const outbox = event ? { pendingEvents: [event], duePk: DUE_PARTITION, dueAt: dueAt(nowOf(deps), OUTBOX_RETRY_SECONDS) } : { duePk: DUE_PARTITION, dueAt: now };
-  const written = await putAcceptedRequestOnce(deps.table, { ...record, phase: 'Accepted', updatedAt: now, ...outbox }, withDueTimes(deps, resources, now));
+  const delivery = submission.delivery ? [deliveryItem(deliveryRecord(deps, submission, 'accepted'), nowOf(deps))] : [];
+  const written = await putAcceptedRequestOnce(deps.table, { ...record, phase: 'Accepted', updatedAt: now, ...outbox }, withDueTimes(deps, resources, now), delivery);
   if (!written) return undefined;
   // Settled side by side: a failed enqueue must not keep the published event in the outbox (the poller would send it again).
   const [queued, flushed] = await Promise.allSettled([enqueueDispatch(deps.dispatch, toDispatch(resources)), event ? flush(deps, record.requestId, event) : undefined]);

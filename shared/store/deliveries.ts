@@ -24,12 +24,12 @@ export async function getDelivery(table: TableRef, provider: string, deliveryId:
   return rest as DeliveryRecord;
 }
 
+/** The stored item, for a caller that writes it inside a transaction of its own. */
+export function deliveryItem(record: DeliveryRecord, now: Date): Record<string, unknown> {
+  return { ...deliveryKey(record.provider, record.deliveryId), ...record, [TTL_ATTRIBUTE]: Math.floor(now.getTime() / 1000) + DELIVERY_TTL_SECONDS };
+}
+
 /** Idempotent: a second write of the same delivery stores the same facts. */
 export async function putDelivery(table: TableRef, record: DeliveryRecord, now: Date): Promise<void> {
-  await table.ddb.send(
-    new PutCommand({
-      TableName: table.tableName,
-      Item: { ...deliveryKey(record.provider, record.deliveryId), ...record, [TTL_ATTRIBUTE]: Math.floor(now.getTime() / 1000) + DELIVERY_TTL_SECONDS },
-    }),
-  );
+  await table.ddb.send(new PutCommand({ TableName: table.tableName, Item: deliveryItem(record, now) }));
 }

@@ -182,14 +182,19 @@ export async function putAcceptedRequestOnce(
   table: TableRef,
   request: RequestRecord & Record<string, unknown>,
   resources: readonly { record: ResourceRecord; dueAt: string }[],
+  /** Written with them, unconditionally (e.g. the delivery that brought the request). */
+  alongside: readonly Record<string, unknown>[] = [],
 ): Promise<boolean> {
-  if (resources.length + 1 > TRANSACT_MAX_ITEMS) return false;
+  if (resources.length + 1 + alongside.length > TRANSACT_MAX_ITEMS) return false;
   const items = [{ ...requestKey(request.requestId), type: 'request', ...request }, ...resources.map((r) => resourceItem(r.record, r.dueAt))];
-  if (items.reduce((bytes, item) => bytes + Buffer.byteLength(JSON.stringify(item)), 0) > TRANSACT_MAX_BYTES) return false;
+  if ([...items, ...alongside].reduce((bytes, item) => bytes + Buffer.byteLength(JSON.stringify(item)), 0) > TRANSACT_MAX_BYTES) return false;
   try {
     await table.ddb.send(
       new TransactWriteCommand({
-        TransactItems: items.map((item) => ({ Put: { TableName: table.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } })),
+        TransactItems: [
+          ...items.map((item) => ({ Put: { TableName: table.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } })),
+          ...alongside.map((item) => ({ Put: { TableName: table.tableName, Item: item } })),
+        ],
       }),
     );
     return true;

@@ -10,6 +10,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { randomRequestId } from '../../shared/intake/ids';
+import { getDelivery } from '../../shared/store/deliveries';
 import { submit, type IntakeDeps } from '../../shared/intake/submit';
 import { getRequest, getRequestWithResources, requestKey, resourceKey, type TableRef } from '../../shared/store/requests';
 import { useLocalResources, type LocalStack } from '../setup/stack';
@@ -192,6 +193,25 @@ describe('recording a small request in one write', () => {
     const request = await stack.ddb.send(new GetCommand({ TableName: stack.tableName, Key: requestKey(requestId) }));
     expect(request.Item).not.toHaveProperty('pendingEvents');
     expect(await accepted(requestId)).toHaveLength(1);
+  });
+
+  it('records the delivery that brought the request in the same transaction, or after the resumable path', async () => {
+    calls.length = 0;
+    const small = randomRequestId();
+    const delivery = { provider: 'github', deliveryId: `d-${small}` };
+    await submit(deps, { requestId: small, source, files: [{ file: 'few.yaml', text: edges('dlv', 1) }], delivery });
+    expect(calls).toEqual(['TransactWriteCommand', 'UpdateCommand']);
+    expect(await getDelivery(deps.table, 'github', delivery.deliveryId)).toMatchObject({ requestId: small, outcome: 'accepted' });
+
+    const large = randomRequestId();
+    const bigDelivery = { provider: 'gitlab', deliveryId: `d-${large}` };
+    await submit(deps, { requestId: large, source, files: [{ file: 'many.yaml', text: edges('dlvbig', 100) }], delivery: bigDelivery });
+    expect(await getDelivery(deps.table, 'gitlab', bigDelivery.deliveryId)).toMatchObject({ requestId: large, outcome: 'accepted' });
+    const empty = randomRequestId();
+    await submit(deps, { requestId: empty, source, files: [{ file: 'none.yaml', text: '# nothing here\n' }], delivery: { provider: 'jira', deliveryId: `d-${empty}` } });
+    expect(await getDelivery(deps.table, 'jira', `d-${empty}`)).toMatchObject({ requestId: empty, outcome: 'empty' });
+    await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 500 });
+    await stack.drainQueue(stack.queues.notify.url, { waitMs: 300 });
   });
 
   it('takes the resumable path when the request does not fit one transaction', async () => {

@@ -1,12 +1,18 @@
 /**
  * Every function's bundle, built with serverless.yml's esbuild settings exactly as `npm run package` builds
  * it, stays under issue 8's 1 MB: a stray import that defeats tree-shaking shows up here, not only in the bench.
+ * The credential sources left out of the bundles still load, as on Lambda, from NODE_PATH.
  */
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { esbuildOptionsFrom, type EsbuildSettings } from '../../bench/lib/esbuild';
+import { useLocalResources } from '../setup/stack';
 
 const sls = parse(readFileSync('serverless.yml', 'utf8'), { logLevel: 'silent' }) as {
   custom: { esbuild: EsbuildSettings };
@@ -27,4 +33,39 @@ describe('function bundles', () => {
     const bytes = result.outputFiles.reduce((sum, f) => sum + f.contents.byteLength, 0);
     expect(bytes).toBeLessThan(1_000_000);
   });
+});
+
+describe('credential sources left to the runtime', () => {
+  it('load from NODE_PATH when the environment holds no credentials (a profile file here)', async () => {
+    const stack = await useLocalResources();
+    // Outside the repository, so nothing resolves from a node_modules above the bundle: only NODE_PATH can help.
+    const dir = mkdtempSync(join(tmpdir(), 'bundle-creds-'));
+    try {
+      const outfile = join(dir, 'webhook.cjs');
+      await build({ ...options, entryPoints: ['functions/webhook.ts'], outfile, sourcemap: false, logLevel: 'error' });
+      expect(readFileSync(outfile, 'utf8')).toContain('require("@aws-sdk/credential-provider-ini")');
+      writeFileSync(join(dir, 'credentials'), '[default]\naws_access_key_id = local\naws_secret_access_key = local\n');
+      const { AWS_ACCESS_KEY_ID: _id, AWS_SECRET_ACCESS_KEY: _secret, ...env } = stack.env;
+      await promisify(execFile)(process.execPath, [resolve('bench/procs/cold.cjs'), outfile, resolve('events/webhook-github-push.json'), join(dir, 'result.json')], {
+        cwd: dir,
+        timeout: 30_000,
+        env: {
+          PATH: process.env.PATH ?? '',
+          ...env,
+          GITHUB_WEBHOOK_SECRET: 'bundle-test-secret',
+          AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'),
+          AWS_CONFIG_FILE: join(dir, 'config-absent'),
+          // As Lambda sets it: the runtime's own modules are found through NODE_PATH.
+          NODE_PATH: resolve('node_modules'),
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        },
+      });
+      // 202 means the push reached the intake queue, signed with credentials from the profile file.
+      expect(JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'))).toMatchObject({ status: 202 });
+      expect(await stack.drainQueue(stack.queues.intake.url, { count: 1 })).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      stack.close();
+    }
+  }, 60_000);
 });

@@ -257,7 +257,6 @@ export async function dispatchResource(deps: DispatchDeps, message: DispatchMess
 
   // The intent: only one attempt at a time may hold it; a stale or known-unresolved one can be taken over.
   const staleBefore = new Date(now.getTime() - deps.settings.leaseSeconds * 1000).toISOString();
-  const previousAttempt = resource.attempt ?? 0;
   const intent = await updateResource(deps.table, keyOf(resource), {
     condition: '#state IN (:queued, :waiting) OR (#state = :pending AND (intentAt < :stale OR outcomeUnknown = :true))',
     values: { ':queued': 'Queued', ':waiting': 'WaitingForDependency', ':pending': 'CreatePending', ':stale': staleBefore, ':true': true },
@@ -279,6 +278,9 @@ export async function dispatchResource(deps: DispatchDeps, message: DispatchMess
     throw new RetryLaterError('another attempt holds the create intent', leaseLeft !== undefined && leaseLeft > 0 ? leaseLeft + 1 : undefined);
   }
   const attempt = intent.attempt ?? 1;
+  // From the counter the intent just incremented, not from the record read above: another delivery of this
+  // message may have recorded an intent (and created) between that read and this update.
+  const earlierAttempt = attempt > 1;
   deps.crashPoints?.afterIntent?.();
 
   const target = targetOf(resource, pool.poolId);
@@ -286,7 +288,7 @@ export async function dispatchResource(deps: DispatchDeps, message: DispatchMess
   // A Failed identity may hide a create whose outcome never became known (a dispatch deadline or retry limit
   // hit while it was unresolved): a request taking it over looks up too, but adopts only what did not fail.
   const takenOver = claim.status === 'owned' && claim.takenOver === true;
-  if (previousAttempt > 0 || takenOver) {
+  if (earlierAttempt || takenOver) {
     // An earlier attempt recorded an intent: it may have created the resource before dying or losing the answer.
     let found: unknown[];
     try {
@@ -295,7 +297,7 @@ export async function dispatchResource(deps: DispatchDeps, message: DispatchMess
       await releaseIntent(deps, resource, attempt, true);
       throw error instanceof HuaweiPermanentError ? error : new RetryLaterError(`look-up failed: ${(error as Error).message}`);
     }
-    const candidates = previousAttempt > 0 ? found : found.filter((item) => statusOf(resource.kind, item).phase !== 'Failed');
+    const candidates = earlierAttempt ? found : found.filter((item) => statusOf(resource.kind, item).phase !== 'Failed');
     const id = candidates.map((item) => ownedId(resource.kind, item, resource.projectId, resource.name, body)).find(Boolean);
     if (id) return markCreating(deps, resource, attempt, id, true);
   }

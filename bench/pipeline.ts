@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mixedManifests, toYaml } from './lib/manifests';
 import type { BenchStack } from './lib/stack';
-import { log, median, ratio, round, runChild } from './lib/util';
+import { log, median, middle, ratio, round, runChild } from './lib/util';
 
 export interface PipelineSide {
   durationMs: number;
@@ -33,9 +33,8 @@ export async function benchPipeline(stack: BenchStack, opts: { resources: number
     log(`pipeline ${mode} round ${n + 1}: ${r.durationMs} ms, ${rounds[mode].at(-1)!.resourcesPerSecond} resources/s`);
   }
   // Each side's median round; the ratio is the median of the rounds' own ratios (a round's sides run back to back).
-  const mid = (list: PipelineSide[]) => [...list].sort((a, b) => a.durationMs - b.durationMs)[Math.floor((list.length - 1) / 2)]!;
-  const ours = mid(rounds.ours);
-  const baseline = mid(rounds.baseline);
+  const ours = middle(rounds.ours, (r) => r.durationMs);
+  const baseline = middle(rounds.baseline, (r) => r.durationMs);
   const roundRatios = rounds.ours.map((o, i) => ratio(o.resourcesPerSecond, rounds.baseline[i]!.resourcesPerSecond));
   return {
     setup: {

@@ -4,7 +4,7 @@ import autocannon from 'autocannon';
 import examples from '@octokit/webhooks-examples';
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import type { BenchStack } from './lib/stack';
-import { log, median, ratio, round, startChild } from './lib/util';
+import { log, median, middle, ratio, round, startChild } from './lib/util';
 
 export interface WebhookSide {
   requestsPerSecond: number;
@@ -101,7 +101,7 @@ export async function benchWebhook(stack: BenchStack, opts: { connections: numbe
   }
   // Per side: request-weighted throughput over its rounds, the median round's latencies, all errors summed.
   const combine = (list: WebhookSide[]): WebhookSide => {
-    const mid = [...list].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor((list.length - 1) / 2)]!;
+    const mid = middle(list, (s) => s.requestsPerSecond);
     return {
       requestsPerSecond: round(list.reduce((sum, s) => sum + s.requestsPerSecond, 0) / list.length, 1),
       latencyP50Ms: median(list.map((s) => s.latencyP50Ms)),

@@ -17,7 +17,7 @@ export function summaryRows(report: Json): (string | number)[][] {
   const p = report.pipeline;
   if (p) {
     add('pipeline', `${p.setup.resources} resources: 202 -> last succeeded, s`, p.ours.durationMs / 1000, p.baseline.durationMs / 1000, '', '');
-    add('pipeline', `resources/s (${p.roundRatios?.length ?? 1} rounds; ratio: median of per-round ratios)`, p.ours.resourcesPerSecond, p.baseline.resourcesPerSecond, p.ratio.resourcesPerSecond, '>= 0.5');
+    add('pipeline', `resources/s (${p.rounds.ours.length} rounds; ratio: median of per-round ratios)`, p.ours.resourcesPerSecond, p.baseline.resourcesPerSecond, p.ratio.resourcesPerSecond, '>= 0.5');
   }
   const po = report.poller;
   if (po) {

@@ -152,7 +152,7 @@ function deliveryRecord(deps: Pick<IntakeDeps, 'now'>, submission: Submission, o
 }
 
 async function recordSubmission(deps: IntakeDeps, submission: Submission): Promise<{ outcome: SubmitOutcome; deliveryWritten?: true }> {
-  const now = (deps.now ?? (() => new Date()))().toISOString();
+  const now = nowOf(deps).toISOString();
   const { documents, planned } = planSubmission(submission.files, deps.defaults, submission.sequenceAsDocuments);
   if (documents.length === 0) return { outcome: { status: 'empty' } };
   const rejected = rejectedDocuments(documents);
@@ -205,9 +205,10 @@ async function acceptInOneWrite(deps: IntakeDeps, submission: Submission, record
   const resources = initialResources(record.requestId, planned, now);
   const event = deps.topic ? acceptedEvent(record, resources, now) : undefined;
   // As accept() and markAccepted() leave it: in the due index, so the poller sees to completion and a stuck outbox.
-  const outbox = event ? { pendingEvents: [event], duePk: DUE_PARTITION, dueAt: dueAt(nowOf(deps), OUTBOX_RETRY_SECONDS) } : { duePk: DUE_PARTITION, dueAt: now };
-  const delivery = submission.delivery ? [deliveryItem(deliveryRecord(deps, submission, 'accepted'), nowOf(deps))] : [];
-  const written = await putAcceptedRequestOnce(deps.table, { ...record, phase: 'Accepted', updatedAt: now, ...outbox }, withDueTimes(deps, resources, now), delivery);
+  const accepted: RequestRecord = { ...record, phase: 'Accepted' };
+  const request = event ? withOutbox(accepted, event, deps) : ({ ...accepted, duePk: DUE_PARTITION, dueAt: now } as RequestRecord);
+  const delivery = submission.delivery ? [deliveryItem(deliveryRecord(deps, submission, 'accepted'), new Date(now))] : [];
+  const written = await putAcceptedRequestOnce(deps.table, request, withDueTimes(deps, resources, now), delivery);
   if (!written) return undefined;
   // Settled side by side: a failed enqueue must not keep the published event in the outbox (the poller would send it again).
   const [queued, flushed] = await Promise.allSettled([enqueueDispatch(deps.dispatch, toDispatch(resources)), event ? flush(deps, record.requestId, event) : undefined]);

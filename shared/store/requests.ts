@@ -82,7 +82,7 @@ export async function putRequestOnce(table: TableRef, input: RequestRecord): Pro
     await table.ddb.send(
       new PutCommand({
         TableName: table.tableName,
-        Item: { ...requestKey(record.requestId), type: 'request', ...record },
+        Item: requestItem(record),
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -94,6 +94,17 @@ export async function putRequestOnce(table: TableRef, input: RequestRecord): Pro
     return { created: false, record: existing };
   }
 }
+
+/** `record` may carry outbox and due-index fields beside the record's own (see intake's withOutbox). */
+const requestItem = (record: RequestRecord) => ({ ...requestKey(record.requestId), type: 'request', ...record });
+
+/** A transaction's put of an item that must not exist yet. */
+const putNew = (table: TableRef, item: Record<string, unknown>) => ({ Put: { TableName: table.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } });
+
+/** JSON length over-estimates DynamoDB's item size (attribute names count once, numbers are compact). */
+const itemBytes = (item: Record<string, unknown>) => Buffer.byteLength(JSON.stringify(item));
+
+const isTransactionCanceled = (error: unknown) => (error as { name?: string })?.name === 'TransactionCanceledException';
 
 /** The stored item of a resource: due from the start, so the poller finds it if its message (or its pool's) is lost. */
 function resourceItem(record: ResourceRecord, due: string): Record<string, unknown> {
@@ -134,8 +145,7 @@ export async function putResourcesOnce(table: TableRef, entries: readonly { reco
   let bytes = 0;
   for (const entry of entries) {
     const item = resourceItem(entry.record, entry.dueAt);
-    // JSON length over-estimates DynamoDB's item size (attribute names count once, numbers are compact).
-    const size = Buffer.byteLength(JSON.stringify(item));
+    const size = itemBytes(item);
     if (chunk.length > 0 && (chunk.length >= TRANSACT_MAX_ITEMS || bytes + size > TRANSACT_MAX_BYTES)) {
       chunks.push(chunk);
       chunk = [];
@@ -151,12 +161,12 @@ export async function putResourcesOnce(table: TableRef, entries: readonly { reco
       try {
         await table.ddb.send(
           new TransactWriteCommand({
-            TransactItems: items.map(({ item }) => ({ Put: { TableName: table.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } })),
+            TransactItems: items.map(({ item }) => putNew(table, item)),
           }),
         );
         return;
       } catch (error) {
-        if ((error as { name?: string }).name !== 'TransactionCanceledException') throw error;
+        if (!isTransactionCanceled(error)) throw error;
       }
     }
     for (let start = 0; start < items.length; start += 16) {
@@ -180,26 +190,23 @@ export async function putResourcesOnce(table: TableRef, entries: readonly { reco
  */
 export async function putAcceptedRequestOnce(
   table: TableRef,
-  request: RequestRecord & Record<string, unknown>,
+  request: RequestRecord,
   resources: readonly { record: ResourceRecord; dueAt: string }[],
   /** Written with them, unconditionally (e.g. the delivery that brought the request). */
   alongside: readonly Record<string, unknown>[] = [],
 ): Promise<boolean> {
   if (resources.length + 1 + alongside.length > TRANSACT_MAX_ITEMS) return false;
-  const items = [{ ...requestKey(request.requestId), type: 'request', ...request }, ...resources.map((r) => resourceItem(r.record, r.dueAt))];
-  if ([...items, ...alongside].reduce((bytes, item) => bytes + Buffer.byteLength(JSON.stringify(item)), 0) > TRANSACT_MAX_BYTES) return false;
+  const items = [requestItem(request), ...resources.map((r) => resourceItem(r.record, r.dueAt))];
+  if ([...items, ...alongside].reduce((bytes, item) => bytes + itemBytes(item), 0) > TRANSACT_MAX_BYTES) return false;
   try {
     await table.ddb.send(
       new TransactWriteCommand({
-        TransactItems: [
-          ...items.map((item) => ({ Put: { TableName: table.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } })),
-          ...alongside.map((item) => ({ Put: { TableName: table.tableName, Item: item } })),
-        ],
+        TransactItems: [...items.map((item) => putNew(table, item)), ...alongside.map((item) => ({ Put: { TableName: table.tableName, Item: item } }))],
       }),
     );
     return true;
   } catch (error) {
-    if ((error as { name?: string }).name === 'TransactionCanceledException') return false;
+    if (isTransactionCanceled(error)) return false;
     throw error;
   }
 }

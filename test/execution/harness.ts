@@ -1,7 +1,7 @@
 /** Drives the real dispatcher and poller against the emulators and the simulator, deterministically, for end-to-end tests. */
 import { readFileSync } from 'node:fs';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { startSimulator, SIMULATOR_DEFAULTS, type RunningSimulator } from '../../local/huaweicloud-simulator/index';
 import { successfulRecords, toSqsRecord } from '../../local/runner';
 import { dispatchBatchHandler } from '../../shared/dispatch/batch';
@@ -152,4 +152,13 @@ export function allKinds(suffix: string, mutate: (doc: Record<string, any>) => v
       return stringify(doc);
     })
     .join('---\n');
+}
+
+/** The example notebook on a fixed pool id, with names (manifest and Huawei) unique to `suffix`. */
+export function notebook(suffix: string, mutate: (doc: Record<string, any>) => void = () => {}): string {
+  const doc = parse(readFileSync('examples/notebook.yaml', 'utf8'));
+  doc.metadata.name = `nb-${suffix}`;
+  doc.spec.body.name = `nb_${suffix}`;
+  mutate(doc);
+  return stringify(doc);
 }

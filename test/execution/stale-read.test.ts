@@ -6,19 +6,10 @@
  * deterministically.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
 import { dispatchResource, type DispatchDeps } from '../../shared/dispatch/dispatcher';
 import { resourceKey } from '../../shared/store/requests';
-import { startHarness, type Harness } from './harness';
-
-function notebook(suffix: string): string {
-  const doc = parse(readFileSync('examples/notebook.yaml', 'utf8'));
-  doc.metadata.name = `nb-${suffix}`;
-  doc.spec.body.name = `nb_${suffix}`;
-  return stringify(doc);
-}
+import { notebook, startHarness, type Harness } from './harness';
 
 describe('a delivery that read the resource before another attempt took it', () => {
   let h: Harness;

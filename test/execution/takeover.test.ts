@@ -1,18 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { parse, stringify } from 'yaml';
 import { identityKey } from '../../shared/store/identity';
-import { PROJECT_ID, startHarness, type Harness } from './harness';
-
-/** The example notebook on a fixed pool id, with names unique to this test. */
-function notebook(suffix: string, mutate: (doc: Record<string, any>) => void = () => {}): string {
-  const doc = parse(readFileSync('examples/notebook.yaml', 'utf8'));
-  doc.metadata.name = `nb-${suffix}`;
-  doc.spec.body.name = `nb_${suffix}`;
-  mutate(doc);
-  return stringify(doc);
-}
+import { notebook, PROJECT_ID, startHarness, type Harness } from './harness';
 
 /**
  * A request can end Failed while a create it sent is still unaccounted for (the dispatch deadline or the

@@ -29,6 +29,18 @@ function edges(prefix: string, n: number): string {
 
 type Send = TableRef['ddb']['send'];
 
+/** The real client, recording each command's name in `calls`; a command `fail` picks rejects as a dying process's would. */
+function recording(real: TableRef['ddb'], calls: string[], fail: (name: string) => boolean = () => false): TableRef['ddb'] {
+  return {
+    send: ((command: { constructor: { name: string } }) => {
+      const name = command.constructor.name;
+      calls.push(name);
+      if (fail(name)) return Promise.reject(new Error('connection reset'));
+      return real.send(command as never);
+    }) as Send,
+  } as TableRef['ddb'];
+}
+
 describe('recording a request in transactions of up to 100 resources', () => {
   let stack: LocalStack;
   const calls: string[] = [];
@@ -37,19 +49,12 @@ describe('recording a request in transactions of up to 100 resources', () => {
 
   beforeAll(async () => {
     stack = await useLocalResources();
-    // Records each DynamoDB command, and can fail one as a dying process would.
-    const real = stack.ddb;
-    const ddb = {
-      send: ((command: { constructor: { name: string } }) => {
-        const name = command.constructor.name;
-        calls.push(name);
-        if (failNext?.(name)) {
-          failNext = undefined;
-          return Promise.reject(new Error('connection reset'));
-        }
-        return real.send(command as never);
-      }) as Send,
-    } as TableRef['ddb'];
+    // Records each DynamoDB command, and fails the one failNext picks (once).
+    const ddb = recording(stack.ddb, calls, (name) => {
+      if (!failNext?.(name)) return false;
+      failNext = undefined;
+      return true;
+    });
     deps = { table: { ddb, tableName: stack.tableName }, dispatch: { sqs: stack.sqs, queueUrl: stack.queues.dispatch.url }, defaults: { projectId: 'p'.repeat(32), region: 'cn-north-4' } };
   });
   afterAll(() => stack.close());
@@ -128,15 +133,8 @@ describe('recording a small request in one write', () => {
   beforeAll(async () => {
     stack = await useLocalResources();
     await stack.subscribeQueue(stack.topicArn, stack.queues.notify.arn);
-    const real = stack.ddb;
-    const ddb = {
-      send: ((command: { constructor: { name: string } }) => {
-        calls.push(command.constructor.name);
-        return real.send(command as never);
-      }) as Send,
-    } as TableRef['ddb'];
     deps = {
-      table: { ddb, tableName: stack.tableName },
+      table: { ddb: recording(stack.ddb, calls), tableName: stack.tableName },
       dispatch: { sqs: stack.sqs, queueUrl: stack.queues.dispatch.url },
       topic: { sns: stack.sns, topicArn: stack.topicArn },
       defaults: { projectId: 'p'.repeat(32), region: 'cn-north-4' },

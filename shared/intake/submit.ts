@@ -10,7 +10,7 @@ import { checkReferences, validateSource, type ValidatedDocument } from '../mani
 import { deliveryItem, putDelivery, type DeliveryRecord } from '../store/deliveries';
 import { DUE_PARTITION, dueAt } from '../store/due';
 import { executionConfig } from '../config';
-import { isConditionFailure, markAccepted, putAcceptedRequestOnce, putRequestOnce, putResourcesOnce, QUEUED_GRACE_SECONDS, requestKey, type TableRef } from '../store/requests';
+import { getRequest, isConditionFailure, markAccepted, putAcceptedRequestOnce, putRequestOnce, putResourcesOnce, QUEUED_GRACE_SECONDS, requestKey, type TableRef } from '../store/requests';
 import type { RejectedDocument, RequestRecord, RequestSource, ResourceRecord, ResourceState } from '../store/types';
 
 /** A DynamoDB item holds 400 KB; the rest of the record needs room too. */
@@ -168,12 +168,12 @@ async function recordSubmission(deps: IntakeDeps, submission: Submission): Promi
     createdAt: now,
     updatedAt: now,
   };
-  if (rejected.length === 0) {
-    const written = await acceptInOneWrite(deps, submission, record, planned, now);
-    if (written) return { outcome: written, deliveryWritten: true };
-  }
+  const oneWrite = rejected.length === 0 ? await acceptInOneWrite(deps, submission, record, planned, now) : 'not-written';
+  if (typeof oneWrite === 'object') return { outcome: oneWrite, deliveryWritten: true };
   const rejectedEvent = rejected.length > 0 ? rejectionEvent(deps, record) : undefined;
-  const put = await putRequestOnce(deps.table, withOutbox(record, rejectedEvent, deps));
+  // The cancelled transaction already showed the request exists: read it rather than fail the same condition again.
+  const existing = oneWrite === 'request-exists' ? await getRequest(deps.table, record.requestId) : undefined;
+  const put = existing ? { created: false, record: existing } : await putRequestOnce(deps.table, withOutbox(record, rejectedEvent, deps));
   const stored = put.record;
   if (put.created && rejectedEvent) await flush(deps, stored.requestId, rejectedEvent);
   if (!put.created && submission.contentHash && stored.contentHash && stored.contentHash !== submission.contentHash) {
@@ -197,11 +197,17 @@ async function recordSubmission(deps: IntakeDeps, submission: Submission): Promi
  * The usual case in one write: a new request that fits one transaction is stored already Accepted, with its
  * resources, request.accepted in its outbox and the delivery that brought it. The dispatch messages and the
  * event then go out side by side. Nothing is lost if either fails: every resource is due from the start (the
- * poller re-queues one whose message never came) and the event stays in the outbox for the poller. Undefined,
- * having written nothing, when the transaction cannot be used: the resumable path handles large, retried and
+ * poller re-queues one whose message never came) and the event stays in the outbox for the poller. When the
+ * transaction writes nothing, says why (putAcceptedRequestOnce): the resumable path handles large, retried and
  * concurrent submissions.
  */
-async function acceptInOneWrite(deps: IntakeDeps, submission: Submission, record: RequestRecord, planned: readonly Planned[], now: string): Promise<SubmitOutcome | undefined> {
+async function acceptInOneWrite(
+  deps: IntakeDeps,
+  submission: Submission,
+  record: RequestRecord,
+  planned: readonly Planned[],
+  now: string,
+): Promise<SubmitOutcome | 'request-exists' | 'not-written'> {
   const resources = initialResources(record.requestId, planned, now);
   const event = deps.topic ? acceptedEvent(record, resources, now) : undefined;
   // As accept() and markAccepted() leave it: in the due index, so the poller sees to completion and a stuck outbox.
@@ -209,7 +215,7 @@ async function acceptInOneWrite(deps: IntakeDeps, submission: Submission, record
   const request = event ? withOutbox(accepted, event, deps) : ({ ...accepted, duePk: DUE_PARTITION, dueAt: now } as RequestRecord);
   const delivery = submission.delivery ? [deliveryItem(deliveryRecord(deps, submission, 'accepted'), new Date(now))] : [];
   const written = await putAcceptedRequestOnce(deps.table, request, withDueTimes(deps, resources, now), delivery);
-  if (!written) return undefined;
+  if (written !== 'written') return written;
   // Settled side by side: a failed enqueue must not keep the published event in the outbox (the poller would send it again).
   const [queued, flushed] = await Promise.allSettled([enqueueDispatch(deps.dispatch, toDispatch(resources)), event ? flush(deps, record.requestId, event) : undefined]);
   for (const outcome of [queued, flushed]) if (outcome.status === 'rejected') throw outcome.reason;

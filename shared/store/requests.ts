@@ -106,6 +106,10 @@ const itemBytes = (item: Record<string, unknown>) => Buffer.byteLength(JSON.stri
 
 const isTransactionCanceled = (error: unknown) => (error as { name?: string })?.name === 'TransactionCanceledException';
 
+/** Whether a cancelled transaction's item at `index` was the one whose condition failed. */
+const failedConditionAt = (error: unknown, index: number) =>
+  (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons?.[index]?.Code === 'ConditionalCheckFailed';
+
 /** The stored item of a resource: due from the start, so the poller finds it if its message (or its pool's) is lost. */
 function resourceItem(record: ResourceRecord, due: string): Record<string, unknown> {
   return { ...resourceKey(record.requestId, record.kind, record.name), type: 'resource', duePk: DUE_PARTITION, dueAt: due, ...record };
@@ -184,9 +188,10 @@ export async function putResourcesOnce(table: TableRef, entries: readonly { reco
 /**
  * A new request and every one of its resources in one transaction, the request already Accepted: a small
  * submission (the usual push or ticket) costs one write instead of three. `request` carries the request's
- * outbox and due-index fields. Returns false, having written nothing, when one transaction cannot hold them
- * (over 100 items or the byte budget) or when the request or a resource exists already (a retried or
- * concurrent submission): the caller then takes the resumable path, which copes with both.
+ * outbox and due-index fields. Nothing is written unless 'written': 'request-exists' when the request is
+ * already stored (a retry, a reused idempotency key), 'not-written' when one transaction cannot hold the
+ * items (over 100, or the byte budget) or it was cancelled for another reason; the caller then takes the
+ * resumable path, which copes with all of these.
  */
 export async function putAcceptedRequestOnce(
   table: TableRef,
@@ -194,20 +199,20 @@ export async function putAcceptedRequestOnce(
   resources: readonly { record: ResourceRecord; dueAt: string }[],
   /** Written with them, unconditionally (e.g. the delivery that brought the request). */
   alongside: readonly Record<string, unknown>[] = [],
-): Promise<boolean> {
-  if (resources.length + 1 + alongside.length > TRANSACT_MAX_ITEMS) return false;
+): Promise<'written' | 'request-exists' | 'not-written'> {
+  if (resources.length + 1 + alongside.length > TRANSACT_MAX_ITEMS) return 'not-written';
   const items = [requestItem(request), ...resources.map((r) => resourceItem(r.record, r.dueAt))];
-  if ([...items, ...alongside].reduce((bytes, item) => bytes + itemBytes(item), 0) > TRANSACT_MAX_BYTES) return false;
+  if ([...items, ...alongside].reduce((bytes, item) => bytes + itemBytes(item), 0) > TRANSACT_MAX_BYTES) return 'not-written';
   try {
     await table.ddb.send(
       new TransactWriteCommand({
         TransactItems: [...items.map((item) => putNew(table, item)), ...alongside.map((item) => ({ Put: { TableName: table.tableName, Item: item } }))],
       }),
     );
-    return true;
+    return 'written';
   } catch (error) {
-    if (isTransactionCanceled(error)) return false;
-    throw error;
+    if (!isTransactionCanceled(error)) throw error;
+    return failedConditionAt(error, 0) ? 'request-exists' : 'not-written';
   }
 }
 

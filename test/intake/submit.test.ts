@@ -171,8 +171,8 @@ describe('recording a small request in one write', () => {
     await accepted(requestId);
     calls.length = 0;
     expect(await submit(deps, { requestId, source, files: [{ file: 'few.yaml', text: edges('again', 2) }] })).toMatchObject({ status: 'accepted', duplicate: true });
-    // The transaction is cancelled by the existing request; the conditional put then finds it.
-    expect(calls).toEqual(['TransactWriteCommand', 'PutCommand', 'GetCommand']);
+    // The transaction is cancelled by the existing request, which is then read: no second conditional write.
+    expect(calls).toEqual(['TransactWriteCommand', 'GetCommand']);
     expect(await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 300 })).toEqual([]);
     expect(await accepted(requestId)).toEqual([]);
   });

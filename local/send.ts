@@ -138,7 +138,7 @@ export async function runSend(argv: readonly string[], opts: SendOptions = {}): 
           compare: `https://github.com/${repository}/compare/${short(push.before)}...${short(push.after)}`,
           commits: [commit],
           head_commit: commit,
-          repository: { name: repository.split('/')[1], full_name: repository, default_branch: push.branch, html_url: `https://github.com/${repository}` },
+          repository: { id: push.projectId, name: repository.split('/')[1], full_name: repository, default_branch: push.branch, html_url: `https://github.com/${repository}` },
           pusher: { name: 'local-sender', email: 'local@example.com' },
           sender: { login: 'local-sender' },
         };

@@ -23,7 +23,8 @@ import { DEMO_REPOSITORY, exampleFiles, manifestGlobs, removeSendState, writeSen
 import { formatRecord } from './fake-providers/printer';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
-const token = () => randomBytes(18).toString('base64url');
+// 24 random bytes: 32 characters, the shortest token API_TOKENS accepts.
+const token = () => randomBytes(24).toString('base64url');
 const WEBHOOK_SECRET_NAMES = ['GITHUB_WEBHOOK_SECRET', 'GITLAB_WEBHOOK_TOKEN', 'JIRA_WEBHOOK_SECRET'] as const;
 
 /** Secrets a developer did not set get throwaway values; only those are printed, never one that was given. */
@@ -35,7 +36,7 @@ function developmentSecrets(): Record<string, string> {
       generated[name] = value;
     }
   };
-  make('API_TOKENS', `local=${token()}`);
+  make('API_TOKENS', `local:submit+read-all=${token()}`);
   make('GITHUB_WEBHOOK_SECRET', token());
   make('GITLAB_WEBHOOK_TOKEN', token());
   make('JIRA_WEBHOOK_SECRET', token());
@@ -261,7 +262,8 @@ export async function main(): Promise<void> {
   }
   if (stopping) return;
   const { apiUrl, simulatorUrl, sqsEndpoint, dynamodbEndpoint, generated, fake, stateDir } = stack;
-  const apiToken = process.env.API_TOKENS!.split(',')[0]!.split('=').pop()!;
+  const firstEntry = process.env.API_TOKENS!.split(',')[0]!;
+  const apiToken = firstEntry.slice(firstEntry.indexOf('=') + 1);
   say('hwc-provisioner is running locally');
   say(`  HTTP API        ${apiUrl}  (GET /healthz, POST /requests, GET /requests/{id}, POST /webhooks/{github,gitlab,jira})`);
   say(`  Huawei Cloud    ${simulatorUrl ? `${simulatorUrl} (simulator; admin API under /__sim/)` : 'REAL endpoints (--real)'}`);

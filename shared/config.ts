@@ -165,6 +165,51 @@ export const IntakeEnvSchema = z.object({
 export type IntakeEnv = z.infer<typeof IntakeEnvSchema>;
 export const intakeConfig = section((env) => parseEnv(IntakeEnvSchema, env));
 
+/** What a bearer token may do: `submit` manifests, `read-all` requests (a caller always reads its own). */
+export const API_ROLES = ['submit', 'read-all'] as const;
+export type ApiRole = (typeof API_ROLES)[number];
+
+/** A configured bearer token. `caller` is what requests record as their source: never derived from the token. */
+export interface ApiToken {
+  caller: string;
+  token: string;
+  roles: readonly ApiRole[];
+}
+
+/** Long enough that a token is a random secret rather than a password (24 random bytes in base64). */
+export const MIN_API_TOKEN_LENGTH = 32;
+const CALLER_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
+/** The name part holds no `=`, so the first `=` always ends it, whatever the token holds (base64 padding included). */
+const TOKEN_ENTRY = /^([^=:]*)(?::([^=]*))?=(.*)$/s;
+
+/**
+ * `name=token` (roles: submit) or `name:submit+read-all=token`. Problems name the entry's position and never
+ * its value: a malformed entry may be a token pasted in the wrong place.
+ */
+function parseApiTokenEntries(text: string, ctx: z.RefinementCtx): ApiToken[] {
+  const entries = text.split(',').map((item) => item.trim()).filter(Boolean);
+  const tokens: ApiToken[] = [];
+  const fail = (position: number, problem: string) => {
+    ctx.addIssue({ code: 'custom', message: `entry ${position} of ${entries.length} ${problem}` });
+    return z.NEVER;
+  };
+  for (const [i, entry] of entries.entries()) {
+    const position = i + 1;
+    const match = TOKEN_ENTRY.exec(entry);
+    if (!match) return fail(position, 'must be name=token or name:role+role=token (a caller name is required)');
+    const [, caller = '', roleList, token = ''] = match;
+    if (!CALLER_NAME.test(caller)) return fail(position, 'has a caller name that is not [a-z][a-z0-9_-]{0,31}');
+    const roles = roleList === undefined ? ['submit'] : roleList.split('+');
+    const unknown = roles.find((role) => !(API_ROLES as readonly string[]).includes(role));
+    if (unknown !== undefined || roles.length === 0) return fail(position, `has an unknown role (roles: ${API_ROLES.join(', ')})`);
+    if (token.length < MIN_API_TOKEN_LENGTH) return fail(position, `has a token shorter than ${MIN_API_TOKEN_LENGTH} characters`);
+    if (/[\s,]/.test(token)) return fail(position, 'has a token with whitespace');
+    if (tokens.some((t) => t.caller === caller)) return fail(position, 'repeats a caller name');
+    tokens.push({ caller, token, roles: [...new Set(roles as ApiRole[])] });
+  }
+  return tokens;
+}
+
 /**
  * Secrets: read from the environment locally; when deployed, `SECRETS_ID` names a Secrets Manager
  * secret whose JSON holds the same keys (see shared/secrets.ts). Never logged.
@@ -173,8 +218,11 @@ export const SecretsEnvSchema = z.object({
   GITHUB_WEBHOOK_SECRET: z.string().min(1).optional(),
   GITLAB_WEBHOOK_TOKEN: z.string().min(1).optional(),
   JIRA_WEBHOOK_SECRET: z.string().min(1).optional(),
-  /** Comma-separated bearer tokens; `name=token` names the caller in request sources. */
-  API_TOKENS: csv.default([]),
+  /** Comma-separated bearer tokens, each `name=token` or `name:role+role=token` (see ApiTokenEntries). */
+  API_TOKENS: z
+    .string()
+    .transform((text, ctx) => parseApiTokenEntries(text, ctx))
+    .default([]),
   GITHUB_TOKEN: z.string().min(1).optional(),
   GITLAB_TOKEN: z.string().min(1).optional(),
   /** Atlassian API token of JIRA_EMAIL, for comments and transitions (basic auth). */

@@ -29,7 +29,7 @@ const ZERO = { Notebook: 0, ResourcePool: 0, NodePool: 0, EdgeDeployment: 0 };
 
 async function ours(): Promise<Record<string, unknown>> {
   const simulator = await startSimulator({ port: 0, durations: ZERO });
-  const token = 'bench-api-token';
+  const token = 'bench-api-token-0123456789abcdef0123';
   Object.assign(process.env, {
     HUAWEICLOUD_SDK_AK: SIMULATOR_DEFAULTS.ak,
     HUAWEICLOUD_SDK_SK: SIMULATOR_DEFAULTS.sk,

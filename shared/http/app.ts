@@ -4,11 +4,12 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { SecretsEnv } from '../config';
 import type { QueueRef } from '../dispatch/messages';
-import { authenticateBearer, parseApiTokens, safeEqual, verifyHubSignature, type ApiToken } from '../intake/auth';
+import { authenticateBearer, hasRole, safeEqual, verifyHubSignature, type ApiToken } from '../intake/auth';
 import { decidePush, GithubPushSchema } from '../intake/github';
 import { GitlabPushSchema } from '../intake/gitlab';
 import { contentHash, deriveRequestId, randomRequestId, REQUEST_ID_PATTERN } from '../intake/ids';
-import { extractYamlBlocks, JIRA_EVENTS, JiraIssueEventSchema } from '../intake/jira';
+import { boundedDeliveryId } from '../intake/names';
+import { JIRA_EVENTS, JiraIssueEventSchema, scanDescription } from '../intake/jira';
 import type { IntakeJob, PlanJob } from '../intake/messages';
 import { GithubPullRequestSchema, GitlabMergeRequestSchema, PLAN_ACTIONS } from '../notify/plan-payloads';
 import type { IntakeDeps, SubmitOutcome } from '../intake/submit';
@@ -93,6 +94,30 @@ function browseUrl(self: string | undefined, key: string): string | undefined {
   return url.protocol === 'https:' || url.protocol === 'http:' ? url.toString() : undefined;
 }
 
+/** For GitLab, which must never see a 4xx for a body it sent: undefined when the body is not JSON. */
+function tryParseJson(bytes: Uint8Array): unknown {
+  try {
+    return parseJson(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  return issues
+    .slice(0, 3)
+    .map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`)
+    .join('; ');
+}
+
+/** The commit's page, only from an http(s) project URL: the link is shown to people. */
+function webUrl(projectUrl: string | undefined, commit: string): string | undefined {
+  if (!projectUrl || !URL.canParse(projectUrl)) return undefined;
+  const url = new URL(projectUrl);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  return `${url.toString().replace(/\/$/, '')}/-/commit/${commit}`;
+}
+
 /** Jira's issue_event_type_name for updates that only touch comments. */
 const COMMENT_UPDATES = new Set(['issue_commented', 'issue_comment_edited', 'issue_comment_deleted']);
 
@@ -116,8 +141,7 @@ export function createApp(deps: AppDeps): Hono {
   };
 
   const bearer = async (c: Context): Promise<ApiToken> => {
-    const tokens = parseApiTokens((await deps.secrets()).API_TOKENS);
-    const caller = authenticateBearer(c.req.header('authorization'), tokens);
+    const caller = authenticateBearer(c.req.header('authorization'), (await deps.secrets()).API_TOKENS);
     if (!caller) throw unauthorized();
     return caller;
   };
@@ -153,8 +177,9 @@ export function createApp(deps: AppDeps): Hono {
     const { ref, before, after, repository } = push.data;
     const decision = decidePush(ref, before, after, repository.full_name, repository.default_branch, deps.services().trackedBranches);
     if (decision.action === 'ignore') return c.json({ ignored: true, reason: decision.reason }, 200);
-    const requestId = deriveRequestId('github', delivery);
-    await enqueue({ type: 'github.push', requestId, deliveryId: delivery, ...decision.job });
+    // Keyed on what the signature covers: a replayed body under a fresh delivery id is the same request.
+    const requestId = deriveRequestId('github', String(repository.id), ref, before, after);
+    await enqueue({ type: 'github.push', requestId, deliveryId: boundedDeliveryId(delivery), ...decision.job });
     return c.json({ requestId }, 202);
   });
 
@@ -190,16 +215,16 @@ export function createApp(deps: AppDeps): Hono {
     }
     // GitLab disables a hook that answers 4xx, so events we do not handle still get a 2xx.
     if (event !== 'Push Hook') return c.json({ ignored: true, reason: `event ${event ?? '(none)'} is not handled` }, 200);
-    requireJson(c);
-    const push = GitlabPushSchema.safeParse(parseJson(body));
-    if (!push.success) throw payloadError('Push Hook', push.error.issues);
+    // From here on every refusal is a 200 with a reason, for the same reason as above.
+    const push = GitlabPushSchema.safeParse(tryParseJson(body));
+    if (!push.success) return c.json({ ignored: true, reason: `Push Hook payload not understood: ${describeIssues(push.error.issues)}` }, 200);
     const { ref, before, after, project, project_id: projectId } = push.data;
     const decision = decidePush(ref, before, after, project.path_with_namespace, project.default_branch, deps.services().trackedBranches);
     if (decision.action === 'ignore') return c.json({ ignored: true, reason: decision.reason }, 200);
-    // Idempotency-Key is stable across GitLab's retries; older versions only send the event UUID.
-    const delivery = c.req.header('idempotency-key') ?? c.req.header('x-gitlab-event-uuid') ?? `${projectId}:${before}:${after}`;
-    const requestId = deriveRequestId('gitlab', delivery);
-    const url = project.web_url ? `${project.web_url}/-/commit/${after}` : undefined;
+    // GitLab does not sign bodies; the key is still the push itself, so a resent body is the same request.
+    const requestId = deriveRequestId('gitlab', String(projectId), ref, before, after);
+    const delivery = boundedDeliveryId(c.req.header('idempotency-key') ?? c.req.header('x-gitlab-event-uuid') ?? requestId);
+    const url = webUrl(project.web_url, after);
     await enqueue({ type: 'gitlab.push', requestId, deliveryId: delivery, projectId, ...decision.job, ...(url ? { url } : {}) });
     return c.json({ requestId }, 202);
   });
@@ -216,18 +241,19 @@ export function createApp(deps: AppDeps): Hono {
     // Our own feedback comments arrive back as issue updates; they cannot change the manifests.
     const typeName = (payload.data as { issue_event_type_name?: unknown }).issue_event_type_name;
     if (typeof typeName === 'string' && COMMENT_UPDATES.has(typeName)) return c.json({ ignored: true, reason: `${typeName} changes no manifest` }, 200);
-    const blocks = extractYamlBlocks(issue.fields?.description);
-    if (blocks.length === 0) return c.json({ ignored: true, reason: 'the description has no yaml code block' }, 200);
+    const { blocks, descriptionChars } = scanDescription(issue.fields?.description);
+    if (blocks.length === 0 && descriptionChars === undefined) return c.json({ ignored: true, reason: 'the description has no yaml code block' }, 200);
     // The id follows the content: a comment or transition that leaves the manifests alone maps to the same request.
-    const requestId = deriveRequestId('jira', issue.key, contentHash(...blocks));
-    const delivery = c.req.header('x-atlassian-webhook-identifier') ?? requestId;
+    const requestId = deriveRequestId('jira', issue.key, contentHash(...blocks), ...(descriptionChars ? [`chars:${descriptionChars}`] : []));
+    const delivery = boundedDeliveryId(c.req.header('x-atlassian-webhook-identifier') ?? requestId);
     const url = browseUrl(issue.self, issue.key);
-    await enqueue({ type: 'jira.issue', requestId, deliveryId: delivery, ticket: issue.key, blocks, ...(url ? { url } : {}) });
+    await enqueue({ type: 'jira.issue', requestId, deliveryId: delivery, ticket: issue.key, blocks, ...(descriptionChars ? { descriptionChars } : {}), ...(url ? { url } : {}) });
     return c.json({ requestId }, 202);
   });
 
   app.post('/requests', bodyLimit({ maxSize: MAX_SOURCE_BYTES, onError: tooLarge(MAX_SOURCE_BYTES) }), async (c) => {
     const caller = await bearer(c);
+    if (!hasRole(caller, 'submit')) throw new ApiError(403, 'FORBIDDEN', `caller ${caller.caller} does not have the submit role`);
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     const isJson = type === 'application/json';
     if (!isJson && !YAML_TYPES.has(type)) {
@@ -264,11 +290,13 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   app.get('/requests/:id', async (c) => {
-    await bearer(c);
+    const caller = await bearer(c);
     const id = c.req.param('id');
     const { getRequestWithResources, overallState } = await import('../store/requests');
     const found = REQUEST_ID_PATTERN.test(id) ? await getRequestWithResources(deps.services().intake.table, id) : undefined;
-    if (!found) throw new ApiError(404, 'REQUEST_NOT_FOUND', `no request ${id}`);
+    // Someone else's request answers exactly as a missing one does, so ids cannot be probed for existence.
+    const visible = found && (hasRole(caller, 'read-all') || (found.request.source.provider === 'api' && found.request.source.caller === caller.caller));
+    if (!found || !visible) throw new ApiError(404, 'REQUEST_NOT_FOUND', `no request ${id.slice(0, 64)}`);
     const { request, resources } = found;
     return c.json({
       requestId: request.requestId,

@@ -1,5 +1,8 @@
 /** Constant-time secret checks for every way a caller authenticates. */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { ApiRole, ApiToken } from '../config';
+
+export type { ApiToken };
 
 function digest(value: string | Uint8Array): Buffer {
   return createHash('sha256').update(value).digest();
@@ -21,20 +24,6 @@ export function verifyHubSignature(secret: string, body: Uint8Array, header: str
   return safeEqual(expected, header.trim().toLowerCase());
 }
 
-/** A configured bearer token: `name=token` names the caller; a bare token is named by a short fingerprint. */
-export interface ApiToken {
-  caller: string;
-  token: string;
-}
-
-export function parseApiTokens(entries: readonly string[]): ApiToken[] {
-  return entries.map((entry) => {
-    const eq = entry.indexOf('=');
-    if (eq > 0) return { caller: entry.slice(0, eq), token: entry.slice(eq + 1) };
-    return { caller: `token-${digest(entry).toString('hex').slice(0, 8)}`, token: entry };
-  });
-}
-
 /** Checks every configured token, never stopping early, so timing does not reveal which one nearly matched. */
 export function authenticateBearer(header: string | undefined, tokens: readonly ApiToken[]): ApiToken | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
@@ -44,4 +33,8 @@ export function authenticateBearer(header: string | undefined, tokens: readonly 
     if (safeEqual(candidate.token, presented) && presented !== '') found ??= candidate;
   }
   return found;
+}
+
+export function hasRole(caller: ApiToken, role: ApiRole): boolean {
+  return caller.roles.includes(role);
 }

@@ -1,15 +1,17 @@
 /** GitHub: push events in, manifests read at the pushed commit through the REST API. */
 import * as z from 'zod';
 import { changedManifests, providerFetch, ProviderApiError, ZERO_SHA, type GitReader, type TreeEntry } from './git';
+import { CommitIdSchema, encodePath, GithubRepositorySchema } from './names';
 import type { SourceFile } from './submit';
 
 /** Only the fields intake uses; the rest of GitHub's payload passes through untouched. */
 export const GithubPushSchema = z.looseObject({
-  ref: z.string(),
-  before: z.string(),
-  after: z.string(),
+  ref: z.string().max(1024),
+  before: CommitIdSchema,
+  after: CommitIdSchema,
   deleted: z.boolean().optional(),
-  repository: z.looseObject({ full_name: z.string(), default_branch: z.string().optional() }),
+  /** The id, not the name, keys the push: a renamed or transferred repository keeps it. */
+  repository: z.looseObject({ id: z.number().int().positive(), full_name: GithubRepositorySchema, default_branch: z.string().optional() }),
   pusher: z.looseObject({ name: z.string().optional() }).optional(),
 });
 export type GithubPush = z.infer<typeof GithubPushSchema>;
@@ -36,7 +38,7 @@ export function decidePush(ref: string, before: string, after: string, repositor
 
 export function githubReader(opts: { apiUrl: string; token?: string; repository: string; fetch?: typeof fetch }): GitReader {
   const fetchImpl = opts.fetch ?? fetch;
-  const base = `${opts.apiUrl.replace(/\/$/, '')}/repos/${opts.repository}`;
+  const base = `${opts.apiUrl.replace(/\/$/, '')}/repos/${encodePath(opts.repository)}`;
   const headers = (accept: string): Record<string, string> => ({
     accept,
     'x-github-api-version': '2022-11-28',
@@ -52,7 +54,7 @@ export function githubReader(opts: { apiUrl: string; token?: string; repository:
       return (body.tree ?? []).filter((e) => e.type === 'blob').map((e): TreeEntry => ({ path: e.path, id: e.sha }));
     },
     async readBlob(entry) {
-      const response = await providerFetch(fetchImpl, `${base}/git/blobs/${entry.id}`, headers('application/vnd.github.raw+json'), `GitHub file ${entry.path}`);
+      const response = await providerFetch(fetchImpl, `${base}/git/blobs/${encodeURIComponent(entry.id)}`, headers('application/vnd.github.raw+json'), `GitHub file ${entry.path}`);
       return response.text();
     },
   };

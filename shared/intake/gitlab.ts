@@ -1,16 +1,17 @@
 /** GitLab: Push Hook events in, manifests read at the pushed commit through the REST API (v4). */
 import * as z from 'zod';
 import { changedManifests, providerFetch, type GitReader, type TreeEntry } from './git';
+import { CommitIdSchema, GitlabProjectPathSchema } from './names';
 import type { GitPushJob } from './github';
 import type { SourceFile } from './submit';
 
 export const GitlabPushSchema = z.looseObject({
   object_kind: z.literal('push'),
-  ref: z.string(),
-  before: z.string(),
-  after: z.string(),
-  project_id: z.number().int(),
-  project: z.looseObject({ path_with_namespace: z.string(), default_branch: z.string().optional(), web_url: z.string().optional() }),
+  ref: z.string().max(1024),
+  before: CommitIdSchema,
+  after: CommitIdSchema,
+  project_id: z.number().int().positive(),
+  project: z.looseObject({ path_with_namespace: GitlabProjectPathSchema, default_branch: z.string().optional(), web_url: z.string().optional() }),
 });
 export type GitlabPush = z.infer<typeof GitlabPushSchema>;
 
@@ -36,7 +37,7 @@ export function gitlabReader(opts: { apiUrl: string; token?: string; projectId: 
       return entries;
     },
     async readBlob(entry) {
-      const response = await providerFetch(fetchImpl, `${base}/blobs/${entry.id}/raw`, headers, `GitLab file ${entry.path}`);
+      const response = await providerFetch(fetchImpl, `${base}/blobs/${encodeURIComponent(entry.id)}/raw`, headers, `GitLab file ${entry.path}`);
       return response.text();
     },
   };

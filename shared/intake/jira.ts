@@ -43,14 +43,28 @@ function adfBlocks(node: AdfNode, out: string[], depth = 0): void {
 
 /** The yaml blocks of a description: a string (Markdown fences or {code:yaml}) or an ADF document. */
 export function extractYamlBlocks(description: unknown): string[] {
+  return scanDescription(description).blocks;
+}
+
+/**
+ * As extractYamlBlocks, and says when a string description was longer than the cap: its blocks past the cap
+ * are not read, and the request must say so rather than provision part of the ticket.
+ */
+export function scanDescription(description: unknown): { blocks: string[]; descriptionChars?: number } {
   const blocks: string[] = [];
   if (typeof description === 'string') {
     const text = description.slice(0, MAX_DESCRIPTION_CHARS);
     blocks.push(...fencedBlocks(text), ...wikiBlocks(text));
+    if (description.length > MAX_DESCRIPTION_CHARS) return { blocks, descriptionChars: description.length };
   } else if (description && typeof description === 'object') {
     adfBlocks(description as AdfNode, blocks);
   }
-  return blocks;
+  return { blocks };
+}
+
+/** Why a ticket whose description was cut is rejected as a whole. */
+export function descriptionTooLong(chars: number): string {
+  return `the description is ${chars} characters, over Jira's limit of ${MAX_DESCRIPTION_CHARS}; it was not read past that point, so nothing was provisioned from this ticket (split its manifests across tickets)`;
 }
 
 /** Each block becomes a source named after the ticket, so errors read `PROJ-12#yaml-2:3:5 ...`. */

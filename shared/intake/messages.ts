@@ -1,37 +1,45 @@
 /** Messages on the intake queue: jobs the webhook hands over, and manifests other systems send directly. */
 import * as z from 'zod';
+import { REQUEST_ID_PATTERN } from './ids';
+import { CommitIdSchema, GithubRepositorySchema, GitlabProjectPathSchema } from './names';
 
 const Sha = z.string().regex(/^[0-9a-f]{7,64}$/i);
+const RequestId = z.string().regex(REQUEST_ID_PATTERN);
+/** Logged and recorded, never a key: bounded at the webhook (boundedDeliveryId). */
+const DeliveryId = z.string().min(1).max(128);
 
 export const GithubPushJobSchema = z.object({
   type: z.literal('github.push'),
-  requestId: z.string(),
-  deliveryId: z.string(),
-  repository: z.string(),
-  branch: z.string(),
-  before: Sha,
-  after: Sha,
+  requestId: RequestId,
+  deliveryId: DeliveryId,
+  repository: GithubRepositorySchema,
+  branch: z.string().min(1).max(1024),
+  before: CommitIdSchema,
+  after: CommitIdSchema,
 });
 
 export const GitlabPushJobSchema = z.object({
   type: z.literal('gitlab.push'),
-  requestId: z.string(),
-  deliveryId: z.string(),
-  projectId: z.number().int(),
-  repository: z.string(),
-  branch: z.string(),
-  before: Sha,
-  after: Sha,
+  requestId: RequestId,
+  deliveryId: DeliveryId,
+  projectId: z.number().int().positive(),
+  repository: GitlabProjectPathSchema,
+  branch: z.string().min(1).max(1024),
+  before: CommitIdSchema,
+  after: CommitIdSchema,
   url: z.string().optional(),
 });
 
 export const JiraIssueJobSchema = z.object({
   type: z.literal('jira.issue'),
-  requestId: z.string(),
-  deliveryId: z.string(),
-  ticket: z.string(),
+  requestId: RequestId,
+  deliveryId: DeliveryId,
+  ticket: z.string().regex(/^[A-Z][A-Z0-9_]*-\d+$/),
   url: z.string().optional(),
-  blocks: z.array(z.string()).min(1),
+  /** Empty only when the description was too long to read whole (descriptionChars set): that request is rejected. */
+  blocks: z.array(z.string()),
+  /** The description's length when it exceeded what Jira allows, so was not read to its end. */
+  descriptionChars: z.number().int().positive().optional(),
 });
 
 export const IntakeJobSchema = z.discriminatedUnion('type', [GithubPushJobSchema, GitlabPushJobSchema, JiraIssueJobSchema]);

@@ -3,7 +3,7 @@ import { deriveRequestId } from './ids';
 import { fetchGithubManifests } from './github';
 import { fetchGitlabManifests } from './gitlab';
 import { ProviderApiError } from './git';
-import { ticketSources } from './jira';
+import { descriptionTooLong, ticketSources } from './jira';
 import { ExternalSubmissionSchema, IntakeJobSchema, PlanJobSchema, type IntakeJob, type PlanJob } from './messages';
 import { githubReader } from './github';
 import { gitlabReader } from './gitlab';
@@ -69,9 +69,13 @@ export async function processIntakeMessage(deps: IntakeDeps, providers: Provider
   if (job.success) {
     const source = sourceOf(job.data);
     const provider = source.provider;
-    // A redelivered push is answered from the record of the first one: no second read of the repository.
-    const seen = await getDelivery(deps.table, provider, job.data.deliveryId);
+    // A redelivered or replayed push is answered from the record of the first one: no second read of the
+    // repository. Deliveries are recorded under the request id, which is derived from the content, not the delivery header.
+    const seen = await getDelivery(deps.table, provider, job.data.requestId);
     if (seen) return replay(deps, seen.requestId, seen.outcome);
+    if (job.data.type === 'jira.issue' && job.data.descriptionChars !== undefined) {
+      return rejectRequest(deps, job.data.requestId, source, job.data.ticket, descriptionTooLong(job.data.descriptionChars));
+    }
     let files: SourceFile[];
     try {
       files = await filesOf(job.data, providers);
@@ -81,7 +85,7 @@ export async function processIntakeMessage(deps: IntakeDeps, providers: Provider
       }
       throw error;
     }
-    return submit(deps, { requestId: job.data.requestId, source, files, delivery: { provider, deliveryId: job.data.deliveryId } });
+    return submit(deps, { requestId: job.data.requestId, source, files, delivery: { provider, deliveryId: job.data.requestId } });
   }
   return processExternal(deps, message, parsed);
 }

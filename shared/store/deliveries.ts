@@ -8,6 +8,10 @@ export const DELIVERY_TTL_SECONDS = 7 * 24 * 3600;
 
 export interface DeliveryRecord {
   provider: string;
+  /**
+   * What identifies the delivery: intake passes the request id, which is derived from the signed content, so a
+   * replay under a fresh provider delivery header finds the first record.
+   */
   deliveryId: string;
   requestId: string;
   /** What intake made of it: a request (accepted or rejected), or nothing because no manifest changed. */

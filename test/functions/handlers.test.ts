@@ -11,7 +11,7 @@ import { lambdaContext } from '../../local/runner';
 import { useLocalResources, type LocalStack } from '../setup/stack';
 
 const load = <T>(name: string): T => JSON.parse(readFileSync(`events/${name}`, 'utf8')) as T;
-const TOKEN = 'handler-test-token';
+const TOKEN = 'handler-test-token-0123456789abcdef';
 const GITHUB_SECRET = 'handler-test-github-secret';
 
 type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<{ statusCode: number; body: string }>;

@@ -9,7 +9,7 @@ export const SECRETS: SecretsEnv = {
   GITHUB_WEBHOOK_SECRET: 'gh-secret-for-tests',
   GITLAB_WEBHOOK_TOKEN: 'gl-token-for-tests',
   JIRA_WEBHOOK_SECRET: 'jira-secret-for-tests',
-  API_TOKENS: ['ci=api-token-for-tests'],
+  API_TOKENS: [{ caller: 'ci', token: 'api-token-for-tests-0123456789abcdef', roles: ['submit'] }],
   GITHUB_TOKEN: 'ghp_provider_token',
   GITLAB_TOKEN: 'glpat_provider_token',
 };
@@ -31,13 +31,13 @@ export function intakeDepsFor(stack: LocalStack): IntakeDeps {
   };
 }
 
-export function appFor(stack: LocalStack, opts: { trackedBranches?: string[]; logger?: AppLogger } = {}) {
+export function appFor(stack: LocalStack, opts: { trackedBranches?: string[]; logger?: AppLogger; secrets?: SecretsEnv } = {}) {
   const services: AppServices = {
     intake: intakeDepsFor(stack),
     intakeQueue: { sqs: stack.sqs, queueUrl: stack.queues.intake.url },
     trackedBranches: opts.trackedBranches ?? [],
   };
-  return createApp({ logger: opts.logger ?? memoryLogger(), secrets: async () => SECRETS, services: () => services });
+  return createApp({ logger: opts.logger ?? memoryLogger(), secrets: async () => opts.secrets ?? SECRETS, services: () => services });
 }
 
 export const hubSignature = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;

@@ -4,7 +4,7 @@ import { useLocalResources, type LocalStack } from '../setup/stack';
 import { appFor } from './helpers';
 
 const ALL_KINDS = readFileSync('examples/all-kinds.yaml', 'utf8');
-const AUTH = { authorization: 'Bearer api-token-for-tests' };
+const AUTH = { authorization: 'Bearer api-token-for-tests-0123456789abcdef' };
 
 describe('POST /requests and GET /requests/{id}', () => {
   let stack: LocalStack;

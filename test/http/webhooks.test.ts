@@ -114,7 +114,7 @@ describe('provider webhooks through intake', () => {
   });
 
   it('retries (throws) when the provider is down, so SQS redelivers', async () => {
-    await github('push', 'delivery-5', { ...branchPush, before: '0'.repeat(40), after: branchPush.after });
+    await github('push', 'delivery-5', { ...branchPush, before: '0'.repeat(40), after: '5'.repeat(40) });
     providers.failNext(1, 502);
     await expect(runIntake()).rejects.toThrow(/HTTP 502/);
   });
@@ -137,7 +137,7 @@ describe('provider webhooks through intake', () => {
     expect(await stack.drainQueue(stack.queues.intake.url, { waitMs: 300 })).toEqual([]);
   });
 
-  it('accepts a GitLab Push Hook with its token, dedupes on Idempotency-Key, and 2xx-ignores other events', async () => {
+  it('accepts a GitLab Push Hook with its token, dedupes a resent push, and 2xx-ignores other events', async () => {
     const after = '1'.repeat(40);
     providers.commits.set(after, { 'provisioning/nb.yaml': NOTEBOOK });
     const payload = { object_kind: 'push', ref: 'refs/heads/main', before: '0'.repeat(40), after, project_id: 42, project: { path_with_namespace: 'group/infra', default_branch: 'main', web_url: 'https://gitlab.example.com/group/infra' } };

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { authenticateBearer, parseApiTokens, safeEqual, verifyHubSignature } from '../../shared/intake/auth';
+import { authenticateBearer, safeEqual, verifyHubSignature, type ApiToken } from '../../shared/intake/auth';
 
 const AUTH = readFileSync('shared/intake/auth.ts', 'utf8');
 const FILES = ['shared/http/app.ts', ...readdirSync('shared/intake').filter((f) => f.endsWith('.ts')).map((f) => join('shared/intake', f))];
@@ -41,7 +41,7 @@ describe('constant-time comparison of secrets', () => {
     expect(app).toMatch(/verifyHubSignature\(secret, body, c\.req\.header\('x-hub-signature-256'\)\)/);
     expect(app).toMatch(/verifyHubSignature\(secret, body, c\.req\.header\('x-hub-signature'\)\)/);
     expect(app).toMatch(/safeEqual\(token, c\.req\.header\('x-gitlab-token'\) \?\? ''\)/);
-    expect(app).toMatch(/authenticateBearer\(c\.req\.header\('authorization'\), tokens\)/);
+    expect(app).toMatch(/authenticateBearer\(c\.req\.header\('authorization'\), \(await deps\.secrets\(\)\)\.API_TOKENS\)/);
   });
 
   it.each(FILES)('%s compares no secret, token or signature with === or !==', (file) => {
@@ -63,8 +63,11 @@ describe('constant-time comparison of secrets', () => {
     const body = new TextEncoder().encode('{"a":1}');
     expect(verifyHubSignature('s3cret', body, 'sha256=00')).toBe(false);
     expect(verifyHubSignature('s3cret', body, 'sha256=' + 'ab'.repeat(500))).toBe(false);
-    const tokens = parseApiTokens(['ci=tok-1', 'tok-2']);
-    expect(authenticateBearer('Bearer tok-2', tokens)?.token).toBe('tok-2');
+    const tokens: ApiToken[] = [
+      { caller: 'ci', token: 'tok-1'.padEnd(32, '1'), roles: ['submit'] },
+      { caller: 'two', token: 'tok-2'.padEnd(32, '2'), roles: ['submit'] },
+    ];
+    expect(authenticateBearer(`Bearer ${'tok-2'.padEnd(32, '2')}`, tokens)?.caller).toBe('two');
     expect(authenticateBearer('Bearer tok-', tokens)).toBeUndefined();
     expect(authenticateBearer('Bearer ', tokens)).toBeUndefined();
   });

@@ -48,7 +48,7 @@ const fcOptions = (numRuns: number) => ({ numRuns, ...(SEED !== undefined ? { se
 const GITHUB_SECRET = SECRETS.GITHUB_WEBHOOK_SECRET!;
 const GITLAB_TOKEN = SECRETS.GITLAB_WEBHOOK_TOKEN!;
 const JIRA_SECRET = SECRETS.JIRA_WEBHOOK_SECRET!;
-const API_TOKEN = 'api-token-for-tests';
+const API_TOKEN = 'api-token-for-tests-0123456789abcdef';
 const PROVIDER_LIMIT = 6 * 1024 * 1024;
 const REQUESTS_LIMIT = 1024 * 1024;
 /** Built once: allocating 6 MiB per case would dominate the run. */
@@ -230,7 +230,7 @@ describe('fuzz: invalid signatures and tokens', () => {
     if (c.route === 'github') return (c.headers['x-hub-signature-256'] ?? '').trim().toLowerCase() !== hubSignature(GITHUB_SECRET, bytes);
     if (c.route === 'jira') return (c.headers['x-hub-signature'] ?? '').trim().toLowerCase() !== hubSignature(JIRA_SECRET, bytes);
     if (c.route === 'gitlab') return c.headers['x-gitlab-token'] !== GITLAB_TOKEN;
-    return !/^Bearer\s+api-token-for-tests\s*$/i.test(c.headers.authorization ?? '');
+    return !/^Bearer\s+api-token-for-tests-0123456789abcdef\s*$/i.test(c.headers.authorization ?? '');
   }
 
   it(`answers ${RUNS.unauthenticated} forged or unauthenticated calls with 401 (or 413 above the size limit) and stores or queues nothing`, async () => {
@@ -431,7 +431,7 @@ describe('fuzz: replayed GitHub deliveries', () => {
         const after = n.toString(16).padStart(40, 'a');
         providers.commits.set(after, { 'provisioning/nb.yaml': NOTEBOOK.replace('name: notebooks-test', `name: replay-${n}`) });
         // The same bytes each time, as GitHub's redelivery sends them.
-        const body = JSON.stringify({ ref: 'refs/heads/main', before: '0'.repeat(40), after, repository: { full_name: 'acme/infra', default_branch: 'main' } }, null, spacing ? 1 : 0);
+        const body = JSON.stringify({ ref: 'refs/heads/main', before: '0'.repeat(40), after, repository: { id: 1296269, full_name: 'acme/infra', default_branch: 'main' } }, null, spacing ? 1 : 0);
         // Unique per case: a delivery id seen before is (rightly) the earlier request.
         const headers = { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': `${delivery}#${n}`, 'x-hub-signature-256': hubSignature(GITHUB_SECRET, body) };
         rig.reset();

@@ -247,7 +247,7 @@ export function pushPayload(provider: 'github' | 'gitlab'): fc.Arbitrary<unknown
     .map(({ branch, before, after, repo, extra, projectId, drop }) => {
       const payload: Record<string, unknown> =
         provider === 'github'
-          ? { ...extra, ref: `refs/heads/${branch}`, before, after, repository: { full_name: repo, default_branch: branch } }
+          ? { ...extra, ref: `refs/heads/${branch}`, before, after, repository: { id: 1296269, full_name: repo, default_branch: branch } }
           : { ...extra, object_kind: 'push', ref: `refs/heads/${branch}`, before, after, project_id: projectId, project: { path_with_namespace: repo, default_branch: branch, web_url: repo } };
       if (drop !== 'none') delete payload[drop];
       return payload;

@@ -26,7 +26,7 @@ const PROJECT = '5f1e0c3a9b7d4e2f8a6c1b3d5e7f9a0b';
 const AK = 'HWCPSECRETTESTAK7Q2Z';
 const SK = 'hwcp-secret-test-sk-9f8e7d6c5b4a3210';
 const WRONG_SK = 'hwcp-wrong-sk-0123456789abcdefghij';
-const API_TOKEN = 'api-token-for-tests';
+const API_TOKEN = 'api-token-for-tests-0123456789abcdef';
 /** Every configured secret value; none may appear anywhere. */
 const SECRET_VALUES = [SECRETS.GITHUB_WEBHOOK_SECRET!, SECRETS.GITLAB_WEBHOOK_TOKEN!, SECRETS.JIRA_WEBHOOK_SECRET!, API_TOKEN, SECRETS.GITHUB_TOKEN!, SECRETS.GITLAB_TOKEN!, AK, SK, WRONG_SK];
 const SIGNED_HEADER = /authorization|signature=|sdk-hmac-sha256|x-sdk-date|access=/i;
@@ -153,7 +153,7 @@ describe('secrets never reach logs, the table or queues', () => {
 
   it('HTTP: forged signatures, wrong tokens, 401s, 415s, 422s and accepted requests', async () => {
     const a = app();
-    const push = JSON.stringify({ ref: 'refs/heads/main', before: '0'.repeat(40), after: 'a'.repeat(40), repository: { full_name: 'acme/infra', default_branch: 'main' } });
+    const push = JSON.stringify({ ref: 'refs/heads/main', before: '0'.repeat(40), after: 'a'.repeat(40), repository: { id: 1296269, full_name: 'acme/infra', default_branch: 'main' } });
     const statuses: number[] = [];
     const call = async (path: string, init: RequestInit) => {
       const response = await a.request(path, init);
@@ -183,7 +183,7 @@ describe('secrets never reach logs, the table or queues', () => {
     await runIntake();
     // Redelivery after a provider outage.
     const a = app();
-    const push = JSON.stringify({ ref: 'refs/heads/main', before: '0'.repeat(40), after: 'c'.repeat(40), repository: { full_name: 'acme/other', default_branch: 'main' } });
+    const push = JSON.stringify({ ref: 'refs/heads/main', before: '0'.repeat(40), after: 'c'.repeat(40), repository: { id: 1296270, full_name: 'acme/other', default_branch: 'main' } });
     await a.request('/webhooks/github', { method: 'POST', body: push, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': 'd-9', 'x-hub-signature-256': hubSignature(SECRETS.GITHUB_WEBHOOK_SECRET!, push) } });
     providers.failNext(1, 500);
     await runIntake();

@@ -9,7 +9,19 @@ import { createLogger, intakeDeps, providerSettings } from '../shared/runtime';
 const logger = createLogger('hwc-provisioner-intake');
 
 async function recordHandler(record: SQSRecord): Promise<void> {
-  const outcome = await processIntakeMessage(intakeDeps(), await providerSettings(), { messageId: record.messageId, body: record.body });
+  let outcome: Awaited<ReturnType<typeof processIntakeMessage>>;
+  try {
+    // With the logger, a message that cannot be processed is logged (WARN, with its message id) as it is rejected.
+    outcome = await processIntakeMessage({ ...intakeDeps(), logger: logger.app }, await providerSettings(), { messageId: record.messageId, body: record.body });
+  } catch (error) {
+    // Redelivered by SQS, and after the last receive moved to the DLQ: each attempt leaves a line naming the message.
+    logger.app.warn('intake message failed; SQS will redeliver it', {
+      messageId: record.messageId,
+      receiveCount: record.attributes.ApproximateReceiveCount,
+      errorName: error instanceof Error ? error.name : typeof error,
+    });
+    throw error;
+  }
   logger.app.info('intake message processed', {
     messageId: record.messageId,
     status: outcome.status,

@@ -179,10 +179,10 @@ export async function runSend(argv: readonly string[], opts: SendOptions = {}): 
             title: `Change manifests (${pull.headRef})`,
             html_url: `https://github.com/${repository}/pull/${pull.number}`,
             updated_at: now.toISOString(),
-            base: { ref: pull.baseRef, sha: pull.base },
-            head: { ref: pull.headRef, sha: pull.head },
+            base: { ref: pull.baseRef, sha: pull.base, repo: { id: pull.projectId, full_name: repository } },
+            head: { ref: pull.headRef, sha: pull.head, repo: { id: pull.projectId, full_name: repository } },
           },
-          repository: { name: repository.split('/')[1], full_name: repository, default_branch: pull.baseRef, html_url: `https://github.com/${repository}` },
+          repository: { id: pull.projectId, name: repository.split('/')[1], full_name: repository, default_branch: pull.baseRef, html_url: `https://github.com/${repository}` },
           sender: { login: 'local-sender' },
         };
         const body = JSON.stringify(payload);
@@ -195,6 +195,8 @@ export async function runSend(argv: readonly string[], opts: SendOptions = {}): 
         project: { id: pull.projectId, path_with_namespace: repository, default_branch: pull.baseRef, web_url: `https://gitlab.example.com/${repository}` },
         object_attributes: {
           iid: pull.number,
+          source_project_id: pull.projectId,
+          target_project_id: pull.projectId,
           title: `Change manifests (${pull.headRef})`,
           state: 'opened',
           action: pull.action === 'opened' ? 'open' : 'update',

@@ -82,6 +82,10 @@ export type HuaweiCredentialSource =
 export interface HuaweiConfig {
   region: string;
   projectId: string;
+  /**
+   * The endpoints of `region` only (HUAWEICLOUD_*_ENDPOINT, or Huawei's public ones): a resource in another
+   * region goes to that region's public endpoint (see HuaweiClientOptions.region).
+   */
   modelartsEndpoint: string;
   iefEndpoint: string;
   connectTimeoutMs: number;
@@ -154,6 +158,11 @@ export const infraConfig = section((env) => parseEnv(InfraEnvSchema, env));
 export const IntakeEnvSchema = z.object({
   /** Branches whose pushes are provisioned; empty means each repository's default branch. */
   TRACKED_BRANCHES: csv.default([]),
+  /**
+   * Plan pull and merge requests whose head is in a fork too. Off by default: a plan reads the fork's files
+   * with the bot's token and answers in the bot's name, and anyone can open a pull request from a fork.
+   */
+  PLAN_FORK_PULL_REQUESTS: z.stringbool().default(false),
   /** Which files of a repository are manifests. */
   MANIFEST_GLOBS: csv.default(['provisioning/**/*.{yaml,yml,json}']),
   GITHUB_API_URL: z.url().default('https://api.github.com'),

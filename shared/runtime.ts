@@ -52,6 +52,7 @@ export function appServices(): AppServices {
     },
     intakeQueue: { sqs: sqsClient(), queueUrl: infraConfig().INTAKE_QUEUE_URL },
     trackedBranches: intakeConfig().TRACKED_BRANCHES,
+    planForkPullRequests: intakeConfig().PLAN_FORK_PULL_REQUESTS,
   };
 }
 

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { HuaweiTarget } from '../huaweicloud/client';
 import { statusOf } from '../huaweicloud/status';
-import { HuaweiPermanentError, HuaweiRetryableError, HuaweiUnknownOutcomeError } from '../huaweicloud/errors';
+import { HuaweiInvalidRequestError, HuaweiPermanentError, HuaweiRetryableError, HuaweiUnknownOutcomeError } from '../huaweicloud/errors';
 import type { Kind } from '../manifests/kinds';
 import { completeRequestIfDone, finishResourceOnce, type OutboxDeps, type RequestProgress, type Terminal } from '../events/outbox';
 import { dueAt } from '../store/due';
@@ -179,10 +179,16 @@ async function resolvePool(deps: DispatchDeps, resource: ResourceRecord, poolIde
   };
 }
 
-function targetOf(resource: ResourceRecord, poolId?: string): HuaweiTarget {
-  const spec = specOf(resource);
-  const poolName = spec.poolName ?? (resource.kind === 'NodePool' ? poolId : undefined);
-  return { projectId: resource.projectId, ...(poolName ? { poolName } : {}), ...(spec.iefInstanceId ? { iefInstanceId: spec.iefInstanceId } : {}) };
+/** Where the calls for a resource go: its project and region, its parent pool, its IEF instance. */
+export function targetOf(resource: Pick<ResourceRecord, 'kind' | 'projectId' | 'region' | 'manifest'>, poolId?: string): HuaweiTarget {
+  const spec = specOf(resource as ResourceRecord);
+  const poolName = resource.kind === 'NodePool' ? (spec.poolName ?? poolId) : undefined;
+  return {
+    projectId: resource.projectId,
+    region: resource.region,
+    ...(poolName ? { poolName } : {}),
+    ...(spec.iefInstanceId ? { iefInstanceId: spec.iefInstanceId } : {}),
+  };
 }
 
 async function markCreating(deps: DispatchDeps, resource: ResourceRecord, attempt: number, huaweiId: string, adopted: boolean): Promise<DispatchResult> {
@@ -294,6 +300,10 @@ export async function dispatchResource(deps: DispatchDeps, message: DispatchMess
     try {
       found = await deps.cloud.findByName(resource.kind, target, huaweiName(resource.kind, body));
     } catch (error) {
+      if (error instanceof HuaweiInvalidRequestError) {
+        // The create carries the same target, so no later delivery could send it: fail now, not at the dispatch deadline.
+        return finish(deps, { ...resource, state: 'CreatePending' }, { state: 'Failed', reason: error.reason, message: error.errorMsg ?? error.message, ownsIdentity: true });
+      }
       await releaseIntent(deps, resource, attempt, true);
       throw error instanceof HuaweiPermanentError ? error : new RetryLaterError(`look-up failed: ${(error as Error).message}`);
     }
@@ -309,7 +319,7 @@ export async function dispatchResource(deps: DispatchDeps, message: DispatchMess
     if (error instanceof HuaweiPermanentError) {
       return finish(deps, { ...resource, state: 'CreatePending' }, {
         state: 'Failed',
-        reason: error.errorCode ?? `HTTP_${error.status ?? 'ERROR'}`,
+        reason: error instanceof HuaweiInvalidRequestError ? error.reason : (error.errorCode ?? `HTTP_${error.status ?? 'ERROR'}`),
         message: error.errorMsg ?? error.message,
         ownsIdentity: true,
       });

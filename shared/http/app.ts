@@ -11,7 +11,7 @@ import { contentHash, deriveRequestId, randomRequestId, REQUEST_ID_PATTERN } fro
 import { boundedDeliveryId } from '../intake/names';
 import { JIRA_EVENTS, JiraIssueEventSchema, scanDescription } from '../intake/jira';
 import type { IntakeJob, PlanJob } from '../intake/messages';
-import { GithubPullRequestSchema, GitlabMergeRequestSchema, PLAN_ACTIONS } from '../notify/plan-payloads';
+import { GithubPullRequestSchema, GitlabMergeRequestSchema, isForkMergeRequest, isForkPullRequest, PLAN_ACTIONS } from '../notify/plan-payloads';
 import type { IntakeDeps, SubmitOutcome } from '../intake/submit';
 import { MAX_SOURCE_BYTES } from '../manifests/limits';
 import { ApiError, errorResponse, unauthorized } from './errors';
@@ -27,6 +27,8 @@ export interface AppServices {
   intake: IntakeDeps;
   intakeQueue: QueueRef;
   trackedBranches: readonly string[];
+  /** Plan pull and merge requests from forks too (PLAN_FORK_PULL_REQUESTS); off when absent. */
+  planForkPullRequests?: boolean;
 }
 
 export interface AppDeps {
@@ -112,7 +114,7 @@ function describeIssues(issues: readonly { path: readonly PropertyKey[]; message
 
 /** The commit's page, only from an http(s) project URL: the link is shown to people. */
 function webUrl(projectUrl: string | undefined, commit: string): string | undefined {
-  if (!projectUrl || !URL.canParse(projectUrl)) return undefined;
+  if (!projectUrl || projectUrl.length > 1024 || !URL.canParse(projectUrl)) return undefined;
   const url = new URL(projectUrl);
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
   return `${url.toString().replace(/\/$/, '')}/-/commit/${commit}`;
@@ -165,9 +167,22 @@ export function createApp(deps: AppDeps): Hono {
       if (!pr.success) throw payloadError('pull_request', pr.error.issues);
       const { action, number, pull_request: pull, repository } = pr.data;
       if (!PLAN_ACTIONS.has(action)) return c.json({ ignored: true, reason: `pull_request ${action} changes no plan` }, 200);
+      // A fork's author is anyone: by default their files are not read with our token nor answered in our name.
+      const fork = isForkPullRequest(pr.data);
+      if (fork && !deps.services().planForkPullRequests) return c.json({ ignored: true, reason: 'pull requests from forks are not planned (PLAN_FORK_PULL_REQUESTS)' }, 200);
       const tracked = trackedFor(deps.services().trackedBranches, repository.default_branch);
       if (!tracked.includes(pull.base.ref)) return c.json({ ignored: true, reason: `base branch ${pull.base.ref} is not tracked` }, 200);
-      await enqueue({ type: 'github.plan', deliveryId: delivery, repository: repository.full_name, number, baseRef: pull.base.ref, base: pull.base.sha, head: pull.head.sha, updatedAt: pull.updated_at });
+      await enqueue({
+        type: 'github.plan',
+        deliveryId: boundedDeliveryId(delivery),
+        repository: repository.full_name,
+        number,
+        baseRef: pull.base.ref,
+        base: pull.base.sha,
+        head: pull.head.sha,
+        updatedAt: pull.updated_at,
+        ...(fork ? { fork: true } : {}),
+      });
       return c.json({ plan: true }, 202);
     }
     if (event !== 'push') return c.json({ ignored: true, reason: `event ${event} is not handled` }, 200);
@@ -196,10 +211,12 @@ export function createApp(deps: AppDeps): Hono {
       const { project, object_attributes: attrs } = mr.data;
       const changed = attrs.action === 'open' || attrs.action === 'reopen' || (attrs.action === 'update' && !!attrs.oldrev);
       if (!changed) return c.json({ ignored: true, reason: `merge request ${attrs.action ?? 'event'} changes no plan` }, 200);
+      const fork = isForkMergeRequest(mr.data);
+      if (fork && !deps.services().planForkPullRequests) return c.json({ ignored: true, reason: 'merge requests from forks are not planned (PLAN_FORK_PULL_REQUESTS)' }, 200);
       if (!trackedFor(deps.services().trackedBranches, project.default_branch).includes(attrs.target_branch)) {
         return c.json({ ignored: true, reason: `target branch ${attrs.target_branch} is not tracked` }, 200);
       }
-      const delivery = c.req.header('idempotency-key') ?? c.req.header('x-gitlab-event-uuid') ?? `${project.id}:${attrs.iid}:${attrs.last_commit.id}`;
+      const delivery = boundedDeliveryId(c.req.header('idempotency-key') ?? c.req.header('x-gitlab-event-uuid') ?? `${project.id}:${attrs.iid}:${attrs.last_commit.id}`);
       await enqueue({
         type: 'gitlab.plan',
         deliveryId: delivery,
@@ -210,6 +227,7 @@ export function createApp(deps: AppDeps): Hono {
         base: attrs.diff_refs?.base_sha ?? '0'.repeat(40),
         head: attrs.diff_refs?.head_sha ?? attrs.last_commit.id,
         updatedAt: attrs.updated_at,
+        ...(fork ? { fork: true } : {}),
       });
       return c.json({ plan: true }, 202);
     }

@@ -2,11 +2,21 @@
 import { huaweiConfig } from '../config';
 import type { Kind } from '../manifests/kinds';
 import { loadHuaweiCredentials } from './credentials';
-import { HuaweiPermanentError, HuaweiRetryableError, HuaweiUnknownOutcomeError, isHuaweiError, type HuaweiError } from './errors';
+import { defaultEndpoint, isKnownRegion, SERVICE_LABEL, type HuaweiService } from './endpoints';
+import {
+  HuaweiInvalidRequestError,
+  HuaweiPermanentError,
+  HuaweiRetryableError,
+  HuaweiUnknownOutcomeError,
+  isHuaweiError,
+  type HuaweiError,
+} from './errors';
 import { signRequest, urlEncode, type Credentials } from './signer';
 
 export interface HuaweiTarget {
   projectId: string;
+  /** The resource's region, which picks the endpoint; omitted, the client's own region. */
+  region?: string;
   /** The parent pool's `metadata.name` (server-generated id); NodePool only. */
   poolName?: string;
   /** IEF Platinum/Enterprise instance; omit for the Professional edition. */
@@ -21,6 +31,13 @@ export interface HuaweiLogger {
 
 export interface HuaweiClientOptions {
   credentials: Credentials | (() => Promise<Credentials>);
+  /**
+   * The region the two endpoints below serve. A target in another region goes to that region's public
+   * endpoint (or is refused when none is known), so an override (a simulator, a private endpoint) never
+   * receives another region's resources: it would create them in the wrong region. Unset, the endpoints
+   * serve every region: a simulator or a test double that stands for all of Huawei Cloud.
+   */
+  region?: string;
   modelartsEndpoint: string;
   iefEndpoint: string;
   /** Budget for reaching the server and getting response headers, added to readTimeoutMs (fetch cannot separate them). */
@@ -54,7 +71,7 @@ const DEFAULTS = {
 
 const SILENT: HuaweiLogger = { warn() {}, error() {} };
 
-type Service = 'modelarts' | 'ief';
+type Service = HuaweiService;
 type CallKind = 'create' | 'read' | 'delete';
 
 interface Call {
@@ -81,7 +98,9 @@ type AttemptFailure =
   | { type: 'http'; status: number; errorCode?: string; errorMsg?: string; requestId?: string; retryAfterMs?: number }
   | { type: 'network'; detail: string; cause?: unknown }
   | { type: 'timeout'; phase: 'response' | 'body' }
-  | { type: 'garbled'; status: number; requestId?: string };
+  | { type: 'garbled'; status: number; requestId?: string }
+  /** fetch would refuse the request before sending it (a header value or the URL): nothing left this process. */
+  | { type: 'invalid'; detail: string };
 
 class AttemptError extends Error {
   constructor(readonly failure: AttemptFailure) {
@@ -96,7 +115,8 @@ class TimeoutSignal extends Error {
 }
 
 export class HuaweiCloudClient {
-  private readonly opts: Required<Omit<HuaweiClientOptions, 'credentials' | 'logger' | 'fetch' | 'random' | 'maxRequestsPerSecond'>>;
+  private readonly opts: Required<Omit<HuaweiClientOptions, 'credentials' | 'logger' | 'fetch' | 'random' | 'maxRequestsPerSecond' | 'region'>>;
+  private readonly region: string | undefined;
   private readonly pacer: Pacer | undefined;
   private readonly logger: HuaweiLogger;
   private readonly fetchImpl: typeof fetch;
@@ -113,6 +133,7 @@ export class HuaweiCloudClient {
       retryBaseMs: options.retryBaseMs ?? DEFAULTS.retryBaseMs,
       retryMaxDelayMs: options.retryMaxDelayMs ?? DEFAULTS.retryMaxDelayMs,
     };
+    this.region = options.region;
     this.pacer = options.maxRequestsPerSecond ? new Pacer(options.maxRequestsPerSecond) : undefined;
     this.logger = options.logger ?? SILENT;
     this.fetchImpl = options.fetch ?? globalThis.fetch;
@@ -128,6 +149,7 @@ export class HuaweiCloudClient {
     const cfg = huaweiConfig(extra.env);
     return new HuaweiCloudClient({
       credentials: () => loadHuaweiCredentials(cfg.credentials),
+      region: cfg.region,
       modelartsEndpoint: cfg.modelartsEndpoint,
       iefEndpoint: cfg.iefEndpoint,
       connectTimeoutMs: cfg.connectTimeoutMs,
@@ -248,6 +270,10 @@ export class HuaweiCloudClient {
   private async call(call: Call): Promise<HttpResult> {
     const started = Date.now();
     const deadline = started + this.opts.retryBudgetMs;
+    const refusal = dotSegmentIn(call.path);
+    if (refusal) throw this.report(new HuaweiInvalidRequestError({ operation: call.operation, errorMsg: refusal }));
+    const base = this.endpointFor(call.service, call.target.region);
+    if (typeof base !== 'string') throw this.report(new HuaweiInvalidRequestError({ operation: call.operation, errorMsg: base.refusal }));
     let credentials: Credentials;
     try {
       credentials = await this.credentials();
@@ -260,7 +286,7 @@ export class HuaweiCloudClient {
       let failure: AttemptFailure;
       try {
         await this.pacer?.wait();
-        return await this.attempt(call, credentials);
+        return await this.attempt(call, base, credentials);
       } catch (error) {
         if (!(error instanceof AttemptError)) throw this.report(unexpected(call.operation, error));
         failure = error.failure;
@@ -283,9 +309,18 @@ export class HuaweiCloudClient {
     return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
   }
 
-  private async attempt(call: Call, credentials: Credentials): Promise<HttpResult> {
-    const base = call.service === 'ief' ? this.opts.iefEndpoint : this.opts.modelartsEndpoint;
+  /** The configured endpoint for the client's own region, Huawei's public one for another known region. */
+  private endpointFor(service: Service, region: string | undefined): string | { refusal: string } {
+    if (this.region === undefined || region === undefined || region === this.region) {
+      return service === 'ief' ? this.opts.iefEndpoint : this.opts.modelartsEndpoint;
+    }
+    if (!isKnownRegion(service, region)) return { refusal: `no known ${SERVICE_LABEL[service]} endpoint for region ${region}` };
+    return defaultEndpoint(service, region);
+  }
+
+  private async attempt(call: Call, base: string, credentials: Credentials): Promise<HttpResult> {
     const url = `${base}${call.path}${queryString(call.query)}`;
+    if (!URL.canParse(url)) throw new AttemptError({ type: 'invalid', detail: 'the URL is not valid' });
     const body = call.body === undefined ? undefined : JSON.stringify(call.body);
     const unsigned: Record<string, string> = { 'content-type': 'application/json', 'X-Project-Id': call.target.projectId };
     if (call.service === 'ief' && call.target.iefInstanceId) unsigned['ief-instance-id'] = call.target.iefInstanceId;
@@ -293,6 +328,10 @@ export class HuaweiCloudClient {
     // fetch sets Host from the URL (the signed value) and refuses to let callers override it.
     delete headers['host'];
     headers['accept'] = 'application/json';
+    // Checked here, not left to fetch: fetch's TypeError for a bad header looks like a network failure,
+    // and a create that was never sent must not be reported as one whose outcome is unknown.
+    const invalid = refusedHeader(headers);
+    if (invalid) throw new AttemptError({ type: 'invalid', detail: invalid });
 
     const controller = new AbortController();
     let timer = setTimeout(
@@ -365,7 +404,7 @@ function collection(kind: Kind, target: HuaweiTarget): { service: Service; path:
       return { service: 'modelarts', path: `/v2/${pid}/pools` };
     case 'NodePool':
       if (!target.poolName) {
-        throw new HuaweiPermanentError({ operation: `${kind}`, errorMsg: 'target.poolName is required for NodePool' });
+        throw new HuaweiInvalidRequestError({ operation: `${kind}`, errorMsg: 'target.poolName is required for NodePool' });
       }
       return { service: 'modelarts', path: `/v2/${pid}/pools/${urlEncode(target.poolName)}/nodepools` };
     case 'EdgeDeployment':
@@ -385,6 +424,7 @@ function createdId(kind: Kind, body: unknown): string | undefined {
 }
 
 function classify(call: Call, failure: AttemptFailure): 'retry' | HuaweiError {
+  if (failure.type === 'invalid') return toError(call, failure, HuaweiInvalidRequestError);
   if (failure.type === 'http') {
     // APIG throttles before the service sees the request, so even a create is safe to resend.
     if (failure.status === 429) return 'retry';
@@ -398,7 +438,7 @@ function classify(call: Call, failure: AttemptFailure): 'retry' | HuaweiError {
   return 'retry';
 }
 
-type ErrorClass = typeof HuaweiRetryableError | typeof HuaweiPermanentError | typeof HuaweiUnknownOutcomeError;
+type ErrorClass = typeof HuaweiRetryableError | typeof HuaweiPermanentError | typeof HuaweiUnknownOutcomeError | typeof HuaweiInvalidRequestError;
 
 function toError(call: Call, failure: AttemptFailure, Class: ErrorClass, note?: string): HuaweiError {
   switch (failure.type) {
@@ -426,7 +466,31 @@ function toError(call: Call, failure: AttemptFailure, Class: ErrorClass, note?: 
       });
     case 'network':
       return new Class({ operation: call.operation, errorMsg: [failure.detail, note].filter(Boolean).join('; '), cause: failure.cause });
+    case 'invalid':
+      return new Class({ operation: call.operation, errorMsg: [failure.detail, note].filter(Boolean).join('; ') });
   }
+}
+
+/**
+ * Every path segment is percent-encoded whole, so splitting the path gives back the values; but "." and
+ * ".." survive encoding and the URL parser resolves them (`/pools/../nodepools` is `/nodepools`), and an
+ * empty value turns a show into a list. Any of them means the request would go to another resource.
+ */
+function dotSegmentIn(path: string): string | undefined {
+  const bad = path.split('/').slice(1).find((segment) => segment === '' || segment === '.' || segment === '..');
+  return bad === undefined ? undefined : `path ${path} has ${bad === '' ? 'an empty' : `a "${bad}"`} segment, which would address another resource`;
+}
+
+/** Why fetch would refuse these headers, naming the header but never its value (it may be a secret). */
+function refusedHeader(headers: Record<string, string>): string | undefined {
+  for (const [name, value] of Object.entries(headers)) {
+    try {
+      new Headers([[name, value]]);
+    } catch {
+      return `header ${/^[A-Za-z0-9-]+$/.test(name) ? name : '(unprintable name)'} has a value HTTP does not allow (control characters such as CR, LF or NUL, or characters beyond Latin-1)`;
+    }
+  }
+  return undefined;
 }
 
 function unexpected(operation: string, error: unknown): HuaweiError {

@@ -1,4 +1,4 @@
-/** The only three errors the Huawei Cloud client throws: retry later, give up, or reconcile first. */
+/** The three outcomes the Huawei Cloud client's errors stand for: retry later, give up, or reconcile first. */
 
 export interface HuaweiErrorDetails {
   /** Which call failed, e.g. `create Notebook` or `show ResourcePool`. */
@@ -72,6 +72,19 @@ export class HuaweiPermanentError extends HuaweiError {
   constructor(details: HuaweiErrorDetails) {
     super('rejected', details);
     this.name = 'HuaweiPermanentError';
+  }
+}
+
+/**
+ * The client could not build the request (a header value fetch refuses, a path segment that would change
+ * the path, a region with no known endpoint), so nothing was sent. Permanent, and keeps the permanent
+ * `code` so every caller that handles a rejection handles this too; `reason` says what a record should show.
+ */
+export class HuaweiInvalidRequestError extends HuaweiPermanentError {
+  readonly reason = 'InvalidRequest';
+  constructor(details: HuaweiErrorDetails) {
+    super({ ...details, errorMsg: ['request not sent', details.errorMsg].filter(Boolean).join(': ') });
+    this.name = 'HuaweiInvalidRequestError';
   }
 }
 

@@ -7,8 +7,9 @@ export const JIRA_EVENTS = ['jira:issue_created', 'jira:issue_updated'] as const
 export const JiraIssueEventSchema = z.looseObject({
   webhookEvent: z.string(),
   issue: z.looseObject({
-    key: z.string().regex(/^[A-Z][A-Z0-9_]*-\d+$/),
-    self: z.string().optional(),
+    /** Jira project keys are at most 255 characters (10 by default); the bound keeps the key out of oversized items. */
+    key: z.string().max(280).regex(/^[A-Z][A-Z0-9_]*-\d+$/),
+    self: z.string().max(2048).optional(),
     fields: z.looseObject({ description: z.unknown().optional() }).optional(),
   }),
 });

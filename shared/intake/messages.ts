@@ -3,7 +3,6 @@ import * as z from 'zod';
 import { REQUEST_ID_PATTERN } from './ids';
 import { CommitIdSchema, GithubRepositorySchema, GitlabProjectPathSchema } from './names';
 
-const Sha = z.string().regex(/^[0-9a-f]{7,64}$/i);
 const RequestId = z.string().regex(REQUEST_ID_PATTERN);
 /** Logged and recorded, never a key: bounded at the webhook (boundedDeliveryId). */
 const DeliveryId = z.string().min(1).max(128);
@@ -27,15 +26,15 @@ export const GitlabPushJobSchema = z.object({
   branch: z.string().min(1).max(1024),
   before: CommitIdSchema,
   after: CommitIdSchema,
-  url: z.string().optional(),
+  url: z.string().max(2048).optional(),
 });
 
 export const JiraIssueJobSchema = z.object({
   type: z.literal('jira.issue'),
   requestId: RequestId,
   deliveryId: DeliveryId,
-  ticket: z.string().regex(/^[A-Z][A-Z0-9_]*-\d+$/),
-  url: z.string().optional(),
+  ticket: z.string().max(280).regex(/^[A-Z][A-Z0-9_]*-\d+$/),
+  url: z.string().max(2048).optional(),
   /** Empty only when the description was too long to read whole (descriptionChars set): that request is rejected. */
   blocks: z.array(z.string()),
   /** The description's length when it exceeded what Jira allows, so was not read to its end. */
@@ -48,26 +47,30 @@ export type IntakeJob = z.infer<typeof IntakeJobSchema>;
 /** A pull request to plan: no request is made, only a comment and a status (shared/notify/plan.ts). */
 export const GithubPlanJobSchema = z.object({
   type: z.literal('github.plan'),
-  deliveryId: z.string(),
-  repository: z.string(),
+  deliveryId: DeliveryId,
+  repository: GithubRepositorySchema,
   number: z.number().int().positive(),
   baseRef: z.string(),
-  base: Sha,
-  head: Sha,
+  base: CommitIdSchema,
+  head: CommitIdSchema,
   updatedAt: z.string(),
+  /** The head lives in a fork (planned only with PLAN_FORK_PULL_REQUESTS): its author is shown no Huawei id. */
+  fork: z.boolean().optional(),
 });
 
 export const GitlabPlanJobSchema = z.object({
   type: z.literal('gitlab.plan'),
-  deliveryId: z.string(),
-  projectId: z.number().int(),
-  repository: z.string(),
+  deliveryId: DeliveryId,
+  projectId: z.number().int().positive(),
+  repository: GitlabProjectPathSchema,
   iid: z.number().int().positive(),
   baseRef: z.string(),
   /** All zeros when the hook carried no diff_refs: then every manifest at the head is planned. */
-  base: Sha,
-  head: Sha,
+  base: CommitIdSchema,
+  head: CommitIdSchema,
   updatedAt: z.string(),
+  /** The source branch lives in another project (planned only with PLAN_FORK_PULL_REQUESTS). */
+  fork: z.boolean().optional(),
 });
 
 export const PlanJobSchema = z.discriminatedUnion('type', [GithubPlanJobSchema, GitlabPlanJobSchema]);

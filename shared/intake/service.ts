@@ -13,6 +13,7 @@ import { rejectRequest, submit, type IntakeDeps, type SourceFile, type SubmitOut
 import type { RequestSource } from '../store/types';
 import { getDelivery } from '../store/deliveries';
 import { getRequestWithResources } from '../store/requests';
+import { clipText, MAX_ECHOED_MESSAGE_CHARS, MAX_ECHOED_NAME_CHARS } from '../manifests/limits';
 
 export interface ProviderSettings {
   globs: readonly string[];
@@ -52,9 +53,18 @@ async function filesOf(job: IntakeJob, providers: ProviderSettings): Promise<Sou
   }
 }
 
+/** Where a message's request is recorded: known before anything that can fail, so a failure can be recorded there. */
+interface Target {
+  requestId: string;
+  source: RequestSource;
+  file: string;
+}
+
 /**
- * Throws only for what a redelivery can fix (provider or AWS outages); everything else ends as a
- * recorded request, accepted or rejected, so a bad message never loops until the DLQ.
+ * Throws only for what a redelivery can fix (provider or AWS outages, throttling, network failures);
+ * everything else ends as a recorded request, accepted or rejected, so a bad message never loops until the
+ * DLQ. That includes failures nobody foresaw (a bug, input the code cannot handle): the request is recorded
+ * as rejected with the reason, and a WARN names the SQS message.
  */
 export async function processIntakeMessage(deps: IntakeDeps, providers: ProviderSettings, message: IntakeMessage): Promise<SubmitOutcome | PlanOutcome> {
   let parsed: unknown;
@@ -64,30 +74,63 @@ export async function processIntakeMessage(deps: IntakeDeps, providers: Provider
     parsed = undefined;
   }
   const plan = PlanJobSchema.safeParse(parsed);
-  if (plan.success) return processPlan(providers, plan.data);
-  const job = IntakeJobSchema.safeParse(parsed);
-  if (job.success) {
-    const source = sourceOf(job.data);
-    const provider = source.provider;
-    // A redelivered or replayed push is answered from the record of the first one: no second read of the
-    // repository. Deliveries are recorded under the request id, which is derived from the content, not the delivery header.
-    const seen = await getDelivery(deps.table, provider, job.data.requestId);
-    if (seen) return replay(deps, seen.requestId, seen.outcome);
-    if (job.data.type === 'jira.issue' && job.data.descriptionChars !== undefined) {
-      return rejectRequest(deps, job.data.requestId, source, job.data.ticket, descriptionTooLong(job.data.descriptionChars));
-    }
-    let files: SourceFile[];
+  if (plan.success) {
     try {
-      files = await filesOf(job.data, providers);
+      return await processPlan(providers, plan.data);
     } catch (error) {
-      if (error instanceof ProviderApiError && !error.retryable) {
-        return rejectRequest(deps, job.data.requestId, source, source.ref, `could not read manifests: ${error.message}`);
-      }
-      throw error;
+      if (isRedeliverable(error)) throw error;
+      warnUnprocessable(deps, message, error);
+      return { status: 'plan-skipped', reason: `the plan could not be made (${errorName(error)})` };
     }
-    return submit(deps, { requestId: job.data.requestId, source, files, delivery: { provider, deliveryId: job.data.requestId } });
   }
-  return processExternal(deps, message, parsed);
+  const job = IntakeJobSchema.safeParse(parsed);
+  const external = job.success ? undefined : ExternalSubmissionSchema.safeParse(parsed);
+  const target = job.success ? jobTarget(job.data) : externalTarget(message, external!);
+  try {
+    return job.success ? await processJob(deps, providers, job.data, target) : await processExternal(deps, parsed, external!, target);
+  } catch (error) {
+    if (isRedeliverable(error)) throw error;
+    warnUnprocessable(deps, message, error, target.requestId);
+    const reason = `the submission could not be processed (${errorName(error)}) and was not retried; the intake log has the details under SQS message ${message.messageId}`;
+    const outcome = await rejectRequest(deps, target.requestId, target.source, target.file, reason);
+    // Failed after the request was recorded (while queueing, say): that record stands, and the poller finishes it.
+    return outcome.status === 'rejected' && outcome.duplicate ? replay(deps, target.requestId, 'rejected') : outcome;
+  }
+}
+
+function jobTarget(job: IntakeJob): Target {
+  const source = sourceOf(job);
+  return { requestId: job.requestId, source, file: job.type === 'jira.issue' ? job.ticket : source.ref };
+}
+
+function externalTarget(message: IntakeMessage, external: ReturnType<typeof ExternalSubmissionSchema.safeParse>): Target {
+  const file = `queue:${message.messageId}`;
+  if (!external.success) return { requestId: deriveRequestId('queue', message.messageId), source: { provider: 'queue', ref: 'queue:unknown' }, file };
+  const { source: from, idempotencyKey } = external.data;
+  const system = from?.system ?? 'unknown';
+  const requestId = idempotencyKey ? deriveRequestId('queue', system, idempotencyKey) : deriveRequestId('queue', message.messageId);
+  return { requestId, source: { provider: 'queue', ref: from?.reference ? `queue:${system}:${from.reference}` : `queue:${system}`, caller: system }, file };
+}
+
+async function processJob(deps: IntakeDeps, providers: ProviderSettings, job: IntakeJob, { requestId, source }: Target): Promise<SubmitOutcome> {
+  const provider = source.provider;
+  // A redelivered or replayed push is answered from the record of the first one: no second read of the
+  // repository. Deliveries are recorded under the request id, which is derived from the content, not the delivery header.
+  const seen = await getDelivery(deps.table, provider, requestId);
+  if (seen) return replay(deps, seen.requestId, seen.outcome);
+  if (job.type === 'jira.issue' && job.descriptionChars !== undefined) {
+    return rejectRequest(deps, requestId, source, job.ticket, descriptionTooLong(job.descriptionChars));
+  }
+  let files: SourceFile[];
+  try {
+    files = await filesOf(job, providers);
+  } catch (error) {
+    if (error instanceof ProviderApiError && !error.retryable) {
+      return rejectRequest(deps, requestId, source, source.ref, `could not read manifests: ${error.message}`);
+    }
+    throw error;
+  }
+  return submit(deps, { requestId, source, files, delivery: { provider, deliveryId: requestId } });
 }
 
 async function replay(deps: IntakeDeps, requestId: string, outcome: 'accepted' | 'rejected' | 'empty'): Promise<SubmitOutcome> {
@@ -97,23 +140,102 @@ async function replay(deps: IntakeDeps, requestId: string, outcome: 'accepted' |
   return { status: 'accepted', requestId, resources: found.resources.map(({ kind, name, state }) => ({ kind, name, state })), duplicate: true };
 }
 
-async function processExternal(deps: IntakeDeps, message: IntakeMessage, parsed: unknown): Promise<SubmitOutcome> {
-  const external = ExternalSubmissionSchema.safeParse(parsed);
-  const file = `queue:${message.messageId}`;
+async function processExternal(
+  deps: IntakeDeps,
+  parsed: unknown,
+  external: ReturnType<typeof ExternalSubmissionSchema.safeParse>,
+  { requestId, source, file }: Target,
+): Promise<SubmitOutcome> {
   if (!external.success) {
-    const requestId = deriveRequestId('queue', message.messageId);
-    const source: RequestSource = { provider: 'queue', ref: 'queue:unknown' };
     const reason = parsed === undefined ? 'message body is not JSON' : `message is not an intake submission: ${external.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`;
     return rejectRequest(deps, requestId, source, file, reason);
   }
-  const { manifests, source: from, idempotencyKey } = external.data;
-  const system = from?.system ?? 'unknown';
-  const requestId = idempotencyKey ? deriveRequestId('queue', system, idempotencyKey) : deriveRequestId('queue', message.messageId);
-  const source: RequestSource = { provider: 'queue', ref: from?.reference ? `queue:${system}:${from.reference}` : `queue:${system}`, caller: system };
+  const { manifests } = external.data;
   // Objects are re-serialised as JSON, which is YAML: one parser and one error format for every source.
   const text = typeof manifests === 'string' ? manifests : Array.isArray(manifests) ? manifests.map((m) => JSON.stringify(m)).join('\n---\n') : JSON.stringify(manifests);
   const outcome = await submit(deps, { requestId, source, files: [{ file, text }] });
   return outcome.status === 'empty' ? rejectRequest(deps, requestId, source, file, 'no manifest found in the message') : outcome;
+}
+
+/** Error names AWS SDKs give throttling and timeouts (those without a $retryable trait or a 5xx status). */
+const TRANSIENT_ERROR_NAMES = new Set([
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'LimitExceededException',
+  'TransactionInProgressException',
+  'TransactionConflictException',
+  'SlowDown',
+]);
+/** A transaction cancelled for one of these reasons may succeed when tried again; a failed condition will not. */
+const TRANSIENT_CANCELLATIONS = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
+/** Node's codes for a connection that failed or was cut: the call may never have reached the service. */
+const NETWORK_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Whether SQS redelivering the message can help: a provider outage (ProviderApiError.retryable), or an AWS
+ * call that was throttled, timed out, failed on the service's side or never got through (as the SDK's own
+ * retry classification sees them, its retries being spent). Anything else would fail the same way again.
+ */
+export function isRedeliverable(error: unknown, depth = 0): boolean {
+  if (error instanceof ProviderApiError) return error.retryable;
+  if (typeof error !== 'object' || error === null) return false;
+  const { name, code, $retryable, $fault, $metadata, cause } = error as {
+    name?: unknown;
+    code?: unknown;
+    $retryable?: unknown;
+    $fault?: unknown;
+    $metadata?: { httpStatusCode?: number };
+    cause?: unknown;
+  };
+  if ($retryable !== undefined || $fault === 'server') return true;
+  const status = $metadata?.httpStatusCode;
+  if (status !== undefined && (status === 429 || status >= 500)) return true;
+  if (typeof name === 'string' && TRANSIENT_ERROR_NAMES.has(name)) return true;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+  if (name === 'TransactionCanceledException' && Array.isArray(reasons) && reasons.some((r) => TRANSIENT_CANCELLATIONS.has(r?.Code ?? ''))) return true;
+  if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
+  return cause !== undefined && depth < 5 && isRedeliverable(cause, depth + 1);
+}
+
+/** Read defensively: what was thrown may be anything, even an object whose toString throws. */
+function errorName(error: unknown): string {
+  const name = error instanceof Error ? error.name : undefined;
+  return clipText(typeof name === 'string' ? name : typeof error, MAX_ECHOED_NAME_CHARS);
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof Error) return typeof error.message === 'string' ? error.message : '';
+  try {
+    return String(error);
+  } catch {
+    return typeof error;
+  }
+}
+
+/**
+ * The message, the request it was for and what failed where: the error's name, code, message (clipped) and
+ * the first frames of its stack, which say where without echoing any data.
+ */
+function warnUnprocessable(deps: Pick<IntakeDeps, 'logger'>, message: IntakeMessage, error: unknown, requestId?: string): void {
+  const code = (error as { code?: unknown } | null)?.code;
+  const frames = error instanceof Error ? (error.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 5).map((line) => line.trim()) : [];
+  deps.logger?.warn('intake message could not be processed and will not be retried', {
+    messageId: message.messageId,
+    ...(requestId ? { requestId } : {}),
+    errorName: errorName(error),
+    ...(typeof code === 'string' || typeof code === 'number' ? { errorCode: clipText(String(code), MAX_ECHOED_NAME_CHARS) } : {}),
+    error: clipText(errorMessage(error), MAX_ECHOED_MESSAGE_CHARS),
+    ...(frames.length > 0 ? { at: frames } : {}),
+  });
 }
 
 /** A plan that cannot read the repository says nothing (there is no request to reject); a provider outage is retried. */

@@ -5,7 +5,7 @@ import { EVENT_TYPES, requestEvent, type OutgoingEvent } from '../events/cloudev
 import { flushOutbox } from '../events/outbox';
 import type { TopicRef } from '../events/publish';
 import type { Manifest } from '../manifests/envelope';
-import type { ManifestIssue } from '../manifests/errors';
+import { boundRejected, type ManifestIssue } from '../manifests/errors';
 import { checkReferences, validateSource, type ValidatedDocument } from '../manifests/validate';
 import { deliveryItem, putDelivery, type DeliveryRecord } from '../store/deliveries';
 import { DUE_PARTITION, dueAt } from '../store/due';
@@ -130,10 +130,11 @@ export function planSubmission(
   return { documents, planned: planned.filter((_, i) => plannedDocs[i]!.valid) };
 }
 
+/** Bounded once, here: the record and its request.rejected event carry the same report, in one item. */
 function rejectedDocuments(documents: readonly ValidatedDocument[]): RejectedDocument[] {
-  return documents
-    .filter((d) => !d.valid)
-    .map(({ file, index, kind, name, errors }) => ({ file, index, ...(kind ? { kind } : {}), ...(name ? { name } : {}), errors }));
+  return boundRejected(
+    documents.filter((d) => !d.valid).map(({ file, index, kind, name, errors }) => ({ file, index, ...(kind ? { kind } : {}), ...(name ? { name } : {}), errors })),
+  );
 }
 
 /**
@@ -287,7 +288,7 @@ export async function rejectRequest(
   message: string,
 ): Promise<SubmitOutcome> {
   const now = (deps.now ?? (() => new Date()))().toISOString();
-  const documents: RejectedDocument[] = [{ file, index: 0, errors: [{ path: '', message, line: 1, column: 1 }] }];
+  const documents = boundRejected([{ file, index: 0, errors: [{ path: '', message, line: 1, column: 1 }] }]);
   const record: RequestRecord = { requestId, source, phase: 'Rejected', resourceCount: 0, rejected: documents, createdAt: now, updatedAt: now };
   const event = rejectionEvent(deps, record);
   const put = await putRequestOnce(deps.table, withOutbox(record, event, deps));
@@ -297,9 +298,6 @@ export async function rejectRequest(
 
 /** How long an unpublished intake event waits before the poller publishes it instead. */
 const OUTBOX_RETRY_SECONDS = 10;
-/** Caps that keep request.rejected far below SNS's 256 KB, however broken the submission. */
-const MAX_EVENT_DOCUMENTS = 50;
-const MAX_EVENT_ERRORS_PER_DOCUMENT = 20;
 
 type OutboxFields = { pendingEvents: OutgoingEvent[]; duePk: string; dueAt: string };
 
@@ -307,9 +305,10 @@ function nowOf(deps: Pick<IntakeDeps, 'now'>): Date {
   return (deps.now ?? (() => new Date()))();
 }
 
+/** The record's own report, already bounded (boundRejected), so the two together fit one item and the event fits SNS. */
 function rejectionEvent(deps: Pick<IntakeDeps, 'topic' | 'now'>, record: RequestRecord): OutgoingEvent | undefined {
   if (!deps.topic) return undefined;
-  const documents = (record.rejected ?? []).slice(0, MAX_EVENT_DOCUMENTS).map((d) => ({ ...d, errors: d.errors.slice(0, MAX_EVENT_ERRORS_PER_DOCUMENT) }));
+  const documents = record.rejected ?? [];
   return requestEvent(EVENT_TYPES.requestRejected, 'rejected', record.createdAt, {
     requestId: record.requestId,
     source: record.source,

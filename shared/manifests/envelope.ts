@@ -1,11 +1,12 @@
 /** The manifest envelope (apiVersion, kind, metadata, spec) around each kind's create body: a public contract. */
 import * as z from 'zod';
-import { EdgeDeploymentBodySchema, platinumOnlyPaths } from './kinds/edge-deployment';
-import { NodePoolBodySchema } from './kinds/node-pool';
+import { SERVICE_LABEL, SERVICE_REGIONS, type HuaweiService } from '../huaweicloud/endpoints';
+import { EdgeDeploymentBodySchema, IefInstanceIdSchema, platinumOnlyPaths } from './kinds/edge-deployment';
+import { NodePoolBodySchema, PoolIdSchema } from './kinds/node-pool';
 import { NotebookBodySchema } from './kinds/notebook';
 import { ResourcePoolBodySchema } from './kinds/resource-pool';
 import type { Kind } from './kinds';
-import { integer, strict, text } from './zod-helpers';
+import { integer, strict } from './zod-helpers';
 
 export const API_VERSION = 'hwc-provisioner/v1';
 
@@ -22,19 +23,32 @@ const MetadataSchema = strict({
   labels: z.record(z.string(), z.string({ error: 'label values must be strings' })).optional(),
 });
 
-const RegionSchema = z.string({ error: 'must be a string' }).regex(/^[a-z]{2,3}(-[a-z]+)+-\d+$/, { error: 'must be a region id such as cn-north-4' });
+/**
+ * The region picks the API host, so only a region whose endpoint Huawei documents for the kind's service
+ * is accepted: for any other, the client would have to guess a host.
+ */
+function regionOf(service: HuaweiService) {
+  const regions = SERVICE_REGIONS[service] as readonly [string, ...string[]];
+  return z.enum(regions, {
+    error: (issue) =>
+      typeof issue.input === 'string' ? `must be a region where ${SERVICE_LABEL[service]} has an endpoint: ${regions.join(', ')}` : 'must be a string',
+  });
+}
+/** Sent as a path segment and the X-Project-Id header: letters, digits and "-" only. */
 const ProjectIdSchema = z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9-]{1,64}$/, { error: 'must be a project id (1-64 letters, digits or "-")' });
 /** A day is the longest any create is worth waiting for; the per-kind defaults are far below it. */
 const TimeoutSchema = integer(1, 1440);
 
-const common = {
-  region: RegionSchema.optional(),
-  projectId: ProjectIdSchema.optional(),
-  timeoutMinutes: TimeoutSchema.optional(),
-};
+function common(service: HuaweiService) {
+  return {
+    region: regionOf(service).optional(),
+    projectId: ProjectIdSchema.optional(),
+    timeoutMinutes: TimeoutSchema.optional(),
+  };
+}
 
 const NotebookSpecSchema = strict({
-  ...common,
+  ...common('modelarts'),
   /** Names a ResourcePool manifest whose pool id fills body.pool_id once the pool is Running. */
   poolRef: ResourceNameSchema.optional(),
   body: NotebookBodySchema,
@@ -44,12 +58,12 @@ const NotebookSpecSchema = strict({
   }
 });
 
-const ResourcePoolSpecSchema = strict({ ...common, body: ResourcePoolBodySchema });
+const ResourcePoolSpecSchema = strict({ ...common('modelarts'), body: ResourcePoolBodySchema });
 
 const NodePoolSpecSchema = strict({
-  ...common,
+  ...common('modelarts'),
   /** The target pool's ID, sent as the path parameter pool_name. */
-  poolName: text({ min: 1, max: 64 }).optional(),
+  poolName: PoolIdSchema.optional(),
   /** Names a ResourcePool manifest; resolved to its pool ID once that pool is Running. */
   poolRef: ResourceNameSchema.optional(),
   body: NodePoolBodySchema,
@@ -62,9 +76,9 @@ const NodePoolSpecSchema = strict({
 });
 
 const EdgeDeploymentSpecSchema = strict({
-  ...common,
-  /** ID of an IEF Platinum/Enterprise instance; omitted for the Professional edition. */
-  iefInstanceId: text({ min: 1, max: 64 }).optional(),
+  ...common('ief'),
+  /** ID of an IEF Platinum/Enterprise instance, sent as the ief-instance-id header; omitted for the Professional edition. */
+  iefInstanceId: IefInstanceIdSchema.optional(),
   body: EdgeDeploymentBodySchema,
 }).superRefine((spec, ctx) => {
   if (spec.iefInstanceId !== undefined) return;

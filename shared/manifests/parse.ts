@@ -1,5 +1,5 @@
 /** YAML/JSON parsing with source positions and the guards hostile input needs (size, aliases, prototype keys). */
-import { Composer, isMap, isPair, isScalar, isSeq, LineCounter, Parser, type CST, type Document, type Node } from 'yaml';
+import { Composer, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Parser, type CST, type Document, type Node } from 'yaml';
 import { MAX_SOURCE_BYTES } from './limits';
 
 export { MAX_SOURCE_BYTES };
@@ -14,7 +14,11 @@ export const MAX_ALIAS_COUNT = 100;
 export const MAX_NESTING_DEPTH = 24;
 /** More documents than any request needs; each costs parsing and an error entry. */
 export const MAX_DOCUMENTS = 500;
-/** Keys that would reach Object.prototype in naive consumers downstream. */
+/**
+ * Keys that would reach Object.prototype in naive consumers downstream. Other Object.prototype member names
+ * (constructor, toString, ...) are ordinary keys: they become own data properties, and the store marshals
+ * manifests so that any key is stored as written (marshallable in shared/store/requests.ts).
+ */
 const FORBIDDEN_KEYS = new Set(['__proto__']);
 
 export interface Position {
@@ -91,7 +95,7 @@ export function parseSource(source: string): ParsedDocument[] {
     const positionOf = (path: readonly PropertyKey[], opts: { key?: string } = {}) =>
       toPosition(offsetOf(doc, path, opts.key) ?? doc.contents?.range?.[0] ?? 0);
 
-    if (problems.length === 0) findForbiddenKeys(doc.contents, [], problems, toPosition);
+    if (problems.length === 0) findForbiddenKeys(doc.contents, [], problems, toPosition, doc);
 
     let data: unknown;
     if (problems.length === 0) {
@@ -136,25 +140,40 @@ function keyOf(pairKey: unknown): unknown {
   return isScalar(pairKey) ? pairKey.value : pairKey;
 }
 
+/**
+ * Keys the data could not hold as written: __proto__, an empty or null key (toJS makes both ""; it means
+ * nothing to Huawei's APIs and DynamoDB cannot store it), and a list or mapping as a key (toJS would turn it
+ * into a string). An alias as a key stands for what it names.
+ */
+function keyProblem(key: unknown, doc: Document.Parsed): string | undefined {
+  const node = isAlias(key) ? key.resolve(doc) : key;
+  if (node === null || node === undefined) return 'empty keys are not allowed';
+  if (!isScalar(node)) return 'keys must be strings or numbers, not lists or mappings';
+  if (node.value === null || node.value === '') return 'empty keys are not allowed';
+  if (typeof node.value === 'string' && FORBIDDEN_KEYS.has(node.value)) return `key "${node.value}" is not allowed`;
+  return undefined;
+}
+
 function findForbiddenKeys(
   node: unknown,
   path: (string | number)[],
   problems: ParsedDocument['problems'],
   toPosition: (offset: number) => Position,
+  doc: Document.Parsed,
 ): void {
   if (isMap(node)) {
     for (const pair of node.items) {
-      const key = keyOf(pair.key);
-      if (typeof key === 'string' && (FORBIDDEN_KEYS.has(key) || key === '')) {
-        const offset = isScalar(pair.key) ? pair.key.range?.[0] ?? 0 : 0;
-        // An empty key means nothing to Huawei's APIs, and DynamoDB cannot store one.
-        problems.push({ path, message: key === '' ? 'empty keys are not allowed' : `key "${key}" is not allowed`, position: toPosition(offset) });
+      const problem = keyProblem(pair.key, doc);
+      if (problem !== undefined) {
+        const at = (pair.key as Node | null)?.range?.[0] ?? (pair.value as Node | null)?.range?.[0] ?? node.range?.[0] ?? 0;
+        problems.push({ path, message: problem, position: toPosition(at) });
         continue;
       }
-      findForbiddenKeys(pair.value, [...path, String(key)], problems, toPosition);
+      const key = isAlias(pair.key) ? pair.key.resolve(doc) : pair.key;
+      findForbiddenKeys(pair.value, [...path, String(keyOf(key))], problems, toPosition, doc);
     }
   } else if (isSeq(node)) {
-    node.items.forEach((item, i) => findForbiddenKeys(item, [...path, i], problems, toPosition));
+    node.items.forEach((item, i) => findForbiddenKeys(item, [...path, i], problems, toPosition, doc));
   }
 }
 

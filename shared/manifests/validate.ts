@@ -3,7 +3,8 @@ import type { z } from 'zod';
 import { API_VERSION, MANIFEST_SCHEMAS, type Manifest } from './envelope';
 import type { DocumentResult, ManifestIssue } from './errors';
 import { KINDS, isKind } from './kinds';
-import { parseSource, type ParsedDocument } from './parse';
+import { clipText, MAX_ECHOED_NAME_CHARS, MAX_ECHOED_PATH_CHARS, quoted } from './limits';
+import { MAX_DOCUMENTS, parseSource, type ParsedDocument } from './parse';
 import { friendlyError, suggest } from './zod-helpers';
 
 /** A document's verdict plus, when valid, the typed manifest. */
@@ -19,7 +20,8 @@ export function dotted(path: readonly PropertyKey[]): string {
 
 function issueAt(doc: ParsedDocument, path: readonly PropertyKey[], message: string, key?: string): ManifestIssue {
   const { line, column } = key === undefined ? doc.positionOf(path) : doc.positionOf(path, { key });
-  return { path: dotted(path), message, line, column };
+  // A path holds the input's keys, which may be of any length.
+  return { path: clipText(dotted(path), MAX_ECHOED_PATH_CHARS), message, line, column };
 }
 
 function byPosition(a: ManifestIssue, b: ManifestIssue): number {
@@ -47,8 +49,9 @@ function validateDocument(doc: ParsedDocument, file: string): ValidatedDocument 
   }
   const record = data as Record<string, unknown>;
   const metadata = record.metadata as Record<string, unknown> | undefined;
-  if (typeof record.kind === 'string') result.kind = record.kind;
-  if (metadata && typeof metadata === 'object' && typeof metadata.name === 'string') result.name = metadata.name;
+  // Reported with the verdict before either is validated, so they may be anything.
+  if (typeof record.kind === 'string') result.kind = clipText(record.kind, MAX_ECHOED_NAME_CHARS);
+  if (metadata && typeof metadata === 'object' && typeof metadata.name === 'string') result.name = clipText(metadata.name, MAX_ECHOED_NAME_CHARS);
 
   if (!isKind(record.kind)) {
     if (record.apiVersion !== API_VERSION) {
@@ -58,7 +61,7 @@ function validateDocument(doc: ParsedDocument, file: string): ValidatedDocument 
     const message =
       record.kind === undefined
         ? `is required: one of ${KINDS.join(', ')}`
-        : `unknown kind ${JSON.stringify(record.kind)}${hint ? `; did you mean "${hint}"?` : ''}; expected one of ${KINDS.join(', ')}`;
+        : `unknown kind ${typeof record.kind === 'string' ? quoted(record.kind) : clipText(JSON.stringify(record.kind), MAX_ECHOED_NAME_CHARS)}${hint ? `; did you mean "${hint}"?` : ''}; expected one of ${KINDS.join(', ')}`;
     result.errors.push(issueAt(doc, ['kind'], message));
     result.errors.sort(byPosition);
     return result;
@@ -85,8 +88,13 @@ export function validateSource(source: string, file: string, opts: { sequenceAsD
   return expanded.map((doc, index) => validateDocument({ ...doc, index }, file));
 }
 
+/** A JSON array counts its items as documents, under the same cap as a YAML stream's documents. */
 function asDocuments(doc: ParsedDocument): ParsedDocument[] {
-  return (doc.data as unknown[]).map((data, i) => ({
+  const items = doc.data as unknown[];
+  if (items.length > MAX_DOCUMENTS) {
+    return [{ ...doc, data: undefined, problems: [{ path: [], message: `the array holds ${items.length} manifests; the limit is ${MAX_DOCUMENTS}`, position: doc.positionOf([]) }] }];
+  }
+  return items.map((data, i) => ({
     index: i,
     data,
     problems: [],

@@ -1,6 +1,7 @@
 /** Building blocks for the per-kind schemas: strict objects with did-you-mean, case-tolerant enums, readable messages. */
 import { closest, distance } from 'fastest-levenshtein';
 import * as z from 'zod';
+import { MAX_ECHOED_KEYS, MAX_ECHOED_MESSAGE_CHARS, quoted } from './limits';
 
 /** The known field closest to `key`, when it is close enough to be a plausible typo. */
 export function suggest(key: string, known: readonly string[]): string | undefined {
@@ -14,13 +15,25 @@ export function suggest(key: string, known: readonly string[]): string | undefin
   return distance(lower, best) <= Math.max(2, Math.floor(key.length / 3)) ? match : undefined;
 }
 
+/**
+ * Names each unknown key (with the closest known field, or the known fields when `known` is given), as many
+ * as fit one message: keys are input, so their number and length are bounded (limits.ts) and the rest counted.
+ */
 export function unknownFieldsMessage(keys: readonly string[], known: readonly string[]): string {
-  return keys
-    .map((key) => {
-      const hint = suggest(key, known);
-      return hint ? `unknown field "${key}"; did you mean "${hint}"?` : `unknown field "${key}"; known fields: ${known.join(', ')}`;
-    })
-    .join('; ');
+  const parts: string[] = [];
+  let length = 0;
+  for (const key of keys) {
+    const hint = suggest(key, known);
+    const name = quoted(key);
+    const part = hint ? `unknown field ${name}; did you mean "${hint}"?` : known.length > 0 ? `unknown field ${name}; known fields: ${known.join(', ')}` : `unknown field ${name}`;
+    // Room is kept for the count of the keys left out.
+    if (parts.length > 0 && (parts.length === MAX_ECHOED_KEYS || length + part.length + 2 > MAX_ECHOED_MESSAGE_CHARS - 40)) break;
+    parts.push(part);
+    length += part.length + 2;
+  }
+  const more = keys.length - parts.length;
+  if (more > 0) parts.push(`… and ${more} more unknown field${more === 1 ? '' : 's'}`);
+  return parts.join('; ');
 }
 
 /**
@@ -92,7 +105,7 @@ export const friendlyError: z.core.$ZodErrorMap = (issue) => {
     case 'invalid_value':
       return `must be one of: ${issue.values.map((v) => String(v)).join(', ')}`;
     case 'unrecognized_keys':
-      return issue.keys.map((k) => `unknown field "${k}"`).join('; ');
+      return unknownFieldsMessage(issue.keys, []);
     case 'invalid_format':
       return `must be a valid ${issue.format}`;
     default:

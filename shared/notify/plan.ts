@@ -11,6 +11,7 @@ import type { Kind } from '../manifests/kinds';
 import { changedManifests, type GitReader } from '../intake/git';
 import { planSubmission, type IntakeDeps, type SourceFile } from '../intake/submit';
 import { getIdentity } from '../store/identity';
+import { getRequest } from '../store/requests';
 import { getResource } from '../store/resources';
 import type { ResourceRecord } from '../store/types';
 import type { GithubFeedback } from './github';
@@ -18,6 +19,37 @@ import type { GitlabFeedback } from './gitlab';
 import { PLAN_CONTEXT, PLAN_MARKER, planMarkdown, planSummary, type PlanEntry } from './render';
 import { advance, upsertComment, type NotifyStore } from './state';
 
+/**
+ * Whose pull or merge request the plan answers. Its author may learn that a resource exists, but only the
+ * Huawei ids of what their own repository created: a request from elsewhere (another repository, a ticket,
+ * an API caller) is not theirs to inspect. A fork's author owns nothing in the base repository.
+ */
+export interface PlanViewer {
+  provider: 'github' | 'gitlab';
+  repository: string;
+  fork?: boolean;
+}
+
+/** Whether the requests that own identities came from the viewer's repository; one read per request. */
+function ownership(table: PlanServices['store']['table'], viewer: PlanViewer): (requestId: string) => Promise<boolean> {
+  const known = new Map<string, Promise<boolean>>();
+  return (requestId) => {
+    let answer = known.get(requestId);
+    if (!answer) {
+      answer = viewer.fork
+        ? Promise.resolve(false)
+        : getRequest(table, requestId).then((request) => {
+            const source = request?.source;
+            // Repository names are case-insensitive on both providers; a missing record owns nothing we can vouch for.
+            return !!source && source.provider === viewer.provider && source.repository?.toLowerCase() === viewer.repository.toLowerCase();
+          });
+      known.set(requestId, answer);
+    }
+    return answer;
+  };
+}
+
+const ELSEWHERE = 'owned by another source';
 
 /** The Huawei look-up the plan makes; the real client satisfies it. */
 export interface PlanCloud {
@@ -64,8 +96,9 @@ function sameSpec(a: Pick<ResourceRecord, 'manifest' | 'region'>, b: { manifest:
 }
 
 /** Verdict per document of the changed files, in file order. */
-export async function planFiles(services: Pick<PlanServices, 'store' | 'defaults' | 'cloud'>, files: readonly SourceFile[]): Promise<PlanEntry[]> {
+export async function planFiles(services: Pick<PlanServices, 'store' | 'defaults' | 'cloud'>, files: readonly SourceFile[], viewer: PlanViewer): Promise<PlanEntry[]> {
   const { documents, planned } = planSubmission(files, services.defaults);
+  const owns = ownership(services.store.table, viewer);
   const entries: { order: string; entry: PlanEntry }[] = [];
   const order = (file: string, index: number) => `${file}\u0000${String(index).padStart(6, '0')}`;
   for (const doc of documents.filter((d) => !d.valid)) {
@@ -86,42 +119,56 @@ export async function planFiles(services: Pick<PlanServices, 'store' | 'defaults
     if (identity?.state === 'Succeeded') {
       const owner = await getResource(table, identity.ownerRequestId, kind, name);
       const same = owner ? sameSpec(owner, { manifest, region }) : identity.specHash === specHash({ manifest, region } as unknown as ResourceRecord);
+      const mine = await owns(identity.ownerRequestId);
+      const id = mine ? (identity.huaweiId ? ` (id ${identity.huaweiId})` : '') : `; ${ELSEWHERE}`;
       entries.push({
         order: at,
         entry: same
-          ? { ...base, verdict: 'exists', detail: `unchanged${identity.huaweiId ? ` (id ${identity.huaweiId})` : ''}` }
-          : { ...base, verdict: 'conflict', detail: `exists with a different spec (request ${identity.ownerRequestId}); updates are not supported` },
+          ? { ...base, verdict: 'exists', detail: `unchanged${id}` }
+          : { ...base, verdict: 'conflict', detail: `exists with a different spec (${mine ? `request ${identity.ownerRequestId}` : ELSEWHERE}); updates are not supported` },
       });
       continue;
     }
     if (identity?.state === 'InFlight') {
-      entries.push({ order: at, entry: { ...base, verdict: 'in-progress', detail: `by request ${identity.ownerRequestId}` } });
+      const by = (await owns(identity.ownerRequestId)) ? `by request ${identity.ownerRequestId}` : 'by a request from another source';
+      entries.push({ order: at, entry: { ...base, verdict: 'in-progress', detail: by } });
       continue;
     }
-    entries.push({ order: at, entry: { ...base, ...(await lookUp(services, kind, projectId, region, manifest.spec as unknown as Spec)) } });
+    entries.push({ order: at, entry: { ...base, ...(await lookUp(services, owns, kind, projectId, region, manifest.spec as unknown as Spec)) } });
   }
   return entries.sort((a, b) => a.order.localeCompare(b.order)).map((e) => e.entry);
 }
 
 /** Huawei is asked only when the table knows nothing: a same-named resource made by hand would make the create fail. */
-async function lookUp(services: Pick<PlanServices, 'store' | 'cloud'>, kind: Kind, projectId: string, region: string, spec: Spec): Promise<Pick<PlanEntry, 'verdict' | 'detail'>> {
+async function lookUp(
+  services: Pick<PlanServices, 'store' | 'cloud'>,
+  owns: (requestId: string) => Promise<boolean>,
+  kind: Kind,
+  projectId: string,
+  region: string,
+  spec: Spec,
+): Promise<Pick<PlanEntry, 'verdict' | 'detail'>> {
   const create = { verdict: 'create' as const, detail: `in ${region}` };
   if (!services.cloud) return create;
   let poolName = spec.poolName;
+  // Huawei's error messages may quote the pool's id, which is not the viewer's to see when the pool is another source's.
+  let hidden: string | undefined;
   if (kind === 'NodePool' && !poolName && spec.poolRef) {
     const pool = await getIdentity(services.store.table, projectId, 'ResourcePool', spec.poolRef);
-    poolName = pool?.state === 'Succeeded' ? pool.huaweiId : undefined;
     // The pool is created by this change (or later): its node pools cannot exist yet.
-    if (!poolName) return create;
+    if (pool?.state !== 'Succeeded' || !pool.huaweiId) return create;
+    poolName = pool.huaweiId;
+    if (!(await owns(pool.ownerRequestId))) hidden = poolName;
   }
-  const target: HuaweiTarget = { projectId, ...(poolName ? { poolName } : {}), ...(spec.iefInstanceId ? { iefInstanceId: spec.iefInstanceId } : {}) };
+  const target: HuaweiTarget = { projectId, region, ...(poolName ? { poolName } : {}), ...(spec.iefInstanceId ? { iefInstanceId: spec.iefInstanceId } : {}) };
   const wanted = huaweiName(kind, spec.body);
   try {
     const found = await services.cloud.findByName(kind, target, wanted);
     if (found.length > 0) return { verdict: 'conflict', detail: `Huawei Cloud already has a ${kind} named ${wanted} that hwc-provisioner did not create` };
     return create;
   } catch (error) {
-    return { verdict: 'create', detail: `in ${region} (could not check Huawei Cloud: ${(error as Error).message})` };
+    const message = hidden ? (error as Error).message.split(hidden).join(`(the pool ${spec.poolRef})`) : (error as Error).message;
+    return { verdict: 'create', detail: `in ${region} (could not check Huawei Cloud: ${message})` };
   }
 }
 
@@ -134,9 +181,9 @@ export interface PlanTarget {
   baseRef: string;
 }
 
-async function computeAndRender(services: PlanServices, reader: GitReader, base: string, head: string, globs: readonly string[], baseRef: string) {
+async function computeAndRender(services: PlanServices, reader: GitReader, viewer: PlanViewer, base: string, head: string, globs: readonly string[], baseRef: string) {
   const files = await changedManifests(reader, base, head, globs);
-  const entries = await planFiles(services, files);
+  const entries = await planFiles(services, files, viewer);
   return { entries, body: planMarkdown(entries, { head, baseRef }), summary: planSummary(entries) };
 }
 
@@ -144,10 +191,11 @@ async function computeAndRender(services: PlanServices, reader: GitReader, base:
 export async function planGithubPullRequest(
   services: PlanServices,
   reader: GitReader,
-  job: { repository: string; number: number; base: string; head: string; baseRef: string; updatedAt: string },
+  job: { repository: string; number: number; base: string; head: string; baseRef: string; updatedAt: string; fork?: boolean },
   globs: readonly string[],
 ): Promise<{ entries: PlanEntry[]; comment: 'created' | 'updated' | 'stale' | 'skipped' }> {
-  const { entries, body, summary } = await computeAndRender(services, reader, job.base, job.head, globs, job.baseRef);
+  const viewer: PlanViewer = { provider: 'github', repository: job.repository, ...(job.fork ? { fork: true } : {}) };
+  const { entries, body, summary } = await computeAndRender(services, reader, viewer, job.base, job.head, globs, job.baseRef);
   const github = services.github;
   if (!github) {
     services.logger?.warn('no GITHUB_TOKEN: the plan is not posted', { repository: job.repository, number: job.number });
@@ -165,10 +213,11 @@ export async function planGithubPullRequest(
 export async function planGitlabMergeRequest(
   services: PlanServices,
   reader: GitReader,
-  job: { projectId: number; repository: string; iid: number; base: string; head: string; baseRef: string; updatedAt: string },
+  job: { projectId: number; repository: string; iid: number; base: string; head: string; baseRef: string; updatedAt: string; fork?: boolean },
   globs: readonly string[],
 ): Promise<{ entries: PlanEntry[]; comment: 'created' | 'updated' | 'stale' | 'skipped' }> {
-  const { entries, body, summary } = await computeAndRender(services, reader, job.base, job.head, globs, job.baseRef);
+  const viewer: PlanViewer = { provider: 'gitlab', repository: job.repository, ...(job.fork ? { fork: true } : {}) };
+  const { entries, body, summary } = await computeAndRender(services, reader, viewer, job.base, job.head, globs, job.baseRef);
   const gitlab = services.gitlab;
   if (!gitlab) {
     services.logger?.warn('no GITLAB_TOKEN: the plan is not posted', { repository: job.repository, iid: job.iid });

@@ -109,9 +109,69 @@ const VERDICT_LABEL: Record<PlanVerdict, string> = {
   invalid: '❌ invalid',
 };
 
-/** Keeps user text from breaking out of a table cell. */
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+/*
+ * Everything in a PlanEntry and the branch name comes from the pull request's author (file paths, kinds,
+ * names, unknown keys echoed in errors) or from Huawei: it is rendered as code or as escaped text, never as
+ * Markdown. GitHub and GitLab both parse CommonMark with GFM tables, so these rules hold for both.
+ */
+
+/** CommonMark line endings, plus the characters some renderers also break lines at. */
+const LINE_BREAKS = /\r\n|[\r\n\u2028\u2029]/g;
+/** Other control characters: shown as escapes so nothing invisible reaches the comment. */
+const CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
+
+/** One line of user text: a break inside it would start a new block outside our control. */
+function oneLine(value: string): string {
+  return value
+    .replace(LINE_BREAKS, (c) => (c === '\r\n' || c === '\n' ? '\\n' : c === '\r' ? '\\r' : ' '))
+    .replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Longest run of backticks in `value`. */
+function longestBacktickRun(value: string): number {
+  return Math.max(0, ...Array.from(value.matchAll(/`+/g), (m) => m[0].length));
+}
+
+/**
+ * A code span that holds `value` literally (CommonMark: the delimiters are a backtick run of a length that
+ * does not occur inside; one space each side is stripped, so padding keeps edge backticks and spaces). In a
+ * table, pipes are escaped (GFM unescapes them inside code too); a backslash just before a pipe is split from
+ * it, since `\\|` is read as an escaped backslash by some renderers and as an escaped pipe by others.
+ */
+function codeSpan(value: string, inTable: boolean): string {
+  let content = oneLine(value);
+  if (content === '') return '(empty)';
+  if (inTable) content = content.replace(/\\(?=\|)/g, '\\\u200b').replace(/\|/g, '\\|');
+  const ticks = '`'.repeat(longestBacktickRun(content) + 1);
+  const pad = /^[` ]|[` ]$/.test(content) ? ' ' : '';
+  return `${ticks}${pad}${content}${pad}${ticks}`;
+}
+
+/**
+ * Plain text in Markdown: every character that could open inline syntax, HTML or an entity is escaped, and
+ * the sigils of mentions and references (@team, #1, !1, ~label, %milestone, &epic, $snippet) are followed
+ * by a zero-width joiner, since both providers link them after the Markdown is parsed, escaped or not; so
+ * are bare URLs, which GFM turns into links.
+ */
+function escapeText(value: string): string {
+  return oneLine(value)
+    .replace(/[\\`*_{}[\]<>|~&$!#]/g, (c) => `\\${c}`)
+    .replace(/([@#!~%&$]|:\/\/|\bwww\.)/gi, '$1\u200d');
+}
+
+/**
+ * One line of a code block. Kept to one line, it starts with what the caller put first (a file path); a
+ * leading slash is still broken, because GitLab runs quick actions (/merge, /approve) from any line that
+ * starts with one, and tells code blocks apart with a regular expression that does not know longer fences.
+ */
+function codeLine(value: string): string {
+  return oneLine(value).replace(/^(\s*)\//, '$1\u200b/');
+}
+
+/** A fenced block around lines made by codeLine: a fence longer than any backtick run inside cannot be closed from within. */
+function fencedBlock(info: string, lines: readonly string[]): string[] {
+  const fence = '`'.repeat(Math.max(3, longestBacktickRun(lines.join('\n')) + 1));
+  return [`${fence}${info}`, ...lines, fence];
 }
 
 export function planSummary(entries: readonly PlanEntry[]): { state: 'success' | 'failure'; description: string } {
@@ -128,24 +188,61 @@ export function planSummary(entries: readonly PlanEntry[]): { state: 'success' |
   return { state: bad > 0 ? 'failure' : 'success', description: truncate(parts.join(', '), STATUS_DESCRIPTION_MAX) };
 }
 
+/** GitHub refuses comments over 65,536 characters (GitLab allows more). */
+const COMMENT_MAX = 65_000;
+/** Per value, so one absurd name or message cannot crowd out the rest of the plan. */
+const MAX_NAME = 200;
+const MAX_FILE = 300;
+const MAX_DETAIL = 500;
+const MAX_ERROR_LINE = 1_000;
+const MAX_ERRORS = 200;
+
+const sizeOf = (lines: readonly string[]) => lines.reduce((n, line) => n + line.length + 1, 0);
+
+/** The leading lines that fit in `budget`; whole lines only, so no code span or fence is ever cut open. */
+function fitting(lines: readonly string[], budget: number): string[] {
+  const kept: string[] = [];
+  let used = 0;
+  for (const line of lines) {
+    if (used + line.length + 1 > budget) break;
+    kept.push(line);
+    used += line.length + 1;
+  }
+  return kept;
+}
+
 export function planMarkdown(entries: readonly PlanEntry[], ctx: { head: string; baseRef: string }): string {
   const summary = planSummary(entries);
-  const lines = [PLAN_MARKER, `### hwc-provisioner plan for \`${ctx.head.slice(0, 7)}\``, ''];
-  if (entries.length === 0) {
-    lines.push('This change touches no manifest: nothing would be created.');
-  } else {
-    lines.push(`**${summary.description}.** Nothing is created until this is merged into \`${ctx.baseRef}\`.`, '');
-    lines.push('| resource | file | plan |', '|---|---|---|');
-    for (const e of entries) {
-      const resource = e.kind && e.name ? `\`${e.kind}/${e.name}\`` : '(unnamed document)';
-      lines.push(`| ${cell(resource)} | \`${cell(e.file)}\` | ${cell(`${VERDICT_LABEL[e.verdict]}${e.detail ? `: ${e.detail}` : ''}`)} |`);
-    }
-    const errors = entries.flatMap((e) => e.errors);
-    if (errors.length > 0) lines.push('', '<details open><summary>Errors</summary>', '', '```text', ...errors.slice(0, 200), '```', '</details>');
-  }
-  lines.push('', `<sub>Updated for ${ctx.head} · edited in place on every push</sub>`);
-  // GitHub's comment limit is 65,536 characters; a plan that long is cut, the marker stays at the top.
-  return truncate(lines.join('\n'), 65_000);
+  const top = [PLAN_MARKER, `### hwc-provisioner plan for ${codeSpan(ctx.head.slice(0, 7), false)}`, ''];
+  const bottom = ['', `<sub>Updated for ${escapeText(ctx.head)} · edited in place on every push</sub>`];
+  if (entries.length === 0) return [...top, 'This change touches no manifest: nothing would be created.', ...bottom].join('\n');
+
+  const intro = [
+    `**${summary.description}.** Nothing is created until this is merged into ${codeSpan(truncate(ctx.baseRef, MAX_NAME), false)}.`,
+    '',
+    '| resource | file | plan |',
+    '|---|---|---|',
+  ];
+  const rows = entries.map((e) => {
+    const resource = e.kind && e.name ? codeSpan(`${truncate(e.kind, MAX_NAME)}/${truncate(e.name, MAX_NAME)}`, true) : '(unnamed document)';
+    const detail = e.detail ? `: ${escapeText(truncate(e.detail, MAX_DETAIL))}` : '';
+    return `| ${resource} | ${codeSpan(truncate(e.file, MAX_FILE), true)} | ${VERDICT_LABEL[e.verdict]}${detail} |`;
+  });
+  const errors = entries.flatMap((e) => e.errors).map((line) => codeLine(truncate(line, MAX_ERROR_LINE)));
+  // Room for the "not shown" lines and the block around the errors, whose fence is no longer than a clipped line.
+  const reserve = 300 + 2 * MAX_ERROR_LINE;
+  let budget = COMMENT_MAX - sizeOf(top) - sizeOf(bottom) - sizeOf(intro) - reserve;
+
+  const shownRows = fitting(rows, budget);
+  budget -= sizeOf(shownRows);
+  if (shownRows.length < rows.length) shownRows.push(`| … | | ${rows.length - shownRows.length} more not shown |`);
+
+  const lines = [...top, ...intro, ...shownRows];
+  const listed = errors.slice(0, MAX_ERRORS);
+  const shownErrors = fitting(listed, budget);
+  if (shownErrors.length < errors.length) shownErrors.push(`… ${errors.length - shownErrors.length} more errors not shown`);
+  if (errors.length > 0) lines.push('', '<details open><summary>Errors</summary>', '', ...fencedBlock('text', shownErrors), '</details>');
+  return [...lines, ...bottom].join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -4,9 +4,9 @@
  * due for the next tick.
  */
 import { statusOf } from '../huaweicloud/status';
-import { HuaweiPermanentError } from '../huaweicloud/errors';
+import { HuaweiInvalidRequestError, HuaweiPermanentError } from '../huaweicloud/errors';
 import { isNotFoundError } from '../huaweicloud/client';
-import { afterTerminal, type DispatchDeps } from '../dispatch/dispatcher';
+import { afterTerminal, targetOf, type DispatchDeps } from '../dispatch/dispatcher';
 import { enqueueDispatch } from '../dispatch/messages';
 import { nextPollSeconds } from '../dispatch/policy';
 import { completeRequestIfDone, finishResourceOnce, flushOutbox, settleIdentity } from '../events/outbox';
@@ -119,9 +119,7 @@ async function clearDue(deps: DispatchDeps, item: DueItem): Promise<void> {
 /** Shows one creating resource and applies the kind's status semantics; returns true when it finished. */
 async function pollResource(deps: DispatchDeps, resource: ResourceRecord): Promise<boolean> {
   const now = deps.now();
-  const spec = (resource.manifest as { spec: { poolName?: string; iefInstanceId?: string } }).spec;
-  const poolName = spec.poolName ?? resource.resolvedPoolName;
-  const target = { projectId: resource.projectId, ...(resource.kind === 'NodePool' && poolName ? { poolName } : {}), ...(spec.iefInstanceId ? { iefInstanceId: spec.iefInstanceId } : {}) };
+  const target = targetOf(resource, resource.resolvedPoolName);
   const finish = async (state: 'Succeeded' | 'Failed' | 'TimedOut', reason?: string, message?: string) => {
     const done = await finishResourceOnce(deps, resource, { state, ownsIdentity: true, ...(reason ? { reason } : {}), ...(message ? { message } : {}) });
     if (done) await afterTerminal(deps, resource.requestId, resource, state, done.progress);
@@ -137,6 +135,8 @@ async function pollResource(deps: DispatchDeps, resource: ResourceRecord): Promi
     if (error instanceof HuaweiPermanentError && isNotFoundError(error)) {
       return finish('Failed', 'NotFound', `${resource.kind} ${resource.huaweiId} no longer exists in Huawei Cloud`);
     }
+    // No later tick can send it either: waiting out the deadline would only delay the same verdict.
+    if (error instanceof HuaweiInvalidRequestError) return finish('Failed', error.reason, error.message);
     // A read that failed is not a verdict: try again on a later tick, unless the time is up.
     if (resource.deadlineAt && now.toISOString() >= resource.deadlineAt) return finish('TimedOut', 'Timeout', `no status could be read before the deadline: ${(error as Error).message}`);
     await updateResource(deps.table, resource, { from: ['Creating'], set: { dueAt: dueAt(now, nextPollSeconds(resource.kind, resource.polls ?? 0, deps.settings.pollScale)) } });

@@ -2,7 +2,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DUE_PARTITION, dueAt } from './due';
-import { TERMINAL_STATES, type RejectedDocument, type RequestRecord, type RequestState, type ResourceRecord } from './types';
+import { TERMINAL_STATES, type RequestRecord, type RequestState, type ResourceRecord } from './types';
 
 export interface TableRef {
   ddb: DynamoDBDocumentClient;
@@ -37,47 +37,11 @@ export async function updateIfStill(
   }
 }
 
-/** A request item must stay well inside DynamoDB's 400 KB, whatever the rejected input looked like. */
-const MAX_REJECTED_BYTES = 64 * 1024;
-const MAX_ISSUE_TEXT = 1_000;
-
-const clip = (text: string, max = MAX_ISSUE_TEXT) => (text.length > max ? `${text.slice(0, max)}…` : text);
-
 /**
- * Rejection reports echo the input (unknown keys, bad values, kind names), so hostile input could make the
- * item too large to store: texts are clipped, and documents and errors beyond the budget are summarised.
+ * Writes the request once; returns the record already stored when another attempt got there first. A rejected
+ * request's report comes bounded (boundRejected, shared/manifests/errors.ts), as does the event beside it.
  */
-export function boundRejected(rejected: readonly RejectedDocument[]): RejectedDocument[] {
-  const out: RejectedDocument[] = [];
-  let bytes = 0;
-  let dropped = 0;
-  for (const doc of rejected) {
-    const errors = doc.errors.slice(0, 50).map((e) => ({ ...e, path: clip(e.path, 200), message: clip(e.message) }));
-    if (doc.errors.length > errors.length) errors.push({ path: '', message: `${doc.errors.length - errors.length} more errors not shown`, line: 1, column: 1 });
-    const bounded: RejectedDocument = {
-      file: clip(doc.file, 200),
-      index: doc.index,
-      ...(doc.kind !== undefined ? { kind: clip(doc.kind, 100) } : {}),
-      ...(doc.name !== undefined ? { name: clip(doc.name, 100) } : {}),
-      errors,
-    };
-    const size = Buffer.byteLength(JSON.stringify(bounded));
-    if (bytes + size > MAX_REJECTED_BYTES) {
-      dropped++;
-      continue;
-    }
-    bytes += size;
-    out.push(bounded);
-  }
-  if (dropped > 0) {
-    out.push({ file: out[0]?.file ?? rejected[0]?.file ?? '', index: -1, errors: [{ path: '', message: `${dropped} more rejected documents not shown`, line: 1, column: 1 }] });
-  }
-  return out;
-}
-
-/** Writes the request once; returns the record already stored when another attempt got there first. */
-export async function putRequestOnce(table: TableRef, input: RequestRecord): Promise<{ created: boolean; record: RequestRecord }> {
-  const record: RequestRecord = input.rejected ? { ...input, rejected: boundRejected(input.rejected) } : input;
+export async function putRequestOnce(table: TableRef, record: RequestRecord): Promise<{ created: boolean; record: RequestRecord }> {
   try {
     await table.ddb.send(
       new PutCommand({
@@ -102,7 +66,21 @@ const requestItem = (record: RequestRecord) => ({ ...requestKey(record.requestId
 const putNew = (table: TableRef, item: Record<string, unknown>) => ({ Put: { TableName: table.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } });
 
 /** JSON length over-estimates DynamoDB's item size (attribute names count once, numbers are compact). */
-const itemBytes = (item: Record<string, unknown>) => Buffer.byteLength(JSON.stringify(item));
+const itemBytes = (item: Record<string, unknown>) => Buffer.byteLength(JSON.stringify(item, (_, value: unknown) => (value instanceof Map ? Object.fromEntries(value) : value)));
+
+/**
+ * A manifest's mappings as Maps. The document client types a plain object by its `constructor` property, so
+ * a mapping with a key named "constructor" (a label, say) is not marshalled as a map: the write throws. A Map
+ * is read by its entries, whatever the keys. Stored alike (M) and read back as plain objects. Only manifests
+ * need it: every other map written has keys of our own.
+ */
+function marshallable(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(marshallable);
+  if (value === null || typeof value !== 'object') return value;
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return value;
+  return new Map(Object.entries(value).map(([key, entry]) => [key, marshallable(entry)]));
+}
 
 const isTransactionCanceled = (error: unknown) => (error as { name?: string })?.name === 'TransactionCanceledException';
 
@@ -112,7 +90,7 @@ const failedConditionAt = (error: unknown, index: number) =>
 
 /** The stored item of a resource: due from the start, so the poller finds it if its message (or its pool's) is lost. */
 function resourceItem(record: ResourceRecord, due: string): Record<string, unknown> {
-  return { ...resourceKey(record.requestId, record.kind, record.name), type: 'resource', duePk: DUE_PARTITION, dueAt: due, ...record };
+  return { ...resourceKey(record.requestId, record.kind, record.name), type: 'resource', duePk: DUE_PARTITION, dueAt: due, ...record, manifest: marshallable(record.manifest) };
 }
 
 /** Writes a resource unless it exists: a resumed intake must not reset a resource the dispatcher already moved. */

@@ -31,11 +31,12 @@ export function intakeDepsFor(stack: LocalStack): IntakeDeps {
   };
 }
 
-export function appFor(stack: LocalStack, opts: { trackedBranches?: string[]; logger?: AppLogger; secrets?: SecretsEnv } = {}) {
+export function appFor(stack: LocalStack, opts: { trackedBranches?: string[]; planForkPullRequests?: boolean; logger?: AppLogger; secrets?: SecretsEnv } = {}) {
   const services: AppServices = {
     intake: intakeDepsFor(stack),
     intakeQueue: { sqs: stack.sqs, queueUrl: stack.queues.intake.url },
     trackedBranches: opts.trackedBranches ?? [],
+    ...(opts.planForkPullRequests !== undefined ? { planForkPullRequests: opts.planForkPullRequests } : {}),
   };
   return createApp({ logger: opts.logger ?? memoryLogger(), secrets: async () => opts.secrets ?? SECRETS, services: () => services });
 }

@@ -49,6 +49,17 @@ describe('POST /requests and GET /requests/{id}', () => {
     }
   });
 
+  it('holds a JSON array to the 500-document cap of a YAML stream, refusing with 422 and queueing nothing', async () => {
+    const manifest = (await import('yaml')).parse(readFileSync('examples/edge-deployment.yaml', 'utf8'));
+    const many = Array.from({ length: 501 }, (_, i) => ({ ...manifest, metadata: { ...manifest.metadata, name: `cap-${i}` } }));
+    const response = await post(JSON.stringify(many), { 'content-type': 'application/json' });
+    expect(response.status).toBe(422);
+    const body = (await response.json()) as { error: { details: { documents: { errors: { message: string }[] }[] } } };
+    expect(body.error.details.documents).toHaveLength(1);
+    expect(body.error.details.documents[0]!.errors[0]!.message).toBe('the array holds 501 manifests; the limit is 500');
+    expect(await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 300 })).toEqual([]);
+  });
+
   it('accepts a JSON array of manifests', async () => {
     const manifest = (await import('yaml')).parse(readFileSync('examples/edge-deployment.yaml', 'utf8'));
     manifest.metadata.name = 'json-app';

@@ -46,10 +46,10 @@ describe('manifest envelope', () => {
   it('requires a NodePool target: poolName or poolRef, not both', () => {
     const base = parse(readFileSync('examples/node-pool.yaml', 'utf8')) as { spec: Record<string, unknown> };
     const withSpec = (spec: Record<string, unknown>) => doc(stringify({ ...base, spec: { ...spec, body: base.spec.body } }));
-    expect(withSpec({ poolName: 'pool-1' }).valid).toBe(true);
+    expect(withSpec({ poolName: 'pool-test1202-06024304be00d5092fbdc0013d201342' }).valid).toBe(true);
     expect(withSpec({ poolRef: 'gpu-pool' }).valid).toBe(true);
     expect(withSpec({}).errors).toEqual([expect.objectContaining({ path: 'spec.poolName', message: expect.stringContaining('is required') })]);
-    expect(withSpec({ poolName: 'a', poolRef: 'b' }).errors).toEqual([expect.objectContaining({ path: 'spec.poolRef', message: expect.stringContaining('not both') })]);
+    expect(withSpec({ poolName: 'pool-test1202-06024304be00d5092fbdc0013d201342', poolRef: 'b' }).errors).toEqual([expect.objectContaining({ path: 'spec.poolRef', message: expect.stringContaining('not both') })]);
   });
 
   it('lets a Notebook take its pool from poolRef or body.pool_id, not both', () => {

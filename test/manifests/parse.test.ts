@@ -39,6 +39,30 @@ describe('parseSource', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('rejects null and missing keys, which would become an empty key (no DynamoDB map can hold one)', () => {
+    for (const source of ['labels:\n  ~: x\n', 'labels:\n  null: x\n', 'labels: {: x}\n', 'labels:\n  ? \n  : x\n']) {
+      const [doc] = parseSource(source);
+      expect(doc!.data).toBeUndefined();
+      expect(doc!.problems).toEqual([expect.objectContaining({ path: ['labels'], message: 'empty keys are not allowed' })]);
+    }
+  });
+
+  it('rejects lists and mappings used as keys instead of turning them into strings', () => {
+    for (const source of ['labels:\n  ? [a, b]\n  : x\n', 'labels:\n  ? {a: 1}\n  : x\n']) {
+      const [doc] = parseSource(source);
+      expect(doc!.data).toBeUndefined();
+      expect(doc!.problems).toEqual([expect.objectContaining({ path: ['labels'], message: 'keys must be strings or numbers, not lists or mappings', position: { line: 2, column: 5 } })]);
+    }
+  });
+
+  it('keeps keys named like Object.prototype members as plain own data', () => {
+    const [doc] = parseSource('labels:\n  constructor: a\n  toString: b\n  hasOwnProperty: c\n  __defineGetter__: d\n');
+    expect(doc!.problems).toEqual([]);
+    const labels = (doc!.data as { labels: Record<string, unknown> }).labels;
+    expect(Object.keys(labels)).toEqual(['constructor', 'toString', 'hasOwnProperty', '__defineGetter__']);
+    expect(labels.constructor).toBe('a');
+  });
+
   it('rejects a source over the byte cap before parsing', () => {
     const [doc] = parseSource(`a: "${'x'.repeat(MAX_SOURCE_BYTES)}"`);
     expect(doc!.problems[0]!.message).toMatch(/limit is 1048576 bytes/);

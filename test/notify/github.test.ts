@@ -19,15 +19,15 @@ const SECRET = `whsec_${Buffer.from('a-32-byte-secret-for-the-tests!!').toString
 const sha = (c: string) => c.repeat(40);
 
 function pushPayload(after: string, before = '0'.repeat(40)) {
-  return { ref: 'refs/heads/main', before, after, repository: { full_name: 'acme/infra', default_branch: 'main' }, pusher: { name: 'octocat' }, commits: [] };
+  return { ref: 'refs/heads/main', before, after, repository: { id: 1296269, full_name: 'acme/infra', default_branch: 'main' }, pusher: { name: 'octocat' }, commits: [] };
 }
 
 function prPayload(action: string, number: number, base: string, head: string, updatedAt: string) {
   return {
     action,
     number,
-    pull_request: { number, html_url: `https://github.com/acme/infra/pull/${number}`, updated_at: updatedAt, base: { ref: 'main', sha: base }, head: { ref: 'feature', sha: head } },
-    repository: { full_name: 'acme/infra', default_branch: 'main' },
+    pull_request: { number, html_url: `https://github.com/acme/infra/pull/${number}`, updated_at: updatedAt, base: { ref: 'main', sha: base, repo: { id: 1, full_name: 'acme/infra' } }, head: { ref: 'feature', sha: head, repo: { id: 1, full_name: 'acme/infra' } } },
+    repository: { id: 1, full_name: 'acme/infra', default_branch: 'main' },
   };
 }
 

@@ -151,7 +151,7 @@ describe('feedback to Jira and GitLab', () => {
       const hook = (action: string, head: string, updatedAt: string, oldrev?: string) => ({
         object_kind: 'merge_request',
         project,
-        object_attributes: { iid: 3, action, target_branch: 'main', updated_at: updatedAt, last_commit: { id: head }, diff_refs: { base_sha: base, head_sha: head }, ...(oldrev ? { oldrev } : {}) },
+        object_attributes: { iid: 3, action, source_project_id: 42, target_project_id: 42, target_branch: 'main', updated_at: updatedAt, last_commit: { id: head }, diff_refs: { base_sha: base, head_sha: head }, ...(oldrev ? { oldrev } : {}) },
       });
       expect((await rig.gitlab('Merge Request Hook', hook('open', head1, '2026-11-23 10:00:00 UTC'), 'mr-1')).status).toBe(202);
       expect(await rig.runIntake()).toEqual([expect.objectContaining({ status: 'planned', comment: 'created' })]);
@@ -210,7 +210,7 @@ describe('feedback to Jira and GitLab', () => {
     it('reports a rejected push as one failed status with the first error', async () => {
       const after = 'f'.repeat(40);
       rig.git.commits.set(after, { 'provisioning/bad.yaml': 'apiVersion: hwc-provisioner/v1\nkind: Notebook\nmetadata: {name: x}\nspec: {}\n' });
-      await rig.github('push', 'push-rejected', { ref: 'refs/heads/main', before: '0'.repeat(40), after, repository: { full_name: 'acme/infra', default_branch: 'main' } });
+      await rig.github('push', 'push-rejected', { ref: 'refs/heads/main', before: '0'.repeat(40), after, repository: { id: 1296269, full_name: 'acme/infra', default_branch: 'main' } });
       expect(await rig.runIntake()).toEqual([expect.objectContaining({ status: 'rejected' })]);
       await rig.runNotifier();
       const [status] = rig.feedback.statuses.filter((s) => s.sha === after);

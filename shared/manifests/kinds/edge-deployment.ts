@@ -347,6 +347,15 @@ export const EdgeDeploymentBodySchema = strict({
 export type EdgeDeploymentBody = z.infer<typeof EdgeDeploymentBodySchema>;
 
 /**
+ * The ief-instance-id header. Huawei's example is a UUID (db953bf7-9f6c-4e90-9963-0a4453df72ba); any id
+ * of letters, digits and "-" is accepted, nothing else: fetch refuses CR, LF or NUL in a header, and a
+ * value it refuses would leave the create unsent.
+ */
+export const IefInstanceIdSchema = z
+  .string({ error: 'must be a string' })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/, { error: 'must be an IEF instance id: 1-64 letters, digits and "-", such as db953bf7-9f6c-4e90-9963-0a4453df72ba' });
+
+/**
  * Paths of fields the reference reserves for IEF Platinum instances (template affinity, port
  * ranges). The body cannot see spec.iefInstanceId, so the envelope may use this to require it.
  */

@@ -49,6 +49,26 @@ const LabelsSchema = stringMap().superRefine((labels, ctx) => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// Values that become path segments of the node pool API: a "." or ".." (or a "/") there would send
+// the create or a look-up to another path, e.g. `POST /v2/{project_id}/nodepools`.
+// ---------------------------------------------------------------------------------------------
+
+/** ModelArts documents a pool's metadata.name (its generated id) as a lower-case letter, then lower-case letters, digits and "-", 36-63 in all. */
+const POOL_ID = /^[a-z][a-z0-9-]{35,62}$/;
+
+/** The pool_name path parameter: the target pool's id. */
+export const PoolIdSchema = z
+  .string({ error: 'must be a string' })
+  .regex(POOL_ID, { error: 'must be a resource pool id (the pool\'s metadata.name at Huawei): 36-63 characters, a lower-case letter then lower-case letters, digits and "-"' });
+
+/**
+ * The reference gives no syntax for a node pool's name, but it is the nodepool_name path parameter of
+ * the show and delete calls, and its examples ("nodepool-1", "nodePool-1") are Kubernetes-style names.
+ */
+const NODE_POOL_NAME_RULE = 'must be a node pool name: at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit';
+const isNodePoolName = (name: string) => name.length <= 63 && K8S_NAME.test(name);
+
+// ---------------------------------------------------------------------------------------------
 // The CreateNodePool body, one schema per object of the reference.
 // ---------------------------------------------------------------------------------------------
 
@@ -68,7 +88,8 @@ const CreateNodePoolAnnotationsSchema = strict({
 }).superRefine(requirePrepaidAnnotations);
 
 const CreateNodePoolMetaVOSchema = strict({
-  name: requiredText(),
+  // An empty name is reported once, by requiredText.
+  name: requiredText().refine((name) => name === '' || isNodePoolName(name), { error: NODE_POOL_NAME_RULE }),
   annotations: CreateNodePoolAnnotationsSchema.optional(),
 });
 

@@ -49,7 +49,7 @@ function manifest(body: unknown): string {
     apiVersion: 'hwc-provisioner/v1',
     kind: 'NodePool',
     metadata: { name: 'gpu-nodes' },
-    spec: { poolName: 'pool-abc123', body },
+    spec: { poolName: 'pool-test1202-06024304be00d5092fbdc0013d201342', body },
   });
 }
 

@@ -76,11 +76,47 @@ export const GitlabPlanJobSchema = z.object({
 export const PlanJobSchema = z.discriminatedUnion('type', [GithubPlanJobSchema, GitlabPlanJobSchema]);
 export type PlanJob = z.infer<typeof PlanJobSchema>;
 
-/** What another system puts on the intake queue: manifests as YAML/JSON text, one manifest object, or a list. */
-export const ExternalSubmissionSchema = z.strictObject({
-  manifests: z.union([z.string().min(1), z.array(z.unknown()).min(1), z.record(z.string(), z.unknown())]),
-  source: z.strictObject({ system: z.string().min(1).max(64).optional(), reference: z.string().min(1).max(256).optional() }).optional(),
-  /** Makes a re-sent message map to the same request. */
-  idempotencyKey: z.string().min(1).max(256).optional(),
-});
+/**
+ * What another system puts on the intake queue: manifests as YAML/JSON text, one manifest object, or a list.
+ * Published as schemas/intake-message.schema.json; the descriptions are that file's documentation.
+ */
+export const ExternalSubmissionSchema = z
+  .strictObject({
+    manifests: z
+      .union([
+        z.string().min(1).describe('YAML or JSON text holding one or more manifests (YAML documents separated by ---).'),
+        z.array(z.unknown()).min(1).describe('A list of manifest objects.'),
+        z.record(z.string(), z.unknown()).describe('One manifest object.'),
+      ])
+      .describe(
+        'The manifests to provision, validated exactly as the CLI validates them: YAML or JSON text, one manifest object, or a list of them. One invalid manifest rejects them all.',
+      ),
+    source: z
+      .strictObject({
+        system: z
+          .string()
+          .min(1)
+          .max(64)
+          .optional()
+          .describe('Name of the sending system, 1-64 characters; "unknown" when left out. Part of the request id when idempotencyKey is set.'),
+        reference: z
+          .string()
+          .min(1)
+          .max(256)
+          .optional()
+          .describe("The sender's own reference for this submission (a change or ticket id, say), 1-256 characters; recorded in the request's source as queue:<system>:<reference>."),
+      })
+      .optional()
+      .describe("Who sent the message; recorded as the request's source and carried by every event about the request."),
+    /** Makes a re-sent message map to the same request. */
+    idempotencyKey: z
+      .string()
+      .min(1)
+      .max(256)
+      .optional()
+      .describe(
+        'Makes a re-sent message map to the same request: the request id is derived from source.system and this key, so a repeat creates nothing new. Without it the request id is derived from the SQS message id.',
+      ),
+  })
+  .describe('A message another system sends to the hwc-provisioner intake queue (SQS) to submit manifests.');
 export type ExternalSubmission = z.infer<typeof ExternalSubmissionSchema>;

@@ -74,7 +74,26 @@ function validateDocument(doc: ParsedDocument, file: string): ValidatedDocument 
   }
   result.valid = true;
   result.manifest = parsed.data as Manifest;
+  if (record.kind === 'Notebook') result.warnings.push(...notebookNameWarnings(doc, record));
   return result;
+}
+
+/**
+ * spec.body.name defaults to metadata.name (envelope.ts). A different name is legal, but then the notebook is
+ * listed at Huawei under a name nobody searches for, which is usually a slip (e.g. "_" where "-" was meant).
+ */
+function notebookNameWarnings(doc: ParsedDocument, record: Record<string, unknown>): ManifestIssue[] {
+  // Only called for a valid manifest, so both names are strings when present.
+  const metadataName = (record.metadata as { name: string }).name;
+  const bodyName = (record.spec as { body: { name?: string } }).body.name;
+  if (bodyName === undefined || bodyName === metadataName) return [];
+  return [
+    issueAt(
+      doc,
+      ['spec', 'body', 'name'],
+      `differs from metadata.name "${metadataName}": the notebook is named "${bodyName}" at Huawei Cloud; leave spec.body.name out to name it "${metadataName}"`,
+    ),
+  ];
 }
 
 /**

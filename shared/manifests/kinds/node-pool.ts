@@ -5,7 +5,19 @@
  */
 import * as z from 'zod';
 import { integer, oneOf, strict, text } from '../zod-helpers';
-import { codeOf, digitString, requiredInteger, requiredOneOf, requiredText, requirePrepaidAnnotations } from './resource-pool';
+import {
+  AUTO_RENEW_TEXT,
+  BILLING_MODE_TEXT,
+  codeOf,
+  CONSOLE_URL_TEXT,
+  digitString,
+  ORDER_ID_TEXT,
+  PERIOD_NUM_TEXT,
+  requiredInteger,
+  requiredOneOf,
+  requiredText,
+  requirePrepaidAnnotations,
+} from './resource-pool';
 
 // ---------------------------------------------------------------------------------------------
 // Kubernetes syntax: labels and taints end up on the pool's Kubernetes nodes, so a key or value
@@ -78,43 +90,55 @@ const RESERVED_TAG_PREFIXES = ['CCE-', '__type_baremetal'] as const;
 const CreateNodePoolAnnotationsSchema = strict({
   // The English page lists only "0"; the Chinese page also lists "1" (yearly/monthly), which the
   // period and order rows of both pages presuppose.
-  'os.modelarts/billing.mode': codeOf(['0', '1']).optional(),
-  'os.modelarts/period.num': digitString('2', { positive: true }).optional(),
-  'os.modelarts/period.type': codeOf(['2', '3', '4']).optional(),
-  'os.modelarts/auto.renew': codeOf(['0', '1']).optional(),
-  'os.modelarts/promotion.info': text().optional(),
-  'os.modelarts/service.console.url': text().optional(),
-  'os.modelarts/order.id': text({ min: 1 }).optional(),
+  'os.modelarts/billing.mode': codeOf(['0', '1']).optional().describe(BILLING_MODE_TEXT),
+  'os.modelarts/period.num': digitString('2', { positive: true }).optional().describe(PERIOD_NUM_TEXT),
+  'os.modelarts/period.type': codeOf(['2', '3', '4'])
+    .optional()
+    .describe('Unit of the yearly/monthly subscription period: "2" month, "3" year, "4" hour. Required when billing.mode is "1".'),
+  'os.modelarts/auto.renew': codeOf(['0', '1']).optional().describe(AUTO_RENEW_TEXT),
+  'os.modelarts/promotion.info': text().optional().describe('Discount selected on the operations platform.'),
+  'os.modelarts/service.console.url': text().optional().describe(CONSOLE_URL_TEXT),
+  'os.modelarts/order.id': text({ min: 1 }).optional().describe(ORDER_ID_TEXT),
 }).superRefine(requirePrepaidAnnotations);
 
 const CreateNodePoolMetaVOSchema = strict({
   // An empty name is reported once, by requiredText.
-  name: requiredText().refine((name) => name === '' || isNodePoolName(name), { error: NODE_POOL_NAME_RULE }),
-  annotations: CreateNodePoolAnnotationsSchema.optional(),
+  name: requiredText()
+    .refine((name) => name === '' || isNodePoolName(name), { error: NODE_POOL_NAME_RULE })
+    .describe(
+      'Name of the node pool, by which it is also looked up: at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit.',
+    ),
+  annotations: CreateNodePoolAnnotationsSchema.optional().describe('Annotations of the node pool: its billing.'),
 });
 
 const PoolNodeAzSchema = strict({
-  az: requiredText(),
-  count: requiredInteger(0),
+  az: requiredText().describe('Name of the availability zone.'),
+  count: requiredInteger(0).describe('Number of nodes in this availability zone, when scaling out in chosen zones.'),
 });
 
 const TaintSchema = strict({
-  key: requiredText().refine(isK8sKey, { error: K8S_KEY_RULE }),
-  value: z.string({ error: NOT_A_STRING }).refine(isK8sValue, { error: K8S_VALUE_RULE }).optional(),
-  effect: requiredOneOf(TAINT_EFFECTS),
+  key: requiredText().refine(isK8sKey, { error: K8S_KEY_RULE }).describe('Key of the taint, a Kubernetes label key.'),
+  value: z
+    .string({ error: NOT_A_STRING })
+    .refine(isK8sValue, { error: K8S_VALUE_RULE })
+    .optional()
+    .describe('Value of the taint, a Kubernetes label value.'),
+  effect: requiredOneOf(TAINT_EFFECTS).describe('Effect of the taint: NoSchedule, PreferNoSchedule or NoExecute.'),
 });
 
 const UserTagSchema = strict({
-  key: requiredText().refine((key) => !RESERVED_TAG_PREFIXES.some((prefix) => key.startsWith(prefix)), {
-    error: 'must not start with "CCE-" or "__type_baremetal"',
-  }),
-  value: z.string({ error: (issue) => (issue.input === undefined ? 'is required' : NOT_A_STRING) }),
+  key: requiredText()
+    .refine((key) => !RESERVED_TAG_PREFIXES.some((prefix) => key.startsWith(prefix)), {
+      error: 'must not start with "CCE-" or "__type_baremetal"',
+    })
+    .describe('Key of the tag; must not start with CCE- or __type_baremetal.'),
+  value: z.string({ error: (issue) => (issue.input === undefined ? 'is required' : NOT_A_STRING) }).describe('Value of the tag.'),
 });
 
 const NodeNetworkSchema = strict({
-  vpc: text({ min: 1 }).optional(),
-  subnet: text({ min: 1 }).optional(),
-  securityGroups: z.array(text({ min: 1 })).optional(),
+  vpc: text({ min: 1 }).optional().describe('ID of the VPC.'),
+  subnet: text({ min: 1 }).optional().describe('ID of the subnet.'),
+  securityGroups: z.array(text({ min: 1 })).optional().describe('IDs of the security groups.'),
 });
 
 /** A free-form string map; the one documented key, dockerBaseSize, is a size ("0" = unlimited). */
@@ -126,30 +150,34 @@ const ExtendParamsSchema = stringMap().superRefine((params, ctx) => {
 });
 
 const CreatingStepSchema = strict({
-  step: integer(1).optional(),
-  type: oneOf(['rack']).optional(),
+  step: integer(1).optional().describe('Step size of the batch creation (at least 1).'),
+  type: oneOf(['rack']).optional().describe('Kind of batch creation: rack (a whole rack).'),
 });
 
 /** Only the English page documents os. */
 const OsSchema = strict({
-  name: text().optional(),
-  imageId: text().optional(),
-  imageType: oneOf(['private']).optional(),
+  name: text().optional().describe('Name of the operating system.'),
+  imageId: text().optional().describe('ID of the operating system image.'),
+  imageType: oneOf(['private']).optional().describe('Type of the operating system image: private (a private image).'),
 });
 
+const NOT_IN_NON_PRIVILEGED_POOLS = 'Not allowed in a non-privileged pool.';
+
 const PoolResourceSchema = strict({
-  flavor: requiredText(),
-  count: requiredInteger(1),
-  maxCount: requiredInteger(0),
-  azs: z.array(PoolNodeAzSchema).optional(),
-  nodePool: text({ min: 1 }).optional(),
-  taints: z.array(TaintSchema).optional(),
-  labels: LabelsSchema.optional(),
-  tags: z.array(UserTagSchema).optional(),
-  network: NodeNetworkSchema.optional(),
-  extendParams: ExtendParamsSchema.optional(),
-  creatingStep: CreatingStepSchema.optional(),
-  os: OsSchema.optional(),
+  flavor: requiredText().describe('Name of the resource flavor, e.g. modelarts.vm.gpu.t4u8.'),
+  count: requiredInteger(1).describe('Guaranteed (minimum) number of nodes of the flavor, at least 1.'),
+  maxCount: requiredInteger(0).describe('Elastic number of nodes of the flavor: at most count, and equal to it in a physical pool.'),
+  azs: z.array(PoolNodeAzSchema).optional().describe('Availability zones the nodes are placed in.'),
+  nodePool: text({ min: 1 }).optional().describe('Name of the node pool, e.g. nodePool-1.'),
+  taints: z.array(TaintSchema).optional().describe(`Taints put on the created nodes to keep workloads off them (anti-affinity). ${NOT_IN_NON_PRIVILEGED_POOLS}`),
+  labels: LabelsSchema.optional().describe('Kubernetes labels of the nodes, as key-value pairs.'),
+  tags: z.array(UserTagSchema).optional().describe(`Resource tags. ${NOT_IN_NON_PRIVILEGED_POOLS}`),
+  network: NodeNetworkSchema.optional().describe(`Network of the nodes. ${NOT_IN_NON_PRIVILEGED_POOLS}`),
+  extendParams: ExtendParamsSchema.optional().describe(
+    'Custom parameters, string keys to string values; e.g. dockerBaseSize, the container engine space of each node ("0" means no limit).',
+  ),
+  creatingStep: CreatingStepSchema.optional().describe('Batch creation settings.'),
+  os: OsSchema.optional().describe('Operating system image of the nodes (documented only on the English reference page).'),
 }).superRefine((resource, ctx) => {
   // The elastic amount equals count in a physical pool; Huawei rejects maxCount above count.
   if (resource.maxCount > resource.count) {
@@ -159,15 +187,15 @@ const PoolResourceSchema = strict({
 
 const NodePoolSpecSchema = strict({
   // A single object, not a list, whatever its description says: the type column and the examples agree.
-  resources: PoolResourceSchema,
+  resources: PoolResourceSchema.describe('Resources of the node pool: the flavor, how many nodes, and custom settings.'),
 });
 
 /** The CreateNodePool request body. */
 export const NodePoolBodySchema = strict({
-  apiVersion: requiredOneOf(['v2']),
-  kind: requiredOneOf(['NodePool']),
-  metadata: CreateNodePoolMetaVOSchema,
+  apiVersion: requiredOneOf(['v2']).describe('API version of the body: v2.'),
+  kind: requiredOneOf(['NodePool']).describe('Object type: NodePool.'),
+  metadata: CreateNodePoolMetaVOSchema.describe('Metadata of the node pool.'),
   // Optional in the reference's table; when given, resources is mandatory.
-  spec: NodePoolSpecSchema.optional(),
+  spec: NodePoolSpecSchema.optional().describe('Specification of the node pool; when given, resources is required.'),
 });
 export type NodePoolBody = z.infer<typeof NodePoolBodySchema>;

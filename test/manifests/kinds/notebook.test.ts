@@ -6,6 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { run } from '../../../cli/main';
+import { specHash } from '../../../shared/dispatch/dispatcher';
+import { huaweiName, markedBody } from '../../../shared/dispatch/ownership';
 import { validateSource } from '../../../shared/manifests/validate';
 
 type Body = Record<string, any>;
@@ -129,7 +132,6 @@ describe('Notebook body: request examples', () => {
 
 describe('Notebook body: top-level fields', () => {
   const cases: Case[] = [
-    ['name is mandatory', (b) => delete b.name, 'name', REQUIRED],
     ['name must not be empty', (b) => (b.name = ''), 'name', 'must not be empty'],
     ['name is at most 128 characters', (b) => (b.name = 'a'.repeat(129)), 'name', 'must be at most 128 characters'],
     ['name allows only letters, digits, - and _', (b) => (b.name = 'my notebook'), 'name', 'may contain only letters, digits, "-" and "_"'],
@@ -380,5 +382,70 @@ describe('Notebook manifest positions', () => {
     const line = lines.findIndex((l) => l.includes('capacity: fifty')) + 1;
     const column = lines[line - 1]!.indexOf('fifty') + 1;
     expect(result!.errors).toEqual([{ path: 'spec.body.volume.capacity', message: 'must be a number', line, column }]);
+  });
+});
+
+describe('Notebook spec.body.name: defaults to metadata.name, warns when it differs', () => {
+  const withName = (name: string | undefined) => {
+    const body = structuredClone(EXAMPLE_1);
+    if (name === undefined) delete body.name;
+    else body.name = name;
+    return validate(body);
+  };
+
+  it('fills an omitted body.name with metadata.name, with no warning', () => {
+    const result = withName(undefined);
+    expect(result.errors).toEqual([]);
+    expect(result.warnings).toEqual([]);
+    expect((result.manifest!.spec.body as Body).name).toBe('team-a-dev');
+  });
+
+  it('accepts a body.name equal to metadata.name silently', () => {
+    const result = withName('team-a-dev');
+    expect(result.valid).toBe(true);
+    expect(result.warnings).toEqual([]);
+  });
+
+  it('keeps a different body.name but warns at its position', () => {
+    const result = withName('notebooks_test');
+    expect(result.valid).toBe(true);
+    expect((result.manifest!.spec.body as Body).name).toBe('notebooks_test');
+    const source = stringify({ apiVersion: 'hwc-provisioner/v1', kind: 'Notebook', metadata: { name: 'team-a-dev' }, spec: { body: EXAMPLE_1 } });
+    const line = source.split('\n').findIndex((l) => l.includes('name: notebooks_test')) + 1;
+    expect(result.warnings).toEqual([
+      {
+        path: 'spec.body.name',
+        message: 'differs from metadata.name "team-a-dev": the notebook is named "notebooks_test" at Huawei Cloud; leave spec.body.name out to name it "team-a-dev"',
+        line,
+        column: expect.any(Number),
+      },
+    ]);
+  });
+
+  it('does not warn about a body.name that is itself invalid: the error says enough', () => {
+    const result = withName('nb.1');
+    expect(result.valid).toBe(false);
+    expect(result.warnings).toEqual([]);
+  });
+
+  it('gives the defaulted and the explicit form one body for Huawei, one spec hash and one look-up name', () => {
+    const omitted = withName(undefined).manifest!;
+    const explicit = withName('team-a-dev').manifest!;
+    const record = (manifest: unknown) => ({ manifest, region: 'cn-north-4' }) as unknown as Parameters<typeof specHash>[0];
+    expect(specHash(record(omitted))).toBe(specHash(record(explicit)));
+    const body = omitted.spec.body as Record<string, unknown>;
+    expect(huaweiName('Notebook', body)).toBe('team-a-dev');
+    expect(markedBody('Notebook', body, 'p1', 'team-a-dev').name).toBe('team-a-dev');
+    // A body.name that differs is a different spec: the identity would otherwise adopt another notebook.
+    expect(specHash(record(withName('other').manifest!))).not.toBe(specHash(record(omitted)));
+  });
+
+  it('prints the warning in the CLI and still exits 0', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const source = stringify({ apiVersion: 'hwc-provisioner/v1', kind: 'Notebook', metadata: { name: 'team-a-dev' }, spec: { body: EXAMPLE_1 } });
+    const code = await run(['validate', '-'], { stdout: (l) => out.push(l), stderr: (l) => err.push(l), readStdin: async () => source });
+    expect(code).toBe(0);
+    expect(out).toEqual([expect.stringMatching(/^-:\d+:\d+ spec\.body\.name: warning: differs from metadata\.name "team-a-dev"/)]);
   });
 });

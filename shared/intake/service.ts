@@ -150,7 +150,9 @@ async function processExternal(
     const reason = parsed === undefined ? 'message body is not JSON' : `message is not an intake submission: ${external.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`;
     return rejectRequest(deps, requestId, source, file, reason);
   }
-  const { manifests } = external.data;
+  // The message as parsed, not zod's copy: copying assigns keys, so an own `__proto__` key would vanish into the
+  // copy's prototype instead of reaching the parser that refuses it.
+  const { manifests } = parsed as { manifests: typeof external.data.manifests };
   // Objects are re-serialised as JSON, which is YAML: one parser and one error format for every source.
   const text = typeof manifests === 'string' ? manifests : Array.isArray(manifests) ? manifests.map((m) => JSON.stringify(m)).join('\n---\n') : JSON.stringify(manifests);
   const outcome = await submit(deps, { requestId, source, files: [{ file, text }] });

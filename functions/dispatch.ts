@@ -2,17 +2,19 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { sqsClient } from '../shared/aws';
-import { infraConfig } from '../shared/config';
+import { executionInfraConfig } from '../shared/config';
 import { dispatchBatchHandler } from '../shared/dispatch/batch';
-import { createLogger, executionDeps } from '../shared/runtime';
+import { createLogger, executionDeps, requireConfiguration } from '../shared/runtime';
 
 const logger = createLogger('hwc-provisioner-dispatch');
+// Cold start: an invalid configuration fails here, naming the variable, before any message is taken in.
+requireConfiguration('dispatch', logger.app);
 
 export const handler = middy(
   dispatchBatchHandler(() => ({
     deps: executionDeps(logger.app),
     sqs: sqsClient(),
-    queueUrl: infraConfig().DISPATCH_QUEUE_URL,
+    queueUrl: executionInfraConfig().DISPATCH_QUEUE_URL,
     log: (message, extra) => logger.app.info(message, extra),
   })),
 ).use(injectLambdaContext(logger.powertools));

@@ -4,9 +4,11 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { processIntakeMessage } from '../shared/intake/service';
-import { createLogger, intakeDeps, providerSettings } from '../shared/runtime';
+import { createLogger, intakeDeps, providerSettings, requireConfiguration } from '../shared/runtime';
 
 const logger = createLogger('hwc-provisioner-intake');
+// Cold start: an invalid configuration fails here, naming the variable, before any message is taken in.
+requireConfiguration('intake', logger.app);
 
 async function recordHandler(record: SQSRecord): Promise<void> {
   let outcome: Awaited<ReturnType<typeof processIntakeMessage>>;

@@ -2,8 +2,10 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { notifyBatchHandler } from '../shared/notify/batch';
-import { createLogger, notifyDeps } from '../shared/runtime';
+import { createLogger, notifyDeps, requireConfiguration } from '../shared/runtime';
 
 const logger = createLogger('hwc-provisioner-notify');
+// Cold start: an invalid configuration fails here, naming the variable, before any message is taken in.
+requireConfiguration('notify', logger.app);
 
 export const handler = middy(notifyBatchHandler(() => notifyDeps(logger.app))).use(injectLambdaContext(logger.powertools));

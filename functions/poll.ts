@@ -4,9 +4,11 @@ import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { executionConfig, queuedGraceSeconds } from '../shared/config';
 import { pollTick } from '../shared/poll/tick';
-import { createLogger, executionDeps } from '../shared/runtime';
+import { createLogger, executionDeps, requireConfiguration } from '../shared/runtime';
 
 const logger = createLogger('hwc-provisioner-poll');
+// Cold start: an invalid configuration fails here, naming the variable, before any message is taken in.
+requireConfiguration('poll', logger.app);
 
 export const handler = middy(async (_event: ScheduledEvent, context: Context) => {
   const timing = executionConfig();

@@ -3,10 +3,13 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { handle } from 'hono/aws-lambda';
 import { createApp } from '../shared/http/app';
-import { appServices, createLogger } from '../shared/runtime';
+import { appServices, checkConfiguration, createLogger } from '../shared/runtime';
 import { loadSecrets } from '../shared/secrets';
 
 const logger = createLogger('hwc-provisioner-webhook');
+// Cold start: an invalid configuration is logged here, naming the variable. The function still starts so that
+// /healthz and every route can answer 503 with that name (appServices checks it on each request).
+checkConfiguration('webhook', logger.app);
 
 export const handler = middy(handle(createApp({ logger: logger.app, secrets: () => loadSecrets(), services: appServices }))).use(
   injectLambdaContext(logger.powertools),

@@ -51,6 +51,12 @@ export function section<T>(load: (env: Env) => T): { (env?: Env): T; reset(): vo
 
 const optionalUrl = z.url({ protocol: /^https?$/ }).optional();
 
+/**
+ * How long a value read from Secrets Manager is used before it is read again: a rotated secret reaches warm
+ * containers within this. 0 reads it on every use (each read is a billed API call).
+ */
+const SecretsMaxAgeSeconds = z.coerce.number().int().min(0).max(86_400).default(300);
+
 /** Huawei Cloud access: names follow Huawei's SDK convention so existing credentials files carry over. */
 export const HuaweiEnvSchema = z.object({
   HUAWEICLOUD_SDK_AK: z.string().min(1).optional(),
@@ -58,6 +64,7 @@ export const HuaweiEnvSchema = z.object({
   HUAWEICLOUD_SDK_SECURITY_TOKEN: z.string().min(1).optional(),
   /** Deployed mode: name or ARN of a Secrets Manager secret holding {"ak","sk","securityToken"?}. */
   HUAWEICLOUD_CREDENTIALS_SECRET: z.string().min(1).optional(),
+  SECRETS_MAX_AGE_SECONDS: SecretsMaxAgeSeconds,
   HUAWEICLOUD_SDK_PROJECT_ID: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a project id (letters, digits, -)').optional(),
   HUAWEICLOUD_REGION: z.string().regex(/^[a-z]{2,3}(-[a-z]+)+-\d+$/, 'must look like cn-north-4').default('cn-north-4'),
   HUAWEICLOUD_MODELARTS_ENDPOINT: optionalUrl,
@@ -76,7 +83,7 @@ export type HuaweiEnv = z.infer<typeof HuaweiEnvSchema>;
 /** Where the Huawei client gets its AK/SK: straight from the environment, or from a Secrets Manager secret at run time. */
 export type HuaweiCredentialSource =
   | { source: 'env'; ak: string; sk: string; securityToken?: string }
-  | { source: 'secret'; secretId: string };
+  | { source: 'secret'; secretId: string; maxAgeSeconds: number };
 
 /** Resolved Huawei settings. Holds the SK in env mode, so never log this object. */
 export interface HuaweiConfig {
@@ -111,7 +118,7 @@ export function parseHuaweiEnv(env: Env = process.env): HuaweiConfig {
       ...(raw.HUAWEICLOUD_SDK_SECURITY_TOKEN ? { securityToken: raw.HUAWEICLOUD_SDK_SECURITY_TOKEN } : {}),
     };
   } else if (raw.HUAWEICLOUD_CREDENTIALS_SECRET) {
-    credentials = { source: 'secret', secretId: raw.HUAWEICLOUD_CREDENTIALS_SECRET };
+    credentials = { source: 'secret', secretId: raw.HUAWEICLOUD_CREDENTIALS_SECRET, maxAgeSeconds: raw.SECRETS_MAX_AGE_SECONDS };
   } else if (raw.HUAWEICLOUD_SDK_SECURITY_TOKEN) {
     throw new ConfigError('HUAWEICLOUD_SDK_AK', 'is required when HUAWEICLOUD_SDK_SECURITY_TOKEN is set');
   } else {
@@ -152,7 +159,47 @@ export const InfraEnvSchema = z.object({
   AWS_ENDPOINT_URL_DYNAMODB: optionalUrl,
 });
 export type InfraEnv = z.infer<typeof InfraEnvSchema>;
-export const infraConfig = section((env) => parseEnv(InfraEnvSchema, env));
+
+const AWS_KEYS = { AWS_REGION: true, AWS_ENDPOINT_URL_SQS: true, AWS_ENDPOINT_URL_SNS: true, AWS_ENDPOINT_URL_DYNAMODB: true } as const;
+/** The SDK clients' region and endpoints: the only infrastructure variables every function reads. */
+export const AwsEnvSchema = InfraEnvSchema.pick(AWS_KEYS);
+const ResourceEnvSchema = InfraEnvSchema.omit(AWS_KEYS);
+
+/**
+ * Every infrastructure variable, for the SDK clients (shared/aws.ts) and for tools that run all the parts in one
+ * process. A function is given only the variables it uses (FUNCTION_ENV), so only the AWS settings are parsed up
+ * front and each resource variable when first read: notify, which has no queue URL, builds its table client here
+ * too, while a missing variable still throws a ConfigError naming it before any use of its value.
+ */
+export const infraConfig = section((env): InfraEnv => {
+  const resources = {} as Omit<InfraEnv, keyof typeof AWS_KEYS>;
+  for (const key of Object.keys(ResourceEnvSchema.shape) as (keyof typeof ResourceEnvSchema.shape)[]) {
+    let parsed: { value: unknown } | undefined;
+    Object.defineProperty(resources, key, {
+      enumerable: true,
+      get: () => (parsed ??= { value: parseEnv(z.object({ [key]: ResourceEnvSchema.shape[key] }), env)[key] }).value,
+    });
+  }
+  return Object.assign(resources, parseEnv(AwsEnvSchema, env));
+});
+
+/** What recording a submission reads: POST /requests in the webhook and every job of the intake function. */
+export const SubmitEnvSchema = InfraEnvSchema.pick({ ...AWS_KEYS, TABLE_NAME: true, DISPATCH_QUEUE_URL: true, EVENTS_TOPIC_ARN: true });
+export const submitConfig = section((env) => parseEnv(SubmitEnvSchema, env));
+
+/** Where the webhook queues the jobs the intake function does. */
+export const IntakeQueueEnvSchema = InfraEnvSchema.pick({ INTAKE_QUEUE_URL: true });
+export const intakeQueueConfig = section((env) => parseEnv(IntakeQueueEnvSchema, env));
+
+/** The dispatcher and the poller: they re-queue dispatch messages and always publish events, so the topic is required. */
+export const ExecutionInfraEnvSchema = InfraEnvSchema.pick({ ...AWS_KEYS, TABLE_NAME: true, DISPATCH_QUEUE_URL: true }).extend({
+  EVENTS_TOPIC_ARN: z.string().startsWith('arn:'),
+});
+export const executionInfraConfig = section((env) => parseEnv(ExecutionInfraEnvSchema, env));
+
+/** The notifier: its table, and no queue (its own queue is the event source, not something it sends to). */
+export const TableEnvSchema = InfraEnvSchema.pick({ ...AWS_KEYS, TABLE_NAME: true });
+export const tableConfig = section((env) => parseEnv(TableEnvSchema, env));
 
 /** How intake turns pushes, tickets and calls into requests. */
 export const IntakeEnvSchema = z.object({
@@ -219,6 +266,14 @@ function parseApiTokenEntries(text: string, ctx: z.RefinementCtx): ApiToken[] {
   return tokens;
 }
 
+/** Where the secrets come from, and how long a value read from Secrets Manager is used (shared/secrets.ts). */
+export const SecretSourceEnvSchema = z.object({
+  /** Deployed: name or ARN of the Secrets Manager secret whose JSON holds SecretsEnvSchema's keys. Unset: they are variables. */
+  SECRETS_ID: z.string().min(1).optional(),
+  SECRETS_MAX_AGE_SECONDS: SecretsMaxAgeSeconds,
+});
+export type SecretSourceEnv = z.infer<typeof SecretSourceEnvSchema>;
+
 /**
  * Secrets: read from the environment locally; when deployed, `SECRETS_ID` names a Secrets Manager
  * secret whose JSON holds the same keys (see shared/secrets.ts). Never logged.
@@ -227,6 +282,13 @@ export const SecretsEnvSchema = z.object({
   GITHUB_WEBHOOK_SECRET: z.string().min(1).optional(),
   GITLAB_WEBHOOK_TOKEN: z.string().min(1).optional(),
   JIRA_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /**
+   * The webhook secrets being rotated out: accepted alongside the current ones while set, so deliveries signed
+   * before the provider was switched to the new secret are not lost. Remove them when the overlap ends.
+   */
+  GITHUB_WEBHOOK_SECRET_PREVIOUS: z.string().min(1).optional(),
+  GITLAB_WEBHOOK_TOKEN_PREVIOUS: z.string().min(1).optional(),
+  JIRA_WEBHOOK_SECRET_PREVIOUS: z.string().min(1).optional(),
   /** Comma-separated bearer tokens, each `name=token` or `name:role+role=token` (see ApiTokenEntries). */
   API_TOKENS: z
     .string()
@@ -315,3 +377,65 @@ export const NotifyEnvSchema = z.object({
 });
 export type NotifyEnv = z.infer<typeof NotifyEnvSchema>;
 export const notifyConfig = section((env) => parseEnv(NotifyEnvSchema, env));
+
+/** The Lambda functions, by their serverless.yml names. */
+export const FUNCTION_NAMES = ['webhook', 'intake', 'dispatch', 'poll', 'notify'] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+export interface FunctionEnv {
+  /** Every variable the function reads, and nothing else: serverless.yml gives each function exactly these. */
+  schema: z.ZodObject;
+  /** required: it calls Huawei Cloud. optional: it looks resources up only when credentials are configured. */
+  huawei?: 'required' | 'optional';
+  /** It reads SecretsEnvSchema's keys: in local mode (no SECRETS_ID) they are variables and are checked with the rest. */
+  secrets?: boolean;
+}
+
+const merge = (...schemas: z.ZodObject[]) => z.object(Object.assign({}, ...schemas.map((schema) => schema.shape)));
+/** A submission sets when its resources come due for the poller. */
+const SubmitTimingEnvSchema = ExecutionEnvSchema.pick({ QUEUED_GRACE_SECONDS: true, WAIT_RECHECK_SECONDS: true });
+const ExecutionFunctionEnv: FunctionEnv = { schema: merge(ExecutionInfraEnvSchema, ExecutionEnvSchema, HuaweiEnvSchema), huawei: 'required' };
+
+/** Huawei's schema comes last where it is merged: its rule for HUAWEICLOUD_REGION is the stricter one. */
+export const FUNCTION_ENV: Record<FunctionName, FunctionEnv> = {
+  // Dry runs of POST /requests look resources up as pull-request plans do.
+  webhook: {
+    schema: merge(
+      SubmitEnvSchema,
+      IntakeQueueEnvSchema,
+      IntakeEnvSchema.pick({ TRACKED_BRANCHES: true, PLAN_FORK_PULL_REQUESTS: true, HUAWEICLOUD_SDK_PROJECT_ID: true, HUAWEICLOUD_REGION: true }),
+      SubmitTimingEnvSchema,
+      SecretSourceEnvSchema,
+      HuaweiEnvSchema,
+    ),
+    huawei: 'optional',
+    secrets: true,
+  },
+  // Plans read the notifier's provider settings to post their comment and status.
+  intake: {
+    schema: merge(
+      SubmitEnvSchema,
+      IntakeEnvSchema.pick({ MANIFEST_GLOBS: true, GITHUB_API_URL: true, GITLAB_API_URL: true, HUAWEICLOUD_SDK_PROJECT_ID: true, HUAWEICLOUD_REGION: true }),
+      SubmitTimingEnvSchema,
+      NotifyEnvSchema.pick({ GITHUB_API_URL: true, GITLAB_API_URL: true, NOTIFY_ATTEMPTS: true, NOTIFY_RETRY_BASE_MS: true, NOTIFY_HTTP_TIMEOUT_MS: true }),
+      SecretSourceEnvSchema,
+      HuaweiEnvSchema,
+    ),
+    huawei: 'optional',
+    secrets: true,
+  },
+  dispatch: ExecutionFunctionEnv,
+  poll: ExecutionFunctionEnv,
+  notify: { schema: merge(TableEnvSchema, NotifyEnvSchema, SecretSourceEnvSchema), secrets: true },
+};
+
+/**
+ * Checks a function's whole configuration, as its cold start does, and throws a ConfigError naming the first
+ * bad variable. Deployed secrets are not read here (that is a network call): their content is checked at first use.
+ */
+export function parseFunctionEnv(name: FunctionName, env: Env = process.env): void {
+  const spec = FUNCTION_ENV[name];
+  parseEnv(spec.schema, env);
+  if (spec.huawei === 'required') parseHuaweiEnv(env);
+  if (spec.secrets && !parseEnv(SecretSourceEnvSchema, env).SECRETS_ID) parseEnv(SecretsEnvSchema, env);
+}

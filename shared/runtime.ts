@@ -1,7 +1,23 @@
-/** Wiring for Lambda entry points: configuration, clients and logger, built once per container. */
+/**
+ * Wiring for Lambda entry points: configuration checked at cold start, clients and logger built once per container,
+ * and what holds secrets rebuilt when they change.
+ */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { documentClient, snsClient, sqsClient } from './aws';
-import { ConfigError, executionConfig, infraConfig, intakeConfig, notifyConfig, queuedGraceSeconds } from './config';
+import {
+  ConfigError,
+  executionConfig,
+  executionInfraConfig,
+  intakeConfig,
+  intakeQueueConfig,
+  notifyConfig,
+  parseFunctionEnv,
+  queuedGraceSeconds,
+  section,
+  submitConfig,
+  tableConfig,
+  type FunctionName,
+} from './config';
 import type { DispatchDeps } from './dispatch/dispatcher';
 import { HuaweiCloudClient } from './huaweicloud/client';
 import type { AppLogger, AppServices } from './http/app';
@@ -27,11 +43,35 @@ export function createLogger(serviceName: string): { powertools: Logger; app: Ap
   return { powertools, app };
 }
 
+/**
+ * A function's whole configuration, checked at its cold start (module load) so a bad variable is reported there,
+ * named, rather than at some later first use. Logged and returned; requireConfiguration throws it.
+ */
+export function checkConfiguration(name: FunctionName, logger: AppLogger, env: Record<string, string | undefined> = process.env): ConfigError | undefined {
+  try {
+    parseFunctionEnv(name, env);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    logger.error('configuration invalid', { code: error.code, variable: error.variable, errorMessage: error.message });
+    return error;
+  }
+}
+
+/** For the queue and schedule functions: an invalid configuration fails the cold start, so no message is taken in. */
+export function requireConfiguration(name: FunctionName, logger: AppLogger, env?: Record<string, string | undefined>): void {
+  const error = checkConfiguration(name, logger, env);
+  if (error) throw error;
+}
+
+/** The webhook checks its configuration on every request (memoised): it answers 503 naming the variable rather than fail. */
+const webhookConfig = section((env) => parseFunctionEnv('webhook', env));
+
 let intake: IntakeDeps | undefined;
 
 export function intakeDeps(): IntakeDeps {
   if (intake) return intake;
-  const infra = infraConfig();
+  const infra = submitConfig();
   const cfg = intakeConfig();
   intake = {
     table: { ddb: documentClient(), tableName: infra.TABLE_NAME },
@@ -45,14 +85,19 @@ export function intakeDeps(): IntakeDeps {
 }
 
 export function appServices(): AppServices {
+  webhookConfig();
   return {
     // Built on first use: only the /requests routes need it, so webhooks never construct the DynamoDB and SNS clients.
     get intake() {
       return intakeDeps();
     },
-    intakeQueue: { sqs: sqsClient(), queueUrl: infraConfig().INTAKE_QUEUE_URL },
+    intakeQueue: { sqs: sqsClient(), queueUrl: intakeQueueConfig().INTAKE_QUEUE_URL },
     trackedBranches: intakeConfig().TRACKED_BRANCHES,
     planForkPullRequests: intakeConfig().PLAN_FORK_PULL_REQUESTS,
+    get plan() {
+      // A synchronous HTTP call: Huawei look-ups get a short budget of their own.
+      return planLookups(2_000);
+    },
   };
 }
 
@@ -86,36 +131,53 @@ function feedbackClients(secrets: SecretsEnv) {
   };
 }
 
-let plan: PlanServices | undefined;
+type PlanLookups = Pick<PlanServices, 'store' | 'defaults' | 'cloud'>;
+/** Per retry budget: the local stack runs the webhook's dry runs and intake's plans in one process. */
+const lookups = new Map<number, PlanLookups>();
 
-/** Plans look Huawei up only when intake has Huawei credentials; otherwise the table alone answers "exists". */
-function planServices(secrets: SecretsEnv): PlanServices {
-  if (plan) return plan;
-  const infra = infraConfig();
-  const { http: _http, ...clients } = feedbackClients(secrets);
+/**
+ * What plans and dry runs look resources up with: the table, and Huawei only where this function has Huawei
+ * credentials (an incomplete Huawei configuration means table only, as it is optional here).
+ */
+function planLookups(retryBudgetMs: number): PlanLookups {
+  const known = lookups.get(retryBudgetMs);
+  if (known) return known;
   let cloud: PlanServices['cloud'];
   try {
-    cloud = HuaweiCloudClient.fromConfig({ retryBudgetMs: 5_000 });
+    cloud = HuaweiCloudClient.fromConfig({ retryBudgetMs });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
   }
-  plan = {
-    store: { table: { ddb: documentClient(), tableName: infra.TABLE_NAME }, now: () => new Date() },
+  const built: PlanLookups = {
+    store: { table: { ddb: documentClient(), tableName: submitConfig().TABLE_NAME }, now: () => new Date() },
     defaults: intakeDeps().defaults,
-    ...clients,
     ...(cloud ? { cloud } : {}),
   };
-  return plan;
+  lookups.set(retryBudgetMs, built);
+  return built;
 }
 
-let notifier: NotifyDeps | undefined;
+/** Rebuilt when the secrets change (loadSecrets returns the same object until then), so rotated provider tokens are used. */
+let plan: { secrets: SecretsEnv; services: PlanServices } | undefined;
 
-/** The notifier's wiring: its table records, provider clients, Jira and the generic subscribers. */
+function planServices(secrets: SecretsEnv): PlanServices {
+  if (plan?.secrets === secrets) return plan.services;
+  const { http: _http, ...clients } = feedbackClients(secrets);
+  plan = { secrets, services: { ...planLookups(5_000), ...clients } };
+  return plan.services;
+}
+
+let notifier: { secrets: SecretsEnv; deps: NotifyDeps } | undefined;
+
+/**
+ * The notifier's wiring: its table records, provider clients, Jira and the generic subscribers. Rebuilt when the
+ * secrets change, so rotated provider tokens and subscriber keys are used once read.
+ */
 export async function notifyDeps(logger: AppLogger): Promise<NotifyDeps> {
-  if (notifier) return notifier;
-  const infra = infraConfig();
-  const cfg = notifyConfig();
   const secrets = await loadSecrets();
+  if (notifier?.secrets === secrets) return notifier.deps;
+  const infra = tableConfig();
+  const cfg = notifyConfig();
   const jira =
     cfg.JIRA_BASE_URL && cfg.JIRA_EMAIL && secrets.JIRA_API_TOKEN
       ? {
@@ -124,7 +186,7 @@ export async function notifyDeps(logger: AppLogger): Promise<NotifyDeps> {
           ...(cfg.JIRA_TRANSITION_ON_FAILURE ? { transitionOnFailure: cfg.JIRA_TRANSITION_ON_FAILURE } : {}),
         }
       : undefined;
-  notifier = {
+  const deps: NotifyDeps = {
     store: { table: { ddb: documentClient(), tableName: infra.TABLE_NAME }, now: () => new Date() },
     ...feedbackClients(secrets),
     ...(jira ? { jira } : {}),
@@ -132,7 +194,8 @@ export async function notifyDeps(logger: AppLogger): Promise<NotifyDeps> {
     ...(cfg.PUBLIC_BASE_URL ? { publicBaseUrl: cfg.PUBLIC_BASE_URL } : {}),
     logger,
   };
-  return notifier;
+  notifier = { secrets, deps };
+  return deps;
 }
 
 let execution: DispatchDeps | undefined;
@@ -140,9 +203,8 @@ let execution: DispatchDeps | undefined;
 /** Everything the dispatcher and poller share: table, queues, topic, Huawei client and timing. */
 export function executionDeps(logger: AppLogger): DispatchDeps {
   if (execution) return execution;
-  const infra = infraConfig();
+  const infra = executionInfraConfig();
   const timing = executionConfig();
-  if (!infra.EVENTS_TOPIC_ARN) throw new ConfigError('EVENTS_TOPIC_ARN', 'is required but not set');
   execution = {
     table: { ddb: documentClient(), tableName: infra.TABLE_NAME },
     topic: { sns: snsClient(), topicArn: infra.EVENTS_TOPIC_ARN },

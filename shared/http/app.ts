@@ -2,9 +2,9 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { SecretsEnv } from '../config';
+import { ConfigError, type SecretsEnv } from '../config';
 import type { QueueRef } from '../dispatch/messages';
-import { authenticateBearer, hasRole, safeEqual, verifyHubSignature, type ApiToken } from '../intake/auth';
+import { authenticateBearer, hasRole, safeEqual, verifyCurrentOrPrevious, verifyHubSignature, type ApiToken } from '../intake/auth';
 import { decidePush, GithubPushSchema } from '../intake/github';
 import { GitlabPushSchema } from '../intake/gitlab';
 import { contentHash, deriveRequestId, randomRequestId, REQUEST_ID_PATTERN } from '../intake/ids';
@@ -12,8 +12,10 @@ import { boundedDeliveryId } from '../intake/names';
 import { JIRA_EVENTS, JiraIssueEventSchema, scanDescription } from '../intake/jira';
 import type { IntakeJob, PlanJob } from '../intake/messages';
 import { GithubPullRequestSchema, GitlabMergeRequestSchema, isForkMergeRequest, isForkPullRequest, PLAN_ACTIONS } from '../notify/plan-payloads';
-import type { IntakeDeps, SubmitOutcome } from '../intake/submit';
+import type { IntakeDeps, SourceFile, SubmitOutcome } from '../intake/submit';
+import type { PlanServices, PlanViewer } from '../notify/plan';
 import { MAX_SOURCE_BYTES } from '../manifests/limits';
+import type { RejectedDocument } from '../store/types';
 import { ApiError, errorResponse, unauthorized } from './errors';
 
 export interface AppLogger {
@@ -22,13 +24,18 @@ export interface AppLogger {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
-/** What the routes need, resolved lazily so /healthz works without any configuration. */
+/**
+ * What the routes need. `services()` throws a ConfigError when the configuration is invalid: every route, /healthz
+ * included, then answers 503 naming the variable (errors.ts).
+ */
 export interface AppServices {
   intake: IntakeDeps;
   intakeQueue: QueueRef;
   trackedBranches: readonly string[];
   /** Plan pull and merge requests from forks too (PLAN_FORK_PULL_REQUESTS); off when absent. */
   planForkPullRequests?: boolean;
+  /** The look-ups of a dry run (the pull-request plan's); absent, the intake table alone answers "exists". */
+  plan?: Pick<PlanServices, 'store' | 'defaults' | 'cloud'>;
 }
 
 export interface AppDeps {
@@ -123,9 +130,55 @@ function webUrl(projectUrl: string | undefined, commit: string): string | undefi
 /** Jira's issue_event_type_name for updates that only touch comments. */
 const COMMENT_UPDATES = new Set(['issue_commented', 'issue_comment_edited', 'issue_comment_deleted']);
 
+/** `?dryRun=true` previews a submission; any other value than true or false is refused rather than ignored. */
+function dryRunOf(c: Context): boolean {
+  const values = c.req.queries('dryRun');
+  if (values === undefined) return false;
+  if (values.length === 1 && (values[0] === 'true' || values[0] === 'false')) return values[0] === 'true';
+  throw new ApiError(400, 'INVALID_QUERY', 'dryRun must be true or false, given once');
+}
+
+/**
+ * The documents of a body as planFiles reads them. A JSON array is a list of manifests to submit() (its
+ * sequenceAsDocuments) but one document to the plan, which reads files: each item becomes a file of its own.
+ */
+function planSources(text: string, isJson: boolean): SourceFile[] {
+  const data: unknown = isJson ? JSON.parse(text) : undefined;
+  return Array.isArray(data) ? data.map((item) => ({ file: 'request', text: JSON.stringify(item) })) : [{ file: 'request', text }];
+}
+
+/**
+ * PlanViewer has no API-caller variant, so a dry run views as an outsider (the fork case): it may learn that a
+ * resource exists, never the Huawei id nor the request that owns it, even when the caller created it.
+ */
+const API_VIEWER: PlanViewer = { provider: 'github', repository: '', fork: true };
+
 /** Branches whose changes are provisioned: the configured ones, else the repository's default branch. */
 function trackedFor(tracked: readonly string[], defaultBranch: string | undefined): readonly string[] {
   return tracked.length > 0 ? tracked : defaultBranch ? [defaultBranch] : [];
+}
+
+const noManifest = () => new ApiError(422, 'NO_MANIFEST', 'the body holds no manifest');
+const manifestInvalid = (details: { requestId?: string; documents: RejectedDocument[] }) =>
+  new ApiError(422, 'MANIFEST_INVALID', 'the request was rejected: no resource was queued', details);
+
+/**
+ * What submitting `text` would do, with nothing written or queued: submit()'s own checks over the whole
+ * submission (invalid manifests answer the 422 a submission would, without a request id as none is recorded),
+ * then the pull-request plan's look-ups for each resource.
+ */
+async function planDryRun(services: AppServices, text: string, isJson: boolean) {
+  const [{ planSubmission }, { planFiles }, { boundRejected }] = await Promise.all([import('../intake/submit'), import('../notify/plan'), import('../manifests/errors')]);
+  const { documents } = planSubmission([{ file: 'request', text }], services.intake.defaults, isJson);
+  if (documents.length === 0) throw noManifest();
+  const invalid = documents.filter((d) => !d.valid);
+  if (invalid.length > 0) {
+    // As submit() reports a rejection: the same fields, bounded the same way.
+    throw manifestInvalid({ documents: boundRejected(invalid.map(({ file, index, kind, name, errors }) => ({ file, index, ...(kind ? { kind } : {}), ...(name ? { name } : {}), errors }))) });
+  }
+  const lookups = services.plan ?? { store: { table: services.intake.table, now: () => new Date() }, defaults: services.intake.defaults };
+  const entries = await planFiles(lookups, planSources(text, isJson), API_VIEWER);
+  return { dryRun: true, resources: entries.map(({ kind, name, verdict, detail }) => ({ kind, name, verdict, detail })) };
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -151,12 +204,29 @@ export function createApp(deps: AppDeps): Hono {
   app.onError((error, c) => errorResponse(c, error, (message, extra) => logger.error(message, extra)));
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
 
-  app.get('/healthz', (c) => c.json({ ok: true }));
+  // Checked before every route: an invalid configuration answers 503 naming the variable, never half-works.
+  app.use(async (_c, next) => {
+    deps.services();
+    await next();
+  });
+
+  app.get('/healthz', async (c) => {
+    try {
+      await deps.secrets();
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      // Not a configuration error (Secrets Manager unreachable, access denied): the log says which, the caller need not.
+      logger.error('secrets could not be read', { errorName: (error as Error).name, errorMessage: (error as Error).message });
+      return c.json({ ok: false, error: { code: 'SECRETS_UNAVAILABLE', message: 'the secrets could not be read; the function log says why' } }, 503);
+    }
+    return c.json({ ok: true });
+  });
 
   app.post('/webhooks/github', bodyLimit({ maxSize: PROVIDER_BODY_LIMIT, onError: tooLarge(PROVIDER_BODY_LIMIT) }), async (c) => {
-    const secret = (await deps.secrets()).GITHUB_WEBHOOK_SECRET;
+    const { GITHUB_WEBHOOK_SECRET: secret, GITHUB_WEBHOOK_SECRET_PREVIOUS: previous } = await deps.secrets();
     const body = await rawBody(c);
-    if (!secret || !verifyHubSignature(secret, body, c.req.header('x-hub-signature-256'))) throw unauthorized();
+    const signature = c.req.header('x-hub-signature-256');
+    if (!verifyCurrentOrPrevious(secret, previous, (s) => verifyHubSignature(s, body, signature))) throw unauthorized();
     const event = c.req.header('x-github-event');
     const delivery = c.req.header('x-github-delivery');
     if (!event || !delivery) throw new ApiError(400, 'MISSING_HEADER', 'X-GitHub-Event and X-GitHub-Delivery are required');
@@ -199,9 +269,10 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   app.post('/webhooks/gitlab', bodyLimit({ maxSize: PROVIDER_BODY_LIMIT, onError: tooLarge(PROVIDER_BODY_LIMIT) }), async (c) => {
-    const token = (await deps.secrets()).GITLAB_WEBHOOK_TOKEN;
+    const { GITLAB_WEBHOOK_TOKEN: token, GITLAB_WEBHOOK_TOKEN_PREVIOUS: previous } = await deps.secrets();
     const body = await rawBody(c);
-    if (!token || !safeEqual(token, c.req.header('x-gitlab-token') ?? '')) throw unauthorized();
+    const presented = c.req.header('x-gitlab-token') ?? '';
+    if (!verifyCurrentOrPrevious(token, previous, (t) => safeEqual(t, presented))) throw unauthorized();
     const event = c.req.header('x-gitlab-event');
     if (event === 'Merge Request Hook') {
       requireJson(c);
@@ -248,9 +319,10 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   app.post('/webhooks/jira', bodyLimit({ maxSize: PROVIDER_BODY_LIMIT, onError: tooLarge(PROVIDER_BODY_LIMIT) }), async (c) => {
-    const secret = (await deps.secrets()).JIRA_WEBHOOK_SECRET;
+    const { JIRA_WEBHOOK_SECRET: secret, JIRA_WEBHOOK_SECRET_PREVIOUS: previous } = await deps.secrets();
     const body = await rawBody(c);
-    if (!secret || !verifyHubSignature(secret, body, c.req.header('x-hub-signature'))) throw unauthorized();
+    const signature = c.req.header('x-hub-signature');
+    if (!verifyCurrentOrPrevious(secret, previous, (s) => verifyHubSignature(s, body, signature))) throw unauthorized();
     requireJson(c);
     const payload = JiraIssueEventSchema.safeParse(parseJson(body));
     if (!payload.success) throw payloadError('Jira issue event', payload.error.issues);
@@ -272,6 +344,7 @@ export function createApp(deps: AppDeps): Hono {
   app.post('/requests', bodyLimit({ maxSize: MAX_SOURCE_BYTES, onError: tooLarge(MAX_SOURCE_BYTES) }), async (c) => {
     const caller = await bearer(c);
     if (!hasRole(caller, 'submit')) throw new ApiError(403, 'FORBIDDEN', `caller ${caller.caller} does not have the submit role`);
+    const dryRun = dryRunOf(c);
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     const isJson = type === 'application/json';
     if (!isJson && !YAML_TYPES.has(type)) {
@@ -280,8 +353,9 @@ export function createApp(deps: AppDeps): Hono {
     const text = decodeUtf8(await rawBody(c));
     const key = c.req.header('idempotency-key');
     if (key !== undefined && (key.length === 0 || key.length > 256)) throw new ApiError(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1-256 characters');
-    const requestId = key ? deriveRequestId('api', caller.caller, key) : randomRequestId();
     const services = deps.services();
+    if (dryRun) return c.json(await planDryRun(services, text, isJson), 200);
+    const requestId = key ? deriveRequestId('api', caller.caller, key) : randomRequestId();
     // Loaded on first use: manifest validation (yaml, every kind's schema) and the store are this route's alone.
     const { submit, IdempotencyConflictError } = await import('../intake/submit');
     let outcome: SubmitOutcome;
@@ -297,10 +371,8 @@ export function createApp(deps: AppDeps): Hono {
       if (error instanceof IdempotencyConflictError) throw new ApiError(409, error.code, error.message, { requestId: error.requestId });
       throw error;
     }
-    if (outcome.status === 'empty') throw new ApiError(422, 'NO_MANIFEST', 'the body holds no manifest');
-    if (outcome.status === 'rejected') {
-      throw new ApiError(422, 'MANIFEST_INVALID', 'the request was rejected: no resource was queued', { requestId: outcome.requestId, documents: outcome.documents });
-    }
+    if (outcome.status === 'empty') throw noManifest();
+    if (outcome.status === 'rejected') throw manifestInvalid({ requestId: outcome.requestId, documents: outcome.documents });
     logger.info('request accepted', { requestId: outcome.requestId, resources: outcome.resources.length, duplicate: outcome.duplicate });
     // A replay returns the first response: submit reports the states the resources were first recorded with.
     const resources = outcome.resources.map(({ kind, name, state }) => ({ kind, name, state }));

@@ -1,45 +1,39 @@
-/** Huawei AK/SK for the client: from the environment, or from a Secrets Manager secret fetched once per container. */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+/**
+ * Huawei AK/SK for the client: from the environment, or from a Secrets Manager secret read again once its
+ * SECRETS_MAX_AGE_SECONDS have passed, so a rotated AK/SK reaches warm containers.
+ */
 import { ConfigError, type HuaweiCredentialSource } from '../config';
+import { readSecret } from '../secrets';
 import type { Credentials } from './signer';
 
-/** Just the call we need, so tests can pass a fake instead of an AWS client. */
-export type SecretFetcher = (secretId: string) => Promise<string | undefined>;
+/** The secret's text, at most `maxAgeSeconds` old; tests pass a fake instead of Secrets Manager. */
+export type SecretFetcher = (secretId: string, maxAgeSeconds: number) => Promise<string | undefined>;
 
-let cached: { key: string; value: Promise<Credentials> } | undefined;
+const secretsManager: SecretFetcher = (secretId, maxAgeSeconds) => readSecret(secretId, maxAgeSeconds, 'HUAWEICLOUD_CREDENTIALS_SECRET');
 
-function awsFetcher(): SecretFetcher {
-  const client = new SecretsManagerClient({});
-  return async (secretId) => (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
-}
+/** The last secret text parsed: every Huawei call asks for credentials, and the text rarely changes. */
+let parsed: { secretId: string; text: string | undefined; value: Credentials } | undefined;
 
 /**
- * Resolves credentials, caching a secret lookup per container. A failed fetch is not cached so the
- * next invocation retries. Errors name the variable, never the secret's content.
+ * Resolves credentials for one call. The fetcher caches (Powertools, per maxAge) and a failed read is not
+ * cached, so the next call tries again. Errors name the variable, never the secret's content.
  */
-export function loadHuaweiCredentials(source: HuaweiCredentialSource, fetchSecret?: SecretFetcher): Promise<Credentials> {
+export async function loadHuaweiCredentials(source: HuaweiCredentialSource, fetchSecret: SecretFetcher = secretsManager): Promise<Credentials> {
   if (source.source === 'env') {
-    return Promise.resolve({
-      ak: source.ak,
-      sk: source.sk,
-      ...(source.securityToken ? { securityToken: source.securityToken } : {}),
-    });
+    return { ak: source.ak, sk: source.sk, ...(source.securityToken ? { securityToken: source.securityToken } : {}) };
   }
-  if (cached?.key === source.secretId) return cached.value;
-  const value = fetchFromSecret(source.secretId, fetchSecret ?? awsFetcher());
-  cached = { key: source.secretId, value };
-  value.catch(() => {
-    if (cached?.value === value) cached = undefined;
-  });
+  const text = await fetchSecret(source.secretId, source.maxAgeSeconds);
+  if (parsed?.secretId === source.secretId && parsed.text === text) return parsed.value;
+  const value = parseCredentials(text);
+  parsed = { secretId: source.secretId, text, value };
   return value;
 }
 
 export function resetHuaweiCredentials(): void {
-  cached = undefined;
+  parsed = undefined;
 }
 
-async function fetchFromSecret(secretId: string, fetchSecret: SecretFetcher): Promise<Credentials> {
-  const text = await fetchSecret(secretId);
+function parseCredentials(text: string | undefined): Credentials {
   let stored: unknown;
   try {
     stored = JSON.parse(text ?? '');

@@ -24,6 +24,17 @@ export function verifyHubSignature(secret: string, body: Uint8Array, header: str
   return safeEqual(expected, header.trim().toLowerCase());
 }
 
+/**
+ * Whether a delivery verifies against the current secret or, during a rotation, the previous one. Both are always
+ * checked, so timing does not reveal which one matched; an unset current secret accepts nothing.
+ */
+export function verifyCurrentOrPrevious(current: string | undefined, previous: string | undefined, verify: (secret: string) => boolean): boolean {
+  if (!current) return false;
+  const viaCurrent = verify(current);
+  const viaPrevious = previous ? verify(previous) : false;
+  return viaCurrent || viaPrevious;
+}
+
 /** Checks every configured token, never stopping early, so timing does not reveal which one nearly matched. */
 export function authenticateBearer(header: string | undefined, tokens: readonly ApiToken[]): ApiToken | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');

@@ -1,6 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, parseHuaweiEnv } from '../../shared/config';
 import { loadHuaweiCredentials, resetHuaweiCredentials } from '../../shared/huaweicloud/credentials';
+import { resetSecrets } from '../../shared/secrets';
 import { defaultEndpoint, resolveEndpoint } from '../../shared/huaweicloud/endpoints';
 import { HuaweiPermanentError, HuaweiRetryableError, HuaweiUnknownOutcomeError } from '../../shared/huaweicloud/errors';
 
@@ -47,7 +50,10 @@ describe('huaweiConfig', () => {
 
   it('uses the secret when no AK/SK is set', () => {
     const cfg = parseHuaweiEnv({ HUAWEICLOUD_CREDENTIALS_SECRET: 'hwc/creds', HUAWEICLOUD_SDK_PROJECT_ID: PROJECT });
-    expect(cfg.credentials).toEqual({ source: 'secret', secretId: 'hwc/creds' });
+    expect(cfg.credentials).toEqual({ source: 'secret', secretId: 'hwc/creds', maxAgeSeconds: 300 });
+    const fresher = parseHuaweiEnv({ HUAWEICLOUD_CREDENTIALS_SECRET: 'hwc/creds', HUAWEICLOUD_SDK_PROJECT_ID: PROJECT, SECRETS_MAX_AGE_SECONDS: '30' });
+    expect(fresher.credentials).toEqual({ source: 'secret', secretId: 'hwc/creds', maxAgeSeconds: 30 });
+    expect(configError(() => parseHuaweiEnv({ ...base, SECRETS_MAX_AGE_SECONDS: '-1' })).variable).toBe('SECRETS_MAX_AGE_SECONDS');
   });
 
   it('names the missing variable', () => {
@@ -69,27 +75,76 @@ describe('huaweiConfig', () => {
 });
 
 describe('credentials', () => {
-  afterEach(() => resetHuaweiCredentials());
+  afterEach(() => {
+    resetHuaweiCredentials();
+    resetSecrets();
+  });
 
   it('passes env credentials through', async () => {
     await expect(loadHuaweiCredentials({ source: 'env', ak: 'A', sk: 'S', securityToken: 'T' })).resolves.toEqual({ ak: 'A', sk: 'S', securityToken: 'T' });
   });
 
-  it('fetches the secret once per container', async () => {
-    let calls = 0;
-    const fetchSecret = async (id: string) => {
-      calls++;
-      expect(id).toBe('hwc/creds');
-      return JSON.stringify({ ak: 'A', sk: 'S' });
+  it('asks the fetcher for the secret with its max age, and uses whatever text it returns', async () => {
+    const asked: [string, number][] = [];
+    let text = JSON.stringify({ ak: 'A', sk: 'S' });
+    const fetchSecret = async (id: string, maxAge: number) => {
+      asked.push([id, maxAge]);
+      return text;
     };
-    const source = { source: 'secret', secretId: 'hwc/creds' } as const;
+    const source = { source: 'secret', secretId: 'hwc/creds', maxAgeSeconds: 60 } as const;
     await expect(loadHuaweiCredentials(source, fetchSecret)).resolves.toEqual({ ak: 'A', sk: 'S' });
-    await expect(loadHuaweiCredentials(source, fetchSecret)).resolves.toEqual({ ak: 'A', sk: 'S' });
-    expect(calls).toBe(1);
+    text = JSON.stringify({ ak: 'A2', sk: 'S2', securityToken: 'T2' });
+    await expect(loadHuaweiCredentials(source, fetchSecret)).resolves.toEqual({ ak: 'A2', sk: 'S2', securityToken: 'T2' });
+    expect(asked).toEqual([
+      ['hwc/creds', 60],
+      ['hwc/creds', 60],
+    ]);
+  });
+
+  // No Secrets Manager emulator exists here (fauxqs serves SQS and SNS only, see local/emulators.ts), so
+  // aws-sdk-client-mock answers GetSecretValue, and only that call: the rest is Powertools' real cache.
+  it('reads the secret through Secrets Manager once per max age, so a rotated AK/SK reaches a warm container', async () => {
+    const sm = mockClient(SecretsManagerClient);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      sm.on(GetSecretValueCommand, { SecretId: 'hwc/creds' }).resolves({ SecretString: JSON.stringify({ ak: 'OLD-AK', sk: 'OLD-SK' }) });
+      const source = { source: 'secret', secretId: 'hwc/creds', maxAgeSeconds: 300 } as const;
+      await expect(loadHuaweiCredentials(source)).resolves.toEqual({ ak: 'OLD-AK', sk: 'OLD-SK' });
+
+      // Rotated in Secrets Manager: the cached value is used until it is max age old, then the new one.
+      sm.on(GetSecretValueCommand, { SecretId: 'hwc/creds' }).resolves({ SecretString: JSON.stringify({ ak: 'NEW-AK', sk: 'NEW-SK' }) });
+      vi.advanceTimersByTime(299_000);
+      await expect(loadHuaweiCredentials(source)).resolves.toEqual({ ak: 'OLD-AK', sk: 'OLD-SK' });
+      expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+      vi.advanceTimersByTime(2_000);
+      await expect(loadHuaweiCredentials(source)).resolves.toEqual({ ak: 'NEW-AK', sk: 'NEW-SK' });
+      expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+
+      // A failed re-read keeps the last value rather than failing every Huawei call until Secrets Manager answers.
+      sm.on(GetSecretValueCommand).rejects(new Error('Secrets Manager unavailable'));
+      vi.advanceTimersByTime(301_000);
+      await expect(loadHuaweiCredentials(source)).resolves.toEqual({ ak: 'NEW-AK', sk: 'NEW-SK' });
+      expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(3);
+    } finally {
+      vi.useRealTimers();
+      sm.restore();
+    }
+  });
+
+  it('fails the first read when Secrets Manager cannot be reached, naming no secret content', async () => {
+    const sm = mockClient(SecretsManagerClient);
+    try {
+      sm.on(GetSecretValueCommand).rejects(new Error('AccessDeniedException'));
+      await expect(loadHuaweiCredentials({ source: 'secret', secretId: 'hwc/creds', maxAgeSeconds: 300 })).rejects.toThrow(/AccessDenied/);
+      sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ ak: 'A', sk: 'S' }) });
+      await expect(loadHuaweiCredentials({ source: 'secret', secretId: 'hwc/creds', maxAgeSeconds: 300 })).resolves.toEqual({ ak: 'A', sk: 'S' });
+    } finally {
+      sm.restore();
+    }
   });
 
   it('rejects a malformed secret without echoing it, and does not cache the failure', async () => {
-    const source = { source: 'secret', secretId: 'hwc/creds' } as const;
+    const source = { source: 'secret', secretId: 'hwc/creds', maxAgeSeconds: 300 } as const;
     const error = await loadHuaweiCredentials(source, async () => '{"ak":"A","sk":"leaked-sk", oops').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).variable).toBe('HUAWEICLOUD_CREDENTIALS_SECRET');

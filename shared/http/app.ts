@@ -13,7 +13,7 @@ import { JIRA_EVENTS, JiraIssueEventSchema, scanDescription } from '../intake/ji
 import type { IntakeJob, PlanJob } from '../intake/messages';
 import { GithubPullRequestSchema, GitlabMergeRequestSchema, isForkMergeRequest, isForkPullRequest, PLAN_ACTIONS } from '../notify/plan-payloads';
 import type { IntakeDeps, SourceFile, SubmitOutcome } from '../intake/submit';
-import type { PlanServices, PlanViewer } from '../notify/plan';
+import type { PlanServices } from '../notify/plan';
 import { MAX_SOURCE_BYTES } from '../manifests/limits';
 import type { RejectedDocument } from '../store/types';
 import { ApiError, errorResponse, unauthorized } from './errors';
@@ -147,11 +147,6 @@ function planSources(text: string, isJson: boolean): SourceFile[] {
   return Array.isArray(data) ? data.map((item) => ({ file: 'request', text: JSON.stringify(item) })) : [{ file: 'request', text }];
 }
 
-/**
- * PlanViewer has no API-caller variant, so a dry run views as an outsider (the fork case): it may learn that a
- * resource exists, never the Huawei id nor the request that owns it, even when the caller created it.
- */
-const API_VIEWER: PlanViewer = { provider: 'github', repository: '', fork: true };
 
 /** Branches whose changes are provisioned: the configured ones, else the repository's default branch. */
 function trackedFor(tracked: readonly string[], defaultBranch: string | undefined): readonly string[] {
@@ -167,7 +162,7 @@ const manifestInvalid = (details: { requestId?: string; documents: RejectedDocum
  * submission (invalid manifests answer the 422 a submission would, without a request id as none is recorded),
  * then the pull-request plan's look-ups for each resource.
  */
-async function planDryRun(services: AppServices, text: string, isJson: boolean) {
+async function planDryRun(services: AppServices, text: string, isJson: boolean, caller: string) {
   const [{ planSubmission }, { planFiles }, { boundRejected }] = await Promise.all([import('../intake/submit'), import('../notify/plan'), import('../manifests/errors')]);
   const { documents } = planSubmission([{ file: 'request', text }], services.intake.defaults, isJson);
   if (documents.length === 0) throw noManifest();
@@ -177,7 +172,8 @@ async function planDryRun(services: AppServices, text: string, isJson: boolean) 
     throw manifestInvalid({ documents: boundRejected(invalid.map(({ file, index, kind, name, errors }) => ({ file, index, ...(kind ? { kind } : {}), ...(name ? { name } : {}), errors }))) });
   }
   const lookups = services.plan ?? { store: { table: services.intake.table, now: () => new Date() }, defaults: services.intake.defaults };
-  const entries = await planFiles(lookups, planSources(text, isJson), API_VIEWER);
+  // The caller sees what it submitted itself as its own, and everyone else's as owned elsewhere.
+  const entries = await planFiles(lookups, planSources(text, isJson), { provider: 'api', caller });
   return { dryRun: true, resources: entries.map(({ kind, name, verdict, detail }) => ({ kind, name, verdict, detail })) };
 }
 
@@ -354,7 +350,7 @@ export function createApp(deps: AppDeps): Hono {
     const key = c.req.header('idempotency-key');
     if (key !== undefined && (key.length === 0 || key.length > 256)) throw new ApiError(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1-256 characters');
     const services = deps.services();
-    if (dryRun) return c.json(await planDryRun(services, text, isJson), 200);
+    if (dryRun) return c.json(await planDryRun(services, text, isJson, caller.caller), 200);
     const requestId = key ? deriveRequestId('api', caller.caller, key) : randomRequestId();
     // Loaded on first use: manifest validation (yaml, every kind's schema) and the store are this route's alone.
     const { submit, IdempotencyConflictError } = await import('../intake/submit');

@@ -24,11 +24,8 @@ import { advance, upsertComment, type NotifyStore } from './state';
  * Huawei ids of what their own repository created: a request from elsewhere (another repository, a ticket,
  * an API caller) is not theirs to inspect. A fork's author owns nothing in the base repository.
  */
-export interface PlanViewer {
-  provider: 'github' | 'gitlab';
-  repository: string;
-  fork?: boolean;
-}
+/** Who reads a plan: a pull or merge request's repository, or an API caller's dry run. */
+export type PlanViewer = { provider: 'github' | 'gitlab'; repository: string; fork?: boolean } | { provider: 'api'; caller: string };
 
 /** Whether the requests that own identities came from the viewer's repository; one read per request. */
 function ownership(table: PlanServices['store']['table'], viewer: PlanViewer): (requestId: string) => Promise<boolean> {
@@ -36,13 +33,17 @@ function ownership(table: PlanServices['store']['table'], viewer: PlanViewer): (
   return (requestId) => {
     let answer = known.get(requestId);
     if (!answer) {
-      answer = viewer.fork
-        ? Promise.resolve(false)
-        : getRequest(table, requestId).then((request) => {
-            const source = request?.source;
-            // Repository names are case-insensitive on both providers; a missing record owns nothing we can vouch for.
-            return !!source && source.provider === viewer.provider && source.repository?.toLowerCase() === viewer.repository.toLowerCase();
-          });
+      answer =
+        viewer.provider !== 'api' && viewer.fork
+          ? Promise.resolve(false)
+          : getRequest(table, requestId).then((request) => {
+              const source = request?.source;
+              // A missing record owns nothing we can vouch for.
+              if (!source || source.provider !== viewer.provider) return false;
+              if (viewer.provider === 'api') return source.caller === viewer.caller;
+              // Repository names are case-insensitive on both providers.
+              return source.repository?.toLowerCase() === viewer.repository.toLowerCase();
+            });
       known.set(requestId, answer);
     }
     return answer;

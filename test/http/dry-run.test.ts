@@ -15,6 +15,7 @@ import { useLocalResources, type LocalStack } from '../setup/stack';
 import { intakeDepsFor, memoryLogger, PROJECT_ID, SECRETS } from './helpers';
 
 const AUTH = { authorization: 'Bearer api-token-for-tests-0123456789abcdef' };
+const OTHER_TOKEN = 'other-caller-token-0123456789abcdef';
 const EDGE = readFileSync('examples/edge-deployment.yaml', 'utf8');
 
 /** The example deployment under another name, optionally with another image (a different spec). */
@@ -41,12 +42,13 @@ describe('POST /requests?dryRun=true', () => {
       intakeQueue: { sqs: stack.sqs, queueUrl: stack.queues.intake.url },
       trackedBranches: [],
     };
-    app = createApp({ logger: memoryLogger(), secrets: async () => SECRETS, services: () => services });
+    const tokens = [...SECRETS.API_TOKENS, { caller: 'other', token: OTHER_TOKEN, roles: ['submit' as const] }];
+    app = createApp({ logger: memoryLogger(), secrets: async () => ({ ...SECRETS, API_TOKENS: tokens }), services: () => services });
   });
   afterAll(() => stack.close());
 
-  const post = (query: string, body: string, contentType = 'application/yaml') =>
-    app.request(`/requests${query}`, { method: 'POST', body, headers: { 'content-type': contentType, ...AUTH } });
+  const post = (query: string, body: string, contentType = 'application/yaml', auth: Record<string, string> = AUTH) =>
+    app.request(`/requests${query}`, { method: 'POST', body, headers: { 'content-type': contentType, ...auth } });
 
   const itemCount = async () => (await stack.ddb.send(new ScanCommand({ TableName: stack.tableName, Select: 'COUNT' }))).Count ?? 0;
   /** Everything a submission sends: dispatch messages, and (via the topic) events; the webhook's intake queue too. */
@@ -89,9 +91,15 @@ describe('POST /requests?dryRun=true', () => {
         { kind: 'EdgeDeployment', name: 'dry-changed', verdict: 'conflict', detail: expect.stringContaining('exists with a different spec') },
       ],
     });
-    // The plan's viewer rule: a dry run learns that a resource exists, not its Huawei id nor its owner.
-    expect(JSON.stringify(body)).not.toMatch(/huawei-id-|req_/);
-    expect(JSON.stringify(body)).not.toContain(ownerRequest);
+    // The caller's own resource: its Huawei id is the caller's to see.
+    expect(body.resources[1]!.detail).toContain('huawei-id-existing');
+
+    // Another caller learns that the resource exists, not its Huawei id nor the request that owns it.
+    const stranger = await post('?dryRun=true', yaml(edge('dry-existing')), 'application/yaml', { authorization: `Bearer ${OTHER_TOKEN}` });
+    const seen = (await stranger.json()) as { resources: { verdict: string; detail: string }[] };
+    expect(seen.resources).toEqual([expect.objectContaining({ verdict: 'exists', detail: expect.stringContaining('owned by another source') })]);
+    expect(JSON.stringify(seen)).not.toMatch(/huawei-id-|req_/);
+    expect(JSON.stringify(seen)).not.toContain(ownerRequest);
 
     expect(await itemCount()).toBe(items);
     expect(await drainAll()).toEqual(nothingSent);

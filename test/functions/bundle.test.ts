@@ -35,6 +35,24 @@ describe('function bundles', () => {
   });
 });
 
+describe('npm run package', () => {
+  it('leaves the source maps out of every zip (nothing loads them at run time) and beside the bundles', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'hwc-package-'));
+    try {
+      await promisify(execFile)('npx', ['osls', 'package', '--package', out], { timeout: 120_000 });
+      for (const name of Object.keys(sls.functions)) {
+        const zip = readFileSync(join(out, `${name}.zip`));
+        // Zip entry names are stored uncompressed: the bundle is named, its map is not.
+        expect(zip.includes(`functions/${name}.cjs`)).toBe(true);
+        expect(zip.includes('.map')).toBe(false);
+        expect(readFileSync(`.esbuild/.build/functions/${name}.cjs.map`).byteLength).toBeGreaterThan(0);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 150_000);
+});
+
 describe('credential sources left to the runtime', () => {
   it('load from NODE_PATH when the environment holds no credentials (a profile file here)', async () => {
     const stack = await useLocalResources();

@@ -17,7 +17,7 @@ import { DispatchMessageSchema } from '../shared/dispatch/messages';
 import { ExternalSubmissionSchema, IntakeJobSchema } from '../shared/intake/messages';
 import { getRequest, type TableRef } from '../shared/store/requests';
 import { getResource } from '../shared/store/resources';
-import { UsageError, type Io } from './io';
+import { CliError, UsageError, type Io } from './io';
 
 type Env = Record<string, string | undefined>;
 
@@ -25,6 +25,7 @@ export interface DlqOptions {
   queue?: string;
   prefix: string;
   endpoint?: string;
+  format: 'text' | 'json';
 }
 
 export interface DlqClients {
@@ -45,29 +46,43 @@ export interface DeadLetter {
   reason: string;
 }
 
-export const DLQ_USAGE = `usage: hwc-provisioner dlq list|redrive [--queue NAME] [--prefix PREFIX] [--endpoint URL]
-  list                 every message in the stack's dead-letter queues, with why it died
-  redrive              moves them back to their source queues (the name without -dlq)
-  --queue NAME         one DLQ only: its name, its source queue's name, or intake|dispatch|notify
-  --prefix PREFIX      the stack prefix (default: STACK_PREFIX, else derived from INTAKE_QUEUE_URL)
-  --endpoint URL       the SQS endpoint (default: AWS_ENDPOINT_URL_SQS)`;
+export const DLQ_USAGE = 'usage: hwc-provisioner dlq list|redrive [--queue NAME] [--prefix PREFIX] [--endpoint URL] [--format text|json]; see hwc-provisioner help';
+
+/** No dead-letter queue under the prefix: most often a mistyped prefix or the wrong endpoint, so not "0 messages". */
+export class NoDeadLetterQueueError extends CliError {
+  constructor(message: string) {
+    super('NO_DLQ', message, 2);
+    this.name = 'NoDeadLetterQueueError';
+  }
+}
+
+/** An SQS or DynamoDB call failed (credentials, network, permissions): one line instead of the SDK's stack trace. */
+export class AwsCallError extends CliError {
+  constructor(message: string) {
+    super('AWS', message, 1);
+    this.name = 'AwsCallError';
+  }
+}
 
 export function parseDlqArgs(args: string[], env: Env): { action: 'list' | 'redrive'; options: DlqOptions } {
   const [action, ...rest] = args;
-  if (action !== 'list' && action !== 'redrive') throw new UsageError(action === undefined ? 'dlq needs list or redrive' : `unknown dlq action "${action}"`);
+  if (action !== 'list' && action !== 'redrive') throw new UsageError(action === undefined ? 'dlq needs list or redrive' : `unknown dlq action "${action}"`, DLQ_USAGE);
   const values: Record<string, string> = {};
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
-    const match = /^--(queue|prefix|endpoint)(?:=(.*))?$/.exec(arg);
-    if (!match) throw new UsageError(`unknown option ${arg}`);
+    const match = /^--(queue|prefix|endpoint|format)(?:=(.*))?$/.exec(arg);
+    if (!match) throw new UsageError(`unknown option ${arg}`, DLQ_USAGE);
     const value = match[2] ?? rest[++i];
-    if (value === undefined || value === '') throw new UsageError(`--${match[1]} needs a value`);
+    if (value === undefined || value === '') throw new UsageError(`--${match[1]} needs a value`, DLQ_USAGE);
     values[match[1]!] = value;
   }
+  const format = values.format ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, not "${format}"`, DLQ_USAGE);
   const prefix = values.prefix ?? env.STACK_PREFIX ?? prefixFromQueueUrl(env.INTAKE_QUEUE_URL);
-  if (!prefix) throw new UsageError('no stack prefix: pass --prefix, or set STACK_PREFIX or INTAKE_QUEUE_URL');
+  if (!prefix) throw new UsageError('no stack prefix: pass --prefix, or set STACK_PREFIX or INTAKE_QUEUE_URL', DLQ_USAGE);
   const endpoint = values.endpoint ?? env.AWS_ENDPOINT_URL_SQS;
-  return { action, options: { prefix, ...(values.queue ? { queue: values.queue } : {}), ...(endpoint ? { endpoint } : {}) } };
+  if (endpoint !== undefined && !URL.canParse(endpoint)) throw new UsageError(`--endpoint must be a URL, not "${endpoint}"`, DLQ_USAGE);
+  return { action, options: { prefix, format, ...(values.queue ? { queue: values.queue } : {}), ...(endpoint ? { endpoint } : {}) } };
 }
 
 /** `https://sqs.../123/hwcp-prod-intake` -> `hwcp-prod`. */
@@ -76,33 +91,92 @@ export function prefixFromQueueUrl(url: string | undefined): string | undefined 
   return name?.endsWith('-intake') ? name.slice(0, -'-intake'.length) : undefined;
 }
 
+/** An emulator on this machine (npm start, LocalStack): it checks no credentials. */
+export function isLoopback(endpoint: string | undefined): boolean {
+  if (!endpoint || !URL.canParse(endpoint)) return false;
+  const host = new URL(endpoint).hostname.toLowerCase();
+  return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** What emulators accept; any value would do. */
+const LOOPBACK_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
+type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+
+/**
+ * Keys from the environment when set; for a loopback endpoint otherwise dummy ones, so the SDK's default
+ * chain never runs: from a laptop its last step waits on the instance-metadata address and then fails.
+ */
+function credentialsFor(endpoint: string | undefined, env: Env): Credentials | undefined {
+  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+    return { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) };
+  }
+  return isLoopback(endpoint) ? { ...LOOPBACK_CREDENTIALS } : undefined;
+}
+
 /** Clients from the environment; the endpoint is passed explicitly because fauxqs queue URLs name a *.localhost host. */
 export function clientsFromEnv(options: DlqOptions, env: Env): DlqClients {
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  const credentials = env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) } : undefined;
-  const common = { region, ...(credentials ? { credentials } : {}) };
-  const sqs = new SQSClient({ ...common, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
+  const client = (endpoint: string | undefined) => {
+    const credentials = credentialsFor(endpoint, env);
+    return { region, ...(endpoint ? { endpoint } : {}), ...(credentials ? { credentials } : {}) };
+  };
+  const sqs = new SQSClient(client(options.endpoint));
   if (!env.TABLE_NAME) return { sqs };
-  const dynamodb = new DynamoDBClient({ ...common, ...(env.AWS_ENDPOINT_URL_DYNAMODB ? { endpoint: env.AWS_ENDPOINT_URL_DYNAMODB } : {}) });
+  const dynamodb = new DynamoDBClient(client(env.AWS_ENDPOINT_URL_DYNAMODB));
   return { sqs, table: { ddb: DynamoDBDocumentClient.from(dynamodb), tableName: env.TABLE_NAME } };
+}
+
+/** The SDK's error in one line, with what to do about the usual ones. */
+export function describeAwsError(error: unknown, endpoint: string | undefined): string {
+  const e = error as { name?: string; message?: string; code?: string; errors?: { code?: string }[] };
+  const firstLine = (e.message ?? String(error)).split('\n')[0]!;
+  const where = endpoint ?? 'AWS';
+  if (e.name === 'CredentialsProviderError') {
+    return `no AWS credentials for ${where} (${firstLine}): set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for npm start, use the exports it prints`;
+  }
+  const code = e.code ?? e.errors?.find((inner) => inner.code)?.code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT') {
+    return `cannot reach ${where} (${code}): is the stack running? npm start prints its endpoint as AWS_ENDPOINT_URL_SQS`;
+  }
+  return `${where}: ${e.name ?? 'Error'}: ${firstLine}`;
 }
 
 const nameOf = (url: string) => url.split('/').filter(Boolean).pop() ?? url;
 
-/** The stack's DLQs (`PREFIX-*-dlq`), or the one --queue names. */
-export async function findDeadLetterQueues(sqs: SQSClient, options: DlqOptions): Promise<{ name: string; url: string }[]> {
+async function listQueueUrls(sqs: SQSClient, prefix: string | undefined): Promise<string[]> {
   const urls: string[] = [];
   let NextToken: string | undefined;
   do {
-    const page = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: options.prefix, MaxResults: 1000, ...(NextToken ? { NextToken } : {}) }));
+    const page = await sqs.send(new ListQueuesCommand({ ...(prefix ? { QueueNamePrefix: prefix } : {}), MaxResults: 1000, ...(NextToken ? { NextToken } : {}) }));
     urls.push(...(page.QueueUrls ?? []));
     NextToken = page.NextToken;
   } while (NextToken);
+  return urls;
+}
+
+/** Prefixes of the stacks whose DLQs are at this endpoint, to point at the one that was meant; a hint only, so never an error. */
+async function otherStacks(sqs: SQSClient): Promise<string> {
+  try {
+    const prefixes = (await listQueueUrls(sqs, undefined)).map((url) => /^(.+)-(?:intake|dispatch|notify)-dlq$/.exec(nameOf(url))?.[1]).filter((p): p is string => p !== undefined);
+    return [...new Set(prefixes)].sort().join(', ') || 'none';
+  } catch {
+    // A policy may allow listing only the stack's own prefix.
+    return 'not listable';
+  }
+}
+
+/** The stack's DLQs (`PREFIX-*-dlq`), or the one --queue names. */
+export async function findDeadLetterQueues(sqs: SQSClient, options: DlqOptions): Promise<{ name: string; url: string }[]> {
+  const urls = await listQueueUrls(sqs, options.prefix);
   const dlqs = urls.map((url) => ({ name: nameOf(url), url })).filter((q) => q.name.startsWith(`${options.prefix}-`) && q.name.endsWith('-dlq'));
+  if (dlqs.length === 0) {
+    throw new NoDeadLetterQueueError(`no dead-letter queue under prefix "${options.prefix}" at ${options.endpoint ?? 'AWS'} (stacks found there: ${await otherStacks(sqs)})`);
+  }
   if (!options.queue) return dlqs.sort((a, b) => a.name.localeCompare(b.name));
   const wanted = new Set([options.queue, `${options.queue}-dlq`, `${options.prefix}-${options.queue}-dlq`]);
   const picked = dlqs.filter((q) => wanted.has(q.name));
-  if (picked.length === 0) throw new UsageError(`no dead-letter queue "${options.queue}" under prefix ${options.prefix} (found: ${dlqs.map((q) => q.name).join(', ') || 'none'})`);
+  if (picked.length === 0) throw new NoDeadLetterQueueError(`no dead-letter queue "${options.queue}" under prefix ${options.prefix} (found: ${dlqs.map((q) => q.name).join(', ')})`);
   return picked;
 }
 
@@ -171,9 +245,11 @@ function oneLine(value: unknown): string {
 
 const kindOf = (dlqName: string, prefix: string) => dlqName.slice(prefix.length + 1, -'-dlq'.length);
 
-export async function listDeadLetters(clients: DlqClients, options: DlqOptions): Promise<DeadLetter[]> {
+/** The DLQs looked at (so an empty listing still shows the prefix matched) and what they hold. */
+export async function listDeadLetters(clients: DlqClients, options: DlqOptions): Promise<{ queues: string[]; letters: DeadLetter[] }> {
   const letters: DeadLetter[] = [];
-  for (const dlq of await findDeadLetterQueues(clients.sqs, options)) {
+  const dlqs = await findDeadLetterQueues(clients.sqs, options);
+  for (const dlq of dlqs) {
     for (const m of await peek(clients.sqs, dlq.url)) {
       const attrs = m.Attributes ?? {};
       const { summary, reason, lastAttemptAt } = await explain(kindOf(dlq.name, options.prefix), m.Body ?? '', clients.table);
@@ -193,12 +269,18 @@ export async function listDeadLetters(clients: DlqClients, options: DlqOptions):
       });
     }
   }
-  return letters;
+  return { queues: dlqs.map((q) => q.name), letters };
 }
 
-export async function redrive(clients: DlqClients, options: DlqOptions, io: Io): Promise<{ moved: number; failed: number }> {
-  let moved = 0;
-  let failed = 0;
+export interface RedriveResult {
+  queues: { queue: string; source: string; moved: number }[];
+  moved: number;
+  failed: number;
+}
+
+/** Failures to move one message are reported on `io` and counted; the rest still move. */
+export async function redrive(clients: DlqClients, options: DlqOptions, io: Io): Promise<RedriveResult> {
+  const result: RedriveResult = { queues: [], moved: 0, failed: 0 };
   for (const dlq of await findDeadLetterQueues(clients.sqs, options)) {
     const source = dlq.url.replace(/-dlq$/, '');
     let count = 0;
@@ -214,16 +296,39 @@ export async function redrive(clients: DlqClients, options: DlqOptions, io: Io):
           await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: dlq.url, ReceiptHandle: m.ReceiptHandle! }));
           count++;
         } catch (error) {
-          failed++;
-          io.stderr(`hwc-provisioner: could not move ${m.MessageId} from ${dlq.name}: ${(error as Error).message}`);
+          result.failed++;
+          io.stderr(`hwc-provisioner: could not move ${m.MessageId} from ${dlq.name}: ${describeAwsError(error, options.endpoint)}`);
         }
       }
     }
-    io.stdout(`${dlq.name} -> ${nameOf(source)}: moved ${count} message${count === 1 ? '' : 's'}`);
-    moved += count;
+    result.queues.push({ queue: dlq.name, source: nameOf(source), moved: count });
+    result.moved += count;
   }
-  io.stdout(`redrive: ${moved} moved, ${failed} failed`);
-  return { moved, failed };
+  return result;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function printList(letters: DeadLetter[], queues: string[], options: DlqOptions, io: Io): void {
+  if (options.format === 'json') {
+    io.stdout(JSON.stringify({ prefix: options.prefix, queues, messages: letters }, null, 2));
+    return;
+  }
+  for (const l of letters) {
+    io.stdout(
+      [`${l.queue} ${l.messageId}`, `  receive count ${l.receiveCount} (incl. this listing), sent ${l.sentAt ?? '?'}, first receive ${l.firstReceiveAt ?? '?'}, last attempt ${l.lastReceiveAt ?? '(not reported by SQS)'}`, `  ${l.summary}`, `  why: ${l.reason}`].join('\n'),
+    );
+  }
+  io.stdout(`${plural(letters.length, 'message')} in ${plural(queues.length, 'dead-letter queue')} under ${options.prefix}: ${queues.join(', ')}`);
+}
+
+function printRedrive(result: RedriveResult, options: DlqOptions, io: Io): void {
+  if (options.format === 'json') {
+    io.stdout(JSON.stringify({ prefix: options.prefix, ...result }, null, 2));
+    return;
+  }
+  for (const q of result.queues) io.stdout(`${q.queue} -> ${q.source}: moved ${plural(q.moved, 'message')}`);
+  io.stdout(`redrive: ${result.moved} moved, ${result.failed} failed`);
 }
 
 /** Entry point from cli/main.ts; `clients` is injectable so tests can use their own. */
@@ -231,15 +336,17 @@ export async function dlqCommand(args: string[], io: Io, env: Env = process.env,
   const { action, options } = parseDlqArgs(args, env);
   const own = clients ?? clientsFromEnv(options, env);
   try {
-    if (action === 'redrive') return (await redrive(own, options, io)).failed > 0 ? 1 : 0;
-    const letters = await listDeadLetters(own, options);
-    for (const l of letters) {
-      io.stdout(
-        [`${l.queue} ${l.messageId}`, `  receive count ${l.receiveCount} (incl. this listing), sent ${l.sentAt ?? '?'}, first receive ${l.firstReceiveAt ?? '?'}, last attempt ${l.lastReceiveAt ?? '(not reported by SQS)'}`, `  ${l.summary}`, `  why: ${l.reason}`].join('\n'),
-      );
+    if (action === 'redrive') {
+      const result = await redrive(own, options, io);
+      printRedrive(result, options, io);
+      return result.failed > 0 ? 1 : 0;
     }
-    io.stderr(`${letters.length} message${letters.length === 1 ? '' : 's'} in dead-letter queues under ${options.prefix}`);
+    const { queues, letters } = await listDeadLetters(own, options);
+    printList(letters, queues, options, io);
     return 0;
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new AwsCallError(describeAwsError(error, options.endpoint));
   } finally {
     if (!clients) {
       own.sqs.destroy();

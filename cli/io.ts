@@ -5,12 +5,29 @@ export interface Io {
   readStdin(): Promise<string>;
 }
 
-/** Bad arguments, an unreadable path or nothing to do: exit code 2. */
-export class UsageError extends Error {
-  readonly code = 'USAGE';
-  constructor(message: string) {
+/** The one line printed under an error: the whole help is one `help` away, and would bury the message. */
+export const USAGE_LINE = 'usage: hwc-provisioner <command> [options]; see hwc-provisioner help';
+
+/** A failure the CLI reports as one line and an exit code, never as a stack trace. */
+export class CliError extends Error {
+  readonly code: string;
+  readonly exitCode: number;
+  constructor(code: string, message: string, exitCode: number) {
     super(message);
+    this.name = 'CliError';
+    this.code = code;
+    this.exitCode = exitCode;
+  }
+}
+
+/** Bad arguments, an unreadable path or nothing to do: exit code 2, followed by a usage line. */
+export class UsageError extends CliError {
+  /** The command's own usage line, when the mistake is within one command. */
+  readonly usage: string;
+  constructor(message: string, usage: string = USAGE_LINE) {
+    super('USAGE', message, 2);
     this.name = 'UsageError';
+    this.usage = usage;
   }
 }
 

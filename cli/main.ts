@@ -1,7 +1,9 @@
 /** The hwc-provisioner command line: validate, schema and dlq; each command lives in its own module. */
+import { version } from '../package.json';
 import { manifestJsonSchema, UnknownKindError } from '../shared/manifests/json-schema';
 import { dlqCommand } from './dlq';
-import { processIo, UsageError, type Io } from './io';
+import { explainCommand } from './explain';
+import { CliError, processIo, USAGE_LINE, UsageError, type Io } from './io';
 import { validateCommand } from './validate';
 
 const USAGE = `usage: hwc-provisioner <command> [options]
@@ -10,13 +12,17 @@ commands:
   validate PATH...            validate manifest files or directories (- reads standard input)
       --format text|json      output format (default text)
   schema [KIND]               print the JSON Schema of the manifest language, or of one kind
+  explain KIND[.FIELD...]     describe a manifest field, e.g. explain Notebook.spec.body.flavor
   dlq list|redrive            show what is in the stack's dead-letter queues and why, or move it back
       --queue NAME            one DLQ only (its name, its source queue's, or intake|dispatch|notify)
       --prefix PREFIX         stack prefix (default STACK_PREFIX, else derived from INTAKE_QUEUE_URL)
-      --endpoint URL          SQS endpoint (default AWS_ENDPOINT_URL_SQS)
+      --endpoint URL          SQS endpoint (default AWS_ENDPOINT_URL_SQS; a loopback one needs no AWS credentials)
+      --format text|json      output format (default text)
   help                        show this help
+  --version                   print the version
 
-exit codes: 0 valid, 1 invalid manifests, 2 usage error, unreadable path or no manifest found`;
+exit codes: 0 valid, 1 invalid manifests (dlq: an AWS call or a move failed), 2 usage error, unreadable
+path, no manifest found, or no dead-letter queue under the prefix`;
 
 export async function run(argv: string[], io: Io = processIo): Promise<number> {
   const [command, ...args] = argv;
@@ -29,6 +35,8 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
         io.stdout(JSON.stringify(manifestJsonSchema(args[0]), null, 2));
         return 0;
       }
+      case 'explain':
+        return await explainCommand(args, io);
       case 'dlq':
         return await dlqCommand(args, io);
       case 'help':
@@ -36,13 +44,21 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
       case '-h':
         io.stdout(USAGE);
         return 0;
+      case '--version':
+        io.stdout(version);
+        return 0;
       default:
         throw new UsageError(command === undefined ? 'missing command' : `unknown command "${command}"`);
     }
   } catch (error) {
-    if (error instanceof UsageError || error instanceof UnknownKindError) {
+    if (error instanceof CliError) {
       io.stderr(`hwc-provisioner: ${error.message}`);
-      if (error instanceof UsageError) io.stderr(USAGE);
+      if (error instanceof UsageError) io.stderr(error.usage);
+      return error.exitCode;
+    }
+    if (error instanceof UnknownKindError) {
+      io.stderr(`hwc-provisioner: ${error.message}`);
+      io.stderr(USAGE_LINE);
       return 2;
     }
     throw error;

@@ -5,10 +5,14 @@
  *
  * `npm start -- --fake-providers` adds local fakes of GitHub, GitLab, Jira and a webhook subscriber (see
  * local/fake-providers/), points the product at them and prints what they receive.
+ *
+ * What a restart must find again lives in the state directory (.local/): DynamoDB Local's files, the
+ * simulator's resources and the secrets this script made up. fauxqs keeps nothing; the poller re-queues.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -16,7 +20,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { localAwsConfig, startDynamoDbLocal, startSqsEmulator } from './emulators';
 import { provisionResources, subscribeQueue } from './resources';
 import { startQueueRunner, startScheduleRunner, type Runner } from './runner';
-import { SIMULATOR_DEFAULTS, startSimulator } from './huaweicloud-simulator/index';
+import { DURATION_PRESETS, SIMULATOR_DEFAULTS, startSimulator } from './huaweicloud-simulator/index';
 import { createEventPrinter } from './event-printer';
 import { startLocalProviders, type LocalProviders } from './fake-providers/index';
 import { DEMO_REPOSITORY, exampleFiles, manifestGlobs, removeSendState, writeSendState, type SendState } from './fake-providers/demo';
@@ -26,21 +30,72 @@ const say = (line = '') => process.stdout.write(`${line}\n`);
 // 24 random bytes: 32 characters, the shortest token API_TOKENS accepts.
 const token = () => randomBytes(24).toString('base64url');
 const WEBHOOK_SECRET_NAMES = ['GITHUB_WEBHOOK_SECRET', 'GITLAB_WEBHOOK_TOKEN', 'JIRA_WEBHOOK_SECRET'] as const;
+const SECRET_NAMES = ['API_TOKENS', ...WEBHOOK_SECRET_NAMES] as const;
+type SecretName = (typeof SECRET_NAMES)[number];
 
-/** Secrets a developer did not set get throwaway values; only those are printed, never one that was given. */
-function developmentSecrets(): Record<string, string> {
+/** Files of the state directory, each removed by --reset; nothing else there is touched. */
+export const STATE_FILES = { dynamodb: 'dynamodb', simulator: 'simulator.json', secrets: 'secrets.json' } as const;
+
+/** A file of the state directory that cannot be used as it is. */
+export class LocalStateError extends Error {
+  readonly code = 'LOCAL_STATE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'LocalStateError';
+  }
+}
+
+/** `npm start -- --reset`: back to nothing (table, simulator resources, secrets), leaving anything else in the directory alone. */
+export function resetState(stateDir: string): void {
+  for (const name of Object.values(STATE_FILES)) rmSync(join(stateDir, name), { recursive: true, force: true });
+  removeSendState(stateDir);
+}
+
+function readSecrets(file: string): Partial<Record<SecretName, string>> {
+  if (!existsSync(file)) return {};
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new LocalStateError(`${file} is not JSON: delete it, or run npm start -- --reset`);
+  }
+  const record = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
+  return Object.fromEntries(SECRET_NAMES.filter((name) => typeof record[name] === 'string' && record[name] !== '').map((name) => [name, record[name] as string]));
+}
+
+/** Readable by its owner only: it holds a bearer token and webhook secrets. */
+function writeSecrets(file: string, secrets: Partial<Record<SecretName, string>>): void {
+  const partial = `${file}.${process.pid}.partial`;
+  writeFileSync(partial, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(partial, 0o600);
+  renameSync(partial, file);
+}
+
+/**
+ * Secrets a developer did not set get throwaway values, kept in the state directory so that a restart
+ * keeps the printed curl and any registered webhook working. Only those are printed, never one that was given.
+ */
+function developmentSecrets(file: string): { generated: Record<string, string>; given: string[] } {
+  const kept = readSecrets(file);
   const generated: Record<string, string> = {};
-  const make = (name: string, value: string) => {
-    if (!process.env[name]) {
-      process.env[name] = value;
-      generated[name] = value;
-    }
+  const given: string[] = [];
+  const fresh: Record<SecretName, () => string> = {
+    API_TOKENS: () => `local:submit+read-all=${token()}`,
+    GITHUB_WEBHOOK_SECRET: token,
+    GITLAB_WEBHOOK_TOKEN: token,
+    JIRA_WEBHOOK_SECRET: token,
   };
-  make('API_TOKENS', `local:submit+read-all=${token()}`);
-  make('GITHUB_WEBHOOK_SECRET', token());
-  make('GITLAB_WEBHOOK_TOKEN', token());
-  make('JIRA_WEBHOOK_SECRET', token());
-  return generated;
+  for (const name of SECRET_NAMES) {
+    if (process.env[name]) {
+      given.push(name);
+      continue;
+    }
+    kept[name] ??= fresh[name]();
+    process.env[name] = kept[name];
+    generated[name] = kept[name];
+  }
+  writeSecrets(file, kept);
+  return { generated, given };
 }
 
 /** Where the notifier will report, by what is configured; names only, never a token. */
@@ -84,8 +139,15 @@ async function startFakeProviders(print: (line: string) => void): Promise<{ prov
 }
 
 export interface StackOptions {
-  /** Where DynamoDB Local keeps its files and where `npm run local:send` finds the stack (default .local). */
+  /**
+   * Where DynamoDB Local keeps its files, the simulator its resources and this script the secrets it made
+   * up, and where `npm run local:send` finds the stack (default .local).
+   */
   stateDir?: string;
+  /** Start from nothing: remove what stateDir holds first (not the table of emulators passed in). */
+  reset?: boolean;
+  /** The simulator's realistic durations (minutes for pools) instead of sub-second ones. */
+  realistic?: boolean;
   /** HTTP API port; 0 picks a free one. */
   port?: number;
   fakeProviders?: boolean;
@@ -100,11 +162,16 @@ export interface StackOptions {
 export interface RunningStack {
   apiUrl: string;
   stateDir: string;
+  prefix: string;
+  tableName: string;
   simulatorUrl?: string;
+  realistic: boolean;
   sqsEndpoint: string;
   dynamodbEndpoint: string;
-  /** Secrets this run generated (none that were given). */
+  /** Secrets made up for this state directory (now or by an earlier run), never one that was given. */
   generated: Record<string, string>;
+  /** Names of the secrets taken from the environment. */
+  given: string[];
   fake?: { providers: LocalProviders; replaced: string[] };
   stop(): Promise<void>;
 }
@@ -119,7 +186,9 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
     for (const s of stops.splice(0).reverse()) await s().catch(() => undefined);
   };
   try {
-    mkdirSync(stateDir, { recursive: true });
+    if (opts.reset) resetState(stateDir);
+    // Owner only when created here: it holds a bearer token and webhook secrets (secrets.json is 0600 regardless).
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     let sqsEndpoint = opts.emulators?.sqsEndpoint;
     let dynamodbEndpoint = opts.emulators?.dynamodbEndpoint;
     if (!sqsEndpoint || !dynamodbEndpoint) {
@@ -136,7 +205,11 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
 
     let simulatorUrl: string | undefined;
     if (!process.env.HUAWEICLOUD_SDK_AK) {
-      const simulator = await startSimulator({ port: Number(process.env.SIMULATOR_PORT ?? 0) });
+      const simulator = await startSimulator({
+        port: Number(process.env.SIMULATOR_PORT ?? 0),
+        durations: opts.realistic ? 'realistic' : 'fast',
+        stateFile: join(stateDir, STATE_FILES.simulator),
+      });
       stops.push(() => simulator.close());
       simulatorUrl = simulator.url;
       Object.assign(process.env, {
@@ -154,7 +227,7 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       QUEUED_GRACE_SECONDS: process.env.QUEUED_GRACE_SECONDS ?? '30',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     });
-    const generated = developmentSecrets();
+    const { generated, given } = developmentSecrets(join(stateDir, STATE_FILES.secrets));
     let fake: RunningStack['fake'];
     if (opts.fakeProviders) {
       fake = await startFakeProviders(print);
@@ -208,7 +281,7 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
     stops.push(() => printer.stop());
 
     if (fake) {
-      const given = Object.fromEntries(WEBHOOK_SECRET_NAMES.filter((n) => generated[n]).map((n) => [n, generated[n]!]));
+      const made = Object.fromEntries(WEBHOOK_SECRET_NAMES.filter((n) => generated[n]).map((n) => [n, generated[n]!]));
       const state: SendState = {
         pid: process.pid,
         apiUrl,
@@ -216,32 +289,178 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
         manifestGlobs: manifestGlobs(),
         github: { repository: DEMO_REPOSITORY },
         gitlab: { repository: DEMO_REPOSITORY, projectId: 42 },
-        secrets: given,
+        secrets: made,
       };
       writeSendState(stateDir, state);
       stops.push(async () => removeSendState(stateDir));
     }
 
-    return { apiUrl, stateDir, ...(simulatorUrl ? { simulatorUrl } : {}), sqsEndpoint, dynamodbEndpoint, generated, ...(fake ? { fake } : {}), stop };
+    return {
+      apiUrl,
+      stateDir,
+      prefix,
+      tableName: resources.tableName,
+      ...(simulatorUrl ? { simulatorUrl } : {}),
+      realistic: opts.realistic === true && simulatorUrl !== undefined,
+      sqsEndpoint,
+      dynamodbEndpoint,
+      generated,
+      given,
+      ...(fake ? { fake } : {}),
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
   }
 }
 
+const START_USAGE_LINE = 'usage: npm start -- [--reset] [--realistic] [--fake-providers] [--real] [--help]';
+
+const seconds = (ms: number) => (ms >= 60_000 && ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1000} s`);
+const REALISTIC = Object.entries(DURATION_PRESETS.realistic)
+  .map(([kind, ms]) => `${kind} ${seconds(ms)}`)
+  .join(', ');
+
+export const START_HELP = `${START_USAGE_LINE}
+
+  --reset           start from nothing: deletes the table, the simulator's resources and the made-up
+                    secrets of the state directory (new token and webhook secrets are printed)
+  --realistic       the simulator's realistic create durations, to watch long creates
+                    (${REALISTIC});
+                    spec.timeoutMinutes: 1 on a ResourcePool shows TimedOut
+  --fake-providers  local fakes of GitHub, GitLab, Jira and a webhook subscriber; npm run local:send
+                    sends them signed webhooks
+  --real            call the real (billed) Huawei Cloud endpoints of HUAWEICLOUD_SDK_AK; no simulator
+  --help            this help
+
+State directory: LOCAL_STATE_DIR (default .local): DynamoDB Local's files, the simulator's resources
+(simulator.json) and the secrets made up for API_TOKENS, GITHUB_WEBHOOK_SECRET, GITLAB_WEBHOOK_TOKEN and
+JIRA_WEBHOOK_SECRET when not set in the environment (secrets.json, mode 0600). A restart keeps all three.
+Ports: PORT (HTTP API, default 3000), SIMULATOR_PORT (default: a free one). POLL_INTERVAL_SECONDS (default 5).`;
+
+/** Bad `npm start` arguments: exit 2, with the usage line. */
+export class StartUsageError extends Error {
+  readonly code = 'START_USAGE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartUsageError';
+  }
+}
+
+export interface StartArgs {
+  help: boolean;
+  reset: boolean;
+  realistic: boolean;
+  fakeProviders: boolean;
+  real: boolean;
+}
+
+export function parseStartArgs(argv: string[]): StartArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        help: { type: 'boolean', short: 'h', default: false },
+        reset: { type: 'boolean', default: false },
+        realistic: { type: 'boolean', default: false },
+        'fake-providers': { type: 'boolean', default: false },
+        real: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (error) {
+    // parseArgs explains itself at length; its first sentence names the option.
+    throw new StartUsageError((error as Error).message.split('. ')[0]!.replace(/\.$/, ''));
+  }
+  if (values.real && values.realistic) throw new StartUsageError('--realistic sets the simulator\'s durations, and --real runs without the simulator');
+  return { help: values.help, reset: values.reset, realistic: values.realistic, fakeProviders: values['fake-providers'], real: values.real };
+}
+
+/** What `npm start` prints once everything runs: where things are, how to try it, what the CLI needs. */
+export function banner(stack: RunningStack, env: Record<string, string | undefined> = process.env): string[] {
+  const { apiUrl, simulatorUrl, sqsEndpoint, dynamodbEndpoint, generated, given, fake, stateDir } = stack;
+  const lines: string[] = [];
+  const say = (line = '') => lines.push(line);
+  const simulatorFile = join(stateDir, STATE_FILES.simulator);
+  say('hwc-provisioner is running locally');
+  say(`  HTTP API        ${apiUrl}  (GET /healthz, POST /requests, GET /requests/{id}, POST /webhooks/{github,gitlab,jira})`);
+  if (simulatorUrl) {
+    say(`  Huawei Cloud    ${simulatorUrl} (simulator; resources kept in ${simulatorFile}; admin API under /__sim/)`);
+    say(
+      stack.realistic
+        ? `                  REALISTIC durations: ${REALISTIC}; spec.timeoutMinutes: 1 on a ResourcePool shows TimedOut`
+        : '                  fast durations (under a second); npm start -- --realistic for real ones',
+    );
+  } else {
+    say('  Huawei Cloud    REAL endpoints (--real)');
+  }
+  say(`  SQS and SNS     ${sqsEndpoint} (fauxqs, in memory)`);
+  say(`  DynamoDB        ${dynamodbEndpoint} (DynamoDB Local, file-backed in ${join(stateDir, STATE_FILES.dynamodb)}; it listens on all interfaces, it has no bind option)`);
+  say(`  poller          every ${env.POLL_INTERVAL_SECONDS ?? 5} s`);
+  if (fake) {
+    const url = fake.providers.url;
+    say(`  feedback        FAKE providers at ${url}: GitHub ${url}/github, GitLab ${url}/gitlab, Jira ${url}/jira, subscriber ${url}/hooks/local`);
+    say(`                  repositories ${DEMO_REPOSITORY} on GitHub and on GitLab (project 42), seeded with examples/; admin API under /__fake/`);
+    if (fake.replaced.length > 0) say(`                  (replacing ${fake.replaced.join(', ')} from your environment for this run)`);
+  } else {
+    say(`  feedback        ${feedbackTargets().join(', ') || 'none configured (set GITHUB_TOKEN, GITLAB_TOKEN, JIRA_BASE_URL+JIRA_EMAIL+JIRA_API_TOKEN or WEBHOOK_SUBSCRIBERS, or run `npm start -- --fake-providers`)'}`);
+  }
+  if (Object.keys(generated).length > 0) {
+    say('');
+    say(`Made up for this state directory, kept in ${join(stateDir, STATE_FILES.secrets)} (mode 0600) across restarts; --reset replaces them:`);
+    for (const [name, value] of Object.entries(generated)) say(`  ${name}=${value}`);
+  }
+  if (given.length > 0) {
+    say('');
+    say(`From your environment (not shown): ${given.join(', ')}`);
+  }
+  // A token that was given stays out of the terminal and its scrollback.
+  const apiToken = generated.API_TOKENS ? generated.API_TOKENS.slice(generated.API_TOKENS.indexOf('=') + 1) : '<a token of your API_TOKENS>';
+  say('');
+  say('Try it:');
+  say(`  curl -sS -X POST ${apiUrl}/requests -H 'authorization: Bearer ${apiToken}' -H 'content-type: application/yaml' --data-binary @examples/all-kinds.yaml`);
+  say(`  curl -sS ${apiUrl}/requests/<requestId> -H 'authorization: Bearer ${apiToken}'`);
+  say('');
+  say('The CLI against this stack (dead-letter queues; the endpoints change at every start):');
+  say(`  export STACK_PREFIX=${stack.prefix} AWS_ENDPOINT_URL_SQS=${sqsEndpoint} TABLE_NAME=${stack.tableName} AWS_ENDPOINT_URL_DYNAMODB=${dynamodbEndpoint}`);
+  say('  npx hwc-provisioner dlq list');
+  if (fake) {
+    const prefix = stateDir === '.local' ? '' : `LOCAL_STATE_DIR=${stateDir} `;
+    say('');
+    say('Send signed provider webhooks to this stack (each makes its commit in the fake repository first):');
+    say(`  ${prefix}npm run local:send -- github-push          # a commit adding two demo resources, then its push event`);
+    say(`  ${prefix}npm run local:send -- github-pr            # a pull request: one plan comment, edited in place by --pr <n>`);
+    say(`  ${prefix}npm run local:send -- gitlab-push          # the same on GitLab (gitlab-mr for a merge request)`);
+    say(`  ${prefix}npm run local:send -- jira                 # a ticket whose description holds the manifests`);
+    say('  add manifest files to send your own, --fail to make the demo notebook fail in the simulator');
+  }
+  say('');
+  say(`Completion events${fake ? ' and what the fake providers receive' : ''} appear below as they are published. Ctrl-C stops everything.`);
+  return lines;
+}
+
 export async function main(): Promise<void> {
-  const args = new Set(process.argv.slice(2));
-  if (process.env.HUAWEICLOUD_SDK_AK && !args.has('--real')) {
+  let args: StartArgs;
+  try {
+    args = parseStartArgs(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof StartUsageError)) throw error;
+    process.stderr.write(`npm start: ${error.message}\n${START_USAGE_LINE}; npm start -- --help lists them\n`);
+    process.exit(2);
+  }
+  if (args.help) {
+    say(START_HELP);
+    return;
+  }
+  if (process.env.HUAWEICLOUD_SDK_AK && !args.real) {
     say('HUAWEICLOUD_SDK_AK is set: this would create real (billed) Huawei Cloud resources.');
     say('Unset it to use the simulator, or run `npm start -- --real` if that is what you want.');
     process.exit(2);
   }
-  const unknown = [...args].filter((a) => a !== '--real' && a !== '--fake-providers');
-  if (unknown.length > 0) {
-    say(`unknown option ${unknown.join(' ')} (known: --fake-providers, --real)`);
-    process.exit(2);
-  }
-  const starting = startStack({ stateDir: process.env.LOCAL_STATE_DIR || '.local', fakeProviders: args.has('--fake-providers') });
+  const starting = startStack({ stateDir: process.env.LOCAL_STATE_DIR || '.local', fakeProviders: args.fakeProviders, reset: args.reset, realistic: args.realistic });
   let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
@@ -261,42 +480,5 @@ export async function main(): Promise<void> {
     process.exit(1);
   }
   if (stopping) return;
-  const { apiUrl, simulatorUrl, sqsEndpoint, dynamodbEndpoint, generated, fake, stateDir } = stack;
-  const firstEntry = process.env.API_TOKENS!.split(',')[0]!;
-  const apiToken = firstEntry.slice(firstEntry.indexOf('=') + 1);
-  say('hwc-provisioner is running locally');
-  say(`  HTTP API        ${apiUrl}  (GET /healthz, POST /requests, GET /requests/{id}, POST /webhooks/{github,gitlab,jira})`);
-  say(`  Huawei Cloud    ${simulatorUrl ? `${simulatorUrl} (simulator; admin API under /__sim/)` : 'REAL endpoints (--real)'}`);
-  say(`  SQS and SNS     ${sqsEndpoint} (fauxqs, in memory)`);
-  say(`  DynamoDB        ${dynamodbEndpoint} (DynamoDB Local, file-backed in ${stateDir}/dynamodb; it listens on all interfaces, it has no bind option)`);
-  say(`  poller          every ${process.env.POLL_INTERVAL_SECONDS ?? 5} s`);
-  if (fake) {
-    const url = fake.providers.url;
-    say(`  feedback        FAKE providers at ${url}: GitHub ${url}/github, GitLab ${url}/gitlab, Jira ${url}/jira, subscriber ${url}/hooks/local`);
-    say(`                  repositories ${DEMO_REPOSITORY} on GitHub and on GitLab (project 42), seeded with examples/; admin API under /__fake/`);
-    if (fake.replaced.length > 0) say(`                  (replacing ${fake.replaced.join(', ')} from your environment for this run)`);
-  } else {
-    say(`  feedback        ${feedbackTargets().join(', ') || 'none configured (set GITHUB_TOKEN, GITLAB_TOKEN, JIRA_BASE_URL+JIRA_EMAIL+JIRA_API_TOKEN or WEBHOOK_SUBSCRIBERS, or run `npm start -- --fake-providers`)'}`);
-  }
-  if (Object.keys(generated).length > 0) {
-    say('');
-    say('Generated for this run (set them yourself to keep them stable):');
-    for (const [name, value] of Object.entries(generated)) say(`  ${name}=${value}`);
-  }
-  say('');
-  say('Try it:');
-  say(`  curl -sS -X POST ${apiUrl}/requests -H 'authorization: Bearer ${apiToken}' -H 'content-type: application/yaml' --data-binary @examples/all-kinds.yaml`);
-  say(`  curl -sS ${apiUrl}/requests/<requestId> -H 'authorization: Bearer ${apiToken}'`);
-  if (fake) {
-    const env = stateDir === '.local' ? '' : `LOCAL_STATE_DIR=${stateDir} `;
-    say('');
-    say('Send signed provider webhooks to this stack (each makes its commit in the fake repository first):');
-    say(`  ${env}npm run local:send -- github-push          # a commit adding two demo resources, then its push event`);
-    say(`  ${env}npm run local:send -- github-pr            # a pull request: one plan comment, edited in place by --pr <n>`);
-    say(`  ${env}npm run local:send -- gitlab-push          # the same on GitLab (gitlab-mr for a merge request)`);
-    say(`  ${env}npm run local:send -- jira                 # a ticket whose description holds the manifests`);
-    say('  add manifest files to send your own, --fail to make the demo notebook fail in the simulator');
-  }
-  say('');
-  say(`Completion events${fake ? ' and what the fake providers receive' : ''} appear below as they are published. Ctrl-C stops everything.`);
+  for (const line of banner(stack)) say(line);
 }

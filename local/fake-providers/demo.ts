@@ -50,7 +50,7 @@ export function demoManifests(id: string, opts: { fail?: boolean } = {}): string
   edge.setIn(['spec', 'body', 'name'], `app-${id}`);
   const notebook = read('notebook.yaml');
   notebook.setIn(['metadata', 'name'], `notebooks-test-${id}`);
-  notebook.setIn(['spec', 'body', 'name'], `notebooks_test-${id}`);
+  notebook.setIn(['spec', 'body', 'name'], `notebooks-test-${id}`);
   if (opts.fail) notebook.setIn(['spec', 'body', 'flavor'], 'modelarts.vm.cpu.sim-fail');
   return `${edge.toString({ flowCollectionPadding: false })}---\n${notebook.toString({ flowCollectionPadding: false })}`;
 }

@@ -10,11 +10,13 @@ import { gatewayError, huaweiError, newRequestId, serviceOf, type SimEnv } from 
 import { adminRoutes } from './routes/admin';
 import { iefRoutes } from './routes/ief';
 import { modelartsRoutes } from './routes/modelarts';
+import { readSnapshot, writeSnapshot } from './persistence';
 import { SimulatorState } from './state';
 
 export { DURATION_PRESETS, SIMULATOR_DEFAULTS, type Durations, type DurationsOption } from './defaults';
 export type { FaultCounts, FaultSettings } from './faults';
-export type { SimResource, SimulatorConfig, SimulatorState } from './state';
+export { SimulatorStateFileError } from './persistence';
+export type { SimResource, SimulatorConfig, SimulatorSnapshot, SimulatorState } from './state';
 
 export interface SimulatorOptions {
   ak?: string;
@@ -28,6 +30,11 @@ export interface SimulatorOptions {
   logger?: (line: string) => void;
   /** Clock in epoch ms, for tests that step time instead of waiting. Signature skew uses it too. */
   now?: () => number;
+  /**
+   * A JSON file that keeps the resources across restarts: read at start (when it exists), rewritten after
+   * every create, delete and reset. Faults, counters and /__sim/config are not kept.
+   */
+  stateFile?: string;
 }
 
 export interface StartSimulatorOptions extends SimulatorOptions {
@@ -57,7 +64,10 @@ export function createSimulator(opts: SimulatorOptions = {}): { app: Hono<SimEnv
     rateLimitPerSecond: opts.rateLimitPerSecond,
     seed: opts.seed ?? DEFAULT_SEED,
     now: opts.now ?? Date.now,
+    ...(opts.stateFile ? { onChange: () => writeSnapshot(opts.stateFile!, state.snapshot()) } : {}),
   });
+  const saved = opts.stateFile ? readSnapshot(opts.stateFile) : undefined;
+  if (saved) state.restore(saved);
   const log = opts.logger;
   const app = new Hono<SimEnv>();
 

@@ -2,7 +2,8 @@
 import { parseArgs } from 'node:util';
 import { startSimulator } from './index';
 
-const USAGE = `usage: npm run simulator -- [--realistic] [--seed N] [--rate-limit N] [--quiet]
+const USAGE = `usage: npm run simulator -- [--realistic] [--seed N] [--rate-limit N] [--state FILE] [--quiet]
+  --state FILE keeps the resources in FILE across restarts (read at start, rewritten on every change)
   port: SIMULATOR_PORT or PORT (default: a free port); credentials: HUAWEICLOUD_SDK_AK/SK/PROJECT_ID`;
 
 function numberFlag(value: string | undefined, flag: string): number | undefined {
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
       realistic: { type: 'boolean', default: false },
       seed: { type: 'string' },
       'rate-limit': { type: 'string' },
+      state: { type: 'string' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -32,6 +34,7 @@ async function main(): Promise<void> {
     durations: values.realistic ? 'realistic' : 'fast',
     seed: numberFlag(values.seed, '--seed'),
     rateLimitPerSecond: numberFlag(values['rate-limit'], '--rate-limit'),
+    ...(values.state ? { stateFile: values.state } : {}),
     // Request logs go to stderr so stdout carries only the URL, which scripts read.
     logger: values.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
   });

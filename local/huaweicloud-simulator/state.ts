@@ -56,6 +56,14 @@ export interface InitialSettings {
   rateLimitPerSecond: number | undefined;
   seed: number;
   now: () => number;
+  /** Called after every change to the resources (create, delete, reset), e.g. to save them. */
+  onChange?: () => void;
+}
+
+/** What outlives the process: the resources. Faults, counters and run-time config start afresh. */
+export interface SimulatorSnapshot {
+  version: 1;
+  resources: SimResource[];
 }
 
 export class SimulatorState {
@@ -100,6 +108,7 @@ export class SimulatorState {
 
   add(resource: SimResource): SimResource {
     this.byKey.set(key(resource.kind, resource.id), resource);
+    this.initial.onChange?.();
     return resource;
   }
 
@@ -122,6 +131,7 @@ export class SimulatorState {
     if (resource.deletedAt !== undefined) return;
     resource.deletedAt = this.now();
     resource.deleteDurationMs = Math.round(this.config.durations[resource.kind] * DELETE_DURATION_SHARE);
+    this.initial.onChange?.();
   }
 
   isGone(r: SimResource): boolean {
@@ -135,6 +145,17 @@ export class SimulatorState {
     this.faults.configure(noFaults(this.seed));
     Object.assign(this.faults.counts, zeroCounts());
     this.bucket = this.makeBucket();
+    this.initial.onChange?.();
+  }
+
+  snapshot(): SimulatorSnapshot {
+    return { version: 1, resources: structuredClone(this.all()) };
+  }
+
+  /** Puts back the resources of a snapshot; their clocks keep running from their createdAt. */
+  restore(snapshot: SimulatorSnapshot): void {
+    this.byKey.clear();
+    for (const resource of structuredClone(snapshot.resources)) this.byKey.set(key(resource.kind, resource.id), resource);
   }
 
   /** A slow-fault pause that close() can cut short, so stopping the server never waits out slowMs. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../cli/main';
-import type { Io } from '../../cli/io';
+import { USAGE_LINE, type Io } from '../../cli/io';
 import { render, SCHEMA_FILES } from '../../scripts/write-schemas';
 
 function captureIo(stdin = ''): Io & { out: string[]; err: string[] } {
@@ -64,10 +64,10 @@ describe('hwc-provisioner validate', () => {
     [['validate', join(dir, 'missing.yaml')], /cannot read .*ENOENT/],
     [['validate', '--format', 'xml', 'examples'], /--format must be text or json/],
     [['frobnicate'], /unknown command/],
-  ])('exits 2 for usage errors: %j', async (argv, message) => {
+  ])('exits 2 for usage errors, with the message and one usage line: %j', async (argv, message) => {
     const io = captureIo();
     expect(await run(argv, io)).toBe(2);
-    expect(io.err[0]).toMatch(message);
+    expect(io.err).toEqual([expect.stringMatching(message), USAGE_LINE]);
     expect(io.out).toEqual([]);
   });
 
@@ -92,7 +92,7 @@ describe('hwc-provisioner schema', () => {
   it('rejects an unknown kind with exit 2', async () => {
     const io = captureIo();
     expect(await run(['schema', 'Bucket'], io)).toBe(2);
-    expect(io.err[0]).toMatch(/unknown kind "Bucket"/);
+    expect(io.err).toEqual([expect.stringMatching(/unknown kind "Bucket"/), USAGE_LINE]);
   });
 
   it('keeps the committed schemas/ files in sync (run npm run schemas after a schema change)', () => {
@@ -102,9 +102,33 @@ describe('hwc-provisioner schema', () => {
   });
 });
 
+describe('hwc-provisioner help and --version', () => {
+  it('prints the whole help on help, and only there', async () => {
+    const io = captureIo();
+    expect(await run(['help'], io)).toBe(0);
+    expect(io.out.join('\n')).toMatch(/^usage: hwc-provisioner <command> \[options\]\n\ncommands:\n/);
+    expect(io.out.join('\n')).toMatch(/--version/);
+    const missing = captureIo();
+    expect(await run([], missing)).toBe(2);
+    expect(missing.err).toEqual(['hwc-provisioner: missing command', USAGE_LINE]);
+  });
+
+  it('prints the version of package.json', async () => {
+    const io = captureIo();
+    expect(await run(['--version'], io)).toBe(0);
+    expect(io.out).toEqual([JSON.parse(readFileSync('package.json', 'utf8')).version]);
+    expect(io.err).toEqual([]);
+  });
+});
+
 describe('the installed bin', () => {
-  it('runs through npx-style invocation of bin/hwc-provisioner.mjs', async () => {
+  it('runs the TypeScript source from a clone through npx-style invocation of bin/hwc-provisioner.mjs', async () => {
     const result = await promisify(execFile)(process.execPath, ['bin/hwc-provisioner.mjs', 'schema', 'notebook'], { timeout: 20_000 });
     expect(JSON.parse(result.stdout).properties.kind.const).toBe('Notebook');
+  });
+
+  it('exits 2 and prints one usage line, no stack trace, on a usage error', async () => {
+    const failed = await promisify(execFile)(process.execPath, ['bin/hwc-provisioner.mjs', 'frobnicate'], { timeout: 20_000 }).catch((error: { code: number; stdout: string; stderr: string }) => error);
+    expect(failed).toMatchObject({ code: 2, stdout: '', stderr: `hwc-provisioner: unknown command "frobnicate"\n${USAGE_LINE}\n` });
   });
 });

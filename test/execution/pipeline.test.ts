@@ -33,7 +33,7 @@ describe('dispatch, poll and completion events end to end', () => {
     const events = (await h.events()).filter((e) => (e.data as { requestId: string }).requestId === requestId);
     expect(events.filter((e) => e.type === 'hwc-provisioner.request.completed')).toHaveLength(1);
     const resourceEvents = events.filter((e) => e.type === 'hwc-provisioner.resource.succeeded');
-    expect(resourceEvents.map((e) => e.subject).sort()).toEqual(['EdgeDeployment/app-e2e', 'NodePool/nodepool-1-e2e', 'Notebook/notebooks-test-e2e', 'ResourcePool/train-pool-e2e']);
+    expect(resourceEvents.map((e) => e.subject).sort()).toEqual(['EdgeDeployment/app-e2e', 'NodePool/train-nodepool-e2e', 'Notebook/train-notebook-e2e', 'ResourcePool/train-pool-e2e']);
     for (const event of events) {
       expect(event).toMatchObject({ specversion: '1.0', source: 'hwc-provisioner', datacontenttype: 'application/json', id: expect.stringMatching(/^[0-9a-f]{32}$/) });
       expect(Date.parse(event.time)).not.toBeNaN();

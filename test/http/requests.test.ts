@@ -26,8 +26,8 @@ describe('POST /requests and GET /requests/{id}', () => {
     // The node pool and the notebook name the request's pool by poolRef: the pool queues them when it ends.
     expect(body.resources).toEqual([
       { kind: 'ResourcePool', name: 'train-pool', state: 'Queued' },
-      { kind: 'NodePool', name: 'nodepool-1', state: 'WaitingForDependency' },
-      { kind: 'Notebook', name: 'notebooks-test', state: 'WaitingForDependency' },
+      { kind: 'NodePool', name: 'train-nodepool', state: 'WaitingForDependency' },
+      { kind: 'Notebook', name: 'train-notebook', state: 'WaitingForDependency' },
       { kind: 'EdgeDeployment', name: 'app', state: 'Queued' },
     ]);
     const messages = (await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 500 })).map((m) => JSON.parse(m));
@@ -107,7 +107,7 @@ describe('POST /requests and GET /requests/{id}', () => {
     expect((await second.json() as any)).toEqual((await first.json() as any));
     expect(await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 500 })).toHaveLength(1);
     // With dependents too: the replay reports the states the first response did, not where the resources are now.
-    const all = ALL_KINDS.replace(/name: (train-pool|nodepool-1|notebooks-test|app)$/gm, 'name: idem-$1').replace(/poolRef: train-pool/g, 'poolRef: idem-train-pool');
+    const all = ALL_KINDS.replace(/name: (train-pool|train-nodepool|train-notebook|app)$/gm, 'name: idem-$1').replace(/poolRef: train-pool/g, 'poolRef: idem-train-pool');
     const firstAll = await post(all, { 'idempotency-key': 'key-2' });
     expect(firstAll.status).toBe(202);
     const firstBody = (await firstAll.json() as any);

@@ -69,7 +69,7 @@ describe('feedback to Jira and GitLab', () => {
       const table = completed.content.find((n: any) => n.type === 'table');
       const rows = table.content.map(adfText);
       expect(rows[0]).toBe('Resource | State | Huawei id | Reason');
-      expect(rows.find((r: string) => r.startsWith(`Notebook/${m.notebookName}`))).toMatch(/^Notebook\/notebooks-test-jira1 \| Failed \| \S+ \| CREATE_FAILED: \S/);
+      expect(rows.find((r: string) => r.startsWith(`Notebook/${m.notebookName}`))).toMatch(/^Notebook\/train-notebook-jira1 \| Failed \| \S+ \| CREATE_FAILED: \S/);
       expect(rows.find((r: string) => r.startsWith(`EdgeDeployment/${m.edgeName}`))).toMatch(/^EdgeDeployment\/app-jira1 \| Succeeded \| \S+ \| /);
       expect(rig.feedback.jira.filter((j) => j.kind === 'transition')).toEqual([{ key: 'OPS-42', kind: 'transition', body: { transition: { id: JIRA.onFailure } } }]);
       expect(rig.feedback.refused).toEqual([]);

@@ -1,10 +1,10 @@
 /** Lambda entry for the intake queue: each record becomes a recorded request; only retryable failures are reported back. */
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { processIntakeMessage } from '../shared/intake/service';
 import { createLogger, intakeDeps, providerSettings, requireConfiguration } from '../shared/runtime';
+import { sqsBatchHandler } from '../shared/sqs-batch';
 
 const logger = createLogger('hwc-provisioner-intake');
 // Cold start: an invalid configuration fails here, naming the variable, before any message is taken in.
@@ -31,7 +31,4 @@ async function recordHandler(record: SQSRecord): Promise<void> {
   });
 }
 
-// A processor per invocation: it holds the batch's records and failures, and the local runners invoke one handler concurrently.
-export const handler = middy((event: SQSEvent) => processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), { throwOnFullBatchFailure: false })).use(
-  injectLambdaContext(logger.powertools),
-);
+export const handler = middy(sqsBatchHandler(recordHandler)).use(injectLambdaContext(logger.powertools));

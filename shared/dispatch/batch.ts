@@ -1,9 +1,10 @@
 /** SQS-side handling of dispatch records: parse, dispatch, and on "retry later" push the message back with backoff. */
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { dispatchResource, RetryLaterError, type DispatchDeps, type DispatchResult } from './dispatcher';
 import { DispatchMessageSchema } from './messages';
+import { backoffDelay } from '../retry';
+import { sqsBatchHandler } from '../sqs-batch';
 
 /** A message the dispatcher can never handle (not a dispatch message): left to SQS's redrive into the DLQ. */
 export class PoisonMessageError extends Error {
@@ -14,11 +15,9 @@ export class PoisonMessageError extends Error {
   }
 }
 
-/** Exponential backoff with full jitter, capped at 15 minutes; a known wait (a lease running out) wins. */
+/** Doubling backoff with equal jitter, capped at SQS's 15 minutes; a known wait (a lease running out) wins. */
 export function retryDelaySeconds(receiveCount: number, known?: number, baseSeconds = 5, random: () => number = Math.random): number {
-  if (known !== undefined) return Math.min(900, Math.max(0, Math.ceil(known)));
-  const ceiling = Math.min(900, baseSeconds * 2 ** Math.max(0, receiveCount - 1));
-  return Math.round(ceiling * (0.5 + random() / 2));
+  return backoffDelay({ base: baseSeconds, max: 900, jitter: 'equal', random }, receiveCount - 1, known);
 }
 
 export interface DispatchRuntime {
@@ -59,12 +58,5 @@ export async function handleDispatchRecord(runtime: DispatchRuntime, record: SQS
 
 /** The batch handler Lambda runs: partial batch failures, so one bad record never fails its neighbours. */
 export function dispatchBatchHandler(runtime: () => DispatchRuntime): (event: SQSEvent) => Promise<SQSBatchResponse> {
-  // One processor per invocation: it keeps the batch's records and failures, and the local runners (npm start,
-  // the benchmarks) invoke one handler concurrently, as Lambda never does within a container. A shared one
-  // let invocations report each other's failures ("batchItemFailures names an unknown message").
-  return (event) =>
-    processPartialResponse(event, async (record: SQSRecord) => {
-      await handleDispatchRecord(runtime(), record);
-      // Every record failing is reported like any partial failure: the same outcome, without an error log storm.
-    }, new BatchProcessor(EventType.SQS), { throwOnFullBatchFailure: false });
+  return sqsBatchHandler((record) => handleDispatchRecord(runtime(), record));
 }

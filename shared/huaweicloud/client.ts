@@ -12,6 +12,7 @@ import {
   type HuaweiError,
 } from './errors';
 import { signRequest, urlEncode, type Credentials } from './signer';
+import { backoffDelay } from '../retry';
 
 export interface HuaweiTarget {
   projectId: string;
@@ -304,9 +305,8 @@ export class HuaweiCloudClient {
   }
 
   private backoff(attempt: number): number {
-    const ceiling = Math.min(this.opts.retryMaxDelayMs, this.opts.retryBaseMs * 2 ** attempt);
     // Equal jitter: spreads concurrent Lambdas apart but still always waits at least half the step.
-    return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+    return backoffDelay({ base: this.opts.retryBaseMs, max: this.opts.retryMaxDelayMs, jitter: 'equal', random: this.random }, attempt);
   }
 
   /** The configured endpoint for the client's own region, Huawei's public one for another known region. */

@@ -5,6 +5,9 @@ import { runLimited } from '../concurrency';
 
 export const ZERO_SHA = /^0+$/;
 
+/** Per call: a provider slower than this is treated as an outage, and the message is redelivered. */
+export const INTAKE_TIMEOUT_MS = 10_000;
+
 /** A path and the id of its content (blob sha) at one commit. */
 export interface TreeEntry {
   path: string;
@@ -15,19 +18,6 @@ export interface TreeEntry {
 export interface GitReader {
   listTree(commit: string): Promise<TreeEntry[]>;
   readBlob(entry: TreeEntry): Promise<string>;
-}
-
-/** A provider API call failed; `retryable` tells the intake function whether redelivery can help. */
-export class ProviderApiError extends Error {
-  readonly code = 'PROVIDER_API_ERROR';
-  constructor(
-    message: string,
-    readonly status: number | undefined,
-    readonly retryable: boolean,
-  ) {
-    super(message);
-    this.name = 'ProviderApiError';
-  }
 }
 
 /**
@@ -45,19 +35,4 @@ export async function changedManifests(reader: GitReader, before: string, after:
   changed.sort((a, b) => a.path.localeCompare(b.path));
   const texts = await runLimited(changed, 8, (entry) => reader.readBlob(entry));
   return changed.map((entry, i) => ({ file: entry.path, text: texts[i]! }));
-}
-
-/** Shared fetch wrapper: maps HTTP failures to ProviderApiError without echoing tokens. */
-export async function providerFetch(fetchImpl: typeof fetch, url: string, headers: Record<string, string>, what: string): Promise<Response> {
-  let response: Response;
-  try {
-    response = await fetchImpl(url, { headers, signal: AbortSignal.timeout(10_000) });
-  } catch (error) {
-    throw new ProviderApiError(`${what}: ${(error as Error).name === 'TimeoutError' ? 'timed out' : 'network error'}`, undefined, true);
-  }
-  if (!response.ok) {
-    const retryable = response.status === 429 || response.status >= 500 || (response.status === 403 && response.headers.get('x-ratelimit-remaining') === '0');
-    throw new ProviderApiError(`${what}: HTTP ${response.status}`, response.status, retryable);
-  }
-  return response;
 }

@@ -1,7 +1,9 @@
 /** GitHub: push events in, manifests read at the pushed commit through the REST API. */
 import * as z from 'zod';
-import { changedManifests, providerFetch, ProviderApiError, ZERO_SHA, type GitReader, type TreeEntry } from './git';
-import { CommitIdSchema, encodePath, GithubRepositorySchema } from './names';
+import { GITHUB_JSON, GITHUB_RAW, githubApi } from '../providers/github';
+import { ProviderApiError, providerFetch } from '../providers/http';
+import { changedManifests, INTAKE_TIMEOUT_MS, ZERO_SHA, type GitReader, type TreeEntry } from './git';
+import { CommitIdSchema, GithubRepositorySchema } from './names';
 import type { SourceFile } from './submit';
 
 /** Only the fields intake uses; the rest of GitHub's payload passes through untouched. */
@@ -37,24 +39,19 @@ export function decidePush(ref: string, before: string, after: string, repositor
 }
 
 export function githubReader(opts: { apiUrl: string; token?: string; repository: string; fetch?: typeof fetch }): GitReader {
-  const fetchImpl = opts.fetch ?? fetch;
-  const base = `${opts.apiUrl.replace(/\/$/, '')}/repos/${encodePath(opts.repository)}`;
-  const headers = (accept: string): Record<string, string> => ({
-    accept,
-    'x-github-api-version': '2022-11-28',
-    'user-agent': 'hwc-provisioner',
-    ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-  });
+  const api = githubApi(opts);
+  const base = api.repo(opts.repository);
+  const transport = { timeoutMs: INTAKE_TIMEOUT_MS, ...(opts.fetch ? { fetch: opts.fetch } : {}) };
   return {
     async listTree(commit) {
-      const response = await providerFetch(fetchImpl, `${base}/git/trees/${encodeURIComponent(commit)}?recursive=1`, headers('application/vnd.github+json'), `GitHub tree of ${commit}`);
+      const response = await providerFetch(transport, { url: `${base}/git/trees/${encodeURIComponent(commit)}?recursive=1`, headers: api.headers(GITHUB_JSON), what: `GitHub tree of ${commit}` });
       const body = (await response.json()) as { truncated?: boolean; tree?: { path: string; type: string; sha: string }[] };
       // A truncated tree would silently drop manifests; failing loudly is the honest answer.
       if (body.truncated) throw new ProviderApiError(`GitHub tree of ${commit} is truncated (over 100,000 entries)`, 200, false);
       return (body.tree ?? []).filter((e) => e.type === 'blob').map((e): TreeEntry => ({ path: e.path, id: e.sha }));
     },
     async readBlob(entry) {
-      const response = await providerFetch(fetchImpl, `${base}/git/blobs/${encodeURIComponent(entry.id)}`, headers('application/vnd.github.raw+json'), `GitHub file ${entry.path}`);
+      const response = await providerFetch(transport, { url: `${base}/git/blobs/${encodeURIComponent(entry.id)}`, headers: api.headers(GITHUB_RAW), what: `GitHub file ${entry.path}` });
       return response.text();
     },
   };

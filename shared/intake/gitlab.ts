@@ -1,8 +1,10 @@
 /** GitLab: Push Hook events in, manifests read at the pushed commit through the REST API (v4). */
 import * as z from 'zod';
-import { changedManifests, providerFetch, type GitReader, type TreeEntry } from './git';
-import { CommitIdSchema, GitlabProjectPathSchema } from './names';
+import { gitlabApi } from '../providers/gitlab';
+import { providerFetch } from '../providers/http';
+import { changedManifests, INTAKE_TIMEOUT_MS, type GitReader, type TreeEntry } from './git';
 import type { GitPushJob } from './github';
+import { CommitIdSchema, GitlabProjectPathSchema } from './names';
 import type { SourceFile } from './submit';
 
 export const GitlabPushSchema = z.looseObject({
@@ -20,16 +22,17 @@ export interface GitlabPushJob extends GitPushJob {
 }
 
 export function gitlabReader(opts: { apiUrl: string; token?: string; projectId: number; fetch?: typeof fetch }): GitReader {
-  const fetchImpl = opts.fetch ?? fetch;
-  const base = `${opts.apiUrl.replace(/\/$/, '')}/projects/${opts.projectId}/repository`;
-  const headers: Record<string, string> = { 'user-agent': 'hwc-provisioner', ...(opts.token ? { 'private-token': opts.token } : {}) };
+  const api = gitlabApi(opts);
+  const base = `${api.project(opts.projectId)}/repository`;
+  const headers = api.headers();
+  const transport = { timeoutMs: INTAKE_TIMEOUT_MS, ...(opts.fetch ? { fetch: opts.fetch } : {}) };
   return {
     async listTree(commit) {
       const entries: TreeEntry[] = [];
       // Pages of 100 until X-Next-Page is empty: the tree endpoint has no recursive single-shot form.
       for (let page = '1'; page; ) {
         const url = `${base}/tree?recursive=true&per_page=100&page=${page}&ref=${encodeURIComponent(commit)}`;
-        const response = await providerFetch(fetchImpl, url, headers, `GitLab tree of ${commit}`);
+        const response = await providerFetch(transport, { url, headers, what: `GitLab tree of ${commit}` });
         const items = (await response.json()) as { id: string; path: string; type: string }[];
         for (const item of items) if (item.type === 'blob') entries.push({ path: item.path, id: item.id });
         page = response.headers.get('x-next-page') ?? '';
@@ -37,7 +40,7 @@ export function gitlabReader(opts: { apiUrl: string; token?: string; projectId: 
       return entries;
     },
     async readBlob(entry) {
-      const response = await providerFetch(fetchImpl, `${base}/blobs/${encodeURIComponent(entry.id)}/raw`, headers, `GitLab file ${entry.path}`);
+      const response = await providerFetch(transport, { url: `${base}/blobs/${encodeURIComponent(entry.id)}/raw`, headers, what: `GitLab file ${entry.path}` });
       return response.text();
     },
   };

@@ -2,7 +2,7 @@
 import { deriveRequestId } from './ids';
 import { fetchGithubManifests } from './github';
 import { fetchGitlabManifests } from './gitlab';
-import { ProviderApiError } from './git';
+import { ProviderApiError } from '../providers/http';
 import { descriptionTooLong, ticketSources } from './jira';
 import { ExternalSubmissionSchema, IntakeJobSchema, PlanJobSchema, type IntakeJob, type PlanJob } from './messages';
 import { githubReader } from './github';

@@ -1,6 +1,6 @@
 /** The notify queue's batch handler: events in arrival order, failed records reported back to SQS for redelivery. */
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { sqsBatchHandler } from '../sqs-batch';
 import { parseEventMessage } from './events';
 import { notify, type NotifyDeps } from './notifier';
 
@@ -10,12 +10,11 @@ import { notify, type NotifyDeps } from './notifier';
  * someone sees it, rather than vanishing.
  */
 export function notifyBatchHandler(deps: () => Promise<NotifyDeps>): (event: SQSEvent) => Promise<SQSBatchResponse> {
-  // A processor per invocation: it holds the batch's state, and local runners invoke one handler concurrently.
   const record = async (item: SQSRecord) => {
     const resolved = await deps();
     const event = parseEventMessage(item.body);
     const { targets } = await notify(resolved, event);
     resolved.logger.info('event reported', { messageId: item.messageId, eventId: event.id, type: event.type, requestId: event.data.requestId, targets });
   };
-  return (event) => processPartialResponse(event, record, new BatchProcessor(EventType.SQS), { throwOnFullBatchFailure: false, processInParallel: false });
+  return sqsBatchHandler(record, { processInParallel: false });
 }

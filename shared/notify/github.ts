@@ -1,4 +1,5 @@
 /** GitHub REST calls for feedback: commit statuses on a sha, and issue comments on a pull request. */
+import { githubApi } from '../providers/github';
 import { callJson, type HttpSettings } from './http';
 import { FeedbackApiError } from './errors';
 import type { CommentApi } from './state';
@@ -22,16 +23,9 @@ export interface GithubFeedbackOptions {
 const MAX_COMMENT_PAGES = 10;
 
 export function githubFeedback(opts: GithubFeedbackOptions) {
-  const base = opts.apiUrl.replace(/\/$/, '');
-  const headers = {
-    accept: 'application/vnd.github+json',
-    'content-type': 'application/json',
-    'x-github-api-version': '2022-11-28',
-    'user-agent': 'hwc-provisioner',
-    authorization: `Bearer ${opts.token}`,
-  };
-  const repoPath = (repository: string) => `${base}/repos/${repository.split('/').map(encodeURIComponent).join('/')}`;
-
+  const api = githubApi(opts);
+  const headers = api.headers(undefined, true);
+  const repoPath = api.repo;
   return {
     async setStatus(repository: string, sha: string, status: GithubStatus): Promise<void> {
       await callJson(opts.http, { method: 'POST', url: `${repoPath(repository)}/statuses/${encodeURIComponent(sha)}`, headers, body: JSON.stringify(status), what: `GitHub status ${status.context} on ${repository}@${sha.slice(0, 7)}` });

@@ -1,4 +1,5 @@
 /** GitLab REST (v4) calls for feedback: commit statuses, and notes on a merge request. */
+import { gitlabApi } from '../providers/gitlab';
 import { callJson, type HttpSettings } from './http';
 import { FeedbackApiError } from './errors';
 import type { CommentApi } from './state';
@@ -27,11 +28,9 @@ const MAX_NOTE_PAGES = 10;
 export const isSameStateRefusal = (status: number, text: string) => status === 400 && /cannot transition status/i.test(text);
 
 export function gitlabFeedback(opts: GitlabFeedbackOptions) {
-  const base = opts.apiUrl.replace(/\/$/, '');
-  const headers = { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'hwc-provisioner', 'private-token': opts.token };
-  // The API takes a numeric id or the URL-encoded path with namespace (group%2Fproject).
-  const project = (id: string | number) => `${base}/projects/${encodeURIComponent(String(id))}`;
-
+  const api = gitlabApi(opts);
+  const headers = api.headers(true);
+  const project = api.project;
   return {
     async setStatus(projectId: string | number, sha: string, status: GitlabStatus): Promise<void> {
       await callJson(opts.http, {

@@ -1,4 +1,6 @@
-/** Outbound HTTP for feedback: JSON calls with a timeout, provider errors mapped to FeedbackApiError, retries with backoff. */
+/** Outbound HTTP for feedback: JSON calls through the providers' one fetch helper, retried within the invocation. */
+import { ProviderApiError, providerFetch, type ProviderRequest } from '../providers/http';
+import { withRetries as retry } from '../retry';
 import { FeedbackApiError } from './errors';
 
 export interface HttpSettings {
@@ -9,54 +11,34 @@ export interface HttpSettings {
   retryBaseMs: number;
 }
 
-export interface CallSpec {
-  method: 'GET' | 'POST' | 'PATCH' | 'PUT';
-  url: string;
-  headers: Record<string, string>;
-  body?: string;
-  /** Names the call in errors and logs; never includes credentials. */
-  what: string;
-  /** Answers that count as success besides 2xx (GitLab's "Cannot transition status"). */
-  acceptError?: (status: number, text: string) => boolean;
-}
+type CallSpec = ProviderRequest & { method: NonNullable<ProviderRequest['method']> };
 
-/** 408 and 429 are "later", like 5xx; the other 4xx will not change on retry. */
-export function retryableStatus(status: number): boolean {
-  return status === 408 || status === 425 || status === 429 || status >= 500;
-}
-
-/** One attempt. The response body is read only for the error's status check, never echoed. */
+/**
+ * One attempt. The notifier's callers tell "drop" from "retry" by FeedbackApiError, so the provider error is
+ * carried over with its status and retryability.
+ */
 export async function callOnce(settings: Pick<HttpSettings, 'fetch' | 'timeoutMs'>, spec: CallSpec): Promise<{ status: number; text: string }> {
-  const fetchImpl = settings.fetch ?? fetch;
-  let response: Response;
   try {
-    response = await fetchImpl(spec.url, {
-      method: spec.method,
-      headers: spec.headers,
-      ...(spec.body !== undefined ? { body: spec.body } : {}),
-      signal: AbortSignal.timeout(settings.timeoutMs),
-    });
+    const response = await providerFetch(settings, spec);
+    return { status: response.status, text: await response.text().catch(() => '') };
   } catch (error) {
-    throw new FeedbackApiError(`${spec.what}: ${(error as Error).name === 'TimeoutError' ? 'timed out' : 'network error'}`, undefined, true);
+    if (error instanceof ProviderApiError) throw new FeedbackApiError(error.message, error.status, error.retryable);
+    throw error;
   }
-  const text = await response.text().catch(() => '');
-  if (response.ok || spec.acceptError?.(response.status, text)) return { status: response.status, text };
-  const limited = response.status === 403 && response.headers.get('x-ratelimit-remaining') === '0';
-  throw new FeedbackApiError(`${spec.what}: HTTP ${response.status}`, response.status, limited || retryableStatus(response.status));
 }
 
-/** Retries what can succeed later, with doubling backoff and jitter; permanent errors are thrown at once. */
-export async function withRetries<T>(settings: Pick<HttpSettings, 'attempts' | 'retryBaseMs'>, run: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await run();
-    } catch (error) {
-      const retryable = !(error instanceof FeedbackApiError) || error.retryable;
-      if (!retryable || attempt >= settings.attempts) throw error;
-      const delay = settings.retryBaseMs * 2 ** (attempt - 1);
-      await new Promise((resolve) => setTimeout(resolve, delay / 2 + Math.random() * (delay / 2)));
-    }
-  }
+/** Retries what can succeed later, with doubling backoff and equal jitter; permanent errors are thrown at once. */
+export function withRetries<T>(settings: Pick<HttpSettings, 'attempts' | 'retryBaseMs'>, run: () => Promise<T>): Promise<T> {
+  return retry(
+    {
+      attempts: settings.attempts,
+      base: settings.retryBaseMs,
+      max: Number.POSITIVE_INFINITY,
+      jitter: 'equal',
+      retryable: (error) => !(error instanceof FeedbackApiError) || error.retryable,
+    },
+    run,
+  );
 }
 
 export async function callJson<T = unknown>(settings: HttpSettings, spec: CallSpec): Promise<{ status: number; body: T | undefined }> {

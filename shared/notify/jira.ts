@@ -1,4 +1,5 @@
 /** Jira Cloud REST v3 calls for feedback: ADF comments and workflow transitions, with basic auth (email:API token). */
+import { jiraApi } from '../providers/jira';
 import { callJson, type HttpSettings } from './http';
 
 export interface JiraFeedbackOptions {
@@ -24,14 +25,9 @@ export interface AdfDoc {
 }
 
 export function jiraFeedback(opts: JiraFeedbackOptions) {
-  const base = opts.baseUrl.replace(/\/$/, '');
-  const headers = {
-    accept: 'application/json',
-    'content-type': 'application/json',
-    'user-agent': 'hwc-provisioner',
-    authorization: `Basic ${Buffer.from(`${opts.email}:${opts.apiToken}`).toString('base64')}`,
-  };
-  const issue = (key: string) => `${base}/rest/api/3/issue/${encodeURIComponent(key)}`;
+  const api = jiraApi(opts);
+  const headers = api.headers();
+  const issue = api.issue;
   return {
     async addComment(key: string, body: AdfDoc): Promise<string | undefined> {
       const result = await callJson<{ id?: string }>(opts.http, { method: 'POST', url: `${issue(key)}/comment`, headers, body: JSON.stringify({ body }), what: `Jira comment on ${key}` });

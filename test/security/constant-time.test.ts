@@ -38,9 +38,11 @@ describe('constant-time comparison of secrets', () => {
 
   it('every route authenticates through auth.ts: the webhook secrets, the GitLab token and the API tokens', () => {
     const app = readFileSync('shared/http/app.ts', 'utf8');
-    expect(app).toMatch(/verifyHubSignature\(secret, body, c\.req\.header\('x-hub-signature-256'\)\)/);
-    expect(app).toMatch(/verifyHubSignature\(secret, body, c\.req\.header\('x-hub-signature'\)\)/);
-    expect(app).toMatch(/safeEqual\(token, c\.req\.header\('x-gitlab-token'\) \?\? ''\)/);
+    // Each webhook checks the current secret and, during a rotation, the previous one, both through auth.ts.
+    expect(app.match(/verifyCurrentOrPrevious\(secret, previous, \(s\) => verifyHubSignature\(s, body, signature\)\)/g)).toHaveLength(2);
+    expect(app).toMatch(/const signature = c\.req\.header\('x-hub-signature-256'\)/);
+    expect(app).toMatch(/const signature = c\.req\.header\('x-hub-signature'\)/);
+    expect(app).toMatch(/verifyCurrentOrPrevious\(token, previous, \(t\) => safeEqual\(t, presented\)\)/);
     expect(app).toMatch(/authenticateBearer\(c\.req\.header\('authorization'\), \(await deps\.secrets\(\)\)\.API_TOKENS\)/);
   });
 

@@ -12,7 +12,8 @@ import { defineConfig } from 'vitest/config';
 
 const ROOT = import.meta.dirname;
 const TEST_DIR = join(ROOT, 'test');
-const NEEDS_INFRA = /useLocalResources|startSimulator|startFakeProviders|startDynamoDbLocal|startSqsEmulator|runSoak|inject\(|execFile|spawn/;
+const NEEDS_INFRA =
+  /useLocalResources|startSimulator|startFakeProviders|startDynamoDbLocal|startSqsEmulator|runSoak|inject\(|execFile|spawn/;
 const RELATIVE_IMPORT = /\bfrom\s+['"](\.{1,2}\/[^'"]+)['"]|\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 
 function testFiles(dir: string): string[] {
@@ -26,7 +27,9 @@ function testFiles(dir: string): string[] {
 /** A relative import as a file on disk, or undefined (a directory index, an asset, a module outside test/ we don't follow). */
 function resolveImport(from: string, specifier: string): string | undefined {
   const base = resolve(dirname(from), specifier);
-  return [base, `${base}.ts`, base.replace(/\.js$/, '.ts'), join(base, 'index.ts')].find((path) => path.endsWith('.ts') && existsSync(path));
+  return [base, `${base}.ts`, base.replace(/\.js$/, '.ts'), join(base, 'index.ts')].find(
+    (path) => path.endsWith('.ts') && existsSync(path),
+  );
 }
 
 const verdicts = new Map<string, boolean>();
@@ -42,7 +45,7 @@ function needsInfra(file: string): boolean {
     if (verdict) break;
     const target = resolveImport(file, (match[1] ?? match[2])!);
     // Only helpers under test/ are followed: product modules are what the tests exercise, not how they run.
-    if (target && target.startsWith(TEST_DIR) && needsInfra(target)) verdict = true;
+    if (target?.startsWith(TEST_DIR) && needsInfra(target)) verdict = true;
   }
   verdicts.set(file, verdict);
   return verdict;

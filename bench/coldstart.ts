@@ -28,7 +28,12 @@ const EVENTS: Record<string, string> = {
   poll: 'events/poll-schedule.json',
 };
 
-async function bundle(name: string, entry: string, variant: Variant, custom: EsbuildSettings): Promise<{ file: string; bytes: number; mapBytes: number }> {
+async function bundle(
+  name: string,
+  entry: string,
+  variant: Variant,
+  custom: EsbuildSettings,
+): Promise<{ file: string; bytes: number; mapBytes: number }> {
   const { options, outputFileExtension } = esbuildOptionsFrom(custom);
   const outfile = join(OUT, variant, `${name}${outputFileExtension}`);
   const others = (options.external ?? []).filter((e) => e !== SDK);
@@ -50,11 +55,20 @@ async function bundle(name: string, entry: string, variant: Variant, custom: Esb
   return { file: outfile, bytes: statSync(outfile).size, mapBytes };
 }
 
-function coldRun(file: string, event: string, env: Record<string, string>, execArgv: string[] = []): Promise<{ loadMs: number; invokeMs: number; totalMs: number; processMs: number; spawnToExitMs: number; status: unknown }> {
+function coldRun(
+  file: string,
+  event: string,
+  env: Record<string, string>,
+  execArgv: string[] = [],
+): Promise<{ loadMs: number; invokeMs: number; totalMs: number; processMs: number; spawnToExitMs: number; status: unknown }> {
   const resultFile = `${file}.${process.pid}.result.json`;
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...execArgv, join(BENCH_DIR, 'procs/cold.cjs'), file, join(REPO_ROOT, event), resultFile], { cwd: REPO_ROOT, env, stdio: 'ignore' });
+    const child = spawn(process.execPath, [...execArgv, join(BENCH_DIR, 'procs/cold.cjs'), file, join(REPO_ROOT, event), resultFile], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: 'ignore',
+    });
     child.once('error', reject);
     child.once('exit', (code) => {
       const spawnToExitMs = performance.now() - started;
@@ -79,7 +93,8 @@ export async function benchColdstart(stack: BenchStack, opts: { runs: number }) 
   };
   const settings = sls.custom.esbuild;
   // As Lambda sees it: a function's own environment overrides the provider's.
-  const nodeOptionsFor = (name: string) => String(sls.functions[name]?.environment?.NODE_OPTIONS ?? sls.provider.environment?.NODE_OPTIONS ?? '');
+  const nodeOptionsFor = (name: string) =>
+    String(sls.functions[name]?.environment?.NODE_OPTIONS ?? sls.provider.environment?.NODE_OPTIONS ?? '');
   const resources = await stack.provision('cs');
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
@@ -100,8 +115,16 @@ export async function benchColdstart(stack: BenchStack, opts: { runs: number }) 
   mkdirSync(OUT, { recursive: true });
   const samples = readdirSync(join(REPO_ROOT, 'events')).sort();
   const eventFor = (name: string) => EVENTS[name] ?? `events/${samples.find((f) => f.startsWith(`${name}-`)) ?? 'poll-schedule.json'}`;
-  const functions = Object.entries(sls.functions).map(([name, f]) => ({ name, entry: `${f.handler.replace(/\.[^.]+$/, '')}.ts`, event: eventFor(name), nodeOptions: nodeOptionsFor(name) }));
-  const targets = [...functions, { name: 'empty', entry: 'bench/fixtures/empty-handler.ts', event: 'events/poll-schedule.json', nodeOptions: nodeOptionsFor('') }];
+  const functions = Object.entries(sls.functions).map(([name, f]) => ({
+    name,
+    entry: `${f.handler.replace(/\.[^.]+$/, '')}.ts`,
+    event: eventFor(name),
+    nodeOptions: nodeOptionsFor(name),
+  }));
+  const targets = [
+    ...functions,
+    { name: 'empty', entry: 'bench/fixtures/empty-handler.ts', event: 'events/poll-schedule.json', nodeOptions: nodeOptionsFor('') },
+  ];
 
   const alternative: Variant = esbuildOptionsFrom(settings).options.external?.includes(SDK) ? 'sdkBundled' : 'sdkExternal';
   const variants = ['deployed', alternative] as const;
@@ -115,7 +138,10 @@ export async function benchColdstart(stack: BenchStack, opts: { runs: number }) 
   for (let pass = -1; pass < opts.runs; pass++) {
     for (const [i, { variant, target, built }] of cases.entries()) {
       // BENCH_CPU_PROF=dir writes a V8 CPU profile of every measured run there (for finding what a cold start spends).
-      const prof = process.env.BENCH_CPU_PROF && pass >= 0 ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}/${variant}-${target.name}-${pass}`] : [];
+      const prof =
+        process.env.BENCH_CPU_PROF && pass >= 0
+          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}/${variant}-${target.name}-${pass}`]
+          : [];
       const run = await coldRun(built.file, target.event, { ...env, NODE_OPTIONS: target.nodeOptions }, prof);
       if (pass >= 0) runs[i]!.push(run);
     }
@@ -132,7 +158,9 @@ export async function benchColdstart(stack: BenchStack, opts: { runs: number }) 
       spawnToExitMs: round(median(r.map((x) => x.spawnToExitMs)), 0),
       status: String(r[0]!.status),
     };
-    log(`coldstart ${variant} ${target.name}: ${built.bytes} B, cold ${rows[target.name]![variant]!.coldMs} ms, process ${rows[target.name]![variant]!.spawnToExitMs} ms`);
+    log(
+      `coldstart ${variant} ${target.name}: ${built.bytes} B, cold ${rows[target.name]![variant]!.coldMs} ms, process ${rows[target.name]![variant]!.spawnToExitMs} ms`,
+    );
   }
   const empty = rows.empty!;
   const perFunction = Object.fromEntries(
@@ -145,7 +173,9 @@ export async function benchColdstart(stack: BenchStack, opts: { runs: number }) 
         name,
         {
           ...r,
-          ratio: Object.fromEntries(variants.map((v) => [`coldVsEmpty${cap(v)}`, ratio(Number(r[v]!.spawnToExitMs), Number(empty[v]!.spawnToExitMs))])),
+          ratio: Object.fromEntries(
+            variants.map((v) => [`coldVsEmpty${cap(v)}`, ratio(Number(r[v]!.spawnToExitMs), Number(empty[v]!.spawnToExitMs))]),
+          ),
           targets: Object.fromEntries(
             variants.flatMap((v) => [
               [`${v}Under1MB`, Number(r[v]!.bytes) < 1_000_000],
@@ -167,8 +197,12 @@ export async function benchColdstart(stack: BenchStack, opts: { runs: number }) 
       nodeOptions: Object.fromEntries(targets.map((t) => [t.name, t.nodeOptions])),
       deployed: `as serverless.yml packages it (custom.esbuild through serverless-esbuild's option mapping), AWS SDK ${alternative === 'sdkBundled' ? 'from the Lambda runtime (node_modules here)' : 'bundled'}`,
       alternative,
-      [alternative]: alternative === 'sdkBundled' ? 'the same build with @aws-sdk/* bundled' : 'the same build with @aws-sdk/* from the Lambda runtime (node_modules here)',
-      coldMs: 'require() of the bundle plus one invocation with the events/ sample (fresh ids), in a fresh Node process, against the local emulators',
+      [alternative]:
+        alternative === 'sdkBundled'
+          ? 'the same build with @aws-sdk/* bundled'
+          : 'the same build with @aws-sdk/* from the Lambda runtime (node_modules here)',
+      coldMs:
+        'require() of the bundle plus one invocation with the events/ sample (fresh ids), in a fresh Node process, against the local emulators',
       spawnToExitMs: 'the whole process, Node start-up included',
     },
     empty,

@@ -59,7 +59,11 @@ export async function benchPoller(stack: BenchStack, opts: { inFlight: number; f
   );
   // Notebooks that stay creating for the whole benchmark: every poll is a real signed show that answers "in progress".
   const simulator = await startSimulator({ port: 0, durations: { Notebook: 6 * 3_600_000 } });
-  const cloud = new HuaweiCloudClient({ credentials: { ak: SIMULATOR_DEFAULTS.ak, sk: SIMULATOR_DEFAULTS.sk }, modelartsEndpoint: simulator.url, iefEndpoint: simulator.url });
+  const cloud = new HuaweiCloudClient({
+    credentials: { ak: SIMULATOR_DEFAULTS.ak, sk: SIMULATOR_DEFAULTS.sk },
+    modelartsEndpoint: simulator.url,
+    iefEndpoint: simulator.url,
+  });
   const projectId = SIMULATOR_DEFAULTS.projectId;
   let offsetMs = 0;
   const deps: DispatchDeps = {
@@ -79,7 +83,16 @@ export async function benchPoller(stack: BenchStack, opts: { inFlight: number; f
       apiVersion: 'hwc-provisioner/v1',
       kind: 'Notebook',
       metadata: { name },
-      spec: { body: { name: name.replaceAll('-', '_'), feature: 'NOTEBOOK', workspace_id: '0', flavor: 'modelarts.vm.cpu.2u', image_id: 'e1a07296-22a8-4f05-8bc8-e936c8e54090', volume: { category: 'evs', ownership: 'managed', capacity: 50 } } },
+      spec: {
+        body: {
+          name: name.replaceAll('-', '_'),
+          feature: 'NOTEBOOK',
+          workspace_id: '0',
+          flavor: 'modelarts.vm.cpu.2u',
+          image_id: 'e1a07296-22a8-4f05-8bc8-e936c8e54090',
+          volume: { category: 'evs', ownership: 'managed', capacity: 50 },
+        },
+      },
     });
 
     log(`poller: creating ${opts.inFlight} notebooks in the simulator and their records`);
@@ -96,9 +109,27 @@ export async function benchPoller(stack: BenchStack, opts: { inFlight: number; f
         }
       });
     };
-    const base = (name: string) => ({ requestId, kind: 'Notebook', name, projectId, region: 'cn-north-4', file: 'bench.yaml', manifest: manifest(name), createdAt: iso });
+    const base = (name: string) => ({
+      requestId,
+      kind: 'Notebook',
+      name,
+      projectId,
+      region: 'cn-north-4',
+      file: 'bench.yaml',
+      manifest: manifest(name),
+      createdAt: iso,
+    });
     await writeAll([
-      { ...requestKey(requestId), type: 'request', requestId, source: { provider: 'api', ref: 'api:bench', caller: 'bench' }, phase: 'Accepted', resourceCount: opts.inFlight + opts.finished, createdAt: iso, updatedAt: iso },
+      {
+        ...requestKey(requestId),
+        type: 'request',
+        requestId,
+        source: { provider: 'api', ref: 'api:bench', caller: 'bench' },
+        phase: 'Accepted',
+        resourceCount: opts.inFlight + opts.finished,
+        createdAt: iso,
+        updatedAt: iso,
+      },
       ...names.map((name, i) => ({
         ...resourceKey(requestId, 'Notebook', name),
         type: 'resource',

@@ -39,7 +39,13 @@ async function side(rate: number, creates: number, paced: boolean) {
   const worker = async (client: HuaweiCloudClient) => {
     while (next < creates) {
       const i = next++;
-      const body = { name: `nb_rate_${i}`, feature: 'NOTEBOOK', workspace_id: '0', flavor: 'modelarts.vm.cpu.2u', image_id: 'e1a07296-22a8-4f05-8bc8-e936c8e54090' };
+      const body = {
+        name: `nb_rate_${i}`,
+        feature: 'NOTEBOOK',
+        workspace_id: '0',
+        flavor: 'modelarts.vm.cpu.2u',
+        image_id: 'e1a07296-22a8-4f05-8bc8-e936c8e54090',
+      };
       // A create the client gave up on (its retry budget spent on 429s) comes back, as SQS would redeliver it.
       for (;;) {
         try {

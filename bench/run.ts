@@ -19,7 +19,10 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
-const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const only = argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 const wanted = (name: string) => !only || only.includes(name);
 const out = argv.find((a) => a.startsWith('--out='))?.slice('--out='.length) ?? (quick ? 'reports/bench-quick.json' : 'reports/bench.json');
 
@@ -28,13 +31,22 @@ const stack = await startBenchStack();
 const results: Record<string, unknown> = {};
 try {
   if (wanted('webhook')) {
-    results.webhook = await benchWebhook(stack, quick ? { connections: 10, seconds: 2, warmupSeconds: 0, rounds: 1 } : { connections: 50, seconds: 20, warmupSeconds: 3, rounds: 3 });
+    results.webhook = await benchWebhook(
+      stack,
+      quick ? { connections: 10, seconds: 2, warmupSeconds: 0, rounds: 1 } : { connections: 50, seconds: 20, warmupSeconds: 3, rounds: 3 },
+    );
   }
   if (wanted('pipeline')) {
-    results.pipeline = await benchPipeline(stack, quick ? { resources: 8, concurrency: 50, pollSeconds: 1, rounds: 1 } : { resources: 200, concurrency: 50, pollSeconds: 1, rounds: 3 });
+    results.pipeline = await benchPipeline(
+      stack,
+      quick ? { resources: 8, concurrency: 50, pollSeconds: 1, rounds: 1 } : { resources: 200, concurrency: 50, pollSeconds: 1, rounds: 3 },
+    );
   }
   if (wanted('poller')) {
-    results.poller = await benchPoller(stack, quick ? { inFlight: 40, finished: 500, reps: 1, concurrency: 8 } : { inFlight: 2000, finished: 50_000, reps: 2, concurrency: 8 });
+    results.poller = await benchPoller(
+      stack,
+      quick ? { inFlight: 40, finished: 500, reps: 1, concurrency: 8 } : { inFlight: 2000, finished: 50_000, reps: 2, concurrency: 8 },
+    );
   }
   if (wanted('coldstart')) {
     results.coldstart = await benchColdstart(stack, { runs: quick ? 1 : 7 });
@@ -52,7 +64,9 @@ const report = {
   durationSeconds: Math.round((Date.now() - started) / 1000),
   ...results,
   // Figures from before this suite's fixes, measured the same way (bench/before.json), for the before/after record.
-  before: existsSync(join(REPO_ROOT, 'bench/before.json')) ? JSON.parse(readFileSync(join(REPO_ROOT, 'bench/before.json'), 'utf8')) : undefined,
+  before: existsSync(join(REPO_ROOT, 'bench/before.json'))
+    ? JSON.parse(readFileSync(join(REPO_ROOT, 'bench/before.json'), 'utf8'))
+    : undefined,
 };
 mkdirSync(join(REPO_ROOT, 'reports'), { recursive: true });
 writeFileSync(join(REPO_ROOT, out), `${JSON.stringify(report, null, 2)}\n`);

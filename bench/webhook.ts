@@ -73,7 +73,10 @@ async function load(url: string, connections: number, seconds: number, warmupSec
   };
 }
 
-export async function benchWebhook(stack: BenchStack, opts: { connections: number; seconds: number; warmupSeconds: number; rounds: number }): Promise<WebhookResult> {
+export async function benchWebhook(
+  stack: BenchStack,
+  opts: { connections: number; seconds: number; warmupSeconds: number; rounds: number },
+): Promise<WebhookResult> {
   const resources = await stack.provision('wh');
   const env = { ...resources.env, GITHUB_WEBHOOK_SECRET: SECRET, POWERTOOLS_LOG_LEVEL: 'INFO', TRACKED_BRANCHES: '' };
   const { sqs, destroy } = stack.clients();
@@ -86,7 +89,9 @@ export async function benchWebhook(stack: BenchStack, opts: { connections: numbe
         const server = startChild<{ port: number }>('procs/webhook-server.ts', [mode], env);
         try {
           const { port } = await server.ready;
-          log(`webhook ${mode} round ${round + 1}: ${opts.connections} connections for ${opts.seconds} s (after ${opts.warmupSeconds} s warm-up)`);
+          log(
+            `webhook ${mode} round ${round + 1}: ${opts.connections} connections for ${opts.seconds} s (after ${opts.warmupSeconds} s warm-up)`,
+          );
           const side = await load(`http://127.0.0.1:${port}`, opts.connections, opts.seconds, opts.warmupSeconds);
           runs[mode].push(side);
           log(`webhook ${mode} round ${round + 1}: ${side.requestsPerSecond} req/s, p99 ${side.latencyP99Ms} ms`);
@@ -128,7 +133,8 @@ export async function benchWebhook(stack: BenchStack, opts: { connections: numbe
       seconds: opts.seconds,
       warmupSeconds: opts.warmupSeconds,
       rounds: `${opts.rounds} per side, alternating baseline/ours; per side requests/s averaged and latencies the median round's; ratios the median of the rounds' own ratios`,
-      processes: 'server under test, fauxqs and the autocannon load generator each in their own Node process (DynamoDB Local is not used by this route)',
+      processes:
+        'server under test, fauxqs and the autocannon load generator each in their own Node process (DynamoDB Local is not used by this route)',
       payload: 'octokit push example (~7.6 KB), new head commit and X-GitHub-Delivery per request, HMAC-signed per request in setupRequest',
       oursLogging: 'Powertools logger at INFO as deployed, stdout to /dev/null',
     },

@@ -34,7 +34,7 @@ export interface DlqClients {
   table?: TableRef;
 }
 
-export interface DeadLetter {
+interface DeadLetter {
   queue: string;
   messageId: string;
   receiveCount: number;
@@ -46,10 +46,11 @@ export interface DeadLetter {
   reason: string;
 }
 
-export const DLQ_USAGE = 'usage: hwc-provisioner dlq list|redrive [--queue NAME] [--prefix PREFIX] [--endpoint URL] [--format text|json]; see hwc-provisioner help';
+export const DLQ_USAGE =
+  'usage: hwc-provisioner dlq list|redrive [--queue NAME] [--prefix PREFIX] [--endpoint URL] [--format text|json]; see hwc-provisioner help';
 
 /** No dead-letter queue under the prefix: most often a mistyped prefix or the wrong endpoint, so not "0 messages". */
-export class NoDeadLetterQueueError extends CliError {
+class NoDeadLetterQueueError extends CliError {
   constructor(message: string) {
     super('NO_DLQ', message, 2);
     this.name = 'NoDeadLetterQueueError';
@@ -57,7 +58,7 @@ export class NoDeadLetterQueueError extends CliError {
 }
 
 /** An SQS or DynamoDB call failed (credentials, network, permissions): one line instead of the SDK's stack trace. */
-export class AwsCallError extends CliError {
+class AwsCallError extends CliError {
   constructor(message: string) {
     super('AWS', message, 1);
     this.name = 'AwsCallError';
@@ -66,7 +67,8 @@ export class AwsCallError extends CliError {
 
 export function parseDlqArgs(args: string[], env: Env): { action: 'list' | 'redrive'; options: DlqOptions } {
   const [action, ...rest] = args;
-  if (action !== 'list' && action !== 'redrive') throw new UsageError(action === undefined ? 'dlq needs list or redrive' : `unknown dlq action "${action}"`, DLQ_USAGE);
+  if (action !== 'list' && action !== 'redrive')
+    throw new UsageError(action === undefined ? 'dlq needs list or redrive' : `unknown dlq action "${action}"`, DLQ_USAGE);
   const values: Record<string, string> = {};
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
@@ -92,7 +94,7 @@ export function prefixFromQueueUrl(url: string | undefined): string | undefined 
 }
 
 /** An emulator on this machine (npm start, LocalStack): it checks no credentials. */
-export function isLoopback(endpoint: string | undefined): boolean {
+function isLoopback(endpoint: string | undefined): boolean {
   if (!endpoint || !URL.canParse(endpoint)) return false;
   const host = new URL(endpoint).hostname.toLowerCase();
   return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -109,13 +111,17 @@ type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?
  */
 function credentialsFor(endpoint: string | undefined, env: Env): Credentials | undefined {
   if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
-    return { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) };
+    return {
+      accessKeyId: env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+    };
   }
   return isLoopback(endpoint) ? { ...LOOPBACK_CREDENTIALS } : undefined;
 }
 
 /** Clients from the environment; the endpoint is passed explicitly because fauxqs queue URLs name a *.localhost host. */
-export function clientsFromEnv(options: DlqOptions, env: Env): DlqClients {
+function clientsFromEnv(options: DlqOptions, env: Env): DlqClients {
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const client = (endpoint: string | undefined) => {
     const credentials = credentialsFor(endpoint, env);
@@ -128,7 +134,7 @@ export function clientsFromEnv(options: DlqOptions, env: Env): DlqClients {
 }
 
 /** The SDK's error in one line, with what to do about the usual ones. */
-export function describeAwsError(error: unknown, endpoint: string | undefined): string {
+function describeAwsError(error: unknown, endpoint: string | undefined): string {
   const e = error as { name?: string; message?: string; code?: string; errors?: { code?: string }[] };
   const firstLine = (e.message ?? String(error)).split('\n')[0]!;
   const where = endpoint ?? 'AWS';
@@ -148,7 +154,9 @@ async function listQueueUrls(sqs: SQSClient, prefix: string | undefined): Promis
   const urls: string[] = [];
   let NextToken: string | undefined;
   do {
-    const page = await sqs.send(new ListQueuesCommand({ ...(prefix ? { QueueNamePrefix: prefix } : {}), MaxResults: 1000, ...(NextToken ? { NextToken } : {}) }));
+    const page = await sqs.send(
+      new ListQueuesCommand({ ...(prefix ? { QueueNamePrefix: prefix } : {}), MaxResults: 1000, ...(NextToken ? { NextToken } : {}) }),
+    );
     urls.push(...(page.QueueUrls ?? []));
     NextToken = page.NextToken;
   } while (NextToken);
@@ -158,7 +166,9 @@ async function listQueueUrls(sqs: SQSClient, prefix: string | undefined): Promis
 /** Prefixes of the stacks whose DLQs are at this endpoint, to point at the one that was meant; a hint only, so never an error. */
 async function otherStacks(sqs: SQSClient): Promise<string> {
   try {
-    const prefixes = (await listQueueUrls(sqs, undefined)).map((url) => /^(.+)-(?:intake|dispatch|notify)-dlq$/.exec(nameOf(url))?.[1]).filter((p): p is string => p !== undefined);
+    const prefixes = (await listQueueUrls(sqs, undefined))
+      .map((url) => /^(.+)-(?:intake|dispatch|notify)-dlq$/.exec(nameOf(url))?.[1])
+      .filter((p): p is string => p !== undefined);
     return [...new Set(prefixes)].sort().join(', ') || 'none';
   } catch {
     // A policy may allow listing only the stack's own prefix.
@@ -167,48 +177,76 @@ async function otherStacks(sqs: SQSClient): Promise<string> {
 }
 
 /** The stack's DLQs (`PREFIX-*-dlq`), or the one --queue names. */
-export async function findDeadLetterQueues(sqs: SQSClient, options: DlqOptions): Promise<{ name: string; url: string }[]> {
+async function findDeadLetterQueues(sqs: SQSClient, options: DlqOptions): Promise<{ name: string; url: string }[]> {
   const urls = await listQueueUrls(sqs, options.prefix);
-  const dlqs = urls.map((url) => ({ name: nameOf(url), url })).filter((q) => q.name.startsWith(`${options.prefix}-`) && q.name.endsWith('-dlq'));
+  const dlqs = urls
+    .map((url) => ({ name: nameOf(url), url }))
+    .filter((q) => q.name.startsWith(`${options.prefix}-`) && q.name.endsWith('-dlq'));
   if (dlqs.length === 0) {
-    throw new NoDeadLetterQueueError(`no dead-letter queue under prefix "${options.prefix}" at ${options.endpoint ?? 'AWS'} (stacks found there: ${await otherStacks(sqs)})`);
+    throw new NoDeadLetterQueueError(
+      `no dead-letter queue under prefix "${options.prefix}" at ${options.endpoint ?? 'AWS'} (stacks found there: ${await otherStacks(sqs)})`,
+    );
   }
   if (!options.queue) return dlqs.sort((a, b) => a.name.localeCompare(b.name));
   const wanted = new Set([options.queue, `${options.queue}-dlq`, `${options.prefix}-${options.queue}-dlq`]);
   const picked = dlqs.filter((q) => wanted.has(q.name));
-  if (picked.length === 0) throw new NoDeadLetterQueueError(`no dead-letter queue "${options.queue}" under prefix ${options.prefix} (found: ${dlqs.map((q) => q.name).join(', ')})`);
+  if (picked.length === 0)
+    throw new NoDeadLetterQueueError(
+      `no dead-letter queue "${options.queue}" under prefix ${options.prefix} (found: ${dlqs.map((q) => q.name).join(', ')})`,
+    );
   return picked;
 }
 
-const iso = (epochMs: string | undefined) => (epochMs && Number.isFinite(Number(epochMs)) ? new Date(Number(epochMs)).toISOString() : undefined);
+const iso = (epochMs: string | undefined) =>
+  epochMs && Number.isFinite(Number(epochMs)) ? new Date(Number(epochMs)).toISOString() : undefined;
 
 /** Every message of a DLQ, left in place: received with a visibility timeout, then made visible again. */
 async function peek(sqs: SQSClient, url: string): Promise<Message[]> {
   const seen = new Map<string, Message>();
   for (;;) {
     const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 60,
+        WaitTimeSeconds: 1,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
     );
     if (Messages.length === 0) break;
     for (const m of Messages) seen.set(m.MessageId!, m);
   }
   for (const m of seen.values()) {
-    await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })).catch(() => undefined);
+    await sqs
+      .send(new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 }))
+      .catch(() => undefined);
   }
   return [...seen.values()];
 }
 
 /** What the message is and why it died, from its body and, for dispatch and intake, the table. */
-export async function explain(sourceKind: string, body: string, table: TableRef | undefined): Promise<{ summary: string; reason: string; lastAttemptAt?: string }> {
+async function explain(
+  sourceKind: string,
+  body: string,
+  table: TableRef | undefined,
+): Promise<{ summary: string; reason: string; lastAttemptAt?: string }> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
-    return { summary: `(unparseable: ${JSON.stringify(body.slice(0, 60))}${body.length > 60 ? '…' : ''})`, reason: 'the body is not JSON: no handler can ever process it' };
+    return {
+      summary: `(unparseable: ${JSON.stringify(body.slice(0, 60))}${body.length > 60 ? '…' : ''})`,
+      reason: 'the body is not JSON: no handler can ever process it',
+    };
   }
   if (sourceKind === 'dispatch') {
     const message = DispatchMessageSchema.safeParse(parsed);
-    if (!message.success) return { summary: oneLine(parsed), reason: `not a dispatch message (${message.error.issues[0]?.message ?? 'invalid'}): the dispatcher rejects it as poison` };
+    if (!message.success)
+      return {
+        summary: oneLine(parsed),
+        reason: `not a dispatch message (${message.error.issues[0]?.message ?? 'invalid'}): the dispatcher rejects it as poison`,
+      };
     const { requestId, kind, name } = message.data;
     const summary = `${kind}/${name} ${requestId}`;
     if (!table) return { summary, reason: 'unknown (set TABLE_NAME to look the resource up)' };
@@ -216,25 +254,47 @@ export async function explain(sourceKind: string, body: string, table: TableRef 
     if (!resource) return { summary, reason: 'resource not found in the table' };
     return {
       summary,
-      reason: [`state ${resource.state}`, resource.reason ? `reason ${resource.reason}` : '', resource.message ? `message "${resource.message}"` : ''].filter(Boolean).join(', '),
+      reason: [
+        `state ${resource.state}`,
+        resource.reason ? `reason ${resource.reason}` : '',
+        resource.message ? `message "${resource.message}"` : '',
+      ]
+        .filter(Boolean)
+        .join(', '),
       lastAttemptAt: resource.updatedAt,
     };
   }
   if (sourceKind === 'intake') {
     const job = IntakeJobSchema.safeParse(parsed);
     const external = job.success ? undefined : ExternalSubmissionSchema.safeParse(parsed);
-    if (!job.success && !external?.success) return { summary: oneLine(parsed), reason: 'not an intake job or submission (intake records such messages as rejected requests; this one failed before that)' };
-    if (!job.success) return { summary: `submission ${oneLine(external?.data?.source ?? {})}`, reason: 'intake failed on every attempt (AWS errors; see the intake function logs)' };
+    if (!job.success && !external?.success)
+      return {
+        summary: oneLine(parsed),
+        reason: 'not an intake job or submission (intake records such messages as rejected requests; this one failed before that)',
+      };
+    if (!job.success)
+      return {
+        summary: `submission ${oneLine(external?.data?.source ?? {})}`,
+        reason: 'intake failed on every attempt (AWS errors; see the intake function logs)',
+      };
     const { type, requestId } = job.data;
     const ref = job.data.type === 'jira.issue' ? job.data.ticket : `${job.data.repository}@${job.data.after}`;
     const summary = `${type} ${ref} ${requestId}`;
     if (!table) return { summary, reason: 'unknown (set TABLE_NAME to look the request up)' };
     const request = await getRequest(table, requestId);
-    if (!request) return { summary, reason: 'no request recorded: intake failed before recording it (provider or AWS errors; see the intake function logs)' };
+    if (!request)
+      return {
+        summary,
+        reason: 'no request recorded: intake failed before recording it (provider or AWS errors; see the intake function logs)',
+      };
     return { summary, reason: `request ${request.phase}${request.rejected ? `: ${request.rejected[0]?.errors[0]?.message ?? ''}` : ''}` };
   }
   const event = parsed as { type?: unknown; subject?: unknown; id?: unknown };
-  if (typeof event?.type === 'string') return { summary: `${event.type} ${String(event.subject ?? '')} ${String(event.id ?? '')}`.trim(), reason: 'delivery failed on every attempt (see the notify function logs)' };
+  if (typeof event?.type === 'string')
+    return {
+      summary: `${event.type} ${String(event.subject ?? '')} ${String(event.id ?? '')}`.trim(),
+      reason: 'delivery failed on every attempt (see the notify function logs)',
+    };
   return { summary: oneLine(parsed), reason: 'unknown message shape' };
 }
 
@@ -246,7 +306,7 @@ function oneLine(value: unknown): string {
 const kindOf = (dlqName: string, prefix: string) => dlqName.slice(prefix.length + 1, -'-dlq'.length);
 
 /** The DLQs looked at (so an empty listing still shows the prefix matched) and what they hold. */
-export async function listDeadLetters(clients: DlqClients, options: DlqOptions): Promise<{ queues: string[]; letters: DeadLetter[] }> {
+async function listDeadLetters(clients: DlqClients, options: DlqOptions): Promise<{ queues: string[]; letters: DeadLetter[] }> {
   const letters: DeadLetter[] = [];
   const dlqs = await findDeadLetterQueues(clients.sqs, options);
   for (const dlq of dlqs) {
@@ -272,27 +332,39 @@ export async function listDeadLetters(clients: DlqClients, options: DlqOptions):
   return { queues: dlqs.map((q) => q.name), letters };
 }
 
-export interface RedriveResult {
+interface RedriveResult {
   queues: { queue: string; source: string; moved: number }[];
   moved: number;
   failed: number;
 }
 
 /** Failures to move one message are reported on `io` and counted; the rest still move. */
-export async function redrive(clients: DlqClients, options: DlqOptions, io: Io): Promise<RedriveResult> {
+async function redrive(clients: DlqClients, options: DlqOptions, io: Io): Promise<RedriveResult> {
   const result: RedriveResult = { queues: [], moved: 0, failed: 0 };
   for (const dlq of await findDeadLetterQueues(clients.sqs, options)) {
     const source = dlq.url.replace(/-dlq$/, '');
     let count = 0;
     for (;;) {
       const { Messages = [] } = await clients.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: dlq.url, MaxNumberOfMessages: 10, VisibilityTimeout: 60, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }),
+        new ReceiveMessageCommand({
+          QueueUrl: dlq.url,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 60,
+          WaitTimeSeconds: 1,
+          MessageAttributeNames: ['All'],
+        }),
       );
       if (Messages.length === 0) break;
       for (const m of Messages) {
         try {
           // Send first, then delete: a crash in between leaves a duplicate, never a loss (handlers are idempotent).
-          await clients.sqs.send(new SendMessageCommand({ QueueUrl: source, MessageBody: m.Body ?? '', ...(m.MessageAttributes && Object.keys(m.MessageAttributes).length > 0 ? { MessageAttributes: m.MessageAttributes } : {}) }));
+          await clients.sqs.send(
+            new SendMessageCommand({
+              QueueUrl: source,
+              MessageBody: m.Body ?? '',
+              ...(m.MessageAttributes && Object.keys(m.MessageAttributes).length > 0 ? { MessageAttributes: m.MessageAttributes } : {}),
+            }),
+          );
           await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: dlq.url, ReceiptHandle: m.ReceiptHandle! }));
           count++;
         } catch (error) {
@@ -316,10 +388,17 @@ function printList(letters: DeadLetter[], queues: string[], options: DlqOptions,
   }
   for (const l of letters) {
     io.stdout(
-      [`${l.queue} ${l.messageId}`, `  receive count ${l.receiveCount} (incl. this listing), sent ${l.sentAt ?? '?'}, first receive ${l.firstReceiveAt ?? '?'}, last attempt ${l.lastReceiveAt ?? '(not reported by SQS)'}`, `  ${l.summary}`, `  why: ${l.reason}`].join('\n'),
+      [
+        `${l.queue} ${l.messageId}`,
+        `  receive count ${l.receiveCount} (incl. this listing), sent ${l.sentAt ?? '?'}, first receive ${l.firstReceiveAt ?? '?'}, last attempt ${l.lastReceiveAt ?? '(not reported by SQS)'}`,
+        `  ${l.summary}`,
+        `  why: ${l.reason}`,
+      ].join('\n'),
     );
   }
-  io.stdout(`${plural(letters.length, 'message')} in ${plural(queues.length, 'dead-letter queue')} under ${options.prefix}: ${queues.join(', ')}`);
+  io.stdout(
+    `${plural(letters.length, 'message')} in ${plural(queues.length, 'dead-letter queue')} under ${options.prefix}: ${queues.join(', ')}`,
+  );
 }
 
 function printRedrive(result: RedriveResult, options: DlqOptions, io: Io): void {

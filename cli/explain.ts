@@ -169,7 +169,8 @@ function rulesOf(schema: JsonSchema): string[] {
   const keys = schema.propertyNames?.enum;
   if (keys) rules.push(`keys: ${keys.join(', ')}`);
   if (schema.items && !schema.items.properties) rules.push(...rulesOf(schema.items).map((r) => `each item: ${r}`));
-  if (typeof schema.additionalProperties === 'object' && !schema.properties) rules.push(...rulesOf(schema.additionalProperties).map((r) => `each value: ${r}`));
+  if (typeof schema.additionalProperties === 'object' && !schema.properties)
+    rules.push(...rulesOf(schema.additionalProperties).map((r) => `each value: ${r}`));
   for (const option of schema.type === undefined ? options(schema) : []) {
     const inner = rulesOf(option);
     if (inner.length > 0) rules.push(`as ${typeOf(option)}: ${inner.join('; ')}`);
@@ -205,7 +206,10 @@ function renderExplanation(field: ExplainedField): string[] {
     lines.push('', 'FIELDS:');
     for (const object of objects) {
       for (const [name, child] of Object.entries(object.properties!)) {
-        lines.push(`  ${name} <${typeOf(child)}>${object.required?.includes(name) ? ' (required)' : ''}`, ...wrap(child.description ?? '', '    '));
+        lines.push(
+          `  ${name} <${typeOf(child)}>${object.required?.includes(name) ? ' (required)' : ''}`,
+          ...wrap(child.description ?? '', '    '),
+        );
       }
     }
   }

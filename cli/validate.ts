@@ -62,7 +62,15 @@ export async function validateCommand(args: string[], io: Io): Promise<number> {
   checkReferences(documents);
 
   if (format === 'json') {
-    const report = documents.map(({ file, index, kind, name, valid, errors, warnings }) => ({ file, index, kind: kind ?? null, name: name ?? null, valid, errors, warnings }));
+    const report = documents.map(({ file, index, kind, name, valid, errors, warnings }) => ({
+      file,
+      index,
+      kind: kind ?? null,
+      name: name ?? null,
+      valid,
+      errors,
+      warnings,
+    }));
     io.stdout(JSON.stringify(report, null, 2));
   } else {
     for (const doc of documents) {
@@ -70,7 +78,9 @@ export async function validateCommand(args: string[], io: Io): Promise<number> {
       for (const warning of doc.warnings) io.stdout(formatIssue(doc.file, { ...warning, message: `warning: ${warning.message}` }));
     }
     const invalid = documents.filter((d) => !d.valid).length;
-    io.stderr(`${documents.length} manifest${documents.length === 1 ? '' : 's'} checked: ${documents.length - invalid} valid, ${invalid} invalid`);
+    io.stderr(
+      `${documents.length} manifest${documents.length === 1 ? '' : 's'} checked: ${documents.length - invalid} valid, ${invalid} invalid`,
+    );
   }
   return documents.every((d) => d.valid) ? 0 : 1;
 }

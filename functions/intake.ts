@@ -14,7 +14,10 @@ async function recordHandler(record: SQSRecord): Promise<void> {
   let outcome: Awaited<ReturnType<typeof processIntakeMessage>>;
   try {
     // With the logger, a message that cannot be processed is logged (WARN, with its message id) as it is rejected.
-    outcome = await processIntakeMessage({ ...intakeDeps(), logger: logger.app }, await providerSettings(), { messageId: record.messageId, body: record.body });
+    outcome = await processIntakeMessage({ ...intakeDeps(), logger: logger.app }, await providerSettings(), {
+      messageId: record.messageId,
+      body: record.body,
+    });
   } catch (error) {
     // Redelivered by SQS, and after the last receive moved to the DLQ: each attempt leaves a line naming the message.
     logger.app.warn('intake message failed; SQS will redeliver it', {

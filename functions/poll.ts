@@ -14,7 +14,11 @@ export const handler = middy(async (_event: ScheduledEvent, context: Context) =>
   const timing = executionConfig();
   // Leave room to finish the work already started: the budget ends well before Lambda's own timeout.
   const budgetMs = Math.min(timing.POLL_TICK_BUDGET_SECONDS * 1000, Math.max(1000, context.getRemainingTimeInMillis() - 10_000));
-  const stats = await pollTick(executionDeps(logger.app), { budgetMs, concurrency: timing.POLL_CONCURRENCY, requeueGraceSeconds: queuedGraceSeconds() });
+  const stats = await pollTick(executionDeps(logger.app), {
+    budgetMs,
+    concurrency: timing.POLL_CONCURRENCY,
+    requeueGraceSeconds: queuedGraceSeconds(),
+  });
   logger.app.info('poll tick', { ...stats });
   return stats;
 }).use(injectLambdaContext(logger.powertools));

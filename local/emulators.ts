@@ -70,7 +70,10 @@ export async function startSqsEmulator(opts: SqsEmulatorOptions = {}): Promise<S
     // While closed, only setup callers get through; the rest see what a restarting service answers.
     app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
       if (!open && !isSetupCaller(request.headers.authorization)) {
-        return reply.code(503).header('content-type', 'application/x-amz-json-1.0').send({ __type: 'ServiceUnavailable', message: 'restarting' });
+        return reply
+          .code(503)
+          .header('content-type', 'application/x-amz-json-1.0')
+          .send({ __type: 'ServiceUnavailable', message: 'restarting' });
       }
     });
     // Loopback only: the helpers startFauxqs() and the fauxqs CLI would bind every interface.

@@ -12,7 +12,12 @@ export function createEventPrinter(opts: { sqs: SQSClient; queueUrl: string; pri
         try {
           const event = JSON.parse(message.Body ?? '{}');
           const data = event.data ?? {};
-          const detail = [data.state, data.huaweiId ? `id=${data.huaweiId}` : '', data.reason ? `reason=${data.reason}` : '', data.message ? `"${data.message}"` : '']
+          const detail = [
+            data.state,
+            data.huaweiId ? `id=${data.huaweiId}` : '',
+            data.reason ? `reason=${data.reason}` : '',
+            data.message ? `"${data.message}"` : '',
+          ]
             .filter(Boolean)
             .join(' ');
           opts.print(`[event] ${event.time} ${event.type} ${event.subject} ${detail} (request ${data.requestId})`);
@@ -22,7 +27,12 @@ export function createEventPrinter(opts: { sqs: SQSClient; queueUrl: string; pri
       }
       if (Messages.length > 0) {
         await opts.sqs
-          .send(new DeleteMessageBatchCommand({ QueueUrl: opts.queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }))
+          .send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: opts.queueUrl,
+              Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+            }),
+          )
           .catch(() => undefined);
       }
     }

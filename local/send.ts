@@ -49,17 +49,26 @@ function loadState(env: Record<string, string | undefined>, cwd: string): { stat
   try {
     state = JSON.parse(readFileSync(sendStatePath(dir), 'utf8')) as SendState;
   } catch {
-    throw new Error(`no stack with fake providers found (${sendStatePath(dir)} is missing): start one with \`npm start -- --fake-providers\``);
+    throw new Error(
+      `no stack with fake providers found (${sendStatePath(dir)} is missing): start one with \`npm start -- --fake-providers\``,
+    );
   }
   try {
     process.kill(state.pid, 0);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') throw new Error(`the stack that wrote ${sendStatePath(dir)} (pid ${state.pid}) is not running: start it with \`npm start -- --fake-providers\``);
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH')
+      throw new Error(
+        `the stack that wrote ${sendStatePath(dir)} (pid ${state.pid}) is not running: start it with \`npm start -- --fake-providers\``,
+      );
   }
   const pick = (name: keyof Secrets) => env[name] || state.secrets[name];
   return {
     state,
-    secrets: { GITHUB_WEBHOOK_SECRET: pick('GITHUB_WEBHOOK_SECRET'), GITLAB_WEBHOOK_TOKEN: pick('GITLAB_WEBHOOK_TOKEN'), JIRA_WEBHOOK_SECRET: pick('JIRA_WEBHOOK_SECRET') },
+    secrets: {
+      GITHUB_WEBHOOK_SECRET: pick('GITHUB_WEBHOOK_SECRET'),
+      GITLAB_WEBHOOK_TOKEN: pick('GITLAB_WEBHOOK_TOKEN'),
+      JIRA_WEBHOOK_SECRET: pick('JIRA_WEBHOOK_SECRET'),
+    },
   };
 }
 
@@ -70,7 +79,11 @@ function need(secrets: Partial<Secrets>, name: keyof Secrets): string {
 }
 
 async function admin<T>(state: SendState, path: string, body: unknown): Promise<T> {
-  const response = await fetch(`${state.fakeUrl}/__fake/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${state.fakeUrl}/__fake/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const json = (await response.json()) as T & { message?: string };
   if (!response.ok) throw new Error(`fake providers: ${json.message ?? response.status}`);
   return json;
@@ -96,14 +109,26 @@ export async function runSend(argv: readonly string[], opts: SendOptions = {}): 
   const { state, secrets } = loadState(env, cwd);
   const globs = state.manifestGlobs;
   const id = randomBytes(2).toString('hex');
-  const files = paths.length > 0 ? repositoryFiles(globs, paths, filesCwd) : { [manifestPath(globs, `demo-${id}.yaml`)]: demoManifests(id, { fail: values.fail ?? false }) };
+  const files =
+    paths.length > 0
+      ? repositoryFiles(globs, paths, filesCwd)
+      : { [manifestPath(globs, `demo-${id}.yaml`)]: demoManifests(id, { fail: values.fail ?? false }) };
   const number = values.pr === undefined ? undefined : Number(values.pr);
   if (number !== undefined && !Number.isInteger(number)) throw new Error('--pr takes a pull or merge request number');
 
-  const deliver = async (provider: 'github' | 'gitlab' | 'jira', headers: Record<string, string>, payload: unknown, extra: Omit<SendResult, 'status' | 'body'>) => {
+  const deliver = async (
+    provider: 'github' | 'gitlab' | 'jira',
+    headers: Record<string, string>,
+    payload: unknown,
+    extra: Omit<SendResult, 'status' | 'body'>,
+  ) => {
     const body = JSON.stringify(payload);
     const url = `${state.apiUrl}/webhooks/${provider}`;
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'hwc-provisioner-local-send', ...headers }, body });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'hwc-provisioner-local-send', ...headers },
+      body,
+    });
     const text = await response.text();
     let parsed: unknown = text;
     try {
@@ -114,10 +139,12 @@ export async function runSend(argv: readonly string[], opts: SendOptions = {}): 
     const event = headers['x-github-event'] ?? headers['x-gitlab-event'] ?? (payload as { webhookEvent?: string }).webhookEvent;
     print(`POST ${url} (${event}) → ${response.status} ${text}`);
     const requestId = (parsed as { requestId?: unknown } | null)?.requestId;
-    if (typeof requestId === 'string') print(`request ${requestId}: GET ${state.apiUrl}/requests/${requestId} (bearer token from the npm start banner)`);
+    if (typeof requestId === 'string')
+      print(`request ${requestId}: GET ${state.apiUrl}/requests/${requestId} (bearer token from the npm start banner)`);
     return { status: response.status, body: parsed, ...(typeof requestId === 'string' ? { requestId } : {}), ...extra };
   };
-  const describeFiles = (changed: string[]) => (changed.length > 0 ? changed.join(', ') : 'no file changed: intake will find nothing to do');
+  const describeFiles = (changed: string[]) =>
+    changed.length > 0 ? changed.join(', ') : 'no file changed: intake will find nothing to do';
 
   switch (kind as SendKind) {
     case 'github-push':
@@ -125,8 +152,16 @@ export async function runSend(argv: readonly string[], opts: SendOptions = {}): 
       const provider = kind === 'github-push' ? 'github' : 'gitlab';
       const repository = state[provider].repository;
       const push = await admin<PushResult>(state, 'push', { provider, repository, files });
-      print(`${kind}: commit ${short(push.after)} on ${repository} ${push.branch} (parent ${short(push.before)}): ${describeFiles(push.changed)}`);
-      const commit = { id: push.after, message: 'Change manifests (npm run local:send)', timestamp: new Date().toISOString(), author: { name: 'Local Sender', email: 'local@example.com' }, modified: push.changed };
+      print(
+        `${kind}: commit ${short(push.after)} on ${repository} ${push.branch} (parent ${short(push.before)}): ${describeFiles(push.changed)}`,
+      );
+      const commit = {
+        id: push.after,
+        message: 'Change manifests (npm run local:send)',
+        timestamp: new Date().toISOString(),
+        author: { name: 'Local Sender', email: 'local@example.com' },
+        modified: push.changed,
+      };
       if (provider === 'github') {
         const payload = {
           ref: `refs/heads/${push.branch}`,
@@ -138,14 +173,35 @@ export async function runSend(argv: readonly string[], opts: SendOptions = {}): 
           compare: `https://github.com/${repository}/compare/${short(push.before)}...${short(push.after)}`,
           commits: [commit],
           head_commit: commit,
-          repository: { id: push.projectId, name: repository.split('/')[1], full_name: repository, default_branch: push.branch, html_url: `https://github.com/${repository}` },
+          repository: {
+            id: push.projectId,
+            name: repository.split('/')[1],
+            full_name: repository,
+            default_branch: push.branch,
+            html_url: `https://github.com/${repository}`,
+          },
           pusher: { name: 'local-sender', email: 'local@example.com' },
           sender: { login: 'local-sender' },
         };
         const body = JSON.stringify(payload);
-        return deliver('github', { 'x-github-event': 'push', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': hubSignature(need(secrets, 'GITHUB_WEBHOOK_SECRET'), body) }, payload, { push });
+        return deliver(
+          'github',
+          {
+            'x-github-event': 'push',
+            'x-github-delivery': randomUUID(),
+            'x-hub-signature-256': hubSignature(need(secrets, 'GITHUB_WEBHOOK_SECRET'), body),
+          },
+          payload,
+          { push },
+        );
       }
-      const project = { id: push.projectId, name: repository.split('/')[1], path_with_namespace: repository, default_branch: push.branch, web_url: `https://gitlab.example.com/${repository}` };
+      const project = {
+        id: push.projectId,
+        name: repository.split('/')[1],
+        path_with_namespace: repository,
+        default_branch: push.branch,
+        web_url: `https://gitlab.example.com/${repository}`,
+      };
       const payload = {
         object_kind: 'push',
         event_name: 'push',
@@ -160,7 +216,17 @@ export async function runSend(argv: readonly string[], opts: SendOptions = {}): 
         total_commits_count: 1,
       };
       const uuid = randomUUID();
-      return deliver('gitlab', { 'x-gitlab-event': 'Push Hook', 'x-gitlab-token': need(secrets, 'GITLAB_WEBHOOK_TOKEN'), 'idempotency-key': uuid, 'x-gitlab-event-uuid': uuid }, payload, { push });
+      return deliver(
+        'gitlab',
+        {
+          'x-gitlab-event': 'Push Hook',
+          'x-gitlab-token': need(secrets, 'GITLAB_WEBHOOK_TOKEN'),
+          'idempotency-key': uuid,
+          'x-gitlab-event-uuid': uuid,
+        },
+        payload,
+        { push },
+      );
     }
     case 'github-pr':
     case 'gitlab-mr': {
@@ -168,7 +234,9 @@ export async function runSend(argv: readonly string[], opts: SendOptions = {}): 
       const repository = state[provider].repository;
       const pull = await admin<PullResult>(state, 'pull', { provider, repository, files, ...(number !== undefined ? { number } : {}) });
       const now = new Date();
-      print(`${kind}: ${pull.action === 'opened' ? 'opened' : 'new commit on'} ${provider === 'github' ? `#${pull.number}` : `!${pull.number}`} (${pull.headRef} ${short(pull.head)} into ${pull.baseRef} ${short(pull.base)}): ${describeFiles(pull.changed)}`);
+      print(
+        `${kind}: ${pull.action === 'opened' ? 'opened' : 'new commit on'} ${provider === 'github' ? `#${pull.number}` : `!${pull.number}`} (${pull.headRef} ${short(pull.head)} into ${pull.baseRef} ${short(pull.base)}): ${describeFiles(pull.changed)}`,
+      );
       if (provider === 'github') {
         const payload = {
           action: pull.action,
@@ -182,17 +250,37 @@ export async function runSend(argv: readonly string[], opts: SendOptions = {}): 
             base: { ref: pull.baseRef, sha: pull.base, repo: { id: pull.projectId, full_name: repository } },
             head: { ref: pull.headRef, sha: pull.head, repo: { id: pull.projectId, full_name: repository } },
           },
-          repository: { id: pull.projectId, name: repository.split('/')[1], full_name: repository, default_branch: pull.baseRef, html_url: `https://github.com/${repository}` },
+          repository: {
+            id: pull.projectId,
+            name: repository.split('/')[1],
+            full_name: repository,
+            default_branch: pull.baseRef,
+            html_url: `https://github.com/${repository}`,
+          },
           sender: { login: 'local-sender' },
         };
         const body = JSON.stringify(payload);
-        return deliver('github', { 'x-github-event': 'pull_request', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': hubSignature(need(secrets, 'GITHUB_WEBHOOK_SECRET'), body) }, payload, { pull });
+        return deliver(
+          'github',
+          {
+            'x-github-event': 'pull_request',
+            'x-github-delivery': randomUUID(),
+            'x-hub-signature-256': hubSignature(need(secrets, 'GITHUB_WEBHOOK_SECRET'), body),
+          },
+          payload,
+          { pull },
+        );
       }
       const payload = {
         object_kind: 'merge_request',
         event_type: 'merge_request',
         user: { username: 'local-sender' },
-        project: { id: pull.projectId, path_with_namespace: repository, default_branch: pull.baseRef, web_url: `https://gitlab.example.com/${repository}` },
+        project: {
+          id: pull.projectId,
+          path_with_namespace: repository,
+          default_branch: pull.baseRef,
+          web_url: `https://gitlab.example.com/${repository}`,
+        },
         object_attributes: {
           iid: pull.number,
           source_project_id: pull.projectId,
@@ -210,25 +298,54 @@ export async function runSend(argv: readonly string[], opts: SendOptions = {}): 
         },
       };
       const uuid = randomUUID();
-      return deliver('gitlab', { 'x-gitlab-event': 'Merge Request Hook', 'x-gitlab-token': need(secrets, 'GITLAB_WEBHOOK_TOKEN'), 'idempotency-key': uuid, 'x-gitlab-event-uuid': uuid }, payload, { pull });
+      return deliver(
+        'gitlab',
+        {
+          'x-gitlab-event': 'Merge Request Hook',
+          'x-gitlab-token': need(secrets, 'GITLAB_WEBHOOK_TOKEN'),
+          'idempotency-key': uuid,
+          'x-gitlab-event-uuid': uuid,
+        },
+        payload,
+        { pull },
+      );
     }
     case 'jira': {
       const issue = values.issue
         ? { key: values.issue, self: `${state.fakeUrl}/jira/rest/api/2/issue/${values.issue}` }
         : await admin<{ key: string; self: string }>(state, 'issue', {});
       // Jira Cloud webhooks carry the description in wiki markup: one {code:yaml} block per file.
-      const description = ['Please provision:', ...Object.values(files).map((text) => `{code:yaml}\n${text.replace(/\n?$/, '\n')}{code}`)].join('\n\n');
+      const description = [
+        'Please provision:',
+        ...Object.values(files).map((text) => `{code:yaml}\n${text.replace(/\n?$/, '\n')}{code}`),
+      ].join('\n\n');
       const event = values.issue ? 'jira:issue_updated' : 'jira:issue_created';
-      print(`jira: ${values.issue ? 'updated' : 'created'} ${issue.key} with ${Object.keys(files).length} yaml block${Object.keys(files).length === 1 ? '' : 's'} (${Object.keys(files).map((f) => basename(f)).join(', ')})`);
+      print(
+        `jira: ${values.issue ? 'updated' : 'created'} ${issue.key} with ${Object.keys(files).length} yaml block${Object.keys(files).length === 1 ? '' : 's'} (${Object.keys(
+          files,
+        )
+          .map((f) => basename(f))
+          .join(', ')})`,
+      );
       const payload = {
         timestamp: Date.now(),
         webhookEvent: event,
         issue_event_type_name: values.issue ? 'issue_updated' : 'issue_created',
         user: { displayName: 'Local Sender' },
-        issue: { id: issue.key.replace(/\D/g, ''), key: issue.key, self: issue.self, fields: { summary: 'Provision demo resources', description } },
+        issue: {
+          id: issue.key.replace(/\D/g, ''),
+          key: issue.key,
+          self: issue.self,
+          fields: { summary: 'Provision demo resources', description },
+        },
       };
       const body = JSON.stringify(payload);
-      return deliver('jira', { 'x-hub-signature': hubSignature(need(secrets, 'JIRA_WEBHOOK_SECRET'), body), 'x-atlassian-webhook-identifier': randomUUID() }, payload, { issue: issue.key });
+      return deliver(
+        'jira',
+        { 'x-hub-signature': hubSignature(need(secrets, 'JIRA_WEBHOOK_SECRET'), body), 'x-atlassian-webhook-identifier': randomUUID() },
+        payload,
+        { issue: issue.key },
+      );
     }
   }
 }

@@ -60,7 +60,9 @@ function readSecrets(file: string): Partial<Record<SecretName, string>> {
     throw new LocalStateError(`${file} is not JSON: delete it, or run npm start -- --reset`);
   }
   const record = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
-  return Object.fromEntries(SECRET_NAMES.filter((name) => typeof record[name] === 'string' && record[name] !== '').map((name) => [name, record[name] as string]));
+  return Object.fromEntries(
+    SECRET_NAMES.filter((name) => typeof record[name] === 'string' && record[name] !== '').map((name) => [name, record[name] as string]),
+  );
 }
 
 /** Readable by its owner only: it holds a bearer token and webhook secrets. */
@@ -109,7 +111,16 @@ function feedbackTargets(): string[] {
   ].filter(Boolean);
 }
 
-const FEEDBACK_VARIABLES = ['GITHUB_TOKEN', 'GITLAB_TOKEN', 'GITHUB_API_URL', 'GITLAB_API_URL', 'JIRA_BASE_URL', 'JIRA_EMAIL', 'JIRA_API_TOKEN', 'WEBHOOK_SUBSCRIBERS'] as const;
+const FEEDBACK_VARIABLES = [
+  'GITHUB_TOKEN',
+  'GITLAB_TOKEN',
+  'GITHUB_API_URL',
+  'GITLAB_API_URL',
+  'JIRA_BASE_URL',
+  'JIRA_EMAIL',
+  'JIRA_API_TOKEN',
+  'WEBHOOK_SUBSCRIBERS',
+] as const;
 
 /**
  * Starts the fakes and points every feedback variable at them. Must run before the handlers are imported:
@@ -117,7 +128,12 @@ const FEEDBACK_VARIABLES = ['GITHUB_TOKEN', 'GITLAB_TOKEN', 'GITHUB_API_URL', 'G
  */
 async function startFakeProviders(print: (line: string) => void): Promise<{ providers: LocalProviders; replaced: string[] }> {
   const replaced = FEEDBACK_VARIABLES.filter((name) => process.env[name]);
-  const tokens = { githubToken: `ghp_${token()}`, gitlabToken: `glpat-${token()}`, jiraEmail: 'hwc-provisioner@example.com', jiraToken: token() };
+  const tokens = {
+    githubToken: `ghp_${token()}`,
+    gitlabToken: `glpat-${token()}`,
+    jiraEmail: 'hwc-provisioner@example.com',
+    jiraToken: token(),
+  };
   const providers = await startLocalProviders({ ...tokens, onRecord: (record) => print(formatRecord(record)) });
   const subscriberSecret = `whsec_${randomBytes(32).toString('base64')}`;
   providers.feedback.subscriber('local', subscriberSecret);
@@ -132,7 +148,10 @@ async function startFakeProviders(print: (line: string) => void): Promise<{ prov
     WEBHOOK_SUBSCRIBERS: JSON.stringify([{ url: providers.subscriberUrl('local'), secret: subscriberSecret }]),
   });
   // The default branch starts with the examples, where MANIFEST_GLOBS looks; demo pushes add to it.
-  const files = { 'README.md': '# acme/infra\n\nA fake repository of `npm start -- --fake-providers`.\n', ...exampleFiles(manifestGlobs()) };
+  const files = {
+    'README.md': '# acme/infra\n\nA fake repository of `npm start -- --fake-providers`.\n',
+    ...exampleFiles(manifestGlobs()),
+  };
   providers.createRepository('github', DEMO_REPOSITORY, files);
   providers.createRepository('gitlab', DEMO_REPOSITORY, files, { projectId: 42 });
   return { providers, replaced };
@@ -236,16 +255,23 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
     }
 
     // Handlers are imported only now, after the environment they read at first use is in place.
-    const [{ handler: intake }, { handler: dispatch }, { handler: poll }, { handler: notify }, { createApp }, { appServices, createLogger }, { loadSecrets }] =
-      await Promise.all([
-        import('../functions/intake'),
-        import('../functions/dispatch'),
-        import('../functions/poll'),
-        import('../functions/notify'),
-        import('../shared/http/app'),
-        import('../shared/runtime'),
-        import('../shared/secrets'),
-      ]);
+    const [
+      { handler: intake },
+      { handler: dispatch },
+      { handler: poll },
+      { handler: notify },
+      { createApp },
+      { appServices, createLogger },
+      { loadSecrets },
+    ] = await Promise.all([
+      import('../functions/intake'),
+      import('../functions/dispatch'),
+      import('../functions/poll'),
+      import('../functions/notify'),
+      import('../shared/http/app'),
+      import('../shared/runtime'),
+      import('../shared/secrets'),
+    ]);
 
     // The HTTP API runs the same Hono app that functions/webhook.ts wraps for Lambda, served over real HTTP.
     const app = createApp({ logger: createLogger('hwc-provisioner-webhook').app, secrets: () => loadSecrets(), services: appServices });
@@ -261,11 +287,37 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
 
     const sqs = new SQSClient(localAwsConfig(sqsEndpoint));
     const runners: Runner[] = [
-      startQueueRunner({ sqs, queueUrl: resources.queues.intake.url, queueArn: resources.queues.intake.arn, handler: intake, functionName: 'intake', timeoutMs: 60_000 }),
-      startQueueRunner({ sqs, queueUrl: resources.queues.dispatch.url, queueArn: resources.queues.dispatch.arn, handler: dispatch, functionName: 'dispatch', timeoutMs: 60_000 }),
-      startScheduleRunner({ everyMs: Number(process.env.POLL_INTERVAL_SECONDS ?? 5) * 1000, handler: poll, functionName: 'poll', timeoutMs: 60_000 }),
+      startQueueRunner({
+        sqs,
+        queueUrl: resources.queues.intake.url,
+        queueArn: resources.queues.intake.arn,
+        handler: intake,
+        functionName: 'intake',
+        timeoutMs: 60_000,
+      }),
+      startQueueRunner({
+        sqs,
+        queueUrl: resources.queues.dispatch.url,
+        queueArn: resources.queues.dispatch.arn,
+        handler: dispatch,
+        functionName: 'dispatch',
+        timeoutMs: 60_000,
+      }),
+      startScheduleRunner({
+        everyMs: Number(process.env.POLL_INTERVAL_SECONDS ?? 5) * 1000,
+        handler: poll,
+        functionName: 'poll',
+        timeoutMs: 60_000,
+      }),
       // Feedback goes only where it is configured (GITHUB_TOKEN, GITLAB_TOKEN, JIRA_*, WEBHOOK_SUBSCRIBERS); with none set it reports nowhere.
-      startQueueRunner({ sqs, queueUrl: resources.queues.notify.url, queueArn: resources.queues.notify.arn, handler: notify, functionName: 'notify', timeoutMs: 60_000 }),
+      startQueueRunner({
+        sqs,
+        queueUrl: resources.queues.notify.url,
+        queueArn: resources.queues.notify.arn,
+        handler: notify,
+        functionName: 'notify',
+        timeoutMs: 60_000,
+      }),
     ];
     stops.push(async () => {
       await Promise.all(runners.map((r) => r.stop()));
@@ -275,7 +327,8 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
     const sns = new SNSClient(localAwsConfig(sqsEndpoint));
     await subscribeQueue(sns, resources.topicArn, resources.queues.notify.arn);
     const printerQueue = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-printer` }));
-    const printerArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: printerQueue.QueueUrl!, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+    const printerArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: printerQueue.QueueUrl!, AttributeNames: ['QueueArn'] })))
+      .Attributes!.QueueArn!;
     await subscribeQueue(sns, resources.topicArn, printerArn);
     const printer = createEventPrinter({ sqs, queueUrl: printerQueue.QueueUrl!, print });
     stops.push(() => printer.stop());
@@ -375,8 +428,15 @@ export function parseStartArgs(argv: string[]): StartArgs {
     // parseArgs explains itself at length; its first sentence names the option.
     throw new StartUsageError((error as Error).message.split('. ')[0]!.replace(/\.$/, ''));
   }
-  if (values.real && values.realistic) throw new StartUsageError('--realistic sets the simulator\'s durations, and --real runs without the simulator');
-  return { help: values.help, reset: values.reset, realistic: values.realistic, fakeProviders: values['fake-providers'], real: values.real };
+  if (values.real && values.realistic)
+    throw new StartUsageError("--realistic sets the simulator's durations, and --real runs without the simulator");
+  return {
+    help: values.help,
+    reset: values.reset,
+    realistic: values.realistic,
+    fakeProviders: values['fake-providers'],
+    real: values.real,
+  };
 }
 
 /** What `npm start` prints once everything runs: where things are, how to try it, what the CLI needs. */
@@ -398,19 +458,29 @@ export function banner(stack: RunningStack, env: Record<string, string | undefin
     say('  Huawei Cloud    REAL endpoints (--real)');
   }
   say(`  SQS and SNS     ${sqsEndpoint} (fauxqs, in memory)`);
-  say(`  DynamoDB        ${dynamodbEndpoint} (DynamoDB Local, file-backed in ${join(stateDir, STATE_FILES.dynamodb)}; it listens on all interfaces, it has no bind option)`);
+  say(
+    `  DynamoDB        ${dynamodbEndpoint} (DynamoDB Local, file-backed in ${join(stateDir, STATE_FILES.dynamodb)}; it listens on all interfaces, it has no bind option)`,
+  );
   say(`  poller          every ${env.POLL_INTERVAL_SECONDS ?? 5} s`);
   if (fake) {
     const url = fake.providers.url;
-    say(`  feedback        FAKE providers at ${url}: GitHub ${url}/github, GitLab ${url}/gitlab, Jira ${url}/jira, subscriber ${url}/hooks/local`);
-    say(`                  repositories ${DEMO_REPOSITORY} on GitHub and on GitLab (project 42), seeded with examples/; admin API under /__fake/`);
+    say(
+      `  feedback        FAKE providers at ${url}: GitHub ${url}/github, GitLab ${url}/gitlab, Jira ${url}/jira, subscriber ${url}/hooks/local`,
+    );
+    say(
+      `                  repositories ${DEMO_REPOSITORY} on GitHub and on GitLab (project 42), seeded with examples/; admin API under /__fake/`,
+    );
     if (fake.replaced.length > 0) say(`                  (replacing ${fake.replaced.join(', ')} from your environment for this run)`);
   } else {
-    say(`  feedback        ${feedbackTargets().join(', ') || 'none configured (set GITHUB_TOKEN, GITLAB_TOKEN, JIRA_BASE_URL+JIRA_EMAIL+JIRA_API_TOKEN or WEBHOOK_SUBSCRIBERS, or run `npm start -- --fake-providers`)'}`);
+    say(
+      `  feedback        ${feedbackTargets().join(', ') || 'none configured (set GITHUB_TOKEN, GITLAB_TOKEN, JIRA_BASE_URL+JIRA_EMAIL+JIRA_API_TOKEN or WEBHOOK_SUBSCRIBERS, or run `npm start -- --fake-providers`)'}`,
+    );
   }
   if (Object.keys(generated).length > 0) {
     say('');
-    say(`Made up for this state directory, kept in ${join(stateDir, STATE_FILES.secrets)} (mode 0600) across restarts; --reset replaces them:`);
+    say(
+      `Made up for this state directory, kept in ${join(stateDir, STATE_FILES.secrets)} (mode 0600) across restarts; --reset replaces them:`,
+    );
     for (const [name, value] of Object.entries(generated)) say(`  ${name}=${value}`);
   }
   if (given.length > 0) {
@@ -418,14 +488,20 @@ export function banner(stack: RunningStack, env: Record<string, string | undefin
     say(`From your environment (not shown): ${given.join(', ')}`);
   }
   // A token that was given stays out of the terminal and its scrollback.
-  const apiToken = generated.API_TOKENS ? generated.API_TOKENS.slice(generated.API_TOKENS.indexOf('=') + 1) : '<a token of your API_TOKENS>';
+  const apiToken = generated.API_TOKENS
+    ? generated.API_TOKENS.slice(generated.API_TOKENS.indexOf('=') + 1)
+    : '<a token of your API_TOKENS>';
   say('');
   say('Try it:');
-  say(`  curl -sS -X POST ${apiUrl}/requests -H 'authorization: Bearer ${apiToken}' -H 'content-type: application/yaml' --data-binary @examples/all-kinds.yaml`);
+  say(
+    `  curl -sS -X POST ${apiUrl}/requests -H 'authorization: Bearer ${apiToken}' -H 'content-type: application/yaml' --data-binary @examples/all-kinds.yaml`,
+  );
   say(`  curl -sS ${apiUrl}/requests/<requestId> -H 'authorization: Bearer ${apiToken}'`);
   say('');
   say('The CLI against this stack (dead-letter queues; the endpoints change at every start):');
-  say(`  export STACK_PREFIX=${stack.prefix} AWS_ENDPOINT_URL_SQS=${sqsEndpoint} TABLE_NAME=${stack.tableName} AWS_ENDPOINT_URL_DYNAMODB=${dynamodbEndpoint}`);
+  say(
+    `  export STACK_PREFIX=${stack.prefix} AWS_ENDPOINT_URL_SQS=${sqsEndpoint} TABLE_NAME=${stack.tableName} AWS_ENDPOINT_URL_DYNAMODB=${dynamodbEndpoint}`,
+  );
   say('  npx hwc-provisioner dlq list');
   if (fake) {
     const prefix = stateDir === '.local' ? '' : `LOCAL_STATE_DIR=${stateDir} `;
@@ -438,7 +514,9 @@ export function banner(stack: RunningStack, env: Record<string, string | undefin
     say('  add manifest files to send your own, --fail to make the demo notebook fail in the simulator');
   }
   say('');
-  say(`Completion events${fake ? ' and what the fake providers receive' : ''} appear below as they are published. Ctrl-C stops everything.`);
+  say(
+    `Completion events${fake ? ' and what the fake providers receive' : ''} appear below as they are published. Ctrl-C stops everything.`,
+  );
   return lines;
 }
 
@@ -460,7 +538,12 @@ export async function main(): Promise<void> {
     say('Unset it to use the simulator, or run `npm start -- --real` if that is what you want.');
     process.exit(2);
   }
-  const starting = startStack({ stateDir: process.env.LOCAL_STATE_DIR || '.local', fakeProviders: args.fakeProviders, reset: args.reset, realistic: args.realistic });
+  const starting = startStack({
+    stateDir: process.env.LOCAL_STATE_DIR || '.local',
+    fakeProviders: args.fakeProviders,
+    reset: args.reset,
+    realistic: args.realistic,
+  });
   let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
@@ -468,7 +551,12 @@ export async function main(): Promise<void> {
       stopping = true;
       say('\nstopping...');
       // A signal during start-up waits for it, so no emulator process is left behind.
-      void starting.then((s) => s.stop(), () => undefined).then(() => process.exit(0));
+      void starting
+        .then(
+          (s) => s.stop(),
+          () => undefined,
+        )
+        .then(() => process.exit(0));
     });
   }
 

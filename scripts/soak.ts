@@ -33,8 +33,14 @@ const options = {
 const report = await runSoak(options);
 // The fuzz suite's figure, when it leaves one behind; otherwise the column stays empty.
 const fuzzFile = 'reports/fuzz.json';
-const badInputs = existsSync(fuzzFile) ? ((JSON.parse(readFileSync(fuzzFile, 'utf8')) as { badInputsTried?: number; inputsTried?: number }).badInputsTried ?? null) : null;
-const output = { ...report, badInputsTried: badInputs, command: `npm run soak${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}` };
+const badInputs = existsSync(fuzzFile)
+  ? ((JSON.parse(readFileSync(fuzzFile, 'utf8')) as { badInputsTried?: number; inputsTried?: number }).badInputsTried ?? null)
+  : null;
+const output = {
+  ...report,
+  badInputsTried: badInputs,
+  command: `npm run soak${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+};
 mkdirSync('reports', { recursive: true });
 writeFileSync(values.out!, `${JSON.stringify(output, null, 2)}\n`);
 process.stdout.write(`${formatReport(report, { badInputsTried: badInputs })}\nwritten to ${values.out}\n`);

@@ -58,15 +58,21 @@ const optionalUrl = z.url({ protocol: /^https?$/ }).optional();
 const SecretsMaxAgeSeconds = z.coerce.number().int().min(0).max(86_400).default(300);
 
 /** Huawei Cloud access: names follow Huawei's SDK convention so existing credentials files carry over. */
-export const HuaweiEnvSchema = z.object({
+const HuaweiEnvSchema = z.object({
   HUAWEICLOUD_SDK_AK: z.string().min(1).optional(),
   HUAWEICLOUD_SDK_SK: z.string().min(1).optional(),
   HUAWEICLOUD_SDK_SECURITY_TOKEN: z.string().min(1).optional(),
   /** Deployed mode: name or ARN of a Secrets Manager secret holding {"ak","sk","securityToken"?}. */
   HUAWEICLOUD_CREDENTIALS_SECRET: z.string().min(1).optional(),
   SECRETS_MAX_AGE_SECONDS: SecretsMaxAgeSeconds,
-  HUAWEICLOUD_SDK_PROJECT_ID: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a project id (letters, digits, -)').optional(),
-  HUAWEICLOUD_REGION: z.string().regex(/^[a-z]{2,3}(-[a-z]+)+-\d+$/, 'must look like cn-north-4').default('cn-north-4'),
+  HUAWEICLOUD_SDK_PROJECT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a project id (letters, digits, -)')
+    .optional(),
+  HUAWEICLOUD_REGION: z
+    .string()
+    .regex(/^[a-z]{2,3}(-[a-z]+)+-\d+$/, 'must look like cn-north-4')
+    .default('cn-north-4'),
   HUAWEICLOUD_MODELARTS_ENDPOINT: optionalUrl,
   HUAWEICLOUD_IEF_ENDPOINT: optionalUrl,
   /** Per-request timeouts of the Huawei client, in milliseconds. */
@@ -78,7 +84,6 @@ export const HuaweiEnvSchema = z.object({
    */
   HUAWEICLOUD_MAX_REQUESTS_PER_SECOND: z.coerce.number().positive().optional(),
 });
-export type HuaweiEnv = z.infer<typeof HuaweiEnvSchema>;
 
 /** Where the Huawei client gets its AK/SK: straight from the environment, or from a Secrets Manager secret at run time. */
 export type HuaweiCredentialSource =
@@ -140,9 +145,12 @@ export function parseHuaweiEnv(env: Env = process.env): HuaweiConfig {
 }
 export const huaweiConfig = section(parseHuaweiEnv);
 
-const csv = z
-  .string()
-  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+const csv = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
 
 /** Where state and work live: the table and queues, plus emulator endpoints when running locally. */
 export const InfraEnvSchema = z.object({
@@ -162,7 +170,7 @@ export type InfraEnv = z.infer<typeof InfraEnvSchema>;
 
 const AWS_KEYS = { AWS_REGION: true, AWS_ENDPOINT_URL_SQS: true, AWS_ENDPOINT_URL_SNS: true, AWS_ENDPOINT_URL_DYNAMODB: true } as const;
 /** The SDK clients' region and endpoints: the only infrastructure variables every function reads. */
-export const AwsEnvSchema = InfraEnvSchema.pick(AWS_KEYS);
+const AwsEnvSchema = InfraEnvSchema.pick(AWS_KEYS);
 const ResourceEnvSchema = InfraEnvSchema.omit(AWS_KEYS);
 
 /**
@@ -184,21 +192,21 @@ export const infraConfig = section((env): InfraEnv => {
 });
 
 /** What recording a submission reads: POST /requests in the webhook and every job of the intake function. */
-export const SubmitEnvSchema = InfraEnvSchema.pick({ ...AWS_KEYS, TABLE_NAME: true, DISPATCH_QUEUE_URL: true, EVENTS_TOPIC_ARN: true });
+const SubmitEnvSchema = InfraEnvSchema.pick({ ...AWS_KEYS, TABLE_NAME: true, DISPATCH_QUEUE_URL: true, EVENTS_TOPIC_ARN: true });
 export const submitConfig = section((env) => parseEnv(SubmitEnvSchema, env));
 
 /** Where the webhook queues the jobs the intake function does. */
-export const IntakeQueueEnvSchema = InfraEnvSchema.pick({ INTAKE_QUEUE_URL: true });
+const IntakeQueueEnvSchema = InfraEnvSchema.pick({ INTAKE_QUEUE_URL: true });
 export const intakeQueueConfig = section((env) => parseEnv(IntakeQueueEnvSchema, env));
 
 /** The dispatcher and the poller: they re-queue dispatch messages and always publish events, so the topic is required. */
-export const ExecutionInfraEnvSchema = InfraEnvSchema.pick({ ...AWS_KEYS, TABLE_NAME: true, DISPATCH_QUEUE_URL: true }).extend({
+const ExecutionInfraEnvSchema = InfraEnvSchema.pick({ ...AWS_KEYS, TABLE_NAME: true, DISPATCH_QUEUE_URL: true }).extend({
   EVENTS_TOPIC_ARN: z.string().startsWith('arn:'),
 });
 export const executionInfraConfig = section((env) => parseEnv(ExecutionInfraEnvSchema, env));
 
 /** The notifier: its table, and no queue (its own queue is the event source, not something it sends to). */
-export const TableEnvSchema = InfraEnvSchema.pick({ ...AWS_KEYS, TABLE_NAME: true });
+const TableEnvSchema = InfraEnvSchema.pick({ ...AWS_KEYS, TABLE_NAME: true });
 export const tableConfig = section((env) => parseEnv(TableEnvSchema, env));
 
 /** How intake turns pushes, tickets and calls into requests. */
@@ -215,14 +223,16 @@ export const IntakeEnvSchema = z.object({
   GITHUB_API_URL: z.url().default('https://api.github.com'),
   GITLAB_API_URL: z.url().default('https://gitlab.com/api/v4'),
   /** Defaults for manifests that name no project or region of their own. */
-  HUAWEICLOUD_SDK_PROJECT_ID: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a project id (letters, digits, -)').optional(),
+  HUAWEICLOUD_SDK_PROJECT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a project id (letters, digits, -)')
+    .optional(),
   HUAWEICLOUD_REGION: z.string().min(1).default('cn-north-4'),
 });
-export type IntakeEnv = z.infer<typeof IntakeEnvSchema>;
 export const intakeConfig = section((env) => parseEnv(IntakeEnvSchema, env));
 
 /** What a bearer token may do: `submit` manifests, `read-all` requests (a caller always reads its own). */
-export const API_ROLES = ['submit', 'read-all'] as const;
+const API_ROLES = ['submit', 'read-all'] as const;
 export type ApiRole = (typeof API_ROLES)[number];
 
 /** A configured bearer token. `caller` is what requests record as their source: never derived from the token. */
@@ -243,7 +253,10 @@ const TOKEN_ENTRY = /^([^=:]*)(?::([^=]*))?=(.*)$/s;
  * its value: a malformed entry may be a token pasted in the wrong place.
  */
 function parseApiTokenEntries(text: string, ctx: z.RefinementCtx): ApiToken[] {
-  const entries = text.split(',').map((item) => item.trim()).filter(Boolean);
+  const entries = text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
   const tokens: ApiToken[] = [];
   const fail = (position: number, problem: string) => {
     ctx.addIssue({ code: 'custom', message: `entry ${position} of ${entries.length} ${problem}` });
@@ -272,7 +285,6 @@ export const SecretSourceEnvSchema = z.object({
   SECRETS_ID: z.string().min(1).optional(),
   SECRETS_MAX_AGE_SECONDS: SecretsMaxAgeSeconds,
 });
-export type SecretSourceEnv = z.infer<typeof SecretSourceEnvSchema>;
 
 /**
  * Secrets: read from the environment locally; when deployed, `SECRETS_ID` names a Secrets Manager
@@ -319,7 +331,7 @@ export const SecretsEnvSchema = z.object({
 export type SecretsEnv = z.infer<typeof SecretsEnvSchema>;
 
 /** Timing of dispatch and polling; the defaults suit Huawei's real creation times, tests and the local stack shrink them. */
-export const ExecutionEnvSchema = z.object({
+const ExecutionEnvSchema = z.object({
   /** Multiplies every per-kind poll interval: 1 in production, small locally where the simulator is fast. */
   POLL_BACKOFF_SCALE: z.coerce.number().positive().max(10).default(1),
   /** A create intent younger than this belongs to an attempt that may still be running. */
@@ -334,7 +346,6 @@ export const ExecutionEnvSchema = z.object({
   /** Receives after which the dispatcher ends a resource Failed instead of letting SQS dead-letter it. */
   DISPATCH_MAX_RECEIVES: z.coerce.number().int().min(1).max(100).default(5),
 });
-export type ExecutionEnv = z.infer<typeof ExecutionEnvSchema>;
 export const executionConfig = section((env) => parseEnv(ExecutionEnvSchema, env));
 
 export function queuedGraceSeconds(env?: Record<string, string | undefined>): number {
@@ -351,7 +362,7 @@ const WhsecSchema = z
   }, 'must encode 24 to 64 bytes');
 
 /** One generic subscriber: where events go, the key they are signed with, and optionally which types it wants. */
-export const WebhookSubscriberSchema = z.strictObject({
+const WebhookSubscriberSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),
   secret: WhsecSchema,
   types: z.array(z.string().startsWith('hwc-provisioner.')).min(1).optional(),
@@ -359,7 +370,7 @@ export const WebhookSubscriberSchema = z.strictObject({
 export type WebhookSubscriber = z.infer<typeof WebhookSubscriberSchema>;
 
 /** How feedback reaches people: where links point, the providers' APIs, Jira, and delivery timing. */
-export const NotifyEnvSchema = z.object({
+const NotifyEnvSchema = z.object({
   /** Base of the links put in statuses and comments: `${PUBLIC_BASE_URL}/requests/{id}`. No link when unset. */
   PUBLIC_BASE_URL: optionalUrl,
   GITHUB_API_URL: z.url().default('https://api.github.com'),
@@ -375,7 +386,6 @@ export const NotifyEnvSchema = z.object({
   NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(0).max(60_000).default(500),
   NOTIFY_HTTP_TIMEOUT_MS: z.coerce.number().int().positive().max(30_000).default(5_000),
 });
-export type NotifyEnv = z.infer<typeof NotifyEnvSchema>;
 export const notifyConfig = section((env) => parseEnv(NotifyEnvSchema, env));
 
 /** The Lambda functions, by their serverless.yml names. */
@@ -394,7 +404,10 @@ export interface FunctionEnv {
 const merge = (...schemas: z.ZodObject[]) => z.object(Object.assign({}, ...schemas.map((schema) => schema.shape)));
 /** A submission sets when its resources come due for the poller. */
 const SubmitTimingEnvSchema = ExecutionEnvSchema.pick({ QUEUED_GRACE_SECONDS: true, WAIT_RECHECK_SECONDS: true });
-const ExecutionFunctionEnv: FunctionEnv = { schema: merge(ExecutionInfraEnvSchema, ExecutionEnvSchema, HuaweiEnvSchema), huawei: 'required' };
+const ExecutionFunctionEnv: FunctionEnv = {
+  schema: merge(ExecutionInfraEnvSchema, ExecutionEnvSchema, HuaweiEnvSchema),
+  huawei: 'required',
+};
 
 /** Huawei's schema comes last where it is merged: its rule for HUAWEICLOUD_REGION is the stricter one. */
 export const FUNCTION_ENV: Record<FunctionName, FunctionEnv> = {
@@ -403,7 +416,12 @@ export const FUNCTION_ENV: Record<FunctionName, FunctionEnv> = {
     schema: merge(
       SubmitEnvSchema,
       IntakeQueueEnvSchema,
-      IntakeEnvSchema.pick({ TRACKED_BRANCHES: true, PLAN_FORK_PULL_REQUESTS: true, HUAWEICLOUD_SDK_PROJECT_ID: true, HUAWEICLOUD_REGION: true }),
+      IntakeEnvSchema.pick({
+        TRACKED_BRANCHES: true,
+        PLAN_FORK_PULL_REQUESTS: true,
+        HUAWEICLOUD_SDK_PROJECT_ID: true,
+        HUAWEICLOUD_REGION: true,
+      }),
       SubmitTimingEnvSchema,
       SecretSourceEnvSchema,
       HuaweiEnvSchema,
@@ -415,9 +433,21 @@ export const FUNCTION_ENV: Record<FunctionName, FunctionEnv> = {
   intake: {
     schema: merge(
       SubmitEnvSchema,
-      IntakeEnvSchema.pick({ MANIFEST_GLOBS: true, GITHUB_API_URL: true, GITLAB_API_URL: true, HUAWEICLOUD_SDK_PROJECT_ID: true, HUAWEICLOUD_REGION: true }),
+      IntakeEnvSchema.pick({
+        MANIFEST_GLOBS: true,
+        GITHUB_API_URL: true,
+        GITLAB_API_URL: true,
+        HUAWEICLOUD_SDK_PROJECT_ID: true,
+        HUAWEICLOUD_REGION: true,
+      }),
       SubmitTimingEnvSchema,
-      NotifyEnvSchema.pick({ GITHUB_API_URL: true, GITLAB_API_URL: true, NOTIFY_ATTEMPTS: true, NOTIFY_RETRY_BASE_MS: true, NOTIFY_HTTP_TIMEOUT_MS: true }),
+      NotifyEnvSchema.pick({
+        GITHUB_API_URL: true,
+        GITLAB_API_URL: true,
+        NOTIFY_ATTEMPTS: true,
+        NOTIFY_RETRY_BASE_MS: true,
+        NOTIFY_HTTP_TIMEOUT_MS: true,
+      }),
       SecretSourceEnvSchema,
       HuaweiEnvSchema,
     ),

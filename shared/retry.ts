@@ -5,7 +5,7 @@
  * `full`: anywhere from zero to the step, for callers where spreading matters more than waiting.
  * `none`: exactly the step, for deterministic schedules.
  */
-export type JitterPolicy = 'equal' | 'full' | 'none';
+type JitterPolicy = 'equal' | 'full' | 'none';
 
 export interface Backoff {
   /** The first step; it doubles per attempt. */

@@ -47,7 +47,11 @@ export function createLogger(serviceName: string): { powertools: Logger; app: Ap
  * A function's whole configuration, checked at its cold start (module load) so a bad variable is reported there,
  * named, rather than at some later first use. Logged and returned; requireConfiguration throws it.
  */
-export function checkConfiguration(name: FunctionName, logger: AppLogger, env: Record<string, string | undefined> = process.env): ConfigError | undefined {
+export function checkConfiguration(
+  name: FunctionName,
+  logger: AppLogger,
+  env: Record<string, string | undefined> = process.env,
+): ConfigError | undefined {
   try {
     parseFunctionEnv(name, env);
     return undefined;

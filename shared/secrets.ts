@@ -81,7 +81,8 @@ function parseStored(text: string, env: Env): SecretsEnv {
     // The parse error would echo part of the secret: say only where the problem is.
     throw new ConfigError('SECRETS_ID', 'names a secret whose value is not a JSON object');
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError('SECRETS_ID', 'names a secret whose value is not a JSON object');
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new ConfigError('SECRETS_ID', 'names a secret whose value is not a JSON object');
   return parseEnv(SecretsEnvSchema, { ...env, ...(parsed as Env) });
 }
 

@@ -19,7 +19,10 @@ export interface SqsBatchOptions {
  * dispatcher and the notifier fail the record into the DLQ with a named error), and the parser would need
  * `@aws-lambda-powertools/parser` in every bundle for a generic ParsingError.
  */
-export function sqsBatchHandler(record: (record: SQSRecord) => Promise<unknown>, options: SqsBatchOptions = {}): (event: SQSEvent) => Promise<SQSBatchResponse> {
+export function sqsBatchHandler(
+  record: (record: SQSRecord) => Promise<unknown>,
+  options: SqsBatchOptions = {},
+): (event: SQSEvent) => Promise<SQSBatchResponse> {
   // A processor per invocation: it holds the batch's records and failures, and the local runners (npm start, the
   // benchmarks) invoke one handler concurrently, as Lambda never does within a container. A shared one let
   // invocations report each other's failures ("batchItemFailures names an unknown message").

@@ -60,7 +60,11 @@ describe('examples/', () => {
       const documents = load(file);
       expect(documents.length, file).toBeGreaterThan(0);
       for (const doc of documents) {
-        expect({ where: `${file}#${doc.index}`, errors: doc.errors, warnings: doc.warnings }).toEqual({ where: `${file}#${doc.index}`, errors: [], warnings: [] });
+        expect({ where: `${file}#${doc.index}`, errors: doc.errors, warnings: doc.warnings }).toEqual({
+          where: `${file}#${doc.index}`,
+          errors: [],
+          warnings: [],
+        });
       }
     }
   });
@@ -85,7 +89,9 @@ describe('examples/', () => {
 
   it('tells identities apart by project and region', () => {
     const notebook = readFileSync(join(EXAMPLES, 'notebook.yaml'), 'utf8');
-    const elsewhere = notebook.replace('flavor: modelarts.vm.cpu.2u', 'flavor: modelarts.vm.cpu.8u').replace(/^spec:\n/m, 'spec:\n  region: cn-east-3\n');
+    const elsewhere = notebook
+      .replace('flavor: modelarts.vm.cpu.2u', 'flavor: modelarts.vm.cpu.8u')
+      .replace(/^spec:\n/m, 'spec:\n  region: cn-east-3\n');
     const documents = [...validateSource(notebook, 'a.yaml'), ...validateSource(elsewhere, 'b.yaml')];
     expect(documents.every((d) => d.valid)).toBe(true);
     expect(collisions(documents)).toEqual([]);

@@ -39,16 +39,20 @@ describe('withRetries', () => {
   it('throws a permanent failure at once, and the last failure when attempts run out', async () => {
     let calls = 0;
     const permanent = new Error('never');
-    await expect(withRetries({ ...options, retryable: (e) => e !== permanent, sleep: async () => {} }, async () => {
-      calls++;
-      throw permanent;
-    })).rejects.toBe(permanent);
+    await expect(
+      withRetries({ ...options, retryable: (e) => e !== permanent, sleep: async () => {} }, async () => {
+        calls++;
+        throw permanent;
+      }),
+    ).rejects.toBe(permanent);
     expect(calls).toBe(1);
     calls = 0;
-    await expect(withRetries({ ...options, retryable: () => true, sleep: async () => {} }, async (attempt) => {
-      calls++;
-      throw new Error(`attempt ${attempt}`);
-    })).rejects.toThrow('attempt 3');
+    await expect(
+      withRetries({ ...options, retryable: () => true, sleep: async () => {} }, async (attempt) => {
+        calls++;
+        throw new Error(`attempt ${attempt}`);
+      }),
+    ).rejects.toThrow('attempt 3');
     expect(calls).toBe(3);
   });
 

@@ -20,7 +20,9 @@ describe('sqsBatchHandler', () => {
     const handler = sqsBatchHandler(async (r) => {
       if (r.body.startsWith('bad')) throw new Error('no');
     });
-    expect(await handler(event('ok-1', 'bad-1', 'ok-2', 'bad-2'))).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad-1' }, { itemIdentifier: 'bad-2' }] });
+    expect(await handler(event('ok-1', 'bad-1', 'ok-2', 'bad-2'))).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'bad-1' }, { itemIdentifier: 'bad-2' }],
+    });
   });
 
   it('reports a batch where every record failed like a partial failure, without throwing', async () => {

@@ -23,7 +23,8 @@ export async function startBenchStack(): Promise<BenchStack> {
   return {
     sqsEndpoint,
     dynamodbEndpoint: dynamodb.endpoint,
-    provision: (name) => provisionResources({ prefix: `b${name}${randomBytes(3).toString('hex')}`, sqsEndpoint, dynamodbEndpoint: dynamodb.endpoint }),
+    provision: (name) =>
+      provisionResources({ prefix: `b${name}${randomBytes(3).toString('hex')}`, sqsEndpoint, dynamodbEndpoint: dynamodb.endpoint }),
     clients() {
       const sqs = new SQSClient(localAwsConfig(sqsEndpoint));
       const sns = new SNSClient(localAwsConfig(sqsEndpoint));

@@ -3,26 +3,75 @@ import { table } from './util';
 
 type Json = Record<string, any>;
 
-export function summaryRows(report: Json): (string | number)[][] {
+function summaryRows(report: Json): (string | number)[][] {
   const rows: (string | number)[][] = [];
   const add = (bench: string, metric: string, ours: unknown, baseline: unknown, ratio: unknown, target: string) =>
     rows.push([bench, metric, fmt(ours), fmt(baseline), fmt(ratio), target]);
   const w = report.webhook;
   if (w) {
-    add('webhook', `requests/s (${w.rounds.ours.length} rounds; ratio: median of per-round ratios)`, w.ours.requestsPerSecond, w.baseline.requestsPerSecond, w.ratio.requestsPerSecond, '>= 0.7');
-    add('webhook', 'p50 latency ms', w.ours.latencyP50Ms, w.baseline.latencyP50Ms, ratioOf(w.ours.latencyP50Ms, w.baseline.latencyP50Ms), '');
+    add(
+      'webhook',
+      `requests/s (${w.rounds.ours.length} rounds; ratio: median of per-round ratios)`,
+      w.ours.requestsPerSecond,
+      w.baseline.requestsPerSecond,
+      w.ratio.requestsPerSecond,
+      '>= 0.7',
+    );
+    add(
+      'webhook',
+      'p50 latency ms',
+      w.ours.latencyP50Ms,
+      w.baseline.latencyP50Ms,
+      ratioOf(w.ours.latencyP50Ms, w.baseline.latencyP50Ms),
+      '',
+    );
     add('webhook', 'p99 latency ms', w.ours.latencyP99Ms, w.baseline.latencyP99Ms, w.ratio.latencyP99, '<= 1.5');
-    add('webhook', 'errors + non-2xx + timeouts', w.ours.errors + w.ours.non2xx + w.ours.timeouts, w.baseline.errors + w.baseline.non2xx + w.baseline.timeouts, '', '0');
+    add(
+      'webhook',
+      'errors + non-2xx + timeouts',
+      w.ours.errors + w.ours.non2xx + w.ours.timeouts,
+      w.baseline.errors + w.baseline.non2xx + w.baseline.timeouts,
+      '',
+      '0',
+    );
   }
   const p = report.pipeline;
   if (p) {
-    add('pipeline', `${p.setup.resources} resources: 202 -> last succeeded, s`, p.ours.durationMs / 1000, p.baseline.durationMs / 1000, '', '');
-    add('pipeline', `resources/s (${p.rounds.ours.length} rounds; ratio: median of per-round ratios)`, p.ours.resourcesPerSecond, p.baseline.resourcesPerSecond, p.ratio.resourcesPerSecond, '>= 0.5');
+    add(
+      'pipeline',
+      `${p.setup.resources} resources: 202 -> last succeeded, s`,
+      p.ours.durationMs / 1000,
+      p.baseline.durationMs / 1000,
+      '',
+      '',
+    );
+    add(
+      'pipeline',
+      `resources/s (${p.rounds.ours.length} rounds; ratio: median of per-round ratios)`,
+      p.ours.resourcesPerSecond,
+      p.baseline.resourcesPerSecond,
+      p.ratio.resourcesPerSecond,
+      '>= 0.5',
+    );
   }
   const po = report.poller;
   if (po) {
-    add('poller', `items read/tick (${po.setup.inFlight} in flight, + ${po.setup.finished} finished)`, po.withHistory.itemsRead, po.inFlightOnly.itemsRead, po.ratio.itemsRead, '~1');
-    add('poller', 'Query items scanned/tick', po.withHistory.queryItemsScanned, po.inFlightOnly.queryItemsScanned, po.ratio.queryItemsScanned, '~1');
+    add(
+      'poller',
+      `items read/tick (${po.setup.inFlight} in flight, + ${po.setup.finished} finished)`,
+      po.withHistory.itemsRead,
+      po.inFlightOnly.itemsRead,
+      po.ratio.itemsRead,
+      '~1',
+    );
+    add(
+      'poller',
+      'Query items scanned/tick',
+      po.withHistory.queryItemsScanned,
+      po.inFlightOnly.queryItemsScanned,
+      po.ratio.queryItemsScanned,
+      '~1',
+    );
     add('poller', 'tick wall time ms', po.withHistory.wallMs, po.inFlightOnly.wallMs, po.ratio.wallTime, '~1');
   }
   const c = report.coldstart;
@@ -31,14 +80,42 @@ export function summaryRows(report: Json): (string | number)[][] {
     const alt: string = c.setup?.alternative ?? 'sdkBundled';
     const altLabel = alt === 'sdkBundled' ? 'SDK bundled' : 'SDK external';
     for (const [name, f] of Object.entries<Json>(c.functions)) {
-      add('coldstart', `${name} bundle KB (deployed / ${altLabel})`, `${kb(f.deployed.bytes)} / ${kb(f[alt].bytes)}`, `${kb(c.empty.deployed.bytes)}`, '', '< 1000');
-      add('coldstart', `${name} cold ms, deployed (process start to handler done)`, f.deployed.spawnToExitMs, c.empty.deployed.spawnToExitMs, ratioOf(f.deployed.spawnToExitMs, c.empty.deployed.spawnToExitMs), `< ${f.targets.deployedColdLimitMs}`);
-      add('coldstart', `${name} cold ms, ${altLabel}`, f[alt].spawnToExitMs, c.empty[alt].spawnToExitMs, ratioOf(f[alt].spawnToExitMs, c.empty[alt].spawnToExitMs), `< ${f.targets[`${alt}ColdLimitMs`]}`);
+      add(
+        'coldstart',
+        `${name} bundle KB (deployed / ${altLabel})`,
+        `${kb(f.deployed.bytes)} / ${kb(f[alt].bytes)}`,
+        `${kb(c.empty.deployed.bytes)}`,
+        '',
+        '< 1000',
+      );
+      add(
+        'coldstart',
+        `${name} cold ms, deployed (process start to handler done)`,
+        f.deployed.spawnToExitMs,
+        c.empty.deployed.spawnToExitMs,
+        ratioOf(f.deployed.spawnToExitMs, c.empty.deployed.spawnToExitMs),
+        `< ${f.targets.deployedColdLimitMs}`,
+      );
+      add(
+        'coldstart',
+        `${name} cold ms, ${altLabel}`,
+        f[alt].spawnToExitMs,
+        c.empty[alt].spawnToExitMs,
+        ratioOf(f[alt].spawnToExitMs, c.empty[alt].spawnToExitMs),
+        `< ${f.targets[`${alt}ColdLimitMs`]}`,
+      );
     }
   }
   const r = report.rate;
   if (r) {
-    add('rate', `creates/s at R = ${r.setup.rateLimitPerSecond} (paced vs unpaced)`, r.paced.createsPerSecond, r.unpaced.createsPerSecond, r.paced.shareOfRate, '>= 0.9 of R');
+    add(
+      'rate',
+      `creates/s at R = ${r.setup.rateLimitPerSecond} (paced vs unpaced)`,
+      r.paced.createsPerSecond,
+      r.unpaced.createsPerSecond,
+      r.paced.shareOfRate,
+      '>= 0.9 of R',
+    );
     add('rate', '429 share of calls (paced vs unpaced)', r.paced.throttledShare, r.unpaced.throttledShare, '', '< 0.02');
   }
   return rows;
@@ -46,12 +123,6 @@ export function summaryRows(report: Json): (string | number)[][] {
 
 export function summaryTable(report: Json): string {
   return table(['benchmark', 'figure', 'ours', 'baseline', 'ratio', 'target'], summaryRows(report));
-}
-
-export function markdownTable(report: Json): string {
-  const rows = summaryRows(report);
-  const head = '| benchmark | figure | ours | baseline | ratio | target |\n|---|---|---|---|---|---|';
-  return [head, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
 function kb(bytes: number): string {

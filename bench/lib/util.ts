@@ -7,8 +7,6 @@ import { dirname, join } from 'node:path';
 export const BENCH_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 export const REPO_ROOT = dirname(BENCH_DIR);
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
@@ -19,12 +17,6 @@ export function median(values: readonly number[]): number {
 /** The middle item by `by` (the lower one of an even count): a whole median round, not a mix of rounds. */
 export function middle<T>(items: readonly T[], by: (item: T) => number): T {
   return [...items].sort((a, b) => by(a) - by(b))[Math.floor((items.length - 1) / 2)]!;
-}
-
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
 export const round = (value: number, digits = 2) => (Number.isFinite(value) ? Math.round(value * 10 ** digits) / 10 ** digits : value);
@@ -39,7 +31,12 @@ export interface Child<T> {
   stop(): Promise<void>;
 }
 
-export function startChild<T>(file: string, args: string[] = [], env: Record<string, string> = {}, opts: { stdout?: 'ignore' | 'inherit' } = {}): Child<T> {
+export function startChild<T>(
+  file: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+  opts: { stdout?: 'ignore' | 'inherit' } = {},
+): Child<T> {
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of every benchmark process there (open in Chrome DevTools).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(BENCH_DIR, file), ...args], {
@@ -93,7 +90,7 @@ export function table(headers: string[], rows: (string | number)[][]): string {
   return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 
-export function formatNumber(n: number): string {
+function formatNumber(n: number): string {
   if (!Number.isFinite(n)) return String(n);
   if (Number.isInteger(n)) return String(n);
   return Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2);

@@ -8,7 +8,7 @@ const { createHmac, randomUUID } = require('node:crypto');
 const [bundle, eventFile, resultFile] = process.argv.slice(2);
 const event = JSON.parse(readFileSync(eventFile, 'utf8'));
 // Fresh ids per run, so every run takes the same path (no duplicate-delivery short cut).
-if (event.headers && event.headers['x-github-delivery']) {
+if (event.headers?.['x-github-delivery']) {
   event.headers['x-github-delivery'] = randomUUID();
   const body = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body);
   event.headers['x-hub-signature-256'] = `sha256=${createHmac('sha256', process.env.GITHUB_WEBHOOK_SECRET).update(body).digest('hex')}`;
@@ -19,15 +19,25 @@ for (const record of event.Records ?? []) {
     const body = JSON.parse(record.body);
     if (body.deliveryId) body.deliveryId = randomUUID();
     if (body.idempotencyKey) body.idempotencyKey = randomUUID();
-    if (body.requestId && body.type) body.requestId = `req_${randomUUID().replaceAll('-', '').slice(0, 26).replace(/[ilou]/g, 'a')}`;
+    if (body.requestId && body.type)
+      body.requestId = `req_${randomUUID()
+        .replaceAll('-', '')
+        .slice(0, 26)
+        .replace(/[ilou]/g, 'a')}`;
     record.body = JSON.stringify(body);
   } catch {}
 }
 const deadline = Date.now() + 60_000;
 const context = {
-  functionName: 'bench', functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench',
-  memoryLimitInMB: '1024', awsRequestId: randomUUID(), logGroupName: '/aws/lambda/bench', logStreamName: 'bench',
-  callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => deadline - Date.now(),
+  functionName: 'bench',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench',
+  memoryLimitInMB: '1024',
+  awsRequestId: randomUUID(),
+  logGroupName: '/aws/lambda/bench',
+  logStreamName: 'bench',
+  callbackWaitsForEmptyEventLoop: true,
+  getRemainingTimeInMillis: () => deadline - Date.now(),
 };
 
 const t0 = performance.now();
@@ -36,15 +46,24 @@ const t1 = performance.now();
 Promise.resolve(mod.handler(event, context)).then(
   (result) => {
     const t2 = performance.now();
-    const status = result && typeof result === 'object' ? result.statusCode ?? (result.batchItemFailures ? `failures:${result.batchItemFailures.length}` : 'ok') : 'ok';
-    writeFileSync(resultFile, `${JSON.stringify({ loadMs: t1 - t0, invokeMs: t2 - t1, totalMs: t2 - t0, processMs: t2 - started, status })}\n`);
+    const status =
+      result && typeof result === 'object'
+        ? (result.statusCode ?? (result.batchItemFailures ? `failures:${result.batchItemFailures.length}` : 'ok'))
+        : 'ok';
+    writeFileSync(
+      resultFile,
+      `${JSON.stringify({ loadMs: t1 - t0, invokeMs: t2 - t1, totalMs: t2 - t0, processMs: t2 - started, status })}\n`,
+    );
     process.exit(0);
   },
   (error) => {
     // Still a cold start: the time is what it is; the status says the invocation threw.
     const t2 = performance.now();
-    const status = `threw ${(error && error.name) || 'error'}: ${String((error && error.message) || error).slice(0, 200)}`;
-    writeFileSync(resultFile, `${JSON.stringify({ loadMs: t1 - t0, invokeMs: t2 - t1, totalMs: t2 - t0, processMs: t2 - started, status })}\n`);
+    const status = `threw ${error?.name || 'error'}: ${String(error?.message || error).slice(0, 200)}`;
+    writeFileSync(
+      resultFile,
+      `${JSON.stringify({ loadMs: t1 - t0, invokeMs: t2 - t1, totalMs: t2 - t0, processMs: t2 - started, status })}\n`,
+    );
     process.exit(0);
   },
 );

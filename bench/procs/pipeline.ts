@@ -90,7 +90,15 @@ async function ours(): Promise<Record<string, unknown>> {
 
   // Lambda's SQS mapping for dispatch: maximumConcurrency pollers, batches of ten; the schedule every pollSeconds.
   const runners = [
-    startQueueRunner({ sqs, queueUrl: dispatchQueue.url, queueArn: dispatchQueue.arn, handler: dispatch, functionName: 'dispatch', timeoutMs: 60_000, concurrency: concurrency / 10 }),
+    startQueueRunner({
+      sqs,
+      queueUrl: dispatchQueue.url,
+      queueArn: dispatchQueue.arn,
+      handler: dispatch,
+      functionName: 'dispatch',
+      timeoutMs: 60_000,
+      concurrency: concurrency / 10,
+    }),
     startScheduleRunner({ everyMs: pollSeconds * 1000, handler: poll, functionName: 'poll', timeoutMs: 60_000 }),
   ];
 
@@ -99,21 +107,37 @@ async function ours(): Promise<Record<string, unknown>> {
   let receiving = true;
   const receive = async () => {
     while (receiving) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: notify.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: notify.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
       const at = Date.now();
       for (const m of Messages) {
-        const event = JSON.parse(m.Body ?? '{}') as { type: string; subject?: string; data?: { kind: string; name: string; message?: string } };
+        const event = JSON.parse(m.Body ?? '{}') as {
+          type: string;
+          subject?: string;
+          data?: { kind: string; name: string; message?: string };
+        };
         const id = `${event.data?.kind}/${event.data?.name}`;
         if (event.type === 'hwc-provisioner.resource.succeeded') succeeded.set(id, at);
         else if (event.type.startsWith('hwc-provisioner.resource.')) failed.push(`${id}: ${event.type} ${event.data?.message ?? ''}`);
       }
-      if (Messages.length) await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: notify.url, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+      if (Messages.length)
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: notify.url,
+            Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+          }),
+        );
     }
   };
   const receivers = [receive(), receive()];
 
   const posted = Date.now();
-  const response = await fetch(`${apiUrl}/requests`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/yaml' }, body: yaml });
+  const response = await fetch(`${apiUrl}/requests`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/yaml' },
+    body: yaml,
+  });
   const acceptedAt = Date.now();
   if (response.status !== 202) throw new Error(`POST /requests answered ${response.status}: ${await response.text()}`);
   const deadline = acceptedAt + 180_000;
@@ -126,14 +150,22 @@ async function ours(): Promise<Record<string, unknown>> {
     throw new Error(`pipeline: ${succeeded.size}/${manifests.length} succeeded; ${failed.slice(0, 3).join('; ')}`);
   }
   const last = Math.max(...succeeded.values());
-  const awsCalls = Object.fromEntries(Object.entries(calls).sort((a, b) => b[1].n - a[1].n).map(([k, v]) => [k, { calls: v.n, totalMs: Math.round(v.ms) }]));
+  const awsCalls = Object.fromEntries(
+    Object.entries(calls)
+      .sort((a, b) => b[1].n - a[1].n)
+      .map(([k, v]) => [k, { calls: v.n, totalMs: Math.round(v.ms) }]),
+  );
   return { acceptMs: acceptedAt - posted, durationMs: last - acceptedAt, resources: manifests.length, awsCalls };
 }
 
 async function baseline(): Promise<Record<string, unknown>> {
   const simulator = await startSimulator({ port: 0, durations: ZERO });
   const projectId = SIMULATOR_DEFAULTS.projectId;
-  const client = new HuaweiCloudClient({ credentials: { ak: SIMULATOR_DEFAULTS.ak, sk: SIMULATOR_DEFAULTS.sk }, modelartsEndpoint: simulator.url, iefEndpoint: simulator.url });
+  const client = new HuaweiCloudClient({
+    credentials: { ak: SIMULATOR_DEFAULTS.ak, sk: SIMULATOR_DEFAULTS.sk },
+    modelartsEndpoint: simulator.url,
+    iefEndpoint: simulator.url,
+  });
   const byPool = new Map<string, BenchManifest[]>();
   const queue: { m: BenchManifest; poolId?: string }[] = [];
   for (const m of manifests) {

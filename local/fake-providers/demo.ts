@@ -6,12 +6,15 @@ import picomatch from 'picomatch';
 import { parseAllDocuments } from 'yaml';
 
 export const DEMO_REPOSITORY = 'acme/infra';
-export const EXAMPLES_DIR = fileURLToPath(new URL('../../examples', import.meta.url));
+const EXAMPLES_DIR = fileURLToPath(new URL('../../examples', import.meta.url));
 const DEFAULT_GLOBS = ['provisioning/**/*.{yaml,yml,json}'];
 
 /** MANIFEST_GLOBS as the product parses it (shared/config.ts), for code that runs before or outside the handlers. */
 export function manifestGlobs(env: Record<string, string | undefined> = process.env): string[] {
-  const globs = (env.MANIFEST_GLOBS ?? '').split(',').map((g) => g.trim()).filter(Boolean);
+  const globs = (env.MANIFEST_GLOBS ?? '')
+    .split(',')
+    .map((g) => g.trim())
+    .filter(Boolean);
   return globs.length > 0 ? globs : DEFAULT_GLOBS;
 }
 
@@ -28,7 +31,9 @@ export function exampleFiles(globs: readonly string[]): Record<string, string> {
   const isManifest = picomatch([...globs]);
   const base = picomatch.scan(globs[0]!).base;
   const files: Record<string, string> = {};
-  for (const name of readdirSync(EXAMPLES_DIR).filter((n) => /\.(ya?ml|json)$/.test(n)).sort()) {
+  for (const name of readdirSync(EXAMPLES_DIR)
+    .filter((n) => /\.(ya?ml|json)$/.test(n))
+    .sort()) {
     const nested = join(base, 'examples', name);
     files[isManifest(nested) ? nested : manifestPath(globs, name)] = readFileSync(join(EXAMPLES_DIR, name), 'utf8');
   }

@@ -86,7 +86,21 @@ export interface FeedbackOptions {
 const GITHUB_STATES = new Set(['error', 'failure', 'pending', 'success']);
 const GITLAB_STATES = new Set(['pending', 'running', 'success', 'failed', 'canceled', 'skipped']);
 const ADF_TYPES = new Set([
-  'doc', 'paragraph', 'text', 'bulletList', 'orderedList', 'listItem', 'codeBlock', 'heading', 'table', 'tableRow', 'tableHeader', 'tableCell', 'panel', 'rule', 'hardBreak',
+  'doc',
+  'paragraph',
+  'text',
+  'bulletList',
+  'orderedList',
+  'listItem',
+  'codeBlock',
+  'heading',
+  'table',
+  'tableRow',
+  'tableHeader',
+  'tableCell',
+  'panel',
+  'rule',
+  'hardBreak',
 ]);
 
 /** Checks the ADF rules Jira enforces on write: a versioned doc, known node types, no empty text nodes, tables of rows of cells. */
@@ -99,9 +113,13 @@ export function adfProblems(node: unknown, path = 'body'): string[] {
   if (n.type === 'text' && (typeof n.text !== 'string' || n.text.length === 0)) problems.push(`${path}: text nodes need non-empty text`);
   if (n.content !== undefined && !Array.isArray(n.content)) problems.push(`${path}.content must be an array`);
   const children = Array.isArray(n.content) ? n.content : [];
-  if (n.type === 'table' && children.some((c) => (c as { type?: string }).type !== 'tableRow')) problems.push(`${path}: table holds only tableRow`);
-  if (n.type === 'tableRow' && children.some((c) => !['tableHeader', 'tableCell'].includes((c as { type?: string }).type ?? ''))) problems.push(`${path}: rows hold only cells`);
-  children.forEach((child, i) => problems.push(...adfProblems(child, `${path}.content[${i}]`)));
+  if (n.type === 'table' && children.some((c) => (c as { type?: string }).type !== 'tableRow'))
+    problems.push(`${path}: table holds only tableRow`);
+  if (n.type === 'tableRow' && children.some((c) => !['tableHeader', 'tableCell'].includes((c as { type?: string }).type ?? '')))
+    problems.push(`${path}: rows hold only cells`);
+  children.forEach((child, i) => {
+    problems.push(...adfProblems(child, `${path}.content[${i}]`));
+  });
   return problems;
 }
 
@@ -110,7 +128,9 @@ function verifyStandardWebhook(secret: string, headers: Record<string, string>, 
   const timestamp = Number(headers['webhook-timestamp']);
   const signatures = (headers['webhook-signature'] ?? '').split(' ');
   if (!id || !Number.isInteger(timestamp) || Math.abs(Date.now() / 1000 - timestamp) > 300) return false;
-  const expected = createHmac('sha256', Buffer.from(secret.slice('whsec_'.length), 'base64')).update(`${id}.${timestamp}.${body}`).digest();
+  const expected = createHmac('sha256', Buffer.from(secret.slice('whsec_'.length), 'base64'))
+    .update(`${id}.${timestamp}.${body}`)
+    .digest();
   return signatures.some((entry) => {
     const [version, value] = entry.split(',');
     if (version !== 'v1' || !value) return false;
@@ -162,8 +182,10 @@ export function createFeedbackFake(opts: FeedbackOptions): { app: Hono; state: F
   app.post('/github/repos/:owner/:repo/statuses/:sha', async (c) => {
     const body = await json(c);
     if (!body) return refuse(c, 400, 'Problems parsing JSON');
-    if (!GITHUB_STATES.has(String(body.state))) return refuse(c, 422, `state ${String(body.state)} is not one of error, failure, pending, success`);
-    if (typeof body.description === 'string' && body.description.length > 140) return refuse(c, 422, 'description is too long (maximum is 140 characters)');
+    if (!GITHUB_STATES.has(String(body.state)))
+      return refuse(c, 422, `state ${String(body.state)} is not one of error, failure, pending, success`);
+    if (typeof body.description === 'string' && body.description.length > 140)
+      return refuse(c, 422, 'description is too long (maximum is 140 characters)');
     if (body.target_url !== undefined && !/^https?:\/\//.test(String(body.target_url))) return refuse(c, 422, 'target_url must be a URL');
     const status: RecordedStatus = {
       provider: 'github',
@@ -176,27 +198,54 @@ export function createFeedbackFake(opts: FeedbackOptions): { app: Hono; state: F
     };
     fake.statuses.push(status);
     emit({ type: 'status', status });
-    return c.json({ id: nextId++, state: status.state, context: status.context, description: status.description ?? null, target_url: status.target_url ?? null }, 201);
+    return c.json(
+      {
+        id: nextId++,
+        state: status.state,
+        context: status.context,
+        description: status.description ?? null,
+        target_url: status.target_url ?? null,
+      },
+      201,
+    );
   });
-  const githubComments = (repository: string, number: number) => [...fake.comments.values()].filter((x) => x.provider === 'github' && x.repository === repository && x.number === number);
+  const githubComments = (repository: string, number: number) =>
+    [...fake.comments.values()].filter((x) => x.provider === 'github' && x.repository === repository && x.number === number);
   app.get('/github/repos/:owner/:repo/issues/:number/comments', (c) => {
     const perPage = Number(c.req.query('per_page') ?? 30);
     const page = Number(c.req.query('page') ?? 1);
     const all = githubComments(`${c.req.param('owner')}/${c.req.param('repo')}`, Number(c.req.param('number')));
-    return c.json(all.slice((page - 1) * perPage, page * perPage).map((x) => ({ id: x.id, body: x.body, user: { login: 'hwc-provisioner[bot]' } })));
+    return c.json(
+      all.slice((page - 1) * perPage, page * perPage).map((x) => ({ id: x.id, body: x.body, user: { login: 'hwc-provisioner[bot]' } })),
+    );
   });
   app.post('/github/repos/:owner/:repo/issues/:number/comments', async (c) => {
     const body = await json(c);
-    if (typeof body?.body !== 'string' || body.body.length === 0 || body.body.length > 65_536) return refuse(c, 422, 'body is required (at most 65536 characters)');
-    const comment: RecordedComment = { provider: 'github', id: nextId++, repository: `${c.req.param('owner')}/${c.req.param('repo')}`, number: Number(c.req.param('number')), body: body.body, edits: 0 };
+    if (typeof body?.body !== 'string' || body.body.length === 0 || body.body.length > 65_536)
+      return refuse(c, 422, 'body is required (at most 65536 characters)');
+    const comment: RecordedComment = {
+      provider: 'github',
+      id: nextId++,
+      repository: `${c.req.param('owner')}/${c.req.param('repo')}`,
+      number: Number(c.req.param('number')),
+      body: body.body,
+      edits: 0,
+    };
     fake.comments.set(comment.id, comment);
     fake.commentCalls.push({ method: 'POST' });
     emit({ type: 'comment', action: 'created', comment });
-    return c.json({ id: comment.id, body: comment.body, html_url: `https://github.com/${comment.repository}/pull/${comment.number}#issuecomment-${comment.id}` }, 201);
+    return c.json(
+      {
+        id: comment.id,
+        body: comment.body,
+        html_url: `https://github.com/${comment.repository}/pull/${comment.number}#issuecomment-${comment.id}`,
+      },
+      201,
+    );
   });
   app.patch('/github/repos/:owner/:repo/issues/comments/:id', async (c) => {
     const comment = fake.comments.get(Number(c.req.param('id')));
-    if (!comment || comment.provider !== 'github') return refuse(c, 404, 'Not Found');
+    if (comment?.provider !== 'github') return refuse(c, 404, 'Not Found');
     const body = await json(c);
     if (typeof body?.body !== 'string' || body.body.length === 0) return refuse(c, 422, 'body is required');
     comment.body = body.body;
@@ -216,15 +265,30 @@ export function createFeedbackFake(opts: FeedbackOptions): { app: Hono; state: F
     if (!body || !GITLAB_STATES.has(String(body.state))) return refuse(c, 400, 'state does not have a valid value');
     const repository = decodeURIComponent(c.req.param('id'));
     const name = typeof body.name === 'string' ? body.name : typeof body.context === 'string' ? body.context : 'default';
-    const last = fake.statuses.filter((s) => s.provider === 'gitlab' && s.repository === repository && s.sha === c.req.param('sha') && s.context === name).at(-1);
+    const last = fake.statuses
+      .filter((s) => s.provider === 'gitlab' && s.repository === repository && s.sha === c.req.param('sha') && s.context === name)
+      .at(-1);
     // GitLab refuses to move a status to the state it already has.
-    if (last && last.state === body.state) return c.json({ message: `Cannot transition status via :${body.state === 'pending' ? 'enqueue' : body.state} from :${last.state}` }, 400);
-    const status: RecordedStatus = { provider: 'gitlab', repository, sha: c.req.param('sha'), state: String(body.state), context: name, ...(typeof body.description === 'string' ? { description: body.description } : {}), ...(typeof body.target_url === 'string' ? { target_url: body.target_url } : {}) };
+    if (last && last.state === body.state)
+      return c.json(
+        { message: `Cannot transition status via :${body.state === 'pending' ? 'enqueue' : body.state} from :${last.state}` },
+        400,
+      );
+    const status: RecordedStatus = {
+      provider: 'gitlab',
+      repository,
+      sha: c.req.param('sha'),
+      state: String(body.state),
+      context: name,
+      ...(typeof body.description === 'string' ? { description: body.description } : {}),
+      ...(typeof body.target_url === 'string' ? { target_url: body.target_url } : {}),
+    };
     fake.statuses.push(status);
     emit({ type: 'status', status });
     return c.json({ id: nextId++, status: body.state, name }, 201);
   });
-  const gitlabNotes = (repository: string, iid: number) => [...fake.comments.values()].filter((x) => x.provider === 'gitlab' && x.repository === repository && x.number === iid);
+  const gitlabNotes = (repository: string, iid: number) =>
+    [...fake.comments.values()].filter((x) => x.provider === 'gitlab' && x.repository === repository && x.number === iid);
   app.get('/gitlab/projects/:id/merge_requests/:iid/notes', (c) => {
     const perPage = Number(c.req.query('per_page') ?? 20);
     const page = Number(c.req.query('page') ?? 1);
@@ -234,7 +298,14 @@ export function createFeedbackFake(opts: FeedbackOptions): { app: Hono; state: F
   app.post('/gitlab/projects/:id/merge_requests/:iid/notes', async (c) => {
     const body = await json(c);
     if (typeof body?.body !== 'string' || body.body.length === 0) return refuse(c, 400, 'body is missing');
-    const note: RecordedComment = { provider: 'gitlab', id: nextId++, repository: decodeURIComponent(c.req.param('id')), number: Number(c.req.param('iid')), body: body.body, edits: 0 };
+    const note: RecordedComment = {
+      provider: 'gitlab',
+      id: nextId++,
+      repository: decodeURIComponent(c.req.param('id')),
+      number: Number(c.req.param('iid')),
+      body: body.body,
+      edits: 0,
+    };
     fake.comments.set(note.id, note);
     fake.commentCalls.push({ method: 'POST' });
     emit({ type: 'comment', action: 'created', comment: note });
@@ -242,7 +313,7 @@ export function createFeedbackFake(opts: FeedbackOptions): { app: Hono; state: F
   });
   app.put('/gitlab/projects/:id/merge_requests/:iid/notes/:noteId', async (c) => {
     const note = fake.comments.get(Number(c.req.param('noteId')));
-    if (!note || note.provider !== 'gitlab') return refuse(c, 404, '404 Not found');
+    if (note?.provider !== 'gitlab') return refuse(c, 404, '404 Not found');
     const body = await json(c);
     if (typeof body?.body !== 'string' || body.body.length === 0) return refuse(c, 400, 'body is missing');
     note.body = body.body;

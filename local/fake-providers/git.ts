@@ -45,8 +45,7 @@ export function createGitFake(opts: { githubToken: string; gitlabToken: string }
   };
 
   app.use('*', async (c, next) => {
-    const authorized =
-      c.req.header('authorization') === `Bearer ${opts.githubToken}` || c.req.header('private-token') === opts.gitlabToken;
+    const authorized = c.req.header('authorization') === `Bearer ${opts.githubToken}` || c.req.header('private-token') === opts.gitlabToken;
     calls.push({ method: c.req.method, path: c.req.path, authorized });
     if (failures.count > 0) {
       failures.count--;
@@ -65,10 +64,21 @@ export function createGitFake(opts: { githubToken: string; gitlabToken: string }
       url: `${c.req.url}`,
       truncated: false,
       tree: [
-        ...new Set(entries.flatMap((e) => e.path.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/')))),
+        ...new Set(
+          entries.flatMap((e) =>
+            e.path
+              .split('/')
+              .slice(0, -1)
+              .map((_, i, parts) => parts.slice(0, i + 1).join('/')),
+          ),
+        ),
       ]
         .map((path) => ({ path, mode: '040000', type: 'tree', sha: blobSha(`tree:${path}`) }))
-        .concat(entries.map((e) => ({ path: e.path, mode: '100644', type: 'blob', sha: e.id, size: Buffer.byteLength(blobs.get(e.id)!) }) as never)),
+        .concat(
+          entries.map(
+            (e) => ({ path: e.path, mode: '100644', type: 'blob', sha: e.id, size: Buffer.byteLength(blobs.get(e.id)!) }) as never,
+          ),
+        ),
     });
   });
   app.get('/github/repos/:owner/:repo/git/blobs/:sha', (c) => {

@@ -11,9 +11,7 @@ import { Hono } from 'hono';
 import { createFeedbackFake, type FeedbackFakeState, type FeedbackRecord } from './feedback';
 import { createGitFake, type Commit, type GitFakeState } from './git';
 
-export type { FeedbackRecord } from './feedback';
-
-export type GitProvider = 'github' | 'gitlab';
+type GitProvider = 'github' | 'gitlab';
 
 export interface LocalProvidersOptions {
   githubToken: string;
@@ -23,7 +21,7 @@ export interface LocalProvidersOptions {
   onRecord?: (record: FeedbackRecord) => void;
 }
 
-export interface RepositoryInfo {
+interface RepositoryInfo {
   provider: GitProvider;
   /** owner/name on GitHub, path with namespace on GitLab. */
   repository: string;
@@ -69,7 +67,12 @@ export interface LocalProviders {
   git: GitFakeState;
   feedback: FeedbackFakeState;
   /** A repository whose default branch holds `files` in its first commit. */
-  createRepository(provider: GitProvider, repository: string, files: Commit, opts?: { projectId?: number; defaultBranch?: string }): RepositoryInfo;
+  createRepository(
+    provider: GitProvider,
+    repository: string,
+    files: Commit,
+    opts?: { projectId?: number; defaultBranch?: string },
+  ): RepositoryInfo;
   repositories(): RepositoryInfo[];
   /** A commit on the default branch: the parent's files with `files` added or replaced. */
   push(provider: GitProvider, repository: string, files: Commit): PushResult;
@@ -105,15 +108,26 @@ export async function startLocalProviders(opts: LocalProvidersOptions): Promise<
   const keyOf = (provider: GitProvider, repository: string) => `${provider}:${repository}`;
   const find = (provider: GitProvider, repository: string): Repository => {
     const repo = repos.get(keyOf(provider, repository));
-    if (!repo) throw new AdminError(404, `no ${provider} repository ${repository} (known: ${[...repos.values()].map((r) => `${r.provider}:${r.repository}`).join(', ')})`);
+    if (!repo)
+      throw new AdminError(
+        404,
+        `no ${provider} repository ${repository} (known: ${[...repos.values()].map((r) => `${r.provider}:${r.repository}`).join(', ')})`,
+      );
     return repo;
   };
   const commit = (parent: string | undefined, files: Commit): { sha: string; changed: string[] } => {
     const before = parent ? (git.state.commits.get(parent) ?? {}) : {};
     const after = { ...before, ...files };
-    const sha = createHash('sha1').update(`${parent ?? ''}\0${++commitCount}\0${JSON.stringify(after)}`).digest('hex');
+    const sha = createHash('sha1')
+      .update(`${parent ?? ''}\0${++commitCount}\0${JSON.stringify(after)}`)
+      .digest('hex');
     git.state.commits.set(sha, after);
-    return { sha, changed: Object.keys(files).filter((path) => before[path] !== files[path]).sort() };
+    return {
+      sha,
+      changed: Object.keys(files)
+        .filter((path) => before[path] !== files[path])
+        .sort(),
+    };
   };
   const info = ({ pulls: _pulls, nextPull: _next, ...repo }: Repository): RepositoryInfo => ({ ...repo });
 
@@ -175,8 +189,14 @@ export async function startLocalProviders(opts: LocalProvidersOptions): Promise<
     if (body.provider !== 'github' && body.provider !== 'gitlab') throw new AdminError(400, 'provider must be github or gitlab');
     if (typeof body.repository !== 'string') throw new AdminError(400, 'repository is required');
     const files = (body.files ?? {}) as Commit;
-    if (typeof files !== 'object' || Object.values(files).some((v) => typeof v !== 'string')) throw new AdminError(400, 'files must map paths to text');
-    return { provider: body.provider as GitProvider, repository: body.repository, files, number: typeof body.number === 'number' ? body.number : undefined };
+    if (typeof files !== 'object' || Object.values(files).some((v) => typeof v !== 'string'))
+      throw new AdminError(400, 'files must map paths to text');
+    return {
+      provider: body.provider as GitProvider,
+      repository: body.repository,
+      files,
+      number: typeof body.number === 'number' ? body.number : undefined,
+    };
   };
   admin.get('/repos', (c) => c.json(providers.repositories()));
   admin.post('/push', async (c) => {

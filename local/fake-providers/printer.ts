@@ -21,9 +21,15 @@ function inline(node: AdfNode): string {
 }
 
 function table(node: AdfNode): string[] {
-  const rows = (node.content ?? []).map((row) => (row.content ?? []).map((cell) => (cell.content ?? []).map(inline).join(' ').replace(/\n/g, ' ')));
+  const rows = (node.content ?? []).map((row) =>
+    (row.content ?? []).map((cell) => (cell.content ?? []).map(inline).join(' ').replace(/\n/g, ' ')),
+  );
   const widths = rows.reduce<number[]>((w, row) => row.map((cell, i) => Math.max(w[i] ?? 0, cell.length)), []);
-  const line = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join(' | ')
+      .trimEnd();
   const hasHeader = (node.content?.[0]?.content ?? []).some((cell) => cell.type === 'tableHeader');
   const out = rows.map(line);
   if (hasHeader && out.length > 0) out.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('-+-'));
@@ -46,7 +52,9 @@ function block(node: AdfNode): string[] {
         return [`${bullet}${first}`, ...rest.map((l) => `${' '.repeat(bullet.length)}${l}`)];
       });
     case 'codeBlock':
-      return inline(node).split('\n').map((l) => `    ${l}`);
+      return inline(node)
+        .split('\n')
+        .map((l) => `    ${l}`);
     case 'table':
       return table(node);
     case 'rule':
@@ -86,7 +94,8 @@ export function formatRecord(record: FeedbackRecord): string {
     }
     case 'jira': {
       const j = record.jira;
-      if (j.kind === 'transition') return `[jira] transition ${j.key} → ${String((j.body as { transition?: { id?: unknown } }).transition?.id)}`;
+      if (j.kind === 'transition')
+        return `[jira] transition ${j.key} → ${String((j.body as { transition?: { id?: unknown } }).transition?.id)}`;
       return `[jira] comment on ${j.key}:\n${indent(adfToText(j.body))}`;
     }
     case 'delivery': {

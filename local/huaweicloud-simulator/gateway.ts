@@ -28,11 +28,9 @@ export function gateway(state: SimulatorState): MiddlewareHandler<SimEnv> {
     // The signature covers the exact bytes, so read them before anyone parses JSON.
     const rawBody = new Uint8Array(await c.req.arrayBuffer());
     c.set('rawBody', rawBody);
-    const verdict = verifySignature(
-      { method: c.req.method, url: c.req.url, headers: headerRecord(c), body: rawBody },
-      state.lookupSk,
-      { now: new Date(state.now()) },
-    );
+    const verdict = verifySignature({ method: c.req.method, url: c.req.url, headers: headerRecord(c), body: rawBody }, state.lookupSk, {
+      now: new Date(state.now()),
+    });
     if (!verdict.ok) return gatewayError(c, 401, 'APIGW.0301', `Incorrect IAM authentication information: ${verdict.reason}`);
 
     if (!state.admit()) {

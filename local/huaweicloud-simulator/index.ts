@@ -13,10 +13,9 @@ import { modelartsRoutes } from './routes/modelarts';
 import { readSnapshot, writeSnapshot } from './persistence';
 import { SimulatorState } from './state';
 
-export { DURATION_PRESETS, SIMULATOR_DEFAULTS, type Durations, type DurationsOption } from './defaults';
-export type { FaultCounts, FaultSettings } from './faults';
-export { SimulatorStateFileError } from './persistence';
-export type { SimResource, SimulatorConfig, SimulatorSnapshot, SimulatorState } from './state';
+export { DURATION_PRESETS, SIMULATOR_DEFAULTS } from './defaults';
+export type { FaultCounts } from './faults';
+export type { SimulatorState } from './state';
 
 export interface SimulatorOptions {
   ak?: string;

@@ -8,7 +8,7 @@ import { isKind } from '../../shared/manifests/kinds';
 import type { SimResource, SimulatorSnapshot } from './state';
 
 /** The file exists but cannot be used; starting over would silently drop resources the table still refers to. */
-export class SimulatorStateFileError extends Error {
+class SimulatorStateFileError extends Error {
   readonly code = 'SIM_STATE_FILE';
   constructor(file: string, problem: string) {
     super(`${file}: ${problem}; delete it (or run npm start -- --reset to start from nothing)`);
@@ -18,7 +18,14 @@ export class SimulatorStateFileError extends Error {
 
 const isResource = (value: unknown): value is SimResource => {
   const r = value as Partial<SimResource> | null;
-  return typeof r === 'object' && r !== null && isKind(r.kind) && typeof r.id === 'string' && typeof r.createdAt === 'number' && typeof r.durationMs === 'number';
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    isKind(r.kind) &&
+    typeof r.id === 'string' &&
+    typeof r.createdAt === 'number' &&
+    typeof r.durationMs === 'number'
+  );
 };
 
 /** The saved snapshot, or undefined when there is none yet. */

@@ -2,10 +2,10 @@
 import { arr, int, obj, str } from './json';
 import type { SimFailure, SimResource } from './state';
 
-export type Outcome = 'in_progress' | 'succeeded' | 'failed' | 'deleting' | 'deleted';
+type Outcome = 'in_progress' | 'succeeded' | 'failed' | 'deleting' | 'deleted';
 
 /** Share of the create duration elapsed; a zero duration means "already done". */
-export function elapsedShare(r: SimResource, now: number): number {
+function elapsedShare(r: SimResource, now: number): number {
   if (r.durationMs <= 0) return Number.POSITIVE_INFINITY;
   return Math.max(0, now - r.createdAt) / r.durationMs;
 }
@@ -16,7 +16,7 @@ export function isDeleting(r: SimResource, now: number): boolean {
 
 /* ---------- Notebook: INIT → CREATING (four action_progress steps) → STARTING → RUNNING ---------- */
 
-export type StepStatus = 'WAITING' | 'PROCESSING' | 'FAILED' | 'COMPLETED';
+type StepStatus = 'WAITING' | 'PROCESSING' | 'FAILED' | 'COMPLETED';
 export const NOTEBOOK_STEPS = ['prepare storage', 'prepare compute resource', 'configure network', 'initialize instance'] as const;
 
 const INIT_END = 0.1;
@@ -67,7 +67,7 @@ export function notebookProgress(r: SimResource, now: number): NotebookProgress 
 
 /* ---------- Pools and node pools: nodes move from creating to available (or abnormal) ---------- */
 
-export interface FlavorSpec {
+interface FlavorSpec {
   flavor: string;
   count: number;
   maxCount?: number;
@@ -91,12 +91,12 @@ function toFlavorSpec(value: unknown): FlavorSpec {
   return spec;
 }
 
-export function poolFlavors(r: SimResource): FlavorSpec[] {
+function poolFlavors(r: SimResource): FlavorSpec[] {
   return (arr(obj(r.body.spec)?.resources) ?? []).map(toFlavorSpec);
 }
 
 /** The documented body has one `spec.resources` object; an array is accepted too. */
-export function nodePoolFlavors(r: SimResource): FlavorSpec[] {
+function nodePoolFlavors(r: SimResource): FlavorSpec[] {
   const resources = obj(r.body.spec)?.resources;
   return (Array.isArray(resources) ? resources : [resources]).map(toFlavorSpec);
 }
@@ -159,7 +159,7 @@ export function nodePoolProgress(r: SimResource, now: number): FlavorCounts[] {
 }
 
 /** There is no phase on a node pool; this summary is the simulator's, for /__sim/resources only. */
-export function nodePoolSummary(counts: FlavorCounts[]): 'Creating' | 'Available' | 'Abnormal' | 'Deleting' {
+function nodePoolSummary(counts: FlavorCounts[]): 'Creating' | 'Available' | 'Abnormal' | 'Deleting' {
   const sum = (k: 'creating' | 'available' | 'abnormal' | 'deleting') => counts.reduce((n, c) => n + c[k], 0);
   if (sum('deleting') > 0) return 'Deleting';
   if (sum('abnormal') > 0) return 'Abnormal';
@@ -190,7 +190,11 @@ export function podProgress(r: SimResource, now: number): PodProgress[] {
     if (failed && runningAt > POD_FAIL_AT) {
       return imageFailure
         ? { state: 'CREATE_FAIL', reason: 'ImagePullBackOff', message: `pulling image ${r.failure!.value} failed (simulated failure)` }
-        : { state: 'FAILED', reason: 'CrashLoopBackOff', message: `container exits at start: ${r.failure!.path}=${r.failure!.value} (simulated failure)` };
+        : {
+            state: 'FAILED',
+            reason: 'CrashLoopBackOff',
+            message: `container exits at start: ${r.failure!.path}=${r.failure!.value} (simulated failure)`,
+          };
     }
     if (f >= runningAt) return { state: 'RUNNING', reason: '', message: '' };
     return { state: 'PENDING', reason: 'ContainerCreating', message: '' };

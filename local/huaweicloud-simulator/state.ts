@@ -9,7 +9,7 @@ export interface SimFailure {
   value: string;
 }
 
-export interface SimPod {
+interface SimPod {
   id: string;
   name: string;
   containerIds: string[];

@@ -116,7 +116,13 @@ const handler = (event: SQSEvent) =>
       } catch (error) {
         const name = (error as Error).name;
         if (name !== 'RetryLaterError') {
-          emit({ t: 'error', key, name, message: String((error as Error).message).slice(0, 300), receiveCount: record.attributes.ApproximateReceiveCount });
+          emit({
+            t: 'error',
+            key,
+            name,
+            message: String((error as Error).message).slice(0, 300),
+            receiveCount: record.attributes.ApproximateReceiveCount,
+          });
         }
         throw error;
       } finally {

@@ -15,7 +15,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, SQSClient, CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SQSClient,
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DispatchDeps } from '../../shared/dispatch/dispatcher';
 import type { CloudEvent } from '../../shared/events/cloudevents';
@@ -25,7 +32,15 @@ import { submit, type IntakeDeps } from '../../shared/intake/submit';
 import { pollTick } from '../../shared/poll/tick';
 import { requestKey } from '../../shared/store/requests';
 import { TERMINAL_STATES, type ResourceState } from '../../shared/store/types';
-import { findFreePort, localAwsConfig, localSetupAwsConfig, startDynamoDbLocal, startSqsEmulator, type DynamoDbLocal, type SqsEmulator } from '../emulators';
+import {
+  findFreePort,
+  localAwsConfig,
+  localSetupAwsConfig,
+  startDynamoDbLocal,
+  startSqsEmulator,
+  type DynamoDbLocal,
+  type SqsEmulator,
+} from '../emulators';
 import { SIMULATOR_DEFAULTS, startSimulator, type FaultCounts, type RunningSimulator } from '../huaweicloud-simulator/index';
 import { provisionResources, subscribeQueue, type LocalResources } from '../resources';
 import { startScheduleRunner, type Runner } from '../runner';
@@ -68,8 +83,6 @@ export const FULL_SOAK: SoakOptions = {
   settleTimeoutMs: 5 * 60_000,
 };
 
-type Outcome = Extract<ResourceState, 'Succeeded' | 'Unchanged' | 'Failed' | 'TimedOut'>;
-
 export interface SoakReport {
   startedAt: string;
   durationSeconds: number;
@@ -102,7 +115,11 @@ export interface SoakReport {
     eventStateMismatches: string[];
     requestCompletedPerRequestExactlyOne: boolean;
   };
-  dlq: { messages: number; byReason: Record<string, number>; items: { resource: string; receiveCount: string; finalState: string; lastRetryReason?: string }[] };
+  dlq: {
+    messages: number;
+    byReason: Record<string, number>;
+    items: { resource: string; receiveCount: string; finalState: string; lastRetryReason?: string }[];
+  };
   /** Up to ten problem resources with their record, Huawei resources and dispatcher trace. */
   diagnostics: { problem: string; resource: string; record: unknown; simulator: unknown[]; dispatcher: string[] }[];
   faults: { injected: FaultCounts; apiCalls: number };
@@ -162,7 +179,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     stops.push(() => dynamodb!.stop());
     const sqsEndpoint = sqsEmulator.endpoint;
     const provision = async (): Promise<{ resources: LocalResources; eventsQueueUrl: string }> => {
-      const resources = await provisionResources({ prefix: PREFIX, sqsEndpoint, dynamodbEndpoint: dynamodb!.endpoint, asSetupCaller: true });
+      const resources = await provisionResources({
+        prefix: PREFIX,
+        sqsEndpoint,
+        dynamodbEndpoint: dynamodb!.endpoint,
+        asSetupCaller: true,
+      });
       const setupSqs = new SQSClient(localSetupAwsConfig(sqsEndpoint));
       const setupSns = new SNSClient(localSetupAwsConfig(sqsEndpoint));
       try {
@@ -212,7 +234,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const aws = localAwsConfig(sqsEndpoint);
     const sqs = new SQSClient(aws);
     const sns = new SNSClient(aws);
-    const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(localAwsConfig(dynamodb.endpoint)), { marshallOptions: { removeUndefinedValues: true } });
+    const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(localAwsConfig(dynamodb.endpoint)), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
     const observer = new SQSClient(localSetupAwsConfig(sqsEndpoint));
     stops.push(async () => {
       sqs.destroy();
@@ -271,11 +295,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     let collecting = true;
     const receiveAll = async (url: string, into: (messages: Message[]) => void, waitTimeSeconds = 0): Promise<number> => {
       const { Messages = [] } = await observer.send(
-        new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: waitTimeSeconds, MessageSystemAttributeNames: ['All'] }),
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: waitTimeSeconds,
+          MessageSystemAttributeNames: ['All'],
+        }),
       );
       if (Messages.length > 0) {
         into(Messages);
-        await observer.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+        await observer.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: url,
+            Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+          }),
+        );
       }
       return Messages.length;
     };
@@ -324,7 +358,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           while ((await receiveAll(eventsQueueUrl, takeEvents)) > 0);
           while ((await receiveAll(resources.queues.dispatch.dlqUrl, (m) => dlqMessages.push(...m))) > 0);
           const { Attributes } = await observer.send(
-            new GetQueueAttributesCommand({ QueueUrl: resources.queues.dispatch.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
+            new GetQueueAttributesCommand({
+              QueueUrl: resources.queues.dispatch.url,
+              AttributeNames: [
+                'ApproximateNumberOfMessages',
+                'ApproximateNumberOfMessagesNotVisible',
+                'ApproximateNumberOfMessagesDelayed',
+              ],
+            }),
           );
           dispatchMessagesLost = Object.values(Attributes ?? {}).reduce((sum, v) => sum + Number(v), 0);
         },
@@ -352,8 +393,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const send = async (t: Tracked) => {
       for (;;) {
         try {
-          const outcome = await submit(intake, { requestId: t.requestId, source: { provider: 'api', ref: `api:soak-${t.plan.index}`, caller: 'soak' }, files: [{ file: `soak-${t.plan.index}.yaml`, text: t.plan.yaml }] });
-          if (outcome.status !== 'accepted') throw new SoakInputError(`request ${t.plan.index} (${t.plan.shape}) was not accepted: ${JSON.stringify(outcome).slice(0, 500)}`);
+          const outcome = await submit(intake, {
+            requestId: t.requestId,
+            source: { provider: 'api', ref: `api:soak-${t.plan.index}`, caller: 'soak' },
+            files: [{ file: `soak-${t.plan.index}.yaml`, text: t.plan.yaml }],
+          });
+          if (outcome.status !== 'accepted')
+            throw new SoakInputError(
+              `request ${t.plan.index} (${t.plan.shape}) was not accepted: ${JSON.stringify(outcome).slice(0, 500)}`,
+            );
           return outcome;
         } catch (error) {
           if (error instanceof SoakInputError) throw error;
@@ -467,7 +515,11 @@ class SoakInputError extends Error {}
 function filteredProcessEnv(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (value === undefined || /^(AWS_|HUAWEICLOUD_|TABLE_NAME|.*_QUEUE_URL|EVENTS_TOPIC_ARN|DISPATCH_|POLL_|QUEUED_|WAIT_|SOAK_|VITEST|NODE_OPTIONS)/.test(key)) continue;
+    if (
+      value === undefined ||
+      /^(AWS_|HUAWEICLOUD_|TABLE_NAME|.*_QUEUE_URL|EVENTS_TOPIC_ARN|DISPATCH_|POLL_|QUEUED_|WAIT_|SOAK_|VITEST|NODE_OPTIONS)/.test(key)
+    )
+      continue;
     out[key] = value;
   }
   return out;
@@ -552,7 +604,8 @@ class WorkerSupervisor {
     switch (parsed.t) {
       case 'crash':
         this.killsByPoint[String(parsed.point)] = (this.killsByPoint[String(parsed.point)] ?? 0) + 1;
-        for (const k of (parsed.inFlight as string[] | undefined) ?? []) this.trace(k, `[${String(pid)}] killed (${String(parsed.point)}) while in flight`);
+        for (const k of (parsed.inFlight as string[] | undefined) ?? [])
+          this.trace(k, `[${String(pid)}] killed (${String(parsed.point)}) while in flight`);
         break;
       case 'retry':
         this.lastRetry.set(String(parsed.key), String(parsed.reason));
@@ -621,7 +674,12 @@ async function readTable(table: { ddb: DynamoDBDocumentClient; tableName: string
     let items: Record<string, unknown>[] = [];
     try {
       const page = await table.ddb.send(
-        new QueryCommand({ TableName: table.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': requestKey(t.requestId).pk }, ConsistentRead: true }),
+        new QueryCommand({
+          TableName: table.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': requestKey(t.requestId).pk },
+          ConsistentRead: true,
+        }),
       );
       items = page.Items ?? [];
     } catch {
@@ -635,9 +693,18 @@ async function readTable(table: { ddb: DynamoDBDocumentClient; tableName: string
       Boolean(request?.completedAt) &&
       !requestPending &&
       resources.length === t.plan.resources.length &&
-      resources.every((r) => TERMINAL_STATES.has(r.state as ResourceState) && !(Array.isArray(r.pendingEvents) && r.pendingEvents.length > 0));
+      resources.every(
+        (r) => TERMINAL_STATES.has(r.state as ResourceState) && !(Array.isArray(r.pendingEvents) && r.pendingEvents.length > 0),
+      );
     const { pendingEvents: _pending, source: _source, ...requestRecord } = request ?? {};
-    out.push({ tracked: t, ...(request ? { request: { ...requestRecord, pendingEvents: requestPending } } : {}), ...(request?.completedAt ? { completedAt: String(request.completedAt) } : {}), requestPending, resources, settled });
+    out.push({
+      tracked: t,
+      ...(request ? { request: { ...requestRecord, pendingEvents: requestPending } } : {}),
+      ...(request?.completedAt ? { completedAt: String(request.completedAt) } : {}),
+      requestPending,
+      resources,
+      settled,
+    });
   }
   return out;
 }
@@ -698,7 +765,11 @@ function evaluate(input: EvaluateInput): SoakReport {
     const state = s?.state ?? 'Missing';
     outcomes[state] = (outcomes[state] ?? 0) + 1;
     if (!s || !TERMINAL_STATES.has(s.state as ResourceState)) {
-      stuckResources.push({ resource: `${r.kind}/${r.name} (request ${t.plan.index})`, state, ...(s?.message ? { message: s.message } : {}) });
+      stuckResources.push({
+        resource: `${r.kind}/${r.name} (request ${t.plan.index})`,
+        state,
+        ...(s?.message ? { message: s.message } : {}),
+      });
       continue;
     }
     if (!matches(r, s)) {
@@ -723,7 +794,8 @@ function evaluate(input: EvaluateInput): SoakReport {
   const completedPerRequest = new Map<string, number>();
   for (const e of unique.values()) {
     const data = e.data as { requestId: string; kind?: string; name?: string; state?: string };
-    if (e.type === 'hwc-provisioner.request.completed') completedPerRequest.set(data.requestId, (completedPerRequest.get(data.requestId) ?? 0) + 1);
+    if (e.type === 'hwc-provisioner.request.completed')
+      completedPerRequest.set(data.requestId, (completedPerRequest.get(data.requestId) ?? 0) + 1);
     else if (e.type.startsWith('hwc-provisioner.resource.')) {
       const k = key(data.requestId, data.kind!, data.name!);
       perResource.set(k, [...(perResource.get(k) ?? []), e]);
@@ -739,16 +811,20 @@ function evaluate(input: EvaluateInput): SoakReport {
     const k = key(t.requestId, r.kind, r.name);
     const got = perResource.get(k) ?? [];
     if (got.length === 0) resourcesWithNone.push(`${r.kind}/${r.name}`);
-    else if (got.length > 1) resourcesWithMoreThanOne.push(`${r.kind}/${r.name}: ${got.map((e) => (e.data as { state: string }).state).join(', ')}`);
+    else if (got.length > 1)
+      resourcesWithMoreThanOne.push(`${r.kind}/${r.name}: ${got.map((e) => (e.data as { state: string }).state).join(', ')}`);
     else {
       exactlyOne++;
       const state = (got[0]!.data as { state: string }).state;
-      if (finalStored.get(k)?.state !== state) eventStateMismatches.push(`${r.kind}/${r.name}: event ${state}, table ${finalStored.get(k)?.state}`);
+      if (finalStored.get(k)?.state !== state)
+        eventStateMismatches.push(`${r.kind}/${r.name}: event ${state}, table ${finalStored.get(k)?.state}`);
     }
   }
   const requestCompletedOk = tracked.every((t) => completedPerRequest.get(t.requestId) === 1);
-  if (resourcesWithNone.length > 0) failures.push(`${resourcesWithNone.length} resource(s) without a terminal event: ${resourcesWithNone.slice(0, 5).join(', ')}`);
-  if (resourcesWithMoreThanOne.length > 0) failures.push(`${resourcesWithMoreThanOne.length} resource(s) with more than one distinct terminal event`);
+  if (resourcesWithNone.length > 0)
+    failures.push(`${resourcesWithNone.length} resource(s) without a terminal event: ${resourcesWithNone.slice(0, 5).join(', ')}`);
+  if (resourcesWithMoreThanOne.length > 0)
+    failures.push(`${resourcesWithMoreThanOne.length} resource(s) with more than one distinct terminal event`);
   if (eventStateMismatches.length > 0) failures.push(`${eventStateMismatches.length} event(s) disagree with the table`);
   if (!requestCompletedOk) failures.push('not every request has exactly one request.completed event');
 
@@ -795,18 +871,27 @@ function evaluate(input: EvaluateInput): SoakReport {
       problem,
       resource: `${r.kind}/${r.name} (request ${t.plan.index} ${t.requestId}, ${t.plan.shape})`,
       record,
-      simulator: input.simResources
-        .filter((x) => x.kind === r.kind && x.name === r.huaweiName)
-        .map(({ body: _body, ...rest }) => rest),
+      simulator: input.simResources.filter((x) => x.kind === r.kind && x.name === r.huaweiName).map(({ body: _body, ...rest }) => rest),
       dispatcher: [...(input.worker.traces.get(k) ?? []), ...(input.worker.traces.get(`${r.kind}/${r.huaweiName}`) ?? [])].sort(),
     });
   }
 
-  for (const snap of input.finalSnapshot.filter((x) => !x.settled || (completedPerRequest.get(x.tracked.requestId) ?? 0) !== 1).slice(0, 5)) {
+  for (const snap of input.finalSnapshot
+    .filter((x) => !x.settled || (completedPerRequest.get(x.tracked.requestId) ?? 0) !== 1)
+    .slice(0, 5)) {
     diagnostics.push({
       problem: snap.settled ? 'request.completed not received exactly once' : 'request not completed',
       resource: `request ${snap.tracked.plan.index} ${snap.tracked.requestId} (${snap.tracked.plan.shape})`,
-      record: { ...snap.request, resources: snap.resources.map((r) => ({ kind: r.kind, name: r.name, state: r.state, pendingEvents: Boolean(r.pendingEvents), dueAt: r.dueAt })) },
+      record: {
+        ...snap.request,
+        resources: snap.resources.map((r) => ({
+          kind: r.kind,
+          name: r.name,
+          state: r.state,
+          pendingEvents: Boolean(r.pendingEvents),
+          dueAt: r.dueAt,
+        })),
+      },
       simulator: [],
       dispatcher: [],
     });
@@ -883,7 +968,8 @@ function evaluate(input: EvaluateInput): SoakReport {
 }
 
 function matches(planned: PlannedResource, stored: StoredResource): boolean {
-  if (planned.expected === 'Failed') return stored.state === 'Failed' && (!planned.expectedReason || stored.reason === planned.expectedReason);
+  if (planned.expected === 'Failed')
+    return stored.state === 'Failed' && (!planned.expectedReason || stored.reason === planned.expectedReason);
   return stored.state === planned.expected;
 }
 

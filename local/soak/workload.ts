@@ -36,7 +36,15 @@ export interface PlannedRequest {
   resubmit: boolean;
 }
 
-export type Shape = 'chain' | 'pool-two-nodepools' | 'notebook' | 'edge' | 'cross-request-nodepool' | 'failing-chain' | 'failing-notebook' | 'repeat';
+export type Shape =
+  | 'chain'
+  | 'pool-two-nodepools'
+  | 'notebook'
+  | 'edge'
+  | 'cross-request-nodepool'
+  | 'failing-chain'
+  | 'failing-notebook'
+  | 'repeat';
 
 type Doc = Record<string, any>;
 
@@ -60,7 +68,13 @@ function pool(id: string, fail = false): { doc: Doc; resource: PlannedResource }
   if (fail) doc.spec.body.metadata.annotations['os.modelarts/description'] = `${FAIL_MARKER} on purpose`;
   return {
     doc,
-    resource: { kind: 'ResourcePool', name: `pool-${id}`, huaweiName: `pool-${id}`, expected: fail ? 'Failed' : 'Succeeded', creates: true },
+    resource: {
+      kind: 'ResourcePool',
+      name: `pool-${id}`,
+      huaweiName: `pool-${id}`,
+      expected: fail ? 'Failed' : 'Succeeded',
+      creates: true,
+    },
   };
 }
 
@@ -83,7 +97,10 @@ function nodePool(id: string, poolRef: string, poolFails = false): { doc: Doc; r
   };
 }
 
-function notebook(id: string, opts: { poolRef?: string; poolFails?: boolean; fail?: boolean } = {}): { doc: Doc; resource: PlannedResource } {
+function notebook(
+  id: string,
+  opts: { poolRef?: string; poolFails?: boolean; fail?: boolean } = {},
+): { doc: Doc; resource: PlannedResource } {
   const doc = template('Notebook');
   doc.metadata.name = `nb-${id}`;
   doc.spec.body.name = `nb_${id}`;
@@ -142,7 +159,16 @@ export function planWorkload(total: number, seed: number): PlannedRequest[] {
     const id = `r${String(index).padStart(4, '0')}`;
     const left = total - count;
     let shape = pick();
-    const sizes: Record<Shape, number> = { chain: 4, 'pool-two-nodepools': 3, 'failing-chain': 4, notebook: 1, edge: 1, 'cross-request-nodepool': 1, 'failing-notebook': 1, repeat: 1 };
+    const sizes: Record<Shape, number> = {
+      chain: 4,
+      'pool-two-nodepools': 3,
+      'failing-chain': 4,
+      notebook: 1,
+      edge: 1,
+      'cross-request-nodepool': 1,
+      'failing-notebook': 1,
+      repeat: 1,
+    };
     if (sizes[shape] > left) shape = 'edge';
     if (shape === 'cross-request-nodepool' && goodPools.length === 0) shape = 'notebook';
     if (shape === 'repeat' && repeatable.length === 0) shape = 'edge';

@@ -7,7 +7,7 @@ import { backoffDelay } from '../retry';
 import { sqsBatchHandler } from '../sqs-batch';
 
 /** A message the dispatcher can never handle (not a dispatch message): left to SQS's redrive into the DLQ. */
-export class PoisonMessageError extends Error {
+class PoisonMessageError extends Error {
   readonly code = 'POISON_MESSAGE';
   constructor(message: string) {
     super(message);
@@ -16,7 +16,7 @@ export class PoisonMessageError extends Error {
 }
 
 /** Doubling backoff with equal jitter, capped at SQS's 15 minutes; a known wait (a lease running out) wins. */
-export function retryDelaySeconds(receiveCount: number, known?: number, baseSeconds = 5, random: () => number = Math.random): number {
+function retryDelaySeconds(receiveCount: number, known?: number, baseSeconds = 5, random: () => number = Math.random): number {
   return backoffDelay({ base: baseSeconds, max: 900, jitter: 'equal', random }, receiveCount - 1, known);
 }
 
@@ -48,7 +48,9 @@ export async function handleDispatchRecord(runtime: DispatchRuntime, record: SQS
       // The queue's visibility timeout is sized for crashes; a deliberate retry chooses its own delay.
       const delay = retryDelaySeconds(receiveCount, error.retryAfterSeconds, runtime.retryBaseSeconds);
       await runtime.sqs
-        .send(new ChangeMessageVisibilityCommand({ QueueUrl: runtime.queueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: delay }))
+        .send(
+          new ChangeMessageVisibilityCommand({ QueueUrl: runtime.queueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: delay }),
+        )
         .catch(() => undefined);
       runtime.log?.('dispatch will retry', { messageId: record.messageId, ...message.data, reason: error.message, delaySeconds: delay });
     }

@@ -25,7 +25,7 @@ export interface CloudApi {
   listPods(target: HuaweiTarget, deploymentId: string): Promise<unknown[]>;
 }
 
-export interface ExecutionSettings {
+interface ExecutionSettings {
   leaseSeconds: number;
   waitRecheckSeconds: number;
   pollScale: number;
@@ -53,13 +53,7 @@ export class RetryLaterError extends Error {
   }
 }
 
-export type DispatchResult =
-  | 'missing'
-  | 'already-settled'
-  | 'waiting'
-  | 'creating'
-  | 'adopted'
-  | 'finished';
+export type DispatchResult = 'missing' | 'already-settled' | 'waiting' | 'creating' | 'adopted' | 'finished';
 
 interface Spec {
   poolName?: string;
@@ -74,13 +68,17 @@ const specOf = (resource: ResourceRecord) => (resource.manifest as { spec: Spec 
 /** What makes two manifests "the same resource spec": the kind's create body and its targeting. */
 export function specHash(resource: ResourceRecord): string {
   const { body, poolName, poolRef, iefInstanceId } = specOf(resource);
-  return createHash('sha256').update(canonicalJson({ body, poolName, poolRef, iefInstanceId, region: resource.region })).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson({ body, poolName, poolRef, iefInstanceId, region: resource.region }))
+    .digest('hex');
 }
 
 /** JSON with object keys sorted at every level: DynamoDB returns maps in no particular order. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
   );
 }
 
@@ -91,7 +89,8 @@ function keyOf(resource: Pick<ResourceRecord, 'requestId' | 'kind' | 'name'>) {
 async function finish(deps: DispatchDeps, resource: ResourceRecord, terminal: Terminal): Promise<DispatchResult> {
   const finished = await finishResourceOnce(deps, resource, terminal);
   const huaweiId = terminal.huaweiId ?? resource.huaweiId;
-  if (finished) await afterTerminal(deps, resource.requestId, { ...resource, ...(huaweiId ? { huaweiId } : {}) }, terminal.state, finished.progress);
+  if (finished)
+    await afterTerminal(deps, resource.requestId, { ...resource, ...(huaweiId ? { huaweiId } : {}) }, terminal.state, finished.progress);
   return 'finished';
 }
 
@@ -111,7 +110,12 @@ export async function afterTerminal(
     if (resource.dependents) {
       // Listed at submit: no read of the request's partition. Those already past waiting ignore the message or the failure.
       const poolId = state === 'Succeeded' || state === 'Unchanged' ? resource.huaweiId : undefined;
-      await settleDependents(deps, resource.name, state, resource.dependents.map(({ kind, name }) => ({ requestId, kind, name, ...(poolId ? { poolId } : {}) })));
+      await settleDependents(
+        deps,
+        resource.name,
+        state,
+        resource.dependents.map(({ kind, name }) => ({ requestId, kind, name, ...(poolId ? { poolId } : {}) })),
+      );
     } else {
       // Recorded before pools listed their dependents. Projected (see listResourceSummaries): N pools would otherwise read all N manifests.
       const dependents = (await listResourceSummaries(deps.table, requestId)).filter(
@@ -154,7 +158,12 @@ async function wait(deps: DispatchDeps, resource: ResourceRecord, message: strin
 type Resolution = { ok: true; poolId?: string } | { ok: false; result: Promise<DispatchResult> };
 
 /** A poolRef names a ResourcePool manifest; it resolves to that pool's ID once the pool is Running. */
-async function resolvePool(deps: DispatchDeps, resource: ResourceRecord, poolIdentity?: Promise<IdentityRecord | undefined>, knownPoolId?: string): Promise<Resolution> {
+async function resolvePool(
+  deps: DispatchDeps,
+  resource: ResourceRecord,
+  poolIdentity?: Promise<IdentityRecord | undefined>,
+  knownPoolId?: string,
+): Promise<Resolution> {
   const { poolRef } = specOf(resource);
   if (!poolRef) return { ok: true };
   if (knownPoolId) return { ok: true, poolId: knownPoolId };
@@ -164,7 +173,12 @@ async function resolvePool(deps: DispatchDeps, resource: ResourceRecord, poolIde
   if (identity?.state === 'Failed' || (sibling && (sibling.state === 'Failed' || sibling.state === 'TimedOut'))) {
     return {
       ok: false,
-      result: finish(deps, resource, { state: 'Failed', reason: 'DependencyFailed', message: `ResourcePool ${poolRef} failed`, ownsIdentity: true }),
+      result: finish(deps, resource, {
+        state: 'Failed',
+        reason: 'DependencyFailed',
+        message: `ResourcePool ${poolRef} failed`,
+        ownsIdentity: true,
+      }),
     };
   }
   if (identity || sibling) return { ok: false, result: wait(deps, resource, `waiting for ResourcePool ${poolRef} to be Running`) };
@@ -191,7 +205,13 @@ export function targetOf(resource: Pick<ResourceRecord, 'kind' | 'projectId' | '
   };
 }
 
-async function markCreating(deps: DispatchDeps, resource: ResourceRecord, attempt: number, huaweiId: string, adopted: boolean): Promise<DispatchResult> {
+async function markCreating(
+  deps: DispatchDeps,
+  resource: ResourceRecord,
+  attempt: number,
+  huaweiId: string,
+  adopted: boolean,
+): Promise<DispatchResult> {
   const now = deps.now();
   const timeout = specOf(resource).timeoutMinutes ?? KIND_POLICY[resource.kind].timeoutMinutes;
   const policy = KIND_POLICY[resource.kind];
@@ -219,7 +239,11 @@ async function markCreating(deps: DispatchDeps, resource: ResourceRecord, attemp
  * Handles one dispatch message. Throws RetryLaterError (or an AWS error) when SQS should deliver it
  * again; every other outcome is recorded before returning.
  */
-export async function dispatchResource(deps: DispatchDeps, message: DispatchMessage, ctx: { receiveCount: number }): Promise<DispatchResult> {
+export async function dispatchResource(
+  deps: DispatchDeps,
+  message: DispatchMessage,
+  ctx: { receiveCount: number },
+): Promise<DispatchResult> {
   const resource = await getResource(deps.table, message.requestId, message.kind, message.name);
   if (!resource) return 'missing';
   if (TERMINAL_STATES.has(resource.state) || resource.state === 'Creating') return 'already-settled';
@@ -240,7 +264,12 @@ export async function dispatchResource(deps: DispatchDeps, message: DispatchMess
   });
   if (claim.status === 'succeeded') {
     return claim.identity.specHash === specHash(resource)
-      ? finish(deps, resource, { state: 'Unchanged', ...(claim.identity.huaweiId ? { huaweiId: claim.identity.huaweiId } : {}), message: `already created by request ${claim.identity.ownerRequestId}`, ownsIdentity: false })
+      ? finish(deps, resource, {
+          state: 'Unchanged',
+          ...(claim.identity.huaweiId ? { huaweiId: claim.identity.huaweiId } : {}),
+          message: `already created by request ${claim.identity.ownerRequestId}`,
+          ownsIdentity: false,
+        })
       : finish(deps, resource, {
           state: 'Failed',
           reason: 'UpdateNotSupported',
@@ -248,14 +277,25 @@ export async function dispatchResource(deps: DispatchDeps, message: DispatchMess
           ownsIdentity: false,
         });
   }
-  if (claim.status === 'busy') return wait(deps, resource, `waiting for request ${claim.identity.ownerRequestId}, which is creating the same resource`);
+  if (claim.status === 'busy')
+    return wait(deps, resource, `waiting for request ${claim.identity.ownerRequestId}, which is creating the same resource`);
 
   const policy = KIND_POLICY[resource.kind];
   if (resource.dispatchStartedAt && now.getTime() > Date.parse(resource.dispatchStartedAt) + policy.dispatchDeadlineMinutes * 60_000) {
-    return finish(deps, resource, { state: 'Failed', reason: 'DispatchDeadlineExceeded', message: `no confirmed create within ${policy.dispatchDeadlineMinutes} minutes of retries`, ownsIdentity: true });
+    return finish(deps, resource, {
+      state: 'Failed',
+      reason: 'DispatchDeadlineExceeded',
+      message: `no confirmed create within ${policy.dispatchDeadlineMinutes} minutes of retries`,
+      ownsIdentity: true,
+    });
   }
   if (ctx.receiveCount >= deps.settings.maxReceives && resource.state !== 'CreatePending') {
-    return finish(deps, resource, { state: 'Failed', reason: 'DispatchRetriesExhausted', message: `dispatch failed ${ctx.receiveCount} times`, ownsIdentity: true });
+    return finish(deps, resource, {
+      state: 'Failed',
+      reason: 'DispatchRetriesExhausted',
+      message: `dispatch failed ${ctx.receiveCount} times`,
+      ownsIdentity: true,
+    });
   }
 
   const pool = await resolvePool(deps, resource, poolIdentity, knownPoolId);
@@ -280,8 +320,13 @@ export async function dispatchResource(deps: DispatchDeps, message: DispatchMess
   });
   if (!intent) {
     const current = await getResource(deps.table, message.requestId, message.kind, message.name);
-    const leaseLeft = current?.intentAt ? Math.ceil((Date.parse(current.intentAt) + deps.settings.leaseSeconds * 1000 - now.getTime()) / 1000) : undefined;
-    throw new RetryLaterError('another attempt holds the create intent', leaseLeft !== undefined && leaseLeft > 0 ? leaseLeft + 1 : undefined);
+    const leaseLeft = current?.intentAt
+      ? Math.ceil((Date.parse(current.intentAt) + deps.settings.leaseSeconds * 1000 - now.getTime()) / 1000)
+      : undefined;
+    throw new RetryLaterError(
+      'another attempt holds the create intent',
+      leaseLeft !== undefined && leaseLeft > 0 ? leaseLeft + 1 : undefined,
+    );
   }
   const attempt = intent.attempt ?? 1;
   // From the counter the intent just incremented, not from the record read above: another delivery of this
@@ -302,7 +347,11 @@ export async function dispatchResource(deps: DispatchDeps, message: DispatchMess
     } catch (error) {
       if (error instanceof HuaweiInvalidRequestError) {
         // The create carries the same target, so no later delivery could send it: fail now, not at the dispatch deadline.
-        return finish(deps, { ...resource, state: 'CreatePending' }, { state: 'Failed', reason: error.reason, message: error.errorMsg ?? error.message, ownsIdentity: true });
+        return finish(
+          deps,
+          { ...resource, state: 'CreatePending' },
+          { state: 'Failed', reason: error.reason, message: error.errorMsg ?? error.message, ownsIdentity: true },
+        );
       }
       await releaseIntent(deps, resource, attempt, true);
       throw error instanceof HuaweiPermanentError ? error : new RetryLaterError(`look-up failed: ${(error as Error).message}`);
@@ -314,15 +363,23 @@ export async function dispatchResource(deps: DispatchDeps, message: DispatchMess
 
   let created: { id: string };
   try {
-    created = await deps.cloud.create(resource.kind, target, markedBody(resource.kind, body, resource.projectId, resource.name, pool.poolId ? { poolId: pool.poolId } : {}));
+    created = await deps.cloud.create(
+      resource.kind,
+      target,
+      markedBody(resource.kind, body, resource.projectId, resource.name, pool.poolId ? { poolId: pool.poolId } : {}),
+    );
   } catch (error) {
     if (error instanceof HuaweiPermanentError) {
-      return finish(deps, { ...resource, state: 'CreatePending' }, {
-        state: 'Failed',
-        reason: error instanceof HuaweiInvalidRequestError ? error.reason : (error.errorCode ?? `HTTP_${error.status ?? 'ERROR'}`),
-        message: error.errorMsg ?? error.message,
-        ownsIdentity: true,
-      });
+      return finish(
+        deps,
+        { ...resource, state: 'CreatePending' },
+        {
+          state: 'Failed',
+          reason: error instanceof HuaweiInvalidRequestError ? error.reason : (error.errorCode ?? `HTTP_${error.status ?? 'ERROR'}`),
+          message: error.errorMsg ?? error.message,
+          ownsIdentity: true,
+        },
+      );
     }
     if (error instanceof HuaweiRetryableError) {
       // Throttled before reaching the service: nothing was created, so the next attempt need not look up.

@@ -5,10 +5,11 @@ import { notebookMarker, OWNERSHIP_TAG_KEY, ownershipId } from '../manifests/own
 type Body = Record<string, unknown>;
 type Obj = Record<string, unknown> | undefined;
 
-const obj = (value: unknown): Obj => (value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined);
+const obj = (value: unknown): Obj =>
+  value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
-export const POOL_NAME_LABEL = 'os.modelarts/name';
+const POOL_NAME_LABEL = 'os.modelarts/name';
 
 /** The name a look-up searches for: what Huawei lists the resource under. */
 export function huaweiName(kind: Kind, body: Body): string {
@@ -32,7 +33,11 @@ export function markedBody(kind: Kind, body: Body, projectId: string, name: stri
   switch (kind) {
     case 'Notebook': {
       const description = str(body.description) ?? '';
-      return { ...body, ...(extra.poolId ? { pool_id: extra.poolId } : {}), description: `${description}${notebookMarker(projectId, name)}`.trimStart() };
+      return {
+        ...body,
+        ...(extra.poolId ? { pool_id: extra.poolId } : {}),
+        description: `${description}${notebookMarker(projectId, name)}`.trimStart(),
+      };
     }
     case 'EdgeDeployment': {
       const tags = Array.isArray(body.tags) ? body.tags : [];

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { RequestSource } from '../store/types';
 
-export const EVENT_SOURCE = 'hwc-provisioner';
+const EVENT_SOURCE = 'hwc-provisioner';
 
 export const EVENT_TYPES = {
   resourceSucceeded: 'hwc-provisioner.resource.succeeded',
@@ -28,7 +28,7 @@ export interface CloudEvent<T = Record<string, unknown>> {
 }
 
 /** Carried as SNS message attributes so subscriptions can filter without parsing bodies. */
-export interface EventAttributes {
+interface EventAttributes {
   type: EventType;
   kind: string;
   outcome: Outcome;

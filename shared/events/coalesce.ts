@@ -27,7 +27,10 @@ interface Lane<K, T, R> {
  * `run` gets the items of one request in arrival order and returns one result (or an Error, failing only
  * that item) per item; if it throws, every item of the request fails with that error.
  */
-export function coalescer<K, T, R>(run: (key: K, items: T[]) => Promise<(R | Error)[]>, options: CoalesceOptions<T>): (key: K, laneId: unknown, item: T) => Promise<R> {
+export function coalescer<K, T, R>(
+  run: (key: K, items: T[]) => Promise<(R | Error)[]>,
+  options: CoalesceOptions<T>,
+): (key: K, laneId: unknown, item: T) => Promise<R> {
   const lanes = new Map<unknown, Lane<K, T, R>>();
 
   const take = (lane: Lane<K, T, R>): Pending<T, R>[] => {

@@ -144,7 +144,9 @@ export async function finishResourceOnce(deps: OutboxDeps, resource: ResourceRec
   }
   // Only a request that may own the identity records its outcome there (Unchanged and UpdateNotSupported never own it).
   // It runs beside the publish and the count, but before the outbox is cleared: until then the poller would redo it.
-  const identity = terminal.ownsIdentity ? settleIdentity(deps, { ...resource, state: terminal.state, ...(huaweiId ? { huaweiId } : {}) }) : undefined;
+  const identity = terminal.ownsIdentity
+    ? settleIdentity(deps, { ...resource, state: terminal.state, ...(huaweiId ? { huaweiId } : {}) })
+    : undefined;
   const [progress] = await Promise.all([countFinished(deps, resource.requestId), flushOutbox(deps, key, [event], identity)]);
   return progress ? { progress } : {};
 }
@@ -156,7 +158,10 @@ export async function finishResourceOnce(deps: OutboxDeps, resource: ResourceRec
  * the request never claimed or another request holds. The poller calls it again for every resource whose
  * event is still in the outbox, which covers a finisher that died before this write.
  */
-export async function settleIdentity(deps: Pick<OutboxDeps, 'table' | 'now'>, resource: Pick<ResourceRecord, 'requestId' | 'projectId' | 'kind' | 'name' | 'state' | 'huaweiId'>): Promise<void> {
+export async function settleIdentity(
+  deps: Pick<OutboxDeps, 'table' | 'now'>,
+  resource: Pick<ResourceRecord, 'requestId' | 'projectId' | 'kind' | 'name' | 'state' | 'huaweiId'>,
+): Promise<void> {
   if (!TERMINAL_STATES.has(resource.state)) return;
   const succeeded = resource.state === 'Succeeded';
   try {
@@ -224,9 +229,15 @@ const countCoalesced = coalescer<OutboxDeps, string, RequestProgress | undefined
       if (isConditionFailure(error)) return requestIds.map(() => undefined);
       throw error;
     }
-    if (!item || typeof item.finishedCount !== 'number' || typeof item.resourceCount !== 'number' || !item.phase) return requestIds.map(() => undefined);
+    if (!item || typeof item.finishedCount !== 'number' || typeof item.resourceCount !== 'number' || !item.phase)
+      return requestIds.map(() => undefined);
     const { finishedCount, resourceCount, phase, completedAt } = item;
-    return requestIds.map((_, i) => ({ finishedCount: finishedCount - n + i + 1, resourceCount, phase, ...(completedAt ? { completedAt } : {}) }));
+    return requestIds.map((_, i) => ({
+      finishedCount: finishedCount - n + i + 1,
+      resourceCount,
+      phase,
+      ...(completedAt ? { completedAt } : {}),
+    }));
   },
   { maxItems: 1_000, maxInFlight: 1 },
 );
@@ -281,7 +292,7 @@ export async function completeRequestIfDone(deps: OutboxDeps, requestId: string,
   if (progress && (progress.phase !== 'Accepted' || progress.completedAt || progress.finishedCount < progress.resourceCount)) return false;
   // One projected query for the request and its resources: only the fields the check and the event use.
   const { request, resources } = await getRequestSummary(deps.table, requestId);
-  if (!request || request.phase !== 'Accepted' || request.completedAt) return false;
+  if (request?.phase !== 'Accepted' || request.completedAt) return false;
   if (resources.length < request.resourceCount || resources.some((r) => !TERMINAL_STATES.has(r.state))) return false;
   const state = overallState(request, resources);
   const outcome: Outcome = state === 'Succeeded' ? 'succeeded' : state === 'Failed' ? 'failed' : 'partially_failed';
@@ -290,7 +301,13 @@ export async function completeRequestIfDone(deps: OutboxDeps, requestId: string,
     requestId,
     source: request.source,
     state,
-    resources: resources.map((r) => ({ kind: r.kind, name: r.name, state: r.state, huaweiId: r.huaweiId ?? null, reason: r.reason ?? null })),
+    resources: resources.map((r) => ({
+      kind: r.kind,
+      name: r.name,
+      state: r.state,
+      huaweiId: r.huaweiId ?? null,
+      reason: r.reason ?? null,
+    })),
   });
   try {
     await deps.table.ddb.send(
@@ -298,9 +315,16 @@ export async function completeRequestIfDone(deps: OutboxDeps, requestId: string,
         TableName: deps.table.tableName,
         Key: requestKey(requestId),
         // Appended: request.accepted may still be waiting in the outbox.
-        UpdateExpression: 'SET completedAt = :now, updatedAt = :now, pendingEvents = list_append(if_not_exists(pendingEvents, :none), :events), duePk = :due, dueAt = :at',
+        UpdateExpression:
+          'SET completedAt = :now, updatedAt = :now, pendingEvents = list_append(if_not_exists(pendingEvents, :none), :events), duePk = :due, dueAt = :at',
         ConditionExpression: 'attribute_not_exists(completedAt)',
-        ExpressionAttributeValues: { ':now': now.toISOString(), ':none': [], ':events': [event], ':due': DUE_PARTITION, ':at': dueAt(now, OUTBOX_RETRY_SECONDS) },
+        ExpressionAttributeValues: {
+          ':now': now.toISOString(),
+          ':none': [],
+          ':events': [event],
+          ':due': DUE_PARTITION,
+          ':at': dueAt(now, OUTBOX_RETRY_SECONDS),
+        },
       }),
     );
   } catch (error) {

@@ -25,7 +25,10 @@ const ResourceDataSchema = z.object({
   projectId: z.string(),
   huaweiId: z.string().nullable().describe("Huawei's id of the resource, when one was created or adopted"),
   state: z.enum(['Succeeded', 'Unchanged', 'Failed', 'TimedOut']),
-  reason: z.string().nullable().describe("Machine-readable cause: Huawei's status or error_code, or DependencyFailed, UpdateNotSupported, Timeout, ..."),
+  reason: z
+    .string()
+    .nullable()
+    .describe("Machine-readable cause: Huawei's status or error_code, or DependencyFailed, UpdateNotSupported, Timeout, ..."),
   message: z.string().nullable(),
   timings: z.object({
     acceptedAt: z.iso.datetime(),
@@ -62,7 +65,9 @@ export const EventSchema = z
     envelope([EVENT_TYPES.resourceSucceeded, EVENT_TYPES.resourceFailed, EVENT_TYPES.resourceTimedOut], ResourceDataSchema),
     envelope([EVENT_TYPES.requestCompleted, EVENT_TYPES.requestAccepted, EVENT_TYPES.requestRejected], RequestDataSchema),
   ])
-  .describe('A hwc-provisioner event (CloudEvents 1.0, structured JSON) as published on the SNS topic. SNS message attributes: type, kind (the manifest kind, or Request), outcome (succeeded, failed, timed_out, partially_failed, accepted, rejected).');
+  .describe(
+    'A hwc-provisioner event (CloudEvents 1.0, structured JSON) as published on the SNS topic. SNS message attributes: type, kind (the manifest kind, or Request), outcome (succeeded, failed, timed_out, partially_failed, accepted, rejected).',
+  );
 
 export function eventJsonSchema(): Record<string, unknown> {
   return {

@@ -11,7 +11,13 @@ import { contentHash, deriveRequestId, randomRequestId, REQUEST_ID_PATTERN } fro
 import { boundedDeliveryId } from '../intake/names';
 import { JIRA_EVENTS, JiraIssueEventSchema, scanDescription } from '../intake/jira';
 import type { IntakeJob, PlanJob } from '../intake/messages';
-import { GithubPullRequestSchema, GitlabMergeRequestSchema, isForkMergeRequest, isForkPullRequest, PLAN_ACTIONS } from '../notify/plan-payloads';
+import {
+  GithubPullRequestSchema,
+  GitlabMergeRequestSchema,
+  isForkMergeRequest,
+  isForkPullRequest,
+  PLAN_ACTIONS,
+} from '../notify/plan-payloads';
 import type { IntakeDeps, SourceFile, SubmitOutcome } from '../intake/submit';
 import type { PlanServices } from '../notify/plan';
 import { MAX_SOURCE_BYTES } from '../manifests/limits';
@@ -147,7 +153,6 @@ function planSources(text: string, isJson: boolean): SourceFile[] {
   return Array.isArray(data) ? data.map((item) => ({ file: 'request', text: JSON.stringify(item) })) : [{ file: 'request', text }];
 }
 
-
 /** Branches whose changes are provisioned: the configured ones, else the repository's default branch. */
 function trackedFor(tracked: readonly string[], defaultBranch: string | undefined): readonly string[] {
   return tracked.length > 0 ? tracked : defaultBranch ? [defaultBranch] : [];
@@ -163,13 +168,27 @@ const manifestInvalid = (details: { requestId?: string; documents: RejectedDocum
  * then the pull-request plan's look-ups for each resource.
  */
 async function planDryRun(services: AppServices, text: string, isJson: boolean, caller: string) {
-  const [{ planSubmission }, { planFiles }, { boundRejected }] = await Promise.all([import('../intake/submit'), import('../notify/plan'), import('../manifests/errors')]);
+  const [{ planSubmission }, { planFiles }, { boundRejected }] = await Promise.all([
+    import('../intake/submit'),
+    import('../notify/plan'),
+    import('../manifests/errors'),
+  ]);
   const { documents } = planSubmission([{ file: 'request', text }], services.intake.defaults, isJson);
   if (documents.length === 0) throw noManifest();
   const invalid = documents.filter((d) => !d.valid);
   if (invalid.length > 0) {
     // As submit() reports a rejection: the same fields, bounded the same way.
-    throw manifestInvalid({ documents: boundRejected(invalid.map(({ file, index, kind, name, errors }) => ({ file, index, ...(kind ? { kind } : {}), ...(name ? { name } : {}), errors }))) });
+    throw manifestInvalid({
+      documents: boundRejected(
+        invalid.map(({ file, index, kind, name, errors }) => ({
+          file,
+          index,
+          ...(kind ? { kind } : {}),
+          ...(name ? { name } : {}),
+          errors,
+        })),
+      ),
+    });
   }
   const lookups = services.plan ?? { store: { table: services.intake.table, now: () => new Date() }, defaults: services.intake.defaults };
   // The caller sees what it submitted itself as its own, and everyone else's as owned elsewhere.
@@ -188,7 +207,11 @@ export function createApp(deps: AppDeps): Hono {
       throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `the manifests in this event exceed ${MAX_JOB_BYTES} bytes`);
     }
     await intakeQueue.sqs.send(new SendMessageCommand({ QueueUrl: intakeQueue.queueUrl, MessageBody: body }));
-    logger.info('intake job queued', { ...('requestId' in job ? { requestId: job.requestId } : {}), type: job.type, deliveryId: job.deliveryId });
+    logger.info('intake job queued', {
+      ...('requestId' in job ? { requestId: job.requestId } : {}),
+      type: job.type,
+      deliveryId: job.deliveryId,
+    });
   };
 
   const bearer = async (c: Context): Promise<ApiToken> => {
@@ -213,7 +236,10 @@ export function createApp(deps: AppDeps): Hono {
       if (error instanceof ConfigError) throw error;
       // Not a configuration error (Secrets Manager unreachable, access denied): the log says which, the caller need not.
       logger.error('secrets could not be read', { errorName: (error as Error).name, errorMessage: (error as Error).message });
-      return c.json({ ok: false, error: { code: 'SECRETS_UNAVAILABLE', message: 'the secrets could not be read; the function log says why' } }, 503);
+      return c.json(
+        { ok: false, error: { code: 'SECRETS_UNAVAILABLE', message: 'the secrets could not be read; the function log says why' } },
+        503,
+      );
     }
     return c.json({ ok: true });
   });
@@ -235,7 +261,8 @@ export function createApp(deps: AppDeps): Hono {
       if (!PLAN_ACTIONS.has(action)) return c.json({ ignored: true, reason: `pull_request ${action} changes no plan` }, 200);
       // A fork's author is anyone: by default their files are not read with our token nor answered in our name.
       const fork = isForkPullRequest(pr.data);
-      if (fork && !deps.services().planForkPullRequests) return c.json({ ignored: true, reason: 'pull requests from forks are not planned (PLAN_FORK_PULL_REQUESTS)' }, 200);
+      if (fork && !deps.services().planForkPullRequests)
+        return c.json({ ignored: true, reason: 'pull requests from forks are not planned (PLAN_FORK_PULL_REQUESTS)' }, 200);
       const tracked = trackedFor(deps.services().trackedBranches, repository.default_branch);
       if (!tracked.includes(pull.base.ref)) return c.json({ ignored: true, reason: `base branch ${pull.base.ref} is not tracked` }, 200);
       await enqueue({
@@ -279,11 +306,14 @@ export function createApp(deps: AppDeps): Hono {
       const changed = attrs.action === 'open' || attrs.action === 'reopen' || (attrs.action === 'update' && !!attrs.oldrev);
       if (!changed) return c.json({ ignored: true, reason: `merge request ${attrs.action ?? 'event'} changes no plan` }, 200);
       const fork = isForkMergeRequest(mr.data);
-      if (fork && !deps.services().planForkPullRequests) return c.json({ ignored: true, reason: 'merge requests from forks are not planned (PLAN_FORK_PULL_REQUESTS)' }, 200);
+      if (fork && !deps.services().planForkPullRequests)
+        return c.json({ ignored: true, reason: 'merge requests from forks are not planned (PLAN_FORK_PULL_REQUESTS)' }, 200);
       if (!trackedFor(deps.services().trackedBranches, project.default_branch).includes(attrs.target_branch)) {
         return c.json({ ignored: true, reason: `target branch ${attrs.target_branch} is not tracked` }, 200);
       }
-      const delivery = boundedDeliveryId(c.req.header('idempotency-key') ?? c.req.header('x-gitlab-event-uuid') ?? `${project.id}:${attrs.iid}:${attrs.last_commit.id}`);
+      const delivery = boundedDeliveryId(
+        c.req.header('idempotency-key') ?? c.req.header('x-gitlab-event-uuid') ?? `${project.id}:${attrs.iid}:${attrs.last_commit.id}`,
+      );
       await enqueue({
         type: 'gitlab.plan',
         deliveryId: delivery,
@@ -302,7 +332,8 @@ export function createApp(deps: AppDeps): Hono {
     if (event !== 'Push Hook') return c.json({ ignored: true, reason: `event ${event ?? '(none)'} is not handled` }, 200);
     // From here on every refusal is a 200 with a reason, for the same reason as above.
     const push = GitlabPushSchema.safeParse(tryParseJson(body));
-    if (!push.success) return c.json({ ignored: true, reason: `Push Hook payload not understood: ${describeIssues(push.error.issues)}` }, 200);
+    if (!push.success)
+      return c.json({ ignored: true, reason: `Push Hook payload not understood: ${describeIssues(push.error.issues)}` }, 200);
     const { ref, before, after, project, project_id: projectId } = push.data;
     const decision = decidePush(ref, before, after, project.path_with_namespace, project.default_branch, deps.services().trackedBranches);
     if (decision.action === 'ignore') return c.json({ ignored: true, reason: decision.reason }, 200);
@@ -323,17 +354,33 @@ export function createApp(deps: AppDeps): Hono {
     const payload = JiraIssueEventSchema.safeParse(parseJson(body));
     if (!payload.success) throw payloadError('Jira issue event', payload.error.issues);
     const { webhookEvent, issue } = payload.data;
-    if (!(JIRA_EVENTS as readonly string[]).includes(webhookEvent)) return c.json({ ignored: true, reason: `event ${webhookEvent} is not handled` }, 200);
+    if (!(JIRA_EVENTS as readonly string[]).includes(webhookEvent))
+      return c.json({ ignored: true, reason: `event ${webhookEvent} is not handled` }, 200);
     // Our own feedback comments arrive back as issue updates; they cannot change the manifests.
     const typeName = (payload.data as { issue_event_type_name?: unknown }).issue_event_type_name;
-    if (typeof typeName === 'string' && COMMENT_UPDATES.has(typeName)) return c.json({ ignored: true, reason: `${typeName} changes no manifest` }, 200);
+    if (typeof typeName === 'string' && COMMENT_UPDATES.has(typeName))
+      return c.json({ ignored: true, reason: `${typeName} changes no manifest` }, 200);
     const { blocks, descriptionChars } = scanDescription(issue.fields?.description);
-    if (blocks.length === 0 && descriptionChars === undefined) return c.json({ ignored: true, reason: 'the description has no yaml code block' }, 200);
+    if (blocks.length === 0 && descriptionChars === undefined)
+      return c.json({ ignored: true, reason: 'the description has no yaml code block' }, 200);
     // The id follows the content: a comment or transition that leaves the manifests alone maps to the same request.
-    const requestId = deriveRequestId('jira', issue.key, contentHash(...blocks), ...(descriptionChars ? [`chars:${descriptionChars}`] : []));
+    const requestId = deriveRequestId(
+      'jira',
+      issue.key,
+      contentHash(...blocks),
+      ...(descriptionChars ? [`chars:${descriptionChars}`] : []),
+    );
     const delivery = boundedDeliveryId(c.req.header('x-atlassian-webhook-identifier') ?? requestId);
     const url = browseUrl(issue.self, issue.key);
-    await enqueue({ type: 'jira.issue', requestId, deliveryId: delivery, ticket: issue.key, blocks, ...(descriptionChars ? { descriptionChars } : {}), ...(url ? { url } : {}) });
+    await enqueue({
+      type: 'jira.issue',
+      requestId,
+      deliveryId: delivery,
+      ticket: issue.key,
+      blocks,
+      ...(descriptionChars ? { descriptionChars } : {}),
+      ...(url ? { url } : {}),
+    });
     return c.json({ requestId }, 202);
   });
 
@@ -344,11 +391,16 @@ export function createApp(deps: AppDeps): Hono {
     const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     const isJson = type === 'application/json';
     if (!isJson && !YAML_TYPES.has(type)) {
-      throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'content type must be application/json, application/yaml, application/x-yaml or text/yaml');
+      throw new ApiError(
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        'content type must be application/json, application/yaml, application/x-yaml or text/yaml',
+      );
     }
     const text = decodeUtf8(await rawBody(c));
     const key = c.req.header('idempotency-key');
-    if (key !== undefined && (key.length === 0 || key.length > 256)) throw new ApiError(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1-256 characters');
+    if (key !== undefined && (key.length === 0 || key.length > 256))
+      throw new ApiError(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1-256 characters');
     const services = deps.services();
     if (dryRun) return c.json(await planDryRun(services, text, isJson, caller.caller), 200);
     const requestId = key ? deriveRequestId('api', caller.caller, key) : randomRequestId();
@@ -381,7 +433,8 @@ export function createApp(deps: AppDeps): Hono {
     const { getRequestWithResources, overallState } = await import('../store/requests');
     const found = REQUEST_ID_PATTERN.test(id) ? await getRequestWithResources(deps.services().intake.table, id) : undefined;
     // Someone else's request answers exactly as a missing one does, so ids cannot be probed for existence.
-    const visible = found && (hasRole(caller, 'read-all') || (found.request.source.provider === 'api' && found.request.source.caller === caller.caller));
+    const visible =
+      found && (hasRole(caller, 'read-all') || (found.request.source.provider === 'api' && found.request.source.caller === caller.caller));
     if (!found || !visible) throw new ApiError(404, 'REQUEST_NOT_FOUND', `no request ${id.slice(0, 64)}`);
     const { request, resources } = found;
     return c.json({

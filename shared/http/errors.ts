@@ -7,7 +7,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ConfigError } from '../config';
 
-export interface ErrorBody {
+interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
 
@@ -25,7 +25,7 @@ export class ApiError extends HTTPException {
 }
 
 /** An invalid configuration, on /healthz and every route alike: the variable's name, never its value. */
-export interface ConfigErrorBody {
+interface ConfigErrorBody {
   ok: false;
   error: { code: ConfigError['code']; variable: string; message: string };
 }
@@ -34,13 +34,18 @@ export const unauthorized = () => new ApiError(401, 'UNAUTHORIZED', 'missing or 
 
 export function errorResponse(c: Context, error: Error, log: (message: string, extra: Record<string, unknown>) => void) {
   if (error instanceof ApiError) {
-    const body: ErrorBody = { error: { code: error.code, message: error.message, ...(error.details !== undefined ? { details: error.details } : {}) } };
+    const body: ErrorBody = {
+      error: { code: error.code, message: error.message, ...(error.details !== undefined ? { details: error.details } : {}) },
+    };
     return c.json(body, error.status);
   }
   if (error instanceof ConfigError) {
     // Logged on every request it refuses: a secret read at run time can turn invalid long after the cold start.
     log('configuration invalid', { code: error.code, variable: error.variable, errorMessage: error.message });
-    return c.json({ ok: false, error: { code: error.code, variable: error.variable, message: error.message } } satisfies ConfigErrorBody, 503);
+    return c.json(
+      { ok: false, error: { code: error.code, variable: error.variable, message: error.message } } satisfies ConfigErrorBody,
+      503,
+    );
   }
   if (error instanceof HTTPException) {
     // Hono's own exceptions (e.g. from body-limit) keep their status; the code is derived from it.

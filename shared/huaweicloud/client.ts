@@ -116,7 +116,9 @@ class TimeoutSignal extends Error {
 }
 
 export class HuaweiCloudClient {
-  private readonly opts: Required<Omit<HuaweiClientOptions, 'credentials' | 'logger' | 'fetch' | 'random' | 'maxRequestsPerSecond' | 'region'>>;
+  private readonly opts: Required<
+    Omit<HuaweiClientOptions, 'credentials' | 'logger' | 'fetch' | 'random' | 'maxRequestsPerSecond' | 'region'>
+  >;
   private readonly region: string | undefined;
   private readonly pacer: Pacer | undefined;
   private readonly logger: HuaweiLogger;
@@ -229,7 +231,15 @@ export class HuaweiCloudClient {
       case 'NodePool': {
         // Node pool names are user-chosen keys within their pool, so a direct GET is the lookup.
         try {
-          const result = await this.call({ operation, callKind: 'read', method: 'GET', service, path: `${path}/${urlEncode(name)}`, target, notFoundIsNormal: true });
+          const result = await this.call({
+            operation,
+            callKind: 'read',
+            method: 'GET',
+            service,
+            path: `${path}/${urlEncode(name)}`,
+            target,
+            notFoundIsNormal: true,
+          });
           return [result.body];
         } catch (error) {
           if (error instanceof HuaweiPermanentError && error.status === 404) return [];
@@ -237,7 +247,15 @@ export class HuaweiCloudClient {
         }
       }
       case 'EdgeDeployment': {
-        const result = await this.call({ operation, callKind: 'read', method: 'GET', service, path, query: { name, limit: '100' }, target });
+        const result = await this.call({
+          operation,
+          callKind: 'read',
+          method: 'GET',
+          service,
+          path,
+          query: { name, limit: '100' },
+          target,
+        });
         return arrayAt(result.body, 'deployments').filter((item) => field(item, 'name') === name);
       }
     }
@@ -247,7 +265,15 @@ export class HuaweiCloudClient {
   async remove(kind: Kind, target: HuaweiTarget, id: string): Promise<void> {
     const { service, path } = collection(kind, target);
     try {
-      await this.call({ operation: `remove ${kind}`, callKind: 'delete', method: 'DELETE', service, path: `${path}/${urlEncode(id)}`, target, notFoundIsNormal: true });
+      await this.call({
+        operation: `remove ${kind}`,
+        callKind: 'delete',
+        method: 'DELETE',
+        service,
+        path: `${path}/${urlEncode(id)}`,
+        target,
+        notFoundIsNormal: true,
+      });
     } catch (error) {
       if (isNotFoundError(error)) return;
       throw error;
@@ -334,14 +360,16 @@ export class HuaweiCloudClient {
     if (invalid) throw new AttemptError({ type: 'invalid', detail: invalid });
 
     const controller = new AbortController();
-    let timer = setTimeout(
-      () => controller.abort(new TimeoutSignal('response')),
-      this.opts.connectTimeoutMs + this.opts.readTimeoutMs,
-    );
+    let timer = setTimeout(() => controller.abort(new TimeoutSignal('response')), this.opts.connectTimeoutMs + this.opts.readTimeoutMs);
     try {
       let response: Response;
       try {
-        response = await this.fetchImpl(url, { method: call.method, headers, ...(body !== undefined ? { body } : {}), signal: controller.signal });
+        response = await this.fetchImpl(url, {
+          method: call.method,
+          headers,
+          ...(body !== undefined ? { body } : {}),
+          signal: controller.signal,
+        });
       } catch (error) {
         throw new AttemptError(transportFailure(error, controller.signal));
       }
@@ -365,7 +393,7 @@ export class HuaweiCloudClient {
         type: 'http',
         status: response.status,
         ...err,
-        ...(requestId ?? err.bodyRequestId ? { requestId: requestId ?? err.bodyRequestId } : {}),
+        ...((requestId ?? err.bodyRequestId) ? { requestId: requestId ?? err.bodyRequestId } : {}),
         ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
       });
     } finally {
@@ -438,7 +466,11 @@ function classify(call: Call, failure: AttemptFailure): 'retry' | HuaweiError {
   return 'retry';
 }
 
-type ErrorClass = typeof HuaweiRetryableError | typeof HuaweiPermanentError | typeof HuaweiUnknownOutcomeError | typeof HuaweiInvalidRequestError;
+type ErrorClass =
+  | typeof HuaweiRetryableError
+  | typeof HuaweiPermanentError
+  | typeof HuaweiUnknownOutcomeError
+  | typeof HuaweiInvalidRequestError;
 
 function toError(call: Call, failure: AttemptFailure, Class: ErrorClass, note?: string): HuaweiError {
   switch (failure.type) {
@@ -477,8 +509,13 @@ function toError(call: Call, failure: AttemptFailure, Class: ErrorClass, note?: 
  * empty value turns a show into a list. Any of them means the request would go to another resource.
  */
 function dotSegmentIn(path: string): string | undefined {
-  const bad = path.split('/').slice(1).find((segment) => segment === '' || segment === '.' || segment === '..');
-  return bad === undefined ? undefined : `path ${path} has ${bad === '' ? 'an empty' : `a "${bad}"`} segment, which would address another resource`;
+  const bad = path
+    .split('/')
+    .slice(1)
+    .find((segment) => segment === '' || segment === '.' || segment === '..');
+  return bad === undefined
+    ? undefined
+    : `path ${path} has ${bad === '' ? 'an empty' : `a "${bad}"`} segment, which would address another resource`;
 }
 
 /** Why fetch would refuse these headers, naming the header but never its value (it may be a secret). */

@@ -18,7 +18,10 @@ let parsed: { secretId: string; text: string | undefined; value: Credentials } |
  * Resolves credentials for one call. The fetcher caches (Powertools, per maxAge) and a failed read is not
  * cached, so the next call tries again. Errors name the variable, never the secret's content.
  */
-export async function loadHuaweiCredentials(source: HuaweiCredentialSource, fetchSecret: SecretFetcher = secretsManager): Promise<Credentials> {
+export async function loadHuaweiCredentials(
+  source: HuaweiCredentialSource,
+  fetchSecret: SecretFetcher = secretsManager,
+): Promise<Credentials> {
   if (source.source === 'env') {
     return { ak: source.ak, sk: source.sk, ...(source.securityToken ? { securityToken: source.securityToken } : {}) };
   }

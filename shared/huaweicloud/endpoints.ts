@@ -1,5 +1,4 @@
 /** Huawei Cloud API hosts per region, the regions each service is known in, and the override rule for simulators and private endpoints. */
-import type { Kind } from '../manifests/kinds';
 
 export type HuaweiService = 'modelarts' | 'ief';
 
@@ -11,7 +10,7 @@ export const SERVICE_LABEL: Record<HuaweiService, string> = { modelarts: 'ModelA
  * the Python SDK; the Node.js SDK has no IEF). A region outside these may exist, but nothing documents
  * its host, so a manifest naming it is refused rather than sent to a guessed one.
  */
-export const MODELARTS_REGIONS = [
+const MODELARTS_REGIONS = [
   'cn-north-1',
   'cn-north-2',
   'cn-north-4',
@@ -36,14 +35,9 @@ export const MODELARTS_REGIONS = [
   'me-east-1',
 ] as const;
 
-export const IEF_REGIONS = ['cn-north-1', 'cn-north-4', 'cn-east-2', 'cn-east-3', 'cn-south-1'] as const;
+const IEF_REGIONS = ['cn-north-1', 'cn-north-4', 'cn-east-2', 'cn-east-3', 'cn-south-1'] as const;
 
 export const SERVICE_REGIONS: Record<HuaweiService, readonly string[]> = { modelarts: MODELARTS_REGIONS, ief: IEF_REGIONS };
-
-/** Which service a kind's API belongs to. */
-export function serviceOf(kind: Kind): HuaweiService {
-  return kind === 'EdgeDeployment' ? 'ief' : 'modelarts';
-}
 
 export function isKnownRegion(service: HuaweiService, region: string): boolean {
   return SERVICE_REGIONS[service].includes(region);

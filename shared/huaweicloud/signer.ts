@@ -1,8 +1,8 @@
 /** Huawei Cloud APIG request signing (SDK-HMAC-SHA256) and its verification, on node:crypto alone. */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
-export const SIGNING_ALGORITHM = 'SDK-HMAC-SHA256';
-export const EMPTY_BODY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+const SIGNING_ALGORITHM = 'SDK-HMAC-SHA256';
+const EMPTY_BODY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const DEFAULT_MAX_SKEW_MS = 15 * 60 * 1000;
 const SDK_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
@@ -56,7 +56,7 @@ export function canonicalUri(pathname: string): string {
 }
 
 /** Keys sorted, repeated keys emitted once per value with values sorted. */
-export function canonicalQueryString(search: URLSearchParams): string {
+function canonicalQueryString(search: URLSearchParams): string {
   const grouped = new Map<string, string[]>();
   for (const [key, value] of search) {
     const values = grouped.get(key);
@@ -71,7 +71,7 @@ export function canonicalQueryString(search: URLSearchParams): string {
 }
 
 /** Lower-cased names; values trimmed because the gateway trims them before comparing. */
-export function canonicalHeaders(headers: Record<string, string>, signedNames: readonly string[]): string {
+function canonicalHeaders(headers: Record<string, string>, signedNames: readonly string[]): string {
   const lower = lowerCaseHeaders(headers);
   return signedNames.map((name) => `${name}:${(lower[name] ?? '').trim()}\n`).join('');
 }
@@ -103,12 +103,15 @@ export function buildStringToSign(sdkDate: string, canonicalRequest: string): st
   return [SIGNING_ALGORITHM, sdkDate, sha256Hex(canonicalRequest)].join('\n');
 }
 
-export function computeSignature(sk: string, stringToSign: string): string {
+function computeSignature(sk: string, stringToSign: string): string {
   return createHmac('sha256', sk).update(stringToSign).digest('hex');
 }
 
-export function formatSdkDate(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+function formatSdkDate(date: Date): string {
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 export function parseSdkDate(value: string): Date | undefined {
@@ -168,18 +171,17 @@ export function signRequest(req: SignableRequest, creds: Credentials, now: Date 
     payloadHash: payloadHashOf(req.body),
   });
   const signature = computeSignature(creds.sk, buildStringToSign(sdkDate, canonical));
-  headers['Authorization'] =
-    `${SIGNING_ALGORITHM} Access=${creds.ak}, SignedHeaders=${signedHeaders.join(';')}, Signature=${signature}`;
+  headers['Authorization'] = `${SIGNING_ALGORITHM} Access=${creds.ak}, SignedHeaders=${signedHeaders.join(';')}, Signature=${signature}`;
   return headers;
 }
 
-export interface ParsedAuthorization {
+interface ParsedAuthorization {
   ak: string;
   signedHeaders: string[];
   signature: string;
 }
 
-export function parseAuthorization(value: string): ParsedAuthorization | undefined {
+function parseAuthorization(value: string): ParsedAuthorization | undefined {
   const prefix = `${SIGNING_ALGORITHM} `;
   if (!value.startsWith(prefix)) return undefined;
   const fields = new Map<string, string>();

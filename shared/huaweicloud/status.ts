@@ -36,8 +36,7 @@ const VOLUME_BUSY = new Set(['INITIALIZING', 'RESIZING', 'DELETING']);
 
 function notebookProgress(show: Json): string | undefined {
   const steps = Array.isArray(show['action_progress']) ? show['action_progress'].map(obj) : [];
-  const current =
-    steps.find((s) => s['status'] === 'FAILED') ?? steps.find((s) => s['status'] === 'PROCESSING') ?? undefined;
+  const current = steps.find((s) => s['status'] === 'FAILED') ?? steps.find((s) => s['status'] === 'PROCESSING') ?? undefined;
   if (!current) return undefined;
   const label = str(current['description']) ?? `step ${String(current['step'] ?? '?')}`;
   return `${label}: ${String(current['status'])}`;

@@ -19,7 +19,7 @@ export function safeEqual(a: string, b: string): boolean {
  * and the library's verify() rejects by throwing on malformed input that we must answer with 401.
  */
 export function verifyHubSignature(secret: string, body: Uint8Array, header: string | undefined): boolean {
-  if (!header || !header.startsWith('sha256=')) return false;
+  if (!header?.startsWith('sha256=')) return false;
   const expected = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
   return safeEqual(expected, header.trim().toLowerCase());
 }
@@ -28,7 +28,11 @@ export function verifyHubSignature(secret: string, body: Uint8Array, header: str
  * Whether a delivery verifies against the current secret or, during a rotation, the previous one. Both are always
  * checked, so timing does not reveal which one matched; an unset current secret accepts nothing.
  */
-export function verifyCurrentOrPrevious(current: string | undefined, previous: string | undefined, verify: (secret: string) => boolean): boolean {
+export function verifyCurrentOrPrevious(
+  current: string | undefined,
+  previous: string | undefined,
+  verify: (secret: string) => boolean,
+): boolean {
   if (!current) return false;
   const viaCurrent = verify(current);
   const viaPrevious = previous ? verify(previous) : false;

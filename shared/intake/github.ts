@@ -16,7 +16,6 @@ export const GithubPushSchema = z.looseObject({
   repository: z.looseObject({ id: z.number().int().positive(), full_name: GithubRepositorySchema, default_branch: z.string().optional() }),
   pusher: z.looseObject({ name: z.string().optional() }).optional(),
 });
-export type GithubPush = z.infer<typeof GithubPushSchema>;
 
 /** What the webhook sends to the intake queue for a push: small, whatever the push's size. */
 export interface GitPushJob {
@@ -29,12 +28,20 @@ export interface GitPushJob {
 export type PushDecision = { action: 'ignore'; reason: string } | { action: 'accept'; job: GitPushJob };
 
 /** Tag pushes, deletions and untracked branches make no request. */
-export function decidePush(ref: string, before: string, after: string, repository: string, defaultBranch: string | undefined, tracked: readonly string[]): PushDecision {
+export function decidePush(
+  ref: string,
+  before: string,
+  after: string,
+  repository: string,
+  defaultBranch: string | undefined,
+  tracked: readonly string[],
+): PushDecision {
   if (!ref.startsWith('refs/heads/')) return { action: 'ignore', reason: `${ref} is not a branch` };
   const branch = ref.slice('refs/heads/'.length);
   if (ZERO_SHA.test(after)) return { action: 'ignore', reason: `branch ${branch} was deleted` };
   const branches = tracked.length > 0 ? tracked : defaultBranch ? [defaultBranch] : [];
-  if (!branches.includes(branch)) return { action: 'ignore', reason: `branch ${branch} is not tracked (tracked: ${branches.join(', ') || 'none'})` };
+  if (!branches.includes(branch))
+    return { action: 'ignore', reason: `branch ${branch} is not tracked (tracked: ${branches.join(', ') || 'none'})` };
   return { action: 'accept', job: { repository, branch, before, after } };
 }
 
@@ -44,14 +51,22 @@ export function githubReader(opts: { apiUrl: string; token?: string; repository:
   const transport = { timeoutMs: INTAKE_TIMEOUT_MS, ...(opts.fetch ? { fetch: opts.fetch } : {}) };
   return {
     async listTree(commit) {
-      const response = await providerFetch(transport, { url: `${base}/git/trees/${encodeURIComponent(commit)}?recursive=1`, headers: api.headers(GITHUB_JSON), what: `GitHub tree of ${commit}` });
+      const response = await providerFetch(transport, {
+        url: `${base}/git/trees/${encodeURIComponent(commit)}?recursive=1`,
+        headers: api.headers(GITHUB_JSON),
+        what: `GitHub tree of ${commit}`,
+      });
       const body = (await response.json()) as { truncated?: boolean; tree?: { path: string; type: string; sha: string }[] };
       // A truncated tree would silently drop manifests; failing loudly is the honest answer.
       if (body.truncated) throw new ProviderApiError(`GitHub tree of ${commit} is truncated (over 100,000 entries)`, 200, false);
       return (body.tree ?? []).filter((e) => e.type === 'blob').map((e): TreeEntry => ({ path: e.path, id: e.sha }));
     },
     async readBlob(entry) {
-      const response = await providerFetch(transport, { url: `${base}/git/blobs/${encodeURIComponent(entry.id)}`, headers: api.headers(GITHUB_RAW), what: `GitHub file ${entry.path}` });
+      const response = await providerFetch(transport, {
+        url: `${base}/git/blobs/${encodeURIComponent(entry.id)}`,
+        headers: api.headers(GITHUB_RAW),
+        what: `GitHub file ${entry.path}`,
+      });
       return response.text();
     },
   };

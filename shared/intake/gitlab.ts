@@ -13,9 +13,12 @@ export const GitlabPushSchema = z.looseObject({
   before: CommitIdSchema,
   after: CommitIdSchema,
   project_id: z.number().int().positive(),
-  project: z.looseObject({ path_with_namespace: GitlabProjectPathSchema, default_branch: z.string().optional(), web_url: z.string().optional() }),
+  project: z.looseObject({
+    path_with_namespace: GitlabProjectPathSchema,
+    default_branch: z.string().optional(),
+    web_url: z.string().optional(),
+  }),
 });
-export type GitlabPush = z.infer<typeof GitlabPushSchema>;
 
 export interface GitlabPushJob extends GitPushJob {
   projectId: number;
@@ -40,7 +43,11 @@ export function gitlabReader(opts: { apiUrl: string; token?: string; projectId: 
       return entries;
     },
     async readBlob(entry) {
-      const response = await providerFetch(transport, { url: `${base}/blobs/${encodeURIComponent(entry.id)}/raw`, headers, what: `GitLab file ${entry.path}` });
+      const response = await providerFetch(transport, {
+        url: `${base}/blobs/${encodeURIComponent(entry.id)}/raw`,
+        headers,
+        what: `GitLab file ${entry.path}`,
+      });
       return response.text();
     },
   };

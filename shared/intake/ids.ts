@@ -20,7 +20,9 @@ function base32(bytes: Uint8Array, length: number): string {
 
 /** 130 bits of the digest: collisions are not a practical concern, and the id stays short enough for URLs. */
 export function deriveRequestId(namespace: string, ...parts: string[]): string {
-  const digest = createHash('sha256').update([namespace, ...parts].join('\u0000')).digest();
+  const digest = createHash('sha256')
+    .update([namespace, ...parts].join('\u0000'))
+    .digest();
   return `req_${base32(digest, 26)}`;
 }
 

@@ -8,12 +8,14 @@ export const JiraIssueEventSchema = z.looseObject({
   webhookEvent: z.string(),
   issue: z.looseObject({
     /** Jira project keys are at most 255 characters (10 by default); the bound keeps the key out of oversized items. */
-    key: z.string().max(280).regex(/^[A-Z][A-Z0-9_]*-\d+$/),
+    key: z
+      .string()
+      .max(280)
+      .regex(/^[A-Z][A-Z0-9_]*-\d+$/),
     self: z.string().max(2048).optional(),
     fields: z.looseObject({ description: z.unknown().optional() }).optional(),
   }),
 });
-export type JiraIssueEvent = z.infer<typeof JiraIssueEventSchema>;
 
 /**
  * Jira caps a description at 32,767 characters; anything longer is not from Jira and is not scanned.

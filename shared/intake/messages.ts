@@ -7,7 +7,7 @@ const RequestId = z.string().regex(REQUEST_ID_PATTERN);
 /** Logged and recorded, never a key: bounded at the webhook (boundedDeliveryId). */
 const DeliveryId = z.string().min(1).max(128);
 
-export const GithubPushJobSchema = z.object({
+const GithubPushJobSchema = z.object({
   type: z.literal('github.push'),
   requestId: RequestId,
   deliveryId: DeliveryId,
@@ -17,7 +17,7 @@ export const GithubPushJobSchema = z.object({
   after: CommitIdSchema,
 });
 
-export const GitlabPushJobSchema = z.object({
+const GitlabPushJobSchema = z.object({
   type: z.literal('gitlab.push'),
   requestId: RequestId,
   deliveryId: DeliveryId,
@@ -29,11 +29,14 @@ export const GitlabPushJobSchema = z.object({
   url: z.string().max(2048).optional(),
 });
 
-export const JiraIssueJobSchema = z.object({
+const JiraIssueJobSchema = z.object({
   type: z.literal('jira.issue'),
   requestId: RequestId,
   deliveryId: DeliveryId,
-  ticket: z.string().max(280).regex(/^[A-Z][A-Z0-9_]*-\d+$/),
+  ticket: z
+    .string()
+    .max(280)
+    .regex(/^[A-Z][A-Z0-9_]*-\d+$/),
   url: z.string().max(2048).optional(),
   /** Empty only when the description was too long to read whole (descriptionChars set): that request is rejected. */
   blocks: z.array(z.string()),
@@ -45,7 +48,7 @@ export const IntakeJobSchema = z.discriminatedUnion('type', [GithubPushJobSchema
 export type IntakeJob = z.infer<typeof IntakeJobSchema>;
 
 /** A pull request to plan: no request is made, only a comment and a status (shared/notify/plan.ts). */
-export const GithubPlanJobSchema = z.object({
+const GithubPlanJobSchema = z.object({
   type: z.literal('github.plan'),
   deliveryId: DeliveryId,
   repository: GithubRepositorySchema,
@@ -58,7 +61,7 @@ export const GithubPlanJobSchema = z.object({
   fork: z.boolean().optional(),
 });
 
-export const GitlabPlanJobSchema = z.object({
+const GitlabPlanJobSchema = z.object({
   type: z.literal('gitlab.plan'),
   deliveryId: DeliveryId,
   projectId: z.number().int().positive(),
@@ -98,13 +101,17 @@ export const ExternalSubmissionSchema = z
           .min(1)
           .max(64)
           .optional()
-          .describe('Name of the sending system, 1-64 characters; "unknown" when left out. Part of the request id when idempotencyKey is set.'),
+          .describe(
+            'Name of the sending system, 1-64 characters; "unknown" when left out. Part of the request id when idempotencyKey is set.',
+          ),
         reference: z
           .string()
           .min(1)
           .max(256)
           .optional()
-          .describe("The sender's own reference for this submission (a change or ticket id, say), 1-256 characters; recorded in the request's source as queue:<system>:<reference>."),
+          .describe(
+            "The sender's own reference for this submission (a change or ticket id, say), 1-256 characters; recorded in the request's source as queue:<system>:<reference>.",
+          ),
       })
       .optional()
       .describe("Who sent the message; recorded as the request's source and carried by every event about the request."),
@@ -119,4 +126,3 @@ export const ExternalSubmissionSchema = z
       ),
   })
   .describe('A message another system sends to the hwc-provisioner intake queue (SQS) to submit manifests.');
-export type ExternalSubmission = z.infer<typeof ExternalSubmissionSchema>;

@@ -17,12 +17,10 @@ export const GithubRepositorySchema = z
 export const GitlabProjectPathSchema = z
   .string()
   .max(255)
-  .regex(/^(?:(?!\.\.?\/)[A-Za-z0-9_.][A-Za-z0-9_.-]{0,254}\/)+(?!\.\.?$)[A-Za-z0-9_.][A-Za-z0-9_.-]{0,254}$/, 'must be a GitLab project path (group/project)');
-
-/** Each segment encoded on its own: a name is only ever a path inside the provider's API, never a way out of it. */
-export function encodePath(path: string): string {
-  return path.split('/').map(encodeURIComponent).join('/');
-}
+  .regex(
+    /^(?:(?!\.\.?\/)[A-Za-z0-9_.][A-Za-z0-9_.-]{0,254}\/)+(?!\.\.?$)[A-Za-z0-9_.][A-Za-z0-9_.-]{0,254}$/,
+    'must be a GitLab project path (group/project)',
+  );
 
 const PLAIN_DELIVERY_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 

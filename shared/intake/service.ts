@@ -34,9 +34,24 @@ export interface IntakeMessage {
 function sourceOf(job: IntakeJob): RequestSource {
   switch (job.type) {
     case 'github.push':
-      return { provider: 'github', ref: `${job.repository}@${job.after}`, deliveryId: job.deliveryId, repository: job.repository, commit: job.after, branch: job.branch };
+      return {
+        provider: 'github',
+        ref: `${job.repository}@${job.after}`,
+        deliveryId: job.deliveryId,
+        repository: job.repository,
+        commit: job.after,
+        branch: job.branch,
+      };
     case 'gitlab.push':
-      return { provider: 'gitlab', ref: `${job.repository}@${job.after}`, deliveryId: job.deliveryId, repository: job.repository, commit: job.after, branch: job.branch, ...(job.url ? { url: job.url } : {}) };
+      return {
+        provider: 'gitlab',
+        ref: `${job.repository}@${job.after}`,
+        deliveryId: job.deliveryId,
+        repository: job.repository,
+        commit: job.after,
+        branch: job.branch,
+        ...(job.url ? { url: job.url } : {}),
+      };
     case 'jira.issue':
       return { provider: 'jira', ref: job.ticket, deliveryId: job.deliveryId, ticket: job.ticket, ...(job.url ? { url: job.url } : {}) };
   }
@@ -45,9 +60,17 @@ function sourceOf(job: IntakeJob): RequestSource {
 async function filesOf(job: IntakeJob, providers: ProviderSettings): Promise<SourceFile[]> {
   switch (job.type) {
     case 'github.push':
-      return fetchGithubManifests(job, { ...providers.github, globs: providers.globs, ...(providers.fetch ? { fetch: providers.fetch } : {}) });
+      return fetchGithubManifests(job, {
+        ...providers.github,
+        globs: providers.globs,
+        ...(providers.fetch ? { fetch: providers.fetch } : {}),
+      });
     case 'gitlab.push':
-      return fetchGitlabManifests(job, { ...providers.gitlab, globs: providers.globs, ...(providers.fetch ? { fetch: providers.fetch } : {}) });
+      return fetchGitlabManifests(job, {
+        ...providers.gitlab,
+        globs: providers.globs,
+        ...(providers.fetch ? { fetch: providers.fetch } : {}),
+      });
     case 'jira.issue':
       return ticketSources(job.ticket, job.blocks);
   }
@@ -66,7 +89,11 @@ interface Target {
  * DLQ. That includes failures nobody foresaw (a bug, input the code cannot handle): the request is recorded
  * as rejected with the reason, and a WARN names the SQS message.
  */
-export async function processIntakeMessage(deps: IntakeDeps, providers: ProviderSettings, message: IntakeMessage): Promise<SubmitOutcome | PlanOutcome> {
+export async function processIntakeMessage(
+  deps: IntakeDeps,
+  providers: ProviderSettings,
+  message: IntakeMessage,
+): Promise<SubmitOutcome | PlanOutcome> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(message.body);
@@ -105,14 +132,24 @@ function jobTarget(job: IntakeJob): Target {
 
 function externalTarget(message: IntakeMessage, external: ReturnType<typeof ExternalSubmissionSchema.safeParse>): Target {
   const file = `queue:${message.messageId}`;
-  if (!external.success) return { requestId: deriveRequestId('queue', message.messageId), source: { provider: 'queue', ref: 'queue:unknown' }, file };
+  if (!external.success)
+    return { requestId: deriveRequestId('queue', message.messageId), source: { provider: 'queue', ref: 'queue:unknown' }, file };
   const { source: from, idempotencyKey } = external.data;
   const system = from?.system ?? 'unknown';
   const requestId = idempotencyKey ? deriveRequestId('queue', system, idempotencyKey) : deriveRequestId('queue', message.messageId);
-  return { requestId, source: { provider: 'queue', ref: from?.reference ? `queue:${system}:${from.reference}` : `queue:${system}`, caller: system }, file };
+  return {
+    requestId,
+    source: { provider: 'queue', ref: from?.reference ? `queue:${system}:${from.reference}` : `queue:${system}`, caller: system },
+    file,
+  };
 }
 
-async function processJob(deps: IntakeDeps, providers: ProviderSettings, job: IntakeJob, { requestId, source }: Target): Promise<SubmitOutcome> {
+async function processJob(
+  deps: IntakeDeps,
+  providers: ProviderSettings,
+  job: IntakeJob,
+  { requestId, source }: Target,
+): Promise<SubmitOutcome> {
   const provider = source.provider;
   // A redelivered or replayed push is answered from the record of the first one: no second read of the
   // repository. Deliveries are recorded under the request id, which is derived from the content, not the delivery header.
@@ -136,8 +173,14 @@ async function processJob(deps: IntakeDeps, providers: ProviderSettings, job: In
 async function replay(deps: IntakeDeps, requestId: string, outcome: 'accepted' | 'rejected' | 'empty'): Promise<SubmitOutcome> {
   const found = outcome === 'empty' ? undefined : await getRequestWithResources(deps.table, requestId);
   if (!found) return { status: 'empty' };
-  if (found.request.phase === 'Rejected') return { status: 'rejected', requestId, documents: found.request.rejected ?? [], duplicate: true };
-  return { status: 'accepted', requestId, resources: found.resources.map(({ kind, name, state }) => ({ kind, name, state })), duplicate: true };
+  if (found.request.phase === 'Rejected')
+    return { status: 'rejected', requestId, documents: found.request.rejected ?? [], duplicate: true };
+  return {
+    status: 'accepted',
+    requestId,
+    resources: found.resources.map(({ kind, name, state }) => ({ kind, name, state })),
+    duplicate: true,
+  };
 }
 
 async function processExternal(
@@ -147,14 +190,22 @@ async function processExternal(
   { requestId, source, file }: Target,
 ): Promise<SubmitOutcome> {
   if (!external.success) {
-    const reason = parsed === undefined ? 'message body is not JSON' : `message is not an intake submission: ${external.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`;
+    const reason =
+      parsed === undefined
+        ? 'message body is not JSON'
+        : `message is not an intake submission: ${external.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`;
     return rejectRequest(deps, requestId, source, file, reason);
   }
   // The message as parsed, not zod's copy: copying assigns keys, so an own `__proto__` key would vanish into the
   // copy's prototype instead of reaching the parser that refuses it.
   const { manifests } = parsed as { manifests: typeof external.data.manifests };
   // Objects are re-serialised as JSON, which is YAML: one parser and one error format for every source.
-  const text = typeof manifests === 'string' ? manifests : Array.isArray(manifests) ? manifests.map((m) => JSON.stringify(m)).join('\n---\n') : JSON.stringify(manifests);
+  const text =
+    typeof manifests === 'string'
+      ? manifests
+      : Array.isArray(manifests)
+        ? manifests.map((m) => JSON.stringify(m)).join('\n---\n')
+        : JSON.stringify(manifests);
   const outcome = await submit(deps, { requestId, source, files: [{ file, text }] });
   return outcome.status === 'empty' ? rejectRequest(deps, requestId, source, file, 'no manifest found in the message') : outcome;
 }
@@ -178,9 +229,24 @@ const TRANSIENT_ERROR_NAMES = new Set([
   'SlowDown',
 ]);
 /** A transaction cancelled for one of these reasons may succeed when tried again; a failed condition will not. */
-const TRANSIENT_CANCELLATIONS = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
+const TRANSIENT_CANCELLATIONS = new Set([
+  'TransactionConflict',
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+  'RequestLimitExceeded',
+]);
 /** Node's codes for a connection that failed or was cut: the call may never have reached the service. */
-const NETWORK_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 /**
  * Whether SQS redelivering the message can help: a provider outage (ProviderApiError.retryable), or an AWS
@@ -203,7 +269,8 @@ export function isRedeliverable(error: unknown, depth = 0): boolean {
   if (status !== undefined && (status === 429 || status >= 500)) return true;
   if (typeof name === 'string' && TRANSIENT_ERROR_NAMES.has(name)) return true;
   const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
-  if (name === 'TransactionCanceledException' && Array.isArray(reasons) && reasons.some((r) => TRANSIENT_CANCELLATIONS.has(r?.Code ?? ''))) return true;
+  if (name === 'TransactionCanceledException' && Array.isArray(reasons) && reasons.some((r) => TRANSIENT_CANCELLATIONS.has(r?.Code ?? '')))
+    return true;
   if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
   return cause !== undefined && depth < 5 && isRedeliverable(cause, depth + 1);
 }
@@ -229,7 +296,14 @@ function errorMessage(error: unknown): string {
  */
 function warnUnprocessable(deps: Pick<IntakeDeps, 'logger'>, message: IntakeMessage, error: unknown, requestId?: string): void {
   const code = (error as { code?: unknown } | null)?.code;
-  const frames = error instanceof Error ? (error.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 5).map((line) => line.trim()) : [];
+  const frames =
+    error instanceof Error
+      ? (error.stack ?? '')
+          .split('\n')
+          .filter((line) => line.trimStart().startsWith('at '))
+          .slice(0, 5)
+          .map((line) => line.trim())
+      : [];
   deps.logger?.warn('intake message could not be processed and will not be retried', {
     messageId: message.messageId,
     ...(requestId ? { requestId } : {}),
@@ -247,12 +321,26 @@ async function processPlan(providers: ProviderSettings, job: PlanJob): Promise<P
   try {
     const result =
       job.type === 'github.plan'
-        ? await planGithubPullRequest(providers.plan, githubReader({ ...providers.github, repository: job.repository, ...fetchOpt }), job, providers.globs)
-        : await planGitlabMergeRequest(providers.plan, gitlabReader({ ...providers.gitlab, projectId: job.projectId, ...fetchOpt }), job, providers.globs);
+        ? await planGithubPullRequest(
+            providers.plan,
+            githubReader({ ...providers.github, repository: job.repository, ...fetchOpt }),
+            job,
+            providers.globs,
+          )
+        : await planGitlabMergeRequest(
+            providers.plan,
+            gitlabReader({ ...providers.gitlab, projectId: job.projectId, ...fetchOpt }),
+            job,
+            providers.globs,
+          );
     return { status: 'planned', entries: result.entries, comment: result.comment };
   } catch (error) {
     if (error instanceof ProviderApiError && !error.retryable) {
-      providers.plan.logger?.warn('plan skipped: the repository could not be read', { type: job.type, repository: job.repository, error: error.message });
+      providers.plan.logger?.warn('plan skipped: the repository could not be read', {
+        type: job.type,
+        repository: job.repository,
+        error: error.message,
+      });
       return { status: 'plan-skipped', reason: error.message };
     }
     throw error;

@@ -10,7 +10,17 @@ import { checkReferences, validateSource, type ValidatedDocument } from '../mani
 import { deliveryItem, putDelivery, type DeliveryRecord } from '../store/deliveries';
 import { DUE_PARTITION, dueAt } from '../store/due';
 import { executionConfig } from '../config';
-import { getRequest, isConditionFailure, markAccepted, putAcceptedRequestOnce, putRequestOnce, putResourcesOnce, QUEUED_GRACE_SECONDS, requestKey, type TableRef } from '../store/requests';
+import {
+  getRequest,
+  isConditionFailure,
+  markAccepted,
+  putAcceptedRequestOnce,
+  putRequestOnce,
+  putResourcesOnce,
+  QUEUED_GRACE_SECONDS,
+  requestKey,
+  type TableRef,
+} from '../store/requests';
 import type { RejectedDocument, RequestRecord, RequestSource, ResourceRecord, ResourceState } from '../store/types';
 
 /** A DynamoDB item holds 400 KB; the rest of the record needs room too. */
@@ -50,7 +60,7 @@ export interface IntakeDeps {
   logger?: { warn(message: string, extra?: Record<string, unknown>): void };
 }
 
-export interface ResourceSummary {
+interface ResourceSummary {
   kind: string;
   name: string;
   state: string;
@@ -101,7 +111,10 @@ export function planSubmission(
     const first = seen.get(identity);
     if (first) {
       const at = first.positionOf?.(['metadata', 'name']);
-      fail(['metadata', 'name'], `${identity} is declared twice in this request (first in ${first.file}${at ? `:${at.line}:${at.column}` : ''})`);
+      fail(
+        ['metadata', 'name'],
+        `${identity} is declared twice in this request (first in ${first.file}${at ? `:${at.line}:${at.column}` : ''})`,
+      );
       continue;
     }
     seen.set(identity, doc);
@@ -124,7 +137,11 @@ export function planSubmission(
     const poolRef = (p.manifest.spec as { poolRef?: string }).poolRef;
     const pool = poolRef ? pools.get(poolRef) : undefined;
     if (pool && (pool.projectId !== p.projectId || pool.region !== p.region)) {
-      failDoc(plannedDocs[i]!, ['spec', 'poolRef'], `names ResourcePool ${poolRef}, which this request creates in project ${pool.projectId}, ${pool.region}; this ${p.manifest.kind} is in project ${p.projectId}, ${p.region}: a pool can only be used from its own project and region`);
+      failDoc(
+        plannedDocs[i]!,
+        ['spec', 'poolRef'],
+        `names ResourcePool ${poolRef}, which this request creates in project ${pool.projectId}, ${pool.region}; this ${p.manifest.kind} is in project ${p.projectId}, ${p.region}: a pool can only be used from its own project and region`,
+      );
     }
   });
   return { documents, planned: planned.filter((_, i) => plannedDocs[i]!.valid) };
@@ -133,7 +150,9 @@ export function planSubmission(
 /** Bounded once, here: the record and its request.rejected event carry the same report, in one item. */
 function rejectedDocuments(documents: readonly ValidatedDocument[]): RejectedDocument[] {
   return boundRejected(
-    documents.filter((d) => !d.valid).map(({ file, index, kind, name, errors }) => ({ file, index, ...(kind ? { kind } : {}), ...(name ? { name } : {}), errors })),
+    documents
+      .filter((d) => !d.valid)
+      .map(({ file, index, kind, name, errors }) => ({ file, index, ...(kind ? { kind } : {}), ...(name ? { name } : {}), errors })),
   );
 }
 
@@ -185,7 +204,8 @@ async function recordSubmission(deps: IntakeDeps, submission: Submission): Promi
   }
   // What this request's resources look like when first recorded; a retry is answered the same way.
   const resources = initialResources(stored.requestId, planned, now);
-  if (stored.phase === 'Accepted') return { outcome: { status: 'accepted', requestId: stored.requestId, resources: summaries(resources), duplicate: true } };
+  if (stored.phase === 'Accepted')
+    return { outcome: { status: 'accepted', requestId: stored.requestId, resources: summaries(resources), duplicate: true } };
 
   // Recording: a request too large for one transaction, or a resumed one. Writes are conditional, so resuming never resets progress.
   await putResourcesOnce(deps.table, withDueTimes(deps, resources, now));
@@ -218,7 +238,10 @@ async function acceptInOneWrite(
   const written = await putAcceptedRequestOnce(deps.table, request, withDueTimes(deps, resources, now), delivery);
   if (written !== 'written') return written;
   // Settled side by side: a failed enqueue must not keep the published event in the outbox (the poller would send it again).
-  const [queued, flushed] = await Promise.allSettled([enqueueDispatch(deps.dispatch, toDispatch(resources)), event ? flush(deps, record.requestId, event) : undefined]);
+  const [queued, flushed] = await Promise.allSettled([
+    enqueueDispatch(deps.dispatch, toDispatch(resources)),
+    event ? flush(deps, record.requestId, event) : undefined,
+  ]);
   for (const outcome of [queued, flushed]) if (outcome.status === 'rejected') throw outcome.reason;
   return { status: 'accepted', requestId: record.requestId, resources: summaries(resources), duplicate: false };
 }
@@ -227,7 +250,9 @@ async function acceptInOneWrite(
 function withDueTimes(deps: IntakeDeps, resources: readonly ResourceRecord[], now: string): { record: ResourceRecord; dueAt: string }[] {
   const at = new Date(now);
   const queuedDue = dueAt(at, deps.queuedGraceSeconds ?? QUEUED_GRACE_SECONDS);
-  const waitingDue = resources.some((r) => r.state === 'WaitingForDependency') ? dueAt(at, deps.waitRecheckSeconds ?? executionConfig().WAIT_RECHECK_SECONDS) : queuedDue;
+  const waitingDue = resources.some((r) => r.state === 'WaitingForDependency')
+    ? dueAt(at, deps.waitRecheckSeconds ?? executionConfig().WAIT_RECHECK_SECONDS)
+    : queuedDue;
   return resources.map((record) => ({ record, dueAt: record.state === 'WaitingForDependency' ? waitingDue : queuedDue }));
 }
 
@@ -236,7 +261,8 @@ function toDispatch(resources: readonly ResourceRecord[]) {
   return resources.filter((r) => r.state === 'Queued').map(({ requestId, kind, name }) => ({ requestId, kind, name }));
 }
 
-const summaries = (resources: readonly ResourceRecord[]): ResourceSummary[] => resources.map(({ kind, name, state }) => ({ kind, name, state }));
+const summaries = (resources: readonly ResourceRecord[]): ResourceSummary[] =>
+  resources.map(({ kind, name, state }) => ({ kind, name, state }));
 
 /**
  * The records a request starts with. A NodePool or Notebook whose poolRef names a ResourcePool of the same
@@ -278,7 +304,6 @@ function initialResources(requestId: string, planned: readonly Planned[], now: s
   });
 }
 
-
 /** Records a request that could not even be read (bad message, unreadable repository) so the sender can see why. */
 export async function rejectRequest(
   deps: Pick<IntakeDeps, 'table' | 'now' | 'topic' | 'logger'>,
@@ -289,7 +314,15 @@ export async function rejectRequest(
 ): Promise<SubmitOutcome> {
   const now = (deps.now ?? (() => new Date()))().toISOString();
   const documents = boundRejected([{ file, index: 0, errors: [{ path: '', message, line: 1, column: 1 }] }]);
-  const record: RequestRecord = { requestId, source, phase: 'Rejected', resourceCount: 0, rejected: documents, createdAt: now, updatedAt: now };
+  const record: RequestRecord = {
+    requestId,
+    source,
+    phase: 'Rejected',
+    resourceCount: 0,
+    rejected: documents,
+    createdAt: now,
+    updatedAt: now,
+  };
   const event = rejectionEvent(deps, record);
   const put = await putRequestOnce(deps.table, withOutbox(record, event, deps));
   if (put.created && event) await flush(deps, requestId, event);
@@ -313,7 +346,9 @@ function rejectionEvent(deps: Pick<IntakeDeps, 'topic' | 'now'>, record: Request
     requestId: record.requestId,
     source: record.source,
     state: 'Rejected',
-    resources: documents.filter((d) => d.kind && d.name).map((d) => ({ kind: d.kind!, name: d.name!, state: 'Rejected', huaweiId: null, reason: 'Invalid' })),
+    resources: documents
+      .filter((d) => d.kind && d.name)
+      .map((d) => ({ kind: d.kind!, name: d.name!, state: 'Rejected', huaweiId: null, reason: 'Invalid' })),
     errors: documents,
   });
 }
@@ -327,7 +362,11 @@ function withOutbox(record: RequestRecord, event: OutgoingEvent | undefined, dep
 
 async function flush(deps: Pick<IntakeDeps, 'table' | 'topic' | 'now' | 'logger'>, requestId: string, event: OutgoingEvent): Promise<void> {
   if (!deps.topic) return;
-  await flushOutbox({ table: deps.table, topic: deps.topic, now: () => nowOf(deps), ...(deps.logger ? { logger: deps.logger } : {}) }, requestKey(requestId), [event]);
+  await flushOutbox(
+    { table: deps.table, topic: deps.topic, now: () => nowOf(deps), ...(deps.logger ? { logger: deps.logger } : {}) },
+    requestKey(requestId),
+    [event],
+  );
 }
 
 function acceptedEvent(request: RequestRecord, resources: readonly ResourceRecord[], nowIso: string): OutgoingEvent {

@@ -13,11 +13,9 @@ export const API_VERSION = 'hwc-provisioner/v1';
 
 const NAME_PATTERN = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
-export const ResourceNameSchema = z
-  .string({ error: 'must be a string' })
-  .regex(NAME_PATTERN, {
-    error: '1-63 characters: lower-case letters, digits and "-", starting with a letter and ending with a letter or digit',
-  });
+const ResourceNameSchema = z.string({ error: 'must be a string' }).regex(NAME_PATTERN, {
+  error: '1-63 characters: lower-case letters, digits and "-", starting with a letter and ending with a letter or digit',
+});
 
 const MetadataSchema = strict({
   name: ResourceNameSchema.describe(
@@ -37,11 +35,15 @@ function regionOf(service: HuaweiService) {
   const regions = SERVICE_REGIONS[service] as readonly [string, ...string[]];
   return z.enum(regions, {
     error: (issue) =>
-      typeof issue.input === 'string' ? `must be a region where ${SERVICE_LABEL[service]} has an endpoint: ${regions.join(', ')}` : 'must be a string',
+      typeof issue.input === 'string'
+        ? `must be a region where ${SERVICE_LABEL[service]} has an endpoint: ${regions.join(', ')}`
+        : 'must be a string',
   });
 }
 /** Sent as a path segment and the X-Project-Id header: letters, digits and "-" only. */
-const ProjectIdSchema = z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9-]{1,64}$/, { error: 'must be a project id (1-64 letters, digits or "-")' });
+const ProjectIdSchema = z
+  .string({ error: 'must be a string' })
+  .regex(/^[A-Za-z0-9-]{1,64}$/, { error: 'must be a project id (1-64 letters, digits or "-")' });
 /** A day is the longest any create is worth waiting for; the per-kind defaults are far below it. */
 const TimeoutSchema = integer(1, 1440);
 
@@ -49,7 +51,9 @@ function common(service: HuaweiService, kind: Kind) {
   return {
     region: regionOf(service)
       .optional()
-      .describe(`Huawei Cloud region to create the ${kind} in; it picks the ${SERVICE_LABEL[service]} endpoint. Defaults to the service's HUAWEICLOUD_REGION.`),
+      .describe(
+        `Huawei Cloud region to create the ${kind} in; it picks the ${SERVICE_LABEL[service]} endpoint. Defaults to the service's HUAWEICLOUD_REGION.`,
+      ),
     projectId: ProjectIdSchema.optional().describe(
       `Huawei Cloud project (its ID) to create the ${kind} in: 1-64 letters, digits or "-". Defaults to the service's HUAWEICLOUD_SDK_PROJECT_ID.`,
     ),
@@ -65,7 +69,9 @@ const NotebookSpecSchema = strict({
   poolRef: ResourceNameSchema.optional().describe(
     "metadata.name of a ResourcePool manifest, in this request or an earlier one: the notebook waits until that pool is Running, then the pool's ID fills body.pool_id. Set either poolRef or body.pool_id.",
   ),
-  body: NotebookBodySchema.describe('Request body of the ModelArts API that creates a notebook instance (POST /v1/{project_id}/notebooks).'),
+  body: NotebookBodySchema.describe(
+    'Request body of the ModelArts API that creates a notebook instance (POST /v1/{project_id}/notebooks).',
+  ),
 }).superRefine((spec, ctx) => {
   if (spec.poolRef !== undefined && (spec.body as { pool_id?: unknown }).pool_id !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['poolRef'], message: 'set either spec.poolRef or spec.body.pool_id, not both' });
@@ -92,7 +98,11 @@ const NodePoolSpecSchema = strict({
   ),
 }).superRefine((spec, ctx) => {
   if (spec.poolName === undefined && spec.poolRef === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['poolName'], message: 'is required: the target pool\'s ID (or name a ResourcePool manifest with spec.poolRef)' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['poolName'],
+      message: "is required: the target pool's ID (or name a ResourcePool manifest with spec.poolRef)",
+    });
   } else if (spec.poolName !== undefined && spec.poolRef !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['poolRef'], message: 'set either spec.poolName or spec.poolRef, not both' });
   }
@@ -104,7 +114,9 @@ const EdgeDeploymentSpecSchema = strict({
   iefInstanceId: IefInstanceIdSchema.optional().describe(
     'ID of the IEF Platinum edition instance, sent as the ief-instance-id header; leave it out for the Professional edition. Template affinity and host port ranges need it.',
   ),
-  body: EdgeDeploymentBodySchema.describe('Request body of the IEF API that creates a deployment (POST /v3/{project_id}/edgemgr/deployments).'),
+  body: EdgeDeploymentBodySchema.describe(
+    'Request body of the IEF API that creates a deployment (POST /v3/{project_id}/edgemgr/deployments).',
+  ),
 }).superRefine((spec, ctx) => {
   if (spec.iefInstanceId !== undefined) return;
   for (const path of platinumOnlyPaths(spec.body)) {
@@ -133,13 +145,13 @@ function envelope<K extends Kind, S extends z.ZodType>(kind: K, spec: S) {
  * A notebook's name at Huawei defaults to metadata.name. Filled in here, where both are known, so every
  * consumer of a validated manifest (the create body, the spec hash, the look-up by name) sees the same body.
  */
-export const NotebookManifestSchema = envelope('Notebook', NotebookSpecSchema).transform((manifest) => ({
+const NotebookManifestSchema = envelope('Notebook', NotebookSpecSchema).transform((manifest) => ({
   ...manifest,
   spec: { ...manifest.spec, body: { ...manifest.spec.body, name: manifest.spec.body.name ?? manifest.metadata.name } },
 }));
-export const ResourcePoolManifestSchema = envelope('ResourcePool', ResourcePoolSpecSchema);
-export const NodePoolManifestSchema = envelope('NodePool', NodePoolSpecSchema);
-export const EdgeDeploymentManifestSchema = envelope('EdgeDeployment', EdgeDeploymentSpecSchema);
+const ResourcePoolManifestSchema = envelope('ResourcePool', ResourcePoolSpecSchema);
+const NodePoolManifestSchema = envelope('NodePool', NodePoolSpecSchema);
+const EdgeDeploymentManifestSchema = envelope('EdgeDeployment', EdgeDeploymentSpecSchema);
 
 export const MANIFEST_SCHEMAS = {
   Notebook: NotebookManifestSchema,
@@ -156,4 +168,3 @@ export const ManifestSchema = z.discriminatedUnion('kind', [
   EdgeDeploymentManifestSchema,
 ]);
 export type Manifest = z.infer<typeof ManifestSchema>;
-export type ManifestOf<K extends Kind> = z.infer<(typeof MANIFEST_SCHEMAS)[K]>;

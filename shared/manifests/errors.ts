@@ -31,25 +31,6 @@ export interface DocumentResult {
   warnings: ManifestIssue[];
 }
 
-/** Manifests were submitted but at least one is invalid; the whole submission is rejected. */
-export class ManifestValidationError extends Error {
-  readonly code = 'MANIFEST_INVALID';
-  constructor(readonly documents: DocumentResult[]) {
-    const count = documents.reduce((n, d) => n + d.errors.length, 0);
-    super(`${count} error${count === 1 ? '' : 's'} in the submitted manifests`);
-    this.name = 'ManifestValidationError';
-  }
-}
-
-/** The submission holds no manifest at all (empty body, only comments, or no fenced yaml block). */
-export class NoManifestError extends Error {
-  readonly code = 'NO_MANIFEST';
-  constructor(message = 'no manifest found') {
-    super(message);
-    this.name = 'NoManifestError';
-  }
-}
-
 export function formatIssue(file: string, issue: ManifestIssue): string {
   return `${file}:${issue.line}:${issue.column} ${issue.path}: ${issue.message}`;
 }
@@ -69,7 +50,11 @@ export function boundRejected(documents: readonly ReportedDocument[]): ReportedD
   for (const [i, doc] of documents.entries()) {
     if (out.length === MAX_REJECTED_DOCUMENTS || bytes >= MAX_REJECTED_BYTES) {
       const more = documents.length - i;
-      out.push({ file: clipText(doc.file, MAX_ECHOED_FILE_CHARS), index: -1, errors: [{ path: '', message: `… and ${more} more rejected document${more === 1 ? '' : 's'}`, line: 1, column: 1 }] });
+      out.push({
+        file: clipText(doc.file, MAX_ECHOED_FILE_CHARS),
+        index: -1,
+        errors: [{ path: '', message: `… and ${more} more rejected document${more === 1 ? '' : 's'}`, line: 1, column: 1 }],
+      });
       break;
     }
     const listed: ReportedDocument = {
@@ -81,11 +66,21 @@ export function boundRejected(documents: readonly ReportedDocument[]): ReportedD
     };
     bytes += jsonBytes(listed);
     for (const [j, error] of doc.errors.entries()) {
-      const issue: ManifestIssue = { path: clipText(error.path, MAX_ECHOED_PATH_CHARS), message: clipText(error.message, MAX_ECHOED_MESSAGE_CHARS), line: error.line, column: error.column };
+      const issue: ManifestIssue = {
+        path: clipText(error.path, MAX_ECHOED_PATH_CHARS),
+        message: clipText(error.message, MAX_ECHOED_MESSAGE_CHARS),
+        line: error.line,
+        column: error.column,
+      };
       const size = jsonBytes(issue) + 1;
       if (j === MAX_ERRORS_PER_DOCUMENT || (j > 0 && bytes + size > MAX_REJECTED_BYTES)) {
         const more = doc.errors.length - j;
-        listed.errors.push({ path: '', message: `… and ${more} more error${more === 1 ? '' : 's'}`, line: error.line, column: error.column });
+        listed.errors.push({
+          path: '',
+          message: `… and ${more} more error${more === 1 ? '' : 's'}`,
+          line: error.line,
+          column: error.column,
+        });
         break;
       }
       listed.errors.push(issue);

@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { MANIFEST_SCHEMAS, ManifestSchema } from './envelope';
 import { KINDS, type Kind } from './kinds';
 
-export const SCHEMA_ID = 'https://hwc-provisioner.dev/schemas/manifest.schema.json';
+const SCHEMA_ID = 'https://hwc-provisioner.dev/schemas/manifest.schema.json';
 
 /** JSON Schema of every manifest, or of one kind; `kind` is matched case-insensitively. */
 export function manifestJsonSchema(kind?: string): Record<string, unknown> {
@@ -21,7 +21,7 @@ export class UnknownKindError extends Error {
   }
 }
 
-export function resolveKind(kind: string): Kind {
+function resolveKind(kind: string): Kind {
   const found = KINDS.find((k) => k.toLowerCase() === kind.toLowerCase());
   if (!found) throw new UnknownKindError(kind);
   return found;

@@ -5,13 +5,13 @@ import { MAX_SOURCE_BYTES } from './limits';
 export { MAX_SOURCE_BYTES };
 
 /** Aliases expand on conversion; a small bound defeats "billion laughs" while allowing normal anchors reuse. */
-export const MAX_ALIAS_COUNT = 100;
+const MAX_ALIAS_COUNT = 100;
 /**
  * Nesting deeper than this is rejected before anything walks the tree recursively: a few KB of `[[[[` would
  * otherwise exhaust the stack (which V8 can turn into a fatal out-of-memory crash in its regexp compiler).
  * Manifests nest about ten levels; DynamoDB stores at most 32.
  */
-export const MAX_NESTING_DEPTH = 24;
+const MAX_NESTING_DEPTH = 24;
 /** More documents than any request needs; each costs parsing and an error entry. */
 export const MAX_DOCUMENTS = 500;
 /**
@@ -21,7 +21,7 @@ export const MAX_DOCUMENTS = 500;
  */
 const FORBIDDEN_KEYS = new Set(['__proto__']);
 
-export interface Position {
+interface Position {
   line: number;
   column: number;
 }
@@ -52,7 +52,13 @@ export function parseSource(source: string): ParsedDocument[] {
         index: 0,
         data: undefined,
         empty: false,
-        problems: [{ path: [], message: `source is ${bytes} bytes; the limit is ${MAX_SOURCE_BYTES} bytes (1 MiB)`, position: { line: 1, column: 1 } }],
+        problems: [
+          {
+            path: [],
+            message: `source is ${bytes} bytes; the limit is ${MAX_SOURCE_BYTES} bytes (1 MiB)`,
+            position: { line: 1, column: 1 },
+          },
+        ],
         positionOf: () => ({ line: 1, column: 1 }),
       },
     ];
@@ -80,13 +86,17 @@ export function parseSource(source: string): ParsedDocument[] {
         index: 0,
         data: undefined,
         empty: false,
-        problems: [{ path: [], message: `source holds ${documentCount} documents; the limit is ${MAX_DOCUMENTS}`, position: { line: 1, column: 1 } }],
+        problems: [
+          { path: [], message: `source holds ${documentCount} documents; the limit is ${MAX_DOCUMENTS}`, position: { line: 1, column: 1 } },
+        ],
         positionOf: () => ({ line: 1, column: 1 }),
       },
     ];
   }
 
-  const list = Array.from(new Composer({ version: '1.2', schema: 'core', uniqueKeys: true, strict: true }).compose(tokens)) as Document.Parsed[];
+  const list = Array.from(
+    new Composer({ version: '1.2', schema: 'core', uniqueKeys: true, strict: true }).compose(tokens),
+  ) as Document.Parsed[];
   return list.map((doc, index) => {
     const problems: ParsedDocument['problems'] = [];
     for (const error of doc.errors) {
@@ -102,13 +112,16 @@ export function parseSource(source: string): ParsedDocument[] {
       try {
         data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
       } catch (error) {
-        const message = error instanceof Error && /alias/i.test(error.message)
-          ? `too many alias expansions (more than ${MAX_ALIAS_COUNT}); anchors and aliases cannot be used to inflate a manifest`
-          : `cannot read document: ${error instanceof Error ? firstLine(error.message) : String(error)}`;
+        const message =
+          error instanceof Error && /alias/i.test(error.message)
+            ? `too many alias expansions (more than ${MAX_ALIAS_COUNT}); anchors and aliases cannot be used to inflate a manifest`
+            : `cannot read document: ${error instanceof Error ? firstLine(error.message) : String(error)}`;
         problems.push({ path: [], message, position: toPosition(doc.range[0]) });
       }
     }
-    const empty = problems.length === 0 && (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null && doc.contents.source === ''));
+    const empty =
+      problems.length === 0 &&
+      (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null && doc.contents.source === ''));
     return { index, data, problems, positionOf, empty };
   });
 }
@@ -173,7 +186,9 @@ function findForbiddenKeys(
       findForbiddenKeys(pair.value, [...path, String(keyOf(key))], problems, toPosition, doc);
     }
   } else if (isSeq(node)) {
-    node.items.forEach((item, i) => findForbiddenKeys(item, [...path, i], problems, toPosition, doc));
+    node.items.forEach((item, i) => {
+      findForbiddenKeys(item, [...path, i], problems, toPosition, doc);
+    });
   }
 }
 

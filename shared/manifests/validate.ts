@@ -14,7 +14,7 @@ export interface ValidatedDocument extends DocumentResult {
   positionOf?: (path: readonly PropertyKey[]) => { line: number; column: number };
 }
 
-export function dotted(path: readonly PropertyKey[]): string {
+function dotted(path: readonly PropertyKey[]): string {
   return path.map(String).join('.');
 }
 
@@ -37,7 +37,14 @@ function zodIssues(doc: ParsedDocument, issues: readonly z.core.$ZodIssue[]): Ma
 }
 
 function validateDocument(doc: ParsedDocument, file: string): ValidatedDocument {
-  const result: ValidatedDocument = { file, index: doc.index, valid: false, errors: [], warnings: [], positionOf: (path) => doc.positionOf(path) };
+  const result: ValidatedDocument = {
+    file,
+    index: doc.index,
+    valid: false,
+    errors: [],
+    warnings: [],
+    positionOf: (path) => doc.positionOf(path),
+  };
   if (doc.problems.length > 0) {
     result.errors = doc.problems.map((p) => ({ path: dotted(p.path), message: p.message, ...p.position }));
     return result;
@@ -51,11 +58,14 @@ function validateDocument(doc: ParsedDocument, file: string): ValidatedDocument 
   const metadata = record.metadata as Record<string, unknown> | undefined;
   // Reported with the verdict before either is validated, so they may be anything.
   if (typeof record.kind === 'string') result.kind = clipText(record.kind, MAX_ECHOED_NAME_CHARS);
-  if (metadata && typeof metadata === 'object' && typeof metadata.name === 'string') result.name = clipText(metadata.name, MAX_ECHOED_NAME_CHARS);
+  if (metadata && typeof metadata === 'object' && typeof metadata.name === 'string')
+    result.name = clipText(metadata.name, MAX_ECHOED_NAME_CHARS);
 
   if (!isKind(record.kind)) {
     if (record.apiVersion !== API_VERSION) {
-      result.errors.push(issueAt(doc, ['apiVersion'], record.apiVersion === undefined ? `is required: ${API_VERSION}` : `must be ${API_VERSION}`));
+      result.errors.push(
+        issueAt(doc, ['apiVersion'], record.apiVersion === undefined ? `is required: ${API_VERSION}` : `must be ${API_VERSION}`),
+      );
     }
     const hint = typeof record.kind === 'string' ? suggest(record.kind, KINDS) : undefined;
     const message =
@@ -103,7 +113,9 @@ function notebookNameWarnings(doc: ParsedDocument, record: Record<string, unknow
 export function validateSource(source: string, file: string, opts: { sequenceAsDocuments?: boolean } = {}): ValidatedDocument[] {
   const docs = parseSource(source).filter((doc) => !doc.empty);
   // A JSON array of manifests (POST /requests) counts as that many documents, positioned in the original text.
-  const expanded = opts.sequenceAsDocuments ? docs.flatMap((doc) => (Array.isArray(doc.data) && doc.problems.length === 0 ? asDocuments(doc) : [doc])) : docs;
+  const expanded = opts.sequenceAsDocuments
+    ? docs.flatMap((doc) => (Array.isArray(doc.data) && doc.problems.length === 0 ? asDocuments(doc) : [doc]))
+    : docs;
   return expanded.map((doc, index) => validateDocument({ ...doc, index }, file));
 }
 
@@ -111,7 +123,15 @@ export function validateSource(source: string, file: string, opts: { sequenceAsD
 function asDocuments(doc: ParsedDocument): ParsedDocument[] {
   const items = doc.data as unknown[];
   if (items.length > MAX_DOCUMENTS) {
-    return [{ ...doc, data: undefined, problems: [{ path: [], message: `the array holds ${items.length} manifests; the limit is ${MAX_DOCUMENTS}`, position: doc.positionOf([]) }] }];
+    return [
+      {
+        ...doc,
+        data: undefined,
+        problems: [
+          { path: [], message: `the array holds ${items.length} manifests; the limit is ${MAX_DOCUMENTS}`, position: doc.positionOf([]) },
+        ],
+      },
+    ];
   }
   return items.map((data, i) => ({
     index: i,

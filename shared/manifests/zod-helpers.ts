@@ -9,7 +9,10 @@ export function suggest(key: string, known: readonly string[]): string | undefin
   const lower = key.toLowerCase();
   const exactCase = known.find((k) => k.toLowerCase() === lower);
   if (exactCase) return exactCase;
-  const best = closest(lower, known.map((k) => k.toLowerCase()));
+  const best = closest(
+    lower,
+    known.map((k) => k.toLowerCase()),
+  );
   const match = known.find((k) => k.toLowerCase() === best)!;
   // A third of the length tolerates one slip in short names and a transposition in long ones.
   return distance(lower, best) <= Math.max(2, Math.floor(key.length / 3)) ? match : undefined;
@@ -25,7 +28,11 @@ export function unknownFieldsMessage(keys: readonly string[], known: readonly st
   for (const key of keys) {
     const hint = suggest(key, known);
     const name = quoted(key);
-    const part = hint ? `unknown field ${name}; did you mean "${hint}"?` : known.length > 0 ? `unknown field ${name}; known fields: ${known.join(', ')}` : `unknown field ${name}`;
+    const part = hint
+      ? `unknown field ${name}; did you mean "${hint}"?`
+      : known.length > 0
+        ? `unknown field ${name}; known fields: ${known.join(', ')}`
+        : `unknown field ${name}`;
     // Room is kept for the count of the keys left out.
     if (parts.length > 0 && (parts.length === MAX_ECHOED_KEYS || length + part.length + 2 > MAX_ECHOED_MESSAGE_CHARS - 40)) break;
     parts.push(part);
@@ -52,7 +59,9 @@ const typed = (what: string) => (issue: { input?: unknown }) => (issue.input ===
 
 function caseInsensitivePattern(values: readonly string[]): RegExp {
   const alternatives = values.map((v) =>
-    [...v].map((ch) => (/[a-z]/i.test(ch) ? `[${ch.toLowerCase()}${ch.toUpperCase()}]` : ch.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&'))).join(''),
+    [...v]
+      .map((ch) => (/[a-z]/i.test(ch) ? `[${ch.toLowerCase()}${ch.toUpperCase()}]` : ch.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')))
+      .join(''),
   );
   return new RegExp(`^(?:${alternatives.join('|')})$`);
 }
@@ -75,7 +84,8 @@ export function anyCaseOf<const T extends readonly [string, ...string[]]>(values
 /** A string of bounded length with a message that quotes the bound. */
 export function text(opts: { min?: number; max?: number } = {}) {
   let s = z.string({ error: typed('a string') });
-  if (opts.min !== undefined) s = s.min(opts.min, { error: opts.min === 1 ? 'must not be empty' : `must be at least ${opts.min} characters` });
+  if (opts.min !== undefined)
+    s = s.min(opts.min, { error: opts.min === 1 ? 'must not be empty' : `must be at least ${opts.min} characters` });
   if (opts.max !== undefined) s = s.max(opts.max, { error: `must be at most ${opts.max} characters` });
   return s;
 }
@@ -83,7 +93,8 @@ export function text(opts: { min?: number; max?: number } = {}) {
 /** An integer in [min, max] with a message that quotes the range. */
 export function integer(min?: number, max?: number) {
   let n = z.number({ error: typed('a number') }).int({ error: 'must be an integer' });
-  const range = min !== undefined && max !== undefined ? `between ${min} and ${max}` : min !== undefined ? `at least ${min}` : `at most ${max}`;
+  const range =
+    min !== undefined && max !== undefined ? `between ${min} and ${max}` : min !== undefined ? `at least ${min}` : `at most ${max}`;
   if (min !== undefined) n = n.min(min, { error: `must be ${range}` });
   if (max !== undefined) n = n.max(max, { error: `must be ${range}` });
   return n;
@@ -95,7 +106,8 @@ export const friendlyError: z.core.$ZodErrorMap = (issue) => {
     case 'invalid_type':
       return issue.input === undefined ? 'is required' : `must be ${article(issue.expected)}, not ${describe(issue.input)}`;
     case 'too_small':
-      if (issue.origin === 'string') return Number(issue.minimum) === 1 ? 'must not be empty' : `must be at least ${issue.minimum} characters`;
+      if (issue.origin === 'string')
+        return Number(issue.minimum) === 1 ? 'must not be empty' : `must be at least ${issue.minimum} characters`;
       if (issue.origin === 'array') return `must have at least ${issue.minimum} item${Number(issue.minimum) === 1 ? '' : 's'}`;
       return `must be ${issue.inclusive ? 'at least' : 'greater than'} ${issue.minimum}`;
     case 'too_big':

@@ -14,7 +14,13 @@ export function notifyBatchHandler(deps: () => Promise<NotifyDeps>): (event: SQS
     const resolved = await deps();
     const event = parseEventMessage(item.body);
     const { targets } = await notify(resolved, event);
-    resolved.logger.info('event reported', { messageId: item.messageId, eventId: event.id, type: event.type, requestId: event.data.requestId, targets });
+    resolved.logger.info('event reported', {
+      messageId: item.messageId,
+      eventId: event.id,
+      type: event.type,
+      requestId: event.data.requestId,
+      targets,
+    });
   };
   return sqsBatchHandler(record, { processInParallel: false });
 }

@@ -1,6 +1,6 @@
 /** The notifier's input: a CloudEvent from the events topic, delivered raw or inside SNS's JSON envelope. */
 import * as z from 'zod';
-import { EVENT_TYPES, type CloudEvent } from '../events/cloudevents';
+import { EVENT_TYPES } from '../events/cloudevents';
 import type { RequestSource } from '../store/types';
 import { NotAnEventError } from './errors';
 
@@ -33,10 +33,19 @@ const DataSchema = z.looseObject({
   reason: z.string().nullish(),
   message: z.string().nullish(),
   resources: z.array(ResourceSchema).optional(),
-  errors: z.array(z.looseObject({ file: z.string(), kind: z.string().optional(), name: z.string().optional(), errors: z.array(z.looseObject({ path: z.string(), message: z.string(), line: z.number(), column: z.number() })) })).optional(),
+  errors: z
+    .array(
+      z.looseObject({
+        file: z.string(),
+        kind: z.string().optional(),
+        name: z.string().optional(),
+        errors: z.array(z.looseObject({ path: z.string(), message: z.string(), line: z.number(), column: z.number() })),
+      }),
+    )
+    .optional(),
 });
 
-export const NotifyEventSchema = z.looseObject({
+const NotifyEventSchema = z.looseObject({
   specversion: z.literal('1.0'),
   id: z.string().min(1),
   source: z.string(),
@@ -65,8 +74,12 @@ export function parseEventMessage(body: string): NotifyEvent {
     }
   }
   const result = NotifyEventSchema.safeParse(parsed);
-  if (!result.success) throw new NotAnEventError(result.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; '));
+  if (!result.success)
+    throw new NotAnEventError(
+      result.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join('.') || '(root)'} ${i.message}`)
+        .join('; '),
+    );
   return result.data as NotifyEvent;
 }
-
-export type { CloudEvent };

@@ -4,7 +4,7 @@ import { callJson, type HttpSettings } from './http';
 import { FeedbackApiError } from './errors';
 import type { CommentApi } from './state';
 
-export type GithubStatusState = 'pending' | 'success' | 'failure' | 'error';
+type GithubStatusState = 'pending' | 'success' | 'failure' | 'error';
 
 export interface GithubStatus {
   state: GithubStatusState;
@@ -28,7 +28,13 @@ export function githubFeedback(opts: GithubFeedbackOptions) {
   const repoPath = api.repo;
   return {
     async setStatus(repository: string, sha: string, status: GithubStatus): Promise<void> {
-      await callJson(opts.http, { method: 'POST', url: `${repoPath(repository)}/statuses/${encodeURIComponent(sha)}`, headers, body: JSON.stringify(status), what: `GitHub status ${status.context} on ${repository}@${sha.slice(0, 7)}` });
+      await callJson(opts.http, {
+        method: 'POST',
+        url: `${repoPath(repository)}/statuses/${encodeURIComponent(sha)}`,
+        headers,
+        body: JSON.stringify(status),
+        what: `GitHub status ${status.context} on ${repository}@${sha.slice(0, 7)}`,
+      });
     },
 
     /** The pull request's comment thread as a CommentApi keyed by a hidden marker in the body. */
@@ -37,7 +43,12 @@ export function githubFeedback(opts: GithubFeedbackOptions) {
       return {
         async find() {
           for (let page = 1; page <= MAX_COMMENT_PAGES; page++) {
-            const { body } = await callJson<{ id: number; body?: string }[]>(opts.http, { method: 'GET', url: `${issue}/${number}/comments?per_page=100&page=${page}`, headers, what: `GitHub comments of ${repository}#${number}` });
+            const { body } = await callJson<{ id: number; body?: string }[]>(opts.http, {
+              method: 'GET',
+              url: `${issue}/${number}/comments?per_page=100&page=${page}`,
+              headers,
+              what: `GitHub comments of ${repository}#${number}`,
+            });
             const list = body ?? [];
             const mine = list.find((c) => (c.body ?? '').includes(marker));
             if (mine) return String(mine.id);
@@ -46,13 +57,25 @@ export function githubFeedback(opts: GithubFeedbackOptions) {
           return undefined;
         },
         async create(text) {
-          const { body } = await callJson<{ id: number }>(opts.http, { method: 'POST', url: `${issue}/${number}/comments`, headers, body: JSON.stringify({ body: text }), what: `GitHub comment on ${repository}#${number}` });
+          const { body } = await callJson<{ id: number }>(opts.http, {
+            method: 'POST',
+            url: `${issue}/${number}/comments`,
+            headers,
+            body: JSON.stringify({ body: text }),
+            what: `GitHub comment on ${repository}#${number}`,
+          });
           if (!body?.id) throw new FeedbackApiError(`GitHub comment on ${repository}#${number}: no id in the answer`, 201, false);
           return String(body.id);
         },
         async update(id, text) {
           try {
-            await callJson(opts.http, { method: 'PATCH', url: `${issue}/comments/${encodeURIComponent(id)}`, headers, body: JSON.stringify({ body: text }), what: `GitHub comment ${id} on ${repository}` });
+            await callJson(opts.http, {
+              method: 'PATCH',
+              url: `${issue}/comments/${encodeURIComponent(id)}`,
+              headers,
+              body: JSON.stringify({ body: text }),
+              what: `GitHub comment ${id} on ${repository}`,
+            });
             return true;
           } catch (error) {
             if (error instanceof FeedbackApiError && error.status === 404) return false;

@@ -25,7 +25,7 @@ const MAX_NOTE_PAGES = 10;
  * GitLab refuses to re-apply a state a status already has ("Cannot transition status via :enqueue from
  * :pending"): the status is what we wanted, so that 400 is a success.
  */
-export const isSameStateRefusal = (status: number, text: string) => status === 400 && /cannot transition status/i.test(text);
+const isSameStateRefusal = (status: number, text: string) => status === 400 && /cannot transition status/i.test(text);
 
 export function gitlabFeedback(opts: GitlabFeedbackOptions) {
   const api = gitlabApi(opts);
@@ -48,7 +48,12 @@ export function gitlabFeedback(opts: GitlabFeedbackOptions) {
       return {
         async find() {
           for (let page = 1; page <= MAX_NOTE_PAGES; page++) {
-            const { body } = await callJson<{ id: number; body?: string; system?: boolean }[]>(opts.http, { method: 'GET', url: `${notes}?per_page=100&page=${page}&sort=asc`, headers, what: `GitLab notes of !${iid}` });
+            const { body } = await callJson<{ id: number; body?: string; system?: boolean }[]>(opts.http, {
+              method: 'GET',
+              url: `${notes}?per_page=100&page=${page}&sort=asc`,
+              headers,
+              what: `GitLab notes of !${iid}`,
+            });
             const list = body ?? [];
             const mine = list.find((n) => !n.system && (n.body ?? '').includes(marker));
             if (mine) return String(mine.id);
@@ -57,13 +62,25 @@ export function gitlabFeedback(opts: GitlabFeedbackOptions) {
           return undefined;
         },
         async create(text) {
-          const { body } = await callJson<{ id: number }>(opts.http, { method: 'POST', url: notes, headers, body: JSON.stringify({ body: text }), what: `GitLab note on !${iid}` });
+          const { body } = await callJson<{ id: number }>(opts.http, {
+            method: 'POST',
+            url: notes,
+            headers,
+            body: JSON.stringify({ body: text }),
+            what: `GitLab note on !${iid}`,
+          });
           if (!body?.id) throw new FeedbackApiError(`GitLab note on !${iid}: no id in the answer`, 201, false);
           return String(body.id);
         },
         async update(id, text) {
           try {
-            await callJson(opts.http, { method: 'PUT', url: `${notes}/${encodeURIComponent(id)}`, headers, body: JSON.stringify({ body: text }), what: `GitLab note ${id} on !${iid}` });
+            await callJson(opts.http, {
+              method: 'PUT',
+              url: `${notes}/${encodeURIComponent(id)}`,
+              headers,
+              body: JSON.stringify({ body: text }),
+              what: `GitLab note ${id} on !${iid}`,
+            });
             return true;
           } catch (error) {
             if (error instanceof FeedbackApiError && error.status === 404) return false;

@@ -17,7 +17,10 @@ type CallSpec = ProviderRequest & { method: NonNullable<ProviderRequest['method'
  * One attempt. The notifier's callers tell "drop" from "retry" by FeedbackApiError, so the provider error is
  * carried over with its status and retryability.
  */
-export async function callOnce(settings: Pick<HttpSettings, 'fetch' | 'timeoutMs'>, spec: CallSpec): Promise<{ status: number; text: string }> {
+export async function callOnce(
+  settings: Pick<HttpSettings, 'fetch' | 'timeoutMs'>,
+  spec: CallSpec,
+): Promise<{ status: number; text: string }> {
   try {
     const response = await providerFetch(settings, spec);
     return { status: response.status, text: await response.text().catch(() => '') };

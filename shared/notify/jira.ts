@@ -30,11 +30,23 @@ export function jiraFeedback(opts: JiraFeedbackOptions) {
   const issue = api.issue;
   return {
     async addComment(key: string, body: AdfDoc): Promise<string | undefined> {
-      const result = await callJson<{ id?: string }>(opts.http, { method: 'POST', url: `${issue(key)}/comment`, headers, body: JSON.stringify({ body }), what: `Jira comment on ${key}` });
+      const result = await callJson<{ id?: string }>(opts.http, {
+        method: 'POST',
+        url: `${issue(key)}/comment`,
+        headers,
+        body: JSON.stringify({ body }),
+        what: `Jira comment on ${key}`,
+      });
       return result.body?.id;
     },
     async transition(key: string, transitionId: string): Promise<void> {
-      await callJson(opts.http, { method: 'POST', url: `${issue(key)}/transitions`, headers, body: JSON.stringify({ transition: { id: transitionId } }), what: `Jira transition ${transitionId} of ${key}` });
+      await callJson(opts.http, {
+        method: 'POST',
+        url: `${issue(key)}/transitions`,
+        headers,
+        body: JSON.stringify({ transition: { id: transitionId } }),
+        what: `Jira transition ${transitionId} of ${key}`,
+      });
     },
   };
 }

@@ -30,7 +30,7 @@ import { advance, once, requestNotifyPk, type NotifyStore } from './state';
 import { listResources } from '../store/resources';
 import { deliverWebhook, subscriberKey, subscriberLabel, wants } from './webhooks';
 
-export interface NotifyLogger {
+interface NotifyLogger {
   info(message: string, extra?: Record<string, unknown>): void;
   warn(message: string, extra?: Record<string, unknown>): void;
   error(message: string, extra?: Record<string, unknown>): void;
@@ -56,14 +56,39 @@ interface StatusIntent {
   description: string;
 }
 
-const GITLAB_STATE: Record<FeedbackPhase, GitlabStatusState> = { pending: 'pending', success: 'success', failure: 'failed', error: 'failed' };
+const GITLAB_STATE: Record<FeedbackPhase, GitlabStatusState> = {
+  pending: 'pending',
+  success: 'success',
+  failure: 'failed',
+  error: 'failed',
+};
 
 function outcomesOf(event: NotifyEvent): ResourceOutcome[] {
   const { data } = event;
-  if (event.type === EVENT_TYPES.resourceSucceeded || event.type === EVENT_TYPES.resourceFailed || event.type === EVENT_TYPES.resourceTimedOut) {
-    return [{ kind: data.kind ?? '', name: data.name ?? '', state: data.state, huaweiId: data.huaweiId ?? null, reason: data.reason ?? null, message: data.message ?? null }];
+  if (
+    event.type === EVENT_TYPES.resourceSucceeded ||
+    event.type === EVENT_TYPES.resourceFailed ||
+    event.type === EVENT_TYPES.resourceTimedOut
+  ) {
+    return [
+      {
+        kind: data.kind ?? '',
+        name: data.name ?? '',
+        state: data.state,
+        huaweiId: data.huaweiId ?? null,
+        reason: data.reason ?? null,
+        message: data.message ?? null,
+      },
+    ];
   }
-  return (data.resources ?? []).map((r) => ({ kind: r.kind, name: r.name, state: r.state, huaweiId: r.huaweiId ?? null, reason: r.reason ?? null, message: r.message ?? null }));
+  return (data.resources ?? []).map((r) => ({
+    kind: r.kind,
+    name: r.name,
+    state: r.state,
+    huaweiId: r.huaweiId ?? null,
+    reason: r.reason ?? null,
+    message: r.message ?? null,
+  }));
 }
 
 /**
@@ -82,13 +107,18 @@ async function withMessages(deps: NotifyDeps, event: NotifyEvent): Promise<Notif
  * every resource, which only changes what is still pending (a lost or late resource event), so a failed
  * request never leaves a pending status behind.
  */
-export function statusIntents(event: NotifyEvent): StatusIntent[] {
+function statusIntents(event: NotifyEvent): StatusIntent[] {
   if (event.type === EVENT_TYPES.requestRejected) {
     return [{ key: 'manifests', context: REJECTED_CONTEXT, phase: 'failure', description: rejectedDescription(event.data.errors ?? []) }];
   }
   return outcomesOf(event)
     .filter((r) => r.kind && r.name)
-    .map((r) => ({ key: `${r.kind}/${r.name}`, context: statusContext(r.kind, r.name), phase: phaseOf(r.state), description: statusDescription(r) }));
+    .map((r) => ({
+      key: `${r.kind}/${r.name}`,
+      context: statusContext(r.kind, r.name),
+      phase: phaseOf(r.state),
+      description: statusDescription(r),
+    }));
 }
 
 interface Target {
@@ -103,10 +133,21 @@ function gitStatusTarget(deps: NotifyDeps, event: NotifyEvent): Target | undefin
   const url = requestUrl(deps.publicBaseUrl, requestId);
   const post =
     source.provider === 'github' && deps.github
-      ? (intent: StatusIntent) => deps.github!.setStatus(repository, commit, { state: intent.phase, context: intent.context, description: intent.description, ...(url ? { target_url: url } : {}) })
+      ? (intent: StatusIntent) =>
+          deps.github!.setStatus(repository, commit, {
+            state: intent.phase,
+            context: intent.context,
+            description: intent.description,
+            ...(url ? { target_url: url } : {}),
+          })
       : source.provider === 'gitlab' && deps.gitlab
         ? (intent: StatusIntent) =>
-            deps.gitlab!.setStatus(repository, commit, { state: GITLAB_STATE[intent.phase], name: intent.context, description: intent.description, ...(url ? { target_url: url } : {}) })
+            deps.gitlab!.setStatus(repository, commit, {
+              state: GITLAB_STATE[intent.phase],
+              name: intent.context,
+              description: intent.description,
+              ...(url ? { target_url: url } : {}),
+            })
         : undefined;
   if (!post) return undefined;
   return {
@@ -114,7 +155,13 @@ function gitStatusTarget(deps: NotifyDeps, event: NotifyEvent): Target | undefin
     async run() {
       for (const intent of statusIntents(event)) {
         const key = { pk: requestNotifyPk(requestId), sk: `STATUS#${source.provider}#${intent.key}` };
-        await advance(deps.store, key, intent.phase, (phase) => PHASE_RANK[phase as FeedbackPhase] ?? 0, () => post(intent));
+        await advance(
+          deps.store,
+          key,
+          intent.phase,
+          (phase) => PHASE_RANK[phase as FeedbackPhase] ?? 0,
+          () => post(intent),
+        );
       }
     },
   };
@@ -133,13 +180,19 @@ function jiraTarget(deps: NotifyDeps, event: NotifyEvent): Target | undefined {
       // Resource events make no comment: the ticket gets one at acceptance and one with every result.
       switch (event.type) {
         case EVENT_TYPES.requestAccepted:
-          await once(deps.store, key('accepted'), async () => ({ commentId: await client.addComment(ticket, jiraAcceptedComment(requestId, outcomesOf(event), url)) }));
+          await once(deps.store, key('accepted'), async () => ({
+            commentId: await client.addComment(ticket, jiraAcceptedComment(requestId, outcomesOf(event), url)),
+          }));
           return;
         case EVENT_TYPES.requestRejected:
-          await once(deps.store, key('rejected'), async () => ({ commentId: await client.addComment(ticket, jiraRejectedComment(requestId, event.data.errors ?? [], url)) }));
+          await once(deps.store, key('rejected'), async () => ({
+            commentId: await client.addComment(ticket, jiraRejectedComment(requestId, event.data.errors ?? [], url)),
+          }));
           return;
         case EVENT_TYPES.requestCompleted: {
-          await once(deps.store, key('completed'), async () => ({ commentId: await client.addComment(ticket, jiraCompletedComment(requestId, event.data.state, outcomesOf(event), url)) }));
+          await once(deps.store, key('completed'), async () => ({
+            commentId: await client.addComment(ticket, jiraCompletedComment(requestId, event.data.state, outcomesOf(event), url)),
+          }));
           const transition = event.data.state === 'Succeeded' ? transitionOnSuccess : transitionOnFailure;
           if (transition) await once(deps.store, key('transition'), () => client.transition(ticket, transition));
           return;
@@ -166,7 +219,9 @@ export async function notify(deps: NotifyDeps, received: NotifyEvent): Promise<{
   // Subscribers get the event exactly as published; people get it with Huawei's messages filled in.
   const body = JSON.stringify(received);
   const event = await withMessages(deps, received);
-  const targets = [gitStatusTarget(deps, event), jiraTarget(deps, event), ...webhookTargets(deps, event, body)].filter((t): t is Target => !!t);
+  const targets = [gitStatusTarget(deps, event), jiraTarget(deps, event), ...webhookTargets(deps, event, body)].filter(
+    (t): t is Target => !!t,
+  );
   const failures: { target: string; message: string }[] = [];
   for (const target of targets) {
     try {
@@ -175,7 +230,12 @@ export async function notify(deps: NotifyDeps, received: NotifyEvent): Promise<{
       const message = (error as Error).message;
       if (isRetryable(error) || target.name.startsWith('webhook ')) {
         failures.push({ target: target.name, message });
-        deps.logger.warn('feedback failed; the message will be retried', { target: target.name, eventId: event.id, requestId: event.data.requestId, error: message });
+        deps.logger.warn('feedback failed; the message will be retried', {
+          target: target.name,
+          eventId: event.id,
+          requestId: event.data.requestId,
+          error: message,
+        });
       } else {
         // A 4xx from a provider (no access, unknown commit) will not change on retry: say so loudly and move on.
         deps.logger.error('feedback rejected by the provider; not retried', {

@@ -40,7 +40,11 @@ export function isForkPullRequest(payload: GithubPullRequest): boolean {
 /** Merge Request Hook: `update` counts only when it carries new commits (`oldrev`), not for title or label edits. */
 export const GitlabMergeRequestSchema = z.looseObject({
   object_kind: z.literal('merge_request'),
-  project: z.looseObject({ id: z.number().int().positive(), path_with_namespace: GitlabProjectPathSchema, default_branch: z.string().optional() }),
+  project: z.looseObject({
+    id: z.number().int().positive(),
+    path_with_namespace: GitlabProjectPathSchema,
+    default_branch: z.string().optional(),
+  }),
   object_attributes: z.looseObject({
     iid: z.number().int().positive(),
     action: z.string().optional(),

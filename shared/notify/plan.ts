@@ -97,7 +97,11 @@ function sameSpec(a: Pick<ResourceRecord, 'manifest' | 'region'>, b: { manifest:
 }
 
 /** Verdict per document of the changed files, in file order. */
-export async function planFiles(services: Pick<PlanServices, 'store' | 'defaults' | 'cloud'>, files: readonly SourceFile[], viewer: PlanViewer): Promise<PlanEntry[]> {
+export async function planFiles(
+  services: Pick<PlanServices, 'store' | 'defaults' | 'cloud'>,
+  files: readonly SourceFile[],
+  viewer: PlanViewer,
+): Promise<PlanEntry[]> {
   const { documents, planned } = planSubmission(files, services.defaults);
   const owns = ownership(services.store.table, viewer);
   const entries: { order: string; entry: PlanEntry }[] = [];
@@ -105,7 +109,14 @@ export async function planFiles(services: Pick<PlanServices, 'store' | 'defaults
   for (const doc of documents.filter((d) => !d.valid)) {
     entries.push({
       order: order(doc.file, doc.index),
-      entry: { file: doc.file, ...(doc.kind ? { kind: doc.kind } : {}), ...(doc.name ? { name: doc.name } : {}), verdict: 'invalid', detail: `${doc.errors.length} error${doc.errors.length === 1 ? '' : 's'}`, errors: doc.errors.map((e) => formatIssue(doc.file, e)) },
+      entry: {
+        file: doc.file,
+        ...(doc.kind ? { kind: doc.kind } : {}),
+        ...(doc.name ? { name: doc.name } : {}),
+        verdict: 'invalid',
+        detail: `${doc.errors.length} error${doc.errors.length === 1 ? '' : 's'}`,
+        errors: doc.errors.map((e) => formatIssue(doc.file, e)),
+      },
     });
   }
   const table = services.store.table;
@@ -119,14 +130,20 @@ export async function planFiles(services: Pick<PlanServices, 'store' | 'defaults
     const identity = await getIdentity(table, projectId, kind, name);
     if (identity?.state === 'Succeeded') {
       const owner = await getResource(table, identity.ownerRequestId, kind, name);
-      const same = owner ? sameSpec(owner, { manifest, region }) : identity.specHash === specHash({ manifest, region } as unknown as ResourceRecord);
+      const same = owner
+        ? sameSpec(owner, { manifest, region })
+        : identity.specHash === specHash({ manifest, region } as unknown as ResourceRecord);
       const mine = await owns(identity.ownerRequestId);
       const id = mine ? (identity.huaweiId ? ` (id ${identity.huaweiId})` : '') : `; ${ELSEWHERE}`;
       entries.push({
         order: at,
         entry: same
           ? { ...base, verdict: 'exists', detail: `unchanged${id}` }
-          : { ...base, verdict: 'conflict', detail: `exists with a different spec (${mine ? `request ${identity.ownerRequestId}` : ELSEWHERE}); updates are not supported` },
+          : {
+              ...base,
+              verdict: 'conflict',
+              detail: `exists with a different spec (${mine ? `request ${identity.ownerRequestId}` : ELSEWHERE}); updates are not supported`,
+            },
       });
       continue;
     }
@@ -135,7 +152,10 @@ export async function planFiles(services: Pick<PlanServices, 'store' | 'defaults
       entries.push({ order: at, entry: { ...base, verdict: 'in-progress', detail: by } });
       continue;
     }
-    entries.push({ order: at, entry: { ...base, ...(await lookUp(services, owns, kind, projectId, region, manifest.spec as unknown as Spec)) } });
+    entries.push({
+      order: at,
+      entry: { ...base, ...(await lookUp(services, owns, kind, projectId, region, manifest.spec as unknown as Spec)) },
+    });
   }
   return entries.sort((a, b) => a.order.localeCompare(b.order)).map((e) => e.entry);
 }
@@ -161,11 +181,17 @@ async function lookUp(
     poolName = pool.huaweiId;
     if (!(await owns(pool.ownerRequestId))) hidden = poolName;
   }
-  const target: HuaweiTarget = { projectId, region, ...(poolName ? { poolName } : {}), ...(spec.iefInstanceId ? { iefInstanceId: spec.iefInstanceId } : {}) };
+  const target: HuaweiTarget = {
+    projectId,
+    region,
+    ...(poolName ? { poolName } : {}),
+    ...(spec.iefInstanceId ? { iefInstanceId: spec.iefInstanceId } : {}),
+  };
   const wanted = huaweiName(kind, spec.body);
   try {
     const found = await services.cloud.findByName(kind, target, wanted);
-    if (found.length > 0) return { verdict: 'conflict', detail: `Huawei Cloud already has a ${kind} named ${wanted} that hwc-provisioner did not create` };
+    if (found.length > 0)
+      return { verdict: 'conflict', detail: `Huawei Cloud already has a ${kind} named ${wanted} that hwc-provisioner did not create` };
     return create;
   } catch (error) {
     const message = hidden ? (error as Error).message.split(hidden).join(`(the pool ${spec.poolRef})`) : (error as Error).message;
@@ -173,16 +199,15 @@ async function lookUp(
   }
 }
 
-export interface PlanTarget {
-  /** Key of the one comment: a pull or merge request. */
-  key: string;
-  /** Orders runs: the PR's updated_at, so an older plan never overwrites a newer one. */
-  version: string;
-  head: string;
-  baseRef: string;
-}
-
-async function computeAndRender(services: PlanServices, reader: GitReader, viewer: PlanViewer, base: string, head: string, globs: readonly string[], baseRef: string) {
+async function computeAndRender(
+  services: PlanServices,
+  reader: GitReader,
+  viewer: PlanViewer,
+  base: string,
+  head: string,
+  globs: readonly string[],
+  baseRef: string,
+) {
   const files = await changedManifests(reader, base, head, globs);
   const entries = await planFiles(services, files, viewer);
   return { entries, body: planMarkdown(entries, { head, baseRef }), summary: planSummary(entries) };
@@ -204,8 +229,12 @@ export async function planGithubPullRequest(
   }
   const key = { pk: `NOTIFY#plan#github#${job.repository}#${job.number}`, sk: 'COMMENT' };
   const comment = await upsertComment(services.store, key, job.updatedAt, body, github.comments(job.repository, job.number, PLAN_MARKER));
-  await advance(services.store, { pk: key.pk, sk: `STATUS#${job.head}` }, 'posted', () => 1, () =>
-    github.setStatus(job.repository, job.head, { state: summary.state, context: PLAN_CONTEXT, description: summary.description }),
+  await advance(
+    services.store,
+    { pk: key.pk, sk: `STATUS#${job.head}` },
+    'posted',
+    () => 1,
+    () => github.setStatus(job.repository, job.head, { state: summary.state, context: PLAN_CONTEXT, description: summary.description }),
   );
   return { entries, comment };
 }
@@ -214,7 +243,16 @@ export async function planGithubPullRequest(
 export async function planGitlabMergeRequest(
   services: PlanServices,
   reader: GitReader,
-  job: { projectId: number; repository: string; iid: number; base: string; head: string; baseRef: string; updatedAt: string; fork?: boolean },
+  job: {
+    projectId: number;
+    repository: string;
+    iid: number;
+    base: string;
+    head: string;
+    baseRef: string;
+    updatedAt: string;
+    fork?: boolean;
+  },
   globs: readonly string[],
 ): Promise<{ entries: PlanEntry[]; comment: 'created' | 'updated' | 'stale' | 'skipped' }> {
   const viewer: PlanViewer = { provider: 'gitlab', repository: job.repository, ...(job.fork ? { fork: true } : {}) };
@@ -226,8 +264,17 @@ export async function planGitlabMergeRequest(
   }
   const key = { pk: `NOTIFY#plan#gitlab#${job.projectId}#${job.iid}`, sk: 'COMMENT' };
   const comment = await upsertComment(services.store, key, job.updatedAt, body, gitlab.notes(job.projectId, job.iid, PLAN_MARKER));
-  await advance(services.store, { pk: key.pk, sk: `STATUS#${job.head}` }, 'posted', () => 1, () =>
-    gitlab.setStatus(job.projectId, job.head, { state: summary.state === 'success' ? 'success' : 'failed', name: PLAN_CONTEXT, description: summary.description }),
+  await advance(
+    services.store,
+    { pk: key.pk, sk: `STATUS#${job.head}` },
+    'posted',
+    () => 1,
+    () =>
+      gitlab.setStatus(job.projectId, job.head, {
+        state: summary.state === 'success' ? 'success' : 'failed',
+        name: PLAN_CONTEXT,
+        description: summary.description,
+      }),
   );
   return { entries, comment };
 }

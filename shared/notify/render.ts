@@ -18,7 +18,7 @@ export interface ResourceOutcome {
 }
 
 /** GitHub allows 140 characters in a status description. */
-export const STATUS_DESCRIPTION_MAX = 140;
+const STATUS_DESCRIPTION_MAX = 140;
 
 export function phaseOf(state: string): FeedbackPhase {
   switch (state) {
@@ -73,14 +73,17 @@ export interface RejectedDocumentLike {
   errors: { path: string; message: string; line: number; column: number }[];
 }
 
-export function errorLines(documents: readonly RejectedDocumentLike[]): string[] {
+function errorLines(documents: readonly RejectedDocumentLike[]): string[] {
   return documents.flatMap((d) => d.errors.map((e) => `${d.file}:${e.line}:${e.column} ${e.path}: ${e.message}`));
 }
 
 export function rejectedDescription(documents: readonly RejectedDocumentLike[]): string {
   const lines = errorLines(documents);
   const first = lines[0] ?? 'the manifests could not be read';
-  return truncate(`Rejected, nothing created: ${lines.length > 1 ? `${lines.length} errors, first: ` : ''}${first}`, STATUS_DESCRIPTION_MAX);
+  return truncate(
+    `Rejected, nothing created: ${lines.length > 1 ? `${lines.length} errors, first: ` : ''}${first}`,
+    STATUS_DESCRIPTION_MAX,
+  );
 }
 
 export function requestUrl(publicBaseUrl: string | undefined, requestId: string): string | undefined {
@@ -90,7 +93,7 @@ export function requestUrl(publicBaseUrl: string | undefined, requestId: string)
 // ---------------------------------------------------------------------------------------------------------
 // Plan comment (GitHub pull requests, GitLab merge requests).
 
-export type PlanVerdict = 'create' | 'exists' | 'in-progress' | 'conflict' | 'invalid';
+type PlanVerdict = 'create' | 'exists' | 'in-progress' | 'conflict' | 'invalid';
 
 export interface PlanEntry {
   file: string;
@@ -224,7 +227,8 @@ export function planMarkdown(entries: readonly PlanEntry[], ctx: { head: string;
     '|---|---|---|',
   ];
   const rows = entries.map((e) => {
-    const resource = e.kind && e.name ? codeSpan(`${truncate(e.kind, MAX_NAME)}/${truncate(e.name, MAX_NAME)}`, true) : '(unnamed document)';
+    const resource =
+      e.kind && e.name ? codeSpan(`${truncate(e.kind, MAX_NAME)}/${truncate(e.name, MAX_NAME)}`, true) : '(unnamed document)';
     const detail = e.detail ? `: ${escapeText(truncate(e.detail, MAX_DETAIL))}` : '';
     return `| ${resource} | ${codeSpan(truncate(e.file, MAX_FILE), true)} | ${VERDICT_LABEL[e.verdict]}${detail} |`;
   });
@@ -248,7 +252,11 @@ export function planMarkdown(entries: readonly PlanEntry[], ctx: { head: string;
 // ---------------------------------------------------------------------------------------------------------
 // Jira comments in Atlassian Document Format.
 
-const text = (value: string, marks?: AdfNode['marks']): AdfNode => ({ type: 'text', text: value === '' ? '—' : value, ...(marks ? { marks } : {}) });
+const text = (value: string, marks?: AdfNode['marks']): AdfNode => ({
+  type: 'text',
+  text: value === '' ? '—' : value,
+  ...(marks ? { marks } : {}),
+});
 const strong = (value: string) => text(value, [{ type: 'strong' }]);
 const code = (value: string) => text(value, [{ type: 'code' }]);
 const link = (value: string, href: string) => text(value, [{ type: 'link', attrs: { href } }]);
@@ -261,7 +269,10 @@ function intro(verb: string, requestId: string, url: string | undefined): AdfNod
 
 export function jiraAcceptedComment(requestId: string, resources: readonly ResourceOutcome[], url?: string): AdfDoc {
   return doc(
-    paragraph(...intro('accepted', requestId, url), text(`: ${resources.length} resource${resources.length === 1 ? '' : 's'} queued for creation.`)),
+    paragraph(
+      ...intro('accepted', requestId, url),
+      text(`: ${resources.length} resource${resources.length === 1 ? '' : 's'} queued for creation.`),
+    ),
     {
       type: 'bulletList',
       content: resources.map((r) => ({ type: 'listItem', content: [paragraph(code(`${r.kind}/${r.name}`))] })),
@@ -283,18 +294,20 @@ const STATE_WORDS: Record<string, string> = { Succeeded: 'succeeded', Failed: 'f
 export function jiraCompletedComment(requestId: string, state: string, resources: readonly ResourceOutcome[], url?: string): AdfDoc {
   const headerCell = (value: string): AdfNode => ({ type: 'tableHeader', attrs: {}, content: [paragraph(strong(value))] });
   const dataCell = (node: AdfNode): AdfNode => ({ type: 'tableCell', attrs: {}, content: [paragraph(node)] });
-  return doc(
-    paragraph(...intro('finished', requestId, url), text(`: ${STATE_WORDS[state] ?? state}.`)),
-    {
-      type: 'table',
-      attrs: { isNumberColumnEnabled: false, layout: 'default' },
-      content: [
-        { type: 'tableRow', content: ['Resource', 'State', 'Huawei id', 'Reason'].map(headerCell) },
-        ...resources.map((r) => ({
-          type: 'tableRow',
-          content: [dataCell(code(`${r.kind}/${r.name}`)), dataCell(text(r.state)), dataCell(text(r.huaweiId ?? '')), dataCell(text([r.reason, r.message].filter(Boolean).join(': ')))],
-        })),
-      ],
-    },
-  );
+  return doc(paragraph(...intro('finished', requestId, url), text(`: ${STATE_WORDS[state] ?? state}.`)), {
+    type: 'table',
+    attrs: { isNumberColumnEnabled: false, layout: 'default' },
+    content: [
+      { type: 'tableRow', content: ['Resource', 'State', 'Huawei id', 'Reason'].map(headerCell) },
+      ...resources.map((r) => ({
+        type: 'tableRow',
+        content: [
+          dataCell(code(`${r.kind}/${r.name}`)),
+          dataCell(text(r.state)),
+          dataCell(text(r.huaweiId ?? '')),
+          dataCell(text([r.reason, r.message].filter(Boolean).join(': '))),
+        ],
+      })),
+    ],
+  });
 }

@@ -65,7 +65,13 @@ async function settle(store: NotifyStore, key: NotifyKey, state: string, extra: 
     sets.push(`#x${i} = :x${i}`);
   });
   await store.table.ddb.send(
-    new UpdateCommand({ TableName: store.table.tableName, Key: key, UpdateExpression: `SET ${sets.join(', ')} REMOVE leaseState, leaseUntil`, ExpressionAttributeNames: names, ExpressionAttributeValues: values }),
+    new UpdateCommand({
+      TableName: store.table.tableName,
+      Key: key,
+      UpdateExpression: `SET ${sets.join(', ')} REMOVE leaseState, leaseUntil`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    }),
   );
 }
 
@@ -119,10 +125,6 @@ export function once(store: NotifyStore, key: NotifyKey, effect: () => Promise<R
   return advance(store, key, 'done', (state) => (state === 'done' ? 1 : 0), effect);
 }
 
-export async function getRecord(store: NotifyStore, key: NotifyKey): Promise<Record<string, unknown> | undefined> {
-  return read(store, key);
-}
-
 /** The provider half of a comment upsert: find ours by its marker, create one, or edit one in place. */
 export interface CommentApi {
   find(): Promise<string | undefined>;
@@ -136,14 +138,21 @@ export interface CommentApi {
  * orders writers (e.g. the PR's updated_at), so a late, older plan never replaces a newer one, and
  * the lease keeps a burst of runs from each creating a comment.
  */
-export async function upsertComment(store: NotifyStore, key: NotifyKey, version: string, body: string, api: CommentApi): Promise<'created' | 'updated' | 'stale'> {
+export async function upsertComment(
+  store: NotifyStore,
+  key: NotifyKey,
+  version: string,
+  body: string,
+  api: CommentApi,
+): Promise<'created' | 'updated' | 'stale'> {
   for (let check = 0; check < BUSY_CHECKS; check++) {
     const item = await read(store, key);
     if (typeof item?.version === 'string' && item.version > version) return 'stale';
     const now = store.now();
     const leased = await updateIfStill(store.table, key, {
       UpdateExpression: 'SET leaseUntil = :until, #ttl = :ttl',
-      ConditionExpression: '(attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND (attribute_not_exists(version) OR version <= :version)',
+      ConditionExpression:
+        '(attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND (attribute_not_exists(version) OR version <= :version)',
       ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
       ExpressionAttributeValues: {
         ':until': new Date(now.getTime() + LEASE_SECONDS * 1000).toISOString(),

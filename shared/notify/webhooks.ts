@@ -5,7 +5,7 @@ import { FeedbackApiError } from './errors';
 import { callOnce, withRetries, type HttpSettings } from './http';
 
 /** `v1,<base64 HMAC-SHA256(key, "id.timestamp.body")>`, where the key is the base64 after `whsec_`. */
-export function standardWebhookSignature(secret: string, id: string, timestamp: number, body: string): string {
+function standardWebhookSignature(secret: string, id: string, timestamp: number, body: string): string {
   const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
   return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
@@ -26,7 +26,13 @@ export function wants(subscriber: WebhookSubscriber, type: string): boolean {
 }
 
 /** One delivery with in-invocation retries; each attempt is signed afresh so its timestamp is current. */
-export async function deliverWebhook(http: HttpSettings, subscriber: WebhookSubscriber, eventId: string, body: string, now: () => Date = () => new Date()): Promise<void> {
+export async function deliverWebhook(
+  http: HttpSettings,
+  subscriber: WebhookSubscriber,
+  eventId: string,
+  body: string,
+  now: () => Date = () => new Date(),
+): Promise<void> {
   await withRetries(http, () => {
     const timestamp = Math.floor(now().getTime() / 1000);
     return callOnce(http, {

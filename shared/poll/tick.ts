@@ -69,7 +69,8 @@ async function handleDue(deps: DispatchDeps, settings: TickSettings, item: DueIt
     // A finisher that stopped after the terminal write: the identity first (dependents resolve through it), then the event.
     const resource = item.sk.startsWith('RES#') ? (item as unknown as ResourceRecord) : undefined;
     if (resource) await settleIdentity(deps, resource);
-    if (await flushOutbox(deps, { pk: item.pk, sk: item.sk }, item.pendingEvents as OutgoingEvent[])) stats.published += item.pendingEvents.length;
+    if (await flushOutbox(deps, { pk: item.pk, sk: item.sk }, item.pendingEvents as OutgoingEvent[]))
+      stats.published += item.pendingEvents.length;
     // No progress passed: the count may be short of this finish, so completion is checked in full.
     if (resource) await afterTerminal(deps, resource.requestId, resource, resource.state);
     return;
@@ -105,15 +106,23 @@ async function handleDue(deps: DispatchDeps, settings: TickSettings, item: DueIt
 async function checkRequest(deps: DispatchDeps, settings: TickSettings, item: DueItem): Promise<void> {
   if (item.phase !== 'Accepted' || item.completedAt) return clearDue(deps, item);
   if (await completeRequestIfDone(deps, String(item.requestId))) return;
-  await updateIfStill(deps.table, { pk: item.pk, sk: item.sk }, {
-    UpdateExpression: 'SET dueAt = :at',
-    ConditionExpression: 'attribute_exists(duePk) AND attribute_not_exists(completedAt)',
-    ExpressionAttributeValues: { ':at': dueAt(deps.now(), settings.requeueGraceSeconds) },
-  });
+  await updateIfStill(
+    deps.table,
+    { pk: item.pk, sk: item.sk },
+    {
+      UpdateExpression: 'SET dueAt = :at',
+      ConditionExpression: 'attribute_exists(duePk) AND attribute_not_exists(completedAt)',
+      ExpressionAttributeValues: { ':at': dueAt(deps.now(), settings.requeueGraceSeconds) },
+    },
+  );
 }
 
 async function clearDue(deps: DispatchDeps, item: DueItem): Promise<void> {
-  await updateIfStill(deps.table, { pk: item.pk, sk: item.sk }, { UpdateExpression: 'REMOVE duePk, dueAt', ConditionExpression: 'attribute_not_exists(pendingEvents)' });
+  await updateIfStill(
+    deps.table,
+    { pk: item.pk, sk: item.sk },
+    { UpdateExpression: 'REMOVE duePk, dueAt', ConditionExpression: 'attribute_not_exists(pendingEvents)' },
+  );
 }
 
 /** Shows one creating resource and applies the kind's status semantics; returns true when it finished. */
@@ -121,7 +130,12 @@ async function pollResource(deps: DispatchDeps, resource: ResourceRecord): Promi
   const now = deps.now();
   const target = targetOf(resource, resource.resolvedPoolName);
   const finish = async (state: 'Succeeded' | 'Failed' | 'TimedOut', reason?: string, message?: string) => {
-    const done = await finishResourceOnce(deps, resource, { state, ownsIdentity: true, ...(reason ? { reason } : {}), ...(message ? { message } : {}) });
+    const done = await finishResourceOnce(deps, resource, {
+      state,
+      ownsIdentity: true,
+      ...(reason ? { reason } : {}),
+      ...(message ? { message } : {}),
+    });
     if (done) await afterTerminal(deps, resource.requestId, resource, state, done.progress);
     return done !== undefined;
   };
@@ -138,15 +152,23 @@ async function pollResource(deps: DispatchDeps, resource: ResourceRecord): Promi
     // No later tick can send it either: waiting out the deadline would only delay the same verdict.
     if (error instanceof HuaweiInvalidRequestError) return finish('Failed', error.reason, error.message);
     // A read that failed is not a verdict: try again on a later tick, unless the time is up.
-    if (resource.deadlineAt && now.toISOString() >= resource.deadlineAt) return finish('TimedOut', 'Timeout', `no status could be read before the deadline: ${(error as Error).message}`);
-    await updateResource(deps.table, resource, { from: ['Creating'], set: { dueAt: dueAt(now, nextPollSeconds(resource.kind, resource.polls ?? 0, deps.settings.pollScale)) } });
+    if (resource.deadlineAt && now.toISOString() >= resource.deadlineAt)
+      return finish('TimedOut', 'Timeout', `no status could be read before the deadline: ${(error as Error).message}`);
+    await updateResource(deps.table, resource, {
+      from: ['Creating'],
+      set: { dueAt: dueAt(now, nextPollSeconds(resource.kind, resource.polls ?? 0, deps.settings.pollScale)) },
+    });
     return false;
   }
   if (status.phase === 'Succeeded') return finish('Succeeded', status.reason, status.message ?? `ready (${status.reason ?? 'done'})`);
   if (status.phase === 'Failed') return finish('Failed', status.reason ?? 'CreateFailed', status.message);
   if (resource.deadlineAt && now.toISOString() >= resource.deadlineAt) {
     const minutes = Math.round((Date.parse(resource.deadlineAt) - Date.parse(resource.createStartedAt ?? resource.deadlineAt)) / 60_000);
-    return finish('TimedOut', 'Timeout', `not ready after ${minutes} minutes (last status: ${status.message ?? status.reason ?? 'in progress'})`);
+    return finish(
+      'TimedOut',
+      'Timeout',
+      `not ready after ${minutes} minutes (last status: ${status.message ?? status.reason ?? 'in progress'})`,
+    );
   }
   const polls = (resource.polls ?? 0) + 1;
   const next = dueAt(now, nextPollSeconds(resource.kind, polls, deps.settings.pollScale));
@@ -158,4 +180,3 @@ async function pollResource(deps: DispatchDeps, resource: ResourceRecord): Promi
   });
   return false;
 }
-

@@ -14,7 +14,7 @@ export class ProviderApiError extends Error {
 }
 
 /** 408, 425 and 429 are "later", like 5xx; the other 4xx will not change on retry. */
-export function retryableStatus(status: number): boolean {
+function retryableStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
 }
 
@@ -49,7 +49,11 @@ export async function providerFetch(transport: ProviderTransport, request: Provi
       signal: AbortSignal.timeout(transport.timeoutMs),
     });
   } catch (error) {
-    throw new ProviderApiError(`${request.what}: ${(error as Error).name === 'TimeoutError' ? 'timed out' : 'network error'}`, undefined, true);
+    throw new ProviderApiError(
+      `${request.what}: ${(error as Error).name === 'TimeoutError' ? 'timed out' : 'network error'}`,
+      undefined,
+      true,
+    );
   }
   if (response.ok) return response;
   if (request.acceptError) {

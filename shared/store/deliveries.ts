@@ -22,7 +22,9 @@ export interface DeliveryRecord {
 const deliveryKey = (provider: string, deliveryId: string) => ({ pk: `DELIVERY#${provider}#${deliveryId}`, sk: 'DELIVERY' });
 
 export async function getDelivery(table: TableRef, provider: string, deliveryId: string): Promise<DeliveryRecord | undefined> {
-  const result = await table.ddb.send(new GetCommand({ TableName: table.tableName, Key: deliveryKey(provider, deliveryId), ConsistentRead: true }));
+  const result = await table.ddb.send(
+    new GetCommand({ TableName: table.tableName, Key: deliveryKey(provider, deliveryId), ConsistentRead: true }),
+  );
   if (!result.Item) return undefined;
   const { pk: _pk, sk: _sk, [TTL_ATTRIBUTE]: _ttl, ...rest } = result.Item;
   return rest as DeliveryRecord;
@@ -30,7 +32,11 @@ export async function getDelivery(table: TableRef, provider: string, deliveryId:
 
 /** The stored item, for a caller that writes it inside a transaction of its own. */
 export function deliveryItem(record: DeliveryRecord, now: Date): Record<string, unknown> {
-  return { ...deliveryKey(record.provider, record.deliveryId), ...record, [TTL_ATTRIBUTE]: Math.floor(now.getTime() / 1000) + DELIVERY_TTL_SECONDS };
+  return {
+    ...deliveryKey(record.provider, record.deliveryId),
+    ...record,
+    [TTL_ATTRIBUTE]: Math.floor(now.getTime() / 1000) + DELIVERY_TTL_SECONDS,
+  };
 }
 
 /** Idempotent: a second write of the same delivery stores the same facts. */

@@ -7,7 +7,9 @@ import type { IdentityRecord } from './types';
 export const identityKey = (projectId: string, kind: string, name: string) => ({ pk: `ID#${projectId}#${kind}#${name}`, sk: 'ID' });
 
 export async function getIdentity(table: TableRef, projectId: string, kind: Kind, name: string): Promise<IdentityRecord | undefined> {
-  const result = await table.ddb.send(new GetCommand({ TableName: table.tableName, Key: identityKey(projectId, kind, name), ConsistentRead: true }));
+  const result = await table.ddb.send(
+    new GetCommand({ TableName: table.tableName, Key: identityKey(projectId, kind, name), ConsistentRead: true }),
+  );
   if (!result.Item) return undefined;
   const { pk: _pk, sk: _sk, ...rest } = result.Item;
   return rest as IdentityRecord;

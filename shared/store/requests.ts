@@ -1,6 +1,13 @@
 /** Request and resource records: every write is conditional, so a retried intake never makes a second request. */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { DUE_PARTITION, dueAt } from './due';
 import { TERMINAL_STATES, type RequestRecord, type RequestState, type ResourceRecord } from './types';
 
@@ -26,7 +33,12 @@ export function isConditionFailure(error: unknown): boolean {
 export async function updateIfStill(
   table: TableRef,
   key: { pk: string; sk: string },
-  update: { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeValues?: Record<string, unknown>; ExpressionAttributeNames?: Record<string, string> },
+  update: {
+    UpdateExpression: string;
+    ConditionExpression: string;
+    ExpressionAttributeValues?: Record<string, unknown>;
+    ExpressionAttributeNames?: Record<string, string>;
+  },
 ): Promise<boolean> {
   try {
     await table.ddb.send(new UpdateCommand({ TableName: table.tableName, Key: key, ...update }));
@@ -63,10 +75,13 @@ export async function putRequestOnce(table: TableRef, record: RequestRecord): Pr
 const requestItem = (record: RequestRecord) => ({ ...requestKey(record.requestId), type: 'request', ...record });
 
 /** A transaction's put of an item that must not exist yet. */
-const putNew = (table: TableRef, item: Record<string, unknown>) => ({ Put: { TableName: table.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } });
+const putNew = (table: TableRef, item: Record<string, unknown>) => ({
+  Put: { TableName: table.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' },
+});
 
 /** JSON length over-estimates DynamoDB's item size (attribute names count once, numbers are compact). */
-const itemBytes = (item: Record<string, unknown>) => Buffer.byteLength(JSON.stringify(item, (_, value: unknown) => (value instanceof Map ? Object.fromEntries(value) : value)));
+const itemBytes = (item: Record<string, unknown>) =>
+  Buffer.byteLength(JSON.stringify(item, (_, value: unknown) => (value instanceof Map ? Object.fromEntries(value) : value)));
 
 /**
  * A manifest's mappings as Maps. The document client types a plain object by its `constructor` property, so
@@ -90,11 +105,23 @@ const failedConditionAt = (error: unknown, index: number) =>
 
 /** The stored item of a resource: due from the start, so the poller finds it if its message (or its pool's) is lost. */
 function resourceItem(record: ResourceRecord, due: string): Record<string, unknown> {
-  return { ...resourceKey(record.requestId, record.kind, record.name), type: 'resource', duePk: DUE_PARTITION, dueAt: due, ...record, manifest: marshallable(record.manifest) };
+  return {
+    ...resourceKey(record.requestId, record.kind, record.name),
+    type: 'resource',
+    duePk: DUE_PARTITION,
+    dueAt: due,
+    ...record,
+    manifest: marshallable(record.manifest),
+  };
 }
 
 /** Writes a resource unless it exists: a resumed intake must not reset a resource the dispatcher already moved. */
-export async function putResourceOnce(table: TableRef, record: ResourceRecord, graceSeconds = QUEUED_GRACE_SECONDS, due?: string): Promise<boolean> {
+async function putResourceOnce(
+  table: TableRef,
+  record: ResourceRecord,
+  graceSeconds = QUEUED_GRACE_SECONDS,
+  due?: string,
+): Promise<boolean> {
   try {
     await table.ddb.send(
       new PutCommand({
@@ -184,7 +211,10 @@ export async function putAcceptedRequestOnce(
   try {
     await table.ddb.send(
       new TransactWriteCommand({
-        TransactItems: [...items.map((item) => putNew(table, item)), ...alongside.map((item) => ({ Put: { TableName: table.tableName, Item: item } }))],
+        TransactItems: [
+          ...items.map((item) => putNew(table, item)),
+          ...alongside.map((item) => ({ Put: { TableName: table.tableName, Item: item } })),
+        ],
       }),
     );
     return 'written';
@@ -253,7 +283,10 @@ export async function getRequestWithResources(
 }
 
 /** The overall state people see: derived from the resources, never stored, so it cannot drift. */
-export function overallState(request: Pick<RequestRecord, 'phase' | 'resourceCount'>, resources: readonly Pick<ResourceRecord, 'state'>[]): RequestState {
+export function overallState(
+  request: Pick<RequestRecord, 'phase' | 'resourceCount'>,
+  resources: readonly Pick<ResourceRecord, 'state'>[],
+): RequestState {
   if (request.phase === 'Rejected') return 'Rejected';
   if (request.phase === 'Recording' || resources.length < request.resourceCount) return 'InProgress';
   if (resources.some((r) => !TERMINAL_STATES.has(r.state))) return 'InProgress';

@@ -6,7 +6,9 @@ import { isConditionFailure, requestKey, resourceKey, type TableRef } from './re
 import type { RequestRecord, ResourceRecord, ResourceState } from './types';
 
 export async function getResource(table: TableRef, requestId: string, kind: string, name: string): Promise<ResourceRecord | undefined> {
-  const result = await table.ddb.send(new GetCommand({ TableName: table.tableName, Key: resourceKey(requestId, kind, name), ConsistentRead: true }));
+  const result = await table.ddb.send(
+    new GetCommand({ TableName: table.tableName, Key: resourceKey(requestId, kind, name), ConsistentRead: true }),
+  );
   return result.Item as ResourceRecord | undefined;
 }
 
@@ -59,7 +61,11 @@ const SUMMARY_NAMES = {
  * every terminal transition, so reading whole records made a request of N resources parse N manifests N times
  * (O(N^2) bytes: the pipeline benchmark's top CPU cost); the projection returns a few dozen bytes per item.
  */
-export async function getRequestSummary(table: TableRef, requestId: string, resourcesOnly = false): Promise<{ request?: RequestSummary; resources: ResourceSummary[] }> {
+export async function getRequestSummary(
+  table: TableRef,
+  requestId: string,
+  resourcesOnly = false,
+): Promise<{ request?: RequestSummary; resources: ResourceSummary[] }> {
   const resources: ResourceSummary[] = [];
   let request: RequestSummary | undefined;
   let startKey: Record<string, unknown> | undefined;
@@ -121,14 +127,22 @@ export function buildUpdate(update: Update) {
   const conditions = ['attribute_exists(pk)'];
   if (update.from) {
     names['#state'] = 'state';
-    conditions.push(`#state IN (${update.from.map((s, i) => {
-      values[`:f${i}`] = s;
-      return `:f${i}`;
-    }).join(', ')})`);
+    conditions.push(
+      `#state IN (${update.from
+        .map((s, i) => {
+          values[`:f${i}`] = s;
+          return `:f${i}`;
+        })
+        .join(', ')})`,
+    );
   }
   if (update.condition) conditions.push(`(${update.condition})`);
   for (const match of (update.condition ?? '').matchAll(/#(\w+)/g)) names[`#${match[1]}`] ??= match[1]!;
-  const expression = [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : '', adds.length ? `ADD ${adds.join(', ')}` : '']
+  const expression = [
+    sets.length ? `SET ${sets.join(', ')}` : '',
+    removes.length ? `REMOVE ${removes.join(', ')}` : '',
+    adds.length ? `ADD ${adds.join(', ')}` : '',
+  ]
     .filter(Boolean)
     .join(' ');
   return {
@@ -140,10 +154,19 @@ export function buildUpdate(update: Update) {
 }
 
 /** Applies the update if its guard holds; returns the new record, or undefined when the guard failed. */
-export async function updateResource(table: TableRef, key: { requestId: string; kind: string; name: string }, update: Update): Promise<ResourceRecord | undefined> {
+export async function updateResource(
+  table: TableRef,
+  key: { requestId: string; kind: string; name: string },
+  update: Update,
+): Promise<ResourceRecord | undefined> {
   try {
     const result = await table.ddb.send(
-      new UpdateCommand({ TableName: table.tableName, Key: resourceKey(key.requestId, key.kind, key.name), ...buildUpdate(update), ReturnValues: 'ALL_NEW' }),
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: resourceKey(key.requestId, key.kind, key.name),
+        ...buildUpdate(update),
+        ReturnValues: 'ALL_NEW',
+      }),
     );
     return result.Attributes as ResourceRecord;
   } catch (error) {
@@ -165,5 +188,9 @@ export async function queryDue(table: TableRef, nowIso: string, startKey?: Recor
       Limit: limit,
     }),
   );
-  return { items: (page.Items ?? []) as (Record<string, unknown> & { pk: string; sk: string })[], next: page.LastEvaluatedKey, scanned: page.ScannedCount ?? 0 };
+  return {
+    items: (page.Items ?? []) as (Record<string, unknown> & { pk: string; sk: string })[],
+    next: page.LastEvaluatedKey,
+    scanned: page.ScannedCount ?? 0,
+  };
 }

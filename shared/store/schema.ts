@@ -1,7 +1,7 @@
 /** The single DynamoDB table's shape: key attributes, the sparse due-poll index and TTL (mirrored in serverless.yml). */
 
 /** Partition and sort key of every item. */
-export const KEY = { pk: 'pk', sk: 'sk' } as const;
+const KEY = { pk: 'pk', sk: 'sk' } as const;
 
 /**
  * Sparse index of resources awaiting a status poll: only items with `duePk` set appear,

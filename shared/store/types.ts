@@ -2,7 +2,7 @@
 import type { ManifestIssue } from '../manifests/errors';
 import type { Kind } from '../manifests/kinds';
 
-export const RESOURCE_STATES = [
+const RESOURCE_STATES = [
   'Queued',
   'WaitingForDependency',
   'CreatePending',
@@ -17,7 +17,7 @@ export const TERMINAL_STATES: ReadonlySet<ResourceState> = new Set(['Succeeded',
 
 export type RequestState = 'Rejected' | 'InProgress' | 'Succeeded' | 'PartiallyFailed' | 'Failed';
 
-export type Provider = 'github' | 'gitlab' | 'jira' | 'api' | 'queue';
+type Provider = 'github' | 'gitlab' | 'jira' | 'api' | 'queue';
 
 /** Where a request came from, so people can find it and feedback can go back there. */
 export interface RequestSource {

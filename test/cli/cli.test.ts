@@ -38,7 +38,9 @@ describe('hwc-provisioner validate', () => {
   it('exits 1 with file:line:column path: message lines for a broken manifest', async () => {
     const io = captureIo();
     expect(await run(['validate', broken], io)).toBe(1);
-    expect(io.out).toContain(`${broken}:4:9 metadata.name: 1-63 characters: lower-case letters, digits and "-", starting with a letter and ending with a letter or digit`);
+    expect(io.out).toContain(
+      `${broken}:4:9 metadata.name: 1-63 characters: lower-case letters, digits and "-", starting with a letter and ending with a letter or digit`,
+    );
     expect(io.out).toContain(`${broken}:5:3 metadata: unknown field "lables"; did you mean "labels"?`);
     for (const line of io.out) expect(line).toMatch(/^.+:\d+:\d+ [\w.]*: .+$/);
   });
@@ -128,7 +130,9 @@ describe('the installed bin', () => {
   });
 
   it('exits 2 and prints one usage line, no stack trace, on a usage error', async () => {
-    const failed = await promisify(execFile)(process.execPath, ['bin/hwc-provisioner.mjs', 'frobnicate'], { timeout: 20_000 }).catch((error: { code: number; stdout: string; stderr: string }) => error);
+    const failed = await promisify(execFile)(process.execPath, ['bin/hwc-provisioner.mjs', 'frobnicate'], { timeout: 20_000 }).catch(
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
     expect(failed).toMatchObject({ code: 2, stdout: '', stderr: `hwc-provisioner: unknown command "frobnicate"\n${USAGE_LINE}\n` });
   });
 });

@@ -38,36 +38,59 @@ describe('dead-letter queues: poison messages, dlq list and dlq redrive', () => 
   const handled = new Map<string, number>();
 
   beforeAll(async () => {
-    h = await startHarness({ crashPoints: { afterIntent: () => {
-      if (crash) throw new Error('simulated crash after the intent');
-    } } });
+    h = await startHarness({
+      crashPoints: {
+        afterIntent: () => {
+          if (crash) throw new Error('simulated crash after the intent');
+        },
+      },
+    });
     prefix = h.stack.tableName.replace(/-table$/, '');
     env = { ...h.stack.env, STACK_PREFIX: prefix };
   });
   afterAll(() => h.close());
 
-  const handler = () => dispatchBatchHandler(() => ({ deps: h.deps, sqs: h.stack.sqs, queueUrl: h.stack.queues.dispatch.url, retryBaseSeconds: 0 }));
+  const handler = () =>
+    dispatchBatchHandler(() => ({ deps: h.deps, sqs: h.stack.sqs, queueUrl: h.stack.queues.dispatch.url, retryBaseSeconds: 0 }));
 
   /** One Lambda-like invocation over whatever the dispatch queue hands out; failures come back at once (visibility 0). */
   async function round(): Promise<{ ids: string[]; response: SQSBatchResponse }> {
     const { Messages = [] } = await h.stack.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: h.stack.queues.dispatch.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 0, MessageSystemAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: h.stack.queues.dispatch.url,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 0,
+        MessageSystemAttributeNames: ['All'],
+      }),
     );
     const records = Messages.map((m) => toSqsRecord(m, h.stack.queues.dispatch.arn));
     for (const r of records) handled.set(r.messageId, (handled.get(r.messageId) ?? 0) + 1);
     const response = records.length > 0 ? await handler()({ Records: records }) : { batchItemFailures: [] };
     const done = successfulRecords(records, response);
     if (done.length > 0) {
-      await h.stack.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: h.stack.queues.dispatch.url, Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }));
+      await h.stack.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: h.stack.queues.dispatch.url,
+          Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+        }),
+      );
     }
     return { ids: records.map((r) => r.messageId), response };
   }
 
   async function inFlight(): Promise<number> {
     const { Attributes = {} } = await h.stack.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: h.stack.queues.dispatch.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: h.stack.queues.dispatch.url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+      }),
     );
-    return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0);
+    return (
+      Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+      Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
+      Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0)
+    );
   }
 
   /** Rounds until the dispatch queue holds nothing, visible or not (everything done or dead-lettered). */
@@ -97,8 +120,16 @@ describe('dead-letter queues: poison messages, dlq list and dlq redrive', () => 
    */
   beforeAll(async () => {
     okRequest = await h.submitYaml(notebook('dlq-ok'));
-    poisonId = (await h.stack.sqs.send(new SendMessageCommand({ QueueUrl: h.stack.queues.dispatch.url, MessageBody: JSON.stringify({ requestId: okRequest, kind: 'Teapot', name: 'x' }) }))).MessageId!;
-    garbageId = (await h.stack.sqs.send(new SendMessageCommand({ QueueUrl: h.stack.queues.dispatch.url, MessageBody: 'not json {' }))).MessageId!;
+    poisonId = (
+      await h.stack.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: h.stack.queues.dispatch.url,
+          MessageBody: JSON.stringify({ requestId: okRequest, kind: 'Teapot', name: 'x' }),
+        }),
+      )
+    ).MessageId!;
+    garbageId = (await h.stack.sqs.send(new SendMessageCommand({ QueueUrl: h.stack.queues.dispatch.url, MessageBody: 'not json {' })))
+      .MessageId!;
     first = await round();
     const [resource] = (await h.request(okRequest))!.resources;
     afterFirstRound = { state: resource!.state, huaweiId: resource!.huaweiId };
@@ -134,7 +165,9 @@ describe('dead-letter queues: poison messages, dlq list and dlq redrive', () => 
     expect(resources[0]).toMatchObject({ state: 'CreatePending', message: 'creating' });
     expect(resources[0]!.huaweiId).toBeUndefined();
     expect(await inFlight()).toBe(0);
-    const { Attributes = {} } = await h.stack.sqs.send(new GetQueueAttributesCommand({ QueueUrl: h.stack.queues.dispatch.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    const { Attributes = {} } = await h.stack.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: h.stack.queues.dispatch.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
     expect(Number(Attributes.ApproximateNumberOfMessages)).toBe(3);
     expect((await h.simResources()).map((r) => r.name)).not.toContain(parse(notebook('dlq-stuck')).spec.body.name);
   });
@@ -153,7 +186,10 @@ describe('dead-letter queues: poison messages, dlq list and dlq redrive', () => 
     for (const entry of entries) {
       expect(entry[0]).toMatch(new RegExp(`^${prefix}-dispatch-dlq \\S+$`));
       // Five failed deliveries plus this listing's receive (fauxqs also counts the receive that moved it).
-      const [, count] = /^ {2}receive count (\d+) \(incl\. this listing\), sent \d{4}-\d\d-\d\dT.*Z, first receive \d{4}-\d\d-\d\dT.*Z, last attempt /.exec(entry[1]!) ?? [];
+      const [, count] =
+        /^ {2}receive count (\d+) \(incl\. this listing\), sent \d{4}-\d\d-\d\dT.*Z, first receive \d{4}-\d\d-\d\dT.*Z, last attempt /.exec(
+          entry[1]!,
+        ) ?? [];
       expect(Number(count)).toBeGreaterThanOrEqual(6);
     }
     const block = (id: string) => blocks.find((b) => b.startsWith(`${prefix}-dispatch-dlq ${id}`)) ?? '';
@@ -182,7 +218,13 @@ describe('dead-letter queues: poison messages, dlq list and dlq redrive', () => 
     expect(report.messages).toHaveLength(3);
     expect(report.messages.map((m: { messageId: string }) => m.messageId)).toEqual(expect.arrayContaining([poisonId, garbageId]));
     for (const m of report.messages) {
-      expect(m).toMatchObject({ queue: `${prefix}-dispatch-dlq`, receiveCount: expect.any(Number), sentAt: expect.stringMatching(/Z$/), summary: expect.any(String), reason: expect.any(String) });
+      expect(m).toMatchObject({
+        queue: `${prefix}-dispatch-dlq`,
+        receiveCount: expect.any(Number),
+        sentAt: expect.stringMatching(/Z$/),
+        summary: expect.any(String),
+        reason: expect.any(String),
+      });
     }
     expect(report.messages.find((m: { summary: string }) => m.summary.includes(stuckRequest)).lastReceiveAt).toMatch(/^\d{4}-\d\d-\d\dT/);
   });
@@ -192,7 +234,11 @@ describe('dead-letter queues: poison messages, dlq list and dlq redrive', () => 
     await expect(dlqCommand(['list', '--prefix', `${prefix}x`], io, env)).rejects.toMatchObject({
       code: 'NO_DLQ',
       exitCode: 2,
-      message: expect.stringMatching(new RegExp(`^no dead-letter queue under prefix "${prefix}x" at ${env.AWS_ENDPOINT_URL_SQS} \\(stacks found there: .*\\b${prefix}\\b.*\\)$`)),
+      message: expect.stringMatching(
+        new RegExp(
+          `^no dead-letter queue under prefix "${prefix}x" at ${env.AWS_ENDPOINT_URL_SQS} \\(stacks found there: .*\\b${prefix}\\b.*\\)$`,
+        ),
+      ),
     });
     expect(io.out).toEqual([]);
     const cli = captureIo();
@@ -220,7 +266,11 @@ describe('dead-letter queues: poison messages, dlq list and dlq redrive', () => 
     expect(await dlqCommand(['redrive', '--format', 'json'], json, env)).toBe(0);
     expect(JSON.parse(json.out.join('\n'))).toEqual({
       prefix,
-      queues: ['dispatch', 'intake', 'notify'].map((kind) => ({ queue: `${prefix}-${kind}-dlq`, source: `${prefix}-${kind}`, moved: expect.any(Number) })),
+      queues: ['dispatch', 'intake', 'notify'].map((kind) => ({
+        queue: `${prefix}-${kind}-dlq`,
+        source: `${prefix}-${kind}`,
+        moved: expect.any(Number),
+      })),
       moved: expect.any(Number),
       failed: 0,
     });
@@ -228,7 +278,9 @@ describe('dead-letter queues: poison messages, dlq list and dlq redrive', () => 
 
   it('is registered in the CLI, finds the prefix from INTAKE_QUEUE_URL and rejects bad arguments with one usage line', async () => {
     expect(prefixFromQueueUrl('http://sqs.us-east-1.localhost:4566/000000000000/hwcp-dev-intake')).toBe('hwcp-dev');
-    expect(parseDlqArgs(['list'], { INTAKE_QUEUE_URL: h.stack.queues.intake.url, AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:1' }).options).toEqual({ prefix, endpoint: 'http://127.0.0.1:1', format: 'text' });
+    expect(
+      parseDlqArgs(['list'], { INTAKE_QUEUE_URL: h.stack.queues.intake.url, AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:1' }).options,
+    ).toEqual({ prefix, endpoint: 'http://127.0.0.1:1', format: 'text' });
     for (const [key, value] of Object.entries(h.stack.env)) vi.stubEnv(key, value);
     try {
       const io = captureIo();
@@ -273,7 +325,12 @@ describe('dead-letter queues: poison messages, dlq list and dlq redrive', () => 
     /** The bin as a user runs it: only the variables npm start prints, no keys, no profile, no ~/.aws. */
     async function cli(args: string[], extra: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
       const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_') && !key.startsWith('npm_')));
-      const env = { ...clean, HOME: home, AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://127.0.0.1:${(metadata.address() as AddressInfo).port}`, ...extra };
+      const env = {
+        ...clean,
+        HOME: home,
+        AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://127.0.0.1:${(metadata.address() as AddressInfo).port}`,
+        ...extra,
+      };
       return new Promise((resolve) => {
         execFile(process.execPath, ['bin/hwc-provisioner.mjs', ...args], { env, timeout: 30_000 }, (error, stdout, stderr) => {
           resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
@@ -289,10 +346,14 @@ describe('dead-letter queues: poison messages, dlq list and dlq redrive', () => 
     });
 
     it('reports missing credentials for a real AWS endpoint in one line with exit 1 (the chain did run)', async () => {
-      const result = await cli(['dlq', 'list', '--prefix', prefix, '--endpoint', 'https://sqs.us-east-1.amazonaws.com'], { AWS_REGION: 'us-east-1' });
+      const result = await cli(['dlq', 'list', '--prefix', prefix, '--endpoint', 'https://sqs.us-east-1.amazonaws.com'], {
+        AWS_REGION: 'us-east-1',
+      });
       expect(result.code).toBe(1);
       expect(result.stdout).toBe('');
-      expect(result.stderr).toMatch(/^hwc-provisioner: no AWS credentials for https:\/\/sqs\.us-east-1\.amazonaws\.com \(.*\): set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for npm start, use the exports it prints\n$/);
+      expect(result.stderr).toMatch(
+        /^hwc-provisioner: no AWS credentials for https:\/\/sqs\.us-east-1\.amazonaws\.com \(.*\): set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for npm start, use the exports it prints\n$/,
+      );
       // The detector above works: without dummy credentials the chain ends at the metadata service.
       expect(metadataHits.length).toBeGreaterThan(0);
     });
@@ -307,7 +368,9 @@ describe('dead-letter queues: poison messages, dlq list and dlq redrive', () => 
       });
       const result = await cli(['dlq', 'list', '--prefix', prefix, '--endpoint', `http://127.0.0.1:${closed}`], {});
       expect(result).toMatchObject({ code: 1, stdout: '' });
-      expect(result.stderr).toBe(`hwc-provisioner: cannot reach http://127.0.0.1:${closed} (ECONNREFUSED): is the stack running? npm start prints its endpoint as AWS_ENDPOINT_URL_SQS\n`);
+      expect(result.stderr).toBe(
+        `hwc-provisioner: cannot reach http://127.0.0.1:${closed} (ECONNREFUSED): is the stack running? npm start prints its endpoint as AWS_ENDPOINT_URL_SQS\n`,
+      );
     });
   });
 });

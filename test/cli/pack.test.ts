@@ -37,7 +37,8 @@ describe('npm pack: a self-contained CLI', () => {
   let consumer: string;
   let home: string;
   let packed: { filename: string; files: { path: string }[] };
-  const cli = (args: string[], env: Record<string, string> = {}) => run('npx', ['--offline', 'hwc-provisioner', ...args], { cwd: consumer, env: cleanEnv({ HOME: home, ...env }) });
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    run('npx', ['--offline', 'hwc-provisioner', ...args], { cwd: consumer, env: cleanEnv({ HOME: home, ...env }) });
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'hwcp-pack-'));
@@ -50,7 +51,11 @@ describe('npm pack: a self-contained CLI', () => {
     consumer = join(work, 'infra');
     mkdirSync(consumer);
     writeFileSync(join(consumer, 'package.json'), `${JSON.stringify({ name: 'infra', private: true })}\n`);
-    const install = await run('npm', ['install', '--offline', '--no-audit', '--no-fund', join(work, packed.filename)], { cwd: consumer, env: cleanEnv({ HOME: home }), timeoutMs: 120_000 });
+    const install = await run('npm', ['install', '--offline', '--no-audit', '--no-fund', join(work, packed.filename)], {
+      cwd: consumer,
+      env: cleanEnv({ HOME: home }),
+      timeoutMs: 120_000,
+    });
     if (install.code !== 0) throw new Error(`npm install of the tarball failed: ${install.stderr}`);
     cpSync(join(ROOT, 'examples'), join(consumer, 'provisioning'), { recursive: true });
   }, 300_000);
@@ -79,7 +84,10 @@ describe('npm pack: a self-contained CLI', () => {
   it('reports an invalid file with exit 1 and file:line:column lines', async () => {
     const bad = join(consumer, 'bad');
     mkdirSync(bad, { recursive: true });
-    writeFileSync(join(bad, 'pool.yaml'), 'apiVersion: hwc-provisioner/v1\nkind: ResourcePool\nmetadata:\n  name: Bad_Name\nspec:\n  body: {}\n');
+    writeFileSync(
+      join(bad, 'pool.yaml'),
+      'apiVersion: hwc-provisioner/v1\nkind: ResourcePool\nmetadata:\n  name: Bad_Name\nspec:\n  body: {}\n',
+    );
     const result = await cli(['validate', 'bad/']);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^bad\/pool\.yaml:4:9 metadata\.name: /m);
@@ -87,9 +95,17 @@ describe('npm pack: a self-contained CLI', () => {
   });
 
   it('prints its version, and one usage line on a usage error', async () => {
-    expect(await cli(['--version'])).toEqual({ code: 0, stdout: `${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`, stderr: '' });
+    expect(await cli(['--version'])).toEqual({
+      code: 0,
+      stdout: `${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`,
+      stderr: '',
+    });
     const wrong = await cli(['validat', 'provisioning/']);
-    expect(wrong).toEqual({ code: 2, stdout: '', stderr: 'hwc-provisioner: unknown command "validat"\nusage: hwc-provisioner <command> [options]; see hwc-provisioner help\n' });
+    expect(wrong).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'hwc-provisioner: unknown command "validat"\nusage: hwc-provisioner <command> [options]; see hwc-provisioner help\n',
+    });
   });
 
   describe('dlq, with the bundled AWS SDK', () => {
@@ -99,11 +115,15 @@ describe('npm pack: a self-contained CLI', () => {
     });
     afterAll(() => stack?.close());
 
-    it('lists a local stack\'s dead-letter queues with only its prefix and endpoint set', async () => {
+    it("lists a local stack's dead-letter queues with only its prefix and endpoint set", async () => {
       const prefix = stack.tableName.replace(/-table$/, '');
       const result = await cli(['dlq', 'list', '--format', 'json'], { STACK_PREFIX: prefix, AWS_ENDPOINT_URL_SQS: stack.endpoints.sqs });
       expect(result).toMatchObject({ code: 0, stderr: '' });
-      expect(JSON.parse(result.stdout)).toEqual({ prefix, queues: ['dispatch', 'intake', 'notify'].map((kind) => `${prefix}-${kind}-dlq`), messages: [] });
+      expect(JSON.parse(result.stdout)).toEqual({
+        prefix,
+        queues: ['dispatch', 'intake', 'notify'].map((kind) => `${prefix}-${kind}-dlq`),
+        messages: [],
+      });
     });
   });
 });

@@ -19,7 +19,9 @@ describe('specHash', () => {
   });
 
   it('ignores fields that are not part of the spec it compares', () => {
-    expect(specHash(record({ body: { name: 'nb' }, timeoutMinutes: 5 }))).toBe(specHash(record({ body: { name: 'nb' }, timeoutMinutes: 50 })));
+    expect(specHash(record({ body: { name: 'nb' }, timeoutMinutes: 5 }))).toBe(
+      specHash(record({ body: { name: 'nb' }, timeoutMinutes: 50 })),
+    );
   });
 });
 

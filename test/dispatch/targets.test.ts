@@ -82,7 +82,9 @@ describe('dispatcher and poller targets', () => {
   it('the poller fails a creating resource whose status read cannot be built, instead of polling to the deadline', async () => {
     const requestId = await h.submitYaml(edgeDeployment('badhdr3'));
     await h.stack.drainQueue(h.stack.queues.dispatch.url, { count: 1 });
-    expect(await dispatchResource(h.deps, { requestId, kind: 'EdgeDeployment', name: 'app-badhdr3' }, { receiveCount: 1 })).toBe('creating');
+    expect(await dispatchResource(h.deps, { requestId, kind: 'EdgeDeployment', name: 'app-badhdr3' }, { receiveCount: 1 })).toBe(
+      'creating',
+    );
     await h.deps.table.ddb.send(
       new UpdateCommand({
         TableName: h.deps.table.tableName,
@@ -94,7 +96,10 @@ describe('dispatcher and poller targets', () => {
     );
     await new Promise((resolve) => setTimeout(resolve, 100));
     await pollTick(h.deps, { budgetMs: 5_000, concurrency: 4, requeueGraceSeconds: 2 });
-    expect(await getResource(h.deps.table, requestId, 'EdgeDeployment', 'app-badhdr3')).toMatchObject({ state: 'Failed', reason: 'InvalidRequest' });
+    expect(await getResource(h.deps.table, requestId, 'EdgeDeployment', 'app-badhdr3')).toMatchObject({
+      state: 'Failed',
+      reason: 'InvalidRequest',
+    });
   });
 
   it('fails at once too when the look-up before a repeat create cannot be built', async () => {
@@ -104,15 +109,25 @@ describe('dispatcher and poller targets', () => {
       new UpdateCommand({
         TableName: h.deps.table.tableName,
         Key: resourceKey(requestId, 'EdgeDeployment', 'app-badhdr2'),
-        UpdateExpression: 'SET #m.#s.#i = :v, #state = :pending, attempt = :one, outcomeUnknown = :true, intentAt = :at, dispatchStartedAt = :at',
+        UpdateExpression:
+          'SET #m.#s.#i = :v, #state = :pending, attempt = :one, outcomeUnknown = :true, intentAt = :at, dispatchStartedAt = :at',
         ExpressionAttributeNames: { '#m': 'manifest', '#s': 'spec', '#i': 'iefInstanceId', '#state': 'state' },
-        ExpressionAttributeValues: { ':v': 'inst-1\nx', ':pending': 'CreatePending', ':one': 1, ':true': true, ':at': new Date().toISOString() },
+        ExpressionAttributeValues: {
+          ':v': 'inst-1\nx',
+          ':pending': 'CreatePending',
+          ':one': 1,
+          ':true': true,
+          ':at': new Date().toISOString(),
+        },
       }),
     );
     await h.stack.drainQueue(h.stack.queues.dispatch.url, { count: 1 });
 
     const result = await dispatchResource(h.deps, { requestId, kind: 'EdgeDeployment', name: 'app-badhdr2' }, { receiveCount: 2 });
     expect(result).toBe('finished');
-    expect(await getResource(h.deps.table, requestId, 'EdgeDeployment', 'app-badhdr2')).toMatchObject({ state: 'Failed', reason: 'InvalidRequest' });
+    expect(await getResource(h.deps.table, requestId, 'EdgeDeployment', 'app-badhdr2')).toMatchObject({
+      state: 'Failed',
+      reason: 'InvalidRequest',
+    });
   });
 });

@@ -13,7 +13,12 @@ const data = (overrides: Partial<ResourceEventData> = {}): ResourceEventData => 
   state: 'Succeeded',
   reason: null,
   message: null,
-  timings: { acceptedAt: '2025-01-01T00:00:00.000Z', createStartedAt: '2025-01-01T00:00:05.000Z', finishedAt: '2025-01-01T00:01:00.000Z', durationSeconds: 60 },
+  timings: {
+    acceptedAt: '2025-01-01T00:00:00.000Z',
+    createStartedAt: '2025-01-01T00:00:05.000Z',
+    finishedAt: '2025-01-01T00:01:00.000Z',
+    durationSeconds: 60,
+  },
   ...overrides,
 });
 
@@ -34,8 +39,16 @@ describe('resource and request events', () => {
   });
 
   it('maps terminal states to types and outcomes, and refuses a state that is not terminal', () => {
-    expect(resourceEvent(data({ state: 'Unchanged' })).attributes).toEqual({ type: EVENT_TYPES.resourceSucceeded, kind: 'Notebook', outcome: 'succeeded' });
-    expect(resourceEvent(data({ state: 'TimedOut' })).attributes).toEqual({ type: EVENT_TYPES.resourceTimedOut, kind: 'Notebook', outcome: 'timed_out' });
+    expect(resourceEvent(data({ state: 'Unchanged' })).attributes).toEqual({
+      type: EVENT_TYPES.resourceSucceeded,
+      kind: 'Notebook',
+      outcome: 'succeeded',
+    });
+    expect(resourceEvent(data({ state: 'TimedOut' })).attributes).toEqual({
+      type: EVENT_TYPES.resourceTimedOut,
+      kind: 'Notebook',
+      outcome: 'timed_out',
+    });
     expect(() => resourceEvent(data({ state: 'Creating' }))).toThrow(/not terminal/);
   });
 
@@ -43,7 +56,13 @@ describe('resource and request events', () => {
     for (const state of ['Succeeded', 'Unchanged', 'Failed', 'TimedOut']) {
       const { event } = resourceEvent(data({ state, reason: state === 'Failed' ? 'CREATE_FAILED' : null }));
       expect(EventSchema.safeParse(event).error).toBeUndefined();
-      expect(event).toMatchObject({ specversion: '1.0', source: 'hwc-provisioner', subject: 'Notebook/nb', time: '2025-01-01T00:01:00.000Z', datacontenttype: 'application/json' });
+      expect(event).toMatchObject({
+        specversion: '1.0',
+        source: 'hwc-provisioner',
+        subject: 'Notebook/nb',
+        time: '2025-01-01T00:01:00.000Z',
+        datacontenttype: 'application/json',
+      });
     }
     const completed = requestEvent(EVENT_TYPES.requestCompleted, 'partially_failed', '2025-01-01T00:02:00.000Z', {
       requestId: 'req-1',
@@ -55,7 +74,9 @@ describe('resource and request events', () => {
     expect(completed.event.subject).toBe('Request/req-1');
     expect(completed.attributes).toEqual({ type: EVENT_TYPES.requestCompleted, kind: 'Request', outcome: 'partially_failed' });
     // One completion per request, whenever it is written.
-    expect(requestEvent(EVENT_TYPES.requestCompleted, 'succeeded', '2030-01-01T00:00:00.000Z', completed.event.data as never).event.id).toBe(completed.event.id);
+    expect(
+      requestEvent(EVENT_TYPES.requestCompleted, 'succeeded', '2030-01-01T00:00:00.000Z', completed.event.data as never).event.id,
+    ).toBe(completed.event.id);
   });
 
   it('the schema refuses what subscribers could not rely on', () => {

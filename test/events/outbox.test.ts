@@ -11,11 +11,16 @@ describe('the outbox', () => {
   let deps: OutboxDeps;
   beforeAll(async () => {
     stack = await useLocalResources();
-    deps = { table: { ddb: stack.ddb, tableName: stack.tableName }, topic: { sns: stack.sns, topicArn: stack.topicArn }, now: () => new Date() };
+    deps = {
+      table: { ddb: stack.ddb, tableName: stack.tableName },
+      topic: { sns: stack.sns, topicArn: stack.topicArn },
+      now: () => new Date(),
+    };
   });
   afterAll(() => stack.close());
 
-  const item = async (key: { pk: string; sk: string }) => (await stack.ddb.send(new GetCommand({ TableName: stack.tableName, Key: key, ConsistentRead: true }))).Item!;
+  const item = async (key: { pk: string; sk: string }) =>
+    (await stack.ddb.send(new GetCommand({ TableName: stack.tableName, Key: key, ConsistentRead: true }))).Item!;
 
   async function creatingResource() {
     const requestId = newRequestId();
@@ -28,7 +33,11 @@ describe('the outbox', () => {
    * finishResourceOnce publishes and clears by itself; a topic that does not exist makes that publish fail, so
    * the event stays in the outbox as it would after a crash or an SNS outage, for the tests to flush.
    */
-  const failingPublish = (warnings: string[] = []): OutboxDeps => ({ ...deps, topic: { sns: stack.sns, topicArn: `${stack.topicArn}-missing` }, logger: { warn: (m) => warnings.push(m) } });
+  const failingPublish = (warnings: string[] = []): OutboxDeps => ({
+    ...deps,
+    topic: { sns: stack.sns, topicArn: `${stack.topicArn}-missing` },
+    logger: { warn: (m) => warnings.push(m) },
+  });
 
   it('appends the terminal event with the state change, once, and keeps it when the publish fails', async () => {
     const { record, key } = await creatingResource();
@@ -62,7 +71,12 @@ describe('the outbox', () => {
     // Another writer appends while this publish is in flight.
     const appended = { ...published[0]!, event: { ...published[0]!.event, id: 'another-event' } };
     await stack.ddb.send(
-      new UpdateCommand({ TableName: stack.tableName, Key: key, UpdateExpression: 'SET pendingEvents = list_append(pendingEvents, :e)', ExpressionAttributeValues: { ':e': [appended] } }),
+      new UpdateCommand({
+        TableName: stack.tableName,
+        Key: key,
+        UpdateExpression: 'SET pendingEvents = list_append(pendingEvents, :e)',
+        ExpressionAttributeValues: { ':e': [appended] },
+      }),
     );
     expect(await flushOutbox(deps, key, published)).toBe(true);
     const after = await item(key);

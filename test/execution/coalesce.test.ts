@@ -50,7 +50,13 @@ describe('coalescer', () => {
       { maxItems: 10, maxInFlight: 1, maxBytes: 6, sizeOf: (i) => i.length },
     );
     const results = await Promise.allSettled(['first', 'abc', 'bad', 'xyz', 'toolong'].map((i) => call(null, 'one', i)));
-    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual(['FIRST', 'ABC', 'rejected', 'XYZ', 'TOOLONG']);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([
+      'FIRST',
+      'ABC',
+      'rejected',
+      'XYZ',
+      'TOOLONG',
+    ]);
     expect(requests).toEqual([['first'], ['abc', 'bad'], ['xyz'], ['toolong']]);
   });
 

@@ -30,11 +30,20 @@ describe('request.completed survives a finisher that stops after the last resour
     // The message goes away and the resource ends the way a finisher that died right after finishResource leaves it.
     await h.stack.drainQueue(h.stack.queues.dispatch.url, { count: 1 });
     const resource = (await getResource(h.deps.table, requestId, 'EdgeDeployment', name))!;
-    expect(await finishResource(h.deps, resource, { state: 'Failed', reason: 'Test', message: 'finished, then the process died', ownsIdentity: false })).toBe(true);
+    expect(
+      await finishResource(h.deps, resource, {
+        state: 'Failed',
+        reason: 'Test',
+        message: 'finished, then the process died',
+        ownsIdentity: false,
+      }),
+    ).toBe(true);
   }
 
   const completed = async (requestId: string) =>
-    (await h.events()).filter((e) => e.type === 'hwc-provisioner.request.completed' && (e.data as { requestId: string }).requestId === requestId);
+    (await h.events()).filter(
+      (e) => e.type === 'hwc-provisioner.request.completed' && (e.data as { requestId: string }).requestId === requestId,
+    );
 
   it('is written by the poller when the last finisher died before writing it', async () => {
     const requestId = await h.submitYaml(edge('cdied'));
@@ -54,7 +63,12 @@ describe('request.completed survives a finisher that stops after the last resour
     const requestId = await h.submitYaml(edge('clate'));
     // As if intake's markAccepted had failed (DynamoDB restarting) and its retry came after the finish.
     await h.deps.table.ddb.send(
-      new UpdateCommand({ TableName: h.deps.table.tableName, Key: requestKey(requestId), UpdateExpression: 'SET phase = :r REMOVE duePk, dueAt', ExpressionAttributeValues: { ':r': 'Recording' } }),
+      new UpdateCommand({
+        TableName: h.deps.table.tableName,
+        Key: requestKey(requestId),
+        UpdateExpression: 'SET phase = :r REMOVE duePk, dueAt',
+        ExpressionAttributeValues: { ':r': 'Recording' },
+      }),
     );
     await finishBehindTheDispatchersBack(requestId, 'app-clate');
     await markAccepted(h.deps.table, requestId, h.deps.now().toISOString());

@@ -25,11 +25,16 @@ const record = (messageId: string, body: string): SQSRecord => ({
 describe('concurrent invocations of the dispatch handler', () => {
   it('each report only their own failed records', async () => {
     // A table that answers slowly that the resource does not exist: every valid message ends 'missing'.
-    const table = { tableName: 't', ddb: { send: () => new Promise((r) => setTimeout(() => r({}), 30)) } } as unknown as DispatchDeps['table'];
+    const table = {
+      tableName: 't',
+      ddb: { send: () => new Promise((r) => setTimeout(() => r({}), 30)) },
+    } as unknown as DispatchDeps['table'];
     const deps = { table } as DispatchDeps;
     const handler = dispatchBatchHandler(() => ({ deps, sqs: {} as SQSClient, queueUrl: 'q' }));
     const valid = (name: string) => JSON.stringify({ requestId: 'req_1', kind: 'EdgeDeployment', name });
-    const events: SQSEvent[] = ['a', 'b', 'c'].map((id) => ({ Records: [record(`${id}-ok`, valid(id)), record(`${id}-poison`, 'not json')] }));
+    const events: SQSEvent[] = ['a', 'b', 'c'].map((id) => ({
+      Records: [record(`${id}-ok`, valid(id)), record(`${id}-poison`, 'not json')],
+    }));
     const responses = await Promise.all(events.map((event) => handler(event)));
     expect(responses.map((r) => r.batchItemFailures.map((f) => f.itemIdentifier))).toEqual([['a-poison'], ['b-poison'], ['c-poison']]);
   });

@@ -25,29 +25,33 @@ describe('duplicate safety under dropped responses and dispatcher crashes', () =
   });
   afterAll(() => h.close());
 
-  it.each(Array.from({ length: 20 }, (_, i) => i + 1))('seed %i: exactly one Huawei resource per manifest', async (seed) => {
-    const random = mulberry32(seed * 7919);
-    crash = () => random() < 0.35;
-    await h.faults({ rateDrop: 0.3, seed });
-    const requestId = await h.submitYaml(allKinds(`s${seed}`));
-    await h.drive(requestId, { timeoutMs: 25_000 });
-    await h.faults({ rateDrop: 0, seed });
-    crash = () => false;
+  it.each(Array.from({ length: 20 }, (_, i) => i + 1))(
+    'seed %i: exactly one Huawei resource per manifest',
+    async (seed) => {
+      const random = mulberry32(seed * 7919);
+      crash = () => random() < 0.35;
+      await h.faults({ rateDrop: 0.3, seed });
+      const requestId = await h.submitYaml(allKinds(`s${seed}`));
+      await h.drive(requestId, { timeoutMs: 25_000 });
+      await h.faults({ rateDrop: 0, seed });
+      crash = () => false;
 
-    const { resources } = (await h.request(requestId))!;
-    expect(resources.map((r) => r.state)).toEqual(['Succeeded', 'Succeeded', 'Succeeded', 'Succeeded']);
-    const created = (await h.simResources()).filter((r) => r.name.endsWith(`s${seed}`));
-    const perName = new Map<string, number>();
-    for (const r of created) perName.set(`${r.kind}/${r.name}`, (perName.get(`${r.kind}/${r.name}`) ?? 0) + 1);
-    expect(Object.fromEntries(perName)).toEqual({
-      [`ResourcePool/pool-s${seed}`]: 1,
-      [`NodePool/np-s${seed}`]: 1,
-      [`Notebook/nb_s${seed}`]: 1,
-      [`EdgeDeployment/app-s${seed}`]: 1,
-    });
-    // And each resource's record points at that one Huawei resource.
-    expect(new Set(resources.map((r) => r.huaweiId))).toEqual(new Set(created.map((r) => (r.kind === 'NodePool' ? r.name : r.id))));
-    const events = (await h.events()).filter((e) => (e.data as { requestId: string }).requestId === requestId);
-    expect(new Set(events.map((e) => e.id)).size).toBe(5);
-  }, 40_000);
+      const { resources } = (await h.request(requestId))!;
+      expect(resources.map((r) => r.state)).toEqual(['Succeeded', 'Succeeded', 'Succeeded', 'Succeeded']);
+      const created = (await h.simResources()).filter((r) => r.name.endsWith(`s${seed}`));
+      const perName = new Map<string, number>();
+      for (const r of created) perName.set(`${r.kind}/${r.name}`, (perName.get(`${r.kind}/${r.name}`) ?? 0) + 1);
+      expect(Object.fromEntries(perName)).toEqual({
+        [`ResourcePool/pool-s${seed}`]: 1,
+        [`NodePool/np-s${seed}`]: 1,
+        [`Notebook/nb_s${seed}`]: 1,
+        [`EdgeDeployment/app-s${seed}`]: 1,
+      });
+      // And each resource's record points at that one Huawei resource.
+      expect(new Set(resources.map((r) => r.huaweiId))).toEqual(new Set(created.map((r) => (r.kind === 'NodePool' ? r.name : r.id))));
+      const events = (await h.events()).filter((e) => (e.data as { requestId: string }).requestId === requestId);
+      expect(new Set(events.map((e) => e.id)).size).toBe(5);
+    },
+    40_000,
+  );
 });

@@ -29,9 +29,14 @@ const edges = (suffix: string, n: number) =>
 /** Counts the Queries that read a request's partition (not the due index) on the harness's client. */
 function countPartitionQueries(h: Harness): { count: () => number } {
   let n = 0;
-  (h.stack.ddb.middlewareStack as unknown as {
-    add(m: (next: (a: unknown) => Promise<unknown>, c: { commandName?: string }) => (a: unknown) => Promise<unknown>, o: { step: 'initialize'; name: string }): void;
-  }).add(
+  (
+    h.stack.ddb.middlewareStack as unknown as {
+      add(
+        m: (next: (a: unknown) => Promise<unknown>, c: { commandName?: string }) => (a: unknown) => Promise<unknown>,
+        o: { step: 'initialize'; name: string },
+      ): void;
+    }
+  ).add(
     (next, context) => async (args) => {
       const input = (args as { input?: { IndexName?: string; KeyConditionExpression?: string } }).input;
       if (context.commandName === 'QueryCommand' && !input?.IndexName && input?.KeyConditionExpression?.startsWith('pk = :pk')) n++;
@@ -52,7 +57,9 @@ describe('request completion counts finished resources', () => {
   afterAll(() => h.close());
 
   const completedEvents = async (requestId: string) =>
-    (await h.events()).filter((e) => e.type === 'hwc-provisioner.request.completed' && (e.data as { requestId: string }).requestId === requestId);
+    (await h.events()).filter(
+      (e) => e.type === 'hwc-provisioner.request.completed' && (e.data as { requestId: string }).requestId === requestId,
+    );
 
   async function twoUndispatched(suffix: string): Promise<{ requestId: string; resources: ResourceRecord[] }> {
     const requestId = await h.submitYaml(edges(suffix, 2));
@@ -62,7 +69,12 @@ describe('request completion counts finished resources', () => {
   }
 
   const fail = async (resource: ResourceRecord) => {
-    const finished = await finishResourceOnce(h.deps, resource, { state: 'Failed', reason: 'Test', message: 'ended by the test', ownsIdentity: false });
+    const finished = await finishResourceOnce(h.deps, resource, {
+      state: 'Failed',
+      reason: 'Test',
+      message: 'ended by the test',
+      ownsIdentity: false,
+    });
     expect(finished).toBeDefined();
     await afterTerminal(h.deps, resource.requestId, resource, 'Failed', finished!.progress);
     return finished!;
@@ -90,7 +102,12 @@ describe('request completion counts finished resources', () => {
     const { requestId, resources } = await twoUndispatched('short');
     // One increment lost, as when a process dies between the terminal write and the count.
     await h.deps.table.ddb.send(
-      new UpdateCommand({ TableName: h.deps.table.tableName, Key: requestKey(requestId), UpdateExpression: 'ADD finishedCount :n', ExpressionAttributeValues: { ':n': -1 } }),
+      new UpdateCommand({
+        TableName: h.deps.table.tableName,
+        Key: requestKey(requestId),
+        UpdateExpression: 'ADD finishedCount :n',
+        ExpressionAttributeValues: { ':n': -1 },
+      }),
     );
     await fail(resources[0]!);
     const last = await fail(resources[1]!);
@@ -156,14 +173,27 @@ describe('dependents of a pool in the same request', () => {
     firstWfd = requestId;
     const at = h.deps.now().getTime();
     let resources = await byKind(requestId);
-    expect(resources.NodePool).toMatchObject({ state: 'WaitingForDependency', message: `waiting for ResourcePool ${n.ResourcePool} to be Running` });
+    expect(resources.NodePool).toMatchObject({
+      state: 'WaitingForDependency',
+      message: `waiting for ResourcePool ${n.ResourcePool} to be Running`,
+    });
     expect(resources.Notebook).toMatchObject({ state: 'WaitingForDependency' });
     expect(resources.ResourcePool!.dependents).toEqual([
       { kind: 'NodePool', name: n.NodePool },
       { kind: 'Notebook', name: n.Notebook },
     ]);
     // Due as the dispatcher's own wait would leave them, so the poller looks again if the pool's message is lost.
-    const due = (await h.deps.table.ddb.send(new UpdateCommand({ TableName: h.deps.table.tableName, Key: { pk: `REQ#${requestId}`, sk: `RES#NodePool#${n.NodePool}` }, UpdateExpression: 'SET #u = #u', ExpressionAttributeNames: { '#u': 'updatedAt' }, ReturnValues: 'ALL_NEW' }))).Attributes!;
+    const due = (
+      await h.deps.table.ddb.send(
+        new UpdateCommand({
+          TableName: h.deps.table.tableName,
+          Key: { pk: `REQ#${requestId}`, sk: `RES#NodePool#${n.NodePool}` },
+          UpdateExpression: 'SET #u = #u',
+          ExpressionAttributeNames: { '#u': 'updatedAt' },
+          ReturnValues: 'ALL_NEW',
+        }),
+      )
+    ).Attributes!;
     expect(Date.parse(due.dueAt) - at).toBeLessThanOrEqual(h.deps.settings.waitRecheckSeconds * 1000 + 1000);
     expect(due.duePk).toBe('DUE');
 
@@ -181,7 +211,10 @@ describe('dependents of a pool in the same request', () => {
       { requestId, kind: 'NodePool', name: n.NodePool, poolId: resources.ResourcePool!.huaweiId },
       { requestId, kind: 'Notebook', name: n.Notebook, poolId: resources.ResourcePool!.huaweiId },
     ]);
-    expect(await getIdentity(h.deps.table, PROJECT_ID, 'NodePool', n.NodePool!)).toMatchObject({ ownerRequestId: requestId, state: 'InFlight' });
+    expect(await getIdentity(h.deps.table, PROJECT_ID, 'NodePool', n.NodePool!)).toMatchObject({
+      ownerRequestId: requestId,
+      state: 'InFlight',
+    });
 
     await h.drive(requestId);
     resources = await byKind(requestId);
@@ -257,23 +290,34 @@ describe('a finisher that dies between the terminal state and the identity', () 
       send: (command: { input?: { Key?: { pk?: string } } }) =>
         String(command.input?.Key?.pk ?? '').startsWith('ID#') ? Promise.reject(new Error('process died')) : real.send(command as never),
     } as unknown as typeof real;
-    await expect(finishResourceOnce({ ...h.deps, table: { ...h.deps.table, ddb: dying } }, resource, { state: 'Succeeded', ownsIdentity: true })).rejects.toThrow('process died');
+    await expect(
+      finishResourceOnce({ ...h.deps, table: { ...h.deps.table, ddb: dying } }, resource, { state: 'Succeeded', ownsIdentity: true }),
+    ).rejects.toThrow('process died');
 
     const stored = (await getResource(h.deps.table, requestId, 'EdgeDeployment', 'app-idd0'))!;
     expect(stored.state).toBe('Succeeded');
     expect(stored.pendingEvents).toHaveLength(1);
-    expect(await getIdentity(h.deps.table, PROJECT_ID, 'EdgeDeployment', 'app-idd0')).toMatchObject({ ownerRequestId: requestId, state: 'InFlight' });
+    expect(await getIdentity(h.deps.table, PROJECT_ID, 'EdgeDeployment', 'app-idd0')).toMatchObject({
+      ownerRequestId: requestId,
+      state: 'InFlight',
+    });
 
     // Past the outbox's retry delay the poller settles the identity, publishes the event and completes the request.
     h.advance(15_000);
     await tick(h);
     await tick(h);
-    expect(await getIdentity(h.deps.table, PROJECT_ID, 'EdgeDeployment', 'app-idd0')).toMatchObject({ state: 'Succeeded', huaweiId: resource.huaweiId });
+    expect(await getIdentity(h.deps.table, PROJECT_ID, 'EdgeDeployment', 'app-idd0')).toMatchObject({
+      state: 'Succeeded',
+      huaweiId: resource.huaweiId,
+    });
     expect((await getResource(h.deps.table, requestId, 'EdgeDeployment', 'app-idd0'))!.pendingEvents).toBeUndefined();
     // The dying finisher's publish may have gone out beside the failed identity write; the poller's repeat
     // carries the same id (one terminal event per resource, as subscribers deduplicate them).
     const events = (await h.events()).filter((e) => (e.data as { requestId: string }).requestId === requestId);
-    expect([...new Set(events.map((e) => e.type))].sort()).toEqual(['hwc-provisioner.request.completed', 'hwc-provisioner.resource.succeeded']);
+    expect([...new Set(events.map((e) => e.type))].sort()).toEqual([
+      'hwc-provisioner.request.completed',
+      'hwc-provisioner.resource.succeeded',
+    ]);
     expect(new Set(events.filter((e) => e.type === 'hwc-provisioner.resource.succeeded').map((e) => e.id)).size).toBe(1);
     expect(events.filter((e) => e.type === 'hwc-provisioner.request.completed')).toHaveLength(1);
 

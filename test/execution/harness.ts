@@ -62,14 +62,25 @@ export async function startHarness(opts: { crashPoints?: DispatchDeps['crashPoin
 
   async function dispatchRound(): Promise<number> {
     const { Messages = [] } = await stack.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: stack.queues.dispatch.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 1, MessageSystemAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: stack.queues.dispatch.url,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 1,
+        MessageSystemAttributeNames: ['All'],
+      }),
     );
     if (Messages.length === 0) return 0;
     const records = Messages.map((m) => toSqsRecord(m, stack.queues.dispatch.arn));
     const response = await handler({ Records: records });
     const done = successfulRecords(records, response);
     if (done.length > 0) {
-      await stack.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: stack.queues.dispatch.url, Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }));
+      await stack.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: stack.queues.dispatch.url,
+          Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+        }),
+      );
     }
     return Messages.length;
   }
@@ -84,7 +95,14 @@ export async function startHarness(opts: { crashPoints?: DispatchDeps['crashPoin
     async submitYaml(yaml) {
       const requestId = randomRequestId();
       const outcome = await submit(
-        { table: deps.table, dispatch: deps.dispatch, defaults: { projectId: PROJECT_ID, region: 'cn-north-4' }, queuedGraceSeconds: 5, waitRecheckSeconds: deps.settings.waitRecheckSeconds, now: deps.now },
+        {
+          table: deps.table,
+          dispatch: deps.dispatch,
+          defaults: { projectId: PROJECT_ID, region: 'cn-north-4' },
+          queuedGraceSeconds: 5,
+          waitRecheckSeconds: deps.settings.waitRecheckSeconds,
+          now: deps.now,
+        },
         { requestId, source: { provider: 'api', ref: 'api:test', caller: 'test' }, files: [{ file: 'test.yaml', text: yaml }] },
       );
       if (outcome.status !== 'accepted') throw new Error(`submission not accepted: ${JSON.stringify(outcome)}`);
@@ -104,7 +122,9 @@ export async function startHarness(opts: { crashPoints?: DispatchDeps['crashPoin
         await new Promise((r) => setTimeout(r, 50));
       }
       const found = await getRequestWithResources(deps.table, requestId);
-      throw new Error(`request ${requestId} did not complete: ${JSON.stringify(found?.resources.map((r) => [r.kind, r.name, r.state, r.message]))}`);
+      throw new Error(
+        `request ${requestId} did not complete: ${JSON.stringify(found?.resources.map((r) => [r.kind, r.name, r.state, r.message]))}`,
+      );
     },
     request: (requestId) => getRequestWithResources(deps.table, requestId),
     async events() {
@@ -114,10 +134,15 @@ export async function startHarness(opts: { crashPoints?: DispatchDeps['crashPoin
     },
     async simResources() {
       const response = await fetch(`${simulator.url}/__sim/resources`);
-      return ((await response.json()) as { resources: { kind: string; id: string; name: string; body: Record<string, unknown> }[] }).resources;
+      return ((await response.json()) as { resources: { kind: string; id: string; name: string; body: Record<string, unknown> }[] })
+        .resources;
     },
     async faults(settings) {
-      const response = await fetch(`${simulator.url}/__sim/faults`, { method: 'POST', body: JSON.stringify(settings), headers: { 'content-type': 'application/json' } });
+      const response = await fetch(`${simulator.url}/__sim/faults`, {
+        method: 'POST',
+        body: JSON.stringify(settings),
+        headers: { 'content-type': 'application/json' },
+      });
       if (!response.ok) throw new Error(`faults: ${await response.text()}`);
     },
     async close() {

@@ -33,9 +33,19 @@ describe('dispatch, poll and completion events end to end', () => {
     const events = (await h.events()).filter((e) => (e.data as { requestId: string }).requestId === requestId);
     expect(events.filter((e) => e.type === 'hwc-provisioner.request.completed')).toHaveLength(1);
     const resourceEvents = events.filter((e) => e.type === 'hwc-provisioner.resource.succeeded');
-    expect(resourceEvents.map((e) => e.subject).sort()).toEqual(['EdgeDeployment/app-e2e', 'NodePool/train-nodepool-e2e', 'Notebook/train-notebook-e2e', 'ResourcePool/train-pool-e2e']);
+    expect(resourceEvents.map((e) => e.subject).sort()).toEqual([
+      'EdgeDeployment/app-e2e',
+      'NodePool/train-nodepool-e2e',
+      'Notebook/train-notebook-e2e',
+      'ResourcePool/train-pool-e2e',
+    ]);
     for (const event of events) {
-      expect(event).toMatchObject({ specversion: '1.0', source: 'hwc-provisioner', datacontenttype: 'application/json', id: expect.stringMatching(/^[0-9a-f]{32}$/) });
+      expect(event).toMatchObject({
+        specversion: '1.0',
+        source: 'hwc-provisioner',
+        datacontenttype: 'application/json',
+        id: expect.stringMatching(/^[0-9a-f]{32}$/),
+      });
       expect(Date.parse(event.time)).not.toBeNaN();
     }
     expect(resourceEvents.find((e) => e.subject.startsWith('ResourcePool'))!.data).toMatchObject({
@@ -50,7 +60,10 @@ describe('dispatch, poll and completion events end to end', () => {
     });
     // The ownership marks went out with the bodies.
     expect(String(sim.find((r) => r.name === 'nb_e2e')!.body.description)).toMatch(/ hwcp-[0-9a-f]{12}$/);
-    expect(sim.find((r) => r.name === 'app-e2e')!.body.tags).toContainEqual({ key: 'hwc-provisioner', value: expect.stringMatching(/^[0-9a-f]{12}$/) });
+    expect(sim.find((r) => r.name === 'app-e2e')!.body.tags).toContainEqual({
+      key: 'hwc-provisioner',
+      value: expect.stringMatching(/^[0-9a-f]{12}$/),
+    });
   });
 
   it('ends a sim-fail notebook Failed with the simulator reason, and its event says so', async () => {
@@ -80,22 +93,33 @@ describe('dispatch, poll and completion events end to end', () => {
     expect(byKind.NodePool).toMatchObject({ state: 'Failed', reason: 'DependencyFailed' });
     expect(byKind.Notebook).toMatchObject({ state: 'Failed', reason: 'DependencyFailed' });
     expect(byKind.EdgeDeployment!.state).toBe('Succeeded');
-    const completed = (await h.events()).find((e) => e.type === 'hwc-provisioner.request.completed' && (e.data as { requestId: string }).requestId === requestId);
+    const completed = (await h.events()).find(
+      (e) => e.type === 'hwc-provisioner.request.completed' && (e.data as { requestId: string }).requestId === requestId,
+    );
     expect(completed!.data).toMatchObject({ state: 'PartiallyFailed' });
     // Nothing was created for the dependents.
     expect((await h.simResources()).filter((r) => r.name === 'np-depfail' || r.name === 'nb_depfail')).toEqual([]);
   });
 
   it('ends a resource TimedOut (not Failed) when the simulator is slower than its timeout', async () => {
-    await fetch(`${h.simulator.url}/__sim/config`, { method: 'POST', body: JSON.stringify({ durations: { EdgeDeployment: 3_600_000 } }), headers: { 'content-type': 'application/json' } });
+    await fetch(`${h.simulator.url}/__sim/config`, {
+      method: 'POST',
+      body: JSON.stringify({ durations: { EdgeDeployment: 3_600_000 } }),
+      headers: { 'content-type': 'application/json' },
+    });
     const doc = parse(allKinds('slow').split('---\n')[3]!);
     doc.spec.timeoutMinutes = 1;
     const requestId = await h.submitYaml(stringify(doc));
     // Dispatch and a first poll, then step the product's clock past the one-minute timeout.
-    for (let i = 0; i < 20 && (await h.request(requestId))!.resources[0]!.state !== 'Creating'; i++) await h.drive(requestId, { timeoutMs: 300 }).catch(() => undefined);
+    for (let i = 0; i < 20 && (await h.request(requestId))!.resources[0]!.state !== 'Creating'; i++)
+      await h.drive(requestId, { timeoutMs: 300 }).catch(() => undefined);
     h.advance(61_000);
     await h.drive(requestId);
-    await fetch(`${h.simulator.url}/__sim/config`, { method: 'POST', body: JSON.stringify({ durations: 'fast' }), headers: { 'content-type': 'application/json' } });
+    await fetch(`${h.simulator.url}/__sim/config`, {
+      method: 'POST',
+      body: JSON.stringify({ durations: 'fast' }),
+      headers: { 'content-type': 'application/json' },
+    });
     const [resource] = (await h.request(requestId))!.resources;
     expect(resource).toMatchObject({ state: 'TimedOut', reason: 'Timeout' });
     expect(resource!.message).toMatch(/not ready after 1 minutes/);

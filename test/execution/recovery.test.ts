@@ -83,7 +83,13 @@ describe('dependents that never reached the dispatcher', () => {
         findByName: real.findByName.bind(real),
         listPods: real.listPods.bind(real),
         create: async (kind, target, body) => {
-          if (kind === 'ResourcePool') throw new HuaweiPermanentError({ operation: 'create ResourcePool', status: 400, errorCode: 'ModelArts.50004000', errorMsg: 'Bad request. quota exceeded' });
+          if (kind === 'ResourcePool')
+            throw new HuaweiPermanentError({
+              operation: 'create ResourcePool',
+              status: 400,
+              errorCode: 'ModelArts.50004000',
+              errorMsg: 'Bad request. quota exceeded',
+            });
           return real.create(kind, target, body);
         },
       };
@@ -102,7 +108,9 @@ describe('dependents that never reached the dispatcher', () => {
       expect(byKind.Notebook).toMatchObject({ state: 'Failed', reason: 'DependencyFailed' });
       // The late messages of the dependents change nothing.
       for (const m of messages.filter((m) => m !== pool)) await dispatchResource(h.deps, JSON.parse(m), { receiveCount: 1 });
-      expect((await h.request(requestId))!.resources.filter((r) => r.kind === 'NodePool' || r.kind === 'Notebook').map((r) => r.state)).toEqual(['Failed', 'Failed']);
+      expect(
+        (await h.request(requestId))!.resources.filter((r) => r.kind === 'NodePool' || r.kind === 'Notebook').map((r) => r.state),
+      ).toEqual(['Failed', 'Failed']);
     } finally {
       await h.close();
     }

@@ -64,20 +64,24 @@ describe('credential sources left to the runtime', () => {
       expect(readFileSync(outfile, 'utf8')).toContain('require("@aws-sdk/credential-provider-ini")');
       writeFileSync(join(dir, 'credentials'), '[default]\naws_access_key_id = local\naws_secret_access_key = local\n');
       const { AWS_ACCESS_KEY_ID: _id, AWS_SECRET_ACCESS_KEY: _secret, ...env } = stack.env;
-      await promisify(execFile)(process.execPath, [resolve('bench/procs/cold.cjs'), outfile, resolve('events/webhook-github-push.json'), join(dir, 'result.json')], {
-        cwd: dir,
-        timeout: 30_000,
-        env: {
-          PATH: process.env.PATH ?? '',
-          ...env,
-          GITHUB_WEBHOOK_SECRET: 'bundle-test-secret',
-          AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'),
-          AWS_CONFIG_FILE: join(dir, 'config-absent'),
-          // As Lambda sets it: the runtime's own modules are found through NODE_PATH.
-          NODE_PATH: resolve('node_modules'),
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      await promisify(execFile)(
+        process.execPath,
+        [resolve('bench/procs/cold.cjs'), outfile, resolve('events/webhook-github-push.json'), join(dir, 'result.json')],
+        {
+          cwd: dir,
+          timeout: 30_000,
+          env: {
+            PATH: process.env.PATH ?? '',
+            ...env,
+            GITHUB_WEBHOOK_SECRET: 'bundle-test-secret',
+            AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'),
+            AWS_CONFIG_FILE: join(dir, 'config-absent'),
+            // As Lambda sets it: the runtime's own modules are found through NODE_PATH.
+            NODE_PATH: resolve('node_modules'),
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          },
         },
-      });
+      );
       // 202 means the push reached the intake queue, signed with credentials from the profile file.
       expect(JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'))).toMatchObject({ status: 202 });
       expect(await stack.drainQueue(stack.queues.intake.url, { count: 1 })).toHaveLength(1);

@@ -11,7 +11,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { parse } from 'yaml';
 import { SIMULATOR_DEFAULTS } from '../../local/huaweicloud-simulator/index';
 import { lambdaContext } from '../../local/runner';
-import { ConfigError, FUNCTION_ENV, FUNCTION_NAMES, InfraEnvSchema, parseFunctionEnv, SecretsEnvSchema, type FunctionName } from '../../shared/config';
+import {
+  ConfigError,
+  FUNCTION_ENV,
+  FUNCTION_NAMES,
+  InfraEnvSchema,
+  parseFunctionEnv,
+  SecretsEnvSchema,
+  type FunctionName,
+} from '../../shared/config';
 import { useLocalResources, type LocalStack } from '../setup/stack';
 
 const sls = parse(readFileSync('serverless.yml', 'utf8'), { logLevel: 'silent' }) as {
@@ -35,7 +43,8 @@ describe('serverless.yml gives each function exactly its variables', () => {
     expect(given.filter((n) => !(n in shape(name)))).toEqual([]);
     // AWS_REGION is set by Lambda itself.
     expect(required(name).filter((n) => !given.includes(n) && n !== 'AWS_REGION')).toEqual([]);
-    if (FUNCTION_ENV[name].huawei === 'required') expect(given).toEqual(expect.arrayContaining(['HUAWEICLOUD_CREDENTIALS_SECRET', 'HUAWEICLOUD_SDK_PROJECT_ID']));
+    if (FUNCTION_ENV[name].huawei === 'required')
+      expect(given).toEqual(expect.arrayContaining(['HUAWEICLOUD_CREDENTIALS_SECRET', 'HUAWEICLOUD_SDK_PROJECT_ID']));
     if (FUNCTION_ENV[name].secrets) expect(given).toContain('SECRETS_ID');
   });
 
@@ -49,7 +58,11 @@ describe('serverless.yml gives each function exactly its variables', () => {
   });
 
   it('keeps the Huawei AK/SK secret away from the webhook and the notifier, and the stage secret away from dispatch and poll', () => {
-    expect(FUNCTION_NAMES.filter((name) => deployedNames(name).includes('HUAWEICLOUD_CREDENTIALS_SECRET'))).toEqual(['intake', 'dispatch', 'poll']);
+    expect(FUNCTION_NAMES.filter((name) => deployedNames(name).includes('HUAWEICLOUD_CREDENTIALS_SECRET'))).toEqual([
+      'intake',
+      'dispatch',
+      'poll',
+    ]);
     expect(FUNCTION_NAMES.filter((name) => deployedNames(name).includes('SECRETS_ID'))).toEqual(['webhook', 'intake', 'notify']);
   });
 });
@@ -92,8 +105,12 @@ describe('each function starts with only its deployed variables', () => {
     };
     // No Secrets Manager emulator exists here (fauxqs serves SQS and SNS only): aws-sdk-client-mock answers
     // GetSecretValue, and only that call. Everything else goes to the emulators.
-    sm.on(GetSecretValueCommand, { SecretId: STAGE_SECRET }).resolves({ SecretString: JSON.stringify({ API_TOKENS: 'ci=functions-config-token-0123456789ab' }) });
-    sm.on(GetSecretValueCommand, { SecretId: HUAWEI_SECRET }).resolves({ SecretString: JSON.stringify({ ak: SIMULATOR_DEFAULTS.ak, sk: SIMULATOR_DEFAULTS.sk }) });
+    sm.on(GetSecretValueCommand, { SecretId: STAGE_SECRET }).resolves({
+      SecretString: JSON.stringify({ API_TOKENS: 'ci=functions-config-token-0123456789ab' }),
+    });
+    sm.on(GetSecretValueCommand, { SecretId: HUAWEI_SECRET }).resolves({
+      SecretString: JSON.stringify({ ak: SIMULATOR_DEFAULTS.ak, sk: SIMULATOR_DEFAULTS.sk }),
+    });
   });
   afterAll(() => {
     sm.restore();
@@ -111,12 +128,24 @@ describe('each function starts with only its deployed variables', () => {
       expect(values, `a test value for ${variable}`).toHaveProperty(variable);
       env[variable] = values[variable]!;
     }
-    const { AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_SNS, AWS_ENDPOINT_URL_DYNAMODB } = stack.env;
-    return { ...env, AWS_REGION: AWS_REGION!, AWS_ACCESS_KEY_ID: AWS_ACCESS_KEY_ID!, AWS_SECRET_ACCESS_KEY: AWS_SECRET_ACCESS_KEY!, AWS_ENDPOINT_URL_SQS: AWS_ENDPOINT_URL_SQS!, AWS_ENDPOINT_URL_SNS: AWS_ENDPOINT_URL_SNS!, AWS_ENDPOINT_URL_DYNAMODB: AWS_ENDPOINT_URL_DYNAMODB! };
+    const { AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_SNS, AWS_ENDPOINT_URL_DYNAMODB } =
+      stack.env;
+    return {
+      ...env,
+      AWS_REGION: AWS_REGION!,
+      AWS_ACCESS_KEY_ID: AWS_ACCESS_KEY_ID!,
+      AWS_SECRET_ACCESS_KEY: AWS_SECRET_ACCESS_KEY!,
+      AWS_ENDPOINT_URL_SQS: AWS_ENDPOINT_URL_SQS!,
+      AWS_ENDPOINT_URL_SNS: AWS_ENDPOINT_URL_SNS!,
+      AWS_ENDPOINT_URL_DYNAMODB: AWS_ENDPOINT_URL_DYNAMODB!,
+    };
   }
 
   /** A new container: fresh modules over exactly `env`, then the function's module loaded (its cold start). */
-  async function coldStart<T>(name: FunctionName, env: Record<string, string>): Promise<{ handler: T; runtime: typeof import('../../shared/runtime') }> {
+  async function coldStart<T>(
+    name: FunctionName,
+    env: Record<string, string>,
+  ): Promise<{ handler: T; runtime: typeof import('../../shared/runtime') }> {
     for (const key of KNOWN) vi.stubEnv(key, undefined);
     for (const [key, value] of Object.entries(env)) vi.stubEnv(key, value);
     vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
@@ -130,7 +159,9 @@ describe('each function starts with only its deployed variables', () => {
   const load = <T>(file: string): T => JSON.parse(readFileSync(`events/${file}`, 'utf8')) as T;
 
   it('webhook: /healthz is 200, and POST /requests records a request', async () => {
-    const { handler, runtime } = await coldStart<(event: APIGatewayProxyEventV2, context: Context) => Promise<{ statusCode: number; body: string }>>('webhook', deployedEnv('webhook'));
+    const { handler, runtime } = await coldStart<
+      (event: APIGatewayProxyEventV2, context: Context) => Promise<{ statusCode: number; body: string }>
+    >('webhook', deployedEnv('webhook'));
     const health = load<APIGatewayProxyEventV2>('webhook-get-request.json');
     health.rawPath = '/healthz';
     health.requestContext.http.path = '/healthz';
@@ -142,7 +173,10 @@ describe('each function starts with only its deployed variables', () => {
   });
 
   it('intake: the sample records become requests', async () => {
-    const { handler, runtime } = await coldStart<(event: SQSEvent, context: Context) => Promise<{ batchItemFailures: unknown[] }>>('intake', deployedEnv('intake'));
+    const { handler, runtime } = await coldStart<(event: SQSEvent, context: Context) => Promise<{ batchItemFailures: unknown[] }>>(
+      'intake',
+      deployedEnv('intake'),
+    );
     expect((await handler(load<SQSEvent>('intake-sqs.json'), lambdaContext({ timeoutMs: 60_000 }))).batchItemFailures).toEqual([]);
     // Plans look Huawei up with the AK/SK secret.
     expect((await runtime.providerSettings()).plan?.cloud).toBeDefined();
@@ -152,7 +186,9 @@ describe('each function starts with only its deployed variables', () => {
     const dispatch = await coldStart<unknown>('dispatch', deployedEnv('dispatch'));
     expect(() => dispatch.runtime.executionDeps(quiet)).not.toThrow();
     const poll = await coldStart<(event: ScheduledEvent, context: Context) => Promise<{ itemsRead: number }>>('poll', deployedEnv('poll'));
-    await expect(poll.handler(load<ScheduledEvent>('poll-schedule.json'), lambdaContext({ timeoutMs: 60_000 }))).resolves.toMatchObject({ itemsRead: expect.any(Number) });
+    await expect(poll.handler(load<ScheduledEvent>('poll-schedule.json'), lambdaContext({ timeoutMs: 60_000 }))).resolves.toMatchObject({
+      itemsRead: expect.any(Number),
+    });
   });
 
   it('notify: the wiring builds without any queue URL', async () => {
@@ -163,7 +199,8 @@ describe('each function starts with only its deployed variables', () => {
   });
 
   it('notify: rebuilds its wiring when the secrets change, so a rotated provider token is used', async () => {
-    const stage = (secrets: Record<string, string>) => sm.on(GetSecretValueCommand, { SecretId: STAGE_SECRET }).resolves({ SecretString: JSON.stringify(secrets) });
+    const stage = (secrets: Record<string, string>) =>
+      sm.on(GetSecretValueCommand, { SecretId: STAGE_SECRET }).resolves({ SecretString: JSON.stringify(secrets) });
     try {
       stage({ GITHUB_TOKEN: 'ghp_before_rotation' });
       // Max age 0: every use reads the secret, so the change shows without waiting.
@@ -196,8 +233,21 @@ describe('parseFunctionEnv', () => {
   const base: Record<FunctionName, Record<string, string>> = {
     webhook: { TABLE_NAME: 't', INTAKE_QUEUE_URL: 'http://q/intake', DISPATCH_QUEUE_URL: 'http://q/dispatch' },
     intake: { TABLE_NAME: 't', DISPATCH_QUEUE_URL: 'http://q/dispatch' },
-    dispatch: { TABLE_NAME: 't', DISPATCH_QUEUE_URL: 'http://q/dispatch', EVENTS_TOPIC_ARN: 'arn:aws:sns:x', HUAWEICLOUD_CREDENTIALS_SECRET: 's', HUAWEICLOUD_SDK_PROJECT_ID: 'p1' },
-    poll: { TABLE_NAME: 't', DISPATCH_QUEUE_URL: 'http://q/dispatch', EVENTS_TOPIC_ARN: 'arn:aws:sns:x', HUAWEICLOUD_SDK_AK: 'ak', HUAWEICLOUD_SDK_SK: 'sk', HUAWEICLOUD_SDK_PROJECT_ID: 'p1' },
+    dispatch: {
+      TABLE_NAME: 't',
+      DISPATCH_QUEUE_URL: 'http://q/dispatch',
+      EVENTS_TOPIC_ARN: 'arn:aws:sns:x',
+      HUAWEICLOUD_CREDENTIALS_SECRET: 's',
+      HUAWEICLOUD_SDK_PROJECT_ID: 'p1',
+    },
+    poll: {
+      TABLE_NAME: 't',
+      DISPATCH_QUEUE_URL: 'http://q/dispatch',
+      EVENTS_TOPIC_ARN: 'arn:aws:sns:x',
+      HUAWEICLOUD_SDK_AK: 'ak',
+      HUAWEICLOUD_SDK_SK: 'sk',
+      HUAWEICLOUD_SDK_PROJECT_ID: 'p1',
+    },
     notify: { TABLE_NAME: 't' },
   };
   const variableOf = (fn: () => void) => {
@@ -214,12 +264,17 @@ describe('parseFunctionEnv', () => {
     expect(variableOf(() => parseFunctionEnv(name, base[name]))).toBeUndefined();
     for (const variable of Object.keys(base[name]).filter((v) => required(name).includes(v))) {
       const { [variable]: _dropped, ...env } = base[name];
-      expect(variableOf(() => parseFunctionEnv(name, env)), variable).toBe(variable);
+      expect(
+        variableOf(() => parseFunctionEnv(name, env)),
+        variable,
+      ).toBe(variable);
     }
   });
 
   it('checks the rules that span Huawei variables where Huawei is required, and only single variables where optional', () => {
-    expect(variableOf(() => parseFunctionEnv('dispatch', { ...base.dispatch, HUAWEICLOUD_CREDENTIALS_SECRET: '' }))).toBe('HUAWEICLOUD_SDK_AK');
+    expect(variableOf(() => parseFunctionEnv('dispatch', { ...base.dispatch, HUAWEICLOUD_CREDENTIALS_SECRET: '' }))).toBe(
+      'HUAWEICLOUD_SDK_AK',
+    );
     expect(variableOf(() => parseFunctionEnv('intake', { ...base.intake, HUAWEICLOUD_CREDENTIALS_SECRET: 's' }))).toBeUndefined();
     expect(variableOf(() => parseFunctionEnv('intake', { ...base.intake, HUAWEICLOUD_REGION: 'north' }))).toBe('HUAWEICLOUD_REGION');
   });

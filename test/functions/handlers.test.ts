@@ -75,7 +75,7 @@ describe('Lambda handlers with the sample events', () => {
     expect(jobs).toEqual([expect.objectContaining({ type: 'github.push', repository: 'Codertocat/Hello-World', branch: 'master' })]);
   });
 
-  it('intake: both sample records (a Jira job and another system\'s manifests) become requests, no failures', async () => {
+  it("intake: both sample records (a Jira job and another system's manifests) become requests, no failures", async () => {
     const result = await intake(load<SQSEvent>('intake-sqs.json'), lambdaContext({ timeoutMs: 60_000 }));
     expect(result.batchItemFailures).toEqual([]);
     const queued = (await stack.drainQueue(stack.queues.dispatch.url, { count: 3, waitMs: 500 })).map((b) => JSON.parse(b));

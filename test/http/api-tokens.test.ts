@@ -22,7 +22,11 @@ describe('API token roles', () => {
 
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
   const submit = (token: string) =>
-    app.request('/requests', { method: 'POST', body: EDGE.replace('name: app', 'name: roles-app'), headers: { 'content-type': 'application/yaml', ...bearer(token) } });
+    app.request('/requests', {
+      method: 'POST',
+      body: EDGE.replace('name: app', 'name: roles-app'),
+      headers: { 'content-type': 'application/yaml', ...bearer(token) },
+    });
 
   it('answers GET /requests/{id} only to the submitter and to read-all, and 404 (not 403) to anyone else', async () => {
     const response = await submit(CI);
@@ -37,7 +41,9 @@ describe('API token roles', () => {
     const stranger = await app.request(`/requests/${requestId}`, { headers: bearer(OTHER) });
     expect(stranger.status).toBe(404);
     const missing = await app.request('/requests/req_0000000000000000000000000a', { headers: bearer(OTHER) });
-    expect(((await stranger.json()) as { error: { code: string } }).error.code).toBe(((await missing.json()) as { error: { code: string } }).error.code);
+    expect(((await stranger.json()) as { error: { code: string } }).error.code).toBe(
+      ((await missing.json()) as { error: { code: string } }).error.code,
+    );
 
     const auditor = await app.request(`/requests/${requestId}`, { headers: bearer(AUDIT) });
     expect(auditor.status).toBe(200);

@@ -68,7 +68,17 @@ describe('POST /requests?dryRun=true', () => {
     await stack.ddb.send(
       new PutCommand({
         TableName: stack.tableName,
-        Item: { ...identityKey(PROJECT_ID, doc.kind, doc.metadata.name), projectId: PROJECT_ID, kind: doc.kind, name: doc.metadata.name, ownerRequestId: requestId, specHash: specHash(resource), state: 'Succeeded', huaweiId, updatedAt: new Date().toISOString() },
+        Item: {
+          ...identityKey(PROJECT_ID, doc.kind, doc.metadata.name),
+          projectId: PROJECT_ID,
+          kind: doc.kind,
+          name: doc.metadata.name,
+          ownerRequestId: requestId,
+          specHash: specHash(resource),
+          state: 'Succeeded',
+          huaweiId,
+          updatedAt: new Date().toISOString(),
+        },
       }),
     );
     return requestId;
@@ -82,13 +92,21 @@ describe('POST /requests?dryRun=true', () => {
 
     const response = await post('?dryRun=true', yaml(edge('dry-new'), edge('dry-existing'), edge('dry-changed', 'nginx:1.27')));
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { dryRun: boolean; resources: { kind: string; name: string; verdict: string; detail: string }[] };
+    const body = (await response.json()) as {
+      dryRun: boolean;
+      resources: { kind: string; name: string; verdict: string; detail: string }[];
+    };
     expect(body).toEqual({
       dryRun: true,
       resources: [
         { kind: 'EdgeDeployment', name: 'dry-new', verdict: 'create', detail: 'in cn-north-4' },
         { kind: 'EdgeDeployment', name: 'dry-existing', verdict: 'exists', detail: expect.stringMatching(/^unchanged/) },
-        { kind: 'EdgeDeployment', name: 'dry-changed', verdict: 'conflict', detail: expect.stringContaining('exists with a different spec') },
+        {
+          kind: 'EdgeDeployment',
+          name: 'dry-changed',
+          verdict: 'conflict',
+          detail: expect.stringContaining('exists with a different spec'),
+        },
       ],
     });
     // The caller's own resource: its Huawei id is the caller's to see.
@@ -97,7 +115,9 @@ describe('POST /requests?dryRun=true', () => {
     // Another caller learns that the resource exists, not its Huawei id nor the request that owns it.
     const stranger = await post('?dryRun=true', yaml(edge('dry-existing')), 'application/yaml', { authorization: `Bearer ${OTHER_TOKEN}` });
     const seen = (await stranger.json()) as { resources: { verdict: string; detail: string }[] };
-    expect(seen.resources).toEqual([expect.objectContaining({ verdict: 'exists', detail: expect.stringContaining('owned by another source') })]);
+    expect(seen.resources).toEqual([
+      expect.objectContaining({ verdict: 'exists', detail: expect.stringContaining('owned by another source') }),
+    ]);
     expect(JSON.stringify(seen)).not.toMatch(/huawei-id-|req_/);
     expect(JSON.stringify(seen)).not.toContain(ownerRequest);
 
@@ -122,7 +142,9 @@ describe('POST /requests?dryRun=true', () => {
     const items = await itemCount();
     const dry = await post('?dryRun=true', broken);
     expect(dry.status).toBe(422);
-    const dryBody = (await dry.json()) as { error: { code: string; message: string; details: { requestId?: string; documents: unknown[] } } };
+    const dryBody = (await dry.json()) as {
+      error: { code: string; message: string; details: { requestId?: string; documents: unknown[] } };
+    };
     expect(await itemCount()).toBe(items);
     expect(await drainAll()).toEqual(nothingSent);
 
@@ -132,7 +154,9 @@ describe('POST /requests?dryRun=true', () => {
     const { requestId, ...realDetails } = realBody.error.details;
     expect(requestId).toMatch(/^req_/);
     expect(dryBody).toEqual({ error: { code: 'MANIFEST_INVALID', message: realBody.error.message, details: realDetails } });
-    expect(dryBody.error.details.documents).toEqual([expect.objectContaining({ name: 'dry-broken', errors: [expect.objectContaining({ path: 'spec' })] })]);
+    expect(dryBody.error.details.documents).toEqual([
+      expect.objectContaining({ name: 'dry-broken', errors: [expect.objectContaining({ path: 'spec' })] }),
+    ]);
     await drainAll();
 
     const empty = await post('?dryRun=true', '# nothing here\n');
@@ -166,7 +190,10 @@ describe('POST /requests?dryRun=true', () => {
     const withCloud = createApp({
       logger: memoryLogger(),
       secrets: async () => SECRETS,
-      services: () => ({ ...services, plan: { store: { table: services.intake.table, now: () => new Date() }, defaults: services.intake.defaults, cloud } }),
+      services: () => ({
+        ...services,
+        plan: { store: { table: services.intake.table, now: () => new Date() }, defaults: services.intake.defaults, cloud },
+      }),
     });
     const response = await withCloud.request('/requests?dryRun=true', {
       method: 'POST',
@@ -175,7 +202,12 @@ describe('POST /requests?dryRun=true', () => {
     });
     expect(response.status).toBe(200);
     expect(((await response.json()) as { resources: unknown[] }).resources).toEqual([
-      { kind: 'EdgeDeployment', name: 'dry-by-hand', verdict: 'conflict', detail: 'Huawei Cloud already has a EdgeDeployment named dry-by-hand that hwc-provisioner did not create' },
+      {
+        kind: 'EdgeDeployment',
+        name: 'dry-by-hand',
+        verdict: 'conflict',
+        detail: 'Huawei Cloud already has a EdgeDeployment named dry-by-hand that hwc-provisioner did not create',
+      },
       { kind: 'EdgeDeployment', name: 'dry-fresh', verdict: 'create', detail: 'in cn-north-4' },
     ]);
     expect(asked).toEqual(['EdgeDeployment/dry-by-hand', 'EdgeDeployment/dry-fresh']);

@@ -83,7 +83,7 @@ describe('GET /healthz', () => {
       body: expected,
     });
     // The cold start said so already, before any request.
-    expect(log[0]).toMatch(/"message":\s*"configuration invalid"[^]*"variable":\s*"TABLE_NAME"/);
+    expect(log[0]).toMatch(/"message":\s*"configuration invalid"[\s\S]*"variable":\s*"TABLE_NAME"/);
   });
 
   it('names an invalid variable without echoing its value', async () => {
@@ -114,7 +114,9 @@ describe('GET /healthz', () => {
     const sm = mockClient(SecretsManagerClient);
     try {
       const { API_TOKENS: _local, ...deployed } = CONFIGURED;
-      sm.on(GetSecretValueCommand).rejects(Object.assign(new Error('User is not authorized to perform secretsmanager:GetSecretValue'), { name: 'AccessDeniedException' }));
+      sm.on(GetSecretValueCommand).rejects(
+        Object.assign(new Error('User is not authorized to perform secretsmanager:GetSecretValue'), { name: 'AccessDeniedException' }),
+      );
       let started = await coldStart({ ...deployed, SECRETS_ID: 'hwcp-healthz' });
       let answer = await call(started.handler, request('GET', '/healthz'));
       expect(answer).toEqual({ status: 503, body: { ok: false, error: { code: 'SECRETS_UNAVAILABLE', message: expect.any(String) } } });
@@ -123,7 +125,10 @@ describe('GET /healthz', () => {
       sm.on(GetSecretValueCommand).resolves({ SecretString: '{"API_TOKENS": "ci=leaky-secret-value-0123456789abcdef", oops' });
       started = await coldStart({ ...deployed, SECRETS_ID: 'hwcp-healthz' });
       answer = await call(started.handler, request('GET', '/healthz'));
-      expect(answer).toEqual({ status: 503, body: { ok: false, error: { code: 'CONFIG_INVALID', variable: 'SECRETS_ID', message: expect.any(String) } } });
+      expect(answer).toEqual({
+        status: 503,
+        body: { ok: false, error: { code: 'CONFIG_INVALID', variable: 'SECRETS_ID', message: expect.any(String) } },
+      });
       expect(JSON.stringify(answer.body)).not.toContain('leaky');
 
       sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ API_TOKENS: `ci=${TOKEN}` }) });

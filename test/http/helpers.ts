@@ -19,7 +19,8 @@ export const PROJECT_ID = '0123456789abcdef0123456789abcdef';
 /** Collects log lines so tests can assert what was (and was not) logged. */
 export function memoryLogger(): AppLogger & { lines: string[] } {
   const lines: string[] = [];
-  const push = (level: string) => (message: string, extra?: Record<string, unknown>) => lines.push(`${level} ${message} ${JSON.stringify(extra ?? {})}`);
+  const push = (level: string) => (message: string, extra?: Record<string, unknown>) =>
+    lines.push(`${level} ${message} ${JSON.stringify(extra ?? {})}`);
   return { lines, info: push('info'), warn: push('warn'), error: push('error') };
 }
 
@@ -31,7 +32,10 @@ export function intakeDepsFor(stack: LocalStack): IntakeDeps {
   };
 }
 
-export function appFor(stack: LocalStack, opts: { trackedBranches?: string[]; planForkPullRequests?: boolean; logger?: AppLogger; secrets?: SecretsEnv } = {}) {
+export function appFor(
+  stack: LocalStack,
+  opts: { trackedBranches?: string[]; planForkPullRequests?: boolean; logger?: AppLogger; secrets?: SecretsEnv } = {},
+) {
   const services: AppServices = {
     intake: intakeDepsFor(stack),
     intakeQueue: { sqs: stack.sqs, queueUrl: stack.queues.intake.url },

@@ -27,13 +27,17 @@ describe('POST /requests with hostile manifests', () => {
   });
   afterAll(() => stack.close());
 
-  const post = (body: string, type = 'application/yaml') => app.request('/requests', { method: 'POST', body, headers: { 'content-type': type, ...AUTH } });
+  const post = (body: string, type = 'application/yaml') =>
+    app.request('/requests', { method: 'POST', body, headers: { 'content-type': type, ...AUTH } });
 
   it('accepts labels keyed by any Object.prototype member name (202), YAML or JSON', async () => {
     const labels = Object.fromEntries(PROTOTYPE_KEYS.map((key) => [key, 'v']));
     const yaml = await post(stringify({ ...EDGE, metadata: { name: 'proto-yaml', labels } }));
     expect(yaml.status).toBe(202);
-    const json = await post(JSON.stringify([{ ...EDGE, metadata: { name: 'proto-json', labels: { constructor: 'v' } } }]), 'application/json');
+    const json = await post(
+      JSON.stringify([{ ...EDGE, metadata: { name: 'proto-json', labels: { constructor: 'v' } } }]),
+      'application/json',
+    );
     expect(json.status).toBe(202);
     const { requestId } = (await json.json()) as { requestId: string };
     expect((await app.request(`/requests/${requestId}`, { headers: AUTH })).status).toBe(200);
@@ -43,7 +47,13 @@ describe('POST /requests with hostile manifests', () => {
   const hostile: [string, string][] = [
     ['an unknown key of 600,000 characters', stringify({ ...EDGE, metadata: { name: 'a', ['k'.repeat(600_000)]: 'x' } })],
     ['a kind of 900,000 characters', stringify({ ...EDGE, kind: 'K'.repeat(900_000) })],
-    ['fifty unknown keys of 15,000 characters', stringify({ ...EDGE, metadata: { name: 'a', ...Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`${i}`.padEnd(15_000, 'k'), 'x'])) } })],
+    [
+      'fifty unknown keys of 15,000 characters',
+      stringify({
+        ...EDGE,
+        metadata: { name: 'a', ...Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`${i}`.padEnd(15_000, 'k'), 'x'])) },
+      }),
+    ],
     ['a null key', stringify(EDGE).replace('metadata:\n', 'metadata:\n  labels:\n    ~: x\n')],
     ['a constructor key where none is allowed', JSON.stringify({ ...EDGE, constructor: 'x' })],
   ];

@@ -17,7 +17,15 @@ const clone = (p: Payload): Payload => structuredClone(p);
 /** The same pull request, opened from a fork of the repository. */
 function fromFork(): Payload {
   const pr = clone(opened);
-  pr.pull_request.head.repo = { ...pr.pull_request.head.repo, id: 999_001, node_id: 'R_fork', name: 'Hello-World', full_name: 'mallory/Hello-World', fork: true, owner: { login: 'mallory', id: 999_002 } };
+  pr.pull_request.head.repo = {
+    ...pr.pull_request.head.repo,
+    id: 999_001,
+    node_id: 'R_fork',
+    name: 'Hello-World',
+    full_name: 'mallory/Hello-World',
+    fork: true,
+    owner: { login: 'mallory', id: 999_002 },
+  };
   pr.pull_request.head.label = 'mallory:changes';
   return pr;
 }
@@ -29,7 +37,13 @@ function mergeRequest(source: number, target = 14): Payload {
     object_kind: 'merge_request',
     event_type: 'merge_request',
     user: { id: 1, name: 'Administrator', username: 'root' },
-    project: { id: target, name: 'infra', web_url: 'https://gitlab.example.com/group/infra', path_with_namespace: 'group/infra', default_branch: 'main' },
+    project: {
+      id: target,
+      name: 'infra',
+      web_url: 'https://gitlab.example.com/group/infra',
+      path_with_namespace: 'group/infra',
+      default_branch: 'main',
+    },
     object_attributes: {
       id: 99,
       iid: 1,
@@ -45,7 +59,11 @@ function mergeRequest(source: number, target = 14): Payload {
       source: { name: 'infra', path_with_namespace: source === target ? 'group/infra' : 'mallory/infra' },
       target: { name: 'infra', path_with_namespace: 'group/infra' },
       last_commit: { id: head, message: 'fixed readme', timestamp: '2026-11-23T10:00:00+00:00' },
-      diff_refs: { base_sha: '0123456789abcdef0123456789abcdef01234567', head_sha: head, start_sha: '0123456789abcdef0123456789abcdef01234567' },
+      diff_refs: {
+        base_sha: '0123456789abcdef0123456789abcdef01234567',
+        head_sha: head,
+        start_sha: '0123456789abcdef0123456789abcdef01234567',
+      },
     },
   };
 }
@@ -62,21 +80,33 @@ describe('plans for pull and merge requests from forks', () => {
     return app.request('/webhooks/github', {
       method: 'POST',
       body,
-      headers: { 'content-type': 'application/json', 'x-github-event': 'pull_request', 'x-github-delivery': delivery, 'x-hub-signature-256': hubSignature(SECRETS.GITHUB_WEBHOOK_SECRET!, body) },
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'pull_request',
+        'x-github-delivery': delivery,
+        'x-hub-signature-256': hubSignature(SECRETS.GITHUB_WEBHOOK_SECRET!, body),
+      },
     });
   };
   const gitlab = (app: ReturnType<typeof appFor>, payload: Payload, key: string) =>
     app.request('/webhooks/gitlab', {
       method: 'POST',
       body: JSON.stringify(payload),
-      headers: { 'content-type': 'application/json', 'x-gitlab-token': SECRETS.GITLAB_WEBHOOK_TOKEN!, 'x-gitlab-event': 'Merge Request Hook', 'idempotency-key': key },
+      headers: {
+        'content-type': 'application/json',
+        'x-gitlab-token': SECRETS.GITLAB_WEBHOOK_TOKEN!,
+        'x-gitlab-event': 'Merge Request Hook',
+        'idempotency-key': key,
+      },
     });
   const queued = async () => (await stack.drainQueue(stack.queues.intake.url, { waitMs: 300 })).map((b) => JSON.parse(b) as Payload);
 
   it('plans a pull request from the same repository', async () => {
     const response = await github(appFor(stack), opened, 'pr-same');
     expect(response.status).toBe(202);
-    expect(await queued()).toEqual([expect.objectContaining({ type: 'github.plan', repository: 'Codertocat/Hello-World', head: opened.pull_request.head.sha })]);
+    expect(await queued()).toEqual([
+      expect.objectContaining({ type: 'github.plan', repository: 'Codertocat/Hello-World', head: opened.pull_request.head.sha }),
+    ]);
   });
 
   it('ignores a pull request from a fork, or from a fork since deleted, without queueing a plan', async () => {

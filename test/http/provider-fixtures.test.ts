@@ -35,7 +35,11 @@ describe('documented provider payloads through the app', () => {
     app.request('/webhooks/jira', {
       method: 'POST',
       body,
-      headers: { 'content-type': 'application/json', 'x-hub-signature': hubSignature(SECRETS.JIRA_WEBHOOK_SECRET!, body), 'x-atlassian-webhook-identifier': 'fixture-delivery' },
+      headers: {
+        'content-type': 'application/json',
+        'x-hub-signature': hubSignature(SECRETS.JIRA_WEBHOOK_SECRET!, body),
+        'x-atlassian-webhook-identifier': 'fixture-delivery',
+      },
     });
 
   it("GitLab's Push Hook example is accepted as a push of mike/diaspora at the documented commits", async () => {
@@ -61,7 +65,14 @@ describe('documented provider payloads through the app', () => {
     expect(response.status).toBe(202);
     expect(await response.json()).toEqual({ plan: true });
     expect(await queued()).toEqual([
-      expect.objectContaining({ type: 'gitlab.plan', projectId: 1, repository: 'gitlabhq/gitlab-test', iid: 1, baseRef: 'master', head: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7' }),
+      expect.objectContaining({
+        type: 'gitlab.plan',
+        projectId: 1,
+        repository: 'gitlabhq/gitlab-test',
+        iid: 1,
+        baseRef: 'master',
+        head: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7',
+      }),
     ]);
   });
 
@@ -79,7 +90,12 @@ describe('documented provider payloads through the app', () => {
     expect(response.status).toBe(202);
     const { requestId } = (await response.json()) as { requestId: string };
     expect(await queued()).toEqual([
-      expect.objectContaining({ type: 'jira.issue', requestId, ticket: 'JRA-20002', url: 'https://your-domain.atlassian.net/browse/JRA-20002' }),
+      expect.objectContaining({
+        type: 'jira.issue',
+        requestId,
+        ticket: 'JRA-20002',
+        url: 'https://your-domain.atlassian.net/browse/JRA-20002',
+      }),
     ]);
   });
 });

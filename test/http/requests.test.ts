@@ -21,7 +21,7 @@ describe('POST /requests and GET /requests/{id}', () => {
   it('accepts a YAML request, records each resource Queued (or WaitingForDependency behind a pool of the request) and queues only the Queued ones', async () => {
     const response = await post(ALL_KINDS);
     expect(response.status).toBe(202);
-    const body = (await response.json() as any);
+    const body = (await response.json()) as any;
     expect(body.requestId).toMatch(/^req_/);
     // The node pool and the notebook name the request's pool by poolRef: the pool queues them when it ends.
     expect(body.resources).toEqual([
@@ -38,12 +38,21 @@ describe('POST /requests and GET /requests/{id}', () => {
 
     const status = await app.request(`/requests/${body.requestId}`, { headers: AUTH });
     expect(status.status).toBe(200);
-    const view = (await status.json() as any);
-    expect(view).toMatchObject({ requestId: body.requestId, state: 'InProgress', source: { provider: 'api', ref: 'api:ci', caller: 'ci' } });
+    const view = (await status.json()) as any;
+    expect(view).toMatchObject({
+      requestId: body.requestId,
+      state: 'InProgress',
+      source: { provider: 'api', ref: 'api:ci', caller: 'ci' },
+    });
     expect(view.resources).toHaveLength(4);
     for (const resource of view.resources) {
       const waiting = resource.kind === 'NodePool' || resource.kind === 'Notebook';
-      expect(resource).toMatchObject({ state: waiting ? 'WaitingForDependency' : 'Queued', projectId: '0123456789abcdef0123456789abcdef', region: 'cn-north-4', huaweiId: null });
+      expect(resource).toMatchObject({
+        state: waiting ? 'WaitingForDependency' : 'Queued',
+        projectId: '0123456789abcdef0123456789abcdef',
+        region: 'cn-north-4',
+        huaweiId: null,
+      });
       if (waiting) expect(resource.message).toBe('waiting for ResourcePool train-pool to be Running');
       expect(Date.parse(resource.createdAt)).not.toBeNaN();
     }
@@ -65,7 +74,7 @@ describe('POST /requests and GET /requests/{id}', () => {
     manifest.metadata.name = 'json-app';
     const response = await post(JSON.stringify([manifest]), { 'content-type': 'application/json' });
     expect(response.status).toBe(202);
-    expect(((await response.json() as any)).resources).toEqual([{ kind: 'EdgeDeployment', name: 'json-app', state: 'Queued' }]);
+    expect(((await response.json()) as any).resources).toEqual([{ kind: 'EdgeDeployment', name: 'json-app', state: 'Queued' }]);
     await stack.drainQueue(stack.queues.dispatch.url, { count: 1 });
   });
 
@@ -73,19 +82,26 @@ describe('POST /requests and GET /requests/{id}', () => {
     const broken = ALL_KINDS.replace('flavor: modelarts.vm.2u4g.dcc', 'flavr: modelarts.vm.2u4g.dcc');
     const response = await post(broken);
     expect(response.status).toBe(422);
-    const body = (await response.json() as any);
+    const body = (await response.json()) as any;
     expect(body.error.code).toBe('MANIFEST_INVALID');
     expect(body.error.details.documents).toEqual([
       expect.objectContaining({
         file: 'request',
         index: 1,
         kind: 'NodePool',
-        errors: expect.arrayContaining([expect.objectContaining({ path: 'spec.body.spec.resources', message: expect.stringContaining('did you mean "flavor"'), line: expect.any(Number), column: expect.any(Number) })]),
+        errors: expect.arrayContaining([
+          expect.objectContaining({
+            path: 'spec.body.spec.resources',
+            message: expect.stringContaining('did you mean "flavor"'),
+            line: expect.any(Number),
+            column: expect.any(Number),
+          }),
+        ]),
       }),
     ]);
     expect(await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 500 })).toEqual([]);
     // The rejection is on record, visible through the status API.
-    const view = ((await (await app.request(`/requests/${body.error.details.requestId}`, { headers: AUTH })).json()) as any);
+    const view = (await (await app.request(`/requests/${body.error.details.requestId}`, { headers: AUTH })).json()) as any;
     expect(view.state).toBe('Rejected');
     expect(view.resources).toEqual([]);
   });
@@ -94,7 +110,7 @@ describe('POST /requests and GET /requests/{id}', () => {
     const doc = readFileSync('examples/edge-deployment.yaml', 'utf8');
     const response = await post(`${doc}\n---\n${doc}`);
     expect(response.status).toBe(422);
-    const documents = ((await response.json() as any)).error.details.documents;
+    const documents = ((await response.json()) as any).error.details.documents;
     expect(documents[0].errors[0]).toMatchObject({ path: 'metadata.name', message: expect.stringContaining('declared twice') });
   });
 
@@ -104,19 +120,27 @@ describe('POST /requests and GET /requests/{id}', () => {
     const second = await post(doc, { 'idempotency-key': 'key-1' });
     expect(first.status).toBe(202);
     expect(second.status).toBe(202);
-    expect((await second.json() as any)).toEqual((await first.json() as any));
+    expect((await second.json()) as any).toEqual((await first.json()) as any);
     expect(await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 500 })).toHaveLength(1);
     // With dependents too: the replay reports the states the first response did, not where the resources are now.
-    const all = ALL_KINDS.replace(/name: (train-pool|train-nodepool|train-notebook|app)$/gm, 'name: idem-$1').replace(/poolRef: train-pool/g, 'poolRef: idem-train-pool');
+    const all = ALL_KINDS.replace(/name: (train-pool|train-nodepool|train-notebook|app)$/gm, 'name: idem-$1').replace(
+      /poolRef: train-pool/g,
+      'poolRef: idem-train-pool',
+    );
     const firstAll = await post(all, { 'idempotency-key': 'key-2' });
     expect(firstAll.status).toBe(202);
-    const firstBody = (await firstAll.json() as any);
-    expect(firstBody.resources.map((r: { state: string }) => r.state)).toEqual(['Queued', 'WaitingForDependency', 'WaitingForDependency', 'Queued']);
-    expect((await (await post(all, { 'idempotency-key': 'key-2' })).json() as any)).toEqual(firstBody);
+    const firstBody = (await firstAll.json()) as any;
+    expect(firstBody.resources.map((r: { state: string }) => r.state)).toEqual([
+      'Queued',
+      'WaitingForDependency',
+      'WaitingForDependency',
+      'Queued',
+    ]);
+    expect((await (await post(all, { 'idempotency-key': 'key-2' })).json()) as any).toEqual(firstBody);
     await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 500 });
     const reused = await post(doc.replace('api-test', 'other'), { 'idempotency-key': 'key-1' });
     expect(reused.status).toBe(409);
-    expect(((await reused.json() as any)).error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(((await reused.json()) as any).error.code).toBe('IDEMPOTENCY_KEY_REUSED');
   });
 
   it.each([
@@ -124,18 +148,26 @@ describe('POST /requests and GET /requests/{id}', () => {
     ['a wrong token', { authorization: 'Bearer nope' }, 401, 'UNAUTHORIZED'],
     ['a wrong content type', { ...AUTH, 'content-type': 'text/plain' }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
   ])('answers %s with %i', async (_label, headers, status, code) => {
-    const response = await app.request('/requests', { method: 'POST', body: ALL_KINDS, headers: { 'content-type': 'application/yaml', ...headers } });
+    const response = await app.request('/requests', {
+      method: 'POST',
+      body: ALL_KINDS,
+      headers: { 'content-type': 'application/yaml', ...headers },
+    });
     expect(response.status).toBe(status);
-    expect(((await response.json() as any)).error.code).toBe(code);
+    expect(((await response.json()) as any).error.code).toBe(code);
   });
 
   it('answers 413 for a body over 1 MiB, 400 for invalid UTF-8 and 422 for an empty body', async () => {
     expect((await post('a'.repeat(1024 * 1024 + 1))).status).toBe(413);
-    const invalid = await app.request('/requests', { method: 'POST', body: new Uint8Array([0x6b, 0x3a, 0xff, 0xfe]), headers: { 'content-type': 'application/yaml', ...AUTH } });
+    const invalid = await app.request('/requests', {
+      method: 'POST',
+      body: new Uint8Array([0x6b, 0x3a, 0xff, 0xfe]),
+      headers: { 'content-type': 'application/yaml', ...AUTH },
+    });
     expect(invalid.status).toBe(400);
     const empty = await post('# nothing\n');
     expect(empty.status).toBe(422);
-    expect(((await empty.json() as any)).error.code).toBe('NO_MANIFEST');
+    expect(((await empty.json()) as any).error.code).toBe('NO_MANIFEST');
   });
 
   it('answers 404 for unknown request ids and routes, and 401 before revealing either', async () => {
@@ -146,6 +178,6 @@ describe('POST /requests and GET /requests/{id}', () => {
   });
 
   it('serves /healthz', async () => {
-    expect(((await (await app.request('/healthz')).json()) as any)).toEqual({ ok: true });
+    expect((await (await app.request('/healthz')).json()) as any).toEqual({ ok: true });
   });
 });

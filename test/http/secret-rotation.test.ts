@@ -25,7 +25,11 @@ const stored = (current: typeof OLD, previous?: typeof OLD) =>
     JIRA_WEBHOOK_SECRET: current.jira,
     API_TOKENS: `ci=${current.api}`,
     ...(previous
-      ? { GITHUB_WEBHOOK_SECRET_PREVIOUS: previous.github, GITLAB_WEBHOOK_TOKEN_PREVIOUS: previous.gitlab, JIRA_WEBHOOK_SECRET_PREVIOUS: previous.jira }
+      ? {
+          GITHUB_WEBHOOK_SECRET_PREVIOUS: previous.github,
+          GITLAB_WEBHOOK_TOKEN_PREVIOUS: previous.gitlab,
+          JIRA_WEBHOOK_SECRET_PREVIOUS: previous.jira,
+        }
       : {}),
   });
 
@@ -50,15 +54,38 @@ describe('secret rotation through Secrets Manager', () => {
   const app = createApp({ logger: memoryLogger(), secrets: () => loadSecrets(env), services });
 
   const github = async (secret: string) =>
-    (await app.request('/webhooks/github', { method: 'POST', body: '{}', headers: { 'x-github-event': 'ping', 'x-github-delivery': 'd-1', 'x-hub-signature-256': sign(secret, '{}') } })).status;
+    (
+      await app.request('/webhooks/github', {
+        method: 'POST',
+        body: '{}',
+        headers: { 'x-github-event': 'ping', 'x-github-delivery': 'd-1', 'x-hub-signature-256': sign(secret, '{}') },
+      })
+    ).status;
   const gitlab = async (token: string) =>
-    (await app.request('/webhooks/gitlab', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', 'x-gitlab-event': 'Note Hook', 'x-gitlab-token': token } })).status;
+    (
+      await app.request('/webhooks/gitlab', {
+        method: 'POST',
+        body: '{}',
+        headers: { 'content-type': 'application/json', 'x-gitlab-event': 'Note Hook', 'x-gitlab-token': token },
+      })
+    ).status;
   const jira = async (secret: string) =>
-    (await app.request('/webhooks/jira', { method: 'POST', body: JIRA_BODY, headers: { 'content-type': 'application/json', 'x-hub-signature': sign(secret, JIRA_BODY) } })).status;
+    (
+      await app.request('/webhooks/jira', {
+        method: 'POST',
+        body: JIRA_BODY,
+        headers: { 'content-type': 'application/json', 'x-hub-signature': sign(secret, JIRA_BODY) },
+      })
+    ).status;
   // An id that is not a request id: authenticated, it is 404 without a table read.
   const api = async (token: string) => (await app.request('/requests/not-an-id', { headers: { authorization: `Bearer ${token}` } })).status;
   /** The status each route answers with each generation of secrets. */
-  const answers = async (s: typeof OLD) => ({ github: await github(s.github), gitlab: await gitlab(s.gitlab), jira: await jira(s.jira), api: await api(s.api) });
+  const answers = async (s: typeof OLD) => ({
+    github: await github(s.github),
+    gitlab: await gitlab(s.gitlab),
+    jira: await jira(s.jira),
+    api: await api(s.api),
+  });
   const accepted = { github: 200, gitlab: 200, jira: 200, api: 404 };
   const refused = { github: 401, gitlab: 401, jira: 401, api: 401 };
 
@@ -120,7 +147,11 @@ describe('secret rotation through Secrets Manager', () => {
 
   it('answers 503 naming SECRETS_ID when the stored secret is not JSON, without its content', async () => {
     sm.on(GetSecretValueCommand).resolves({ SecretString: `{"GITHUB_WEBHOOK_SECRET": "${OLD.github}", oops` });
-    const response = await app.request('/webhooks/github', { method: 'POST', body: '{}', headers: { 'x-github-event': 'ping', 'x-hub-signature-256': sign(OLD.github, '{}') } });
+    const response = await app.request('/webhooks/github', {
+      method: 'POST',
+      body: '{}',
+      headers: { 'x-github-event': 'ping', 'x-hub-signature-256': sign(OLD.github, '{}') },
+    });
     expect(response.status).toBe(503);
     const text = await response.text();
     expect(JSON.parse(text)).toMatchObject({ ok: false, error: { code: 'CONFIG_INVALID', variable: 'SECRETS_ID' } });

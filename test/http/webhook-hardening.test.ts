@@ -13,8 +13,12 @@ import { startFakeProviders, type FakeProviders } from '../../local/fake-provide
 import { useLocalResources, type LocalStack } from '../setup/stack';
 import { appFor, hubSignature, intakeDepsFor, SECRETS } from './helpers';
 
-const pushExamples = (examples as unknown as { name: string; examples: Record<string, unknown>[] }[]).find((e) => e.name === 'push')!.examples;
-const branchPush = pushExamples.find((e) => e.ref === 'refs/heads/master' && !e.deleted) as { repository: Record<string, unknown> } & Record<string, unknown>;
+const pushExamples = (examples as unknown as { name: string; examples: Record<string, unknown>[] }[]).find(
+  (e) => e.name === 'push',
+)!.examples;
+const branchPush = pushExamples.find((e) => e.ref === 'refs/heads/master' && !e.deleted) as {
+  repository: Record<string, unknown>;
+} & Record<string, unknown>;
 const NOTEBOOK = readFileSync('examples/notebook.yaml', 'utf8');
 
 describe('webhook hardening', () => {
@@ -41,7 +45,8 @@ describe('webhook hardening', () => {
   async function runIntake() {
     const messages = await stack.drainMessages(stack.queues.intake.url, { waitMs: 300 });
     const outcomes = [];
-    for (const m of messages) outcomes.push(await processIntakeMessage(intakeDepsFor(stack), settings, { messageId: m.MessageId!, body: m.Body! }));
+    for (const m of messages)
+      outcomes.push(await processIntakeMessage(intakeDepsFor(stack), settings, { messageId: m.MessageId!, body: m.Body! }));
     return outcomes;
   }
 
@@ -50,13 +55,23 @@ describe('webhook hardening', () => {
     app.request('/webhooks/github', {
       method: 'POST',
       body,
-      headers: { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': delivery, 'x-hub-signature-256': hubSignature(SECRETS.GITHUB_WEBHOOK_SECRET!, body) },
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': event,
+        'x-github-delivery': delivery,
+        'x-hub-signature-256': hubSignature(SECRETS.GITHUB_WEBHOOK_SECRET!, body),
+      },
     });
   const gitlab = (payload: unknown, key: string, event = 'Push Hook') =>
     app.request('/webhooks/gitlab', {
       method: 'POST',
       body: typeof payload === 'string' ? payload : JSON.stringify(payload),
-      headers: { 'content-type': 'application/json', 'x-gitlab-token': SECRETS.GITLAB_WEBHOOK_TOKEN!, 'x-gitlab-event': event, 'idempotency-key': key },
+      headers: {
+        'content-type': 'application/json',
+        'x-gitlab-token': SECRETS.GITLAB_WEBHOOK_TOKEN!,
+        'x-gitlab-event': event,
+        'idempotency-key': key,
+      },
     });
   const gitlabPush = (after: string) => ({
     object_kind: 'push',
@@ -112,8 +127,16 @@ describe('webhook hardening', () => {
   it.each([
     ['an after that is not a commit id', { after: '../../x' }, 'after'],
     ['a before that is not a commit id', { before: 'HEAD~1' }, 'before'],
-    ['a repository name with dot segments', { repository: { ...branchPush.repository, full_name: 'acme/../../rest/api/2' } }, 'repository.full_name'],
-    ['a repository name with an encoded slash', { repository: { ...branchPush.repository, full_name: 'acme/infra%2F..' } }, 'repository.full_name'],
+    [
+      'a repository name with dot segments',
+      { repository: { ...branchPush.repository, full_name: 'acme/../../rest/api/2' } },
+      'repository.full_name',
+    ],
+    [
+      'a repository name with an encoded slash',
+      { repository: { ...branchPush.repository, full_name: 'acme/infra%2F..' } },
+      'repository.full_name',
+    ],
     ['no repository id', { repository: { ...branchPush.repository, id: undefined } }, 'repository.id'],
   ])('answers a GitHub push with %s 400 with the field, and queues nothing', async (_what, change, path) => {
     const response = await signedGithub(JSON.stringify({ ...branchPush, ref: 'refs/heads/master', ...change }), 'bad-1');
@@ -127,7 +150,10 @@ describe('webhook hardening', () => {
   it('bounds a 3,000-character delivery header before it reaches a record or a log', async () => {
     const after = '6'.repeat(40);
     providers.commits.set(after, { 'provisioning/nb.yaml': NOTEBOOK.replace('name: notebooks-test', 'name: long-delivery') });
-    const response = await signedGithub(JSON.stringify({ ...branchPush, ref: 'refs/heads/master', before: '0'.repeat(40), after }), `x${'\u00e9'.repeat(2_999)}`);
+    const response = await signedGithub(
+      JSON.stringify({ ...branchPush, ref: 'refs/heads/master', before: '0'.repeat(40), after }),
+      `x${'\u00e9'.repeat(2_999)}`,
+    );
     expect(response.status).toBe(202);
     const { requestId } = (await response.json()) as { requestId: string };
     const [outcome] = await runIntake();
@@ -141,7 +167,10 @@ describe('webhook hardening', () => {
     ['default_branch null', { ...gitlabPush('1'.repeat(40)), project: { path_with_namespace: 'group/infra', default_branch: null } }],
     ['project_id as a string', { ...gitlabPush('1'.repeat(40)), project_id: '42' }],
     ['an after that is a path', gitlabPush('../../x')],
-    ['a project path with dot segments', { ...gitlabPush('1'.repeat(40)), project: { path_with_namespace: 'group/../../admin', default_branch: 'main' } }],
+    [
+      'a project path with dot segments',
+      { ...gitlabPush('1'.repeat(40)), project: { path_with_namespace: 'group/../../admin', default_branch: 'main' } },
+    ],
     ['a body that is not JSON', '{"object_kind":'],
   ])('answers a GitLab Push Hook with %s 200 ignored with a reason (a 4xx would disable the hook)', async (_what, payload) => {
     const response = await gitlab(payload, 'odd-1');
@@ -163,10 +192,13 @@ describe('webhook hardening', () => {
   });
 
   it('rejects a Jira ticket whose description is longer than Jira allows, saying so, instead of dropping its later blocks', async () => {
-    const early = '```yaml\n' + NOTEBOOK.replace('name: notebooks-test', 'name: early') + '```\n';
-    const late = '```yaml\n' + NOTEBOOK.replace('name: notebooks-test', 'name: late') + '```\n';
-    const description = early + 'x'.repeat(MAX_DESCRIPTION_CHARS) + '\n' + late;
-    const body = JSON.stringify({ webhookEvent: 'jira:issue_created', issue: { key: 'OPS-77', self: 'https://example.atlassian.net/rest/api/2/issue/1', fields: { description } } });
+    const early = `\`\`\`yaml\n${NOTEBOOK.replace('name: notebooks-test', 'name: early')}\`\`\`\n`;
+    const late = `\`\`\`yaml\n${NOTEBOOK.replace('name: notebooks-test', 'name: late')}\`\`\`\n`;
+    const description = `${early + 'x'.repeat(MAX_DESCRIPTION_CHARS)}\n${late}`;
+    const body = JSON.stringify({
+      webhookEvent: 'jira:issue_created',
+      issue: { key: 'OPS-77', self: 'https://example.atlassian.net/rest/api/2/issue/1', fields: { description } },
+    });
     const response = await app.request('/webhooks/jira', {
       method: 'POST',
       body,

@@ -7,9 +7,15 @@ import { startFakeProviders, type FakeProviders } from '../../local/fake-provide
 import { useLocalResources, type LocalStack } from '../setup/stack';
 import { appFor, hubSignature, intakeDepsFor, SECRETS } from './helpers';
 
-const pushExamples = (examples as unknown as { name: string; examples: Record<string, unknown>[] }[]).find((e) => e.name === 'push')!.examples;
+const pushExamples = (examples as unknown as { name: string; examples: Record<string, unknown>[] }[]).find(
+  (e) => e.name === 'push',
+)!.examples;
 /** A real push to a branch (the others in the set are tag pushes and deletions). */
-const branchPush = pushExamples.find((e) => e.ref === 'refs/heads/master' && !e.deleted) as { after: string; before: string; repository: { full_name: string } } & Record<string, unknown>;
+const branchPush = pushExamples.find((e) => e.ref === 'refs/heads/master' && !e.deleted) as {
+  after: string;
+  before: string;
+  repository: { full_name: string };
+} & Record<string, unknown>;
 
 const POOL = readFileSync('examples/resource-pool.yaml', 'utf8');
 const NOTEBOOK = readFileSync('examples/notebook.yaml', 'utf8');
@@ -40,7 +46,8 @@ describe('provider webhooks through intake', () => {
   async function runIntake() {
     const messages = await stack.drainMessages(stack.queues.intake.url, { waitMs: 300 });
     const outcomes = [];
-    for (const m of messages) outcomes.push(await processIntakeMessage(intakeDepsFor(stack), settings, { messageId: m.MessageId!, body: m.Body! }));
+    for (const m of messages)
+      outcomes.push(await processIntakeMessage(intakeDepsFor(stack), settings, { messageId: m.MessageId!, body: m.Body! }));
     return outcomes;
   }
 
@@ -49,7 +56,12 @@ describe('provider webhooks through intake', () => {
     return app.request('/webhooks/github', {
       method: 'POST',
       body,
-      headers: { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': delivery, 'x-hub-signature-256': hubSignature(secret, body) },
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': event,
+        'x-github-delivery': delivery,
+        'x-hub-signature-256': hubSignature(secret, body),
+      },
     });
   };
 
@@ -64,7 +76,7 @@ describe('provider webhooks through intake', () => {
     for (let i = 0; i < 3; i++) {
       const response = await github('push', 'delivery-1', branchPush);
       expect(response.status).toBe(202);
-      ids.push(((await response.json() as any)).requestId);
+      ids.push(((await response.json()) as any).requestId);
     }
     expect(new Set(ids).size).toBe(1);
 
@@ -73,9 +85,16 @@ describe('provider webhooks through intake', () => {
     expect(outcomes.filter((o) => o.status === 'accepted' && !o.duplicate)).toHaveLength(1);
     const dispatch = (await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 500 })).map((b) => JSON.parse(b));
     // New branch (before is all zeros): every manifest under the globs, none outside them; the redeliveries re-send nothing new.
-    expect(new Set(dispatch.map((m: { kind: string; name: string }) => `${m.kind}/${m.name}`))).toEqual(new Set(['ResourcePool/train-pool', 'EdgeDeployment/app']));
+    expect(new Set(dispatch.map((m: { kind: string; name: string }) => `${m.kind}/${m.name}`))).toEqual(
+      new Set(['ResourcePool/train-pool', 'EdgeDeployment/app']),
+    );
     const stored = await getRequestWithResources({ ddb: stack.ddb, tableName: stack.tableName }, ids[0]);
-    expect(stored!.request.source).toMatchObject({ provider: 'github', ref: `Codertocat/Hello-World@${branchPush.after}`, deliveryId: 'delivery-1', branch: 'master' });
+    expect(stored!.request.source).toMatchObject({
+      provider: 'github',
+      ref: `Codertocat/Hello-World@${branchPush.after}`,
+      deliveryId: 'delivery-1',
+      branch: 'master',
+    });
     expect(stored!.resources.map((r) => r.file).sort()).toEqual(['provisioning/pool.yaml', 'provisioning/team/edge.yml']);
     expect(providers.calls.every((c) => c.authorized)).toBe(true);
     // The redeliveries were answered from the delivery record: the repository was read once.
@@ -99,14 +118,14 @@ describe('provider webhooks through intake', () => {
     providers.commits.set(sha, { 'provisioning/pool.yaml': POOL });
     providers.commits.set('e'.repeat(40), { 'provisioning/pool.yaml': POOL, 'docs/x.md': 'x' });
     const response = await github('push', 'delivery-3', { ...branchPush, before: sha, after: 'e'.repeat(40) });
-    const { requestId } = (await response.json() as any);
+    const { requestId } = (await response.json()) as any;
     expect((await runIntake()).map((o) => o.status)).toEqual(['empty']);
     expect(await getRequestWithResources({ ddb: stack.ddb, tableName: stack.tableName }, requestId)).toBeUndefined();
   });
 
   it('records a rejected request when the repository cannot be read', async () => {
     const response = await github('push', 'delivery-4', { ...branchPush, before: '0'.repeat(40), after: 'f'.repeat(40) });
-    const { requestId } = (await response.json() as any);
+    const { requestId } = (await response.json()) as any;
     const [outcome] = await runIntake();
     expect(outcome).toMatchObject({ status: 'rejected', requestId });
     const stored = await getRequestWithResources({ ddb: stack.ddb, tableName: stack.tableName }, requestId);
@@ -122,37 +141,56 @@ describe('provider webhooks through intake', () => {
   it('answers 401 to a forged signature and stores or queues nothing', async () => {
     const response = await github('push', 'forged-1', branchPush, 'not-the-secret');
     expect(response.status).toBe(401);
-    expect((await response.json() as any)).toEqual({ error: { code: 'UNAUTHORIZED', message: 'missing or invalid credentials' } });
+    expect((await response.json()) as any).toEqual({ error: { code: 'UNAUTHORIZED', message: 'missing or invalid credentials' } });
     expect(await stack.drainQueue(stack.queues.intake.url, { waitMs: 300 })).toEqual([]);
   });
 
   it('answers ping with 200, other events with 200 ignored, untracked branches and tags with 200 ignored', async () => {
     expect((await github('ping', 'p-1', { zen: 'Keep it logically awesome.', hook_id: 1 })).status).toBe(200);
     const issues = await github('issues', 'i-1', { action: 'opened' });
-    expect((await issues.json() as any)).toMatchObject({ ignored: true });
-    const tag = await github('push', 't-1', pushExamples.find((e) => e.ref === 'refs/tags/simple-tag' && !e.deleted));
-    expect((await tag.json() as any)).toMatchObject({ ignored: true, reason: expect.stringContaining('not a branch') });
+    expect((await issues.json()) as any).toMatchObject({ ignored: true });
+    const tag = await github(
+      'push',
+      't-1',
+      pushExamples.find((e) => e.ref === 'refs/tags/simple-tag' && !e.deleted),
+    );
+    expect((await tag.json()) as any).toMatchObject({ ignored: true, reason: expect.stringContaining('not a branch') });
     const feature = await github('push', 'f-1', { ...branchPush, ref: 'refs/heads/feature' });
-    expect((await feature.json() as any)).toMatchObject({ ignored: true, reason: expect.stringContaining('not tracked') });
+    expect((await feature.json()) as any).toMatchObject({ ignored: true, reason: expect.stringContaining('not tracked') });
     expect(await stack.drainQueue(stack.queues.intake.url, { waitMs: 300 })).toEqual([]);
   });
 
   it('accepts a GitLab Push Hook with its token, dedupes a resent push, and 2xx-ignores other events', async () => {
     const after = '1'.repeat(40);
     providers.commits.set(after, { 'provisioning/nb.yaml': NOTEBOOK });
-    const payload = { object_kind: 'push', ref: 'refs/heads/main', before: '0'.repeat(40), after, project_id: 42, project: { path_with_namespace: 'group/infra', default_branch: 'main', web_url: 'https://gitlab.example.com/group/infra' } };
+    const payload = {
+      object_kind: 'push',
+      ref: 'refs/heads/main',
+      before: '0'.repeat(40),
+      after,
+      project_id: 42,
+      project: { path_with_namespace: 'group/infra', default_branch: 'main', web_url: 'https://gitlab.example.com/group/infra' },
+    };
     const send = (token: string, event = 'Push Hook', key = 'idem-1') =>
-      app.request('/webhooks/gitlab', { method: 'POST', body: JSON.stringify(payload), headers: { 'content-type': 'application/json', 'x-gitlab-token': token, 'x-gitlab-event': event, 'idempotency-key': key } });
+      app.request('/webhooks/gitlab', {
+        method: 'POST',
+        body: JSON.stringify(payload),
+        headers: { 'content-type': 'application/json', 'x-gitlab-token': token, 'x-gitlab-event': event, 'idempotency-key': key },
+      });
     expect((await send('wrong')).status).toBe(401);
-    const a = ((await (await send(SECRETS.GITLAB_WEBHOOK_TOKEN!)).json()) as any);
-    const b = ((await (await send(SECRETS.GITLAB_WEBHOOK_TOKEN!)).json()) as any);
+    const a = (await (await send(SECRETS.GITLAB_WEBHOOK_TOKEN!)).json()) as any;
+    const b = (await (await send(SECRETS.GITLAB_WEBHOOK_TOKEN!)).json()) as any;
     expect(a.requestId).toBe(b.requestId);
     const ignored = await send(SECRETS.GITLAB_WEBHOOK_TOKEN!, 'Merge Request Hook');
     expect(ignored.status).toBe(200);
     const outcomes = await runIntake();
     expect(outcomes.filter((o) => o.status === 'accepted' && !o.duplicate)).toHaveLength(1);
     const stored = await getRequestWithResources({ ddb: stack.ddb, tableName: stack.tableName }, a.requestId);
-    expect(stored!.request.source).toMatchObject({ provider: 'gitlab', ref: `group/infra@${after}`, url: `https://gitlab.example.com/group/infra/-/commit/${after}` });
+    expect(stored!.request.source).toMatchObject({
+      provider: 'gitlab',
+      ref: `group/infra@${after}`,
+      url: `https://gitlab.example.com/group/infra/-/commit/${after}`,
+    });
     expect(stored!.resources.map((r) => r.name)).toEqual(['notebooks-test']);
     await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 300 });
   });
@@ -162,14 +200,23 @@ describe('provider webhooks through intake', () => {
       timestamp: 1700000000000,
       webhookEvent: event,
       issue_event_type_name: 'issue_created',
-      issue: { id: '10001', key: 'OPS-12', self: 'https://example.atlassian.net/rest/api/2/issue/10001', fields: { summary: 'Need GPUs', description } },
+      issue: {
+        id: '10001',
+        key: 'OPS-12',
+        self: 'https://example.atlassian.net/rest/api/2/issue/10001',
+        fields: { summary: 'Need GPUs', description },
+      },
     });
     const jira = (payload: unknown, secret = SECRETS.JIRA_WEBHOOK_SECRET!, id = 'jira-delivery-1') => {
       const body = JSON.stringify(payload);
       return app.request('/webhooks/jira', {
         method: 'POST',
         body,
-        headers: { 'content-type': 'application/json', 'x-hub-signature': hubSignature(secret, body), 'x-atlassian-webhook-identifier': id },
+        headers: {
+          'content-type': 'application/json',
+          'x-hub-signature': hubSignature(secret, body),
+          'x-atlassian-webhook-identifier': id,
+        },
       });
     };
     const description = `Please provision:\n\`\`\`yaml\n${POOL}\`\`\`\nand\n\`\`\`yaml\n${EDGE}\`\`\`\n`;
@@ -177,17 +224,29 @@ describe('provider webhooks through intake', () => {
     it('turns an issue with two yaml blocks into one request keyed to the ticket', async () => {
       const response = await jira(issue(description));
       expect(response.status).toBe(202);
-      const { requestId } = (await response.json() as any);
+      const { requestId } = (await response.json()) as any;
       const [outcome] = await runIntake();
-      expect(outcome).toMatchObject({ status: 'accepted', requestId, resources: [{ kind: 'ResourcePool', name: 'train-pool' }, { kind: 'EdgeDeployment', name: 'app' }] });
+      expect(outcome).toMatchObject({
+        status: 'accepted',
+        requestId,
+        resources: [
+          { kind: 'ResourcePool', name: 'train-pool' },
+          { kind: 'EdgeDeployment', name: 'app' },
+        ],
+      });
       const stored = await getRequestWithResources({ ddb: stack.ddb, tableName: stack.tableName }, requestId);
-      expect(stored!.request.source).toMatchObject({ provider: 'jira', ref: 'OPS-12', ticket: 'OPS-12', url: 'https://example.atlassian.net/browse/OPS-12' });
+      expect(stored!.request.source).toMatchObject({
+        provider: 'jira',
+        ref: 'OPS-12',
+        ticket: 'OPS-12',
+        url: 'https://example.atlassian.net/browse/OPS-12',
+      });
       expect(stored!.resources.map((r) => r.file).sort()).toEqual(['OPS-12#yaml-1', 'OPS-12#yaml-2']);
       await stack.drainQueue(stack.queues.dispatch.url, { count: 2 });
     });
 
     it('makes no new request when an update leaves the manifests unchanged', async () => {
-      const first = ((await (await jira(issue(description, 'jira:issue_updated'), undefined, 'jira-delivery-2')).json()) as any);
+      const first = (await (await jira(issue(description, 'jira:issue_updated'), undefined, 'jira-delivery-2')).json()) as any;
       const outcomes = await runIntake();
       expect(outcomes).toEqual([expect.objectContaining({ status: 'accepted', duplicate: true, requestId: first.requestId })]);
       expect(await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 300 })).toEqual([]);
@@ -195,15 +254,18 @@ describe('provider webhooks through intake', () => {
 
     it('rejects a bad signature and ignores descriptions without yaml and other events', async () => {
       expect((await jira(issue(description), 'wrong')).status).toBe(401);
-      expect(((await (await jira(issue('no manifests here'))).json()) as any)).toMatchObject({ ignored: true });
-      expect(((await (await jira(issue(description, 'jira:issue_deleted'))).json()) as any)).toMatchObject({ ignored: true });
+      expect((await (await jira(issue('no manifests here'))).json()) as any).toMatchObject({ ignored: true });
+      expect((await (await jira(issue(description, 'jira:issue_deleted'))).json()) as any).toMatchObject({ ignored: true });
       expect(await stack.drainQueue(stack.queues.intake.url, { waitMs: 300 })).toEqual([]);
     });
   });
 
   it('turns an invalid message from another system into a rejected request, not a retry', async () => {
     const outcome = await processIntakeMessage(intakeDepsFor(stack), settings, { messageId: 'm-1', body: '{"manifest": "typo"}' });
-    expect(outcome).toMatchObject({ status: 'rejected', documents: [{ errors: [{ message: expect.stringContaining('not an intake submission') }] }] });
+    expect(outcome).toMatchObject({
+      status: 'rejected',
+      documents: [{ errors: [{ message: expect.stringContaining('not an intake submission') }] }],
+    });
     const valid = await processIntakeMessage(intakeDepsFor(stack), settings, {
       messageId: 'm-2',
       body: JSON.stringify({ manifests: EDGE.replace('name: app', 'name: from-queue'), source: { system: 'cmdb', reference: 'CHG-1' } }),

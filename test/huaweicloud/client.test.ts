@@ -107,7 +107,9 @@ describe('HuaweiCloudClient requests', () => {
     await expect(c.create('Notebook', target, { name: 'nb' })).resolves.toMatchObject({ id: 'nb-id' });
     await expect(c.create('ResourcePool', target, { kind: 'Pool' })).resolves.toMatchObject({ id: 'pool-abc' });
     await expect(c.create('NodePool', { ...target, poolName: 'pool-abc' }, { kind: 'NodePool' })).resolves.toMatchObject({ id: 'np-1' });
-    await expect(c.create('EdgeDeployment', { ...target, iefInstanceId: 'inst-1' }, { name: 'edge' })).resolves.toMatchObject({ id: 'dep-id' });
+    await expect(c.create('EdgeDeployment', { ...target, iefInstanceId: 'inst-1' }, { name: 'edge' })).resolves.toMatchObject({
+      id: 'dep-id',
+    });
     expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
       `POST /v1/${PID}/notebooks`,
       `POST /v2/${PID}/pools`,
@@ -124,16 +126,33 @@ describe('HuaweiCloudClient requests', () => {
 
   it('finds by exact name after the fuzzy list call', async () => {
     script = [
-      json(200, { data: [{ id: '1', name: 'nb-a' }, { id: '2', name: 'nb-a-2' }], total: 2 }),
-      json(200, { items: [{ metadata: { name: 'pool-1', labels: { 'os.modelarts/name': 'p a' } } }, { metadata: { name: 'pool-2', labels: {} } }] }),
+      json(200, {
+        data: [
+          { id: '1', name: 'nb-a' },
+          { id: '2', name: 'nb-a-2' },
+        ],
+        total: 2,
+      }),
+      json(200, {
+        items: [{ metadata: { name: 'pool-1', labels: { 'os.modelarts/name': 'p a' } } }, { metadata: { name: 'pool-2', labels: {} } }],
+      }),
       // The list hides failed pools unless asked: a failed pool is still a pool an earlier attempt made.
       json(200, { items: [{ metadata: { name: 'pool-3', labels: { 'os.modelarts/name': 'p a' } }, status: { phase: 'Abnormal' } }] }),
       json(404, { error_code: 'ModelArts.50004004', error_msg: 'nodepool not found' }),
-      json(200, { count: 2, deployments: [{ id: 'd1', name: 'edge' }, { id: 'd2', name: 'edge-x' }] }),
+      json(200, {
+        count: 2,
+        deployments: [
+          { id: 'd1', name: 'edge' },
+          { id: 'd2', name: 'edge-x' },
+        ],
+      }),
     ];
     const c = client();
     expect(await c.findByName('Notebook', target, 'nb-a')).toEqual([{ id: '1', name: 'nb-a' }]);
-    expect((await c.findByName('ResourcePool', target, 'p a')).map((p) => (p as { metadata: { name: string } }).metadata.name)).toEqual(['pool-1', 'pool-3']);
+    expect((await c.findByName('ResourcePool', target, 'p a')).map((p) => (p as { metadata: { name: string } }).metadata.name)).toEqual([
+      'pool-1',
+      'pool-3',
+    ]);
     expect(await c.findByName('NodePool', { ...target, poolName: 'pool-1' }, 'np-x')).toEqual([]);
     expect(await c.findByName('EdgeDeployment', target, 'edge')).toEqual([{ id: 'd1', name: 'edge' }]);
     expect(seen.map((s) => s.url)).toEqual([
@@ -147,7 +166,12 @@ describe('HuaweiCloudClient requests', () => {
   });
 
   it('shows, lists pods and removes idempotently', async () => {
-    script = [json(200, { id: 'd1', replicas: 1 }), json(200, { count: 1, pods: [{ id: 'p1' }] }), (_q, res) => res.writeHead(204).end(), json(404, {})];
+    script = [
+      json(200, { id: 'd1', replicas: 1 }),
+      json(200, { count: 1, pods: [{ id: 'p1' }] }),
+      (_q, res) => res.writeHead(204).end(),
+      json(404, {}),
+    ];
     const c = client();
     expect(await c.show('EdgeDeployment', target, 'd1')).toEqual({ id: 'd1', replicas: 1 });
     expect(await c.listPods(target, 'd1')).toEqual([{ id: 'p1' }]);
@@ -240,7 +264,10 @@ describe('HuaweiCloudClient retries and error mapping', () => {
 
   it('logs request ids and error codes but never headers or secrets', async () => {
     logs.length = 0;
-    script = [json(429, { error_code: 'APIGW.0308', error_msg: 'throttled' }), json(400, { error_code: 'ModelArts.0104', error_msg: 'Parameter error' })];
+    script = [
+      json(429, { error_code: 'APIGW.0308', error_msg: 'throttled' }),
+      json(400, { error_code: 'ModelArts.0104', error_msg: 'Parameter error' }),
+    ];
     const error = await failure(client().create('Notebook', target, { name: 'nb' }));
     expect(logs.map((l) => l.level)).toEqual(['warn', 'error']);
     expect(logs[1]!.extra).toMatchObject({ errorCode: 'ModelArts.0104', requestId: 'rid-2', status: 400 });

@@ -51,16 +51,26 @@ describe('huaweiConfig', () => {
   it('uses the secret when no AK/SK is set', () => {
     const cfg = parseHuaweiEnv({ HUAWEICLOUD_CREDENTIALS_SECRET: 'hwc/creds', HUAWEICLOUD_SDK_PROJECT_ID: PROJECT });
     expect(cfg.credentials).toEqual({ source: 'secret', secretId: 'hwc/creds', maxAgeSeconds: 300 });
-    const fresher = parseHuaweiEnv({ HUAWEICLOUD_CREDENTIALS_SECRET: 'hwc/creds', HUAWEICLOUD_SDK_PROJECT_ID: PROJECT, SECRETS_MAX_AGE_SECONDS: '30' });
+    const fresher = parseHuaweiEnv({
+      HUAWEICLOUD_CREDENTIALS_SECRET: 'hwc/creds',
+      HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
+      SECRETS_MAX_AGE_SECONDS: '30',
+    });
     expect(fresher.credentials).toEqual({ source: 'secret', secretId: 'hwc/creds', maxAgeSeconds: 30 });
     expect(configError(() => parseHuaweiEnv({ ...base, SECRETS_MAX_AGE_SECONDS: '-1' })).variable).toBe('SECRETS_MAX_AGE_SECONDS');
   });
 
   it('names the missing variable', () => {
-    expect(configError(() => parseHuaweiEnv({ HUAWEICLOUD_SDK_AK: 'AK', HUAWEICLOUD_SDK_PROJECT_ID: PROJECT })).variable).toBe('HUAWEICLOUD_SDK_SK');
-    expect(configError(() => parseHuaweiEnv({ HUAWEICLOUD_SDK_SK: 'SK', HUAWEICLOUD_SDK_PROJECT_ID: PROJECT })).variable).toBe('HUAWEICLOUD_SDK_AK');
+    expect(configError(() => parseHuaweiEnv({ HUAWEICLOUD_SDK_AK: 'AK', HUAWEICLOUD_SDK_PROJECT_ID: PROJECT })).variable).toBe(
+      'HUAWEICLOUD_SDK_SK',
+    );
+    expect(configError(() => parseHuaweiEnv({ HUAWEICLOUD_SDK_SK: 'SK', HUAWEICLOUD_SDK_PROJECT_ID: PROJECT })).variable).toBe(
+      'HUAWEICLOUD_SDK_AK',
+    );
     expect(configError(() => parseHuaweiEnv({ HUAWEICLOUD_SDK_PROJECT_ID: PROJECT })).variable).toBe('HUAWEICLOUD_SDK_AK');
-    expect(configError(() => parseHuaweiEnv({ HUAWEICLOUD_SDK_AK: 'AK', HUAWEICLOUD_SDK_SK: 'SK' })).variable).toBe('HUAWEICLOUD_SDK_PROJECT_ID');
+    expect(configError(() => parseHuaweiEnv({ HUAWEICLOUD_SDK_AK: 'AK', HUAWEICLOUD_SDK_SK: 'SK' })).variable).toBe(
+      'HUAWEICLOUD_SDK_PROJECT_ID',
+    );
     // Empty strings count as unset, as deployment tools write VAR= for "not configured".
     expect(configError(() => parseHuaweiEnv({ ...base, HUAWEICLOUD_SDK_SK: '' })).variable).toBe('HUAWEICLOUD_SDK_SK');
     expect(configError(() => parseHuaweiEnv({ ...base, HUAWEICLOUD_MODELARTS_ENDPOINT: 'not a url' })).variable).toBe(
@@ -81,7 +91,11 @@ describe('credentials', () => {
   });
 
   it('passes env credentials through', async () => {
-    await expect(loadHuaweiCredentials({ source: 'env', ak: 'A', sk: 'S', securityToken: 'T' })).resolves.toEqual({ ak: 'A', sk: 'S', securityToken: 'T' });
+    await expect(loadHuaweiCredentials({ source: 'env', ak: 'A', sk: 'S', securityToken: 'T' })).resolves.toEqual({
+      ak: 'A',
+      sk: 'S',
+      securityToken: 'T',
+    });
   });
 
   it('asks the fetcher for the secret with its max age, and uses whatever text it returns', async () => {
@@ -137,7 +151,10 @@ describe('credentials', () => {
       sm.on(GetSecretValueCommand).rejects(new Error('AccessDeniedException'));
       await expect(loadHuaweiCredentials({ source: 'secret', secretId: 'hwc/creds', maxAgeSeconds: 300 })).rejects.toThrow(/AccessDenied/);
       sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ ak: 'A', sk: 'S' }) });
-      await expect(loadHuaweiCredentials({ source: 'secret', secretId: 'hwc/creds', maxAgeSeconds: 300 })).resolves.toEqual({ ak: 'A', sk: 'S' });
+      await expect(loadHuaweiCredentials({ source: 'secret', secretId: 'hwc/creds', maxAgeSeconds: 300 })).resolves.toEqual({
+        ak: 'A',
+        sk: 'S',
+      });
     } finally {
       sm.restore();
     }

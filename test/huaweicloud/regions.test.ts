@@ -22,7 +22,9 @@ function recordingFetch() {
     const url = String(input);
     const headers = { ...(init?.headers as Record<string, string>), host: new URL(url).host };
     const body = typeof init?.body === 'string' ? init.body : '';
-    const verdict = verifySignature({ method: init?.method ?? 'GET', url, headers, body }, (ak) => (ak === creds.ak ? creds.sk : undefined));
+    const verdict = verifySignature({ method: init?.method ?? 'GET', url, headers, body }, (ak) =>
+      ak === creds.ak ? creds.sk : undefined,
+    );
     sent.push({ url, signatureOk: verdict.ok });
     return new Response(JSON.stringify({ id: 'id-1', metadata: { name: 'pool-1' }, items: [], data: [], deployments: [] }), {
       status: 200,
@@ -102,14 +104,21 @@ describe('HuaweiCloudClient region routing', () => {
       const error = await failure(c.create(kind, at(region), {}));
       expect(error).toBeInstanceOf(HuaweiInvalidRequestError);
       expect(error).toBeInstanceOf(HuaweiPermanentError);
-      expect((error as Error).message).toContain(`no known ${kind === 'EdgeDeployment' ? 'IEF' : 'ModelArts'} endpoint for region ${region}`);
+      expect((error as Error).message).toContain(
+        `no known ${kind === 'EdgeDeployment' ? 'IEF' : 'ModelArts'} endpoint for region ${region}`,
+      );
     }
     expect(sent).toEqual([]);
   });
 
   it('sends every region to the given endpoints when the client is not told their region (a simulator or a test double)', async () => {
     const { sent, fetch } = recordingFetch();
-    const c = new HuaweiCloudClient({ credentials: creds, modelartsEndpoint: 'http://127.0.0.1:4010', iefEndpoint: 'http://127.0.0.1:4010', fetch });
+    const c = new HuaweiCloudClient({
+      credentials: creds,
+      modelartsEndpoint: 'http://127.0.0.1:4010',
+      iefEndpoint: 'http://127.0.0.1:4010',
+      fetch,
+    });
     await c.create('Notebook', at('cn-east-3'), { name: 'nb' });
     await c.create('EdgeDeployment', at('cn-south-1'), { name: 'app' });
     expect(sent.map((s) => new URL(s.url).host)).toEqual(['127.0.0.1:4010', '127.0.0.1:4010']);

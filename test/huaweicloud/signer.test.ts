@@ -51,7 +51,10 @@ describe('signing vectors (reference section D1)', () => {
       'b25362e603ee30f4f25e7858e8a7160fd36e803bb2dfe206278659d71a9bcd7a',
     ]);
 
-    const signed = signRequest({ method: 'GET', url, headers: { 'content-type': 'application/json', 'X-Sdk-Date': '20191115T033655Z' } }, DOC_CREDS);
+    const signed = signRequest(
+      { method: 'GET', url, headers: { 'content-type': 'application/json', 'X-Sdk-Date': '20191115T033655Z' } },
+      DOC_CREDS,
+    );
     expect(signed['Authorization']).toBe(
       'SDK-HMAC-SHA256 Access=QTWAOYTTINDUT2QVKYUC, SignedHeaders=content-type;host;x-sdk-date, ' +
         'Signature=7be6668032f70418fcc22abc52071e57aff61b84a1d2381bb430d6870f4f6ebe',
@@ -120,16 +123,27 @@ describe('agreement with @huaweicloud/huaweicloud-sdk-core AKSKSigner', () => {
   const segment = fc.string({ unit: unreserved, minLength: 1, maxLength: 12 }).filter((s) => s !== '.' && s !== '..');
   const headerName = fc
     .stringMatching(/^[a-z][a-z0-9-]{0,15}$/)
-    .filter((n) => !['host', 'x-sdk-date', 'authorization', 'x-sdk-content-sha256', 'content-type', 'x-security-token', 'x-project-id'].includes(n));
+    .filter(
+      (n) =>
+        !['host', 'x-sdk-date', 'authorization', 'x-sdk-content-sha256', 'content-type', 'x-security-token', 'x-project-id'].includes(n),
+    );
   const headerValue = fc.stringMatching(/^[\x21-\x7e]([\x20-\x7e]{0,30}[\x21-\x7e])?$/);
-  const queryValue = fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.array(fc.string({ unit: 'binary', maxLength: 8 }), { minLength: 1, maxLength: 3 }));
+  const queryValue = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 12 }),
+    fc.array(fc.string({ unit: 'binary', maxLength: 8 }), { minLength: 1, maxLength: 3 }),
+  );
 
   it('produces the same Authorization header on random requests', () => {
     fc.assert(
       fc.property(
         fc.record({
           method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'),
-          host: fc.constantFrom('modelarts.cn-north-4.myhuaweicloud.com', 'ief.cn-north-4.myhuaweicloud.com', '127.0.0.1:8080', 'localhost:39999'),
+          host: fc.constantFrom(
+            'modelarts.cn-north-4.myhuaweicloud.com',
+            'ief.cn-north-4.myhuaweicloud.com',
+            '127.0.0.1:8080',
+            'localhost:39999',
+          ),
           scheme: fc.constantFrom('https', 'http'),
           segments: fc.array(segment, { maxLength: 5 }),
           trailingSlash: fc.boolean(),
@@ -192,15 +206,26 @@ describe('verifySignature', () => {
     return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
   }
 
-  const signed = signRequest({ method: 'POST', url, headers: { 'content-type': 'application/json', 'X-Project-Id': 'pid' }, body }, creds, now);
+  const signed = signRequest(
+    { method: 'POST', url, headers: { 'content-type': 'application/json', 'X-Project-Id': 'pid' }, body },
+    creds,
+    now,
+  );
 
   it('accepts a correctly signed request, whatever the header-name case', () => {
-    expect(verifySignature({ method: 'POST', url, headers: asReceived(signed), body }, lookup, { now })).toEqual({ ok: true, ak: creds.ak });
+    expect(verifySignature({ method: 'POST', url, headers: asReceived(signed), body }, lookup, { now })).toEqual({
+      ok: true,
+      ak: creds.ak,
+    });
     expect(verifySignature({ method: 'POST', url, headers: signed, body: new TextEncoder().encode(body) }, lookup, { now }).ok).toBe(true);
   });
 
   it('rejects a request signed with the wrong SK', () => {
-    const wrong = signRequest({ method: 'POST', url, headers: { 'content-type': 'application/json' }, body }, { ...creds, sk: 'other' }, now);
+    const wrong = signRequest(
+      { method: 'POST', url, headers: { 'content-type': 'application/json' }, body },
+      { ...creds, sk: 'other' },
+      now,
+    );
     expect(verifySignature({ method: 'POST', url, headers: asReceived(wrong), body }, lookup, { now })).toMatchObject({ ok: false });
   });
 
@@ -209,7 +234,9 @@ describe('verifySignature', () => {
     expect(verifySignature({ method: 'POST', url, headers, body: '{"kind":"Pool "}' }, lookup, { now }).ok).toBe(false);
     expect(verifySignature({ method: 'POST', url: url.replace('pools', 'pool'), headers, body }, lookup, { now }).ok).toBe(false);
     expect(verifySignature({ method: 'POST', url: url.replace('p1', 'p2'), headers, body }, lookup, { now }).ok).toBe(false);
-    expect(verifySignature({ method: 'POST', url, headers: { ...headers, 'x-project-id': 'other' }, body }, lookup, { now }).ok).toBe(false);
+    expect(verifySignature({ method: 'POST', url, headers: { ...headers, 'x-project-id': 'other' }, body }, lookup, { now }).ok).toBe(
+      false,
+    );
     expect(verifySignature({ method: 'PUT', url, headers, body }, lookup, { now }).ok).toBe(false);
   });
 
@@ -217,16 +244,28 @@ describe('verifySignature', () => {
     const headers = asReceived(signed);
     const at = (ms: number) => ({ now: new Date(now.getTime() + ms) });
     expect(verifySignature({ method: 'POST', url, headers, body }, lookup, at(14 * 60_000)).ok).toBe(true);
-    expect(verifySignature({ method: 'POST', url, headers, body }, lookup, at(16 * 60_000))).toMatchObject({ ok: false, reason: expect.stringMatching(/skew/) });
+    expect(verifySignature({ method: 'POST', url, headers, body }, lookup, at(16 * 60_000))).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/skew/),
+    });
     expect(verifySignature({ method: 'POST', url, headers, body }, lookup, at(-16 * 60_000)).ok).toBe(false);
-    expect(verifySignature({ method: 'POST', url, headers, body }, lookup, { now: at(16 * 60_000).now, maxSkewMs: 20 * 60_000 }).ok).toBe(true);
+    expect(verifySignature({ method: 'POST', url, headers, body }, lookup, { now: at(16 * 60_000).now, maxSkewMs: 20 * 60_000 }).ok).toBe(
+      true,
+    );
   });
 
   it('rejects unknown AKs, missing or malformed Authorization, and an unsigned X-Sdk-Date', () => {
     const headers = asReceived(signed);
-    expect(verifySignature({ method: 'POST', url, headers, body }, () => undefined, { now })).toMatchObject({ ok: false, reason: 'unknown access key' });
-    expect(verifySignature({ method: 'POST', url, headers: { ...headers, authorization: undefined }, body }, lookup, { now }).ok).toBe(false);
-    expect(verifySignature({ method: 'POST', url, headers: { ...headers, authorization: 'Bearer x' }, body }, lookup, { now }).ok).toBe(false);
+    expect(verifySignature({ method: 'POST', url, headers, body }, () => undefined, { now })).toMatchObject({
+      ok: false,
+      reason: 'unknown access key',
+    });
+    expect(verifySignature({ method: 'POST', url, headers: { ...headers, authorization: undefined }, body }, lookup, { now }).ok).toBe(
+      false,
+    );
+    expect(verifySignature({ method: 'POST', url, headers: { ...headers, authorization: 'Bearer x' }, body }, lookup, { now }).ok).toBe(
+      false,
+    );
     const noDate = headers['authorization']!.replace('x-sdk-date', 'x-other');
     expect(verifySignature({ method: 'POST', url, headers: { ...headers, authorization: noDate }, body }, lookup, { now }).ok).toBe(false);
   });

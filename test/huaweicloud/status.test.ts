@@ -36,7 +36,12 @@ function nodePool(requested: number, counts: { creating?: number; available?: nu
     metadata: { name: 'np-demo' },
     spec: { resources: { flavor: 'f', count: requested, maxCount: requested, nodePool: 'np-demo' } },
     status: {
-      resources: { creating: bucket(counts.creating), available: bucket(counts.available), abnormal: bucket(counts.abnormal), deleting: [] },
+      resources: {
+        creating: bucket(counts.creating),
+        available: bucket(counts.available),
+        abnormal: bucket(counts.abnormal),
+        deleting: [],
+      },
     },
   };
 }
@@ -46,7 +51,16 @@ function deployment(replicas: number, ready: number, state = '') {
 }
 
 function pod(state: string, extra: Record<string, unknown> = {}) {
-  return { id: `pod-${state}`, name: `edge-demo-${state.toLowerCase()}`, deployment_id: 'd-1', state, reason: '', message: '', containers: [], ...extra };
+  return {
+    id: `pod-${state}`,
+    name: `edge-demo-${state.toLowerCase()}`,
+    deployment_id: 'd-1',
+    state,
+    reason: '',
+    message: '',
+    containers: [],
+    ...extra,
+  };
 }
 
 describe('notebookStatus', () => {
@@ -55,7 +69,11 @@ describe('notebookStatus', () => {
   });
 
   it('carries the current action_progress step into the message', () => {
-    expect(notebookStatus(notebook('CREATING'))).toEqual({ phase: 'InProgress', reason: 'CREATING', message: 'compute allocation: PROCESSING' });
+    expect(notebookStatus(notebook('CREATING'))).toEqual({
+      phase: 'InProgress',
+      reason: 'CREATING',
+      message: 'compute allocation: PROCESSING',
+    });
   });
 
   it('RUNNING succeeds', () => {
@@ -76,7 +94,11 @@ describe('notebookStatus', () => {
       fail_reason: 'PullImageFailed',
       action_progress: [{ step: 2, status: 'FAILED', description: 'compute allocation' }],
     });
-    expect(notebookStatus(show)).toEqual({ phase: 'Failed', reason: 'CREATE_FAILED', message: 'PullImageFailed; compute allocation: FAILED' });
+    expect(notebookStatus(show)).toEqual({
+      phase: 'Failed',
+      reason: 'CREATE_FAILED',
+      message: 'PullImageFailed; compute allocation: FAILED',
+    });
   });
 });
 
@@ -90,7 +112,11 @@ describe('resourcePoolStatus', () => {
   });
 
   it.each(['Abnormal', 'Error', 'CreationFailed', 'ScalingFailed'])('%s fails with status.message', (phase) => {
-    expect(resourcePoolStatus(pool(phase, 'node install failed'))).toEqual({ phase: 'Failed', reason: phase, message: 'node install failed' });
+    expect(resourcePoolStatus(pool(phase, 'node install failed'))).toEqual({
+      phase: 'Failed',
+      reason: phase,
+      message: 'node install failed',
+    });
   });
 
   it('treats a body without status as in progress', () => {
@@ -129,7 +155,10 @@ describe('nodePoolStatus', () => {
 
 describe('edgeDeploymentStatus', () => {
   it('is in progress until ready_replicas reaches replicas', () => {
-    expect(edgeDeploymentStatus(deployment(2, 1), [pod('RUNNING'), pod('PENDING')])).toMatchObject({ phase: 'InProgress', message: 'ready 1/2' });
+    expect(edgeDeploymentStatus(deployment(2, 1), [pod('RUNNING'), pod('PENDING')])).toMatchObject({
+      phase: 'InProgress',
+      message: 'ready 1/2',
+    });
   });
 
   it('succeeds when ready_replicas == replicas', () => {

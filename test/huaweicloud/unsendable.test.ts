@@ -36,7 +36,15 @@ const logs: string[] = [];
 const logger: HuaweiLogger = { warn: (m) => logs.push(`warn ${m}`), error: (m) => logs.push(`error ${m}`) };
 
 function client() {
-  return new HuaweiCloudClient({ credentials: creds, modelartsEndpoint: base, iefEndpoint: base, retryBudgetMs: 2_000, retryBaseMs: 10, retryMaxDelayMs: 20, logger });
+  return new HuaweiCloudClient({
+    credentials: creds,
+    modelartsEndpoint: base,
+    iefEndpoint: base,
+    retryBudgetMs: 2_000,
+    retryBaseMs: 10,
+    retryMaxDelayMs: 20,
+    logger,
+  });
 }
 
 async function failure(promise: Promise<unknown>): Promise<unknown> {
@@ -49,16 +57,19 @@ async function failure(promise: Promise<unknown>): Promise<unknown> {
 }
 
 describe('requests the client cannot build', () => {
-  it.each(['a\r\nx-injected: 1', 'a\nb', 'a\0b'])('a create with ief-instance-id %j fails permanently and names the header, not its value', async (iefInstanceId) => {
-    const error = await failure(client().create('EdgeDeployment', { projectId: PID, iefInstanceId }, { name: 'app' }));
-    expect(error).toBeInstanceOf(HuaweiInvalidRequestError);
-    expect(error).toBeInstanceOf(HuaweiPermanentError);
-    expect(error).toMatchObject({ code: 'HUAWEI_PERMANENT', operation: 'create EdgeDeployment' });
-    expect((error as Error).message).toContain('request not sent');
-    expect((error as Error).message).toContain('ief-instance-id');
-    expect((error as Error).message).not.toContain('x-injected');
-    expect(received).toEqual([]);
-  });
+  it.each(['a\r\nx-injected: 1', 'a\nb', 'a\0b'])(
+    'a create with ief-instance-id %j fails permanently and names the header, not its value',
+    async (iefInstanceId) => {
+      const error = await failure(client().create('EdgeDeployment', { projectId: PID, iefInstanceId }, { name: 'app' }));
+      expect(error).toBeInstanceOf(HuaweiInvalidRequestError);
+      expect(error).toBeInstanceOf(HuaweiPermanentError);
+      expect(error).toMatchObject({ code: 'HUAWEI_PERMANENT', operation: 'create EdgeDeployment' });
+      expect((error as Error).message).toContain('request not sent');
+      expect((error as Error).message).toContain('ief-instance-id');
+      expect((error as Error).message).not.toContain('x-injected');
+      expect(received).toEqual([]);
+    },
+  );
 
   it('a read with such a header is not retried', async () => {
     logs.length = 0;

@@ -44,7 +44,11 @@ describe('bearer tokens', () => {
   });
 
   it.each([
-    ['a bare base64 token (it would have become a name and the secret "=")', 'dGhpcyBpcyBhIDMyIGJ5dGUgdG9rZW4gZm9yIHRlc3Q==', 'entry 1 of 1 has a caller name'],
+    [
+      'a bare base64 token (it would have become a name and the secret "=")',
+      'dGhpcyBpcyBhIDMyIGJ5dGUgdG9rZW4gZm9yIHRlc3Q==',
+      'entry 1 of 1 has a caller name',
+    ],
     ['a bare token without =', 'bare-token-456-0123456789abcdef0123456789', 'entry 1 of 1 must be name=token'],
     ['a short token', 'ci=short-secret', `entry 1 of 1 has a token shorter than ${MIN_API_TOKEN_LENGTH} characters`],
     ['an upper-case name', `CI=${'x'.repeat(40)}`, 'entry 1 of 1 has a caller name'],

@@ -22,7 +22,11 @@ const DYNAMODB_ITEM_LIMIT = 400 * 1024;
 const SNS_MESSAGE_LIMIT = 256 * 1024;
 
 const source = { provider: 'api' as const, ref: 'api:test', caller: 'test' };
-const providers: ProviderSettings = { globs: ['**/*.yaml'], github: { apiUrl: 'http://127.0.0.1:9' }, gitlab: { apiUrl: 'http://127.0.0.1:9' } };
+const providers: ProviderSettings = {
+  globs: ['**/*.yaml'],
+  github: { apiUrl: 'http://127.0.0.1:9' },
+  gitlab: { apiUrl: 'http://127.0.0.1:9' },
+};
 
 /** An edge deployment with `key` in every place a manifest takes arbitrary keys, valid whatever the key. */
 function edgeWithKey(name: string, key: string): string {
@@ -53,7 +57,10 @@ async function rawRequest(ddb: DynamoDBDocumentClient, tableName: string, reques
 const unknownKeyOf = (length: number) => stringify({ ...EDGE, metadata: { name: 'long-key', ['k'.repeat(length)]: 'x' } });
 const longKind = (length: number) => stringify({ ...EDGE, kind: 'K'.repeat(length) });
 const manyLongKeys = (count: number, length: number) =>
-  stringify({ ...EDGE, metadata: { name: 'many-keys', ...Object.fromEntries(Array.from({ length: count }, (_, i) => [`${i}`.padEnd(length, 'k'), 'x'])) } });
+  stringify({
+    ...EDGE,
+    metadata: { name: 'many-keys', ...Object.fromEntries(Array.from({ length: count }, (_, i) => [`${i}`.padEnd(length, 'k'), 'x'])) },
+  });
 
 describe('hostile manifests at intake', () => {
   let stack: LocalStack;
@@ -65,7 +72,9 @@ describe('hostile manifests at intake', () => {
   beforeAll(async () => {
     stack = await useLocalResources();
     await stack.subscribeQueue(stack.topicArn, stack.queues.notify.arn);
-    const logger = { warn: (message: string, extra?: Record<string, unknown>) => void warnings.push({ message, ...(extra ? { extra } : {}) }) };
+    const logger = {
+      warn: (message: string, extra?: Record<string, unknown>) => void warnings.push({ message, ...(extra ? { extra } : {}) }),
+    };
     deps = {
       table: { ddb: stack.ddb, tableName: stack.tableName },
       dispatch: { sqs: stack.sqs, queueUrl: stack.queues.dispatch.url },
@@ -101,16 +110,31 @@ describe('hostile manifests at intake', () => {
         doc[key] = { name: 'x' };
         doc.metadata[key] = 'x';
         doc.spec.body[key] = 'x';
-        const outcome = await submit(deps, { requestId: randomRequestId(), source, files: [{ file: 'unknown.yaml', text: JSON.stringify(doc) }] });
+        const outcome = await submit(deps, {
+          requestId: randomRequestId(),
+          source,
+          files: [{ file: 'unknown.yaml', text: JSON.stringify(doc) }],
+        });
         expect(outcome.status).toBe('rejected');
-        const messages = (outcome as Extract<SubmitOutcome, { status: 'rejected' }>).documents[0]!.errors.map((e) => `${e.path}: ${e.message}`);
-        expect(messages).toEqual(expect.arrayContaining([expect.stringContaining(`unknown field "${key}"`), expect.stringMatching(/^metadata: /), expect.stringMatching(/^spec\.body: /)]));
+        const messages = (outcome as Extract<SubmitOutcome, { status: 'rejected' }>).documents[0]!.errors.map(
+          (e) => `${e.path}: ${e.message}`,
+        );
+        expect(messages).toEqual(
+          expect.arrayContaining([
+            expect.stringContaining(`unknown field "${key}"`),
+            expect.stringMatching(/^metadata: /),
+            expect.stringMatching(/^spec\.body: /),
+          ]),
+        );
       }
     });
 
-    it('accepts another system\'s manifest object with a constructor label from the intake queue', async () => {
+    it("accepts another system's manifest object with a constructor label from the intake queue", async () => {
       const manifest = JSON.parse(edgeWithKey('queued-ctor', 'constructor'));
-      const outcome = await processIntakeMessage(deps, providers, { messageId: `m-${randomRequestId()}`, body: JSON.stringify({ manifests: manifest }) });
+      const outcome = await processIntakeMessage(deps, providers, {
+        messageId: `m-${randomRequestId()}`,
+        body: JSON.stringify({ manifests: manifest }),
+      });
       expect(outcome).toMatchObject({ status: 'accepted', resources: [{ kind: 'EdgeDeployment', name: 'queued-ctor', state: 'Queued' }] });
       await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 300 });
     });
@@ -159,7 +183,9 @@ describe('hostile manifests at intake', () => {
 
     it('lists at most a bounded number of documents and errors, saying how many more there were', async () => {
       const requestId = randomRequestId();
-      const broken = Array.from({ length: 400 }, (_, i) => stringify({ ...EDGE, metadata: { name: `d-${i}` }, kind: `Nope${'x'.repeat(900)}` }));
+      const broken = Array.from({ length: 400 }, (_, i) =>
+        stringify({ ...EDGE, metadata: { name: `d-${i}` }, kind: `Nope${'x'.repeat(900)}` }),
+      );
       const outcome = await submit(stuck, { requestId, source, files: [{ file: 'many.yaml', text: broken.join('---\n') }] });
       expect(outcome.status).toBe('rejected');
       const { item, bytes } = await rawRequest(stack.ddb, stack.tableName, requestId);
@@ -193,34 +219,71 @@ describe('hostile manifests at intake', () => {
       warnings.length = 0;
       const requestId = randomRequestId();
       const messageId = `msg-${requestId}`;
-      const broken = failing((name) => name === 'TransactWriteCommand', () => new TypeError('Cannot convert object to primitive value'));
+      const broken = failing(
+        (name) => name === 'TransactWriteCommand',
+        () => new TypeError('Cannot convert object to primitive value'),
+      );
       const outcome = await processIntakeMessage(broken, providers, { messageId, body: jiraJob(requestId, edgeWithKey('bug', 'plain')) });
       expect(outcome).toMatchObject({ status: 'rejected', requestId });
       const stored = (await getRequestWithResources(deps.table, requestId))!;
       expect(stored.request).toMatchObject({ phase: 'Rejected', source: { provider: 'jira', ticket: 'OPS-1' } });
       expect(stored.request.rejected![0]!.errors[0]!.message).toMatch(/could not be processed.*TypeError/);
       expect(stored.resources).toEqual([]);
-      expect(warnings).toEqual([expect.objectContaining({ extra: expect.objectContaining({ messageId, requestId, errorName: 'TypeError' }) })]);
+      expect(warnings).toEqual([
+        expect.objectContaining({ extra: expect.objectContaining({ messageId, requestId, errorName: 'TypeError' }) }),
+      ]);
       await stack.drainQueue(stack.queues.notify.url, { waitMs: 300 });
     });
 
     it('records a push whose provider answers 200 with something not JSON as rejected, and a plan as skipped, each with a WARN', async () => {
-      const html: typeof fetch = async () => new Response('<html>maintenance</html>', { status: 200, headers: { 'content-type': 'text/html' } });
-      const broken: ProviderSettings = { ...providers, fetch: html, plan: { store: { table: deps.table, now: () => new Date() }, defaults: deps.defaults } };
+      const html: typeof fetch = async () =>
+        new Response('<html>maintenance</html>', { status: 200, headers: { 'content-type': 'text/html' } });
+      const broken: ProviderSettings = {
+        ...providers,
+        fetch: html,
+        plan: { store: { table: deps.table, now: () => new Date() }, defaults: deps.defaults },
+      };
       const commit = (c: string) => c.repeat(40);
 
       warnings.length = 0;
       const requestId = randomRequestId();
-      const push = { type: 'github.push', requestId, deliveryId: `d-${requestId}`, repository: 'acme/infra', branch: 'main', before: commit('0'), after: commit('a') };
+      const push = {
+        type: 'github.push',
+        requestId,
+        deliveryId: `d-${requestId}`,
+        repository: 'acme/infra',
+        branch: 'main',
+        before: commit('0'),
+        after: commit('a'),
+      };
       const outcome = await processIntakeMessage(deps, broken, { messageId: 'm-push', body: JSON.stringify(push) });
       expect(outcome).toMatchObject({ status: 'rejected', requestId });
-      expect((await getRequestWithResources(deps.table, requestId))!.request).toMatchObject({ phase: 'Rejected', source: { provider: 'github', repository: 'acme/infra' } });
-      expect(warnings).toEqual([expect.objectContaining({ extra: expect.objectContaining({ messageId: 'm-push', requestId, errorName: 'SyntaxError' }) })]);
+      expect((await getRequestWithResources(deps.table, requestId))!.request).toMatchObject({
+        phase: 'Rejected',
+        source: { provider: 'github', repository: 'acme/infra' },
+      });
+      expect(warnings).toEqual([
+        expect.objectContaining({ extra: expect.objectContaining({ messageId: 'm-push', requestId, errorName: 'SyntaxError' }) }),
+      ]);
 
       warnings.length = 0;
-      const plan = { type: 'github.plan', deliveryId: 'd-plan', repository: 'acme/infra', number: 7, baseRef: 'main', base: commit('b'), head: commit('c'), updatedAt: new Date().toISOString() };
-      expect(await processIntakeMessage(deps, broken, { messageId: 'm-plan', body: JSON.stringify(plan) })).toEqual({ status: 'plan-skipped', reason: 'the plan could not be made (SyntaxError)' });
-      expect(warnings).toEqual([expect.objectContaining({ extra: expect.objectContaining({ messageId: 'm-plan', errorName: 'SyntaxError' }) })]);
+      const plan = {
+        type: 'github.plan',
+        deliveryId: 'd-plan',
+        repository: 'acme/infra',
+        number: 7,
+        baseRef: 'main',
+        base: commit('b'),
+        head: commit('c'),
+        updatedAt: new Date().toISOString(),
+      };
+      expect(await processIntakeMessage(deps, broken, { messageId: 'm-plan', body: JSON.stringify(plan) })).toEqual({
+        status: 'plan-skipped',
+        reason: 'the plan could not be made (SyntaxError)',
+      });
+      expect(warnings).toEqual([
+        expect.objectContaining({ extra: expect.objectContaining({ messageId: 'm-plan', errorName: 'SyntaxError' }) }),
+      ]);
       await stack.drainQueue(stack.queues.notify.url, { waitMs: 300 });
     });
 
@@ -235,19 +298,37 @@ describe('hostile manifests at intake', () => {
 
     it('classes a transaction lost to a concurrent one as redeliverable, and a failed condition as not', () => {
       const cancelled = (...codes: string[]) =>
-        Object.assign(new Error('Transaction cancelled'), { name: 'TransactionCanceledException', $fault: 'client', $metadata: { httpStatusCode: 400 }, CancellationReasons: codes.map((Code) => ({ Code })) });
+        Object.assign(new Error('Transaction cancelled'), {
+          name: 'TransactionCanceledException',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+          CancellationReasons: codes.map((Code) => ({ Code })),
+        });
       expect(isRedeliverable(cancelled('None', 'TransactionConflict'))).toBe(true);
       expect(isRedeliverable(cancelled('ConditionalCheckFailed', 'None'))).toBe(false);
     });
 
     it('still throws on throttling and network failures, so SQS redelivers, and records nothing', async () => {
-      const throttled = () => Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 }, $retryable: { throttling: true } });
+      const throttled = () =>
+        Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+          name: 'ThrottlingException',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+          $retryable: { throttling: true },
+        });
       const reset = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
-      const unavailable = () => Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $fault: 'server', $metadata: { httpStatusCode: 503 } });
+      const unavailable = () =>
+        Object.assign(new Error('Service Unavailable'), {
+          name: 'ServiceUnavailable',
+          $fault: 'server',
+          $metadata: { httpStatusCode: 503 },
+        });
       for (const error of [throttled, reset, unavailable]) {
         const requestId = randomRequestId();
         const broken = failing((name) => name === 'TransactWriteCommand', error);
-        await expect(processIntakeMessage(broken, providers, { messageId: `m-${requestId}`, body: jiraJob(requestId, edgeWithKey('retry', 'plain')) })).rejects.toThrow(error().message);
+        await expect(
+          processIntakeMessage(broken, providers, { messageId: `m-${requestId}`, body: jiraJob(requestId, edgeWithKey('retry', 'plain')) }),
+        ).rejects.toThrow(error().message);
         expect(await getRequestWithResources(deps.table, requestId)).toBeUndefined();
       }
     });

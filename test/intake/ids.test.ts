@@ -24,14 +24,23 @@ describe('request ids', () => {
 describe('decidePush', () => {
   const sha = 'a'.repeat(40);
   it('accepts the default branch when no branches are configured', () => {
-    expect(decidePush('refs/heads/main', sha, sha, 'o/r', 'main', [])).toEqual({ action: 'accept', job: { repository: 'o/r', branch: 'main', before: sha, after: sha } });
+    expect(decidePush('refs/heads/main', sha, sha, 'o/r', 'main', [])).toEqual({
+      action: 'accept',
+      job: { repository: 'o/r', branch: 'main', before: sha, after: sha },
+    });
   });
   it('uses the configured branches instead of the default one', () => {
     expect(decidePush('refs/heads/main', sha, sha, 'o/r', 'main', ['release']).action).toBe('ignore');
     expect(decidePush('refs/heads/release', sha, sha, 'o/r', 'main', ['release']).action).toBe('accept');
   });
   it('ignores tags and deleted branches', () => {
-    expect(decidePush('refs/tags/v1', sha, sha, 'o/r', 'main', [])).toMatchObject({ action: 'ignore', reason: expect.stringContaining('not a branch') });
-    expect(decidePush('refs/heads/main', sha, '0'.repeat(40), 'o/r', 'main', [])).toMatchObject({ action: 'ignore', reason: expect.stringContaining('deleted') });
+    expect(decidePush('refs/tags/v1', sha, sha, 'o/r', 'main', [])).toMatchObject({
+      action: 'ignore',
+      reason: expect.stringContaining('not a branch'),
+    });
+    expect(decidePush('refs/heads/main', sha, '0'.repeat(40), 'o/r', 'main', [])).toMatchObject({
+      action: 'ignore',
+      reason: expect.stringContaining('deleted'),
+    });
   });
 });

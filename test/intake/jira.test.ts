@@ -14,12 +14,12 @@ describe('extractYamlBlocks', () => {
 
   it('skips unclosed fences and still finds the closed blocks after them', () => {
     // Thousands of unclosed openers: a lazy regex rescans the rest of the text from each one.
-    const hostile = '```yaml\n'.repeat(3_000) + '~~~yaml\nb: 2\n~~~\n' + '{code:yaml}'.repeat(1_000);
+    const hostile = `${'```yaml\n'.repeat(3_000)}~~~yaml\nb: 2\n~~~\n${'{code:yaml}'.repeat(1_000)}`;
     expect(extractYamlBlocks(hostile)).toEqual(['b: 2\n']);
   });
 
   it('reads at most the length Jira allows a description', () => {
-    const late = 'x'.repeat(MAX_DESCRIPTION_CHARS) + '\n```yaml\na: 1\n```\n';
+    const late = `${'x'.repeat(MAX_DESCRIPTION_CHARS)}\n\`\`\`yaml\na: 1\n\`\`\`\n`;
     expect(extractYamlBlocks(late)).toEqual([]);
   });
 
@@ -33,7 +33,14 @@ describe('extractYamlBlocks', () => {
       version: 1,
       content: [
         { type: 'paragraph', content: [{ type: 'text', text: 'hello' }] },
-        { type: 'codeBlock', attrs: { language: 'yaml' }, content: [{ type: 'text', text: 'a: 1\n' }, { type: 'text', text: 'b: 2' }] },
+        {
+          type: 'codeBlock',
+          attrs: { language: 'yaml' },
+          content: [
+            { type: 'text', text: 'a: 1\n' },
+            { type: 'text', text: 'b: 2' },
+          ],
+        },
         { type: 'panel', content: [{ type: 'codeBlock', attrs: { language: 'YML' }, content: [{ type: 'text', text: 'c: 3' }] }] },
         { type: 'codeBlock', attrs: { language: 'python' }, content: [{ type: 'text', text: 'x = 1' }] },
       ],

@@ -24,7 +24,9 @@ describe('planSubmission: references across documents', () => {
     expect(rejected.errors).toEqual([
       expect.objectContaining({
         path: 'spec.poolRef',
-        message: expect.stringContaining('names ResourcePool train-pool, which this request creates in project 0123456789abcdef0123456789abcdef, cn-north-4'),
+        message: expect.stringContaining(
+          'names ResourcePool train-pool, which this request creates in project 0123456789abcdef0123456789abcdef, cn-north-4',
+        ),
         line: expect.any(Number),
       }),
     ]);
@@ -36,6 +38,8 @@ describe('planSubmission: references across documents', () => {
     const all = docs();
     all.find((d) => d.kind === 'Notebook')!.spec.region = 'cn-east-3';
     const { documents } = planSubmission(source(all), DEFAULTS);
-    expect(documents.find((d) => d.kind === 'Notebook')!.errors[0]!.message).toMatch(/this Notebook is in project 0123456789abcdef0123456789abcdef, cn-east-3/);
+    expect(documents.find((d) => d.kind === 'Notebook')!.errors[0]!.message).toMatch(
+      /this Notebook is in project 0123456789abcdef0123456789abcdef, cn-east-3/,
+    );
   });
 });

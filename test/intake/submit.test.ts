@@ -15,7 +15,10 @@ import { submit, type IntakeDeps } from '../../shared/intake/submit';
 import { getRequest, getRequestWithResources, requestKey, resourceKey, type TableRef } from '../../shared/store/requests';
 import { useLocalResources, type LocalStack } from '../setup/stack';
 
-const EDGE = parse(readFileSync('examples/edge-deployment.yaml', 'utf8')) as { metadata: { name: string }; spec: { body: { name: string } } };
+const EDGE = parse(readFileSync('examples/edge-deployment.yaml', 'utf8')) as {
+  metadata: { name: string };
+  spec: { body: { name: string } };
+};
 
 /** n edge deployments with unique names. */
 function edges(prefix: string, n: number): string {
@@ -55,7 +58,11 @@ describe('recording a request in transactions of up to 100 resources', () => {
       failNext = undefined;
       return true;
     });
-    deps = { table: { ddb, tableName: stack.tableName }, dispatch: { sqs: stack.sqs, queueUrl: stack.queues.dispatch.url }, defaults: { projectId: 'p'.repeat(32), region: 'cn-north-4' } };
+    deps = {
+      table: { ddb, tableName: stack.tableName },
+      dispatch: { sqs: stack.sqs, queueUrl: stack.queues.dispatch.url },
+      defaults: { projectId: 'p'.repeat(32), region: 'cn-north-4' },
+    };
   });
   afterAll(() => stack.close());
 
@@ -83,7 +90,8 @@ describe('recording a request in transactions of up to 100 resources', () => {
     failNext = (name) => name === 'TransactWriteCommand' && ++transactions === 2;
     await expect(submit(deps, { requestId, source, files: [{ file: 'many.yaml', text }] })).rejects.toThrow('connection reset');
     // The first chunk's transaction was on its way beside the failed one.
-    for (let i = 0; i < 50 && (await getRequestWithResources(deps.table, requestId))!.resources.length < 100; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && (await getRequestWithResources(deps.table, requestId))!.resources.length < 100; i++)
+      await new Promise((r) => setTimeout(r, 100));
     const partial = (await getRequestWithResources(deps.table, requestId))!;
     expect(partial.request.phase).toBe('Recording');
     expect(partial.resources).toHaveLength(100);
@@ -118,7 +126,10 @@ describe('recording a request in transactions of up to 100 resources', () => {
 
     // A third call is a plain duplicate: nothing written, nothing queued.
     calls.length = 0;
-    expect(await submit(deps, { requestId, source, files: [{ file: 'many.yaml', text }] })).toMatchObject({ status: 'accepted', duplicate: true });
+    expect(await submit(deps, { requestId, source, files: [{ file: 'many.yaml', text }] })).toMatchObject({
+      status: 'accepted',
+      duplicate: true,
+    });
     expect(calls.filter((c) => c !== 'PutCommand' && c !== 'GetCommand')).toEqual([]);
     expect(await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 300 })).toEqual([]);
     expect((await getRequest(deps.table, requestId))!.finishedCount).toBe(0);
@@ -144,7 +155,9 @@ describe('recording a small request in one write', () => {
 
   const source = { provider: 'api' as const, ref: 'api:test', caller: 'test' };
   const accepted = async (requestId: string) =>
-    (await stack.drainQueue(stack.queues.notify.url, { waitMs: 500 })).map((b) => JSON.parse(b)).filter((e) => e.type === 'hwc-provisioner.request.accepted' && e.data.requestId === requestId);
+    (await stack.drainQueue(stack.queues.notify.url, { waitMs: 500 }))
+      .map((b) => JSON.parse(b))
+      .filter((e) => e.type === 'hwc-provisioner.request.accepted' && e.data.requestId === requestId);
 
   it('writes the request, already Accepted, and its resources in one transaction, then queues and announces it', async () => {
     calls.length = 0;
@@ -160,7 +173,11 @@ describe('recording a small request in one write', () => {
     // Published, so no longer pending; still in the due index, where the poller sees the request to completion.
     expect(raw.Item).not.toHaveProperty('pendingEvents');
     expect(raw.Item).toHaveProperty('dueAt');
-    expect((await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 500 })).map((m) => JSON.parse(m).name).sort()).toEqual(['one-0', 'one-1', 'one-2']);
+    expect((await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 500 })).map((m) => JSON.parse(m).name).sort()).toEqual([
+      'one-0',
+      'one-1',
+      'one-2',
+    ]);
     expect(await accepted(requestId)).toHaveLength(1);
   });
 
@@ -170,7 +187,10 @@ describe('recording a small request in one write', () => {
     await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 300 });
     await accepted(requestId);
     calls.length = 0;
-    expect(await submit(deps, { requestId, source, files: [{ file: 'few.yaml', text: edges('again', 2) }] })).toMatchObject({ status: 'accepted', duplicate: true });
+    expect(await submit(deps, { requestId, source, files: [{ file: 'few.yaml', text: edges('again', 2) }] })).toMatchObject({
+      status: 'accepted',
+      duplicate: true,
+    });
     // The transaction is cancelled by the existing request, which is then read: no second conditional write.
     expect(calls).toEqual(['TransactWriteCommand', 'GetCommand']);
     expect(await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 300 })).toEqual([]);
@@ -206,7 +226,12 @@ describe('recording a small request in one write', () => {
     await submit(deps, { requestId: large, source, files: [{ file: 'many.yaml', text: edges('dlvbig', 100) }], delivery: bigDelivery });
     expect(await getDelivery(deps.table, 'gitlab', bigDelivery.deliveryId)).toMatchObject({ requestId: large, outcome: 'accepted' });
     const empty = randomRequestId();
-    await submit(deps, { requestId: empty, source, files: [{ file: 'none.yaml', text: '# nothing here\n' }], delivery: { provider: 'jira', deliveryId: `d-${empty}` } });
+    await submit(deps, {
+      requestId: empty,
+      source,
+      files: [{ file: 'none.yaml', text: '# nothing here\n' }],
+      delivery: { provider: 'jira', deliveryId: `d-${empty}` },
+    });
     expect(await getDelivery(deps.table, 'jira', `d-${empty}`)).toMatchObject({ requestId: empty, outcome: 'empty' });
     await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 500 });
     await stack.drainQueue(stack.queues.notify.url, { waitMs: 300 });
@@ -215,7 +240,10 @@ describe('recording a small request in one write', () => {
   it('takes the resumable path when the request does not fit one transaction', async () => {
     calls.length = 0;
     const requestId = randomRequestId();
-    expect(await submit(deps, { requestId, source, files: [{ file: 'many.yaml', text: edges('big', 100) }] })).toMatchObject({ status: 'accepted', duplicate: false });
+    expect(await submit(deps, { requestId, source, files: [{ file: 'many.yaml', text: edges('big', 100) }] })).toMatchObject({
+      status: 'accepted',
+      duplicate: false,
+    });
     // 100 resources and the request are 101 items: the request is put first, the resources in one transaction.
     expect(calls.slice(0, 2)).toEqual(['PutCommand', 'TransactWriteCommand']);
     expect((await getRequest(deps.table, requestId))!.phase).toBe('Accepted');

@@ -55,7 +55,9 @@ describe('npm start -- --fake-providers with npm run local:send', () => {
     expect(process.env.GITHUB_API_URL).toBe(fake.githubUrl);
     expect(process.env.GITLAB_API_URL).toBe(fake.gitlabUrl);
     expect(process.env.JIRA_BASE_URL).toBe(fake.jiraUrl);
-    expect(JSON.parse(process.env.WEBHOOK_SUBSCRIBERS!)).toEqual([{ url: fake.subscriberUrl('local'), secret: expect.stringMatching(/^whsec_/) }]);
+    expect(JSON.parse(process.env.WEBHOOK_SUBSCRIBERS!)).toEqual([
+      { url: fake.subscriberUrl('local'), secret: expect.stringMatching(/^whsec_/) },
+    ]);
     expect(fake.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(statSync(sendStatePath(dir)).mode & 0o777).toBe(0o600);
     const [github] = fake.repositories();
@@ -71,11 +73,22 @@ describe('npm start -- --fake-providers with npm run local:send', () => {
     const mine = () => fake.feedback.statuses.filter((s) => s.sha === sha);
     await waitFor('two success statuses', () => mine().filter((s) => s.state === 'success').length === 2 || undefined);
     const contexts = [...new Set(mine().map((s) => s.context))].sort();
-    expect(contexts).toEqual([expect.stringMatching(/^hwc-provisioner\/EdgeDeployment\/app-/), expect.stringMatching(/^hwc-provisioner\/Notebook\/notebooks-test-/)]);
-    for (const context of contexts) expect(mine().filter((s) => s.context === context).map((s) => s.state)).toEqual(['pending', 'success']);
+    expect(contexts).toEqual([
+      expect.stringMatching(/^hwc-provisioner\/EdgeDeployment\/app-/),
+      expect.stringMatching(/^hwc-provisioner\/Notebook\/notebooks-test-/),
+    ]);
+    for (const context of contexts)
+      expect(
+        mine()
+          .filter((s) => s.context === context)
+          .map((s) => s.state),
+      ).toEqual(['pending', 'success']);
     expect(mine()[0]!.target_url).toBe(`${stack.apiUrl}/requests/${result.requestId}`);
     expect(printed.filter((l) => l.startsWith(`[github] status pending on acme/infra@${sha.slice(0, 8)}`))).toHaveLength(2);
-    await waitFor('the completed webhook', () => fake.feedback.deliveries.some((d) => JSON.parse(d.body).type === 'hwc-provisioner.request.completed') || undefined);
+    await waitFor(
+      'the completed webhook',
+      () => fake.feedback.deliveries.some((d) => JSON.parse(d.body).type === 'hwc-provisioner.request.completed') || undefined,
+    );
     expect(fake.feedback.deliveries.every((d) => d.verified && d.status === 200)).toBe(true);
     expect(printed.some((l) => l.startsWith('[webhook] local received hwc-provisioner.request.accepted'))).toBe(true);
     expect(fake.feedback.refused).toEqual([]);
@@ -88,7 +101,11 @@ describe('npm start -- --fake-providers with npm run local:send', () => {
     const plans = () => [...fake.feedback.comments.values()].filter((c) => c.body.includes(PLAN_MARKER));
     await waitFor('a plan comment', () => plans().length === 1 || undefined);
     expect(plans()[0]!.body).toContain('**2 to create.**');
-    expect(printed.some((l) => l.startsWith('[github] comment') && l.includes('created on pull request acme/infra#1') && l.includes('➕ will be created'))).toBe(true);
+    expect(
+      printed.some(
+        (l) => l.startsWith('[github] comment') && l.includes('created on pull request acme/infra#1') && l.includes('➕ will be created'),
+      ),
+    ).toBe(true);
 
     writeFileSync(join(dir, 'broken.yaml'), 'apiVersion: hwc-provisioner/v1\nkind: Notebook\nmetadata: {name: Broken}\nspec: {}\n');
     const updated = await send('github-pr', '--pr', '1', 'broken.yaml');
@@ -120,7 +137,9 @@ describe('npm start -- --fake-providers with npm run local:send', () => {
 
   it('refuses to send without a running stack, saying how to start one', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'hwcp-no-stack-'));
-    await expect(runSend(['github-push'], { env: { LOCAL_STATE_DIR: empty }, cwd: empty, print: () => undefined })).rejects.toThrow(/npm start -- --fake-providers/);
+    await expect(runSend(['github-push'], { env: { LOCAL_STATE_DIR: empty }, cwd: empty, print: () => undefined })).rejects.toThrow(
+      /npm start -- --fake-providers/,
+    );
     rmSync(empty, { recursive: true, force: true });
   });
 });
@@ -131,17 +150,42 @@ describe('adfToText', () => {
       type: 'doc',
       version: 1,
       content: [
-        { type: 'paragraph', content: [{ type: 'text', text: 'see ' }, { type: 'text', text: 'req_1', marks: [{ type: 'link', attrs: { href: 'https://x/requests/req_1' } }] }] },
-        { type: 'bulletList', content: [{ type: 'listItem', content: [{ type: 'paragraph', content: [{ type: 'text', text: 'A/b', marks: [{ type: 'code' }] }] }] }] },
+        {
+          type: 'paragraph',
+          content: [
+            { type: 'text', text: 'see ' },
+            { type: 'text', text: 'req_1', marks: [{ type: 'link', attrs: { href: 'https://x/requests/req_1' } }] },
+          ],
+        },
+        {
+          type: 'bulletList',
+          content: [
+            { type: 'listItem', content: [{ type: 'paragraph', content: [{ type: 'text', text: 'A/b', marks: [{ type: 'code' }] }] }] },
+          ],
+        },
         {
           type: 'table',
           content: [
-            { type: 'tableRow', content: [{ type: 'tableHeader', content: [{ type: 'paragraph', content: [{ type: 'text', text: 'Resource' }] }] }, { type: 'tableHeader', content: [{ type: 'paragraph', content: [{ type: 'text', text: 'State' }] }] }] },
-            { type: 'tableRow', content: [{ type: 'tableCell', content: [{ type: 'paragraph', content: [{ type: 'text', text: 'A/b' }] }] }, { type: 'tableCell', content: [{ type: 'paragraph', content: [{ type: 'text', text: 'Succeeded' }] }] }] },
+            {
+              type: 'tableRow',
+              content: [
+                { type: 'tableHeader', content: [{ type: 'paragraph', content: [{ type: 'text', text: 'Resource' }] }] },
+                { type: 'tableHeader', content: [{ type: 'paragraph', content: [{ type: 'text', text: 'State' }] }] },
+              ],
+            },
+            {
+              type: 'tableRow',
+              content: [
+                { type: 'tableCell', content: [{ type: 'paragraph', content: [{ type: 'text', text: 'A/b' }] }] },
+                { type: 'tableCell', content: [{ type: 'paragraph', content: [{ type: 'text', text: 'Succeeded' }] }] },
+              ],
+            },
           ],
         },
       ],
     };
-    expect(adfToText(doc)).toBe(['see req_1 (https://x/requests/req_1)', '• `A/b`', 'Resource | State', '---------+----------', 'A/b      | Succeeded'].join('\n'));
+    expect(adfToText(doc)).toBe(
+      ['see req_1 (https://x/requests/req_1)', '• `A/b`', 'Resource | State', '---------+----------', 'A/b      | Succeeded'].join('\n'),
+    );
   });
 });

@@ -31,8 +31,20 @@ async function waitFor(check: () => boolean, timeoutMs = 10_000): Promise<void> 
 }
 
 type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
-function run(queue: { url: string; arn: string }, handler: Handler, extra: { visibilityTimeout?: number; waitTimeSeconds?: number; onError?: (e: unknown) => void } = {}) {
-  const runner = startQueueRunner({ sqs: stack.sqs, queueUrl: queue.url, queueArn: queue.arn, handler, functionName: 'dispatcher', onError: () => {}, ...extra });
+function run(
+  queue: { url: string; arn: string },
+  handler: Handler,
+  extra: { visibilityTimeout?: number; waitTimeSeconds?: number; onError?: (e: unknown) => void } = {},
+) {
+  const runner = startQueueRunner({
+    sqs: stack.sqs,
+    queueUrl: queue.url,
+    queueArn: queue.arn,
+    handler,
+    functionName: 'dispatcher',
+    onError: () => {},
+    ...extra,
+  });
   runners.push(runner);
   return runner;
 }
@@ -61,7 +73,18 @@ describe('startQueueRunner', () => {
     expect(event.Records).toHaveLength(1);
     const record = event.Records[0]!;
     expect(Object.keys(record).sort()).toEqual(
-      ['attributes', 'awsRegion', 'body', 'eventSource', 'eventSourceARN', 'md5OfBody', 'md5OfMessageAttributes', 'messageAttributes', 'messageId', 'receiptHandle'].sort(),
+      [
+        'attributes',
+        'awsRegion',
+        'body',
+        'eventSource',
+        'eventSourceARN',
+        'md5OfBody',
+        'md5OfMessageAttributes',
+        'messageAttributes',
+        'messageId',
+        'receiptHandle',
+      ].sort(),
     );
     expect(record).toMatchObject<Partial<SQSRecord>>({
       body: '{"requestId":"r-1"}',
@@ -84,7 +107,10 @@ describe('startQueueRunner', () => {
       attempt: { stringValue: '3', stringListValues: [], binaryListValues: [], dataType: 'Number' },
       blob: { binaryValue: Buffer.from('hi').toString('base64'), stringListValues: [], binaryListValues: [], dataType: 'Binary' },
     });
-    expect(context).toMatchObject({ functionName: 'dispatcher', invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:dispatcher' });
+    expect(context).toMatchObject({
+      functionName: 'dispatcher',
+      invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:dispatcher',
+    });
     expect(context.awsRequestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(remaining).toBeGreaterThan(9_000);
     expect(remaining).toBeLessThanOrEqual(10_000);
@@ -190,8 +216,12 @@ describe('startQueueRunner', () => {
   });
 
   it('rejects options Lambda would not accept', () => {
-    expect(() => startQueueRunner({ sqs: stack.sqs, queueUrl: 'u', queueArn: 'a', handler: async () => {}, batchSize: 11 })).toThrow(RangeError);
-    expect(() => startQueueRunner({ sqs: stack.sqs, queueUrl: 'u', queueArn: 'a', handler: async () => {}, waitTimeSeconds: 0 })).toThrow(RangeError);
+    expect(() => startQueueRunner({ sqs: stack.sqs, queueUrl: 'u', queueArn: 'a', handler: async () => {}, batchSize: 11 })).toThrow(
+      RangeError,
+    );
+    expect(() => startQueueRunner({ sqs: stack.sqs, queueUrl: 'u', queueArn: 'a', handler: async () => {}, waitTimeSeconds: 0 })).toThrow(
+      RangeError,
+    );
   });
 });
 

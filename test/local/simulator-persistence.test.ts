@@ -34,19 +34,30 @@ describe('simulator stateFile', () => {
     const { call } = await start();
     notebookId = (await call('POST', `/v1/${PID}/notebooks`, notebookBody('nb-kept'))).body.id;
     poolName = (await call('POST', `/v2/${PID}/pools`, poolBody('pool-kept'))).body.metadata.name;
-    await pollUntil(() => call('GET', `/v2/${PID}/pools/${poolName}`), (r) => r.body.status?.phase === 'Running');
+    await pollUntil(
+      () => call('GET', `/v2/${PID}/pools/${poolName}`),
+      (r) => r.body.status?.phase === 'Running',
+    );
     expect((await call('POST', `/v2/${PID}/pools/${poolName}/nodepools`, nodePoolBody('np-kept'))).status).toBe(200);
     deploymentId = (await call('POST', `/v3/${PID}/edgemgr/deployments`, deploymentBody('app-gone'))).body.id;
     expect((await call('DELETE', `/v3/${PID}/edgemgr/deployments/${deploymentId}`)).status).toBe(204);
 
     const saved = JSON.parse(readFileSync(file, 'utf8'));
     expect(saved.version).toBe(1);
-    expect(saved.resources.map((r: Json) => `${r.kind} ${r.name}`).sort()).toEqual(['EdgeDeployment app-gone', 'NodePool np-kept', 'Notebook nb-kept', 'ResourcePool pool-kept']);
+    expect(saved.resources.map((r: Json) => `${r.kind} ${r.name}`).sort()).toEqual([
+      'EdgeDeployment app-gone',
+      'NodePool np-kept',
+      'Notebook nb-kept',
+      'ResourcePool pool-kept',
+    ]);
     expect(saved.resources.find((r: Json) => r.kind === 'EdgeDeployment').deletedAt).toEqual(expect.any(Number));
     // Written beside and renamed over: no partial file is left behind.
     expect(readdirSync(dir)).toEqual(['simulator.json']);
 
-    await pollUntil(() => call('GET', `/v1/${PID}/notebooks/${notebookId}`), (r) => r.body.status === 'RUNNING');
+    await pollUntil(
+      () => call('GET', `/v1/${PID}/notebooks/${notebookId}`),
+      (r) => r.body.status === 'RUNNING',
+    );
     before = {
       notebook: (await call('GET', `/v1/${PID}/notebooks/${notebookId}`)).body,
       pool: (await call('GET', `/v2/${PID}/pools/${poolName}`)).body,
@@ -58,14 +69,23 @@ describe('simulator stateFile', () => {
     const { call } = await start();
     const notebook = await call('GET', `/v1/${PID}/notebooks/${notebookId}`);
     expect(notebook.status).toBe(200);
-    expect(notebook.body).toMatchObject({ id: notebookId, name: 'nb-kept', status: 'RUNNING', url: before.notebook.url, token: before.notebook.token });
+    expect(notebook.body).toMatchObject({
+      id: notebookId,
+      name: 'nb-kept',
+      status: 'RUNNING',
+      url: before.notebook.url,
+      token: before.notebook.token,
+    });
     const pool = await call('GET', `/v2/${PID}/pools/${poolName}`);
     expect(pool.body.metadata).toEqual(before.pool.metadata);
     expect(pool.body.status.phase).toBe('Running');
     expect((await call('GET', `/v2/${PID}/pools/${poolName}/nodepools/np-kept`)).body.metadata).toEqual(before.nodePool.metadata);
     // A second node pool of that name is still a conflict: the restart did not forget it.
     expect((await call('POST', `/v2/${PID}/pools/${poolName}/nodepools`, nodePoolBody('np-kept'))).status).toBe(409);
-    await pollUntil(() => call('GET', `/v3/${PID}/edgemgr/deployments/${deploymentId}`), (r) => r.status === 404);
+    await pollUntil(
+      () => call('GET', `/v3/${PID}/edgemgr/deployments/${deploymentId}`),
+      (r) => r.status === 404,
+    );
   });
 
   it('keeps a reset: an emptied simulator comes back empty', async () => {
@@ -79,8 +99,14 @@ describe('simulator stateFile', () => {
   it('refuses a file it cannot use rather than silently starting empty', async () => {
     const broken = join(dir, 'broken.json');
     writeFileSync(broken, '{"version": 1, "resources": [');
-    await expect(startSimulator({ port: 0, stateFile: broken })).rejects.toMatchObject({ code: 'SIM_STATE_FILE', message: expect.stringContaining('is not JSON') });
+    await expect(startSimulator({ port: 0, stateFile: broken })).rejects.toMatchObject({
+      code: 'SIM_STATE_FILE',
+      message: expect.stringContaining('is not JSON'),
+    });
     writeFileSync(broken, JSON.stringify({ version: 2, resources: [] }));
-    await expect(startSimulator({ port: 0, stateFile: broken })).rejects.toMatchObject({ code: 'SIM_STATE_FILE', message: expect.stringContaining('--reset') });
+    await expect(startSimulator({ port: 0, stateFile: broken })).rejects.toMatchObject({
+      code: 'SIM_STATE_FILE',
+      message: expect.stringContaining('--reset'),
+    });
   });
 });

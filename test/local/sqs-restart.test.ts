@@ -23,11 +23,26 @@ describe('fauxqs restart on the same port', () => {
     try {
       await emulator.restart({
         beforeStop: async () => {
-          seen.push(await client.send(new GetQueueUrlCommand({ QueueName: 'restart-probe' })).then(() => 'served', (e: Error) => e.name));
-          seen.push(await setup.send(new GetQueueUrlCommand({ QueueName: 'restart-probe' })).then(() => 'served', (e: Error) => e.name));
+          seen.push(
+            await client.send(new GetQueueUrlCommand({ QueueName: 'restart-probe' })).then(
+              () => 'served',
+              (e: Error) => e.name,
+            ),
+          );
+          seen.push(
+            await setup.send(new GetQueueUrlCommand({ QueueName: 'restart-probe' })).then(
+              () => 'served',
+              (e: Error) => e.name,
+            ),
+          );
         },
         prepare: async () => {
-          seen.push(await client.send(new CreateQueueCommand({ QueueName: 'restart-probe' })).then(() => 'served', (e: Error) => e.name));
+          seen.push(
+            await client.send(new CreateQueueCommand({ QueueName: 'restart-probe' })).then(
+              () => 'served',
+              (e: Error) => e.name,
+            ),
+          );
           const again = await setup.send(new CreateQueueCommand({ QueueName: 'restart-probe' }));
           expect(again.QueueUrl).toBe(QueueUrl);
         },

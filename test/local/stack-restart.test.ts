@@ -30,12 +30,18 @@ function curlToken(lines: string[]): string {
 }
 
 async function submitAndWait(stack: RunningStack, token: string): Promise<View> {
-  const posted = await fetch(`${stack.apiUrl}/requests`, { method: 'POST', body: ALL_KINDS, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/yaml' } });
+  const posted = await fetch(`${stack.apiUrl}/requests`, {
+    method: 'POST',
+    body: ALL_KINDS,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/yaml' },
+  });
   expect(posted.status).toBe(202);
   const { requestId } = (await posted.json()) as { requestId: string };
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const view = (await (await fetch(`${stack.apiUrl}/requests/${requestId}`, { headers: { authorization: `Bearer ${token}` } })).json()) as View;
+    const view = (await (
+      await fetch(`${stack.apiUrl}/requests/${requestId}`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as View;
     if (view.resources.every((r) => TERMINAL.has(r.state))) return view;
     if (Date.now() > deadline) throw new Error(`request did not finish: ${JSON.stringify(view.resources)}`);
     await new Promise((r) => setTimeout(r, 250));
@@ -63,7 +69,11 @@ describe('npm start across restarts', () => {
   /** A fresh process's environment: nothing the previous start put there (handlers keep their first configuration). */
   async function start(stateDir: string, opts: StackOptions = {}): Promise<RunningStack> {
     for (const key of Object.keys(process.env)) if (!(key in baseline)) delete process.env[key];
-    Object.assign(process.env, baseline, { POLL_INTERVAL_SECONDS: '0.5', WAIT_RECHECK_SECONDS: '0.5', SIMULATOR_PORT: String(simulatorPort) });
+    Object.assign(process.env, baseline, {
+      POLL_INTERVAL_SECONDS: '0.5',
+      WAIT_RECHECK_SECONDS: '0.5',
+      SIMULATOR_PORT: String(simulatorPort),
+    });
     for (const name of [...SECRETS, 'HUAWEICLOUD_SDK_AK']) delete process.env[name];
     const stack = await startStack({
       stateDir,
@@ -144,7 +154,13 @@ describe('npm start across restarts', () => {
 
     it('prints the exports dlq list needs, and dlq list works with them alone (no AWS keys)', async () => {
       const line = second.banner.find((l) => l.trim().startsWith('export '))!;
-      const env = Object.fromEntries(line.trim().slice('export '.length).split(' ').map((pair) => pair.split('=') as [string, string]));
+      const env = Object.fromEntries(
+        line
+          .trim()
+          .slice('export '.length)
+          .split(' ')
+          .map((pair) => pair.split('=') as [string, string]),
+      );
       expect(env).toEqual({
         STACK_PREFIX: prefix,
         AWS_ENDPOINT_URL_SQS: second.stack.sqsEndpoint,
@@ -154,7 +170,9 @@ describe('npm start across restarts', () => {
       const out: string[] = [];
       const io: Io = { stdout: (l) => out.push(l), stderr: (l) => out.push(`stderr: ${l}`), readStdin: async () => '' };
       expect(await dlqCommand(['list'], io, env)).toBe(0);
-      expect(out).toEqual([`0 messages in 3 dead-letter queues under ${prefix}: ${prefix}-dispatch-dlq, ${prefix}-intake-dlq, ${prefix}-notify-dlq`]);
+      expect(out).toEqual([
+        `0 messages in 3 dead-letter queues under ${prefix}: ${prefix}-dispatch-dlq, ${prefix}-intake-dlq, ${prefix}-notify-dlq`,
+      ]);
     });
 
     it('prints a given API token nowhere: the curl names it instead', () => {
@@ -195,7 +213,9 @@ describe('npm start across restarts', () => {
     it('runs the simulator with realistic durations and says so', () => {
       expect(after.durations).toEqual(DURATION_PRESETS.realistic);
       expect(after.stack.realistic).toBe(true);
-      expect(banner(after.stack).join('\n')).toMatch(/REALISTIC durations: Notebook 90 s, ResourcePool 15 min, NodePool 8 min, EdgeDeployment 30 s; spec\.timeoutMinutes: 1 on a ResourcePool shows TimedOut/);
+      expect(banner(after.stack).join('\n')).toMatch(
+        /REALISTIC durations: Notebook 90 s, ResourcePool 15 min, NodePool 8 min, EdgeDeployment 30 s; spec\.timeoutMinutes: 1 on a ResourcePool shows TimedOut/,
+      );
     });
   });
 });
@@ -203,13 +223,29 @@ describe('npm start across restarts', () => {
 describe('npm start options', () => {
   it('parses --reset, --realistic, --fake-providers, --real and --help', () => {
     expect(parseStartArgs([])).toEqual({ help: false, reset: false, realistic: false, fakeProviders: false, real: false });
-    expect(parseStartArgs(['--reset', '--realistic', '--fake-providers'])).toEqual({ help: false, reset: true, realistic: true, fakeProviders: true, real: false });
+    expect(parseStartArgs(['--reset', '--realistic', '--fake-providers'])).toEqual({
+      help: false,
+      reset: true,
+      realistic: true,
+      fakeProviders: true,
+      real: false,
+    });
     expect(parseStartArgs(['--help']).help).toBe(true);
     expect(parseStartArgs(['-h']).help).toBe(true);
   });
 
   it('lists every option in --help', () => {
-    for (const option of ['--reset', '--realistic', '--fake-providers', '--real', '--help', 'LOCAL_STATE_DIR', 'secrets.json', 'simulator.json']) expect(START_HELP).toContain(option);
+    for (const option of [
+      '--reset',
+      '--realistic',
+      '--fake-providers',
+      '--real',
+      '--help',
+      'LOCAL_STATE_DIR',
+      'secrets.json',
+      'simulator.json',
+    ])
+      expect(START_HELP).toContain(option);
   });
 
   it.each([

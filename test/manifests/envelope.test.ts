@@ -35,12 +35,19 @@ describe('manifest envelope', () => {
 
   it('rejects unknown envelope fields at the holding object with did-you-mean', () => {
     const result = doc('apiVersion: hwc-provisioner/v1\nkind: ResourcePool\nmetadata:\n  name: p\n  lables: {}\nspec: {body: {}}\n');
-    expect(result.errors).toContainEqual({ path: 'metadata', message: 'unknown field "lables"; did you mean "labels"?', line: 5, column: 3 });
+    expect(result.errors).toContainEqual({
+      path: 'metadata',
+      message: 'unknown field "lables"; did you mean "labels"?',
+      line: 5,
+      column: 3,
+    });
   });
 
   it('keeps kind-specific spec fields to their kind', () => {
     const result = doc('apiVersion: hwc-provisioner/v1\nkind: ResourcePool\nmetadata: {name: p}\nspec: {poolName: x, body: {}}\n');
-    expect(result.errors).toContainEqual(expect.objectContaining({ path: 'spec', message: expect.stringContaining('unknown field "poolName"') }));
+    expect(result.errors).toContainEqual(
+      expect.objectContaining({ path: 'spec', message: expect.stringContaining('unknown field "poolName"') }),
+    );
   });
 
   it('requires a NodePool target: poolName or poolRef, not both', () => {
@@ -48,8 +55,12 @@ describe('manifest envelope', () => {
     const withSpec = (spec: Record<string, unknown>) => doc(stringify({ ...base, spec: { ...spec, body: base.spec.body } }));
     expect(withSpec({ poolName: 'pool-test1202-06024304be00d5092fbdc0013d201342' }).valid).toBe(true);
     expect(withSpec({ poolRef: 'gpu-pool' }).valid).toBe(true);
-    expect(withSpec({}).errors).toEqual([expect.objectContaining({ path: 'spec.poolName', message: expect.stringContaining('is required') })]);
-    expect(withSpec({ poolName: 'pool-test1202-06024304be00d5092fbdc0013d201342', poolRef: 'b' }).errors).toEqual([expect.objectContaining({ path: 'spec.poolRef', message: expect.stringContaining('not both') })]);
+    expect(withSpec({}).errors).toEqual([
+      expect.objectContaining({ path: 'spec.poolName', message: expect.stringContaining('is required') }),
+    ]);
+    expect(withSpec({ poolName: 'pool-test1202-06024304be00d5092fbdc0013d201342', poolRef: 'b' }).errors).toEqual([
+      expect.objectContaining({ path: 'spec.poolRef', message: expect.stringContaining('not both') }),
+    ]);
   });
 
   it('lets a Notebook take its pool from poolRef or body.pool_id, not both', () => {
@@ -74,8 +85,23 @@ describe('manifest envelope', () => {
     const documents = validateSource(readFileSync('examples/resource-pool.yaml', 'utf8'), 'a.yaml');
     expect(documents[0]!.valid).toBe(true);
     // A hand-built valid document stands in for a NodePool so the check is independent of the body schemas.
-    const nodePool = { file: 'b.yaml', index: 0, valid: true, errors: [], warnings: [], positionOf: () => ({ line: 7, column: 12 }), manifest: { kind: 'NodePool', metadata: { name: 'np' }, spec: { poolRef: 'other' } } } as never;
-    const refsPool = { file: 'c.yaml', index: 0, valid: true, errors: [], warnings: [], manifest: { kind: 'NodePool', metadata: { name: 'np2' }, spec: { poolRef: documents[0]!.name } } } as never;
+    const nodePool = {
+      file: 'b.yaml',
+      index: 0,
+      valid: true,
+      errors: [],
+      warnings: [],
+      positionOf: () => ({ line: 7, column: 12 }),
+      manifest: { kind: 'NodePool', metadata: { name: 'np' }, spec: { poolRef: 'other' } },
+    } as never;
+    const refsPool = {
+      file: 'c.yaml',
+      index: 0,
+      valid: true,
+      errors: [],
+      warnings: [],
+      manifest: { kind: 'NodePool', metadata: { name: 'np2' }, spec: { poolRef: documents[0]!.name } },
+    } as never;
     const all = [...documents, nodePool, refsPool];
     checkReferences(all);
     expect((nodePool as { warnings: unknown[] }).warnings).toEqual([
@@ -87,14 +113,22 @@ describe('manifest envelope', () => {
 
 describe('EdgeDeployment platinum-only fields', () => {
   it('require spec.iefInstanceId', () => {
-    const base = parse(readFileSync('examples/edge-deployment.yaml', 'utf8')) as { spec: { body: { deployment: { template: Record<string, unknown> } } } };
+    const base = parse(readFileSync('examples/edge-deployment.yaml', 'utf8')) as {
+      spec: { body: { deployment: { template: Record<string, unknown> } } };
+    };
     const body = structuredClone(base.spec.body);
     body.deployment.template.affinity = {};
     const result = validateSource(stringify({ ...base, spec: { body } }), 'e.yaml')[0]!;
     expect(result.errors).toEqual([
-      expect.objectContaining({ path: 'spec.body.deployment.template.affinity', message: 'needs an IEF Platinum instance: set spec.iefInstanceId' }),
+      expect.objectContaining({
+        path: 'spec.body.deployment.template.affinity',
+        message: 'needs an IEF Platinum instance: set spec.iefInstanceId',
+      }),
     ]);
-    const withInstance = validateSource(stringify({ ...base, spec: { iefInstanceId: 'db953bf7-9f6c-4e90-9963-0a4453df72ba', body } }), 'e.yaml')[0]!;
+    const withInstance = validateSource(
+      stringify({ ...base, spec: { iefInstanceId: 'db953bf7-9f6c-4e90-9963-0a4453df72ba', body } }),
+      'e.yaml',
+    )[0]!;
     expect(withInstance.valid).toBe(true);
   });
 });

@@ -7,7 +7,7 @@ import { ExternalSubmissionSchema } from '../../shared/intake/messages';
 import { validateSource } from '../../shared/manifests/validate';
 
 const DOC = readFileSync('docs/intake-queue.md', 'utf8');
-const blocks = (lang: string) => [...DOC.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
+const blocks = (lang: string) => [...DOC.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1]!);
 
 describe('docs/intake-queue.md', () => {
   const messages = blocks('json').map((text) => JSON.parse(text) as unknown);
@@ -17,7 +17,12 @@ describe('docs/intake-queue.md', () => {
     for (const message of messages) {
       const { manifests } = ExternalSubmissionSchema.parse(message);
       // As intake turns them into text (shared/intake/service.ts).
-      const text = typeof manifests === 'string' ? manifests : Array.isArray(manifests) ? manifests.map((m) => JSON.stringify(m)).join('\n---\n') : JSON.stringify(manifests);
+      const text =
+        typeof manifests === 'string'
+          ? manifests
+          : Array.isArray(manifests)
+            ? manifests.map((m) => JSON.stringify(m)).join('\n---\n')
+            : JSON.stringify(manifests);
       const results = validateSource(text, 'queue:doc');
       expect(results.length).toBeGreaterThan(0);
       expect(results.flatMap((r) => r.errors)).toEqual([]);
@@ -33,7 +38,11 @@ describe('docs/intake-queue.md', () => {
     const [snippet] = blocks('js');
     const body = snippet!.replace(/^import .*$/m, '');
     const requestId = new Function('createHash', `${body}; return requestId;`)(createHash) as (...parts: string[]) => string;
-    for (const parts of [['queue', 'ml-platform', 'change-4711'], ['queue', 'unknown', 'k'], ['queue', 'a-message-id']]) {
+    for (const parts of [
+      ['queue', 'ml-platform', 'change-4711'],
+      ['queue', 'unknown', 'k'],
+      ['queue', 'a-message-id'],
+    ]) {
       expect(requestId(...parts)).toBe(deriveRequestId(parts[0]!, ...parts.slice(1)));
     }
   });

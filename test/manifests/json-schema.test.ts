@@ -31,11 +31,11 @@ function properties(root: Schema): { path: string; described: boolean }[] {
       found.push({ path: `${path}.${name}`, described: typeof description === 'string' && description.trim() !== '' });
       visit(child, `${path}.${name}`);
     }
-    if (Array.isArray(schema.items)) schema.items.forEach((item, i) => visit(item, `${path}[${i}]`));
+    if (Array.isArray(schema.items)) for (const [i, item] of schema.items.entries()) visit(item, `${path}[${i}]`);
     else visit(schema.items, `${path}[]`);
     visit(schema.additionalProperties, `${path}{}`);
     for (const key of ['anyOf', 'oneOf', 'allOf'] as const) {
-      (schema[key] as unknown[] | undefined)?.forEach((option, i) => visit(option, `${path}<${key} ${i}>`));
+      for (const [i, option] of ((schema[key] as unknown[] | undefined) ?? []).entries()) visit(option, `${path}<${key} ${i}>`);
     }
     for (const key of ['definitions', '$defs'] as const) {
       for (const [name, def] of Object.entries((schema[key] as Record<string, unknown> | undefined) ?? {})) visit(def, `#/${key}/${name}`);

@@ -40,7 +40,15 @@ describe('clipText', () => {
 
 describe('boundRejected', () => {
   it('clips every echoed text', () => {
-    const [doc] = boundRejected([{ file: 'f'.repeat(9_000), index: 0, kind: 'K'.repeat(900_000), name: 'n'.repeat(9_000), errors: [issue('m'.repeat(600_000), 'p'.repeat(600_000))] }]);
+    const [doc] = boundRejected([
+      {
+        file: 'f'.repeat(9_000),
+        index: 0,
+        kind: 'K'.repeat(900_000),
+        name: 'n'.repeat(9_000),
+        errors: [issue('m'.repeat(600_000), 'p'.repeat(600_000))],
+      },
+    ]);
     expect(doc!.file.length).toBe(MAX_ECHOED_FILE_CHARS);
     expect(doc!.kind!.length).toBe(MAX_ECHOED_NAME_CHARS);
     expect(doc!.name!.length).toBe(MAX_ECHOED_NAME_CHARS);
@@ -58,7 +66,10 @@ describe('boundRejected', () => {
     const documents: ReportedDocument[] = Array.from({ length: 400 }, (_, i) => ({ file: 'f', index: i, errors: [issue('bad')] }));
     const bounded = boundRejected(documents);
     expect(bounded).toHaveLength(MAX_REJECTED_DOCUMENTS + 1);
-    expect(bounded.at(-1)).toMatchObject({ index: -1, errors: [{ message: `… and ${400 - MAX_REJECTED_DOCUMENTS} more rejected documents` }] });
+    expect(bounded.at(-1)).toMatchObject({
+      index: -1,
+      errors: [{ message: `… and ${400 - MAX_REJECTED_DOCUMENTS} more rejected documents` }],
+    });
   });
 
   it('keeps the whole report within its byte budget, however many long errors it is given, each document with its first error', () => {

@@ -27,7 +27,12 @@ describe('parseSource', () => {
 
   it('stops alias bombs', () => {
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
-    for (let i = 1; i < 8; i++) bomb.push(`${'abcdefgh'[i]}: &${'abcdefgh'[i]} [${Array(10).fill(`*${'abcdefgh'[i - 1]}`).join(', ')}]`);
+    for (let i = 1; i < 8; i++)
+      bomb.push(
+        `${'abcdefgh'[i]}: &${'abcdefgh'[i]} [${Array(10)
+          .fill(`*${'abcdefgh'[i - 1]}`)
+          .join(', ')}]`,
+      );
     const [doc] = parseSource(bomb.join('\n'));
     expect(doc!.data).toBeUndefined();
     expect(doc!.problems[0]!.message).toMatch(/alias/);
@@ -35,7 +40,11 @@ describe('parseSource', () => {
 
   it('rejects __proto__ keys at any depth and never pollutes prototypes', () => {
     const [doc] = parseSource('spec:\n  body:\n    __proto__:\n      polluted: true\n');
-    expect(doc!.problems[0]).toMatchObject({ path: ['spec', 'body'], message: 'key "__proto__" is not allowed', position: { line: 3, column: 5 } });
+    expect(doc!.problems[0]).toMatchObject({
+      path: ['spec', 'body'],
+      message: 'key "__proto__" is not allowed',
+      position: { line: 3, column: 5 },
+    });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
@@ -51,7 +60,13 @@ describe('parseSource', () => {
     for (const source of ['labels:\n  ? [a, b]\n  : x\n', 'labels:\n  ? {a: 1}\n  : x\n']) {
       const [doc] = parseSource(source);
       expect(doc!.data).toBeUndefined();
-      expect(doc!.problems).toEqual([expect.objectContaining({ path: ['labels'], message: 'keys must be strings or numbers, not lists or mappings', position: { line: 2, column: 5 } })]);
+      expect(doc!.problems).toEqual([
+        expect.objectContaining({
+          path: ['labels'],
+          message: 'keys must be strings or numbers, not lists or mappings',
+          position: { line: 2, column: 5 },
+        }),
+      ]);
     }
   });
 

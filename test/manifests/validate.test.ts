@@ -34,7 +34,9 @@ describe('echoed input in validation messages', () => {
 
   it('leaves short keys and kinds as written', () => {
     expect(unknownFieldsMessage(['nmae'], ['name', 'labels'])).toBe('unknown field "nmae"; did you mean "name"?');
-    expect(errorsOf({ ...envelope, kind: 'Notbook' })[0]!.message).toBe('unknown kind "Notbook"; did you mean "Notebook"?; expected one of Notebook, ResourcePool, NodePool, EdgeDeployment');
+    expect(errorsOf({ ...envelope, kind: 'Notbook' })[0]!.message).toBe(
+      'unknown kind "Notbook"; did you mean "Notebook"?; expected one of Notebook, ResourcePool, NodePool, EdgeDeployment',
+    );
   });
 
   it('replaces lone surrogates in quoted text, which SNS and DynamoDB cannot take as UTF-8', () => {

@@ -12,21 +12,39 @@ function manifests(suffix: string) {
   const notebook = parse(docs[2]!);
   delete notebook.spec.poolRef;
   notebook.spec.body.flavor = 'modelarts.vm.cpu.sim-fail';
-  return { notebook: stringify(notebook), edge: docs[3]!, notebookName: notebook.metadata.name as string, edgeName: parse(docs[3]!).metadata.name as string };
+  return {
+    notebook: stringify(notebook),
+    edge: docs[3]!,
+    notebookName: notebook.metadata.name as string,
+    edgeName: parse(docs[3]!).metadata.name as string,
+  };
 }
 
 const SECRET = `whsec_${Buffer.from('a-32-byte-secret-for-the-tests!!').toString('base64')}`;
 const sha = (c: string) => c.repeat(40);
 
 function pushPayload(after: string, before = '0'.repeat(40)) {
-  return { ref: 'refs/heads/main', before, after, repository: { id: 1296269, full_name: 'acme/infra', default_branch: 'main' }, pusher: { name: 'octocat' }, commits: [] };
+  return {
+    ref: 'refs/heads/main',
+    before,
+    after,
+    repository: { id: 1296269, full_name: 'acme/infra', default_branch: 'main' },
+    pusher: { name: 'octocat' },
+    commits: [],
+  };
 }
 
 function prPayload(action: string, number: number, base: string, head: string, updatedAt: string) {
   return {
     action,
     number,
-    pull_request: { number, html_url: `https://github.com/acme/infra/pull/${number}`, updated_at: updatedAt, base: { ref: 'main', sha: base, repo: { id: 1, full_name: 'acme/infra' } }, head: { ref: 'feature', sha: head, repo: { id: 1, full_name: 'acme/infra' } } },
+    pull_request: {
+      number,
+      html_url: `https://github.com/acme/infra/pull/${number}`,
+      updated_at: updatedAt,
+      base: { ref: 'main', sha: base, repo: { id: 1, full_name: 'acme/infra' } },
+      head: { ref: 'feature', sha: head, repo: { id: 1, full_name: 'acme/infra' } },
+    },
     repository: { id: 1, full_name: 'acme/infra', default_branch: 'main' },
   };
 }
@@ -67,7 +85,8 @@ describe('feedback to GitHub and generic subscribers', () => {
     expect(failure.description).toMatch(/^Failed: CREATE_FAILED: \S/);
     expect(failure.description!.length).toBeLessThanOrEqual(140);
     expect(mine.find((s) => s.state === 'success')!.description).toMatch(/^Created \(id \S+\)$/);
-    for (const status of mine) expect(status).toMatchObject({ repository: 'acme/infra', target_url: `${PUBLIC_BASE_URL}/requests/${requestId}` });
+    for (const status of mine)
+      expect(status).toMatchObject({ repository: 'acme/infra', target_url: `${PUBLIC_BASE_URL}/requests/${requestId}` });
     expect(rig.feedback.refused).toEqual([]);
 
     // The subscriber got accepted, both resource events and completed, each once and each correctly signed.
@@ -113,7 +132,11 @@ describe('feedback to GitHub and generic subscribers', () => {
 
   it('retries a subscriber that answers 500 three times, then delivers the event once', async () => {
     rig.feedback.subscriber('flaky', SECRET, [500, 500, 500]);
-    rig.notifyDeps.subscribers.splice(0, rig.notifyDeps.subscribers.length, { url: rig.feedback.subscriberUrl('flaky'), secret: SECRET, types: [EVENT_TYPES.requestAccepted] });
+    rig.notifyDeps.subscribers.splice(0, rig.notifyDeps.subscribers.length, {
+      url: rig.feedback.subscriberUrl('flaky'),
+      secret: SECRET,
+      types: [EVENT_TYPES.requestAccepted],
+    });
     const requestId = await rig.submitYaml(manifests('flaky').edge);
     // Three attempts inside the invocation all fail: the record is reported failed and stays on the queue.
     expect(await rig.runNotifier({ visibilityTimeout: 1 })).toEqual({ handled: 1, failed: 1 });
@@ -154,11 +177,15 @@ describe('feedback to GitHub and generic subscribers', () => {
     expect(body1).toContain('| `EdgeDeployment/app-pr2` | `provisioning/broken.yaml` | ❌ invalid: 1 error |');
     expect(body1).toMatch(/provisioning\/broken\.yaml:\d+:\d+ spec\.body\.deployment\.replicas: /);
     const plan1 = rig.feedback.statuses.filter((s) => s.context === 'hwc-provisioner/plan');
-    expect(plan1).toEqual([expect.objectContaining({ sha: head1, state: 'failure', description: '1 to create, 1 already exist, 1 invalid' })]);
+    expect(plan1).toEqual([
+      expect.objectContaining({ sha: head1, state: 'failure', description: '1 to create, 1 already exist, 1 invalid' }),
+    ]);
 
     // The same delivery again (a redelivery) and a label change make no new comment or status.
     await rig.github('pull_request', 'pr-1', prPayload('opened', 7, base, head1, '2026-11-23T10:00:00Z'));
-    expect((await (await rig.github('pull_request', 'pr-2', prPayload('labeled', 7, base, head1, '2026-11-23T10:00:30Z'))).json()) as object).toMatchObject({ ignored: true });
+    expect(
+      (await (await rig.github('pull_request', 'pr-2', prPayload('labeled', 7, base, head1, '2026-11-23T10:00:30Z'))).json()) as object,
+    ).toMatchObject({ ignored: true });
     await rig.runIntake();
 
     await rig.github('pull_request', 'pr-3', prPayload('synchronize', 7, base, head2, '2026-11-23T10:05:00Z'));
@@ -168,7 +195,11 @@ describe('feedback to GitHub and generic subscribers', () => {
     const body2 = comments()[0]!.body;
     expect(body2).not.toContain('app-pr2');
     expect(body2).toContain(`Updated for ${head2}`);
-    expect(rig.feedback.statuses.filter((s) => s.context === 'hwc-provisioner/plan').at(-1)).toMatchObject({ sha: head2, state: 'success', description: '1 to create, 1 already exist' });
+    expect(rig.feedback.statuses.filter((s) => s.context === 'hwc-provisioner/plan').at(-1)).toMatchObject({
+      sha: head2,
+      state: 'success',
+      description: '1 to create, 1 already exist',
+    });
 
     // A late, older run (its job was delayed) does not overwrite the newer plan.
     await rig.github('pull_request', 'pr-4', prPayload('opened', 7, base, head1, '2026-11-23T10:00:00Z'));

@@ -73,6 +73,8 @@ describe('notify Lambda handler with the sample event', () => {
       expect((error as Error).message).toMatch(/^configuration: WEBHOOK_SUBSCRIBERS is invalid/);
       expect((error as Error).message).not.toContain('not-a-whsec');
     }
-    expect(() => parseEnv(SecretsEnvSchema, { WEBHOOK_SUBSCRIBERS: '[{"url": "https://x.example", "secret": "whsec_c2hvcnQ="}]' })).toThrow(/24 to 64 bytes/);
+    expect(() => parseEnv(SecretsEnvSchema, { WEBHOOK_SUBSCRIBERS: '[{"url": "https://x.example", "secret": "whsec_c2hvcnQ="}]' })).toThrow(
+      /24 to 64 bytes/,
+    );
   });
 });

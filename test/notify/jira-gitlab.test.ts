@@ -15,14 +15,21 @@ function manifests(suffix: string) {
   const notebook = parse(docs[2]!);
   delete notebook.spec.poolRef;
   notebook.spec.body.flavor = 'modelarts.vm.cpu.sim-fail';
-  return { notebook: stringify(notebook), edge: docs[3]!, notebookName: notebook.metadata.name as string, edgeName: parse(docs[3]!).metadata.name as string };
+  return {
+    notebook: stringify(notebook),
+    edge: docs[3]!,
+    notebookName: notebook.metadata.name as string,
+    edgeName: parse(docs[3]!).metadata.name as string,
+  };
 }
 
 /** Plain text of an ADF document, to assert on what people read. */
 function adfText(node: any): string {
   if (!node || typeof node !== 'object') return '';
   if (node.type === 'text') return node.text;
-  const inner = (node.content ?? []).map(adfText).join(node.type === 'tableRow' ? ' | ' : node.type === 'doc' || node.type === 'table' || node.type === 'bulletList' ? '\n' : '');
+  const inner = (node.content ?? [])
+    .map(adfText)
+    .join(node.type === 'tableRow' ? ' | ' : node.type === 'doc' || node.type === 'table' || node.type === 'bulletList' ? '\n' : '');
   return inner;
 }
 
@@ -40,7 +47,12 @@ describe('feedback to Jira and GitLab', () => {
       timestamp: Date.now(),
       webhookEvent: event,
       issue_event_type_name: typeName,
-      issue: { id: '10001', key: 'OPS-42', self: 'https://example.atlassian.net/rest/api/2/issue/10001', fields: { summary: 'Need a notebook', description } },
+      issue: {
+        id: '10001',
+        key: 'OPS-42',
+        self: 'https://example.atlassian.net/rest/api/2/issue/10001',
+        fields: { summary: 'Need a notebook', description },
+      },
     });
 
     it('comments on acceptance with the resources and on completion with an ADF table of results, then transitions the ticket', async () => {
@@ -69,9 +81,15 @@ describe('feedback to Jira and GitLab', () => {
       const table = completed.content.find((n: any) => n.type === 'table');
       const rows = table.content.map(adfText);
       expect(rows[0]).toBe('Resource | State | Huawei id | Reason');
-      expect(rows.find((r: string) => r.startsWith(`Notebook/${m.notebookName}`))).toMatch(/^Notebook\/train-notebook-jira1 \| Failed \| \S+ \| CREATE_FAILED: \S/);
-      expect(rows.find((r: string) => r.startsWith(`EdgeDeployment/${m.edgeName}`))).toMatch(/^EdgeDeployment\/app-jira1 \| Succeeded \| \S+ \| /);
-      expect(rig.feedback.jira.filter((j) => j.kind === 'transition')).toEqual([{ key: 'OPS-42', kind: 'transition', body: { transition: { id: JIRA.onFailure } } }]);
+      expect(rows.find((r: string) => r.startsWith(`Notebook/${m.notebookName}`))).toMatch(
+        /^Notebook\/train-notebook-jira1 \| Failed \| \S+ \| CREATE_FAILED: \S/,
+      );
+      expect(rows.find((r: string) => r.startsWith(`EdgeDeployment/${m.edgeName}`))).toMatch(
+        /^EdgeDeployment\/app-jira1 \| Succeeded \| \S+ \| /,
+      );
+      expect(rig.feedback.jira.filter((j) => j.kind === 'transition')).toEqual([
+        { key: 'OPS-42', kind: 'transition', body: { transition: { id: JIRA.onFailure } } },
+      ]);
       expect(rig.feedback.refused).toEqual([]);
       // Each of our comments came back as an update, and was ignored at the door.
       expect(echoes).toEqual([expect.objectContaining({ ignored: true }), expect.objectContaining({ ignored: true })]);
@@ -91,9 +109,20 @@ describe('feedback to Jira and GitLab', () => {
 
     it('tells the ticket why its manifests were rejected', async () => {
       rig.feedback.subscriber('rejections', SECRET);
-      rig.notifyDeps.subscribers.push({ url: rig.feedback.subscriberUrl('rejections'), secret: SECRET, types: [EVENT_TYPES.requestRejected] });
+      rig.notifyDeps.subscribers.push({
+        url: rig.feedback.subscriberUrl('rejections'),
+        secret: SECRET,
+        types: [EVENT_TYPES.requestRejected],
+      });
       const bad = { ...issue('jira:issue_created', 'issue_created') };
-      bad.issue = { ...bad.issue, key: 'OPS-43', fields: { summary: 'typo', description: '```yaml\napiVersion: hwc-provisioner/v1\nkind: Notebok\nmetadata: {name: x}\nspec: {}\n```\n' } };
+      bad.issue = {
+        ...bad.issue,
+        key: 'OPS-43',
+        fields: {
+          summary: 'typo',
+          description: '```yaml\napiVersion: hwc-provisioner/v1\nkind: Notebok\nmetadata: {name: x}\nspec: {}\n```\n',
+        },
+      };
       await rig.jira(bad, 'jira-3');
       expect(await rig.runIntake()).toEqual([expect.objectContaining({ status: 'rejected' })]);
       await rig.runNotifier();
@@ -103,7 +132,11 @@ describe('feedback to Jira and GitLab', () => {
       // request.rejected carries the errors and matches the published event schema.
       const [delivery] = rig.feedback.deliveries.filter((d) => d.subscriber === 'rejections');
       const rejected = JSON.parse(delivery!.body);
-      expect(rejected.data).toMatchObject({ state: 'Rejected', resources: [{ kind: 'Notebok', name: 'x', state: 'Rejected' }], errors: [{ file: 'OPS-43#yaml-1', errors: [expect.objectContaining({ path: 'kind', line: 2 })] }] });
+      expect(rejected.data).toMatchObject({
+        state: 'Rejected',
+        resources: [{ kind: 'Notebok', name: 'x', state: 'Rejected' }],
+        errors: [{ file: 'OPS-43#yaml-1', errors: [expect.objectContaining({ path: 'kind', line: 2 })] }],
+      });
       const { EventSchema } = await import('../../shared/events/schema');
       expect(EventSchema.safeParse(rejected).error).toBeUndefined();
       rig.notifyDeps.subscribers.length = 0;
@@ -111,13 +144,22 @@ describe('feedback to Jira and GitLab', () => {
   });
 
   describe('GitLab', () => {
-    const project = { id: 42, path_with_namespace: 'group/infra', default_branch: 'main', web_url: 'https://gitlab.example.com/group/infra' };
+    const project = {
+      id: 42,
+      path_with_namespace: 'group/infra',
+      default_branch: 'main',
+      web_url: 'https://gitlab.example.com/group/infra',
+    };
 
     it('writes pending, then success and failed commit statuses for a Push Hook, and takes "Cannot transition status" as done', async () => {
       const m = manifests('gl1');
       const after = '9'.repeat(40);
       rig.git.commits.set(after, { 'provisioning/notebook.yaml': m.notebook, 'provisioning/edge.yaml': m.edge });
-      const response = await rig.gitlab('Push Hook', { object_kind: 'push', ref: 'refs/heads/main', before: '0'.repeat(40), after, project_id: 42, project }, 'gl-idem-1');
+      const response = await rig.gitlab(
+        'Push Hook',
+        { object_kind: 'push', ref: 'refs/heads/main', before: '0'.repeat(40), after, project_id: 42, project },
+        'gl-idem-1',
+      );
       const { requestId } = (await response.json()) as { requestId: string };
       await rig.runIntake();
       await rig.h.drive(requestId);
@@ -129,7 +171,12 @@ describe('feedback to Jira and GitLab', () => {
       expect(states(`hwc-provisioner/EdgeDeployment/${m.edgeName}`)).toEqual(['pending', 'success']);
 
       // Our record of the edge status is lost (e.g. a crash after the call): the repeat gets GitLab's 400, which counts as done.
-      await rig.h.deps.table.ddb.send(new DeleteCommand({ TableName: rig.h.stack.tableName, Key: { pk: `NOTIFY#${requestId}`, sk: `STATUS#gitlab#EdgeDeployment/${m.edgeName}` } }));
+      await rig.h.deps.table.ddb.send(
+        new DeleteCommand({
+          TableName: rig.h.stack.tableName,
+          Key: { pk: `NOTIFY#${requestId}`, sk: `STATUS#gitlab#EdgeDeployment/${m.edgeName}` },
+        }),
+      );
       const completed = requestEvent(EVENT_TYPES.requestCompleted, 'partially_failed', new Date().toISOString(), {
         requestId,
         source: { provider: 'gitlab', ref: `group/infra@${after}`, repository: 'group/infra', commit: after },
@@ -151,19 +198,33 @@ describe('feedback to Jira and GitLab', () => {
       const hook = (action: string, head: string, updatedAt: string, oldrev?: string) => ({
         object_kind: 'merge_request',
         project,
-        object_attributes: { iid: 3, action, source_project_id: 42, target_project_id: 42, target_branch: 'main', updated_at: updatedAt, last_commit: { id: head }, diff_refs: { base_sha: base, head_sha: head }, ...(oldrev ? { oldrev } : {}) },
+        object_attributes: {
+          iid: 3,
+          action,
+          source_project_id: 42,
+          target_project_id: 42,
+          target_branch: 'main',
+          updated_at: updatedAt,
+          last_commit: { id: head },
+          diff_refs: { base_sha: base, head_sha: head },
+          ...(oldrev ? { oldrev } : {}),
+        },
       });
       expect((await rig.gitlab('Merge Request Hook', hook('open', head1, '2026-11-23 10:00:00 UTC'), 'mr-1')).status).toBe(202);
       expect(await rig.runIntake()).toEqual([expect.objectContaining({ status: 'planned', comment: 'created' })]);
       // A title edit (update without oldrev) plans nothing.
-      expect((await (await rig.gitlab('Merge Request Hook', hook('update', head1, '2026-11-23 10:01:00 UTC'), 'mr-2')).json()) as object).toMatchObject({ ignored: true });
+      expect(
+        (await (await rig.gitlab('Merge Request Hook', hook('update', head1, '2026-11-23 10:01:00 UTC'), 'mr-2')).json()) as object,
+      ).toMatchObject({ ignored: true });
       await rig.gitlab('Merge Request Hook', hook('update', head2, '2026-11-23 10:02:00 UTC', head1), 'mr-3');
       expect(await rig.runIntake()).toEqual([expect.objectContaining({ status: 'planned', comment: 'updated' })]);
       const notes = [...rig.feedback.comments.values()].filter((c) => c.provider === 'gitlab');
       expect(notes).toHaveLength(1);
       expect(notes[0]!.body.startsWith(PLAN_MARKER)).toBe(true);
       expect(notes[0]!.body).toContain('**2 to create.**');
-      expect(rig.feedback.statuses.filter((s) => s.provider === 'gitlab' && s.context === 'hwc-provisioner/plan').map((s) => [s.sha, s.state])).toEqual([
+      expect(
+        rig.feedback.statuses.filter((s) => s.provider === 'gitlab' && s.context === 'hwc-provisioner/plan').map((s) => [s.sha, s.state]),
+      ).toEqual([
         [head1, 'success'],
         [head2, 'success'],
       ]);
@@ -171,8 +232,12 @@ describe('feedback to Jira and GitLab', () => {
   });
 
   describe('noise control', () => {
-    const source = { provider: 'github' as const, ref: 'acme/infra@' + 'e'.repeat(40), repository: 'acme/infra', commit: 'e'.repeat(40) };
-    const event = (type: (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES], state: string, resources: { kind: string; name: string; state: string; reason?: string }[]) =>
+    const source = { provider: 'github' as const, ref: `acme/infra@${'e'.repeat(40)}`, repository: 'acme/infra', commit: 'e'.repeat(40) };
+    const event = (
+      type: (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES],
+      state: string,
+      resources: { kind: string; name: string; state: string; reason?: string }[],
+    ) =>
       parseEventMessage(
         JSON.stringify(
           requestEvent(type, 'failed', new Date().toISOString(), {
@@ -191,10 +256,13 @@ describe('feedback to Jira and GitLab', () => {
       ];
       await notify(rig.notifyDeps, event(EVENT_TYPES.requestAccepted, 'InProgress', resources));
       await notify(rig.notifyDeps, event(EVENT_TYPES.requestAccepted, 'InProgress', resources));
-      await notify(rig.notifyDeps, event(EVENT_TYPES.requestCompleted, 'Failed', [
-        { kind: 'Notebook', name: 'a', state: 'Failed', reason: 'CREATE_FAILED' },
-        { kind: 'Notebook', name: 'b', state: 'TimedOut', reason: 'Timeout' },
-      ]));
+      await notify(
+        rig.notifyDeps,
+        event(EVENT_TYPES.requestCompleted, 'Failed', [
+          { kind: 'Notebook', name: 'a', state: 'Failed', reason: 'CREATE_FAILED' },
+          { kind: 'Notebook', name: 'b', state: 'TimedOut', reason: 'Timeout' },
+        ]),
+      );
       const mine = rig.feedback.statuses.filter((s) => s.sha === source.commit);
       expect(mine.map((s) => [s.context, s.state])).toEqual([
         ['hwc-provisioner/Notebook/a', 'pending'],
@@ -209,12 +277,23 @@ describe('feedback to Jira and GitLab', () => {
 
     it('reports a rejected push as one failed status with the first error', async () => {
       const after = 'f'.repeat(40);
-      rig.git.commits.set(after, { 'provisioning/bad.yaml': 'apiVersion: hwc-provisioner/v1\nkind: Notebook\nmetadata: {name: x}\nspec: {}\n' });
-      await rig.github('push', 'push-rejected', { ref: 'refs/heads/main', before: '0'.repeat(40), after, repository: { id: 1296269, full_name: 'acme/infra', default_branch: 'main' } });
+      rig.git.commits.set(after, {
+        'provisioning/bad.yaml': 'apiVersion: hwc-provisioner/v1\nkind: Notebook\nmetadata: {name: x}\nspec: {}\n',
+      });
+      await rig.github('push', 'push-rejected', {
+        ref: 'refs/heads/main',
+        before: '0'.repeat(40),
+        after,
+        repository: { id: 1296269, full_name: 'acme/infra', default_branch: 'main' },
+      });
       expect(await rig.runIntake()).toEqual([expect.objectContaining({ status: 'rejected' })]);
       await rig.runNotifier();
       const [status] = rig.feedback.statuses.filter((s) => s.sha === after);
-      expect(status).toMatchObject({ context: 'hwc-provisioner/manifests', state: 'failure', description: expect.stringMatching(/^Rejected, nothing created: .*provisioning\/bad\.yaml:4:7 spec/) });
+      expect(status).toMatchObject({
+        context: 'hwc-provisioner/manifests',
+        state: 'failure',
+        description: expect.stringMatching(/^Rejected, nothing created: .*provisioning\/bad\.yaml:4:7 spec/),
+      });
       expect(status!.description!.length).toBeLessThanOrEqual(140);
     });
   });

@@ -63,7 +63,17 @@ describe('plans do not reveal Huawei ids owned by another source', () => {
     await stack.ddb.send(
       new PutCommand({
         TableName: stack.tableName,
-        Item: { ...identityKey(PROJECT_ID, kind, metadata.name), projectId: PROJECT_ID, kind, name: metadata.name, ownerRequestId: requestId, specHash: specHash(resource), state: 'Succeeded', huaweiId, updatedAt: new Date().toISOString() },
+        Item: {
+          ...identityKey(PROJECT_ID, kind, metadata.name),
+          projectId: PROJECT_ID,
+          kind,
+          name: metadata.name,
+          ownerRequestId: requestId,
+          specHash: specHash(resource),
+          state: 'Succeeded',
+          huaweiId,
+          updatedAt: new Date().toISOString(),
+        },
       }),
     );
     return requestId;
@@ -77,12 +87,22 @@ describe('plans do not reveal Huawei ids owned by another source', () => {
   afterAll(() => stack.close());
 
   it('shows the id of what the same repository created, and hides it for other repositories, tickets and API callers', async () => {
-    const github = (repository: string): RequestSource => ({ provider: 'github', ref: `${repository}@${'e'.repeat(40)}`, repository, commit: 'e'.repeat(40), branch: 'main' });
+    const github = (repository: string): RequestSource => ({
+      provider: 'github',
+      ref: `${repository}@${'e'.repeat(40)}`,
+      repository,
+      commit: 'e'.repeat(40),
+      branch: 'main',
+    });
     await created(github('acme/infra'), notebook('ours'), 'id-ours-0001');
     await created(github('other/repo'), notebook('repo'), 'id-secret-repo');
     await created({ provider: 'jira', ref: 'OPS-7', ticket: 'OPS-7' }, notebook('ticket'), 'id-secret-ticket');
     const apiRequest = await created({ provider: 'api', ref: 'api:ci', caller: 'ci' }, notebook('api'), 'id-secret-api');
-    await created({ provider: 'gitlab', ref: 'acme/infra@x', repository: 'acme/infra', commit: 'e'.repeat(40) }, notebook('lab'), 'id-secret-gitlab');
+    await created(
+      { provider: 'gitlab', ref: 'acme/infra@x', repository: 'acme/infra', commit: 'e'.repeat(40) },
+      notebook('lab'),
+      'id-secret-gitlab',
+    );
 
     const files = {
       'provisioning/ours.yaml': notebook('ours'),
@@ -111,7 +131,12 @@ describe('plans do not reveal Huawei ids owned by another source', () => {
     expect(planMarkdown(fork.entries, { head: HEAD, baseRef: 'main' })).not.toMatch(/id-ours|id-secret/);
 
     // The same GitLab project sees its own id; the GitHub repository of the same name does not.
-    const lab = await planGitlabMergeRequest(services, reader(files), { projectId: 9, repository: 'acme/infra', iid: 2, base: BASE, head: HEAD, baseRef: 'main', updatedAt: '2026-11-23 10:00:00 UTC' }, GLOBS);
+    const lab = await planGitlabMergeRequest(
+      services,
+      reader(files),
+      { projectId: 9, repository: 'acme/infra', iid: 2, base: BASE, head: HEAD, baseRef: 'main', updatedAt: '2026-11-23 10:00:00 UTC' },
+      GLOBS,
+    );
     const labBody = planMarkdown(lab.entries, { head: HEAD, baseRef: 'main' });
     expect(labBody).toContain('id-secret-gitlab');
     expect(labBody).not.toContain('id-ours-0001');
@@ -131,7 +156,12 @@ describe('plans do not reveal Huawei ids owned by another source', () => {
       },
     };
     const job = { repository: 'acme/infra', number: 6, base: BASE, head: HEAD, baseRef: 'main', updatedAt: '2026-11-23T10:00:00Z' };
-    const { entries } = await planGithubPullRequest({ ...services, cloud }, reader({ 'provisioning/np.yaml': stringify(nodePool) }), job, GLOBS);
+    const { entries } = await planGithubPullRequest(
+      { ...services, cloud },
+      reader({ 'provisioning/np.yaml': stringify(nodePool) }),
+      job,
+      GLOBS,
+    );
     expect(entries).toEqual([expect.objectContaining({ verdict: 'create' })]);
     expect(entries[0]!.detail).toContain('could not check Huawei Cloud');
     expect(JSON.stringify(entries)).not.toContain('poolid-secret');

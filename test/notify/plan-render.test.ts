@@ -13,7 +13,10 @@ const EDGE = readFileSync('examples/edge-deployment.yaml', 'utf8');
 const HEAD = 'a'.repeat(40);
 
 /** Documents that are all invalid never reach the table, so no store is needed. */
-const noStore = { store: { table: { ddb: undefined as never, tableName: 'unused' }, now: () => new Date() }, defaults: { projectId: 'p0123', region: 'cn-north-4' } };
+const noStore = {
+  store: { table: { ddb: undefined as never, tableName: 'unused' }, now: () => new Date() },
+  defaults: { projectId: 'p0123', region: 'cn-north-4' },
+};
 const plan = (files: { file: string; text: string }[]) => planFiles(noStore, files, { provider: 'github', repository: 'acme/infra' });
 
 /** Lines of `markdown` outside fenced code blocks, by CommonMark's rules for fences. */
@@ -132,7 +135,8 @@ describe('the plan comment keeps what the author wrote inert', () => {
         kind: 'Notebook',
         name: 'nb',
         verdict: 'conflict',
-        detail: 'Huawei Cloud already has a Notebook named [ok](https://evil.example) *Approved* by @acme/security <b>#12</b> !3 | `x` \\| y',
+        detail:
+          'Huawei Cloud already has a Notebook named [ok](https://evil.example) *Approved* by @acme/security <b>#12</b> !3 | `x` \\| y',
         errors: [],
       },
     ];
@@ -187,12 +191,27 @@ describe('Jira comments are ADF: no wiki markup is interpreted', () => {
     for (const child of node.content ?? []) walk(child, seen);
     return seen;
   }
-  const allowedTypes = new Set(['doc', 'paragraph', 'text', 'codeBlock', 'bulletList', 'listItem', 'table', 'tableRow', 'tableHeader', 'tableCell']);
+  const allowedTypes = new Set([
+    'doc',
+    'paragraph',
+    'text',
+    'codeBlock',
+    'bulletList',
+    'listItem',
+    'table',
+    'tableRow',
+    'tableHeader',
+    'tableCell',
+  ]);
 
   it('puts file names, paths and messages into text nodes verbatim', () => {
-    const rejected = jiraRejectedComment('r1', [{ file: `OPS-1 ${WIKI}`, errors: [{ path: WIKI, message: `x\n${WIKI}`, line: 1, column: 1 }] }]);
+    const rejected = jiraRejectedComment('r1', [
+      { file: `OPS-1 ${WIKI}`, errors: [{ path: WIKI, message: `x\n${WIKI}`, line: 1, column: 1 }] },
+    ]);
     const accepted = jiraAcceptedComment('r1', [{ kind: 'Notebook', name: WIKI, state: 'Queued' }]);
-    const completed = jiraCompletedComment('r1', 'Failed', [{ kind: WIKI, name: 'nb', state: 'Failed', huaweiId: WIKI, reason: WIKI, message: WIKI }]);
+    const completed = jiraCompletedComment('r1', 'Failed', [
+      { kind: WIKI, name: 'nb', state: 'Failed', huaweiId: WIKI, reason: WIKI, message: WIKI },
+    ]);
     for (const doc of [rejected, accepted, completed]) {
       const seen = walk(doc, { types: new Set(), marks: new Set(), texts: [] });
       expect([...seen.types].filter((t) => !allowedTypes.has(t))).toEqual([]);

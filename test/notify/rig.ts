@@ -49,12 +49,24 @@ export interface Rig {
 export async function startRig(opts: { http?: Partial<HttpSettings> } = {}): Promise<Rig> {
   const h = await startHarness();
   const git = await startFakeProviders({ githubToken: SECRETS.GITHUB_TOKEN!, gitlabToken: SECRETS.GITLAB_TOKEN! });
-  const feedback = await startFeedbackProviders({ githubToken: SECRETS.GITHUB_TOKEN!, gitlabToken: SECRETS.GITLAB_TOKEN!, jiraEmail: JIRA.email, jiraToken: JIRA.token });
+  const feedback = await startFeedbackProviders({
+    githubToken: SECRETS.GITHUB_TOKEN!,
+    gitlabToken: SECRETS.GITLAB_TOKEN!,
+    jiraEmail: JIRA.email,
+    jiraToken: JIRA.token,
+  });
   const logger = memoryLogger();
   const http: HttpSettings = { timeoutMs: 2_000, attempts: 3, retryBaseMs: 10, ...opts.http };
   const store = { table: h.deps.table, now: h.deps.now };
   const defaults = { projectId: PROJECT_ID, region: 'cn-north-4' };
-  const intake: IntakeDeps = { table: h.deps.table, dispatch: h.deps.dispatch, defaults, topic: h.deps.topic, now: h.deps.now, queuedGraceSeconds: 5 };
+  const intake: IntakeDeps = {
+    table: h.deps.table,
+    dispatch: h.deps.dispatch,
+    defaults,
+    topic: h.deps.topic,
+    now: h.deps.now,
+    queuedGraceSeconds: 5,
+  };
   const github = githubFeedback({ apiUrl: feedback.githubUrl, token: SECRETS.GITHUB_TOKEN!, http });
   const gitlab = gitlabFeedback({ apiUrl: feedback.gitlabUrl, token: SECRETS.GITLAB_TOKEN!, http });
   const plan: PlanServices = { store, defaults, github, gitlab, cloud: h.deps.cloud, logger };
@@ -69,7 +81,11 @@ export async function startRig(opts: { http?: Partial<HttpSettings> } = {}): Pro
     http,
     github,
     gitlab,
-    jira: { client: jiraFeedback({ baseUrl: feedback.jiraUrl, email: JIRA.email, apiToken: JIRA.token, http }), transitionOnSuccess: JIRA.onSuccess, transitionOnFailure: JIRA.onFailure },
+    jira: {
+      client: jiraFeedback({ baseUrl: feedback.jiraUrl, email: JIRA.email, apiToken: JIRA.token, http }),
+      transitionOnSuccess: JIRA.onSuccess,
+      transitionOnFailure: JIRA.onFailure,
+    },
     subscribers: [] as WebhookSubscriber[],
     publicBaseUrl: PUBLIC_BASE_URL,
     logger,
@@ -82,7 +98,8 @@ export async function startRig(opts: { http?: Partial<HttpSettings> } = {}): Pro
   const handler = notifyBatchHandler(async () => notifyDeps);
   const queue = h.stack.queues.notify;
 
-  const post = (path: string, body: string, headers: Record<string, string>) => app.request(path, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+  const post = (path: string, body: string, headers: Record<string, string>) =>
+    app.request(path, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
 
   return {
     h,
@@ -95,16 +112,32 @@ export async function startRig(opts: { http?: Partial<HttpSettings> } = {}): Pro
     app,
     github: async (event, delivery, payload) => {
       const body = JSON.stringify(payload);
-      return post('/webhooks/github', body, { 'x-github-event': event, 'x-github-delivery': delivery, 'x-hub-signature-256': hubSignature(SECRETS.GITHUB_WEBHOOK_SECRET!, body) });
+      return post('/webhooks/github', body, {
+        'x-github-event': event,
+        'x-github-delivery': delivery,
+        'x-hub-signature-256': hubSignature(SECRETS.GITHUB_WEBHOOK_SECRET!, body),
+      });
     },
     jira: async (payload, delivery) => {
       const body = JSON.stringify(payload);
-      return post('/webhooks/jira', body, { 'x-hub-signature': hubSignature(SECRETS.JIRA_WEBHOOK_SECRET!, body), 'x-atlassian-webhook-identifier': delivery });
+      return post('/webhooks/jira', body, {
+        'x-hub-signature': hubSignature(SECRETS.JIRA_WEBHOOK_SECRET!, body),
+        'x-atlassian-webhook-identifier': delivery,
+      });
     },
-    gitlab: async (event, payload, key) => post('/webhooks/gitlab', JSON.stringify(payload), { 'x-gitlab-token': SECRETS.GITLAB_WEBHOOK_TOKEN!, 'x-gitlab-event': event, 'idempotency-key': key }),
+    gitlab: async (event, payload, key) =>
+      post('/webhooks/gitlab', JSON.stringify(payload), {
+        'x-gitlab-token': SECRETS.GITLAB_WEBHOOK_TOKEN!,
+        'x-gitlab-event': event,
+        'idempotency-key': key,
+      }),
     async submitYaml(yaml) {
       const requestId = randomRequestId();
-      const outcome = await submit(intake, { requestId, source: { provider: 'api', ref: 'api:test', caller: 'test' }, files: [{ file: 'request', text: yaml }] });
+      const outcome = await submit(intake, {
+        requestId,
+        source: { provider: 'api', ref: 'api:test', caller: 'test' },
+        files: [{ file: 'request', text: yaml }],
+      });
       if (outcome.status !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(outcome)}`);
       return requestId;
     },
@@ -120,7 +153,14 @@ export async function startRig(opts: { http?: Partial<HttpSettings> } = {}): Pro
       let idleSince = Date.now();
       while (Date.now() - idleSince < waitMs) {
         const { Messages = [] } = await h.stack.sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: visibilityTimeout, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }),
+          new ReceiveMessageCommand({
+            QueueUrl: queue.url,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 0,
+            VisibilityTimeout: visibilityTimeout,
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+          }),
         );
         if (Messages.length === 0) {
           await new Promise((r) => setTimeout(r, 50));
@@ -131,7 +171,12 @@ export async function startRig(opts: { http?: Partial<HttpSettings> } = {}): Pro
         handled += records.length;
         failed += records.length - done.length;
         if (done.length > 0) {
-          await h.stack.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queue.url, Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }));
+          await h.stack.sqs.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: queue.url,
+              Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+            }),
+          );
         }
         idleSince = Date.now();
       }

@@ -4,9 +4,15 @@ import { githubApi } from '../../shared/providers/github';
 import { gitlabApi } from '../../shared/providers/gitlab';
 import { jiraApi } from '../../shared/providers/jira';
 
-const answering = (status: number, body = '', headers: Record<string, string> = {}): typeof fetch => async () => new Response(status === 204 ? null : body, { status, headers });
+const answering =
+  (status: number, body = '', headers: Record<string, string> = {}): typeof fetch =>
+  async () =>
+    new Response(status === 204 ? null : body, { status, headers });
 const failure = async (promise: Promise<unknown>): Promise<ProviderApiError> => {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ProviderApiError);
   return error as ProviderApiError;
 };
@@ -40,7 +46,9 @@ describe('providerFetch', () => {
   });
 
   it('turns an unreachable provider and a timeout into retryable errors without a status', async () => {
-    const unreachable = await failure(providerFetch({ fetch: async () => Promise.reject(new TypeError('fetch failed')), timeoutMs: 1_000 }, request));
+    const unreachable = await failure(
+      providerFetch({ fetch: async () => Promise.reject(new TypeError('fetch failed')), timeoutMs: 1_000 }, request),
+    );
     expect(unreachable).toMatchObject({ status: undefined, retryable: true, message: 'the call: network error' });
     const slow: typeof fetch = (_url, init) =>
       new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason)));
@@ -62,7 +70,11 @@ describe('provider base URLs and headers', () => {
   it('GitHub: encodes each part of the repository and sends a token only when there is one', () => {
     const api = githubApi({ apiUrl: 'https://api.github.com/', token: 't0k' });
     expect(api.repo('a b/c?d')).toBe('https://api.github.com/repos/a%20b/c%3Fd');
-    expect(api.headers()).toMatchObject({ accept: 'application/vnd.github+json', authorization: 'Bearer t0k', 'x-github-api-version': '2022-11-28' });
+    expect(api.headers()).toMatchObject({
+      accept: 'application/vnd.github+json',
+      authorization: 'Bearer t0k',
+      'x-github-api-version': '2022-11-28',
+    });
     expect(api.headers(undefined, true)['content-type']).toBe('application/json');
     expect(githubApi({ apiUrl: 'https://api.github.com' }).headers()).not.toHaveProperty('authorization');
   });

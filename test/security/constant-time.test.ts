@@ -8,7 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { authenticateBearer, safeEqual, verifyHubSignature, type ApiToken } from '../../shared/intake/auth';
 
 const AUTH = readFileSync('shared/intake/auth.ts', 'utf8');
-const FILES = ['shared/http/app.ts', ...readdirSync('shared/intake').filter((f) => f.endsWith('.ts')).map((f) => join('shared/intake', f))];
+const FILES = [
+  'shared/http/app.ts',
+  ...readdirSync('shared/intake')
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => join('shared/intake', f)),
+];
 /** Names of values that hold or derive from a secret in these files. */
 const SECRETISH = /secret|token|signature|\bsig\b|hmac|digest|expected|presented|authorization|candidate/i;
 /** Comparing against these reveals nothing about a secret. */
@@ -19,7 +24,7 @@ function comparisons(source: string): { line: number; left: string; right: strin
   const found: { line: number; left: string; right: string; text: string }[] = [];
   source.split('\n').forEach((text, i) => {
     if (/^\s*(\/\/|\*|\/\*\*)/.test(text)) return;
-    for (const m of text.matchAll(/([\w.$?'"\[\]-]+)\s*(===|!==)\s*([\w.$?'"\[\]-]+)/g)) {
+    for (const m of text.matchAll(/([\w.$?'"[\]-]+)\s*(===|!==)\s*([\w.$?'"[\]-]+)/g)) {
       found.push({ line: i + 1, left: m[1]!, right: m[3]!, text: text.trim() });
     }
   });
@@ -54,8 +59,11 @@ describe('constant-time comparison of secrets', () => {
   });
 
   it('the scan would catch a plain comparison (the check is not vacuous)', () => {
-    const sample = "if (header === expected) return true;\nconst ok = token !== c.req.header('x-gitlab-token');\nif (presented !== '') x();";
-    const hits = comparisons(sample).filter((c) => (SECRETISH.test(c.left) || SECRETISH.test(c.right)) && !HARMLESS.test(c.left) && !HARMLESS.test(c.right));
+    const sample =
+      "if (header === expected) return true;\nconst ok = token !== c.req.header('x-gitlab-token');\nif (presented !== '') x();";
+    const hits = comparisons(sample).filter(
+      (c) => (SECRETISH.test(c.left) || SECRETISH.test(c.right)) && !HARMLESS.test(c.left) && !HARMLESS.test(c.right),
+    );
     expect(hits.map((h) => h.line)).toEqual([1, 2]);
   });
 
@@ -64,7 +72,7 @@ describe('constant-time comparison of secrets', () => {
     expect(safeEqual('', '')).toBe(true);
     const body = new TextEncoder().encode('{"a":1}');
     expect(verifyHubSignature('s3cret', body, 'sha256=00')).toBe(false);
-    expect(verifyHubSignature('s3cret', body, 'sha256=' + 'ab'.repeat(500))).toBe(false);
+    expect(verifyHubSignature('s3cret', body, `sha256=${'ab'.repeat(500)}`)).toBe(false);
     const tokens: ApiToken[] = [
       { caller: 'ci', token: 'tok-1'.padEnd(32, '1'), roles: ['submit'] },
       { caller: 'two', token: 'tok-2'.padEnd(32, '2'), roles: ['submit'] },

@@ -28,14 +28,25 @@ const SK = 'hwcp-secret-test-sk-9f8e7d6c5b4a3210';
 const WRONG_SK = 'hwcp-wrong-sk-0123456789abcdefghij';
 const API_TOKEN = 'api-token-for-tests-0123456789abcdef';
 /** Every configured secret value; none may appear anywhere. */
-const SECRET_VALUES = [SECRETS.GITHUB_WEBHOOK_SECRET!, SECRETS.GITLAB_WEBHOOK_TOKEN!, SECRETS.JIRA_WEBHOOK_SECRET!, API_TOKEN, SECRETS.GITHUB_TOKEN!, SECRETS.GITLAB_TOKEN!, AK, SK, WRONG_SK];
+const SECRET_VALUES = [
+  SECRETS.GITHUB_WEBHOOK_SECRET!,
+  SECRETS.GITLAB_WEBHOOK_TOKEN!,
+  SECRETS.JIRA_WEBHOOK_SECRET!,
+  API_TOKEN,
+  SECRETS.GITHUB_TOKEN!,
+  SECRETS.GITLAB_TOKEN!,
+  AK,
+  SK,
+  WRONG_SK,
+];
 const SIGNED_HEADER = /authorization|signature=|sdk-hmac-sha256|x-sdk-date|access=/i;
 
 const POOL = readFileSync('examples/resource-pool.yaml', 'utf8');
 
 /** A logger that records structured lines exactly as they would be serialised. */
 function captureLogger(lines: string[], name: string) {
-  const push = (level: string) => (message: string, extra?: Record<string, unknown>) => lines.push(`${name} ${level} ${message} ${JSON.stringify(extra ?? {}, errorReplacer)}`);
+  const push = (level: string) => (message: string, extra?: Record<string, unknown>) =>
+    lines.push(`${name} ${level} ${message} ${JSON.stringify(extra ?? {}, errorReplacer)}`);
   return { info: push('info'), warn: push('warn'), error: push('error') };
 }
 
@@ -113,24 +124,50 @@ describe('secrets never reach logs, the table or queues', () => {
   /** One dispatch invocation over the queue, failures back at once; thrown errors are logged as Lambda would. */
   async function dispatchRound(deps: DispatchDeps): Promise<number> {
     const { Messages = [] } = await stack.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: stack.queues.dispatch.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 0, MessageSystemAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: stack.queues.dispatch.url,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 0,
+        MessageSystemAttributeNames: ['All'],
+      }),
     );
     if (Messages.length === 0) return 0;
     const records = Messages.map((m) => toSqsRecord(m, stack.queues.dispatch.arn));
     const log = captureLogger(lines, 'dispatch-runtime');
-    const handler = dispatchBatchHandler(() => ({ deps, sqs: stack.sqs, queueUrl: stack.queues.dispatch.url, retryBaseSeconds: 0, log: log.info }));
+    const handler = dispatchBatchHandler(() => ({
+      deps,
+      sqs: stack.sqs,
+      queueUrl: stack.queues.dispatch.url,
+      retryBaseSeconds: 0,
+      log: log.info,
+    }));
     const response = await handler({ Records: records });
     const done = successfulRecords(records, response);
-    if (done.length > 0) await stack.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: stack.queues.dispatch.url, Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }));
+    if (done.length > 0)
+      await stack.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: stack.queues.dispatch.url,
+          Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+        }),
+      );
     return Messages.length;
   }
 
   async function faults(settings: Record<string, number>) {
-    const response = await fetch(`${simulator.url}/__sim/faults`, { method: 'POST', body: JSON.stringify(settings), headers: { 'content-type': 'application/json' } });
+    const response = await fetch(`${simulator.url}/__sim/faults`, {
+      method: 'POST',
+      body: JSON.stringify(settings),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(response.ok).toBe(true);
   }
 
-  const services = (): AppServices => ({ intake: intakeDepsFor(stack), intakeQueue: { sqs: stack.sqs, queueUrl: stack.queues.intake.url }, trackedBranches: [] });
+  const services = (): AppServices => ({
+    intake: intakeDepsFor(stack),
+    intakeQueue: { sqs: stack.sqs, queueUrl: stack.queues.intake.url },
+    trackedBranches: [],
+  });
   const app = () => createApp({ logger: captureLogger(lines, 'app'), secrets: async () => SECRETS, services });
   const settings = (): ProviderSettings => ({
     globs: ['provisioning/**/*.yaml'],
@@ -153,26 +190,100 @@ describe('secrets never reach logs, the table or queues', () => {
 
   it('HTTP: forged signatures, wrong tokens, 401s, 415s, 422s and accepted requests', async () => {
     const a = app();
-    const push = JSON.stringify({ ref: 'refs/heads/main', before: '0'.repeat(40), after: 'a'.repeat(40), repository: { id: 1296269, full_name: 'acme/infra', default_branch: 'main' } });
+    const push = JSON.stringify({
+      ref: 'refs/heads/main',
+      before: '0'.repeat(40),
+      after: 'a'.repeat(40),
+      repository: { id: 1296269, full_name: 'acme/infra', default_branch: 'main' },
+    });
     const statuses: number[] = [];
     const call = async (path: string, init: RequestInit) => {
       const response = await a.request(path, init);
       statuses.push(response.status);
       lines.push(`response ${response.status} ${JSON.stringify([...response.headers])} ${await response.text()}`);
     };
-    await call('/webhooks/github', { method: 'POST', body: push, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': 'd-1', 'x-hub-signature-256': hubSignature('wrong', push) } });
-    await call('/webhooks/github', { method: 'POST', body: push, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': 'd-1', 'x-hub-signature-256': hubSignature(SECRETS.GITHUB_WEBHOOK_SECRET!, push) } });
-    await call('/webhooks/github', { method: 'POST', body: push, headers: { 'content-type': 'text/plain', 'x-github-event': 'push', 'x-github-delivery': 'd-2', 'x-hub-signature-256': hubSignature(SECRETS.GITHUB_WEBHOOK_SECRET!, push) } });
-    await call('/webhooks/gitlab', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', 'x-gitlab-token': `${SECRETS.GITLAB_WEBHOOK_TOKEN}x`, 'x-gitlab-event': 'Push Hook' } });
-    const gl = JSON.stringify({ object_kind: 'push', ref: 'refs/heads/main', before: '0'.repeat(40), after: 'b'.repeat(40), project_id: 7, project: { path_with_namespace: 'acme/infra', default_branch: 'main' } });
-    await call('/webhooks/gitlab', { method: 'POST', body: gl, headers: { 'content-type': 'application/json', 'x-gitlab-token': SECRETS.GITLAB_WEBHOOK_TOKEN!, 'x-gitlab-event': 'Push Hook' } });
-    const jira = JSON.stringify({ webhookEvent: 'jira:issue_created', issue: { key: 'OPS-1', self: 'https://jira.example.com/rest/api/2/issue/1', fields: { description: '```yaml\nkind: Nope\n```' } } });
-    await call('/webhooks/jira', { method: 'POST', body: jira, headers: { 'content-type': 'application/json', 'x-hub-signature': hubSignature(SECRETS.GITHUB_WEBHOOK_SECRET!, jira) } });
-    await call('/webhooks/jira', { method: 'POST', body: jira, headers: { 'content-type': 'application/json', 'x-hub-signature': hubSignature(SECRETS.JIRA_WEBHOOK_SECRET!, jira) } });
-    await call('/requests', { method: 'POST', body: POOL, headers: { 'content-type': 'application/yaml', authorization: `Bearer ${API_TOKEN}x` } });
-    await call('/requests', { method: 'POST', body: POOL, headers: { 'content-type': 'application/yaml', authorization: `Basic ${Buffer.from(`ci:${API_TOKEN}`).toString('base64')}` } });
-    await call('/requests', { method: 'POST', body: 'kind: Nope', headers: { 'content-type': 'application/yaml', authorization: `Bearer ${API_TOKEN}` } });
-    await call('/requests', { method: 'POST', body: POOL, headers: { 'content-type': 'text/plain', authorization: `Bearer ${API_TOKEN}` } });
+    await call('/webhooks/github', {
+      method: 'POST',
+      body: push,
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'push',
+        'x-github-delivery': 'd-1',
+        'x-hub-signature-256': hubSignature('wrong', push),
+      },
+    });
+    await call('/webhooks/github', {
+      method: 'POST',
+      body: push,
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'push',
+        'x-github-delivery': 'd-1',
+        'x-hub-signature-256': hubSignature(SECRETS.GITHUB_WEBHOOK_SECRET!, push),
+      },
+    });
+    await call('/webhooks/github', {
+      method: 'POST',
+      body: push,
+      headers: {
+        'content-type': 'text/plain',
+        'x-github-event': 'push',
+        'x-github-delivery': 'd-2',
+        'x-hub-signature-256': hubSignature(SECRETS.GITHUB_WEBHOOK_SECRET!, push),
+      },
+    });
+    await call('/webhooks/gitlab', {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json', 'x-gitlab-token': `${SECRETS.GITLAB_WEBHOOK_TOKEN}x`, 'x-gitlab-event': 'Push Hook' },
+    });
+    const gl = JSON.stringify({
+      object_kind: 'push',
+      ref: 'refs/heads/main',
+      before: '0'.repeat(40),
+      after: 'b'.repeat(40),
+      project_id: 7,
+      project: { path_with_namespace: 'acme/infra', default_branch: 'main' },
+    });
+    await call('/webhooks/gitlab', {
+      method: 'POST',
+      body: gl,
+      headers: { 'content-type': 'application/json', 'x-gitlab-token': SECRETS.GITLAB_WEBHOOK_TOKEN!, 'x-gitlab-event': 'Push Hook' },
+    });
+    const jira = JSON.stringify({
+      webhookEvent: 'jira:issue_created',
+      issue: { key: 'OPS-1', self: 'https://jira.example.com/rest/api/2/issue/1', fields: { description: '```yaml\nkind: Nope\n```' } },
+    });
+    await call('/webhooks/jira', {
+      method: 'POST',
+      body: jira,
+      headers: { 'content-type': 'application/json', 'x-hub-signature': hubSignature(SECRETS.GITHUB_WEBHOOK_SECRET!, jira) },
+    });
+    await call('/webhooks/jira', {
+      method: 'POST',
+      body: jira,
+      headers: { 'content-type': 'application/json', 'x-hub-signature': hubSignature(SECRETS.JIRA_WEBHOOK_SECRET!, jira) },
+    });
+    await call('/requests', {
+      method: 'POST',
+      body: POOL,
+      headers: { 'content-type': 'application/yaml', authorization: `Bearer ${API_TOKEN}x` },
+    });
+    await call('/requests', {
+      method: 'POST',
+      body: POOL,
+      headers: { 'content-type': 'application/yaml', authorization: `Basic ${Buffer.from(`ci:${API_TOKEN}`).toString('base64')}` },
+    });
+    await call('/requests', {
+      method: 'POST',
+      body: 'kind: Nope',
+      headers: { 'content-type': 'application/yaml', authorization: `Bearer ${API_TOKEN}` },
+    });
+    await call('/requests', {
+      method: 'POST',
+      body: POOL,
+      headers: { 'content-type': 'text/plain', authorization: `Bearer ${API_TOKEN}` },
+    });
     await call('/requests/req_0000000000000000000000000a', { headers: { authorization: `Bearer ${SECRETS.GITHUB_TOKEN}` } });
     expect(statuses).toEqual([401, 202, 415, 401, 202, 401, 202, 401, 401, 422, 415, 401]);
   });
@@ -183,8 +294,22 @@ describe('secrets never reach logs, the table or queues', () => {
     await runIntake();
     // Redelivery after a provider outage.
     const a = app();
-    const push = JSON.stringify({ ref: 'refs/heads/main', before: '0'.repeat(40), after: 'c'.repeat(40), repository: { id: 1296270, full_name: 'acme/other', default_branch: 'main' } });
-    await a.request('/webhooks/github', { method: 'POST', body: push, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': 'd-9', 'x-hub-signature-256': hubSignature(SECRETS.GITHUB_WEBHOOK_SECRET!, push) } });
+    const push = JSON.stringify({
+      ref: 'refs/heads/main',
+      before: '0'.repeat(40),
+      after: 'c'.repeat(40),
+      repository: { id: 1296270, full_name: 'acme/other', default_branch: 'main' },
+    });
+    await a.request('/webhooks/github', {
+      method: 'POST',
+      body: push,
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'push',
+        'x-github-delivery': 'd-9',
+        'x-hub-signature-256': hubSignature(SECRETS.GITHUB_WEBHOOK_SECRET!, push),
+      },
+    });
     providers.failNext(1, 500);
     await runIntake();
     expect(lines.some((l) => /intake record failed .*HTTP 500/.test(l))).toBe(true);
@@ -224,13 +349,19 @@ describe('secrets never reach logs, the table or queues', () => {
     const [resource] = (await getRequestWithResources(deps.table, requestId))!.resources;
     expect(['Succeeded', 'Failed']).toContain(resource!.state);
     const logged = lines.filter((l) => l.startsWith('huawei-faults'));
-    expect(logged.some((l) => /"status":500/.test(l) && /"errorCode":"ModelArts\./.test(l) && /"requestId":"[0-9a-f]{32}"/.test(l))).toBe(true);
+    expect(logged.some((l) => /"status":500/.test(l) && /"errorCode":"ModelArts\./.test(l) && /"requestId":"[0-9a-f]{32}"/.test(l))).toBe(
+      true,
+    );
     expect(logged.some((l) => /"status":429/.test(l) && /APIGW\.0308/.test(l))).toBe(true);
     for (const line of logged) expect(line).not.toMatch(SIGNED_HEADER);
   });
 
   async function submitNotebook(suffix: string): Promise<string> {
-    const response = await app().request('/requests', { method: 'POST', body: notebook(suffix, (doc) => (doc.spec.projectId = PROJECT)), headers: { 'content-type': 'application/yaml', authorization: `Bearer ${API_TOKEN}` } });
+    const response = await app().request('/requests', {
+      method: 'POST',
+      body: notebook(suffix, (doc) => (doc.spec.projectId = PROJECT)),
+      headers: { 'content-type': 'application/yaml', authorization: `Bearer ${API_TOKEN}` },
+    });
     expect(response.status).toBe(202);
     return ((await response.json()) as { requestId: string }).requestId;
   }

@@ -95,10 +95,17 @@ export const notebookBody = (name: string, extra: Record<string, unknown> = {}) 
   ...extra,
 });
 
-export const poolBody = (name: string, resources: unknown[] = [{ flavor: 'modelarts.vm.cpu.8u', count: 2 }], annotations: Record<string, string> = {}) => ({
+export const poolBody = (
+  name: string,
+  resources: unknown[] = [{ flavor: 'modelarts.vm.cpu.8u', count: 2 }],
+  annotations: Record<string, string> = {},
+) => ({
   apiVersion: 'v2',
   kind: 'Pool',
-  metadata: { labels: { 'os.modelarts/name': name, 'os.modelarts/workspace.id': '0' }, annotations: { 'os.modelarts/billing.mode': '0', ...annotations } },
+  metadata: {
+    labels: { 'os.modelarts/name': name, 'os.modelarts/workspace.id': '0' },
+    annotations: { 'os.modelarts/billing.mode': '0', ...annotations },
+  },
   spec: { type: 'Dedicate', scope: ['Train', 'Infer'], resources, network: { name: 'net-sim' } },
 });
 

@@ -36,7 +36,10 @@ describe('simulator: IEF deployments', () => {
 
   it('ready_replicas rises to replicas while pods go PENDING → RUNNING', async () => {
     const created = await call('POST', depPath(), deploymentBody('app-rise', 3));
-    const seen = await pollUntil(() => call('GET', depPath(created.body.id)), (r) => r.body.ready_replicas === 3);
+    const seen = await pollUntil(
+      () => call('GET', depPath(created.body.id)),
+      (r) => r.body.ready_replicas === 3,
+    );
     const ready = distinct(seen.map((r) => r.body.ready_replicas));
     expect(ready).toEqual([...ready].sort());
     expect(ready[0]).toBeLessThan(3);
@@ -44,7 +47,12 @@ describe('simulator: IEF deployments', () => {
     expect(pods.status).toBe(200);
     expect(pods.body.count).toBe(3);
     for (const pod of pods.body.pods) {
-      expect(pod).toMatchObject({ deployment_id: created.body.id, project_id: PID, state: 'RUNNING', node_id: '9ebd8efb-9fdd-44a1-abda-9cdbc287a867' });
+      expect(pod).toMatchObject({
+        deployment_id: created.body.id,
+        project_id: PID,
+        state: 'RUNNING',
+        node_id: '9ebd8efb-9fdd-44a1-abda-9cdbc287a867',
+      });
       expect(pod.containers[0]).toMatchObject({ name: 'container-0', is_ready: 'true', state: 'Running' });
     }
   });
@@ -57,7 +65,10 @@ describe('simulator: IEF deployments', () => {
 
   it('sim-fail in the container image ends with pods CREATE_FAIL and a reason; ready_replicas stays below replicas', async () => {
     const created = await call('POST', depPath(), deploymentBody('app-bad', 1, 'swr.example/sim-fail/nginx:1'));
-    const seen = await pollUntil(() => podsOf(created.body.id), (r) => r.body.pods[0].state !== 'PENDING');
+    const seen = await pollUntil(
+      () => podsOf(created.body.id),
+      (r) => r.body.pods[0].state !== 'PENDING',
+    );
     expect(seen[0]!.body.pods[0].state).toBe('PENDING');
     const pod = seen[seen.length - 1]!.body.pods[0];
     expect(pod.state).toBe('CREATE_FAIL');
@@ -72,7 +83,10 @@ describe('simulator: IEF deployments', () => {
     const body = deploymentBody('app-crash', 1) as Json;
     body.tags = [{ key: 'mode', value: 'sim-fail' }];
     const created = await call('POST', depPath(), body);
-    const seen = await pollUntil(() => podsOf(created.body.id), (r) => r.body.pods[0].state !== 'PENDING');
+    const seen = await pollUntil(
+      () => podsOf(created.body.id),
+      (r) => r.body.pods[0].state !== 'PENDING',
+    );
     expect(seen[seen.length - 1]!.body.pods[0]).toMatchObject({ state: 'FAILED', reason: 'CrashLoopBackOff' });
   });
 
@@ -108,7 +122,10 @@ describe('simulator: IEF deployments', () => {
     expect(del.body).toBeUndefined();
     const during = await call('GET', depPath(created.body.id));
     expect(during.body.state).toBe('PENDING_DELETE');
-    const seen = await pollUntil(() => call('GET', depPath(created.body.id)), (r) => r.status === 404);
+    const seen = await pollUntil(
+      () => call('GET', depPath(created.body.id)),
+      (r) => r.status === 404,
+    );
     expect(seen[seen.length - 1]!.body.error_code).toMatch(/^IEF\./);
     expect((await podsOf(created.body.id)).body.count).toBe(0);
   });

@@ -23,7 +23,13 @@ describe('simulator: ModelArts notebooks', () => {
     const created = await call('POST', nbPath(), notebookBody('nb-run-1a2b3c4d'));
     expect(created.status).toBe(200);
     expect(created.body.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(created.body).toMatchObject({ name: 'nb-run-1a2b3c4d', status: 'INIT', feature: 'NOTEBOOK', workspace_id: '0', fail_reason: '' });
+    expect(created.body).toMatchObject({
+      name: 'nb-run-1a2b3c4d',
+      status: 'INIT',
+      feature: 'NOTEBOOK',
+      workspace_id: '0',
+      fail_reason: '',
+    });
     expect(created.body.action_progress).toHaveLength(4);
 
     const seen = await pollUntil(
@@ -56,7 +62,10 @@ describe('simulator: ModelArts notebooks', () => {
 
   it('sim-fail in the image reports PullImageFailed on the last step', async () => {
     const created = await call('POST', nbPath(), notebookBody('nb-img', { image_id: 'sim-fail-image' }));
-    const seen = await pollUntil(() => call('GET', nbPath(created.body.id)), (r) => r.body.status === 'CREATE_FAILED');
+    const seen = await pollUntil(
+      () => call('GET', nbPath(created.body.id)),
+      (r) => r.body.status === 'CREATE_FAILED',
+    );
     const failed = seen[seen.length - 1]!.body;
     expect(failed.fail_reason).toMatch(/^PullImageFailed/);
     expect(failed.action_progress[3].status).toBe('FAILED');
@@ -118,7 +127,10 @@ describe('simulator: ModelArts notebooks', () => {
     const deleted = await call('DELETE', nbPath(created.body.id));
     expect(deleted.status).toBe(200);
     expect(deleted.body.status).toBe('DELETING');
-    await pollUntil(() => call('GET', nbPath(created.body.id)), (r) => r.status === 400);
+    await pollUntil(
+      () => call('GET', nbPath(created.body.id)),
+      (r) => r.status === 400,
+    );
     expect((await call('GET', `${nbPath()}?name=nb-del`)).body.total).toBe(0);
     const ledger = await admin(sim.url, 'GET', '/resources?name=nb-del');
     expect(ledger.body.resources[0]).toMatchObject({ status: 'DELETED', outcome: 'deleted', deleted: true });
@@ -142,8 +154,18 @@ describe('simulator: ModelArts resource pools', () => {
   });
 
   it('progresses Creating → Running, nodes moving from creating to available', async () => {
-    const created = await call('POST', poolPath(), poolBody('pool-progress', [{ flavor: 'modelarts.vm.cpu.8u', count: 2 }, { flavor: 'modelarts.vm.gpu.t4', count: 1 }]));
-    const seen = await pollUntil(() => call('GET', poolPath(created.body.metadata.name)), (r) => r.body.status.phase === 'Running');
+    const created = await call(
+      'POST',
+      poolPath(),
+      poolBody('pool-progress', [
+        { flavor: 'modelarts.vm.cpu.8u', count: 2 },
+        { flavor: 'modelarts.vm.gpu.t4', count: 1 },
+      ]),
+    );
+    const seen = await pollUntil(
+      () => call('GET', poolPath(created.body.metadata.name)),
+      (r) => r.body.status.phase === 'Running',
+    );
     expect(distinct(seen.map((r) => r.body.status.phase))).toEqual(['Creating', 'Running']);
     const mid = seen.find((r) => sumCounts(r.body.status.resources.available) > 0 && sumCounts(r.body.status.resources.creating) > 0);
     expect(mid, 'a poll should see some nodes available and some creating').toBeDefined();
@@ -179,7 +201,10 @@ describe('simulator: ModelArts resource pools', () => {
 
   it('sim-fail ends Abnormal with a message; failed pools only list under status=failed', async () => {
     const created = await call('POST', poolPath(), poolBody('pool-bad', [{ flavor: 'modelarts.vm.sim-fail', count: 1 }]));
-    const seen = await pollUntil(() => call('GET', poolPath(created.body.metadata.name)), (r) => r.body.status.phase === 'Abnormal');
+    const seen = await pollUntil(
+      () => call('GET', poolPath(created.body.metadata.name)),
+      (r) => r.body.status.phase === 'Abnormal',
+    );
     expect(distinct(seen.map((r) => r.body.status.phase))).toEqual(['Creating', 'Abnormal']);
     const status = seen[seen.length - 1]!.body.status;
     expect(status.message).toContain('sim-fail');
@@ -192,7 +217,10 @@ describe('simulator: ModelArts resource pools', () => {
   it('a pre-paid pool (billing.mode 1) waits for payment first', async () => {
     const created = await call('POST', poolPath(), poolBody('prepaid', undefined, { 'os.modelarts/billing.mode': '1' }));
     expect(created.body.status.phase).toBe('Waiting');
-    const seen = await pollUntil(() => call('GET', poolPath(created.body.metadata.name)), (r) => r.body.status.phase === 'Running');
+    const seen = await pollUntil(
+      () => call('GET', poolPath(created.body.metadata.name)),
+      (r) => r.body.status.phase === 'Running',
+    );
     // The create answer counts too: under load the first GET may already be past the short Waiting window.
     expect(distinct([created.body.status.phase, ...seen.map((r) => r.body.status.phase)])).toEqual(['Waiting', 'Creating', 'Running']);
   });
@@ -214,7 +242,10 @@ describe('simulator: ModelArts resource pools', () => {
     const del = await call('DELETE', poolPath(name));
     expect(del.status).toBe(200);
     expect(del.body.status.phase).toBe('Deleting');
-    const seen = await pollUntil(() => call('GET', poolPath(name)), (r) => r.status === 404);
+    const seen = await pollUntil(
+      () => call('GET', poolPath(name)),
+      (r) => r.status === 404,
+    );
     expect(seen[seen.length - 1]!.body).toEqual({ error_code: 'ModelArts.50015001', error_msg: `pool ${name} not found` });
   });
 });
@@ -236,7 +267,10 @@ describe('simulator: ModelArts node pools', () => {
     const pool = await runningPool('np-host');
     const res = await call('POST', npPath(pool), nodePoolBody('np-1a2b3c4d', 'modelarts.vm.cpu.8u', 3));
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ ...nodePoolBody('np-1a2b3c4d', 'modelarts.vm.cpu.8u', 3), metadata: { name: 'np-1a2b3c4d', annotations: { 'os.modelarts/billing.mode': '0' } } });
+    expect(res.body).toEqual({
+      ...nodePoolBody('np-1a2b3c4d', 'modelarts.vm.cpu.8u', 3),
+      metadata: { name: 'np-1a2b3c4d', annotations: { 'os.modelarts/billing.mode': '0' } },
+    });
     const seen = await pollUntil(
       () => call('GET', npPath(pool, 'np-1a2b3c4d')),
       (r) => r.body.status.resources.creating.length === 0,
@@ -292,9 +326,15 @@ describe('simulator: ModelArts node pools', () => {
     const del = await call('DELETE', npPath(pool, 'np-a'));
     expect(del.status).toBe(200);
     expect(del.body.status.resources.deleting.length).toBe(1);
-    await pollUntil(() => call('GET', npPath(pool, 'np-a')), (r) => r.status === 404);
+    await pollUntil(
+      () => call('GET', npPath(pool, 'np-a')),
+      (r) => r.status === 404,
+    );
     await call('DELETE', poolPath(pool));
-    await pollUntil(() => call('GET', poolPath(pool)), (r) => r.status === 404);
+    await pollUntil(
+      () => call('GET', poolPath(pool)),
+      (r) => r.status === 404,
+    );
     const ledger = await admin(sim.url, 'GET', '/resources?kind=NodePool');
     expect(ledger.body.resources.map((r: Json) => r.status)).toEqual(['DELETED', 'DELETED']);
   });

@@ -22,7 +22,7 @@ describe('fault-injection soak (short)', () => {
     });
     const table = formatReport(report);
     console.log(`${table}\n`);
-    const context = `${table}\n${lines.join("\n")}\n${JSON.stringify(report.diagnostics, null, 1)}`;
+    const context = `${table}\n${lines.join('\n')}\n${JSON.stringify(report.diagnostics, null, 1)}`;
 
     expect(report.resources.duplicates, context).toBe(0);
     expect(report.resources.stuck, context).toBe(0);

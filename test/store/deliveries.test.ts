@@ -20,7 +20,15 @@ describe('deliveries', () => {
     return { provider: 'github', deliveryId: requestId, requestId, outcome: 'accepted', handledAt: '2025-01-01T00:00:00.000Z' };
   };
   const raw = async (r: DeliveryRecord) =>
-    (await stack.ddb.send(new GetCommand({ TableName: stack.tableName, Key: { pk: `DELIVERY#${r.provider}#${r.deliveryId}`, sk: 'DELIVERY' }, ConsistentRead: true }))).Item;
+    (
+      await stack.ddb.send(
+        new GetCommand({
+          TableName: stack.tableName,
+          Key: { pk: `DELIVERY#${r.provider}#${r.deliveryId}`, sk: 'DELIVERY' },
+          ConsistentRead: true,
+        }),
+      )
+    ).Item;
 
   it('stores the TTL attribute a week after the write, in epoch seconds, and hides it (and the keys) on read', async () => {
     const r = record();

@@ -6,7 +6,15 @@ export const newRequestId = () => `req-${randomBytes(6).toString('hex')}`;
 
 export function request(requestId: string, overrides: Partial<RequestRecord> = {}): RequestRecord {
   const now = new Date().toISOString();
-  return { requestId, source: { provider: 'api', ref: 'api:test' }, phase: 'Accepted', resourceCount: 1, createdAt: now, updatedAt: now, ...overrides };
+  return {
+    requestId,
+    source: { provider: 'api', ref: 'api:test' },
+    phase: 'Accepted',
+    resourceCount: 1,
+    createdAt: now,
+    updatedAt: now,
+    ...overrides,
+  };
 }
 
 export function resource(requestId: string, name: string, overrides: Partial<ResourceRecord> = {}): ResourceRecord {

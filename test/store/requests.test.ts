@@ -1,6 +1,13 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getRequestWithResources, overallState, putAcceptedRequestOnce, requestKey, resourceKey, type TableRef } from '../../shared/store/requests';
+import {
+  getRequestWithResources,
+  overallState,
+  putAcceptedRequestOnce,
+  requestKey,
+  resourceKey,
+  type TableRef,
+} from '../../shared/store/requests';
 import type { ResourceState } from '../../shared/store/types';
 import { useLocalResources, type LocalStack } from '../setup/stack';
 import { newRequestId, request, resource } from './fixtures';
@@ -16,12 +23,15 @@ describe('putAcceptedRequestOnce', () => {
 
   const entries = (requestId: string, count: number) =>
     Array.from({ length: count }, (_, i) => ({ record: resource(requestId, `nb-${i}`), dueAt: '2030-01-01T00:00:00.000Z' }));
-  const stored = async (key: { pk: string; sk: string }) => (await stack.ddb.send(new GetCommand({ TableName: stack.tableName, Key: key, ConsistentRead: true }))).Item;
+  const stored = async (key: { pk: string; sk: string }) =>
+    (await stack.ddb.send(new GetCommand({ TableName: stack.tableName, Key: key, ConsistentRead: true }))).Item;
 
   it('writes the request, its resources and the items alongside in one go, resources in the due index', async () => {
     const requestId = newRequestId();
     const delivery = { pk: `DELIVERY#api#${requestId}`, sk: 'DELIVERY', requestId };
-    expect(await putAcceptedRequestOnce(table, request(requestId, { resourceCount: 2 }), entries(requestId, 2), [delivery])).toBe('written');
+    expect(await putAcceptedRequestOnce(table, request(requestId, { resourceCount: 2 }), entries(requestId, 2), [delivery])).toBe(
+      'written',
+    );
     const read = await getRequestWithResources(table, requestId);
     expect(read!.request).toMatchObject({ requestId, phase: 'Accepted', resourceCount: 2 });
     expect(read!.resources.map((r) => r.name).sort()).toEqual(['nb-0', 'nb-1']);
@@ -49,7 +59,11 @@ describe('putAcceptedRequestOnce', () => {
     expect(await getRequestWithResources(table, over)).toBeUndefined();
     // Alongside items count too.
     const withDelivery = newRequestId();
-    expect(await putAcceptedRequestOnce(table, request(withDelivery, { resourceCount: 99 }), entries(withDelivery, 99), [{ pk: `DELIVERY#api#${withDelivery}`, sk: 'DELIVERY' }])).toBe('not-written');
+    expect(
+      await putAcceptedRequestOnce(table, request(withDelivery, { resourceCount: 99 }), entries(withDelivery, 99), [
+        { pk: `DELIVERY#api#${withDelivery}`, sk: 'DELIVERY' },
+      ]),
+    ).toBe('not-written');
     expect(await stored(requestKey(withDelivery))).toBeUndefined();
   });
 
@@ -57,7 +71,12 @@ describe('putAcceptedRequestOnce', () => {
     const requestId = newRequestId();
     const [first] = entries(requestId, 1);
     // A resource from an earlier, interrupted resumable write, already moved on by the dispatcher.
-    await stack.ddb.send(new PutCommand({ TableName: stack.tableName, Item: { ...resourceKey(requestId, 'Notebook', 'nb-0'), ...first!.record, state: 'Creating' } }));
+    await stack.ddb.send(
+      new PutCommand({
+        TableName: stack.tableName,
+        Item: { ...resourceKey(requestId, 'Notebook', 'nb-0'), ...first!.record, state: 'Creating' },
+      }),
+    );
     expect(await putAcceptedRequestOnce(table, request(requestId), [first!])).toBe('not-written');
     expect(await stored(requestKey(requestId))).toBeUndefined();
     expect(await stored(resourceKey(requestId, 'Notebook', 'nb-0'))).toMatchObject({ state: 'Creating' });

@@ -22,7 +22,8 @@ function parseConfig(input: unknown, current: SimulatorConfig): { ok: true; valu
   else if (isObject(d)) {
     for (const [kind, ms] of Object.entries(d)) {
       if (!isKind(kind)) return { ok: false, error: `durations: unknown kind ${kind}` };
-      if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) return { ok: false, error: `durations.${kind} must be a non-negative number of milliseconds` };
+      if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
+        return { ok: false, error: `durations.${kind} must be a non-negative number of milliseconds` };
     }
     durations = resolveDurations(d as Partial<Durations>, current.durations);
   } else if (d !== undefined) return { ok: false, error: 'durations must be "fast", "realistic" or an object of milliseconds per kind' };

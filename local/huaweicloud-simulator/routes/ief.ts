@@ -30,7 +30,10 @@ function checkDeployment(body: JsonObject): string | undefined {
 export function iefRoutes(state: SimulatorState): Hono<SimEnv> {
   const app = new Hono<SimEnv>();
   // IEF documents a foreign project as a 400 rather than a 404.
-  app.use('/v3/:project_id/edgemgr/*', requireProject(state, (c) => huaweiError(c, 400, 'IEF.100001', 'PROJECT_ID not found')));
+  app.use(
+    '/v3/:project_id/edgemgr/*',
+    requireProject(state, (c) => huaweiError(c, 400, 'IEF.100001', 'PROJECT_ID not found')),
+  );
 
   const notFound = (c: SimContext, id: string) => huaweiError(c, 404, 'IEF.100012', `deployment ${id} not found`);
 

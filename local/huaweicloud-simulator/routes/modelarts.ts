@@ -8,7 +8,9 @@ import { requireProject } from './shared';
 
 export function modelartsRoutes(state: SimulatorState): Hono<SimEnv> {
   const app = new Hono<SimEnv>();
-  const wrongProject = requireProject(state, (c, pid) => huaweiError(c, 404, 'ModelArts.0104', `Parameter error: project ${pid} not found`));
+  const wrongProject = requireProject(state, (c, pid) =>
+    huaweiError(c, 404, 'ModelArts.0104', `Parameter error: project ${pid} not found`),
+  );
   app.use('/v1/:project_id/*', wrongProject);
   app.use('/v2/:project_id/*', wrongProject);
   app.route('/', notebookRoutes(state));

@@ -55,8 +55,7 @@ export function notebookRoutes(state: SimulatorState): Hono<SimEnv> {
   });
 
   // A missing notebook is a 400 with a "does not exist" code, which Terraform maps to 404 itself.
-  const notFound = (c: SimContext, id: string) =>
-    huaweiError(c, 400, 'ModelArts.6309', `Notebook instance ${id} does not exist`);
+  const notFound = (c: SimContext, id: string) => huaweiError(c, 400, 'ModelArts.6309', `Notebook instance ${id} does not exist`);
 
   app.get('/v1/:project_id/notebooks/:id', (c) => {
     const resource = state.find('Notebook', c.req.param('id'));

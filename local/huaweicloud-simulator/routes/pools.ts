@@ -47,7 +47,7 @@ function checkNodePool(body: JsonObject): string | undefined {
 }
 
 /** Kubernetes equality-based selector: `k=v`, `k==v`, `k!=v` or a bare `k`, comma-separated (all must hold). */
-export function matchesLabelSelector(labels: Record<string, unknown>, selector: string | undefined): boolean {
+function matchesLabelSelector(labels: Record<string, unknown>, selector: string | undefined): boolean {
   if (!selector) return true;
   return selector
     .split(',')
@@ -88,7 +88,10 @@ export function poolRoutes(state: SimulatorState): Hono<SimEnv> {
     const name = str(obj(obj(body.metadata)?.labels)?.[NAME_LABEL])!;
     const now = state.now();
     // The pool API documents 409 "already exists"; the display name is the only identity a caller controls.
-    const clash = state.visible('ResourcePool', (r) => r.name === name && r.deletedAt === undefined && poolStatusBucket(r, now) !== 'failed');
+    const clash = state.visible(
+      'ResourcePool',
+      (r) => r.name === name && r.deletedAt === undefined && poolStatusBucket(r, now) !== 'failed',
+    );
     if (clash.length > 0) return huaweiError(c, 409, 'ModelArts.50015000', `pool ${name} already exists (${clash[0]!.id})`);
     const resource = newResource(state, c, { kind: 'ResourcePool', id: `pool-${hex(4)}-${hex(16)}`, name, body });
     resource.orderName = `order-${hex(8)}`;
@@ -99,7 +102,8 @@ export function poolRoutes(state: SimulatorState): Hono<SimEnv> {
   app.get('/v2/:project_id/pools', (c) => {
     const now = state.now();
     const status = c.req.query('status') ?? '';
-    if (!['', 'creating', 'created', 'failed'].includes(status)) return modelartsBadRequest(c, 'status must be creating, created or failed');
+    if (!['', 'creating', 'created', 'failed'].includes(status))
+      return modelartsBadRequest(c, 'status must be creating, created or failed');
     const workspaceId = c.req.query('workspaceId');
     const items = state
       .visible('ResourcePool')

@@ -12,7 +12,8 @@ export function renderNotebook(r: SimResource, now: number): JsonObject {
   const running = p.status === 'RUNNING';
   const imageId = str(b.image_id) ?? str(obj(b.image)?.id) ?? '';
   const lease = obj(b.lease);
-  const leaseDuration = typeof lease?.duration === 'number' ? lease.duration : typeof b.duration === 'number' ? b.duration : DEFAULT_LEASE_MS;
+  const leaseDuration =
+    typeof lease?.duration === 'number' ? lease.duration : typeof b.duration === 'number' ? b.duration : DEFAULT_LEASE_MS;
   const volumeIn = obj(b.volume) ?? {};
   const volume: JsonObject = {
     category: (str(volumeIn.category) ?? 'EVS').toUpperCase(),

@@ -36,8 +36,12 @@ const TAG_CHARS = /^[A-Za-z0-9_-]*$/;
 const TAG_CHARS_MESSAGE = 'may contain only letters, digits, "_" and "-"';
 
 const AttributesSchema = strict({
-  key: text({ min: 1, max: 128 }).regex(TAG_CHARS, { error: TAG_CHARS_MESSAGE }).describe('Key of the attribute: 1-128 letters, digits, "_" and "-".'),
-  value: text({ min: 1, max: 256 }).regex(TAG_CHARS, { error: TAG_CHARS_MESSAGE }).describe('Value of the attribute: 1-256 letters, digits, "_" and "-".'),
+  key: text({ min: 1, max: 128 })
+    .regex(TAG_CHARS, { error: TAG_CHARS_MESSAGE })
+    .describe('Key of the attribute: 1-128 letters, digits, "_" and "-".'),
+  value: text({ min: 1, max: 256 })
+    .regex(TAG_CHARS, { error: TAG_CHARS_MESSAGE })
+    .describe('Value of the attribute: 1-256 letters, digits, "_" and "-".'),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -79,7 +83,7 @@ const MatchExpressionSchema = strict({
   operator: oneOf(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt'])
     .optional()
     .describe(
-      "How the label is tested: In / NotIn (its value is / is not among values), Exists / DoesNotExist (the label is present / absent), Gt / Lt (its value is greater / less than the one given, compared as strings).",
+      'How the label is tested: In / NotIn (its value is / is not among values), Exists / DoesNotExist (the label is present / absent), Gt / Lt (its value is greater / less than the one given, compared as strings).',
     ),
   values: z
     .array(str())
@@ -119,7 +123,8 @@ const RequiredDuringSchedulingSchema = strict({
 });
 
 /** Both kinds of rule leave pods already running on a node alone. */
-const PREFERRED_TEXT = 'Soft rules: nodes that meet them are preferred, but others may still be chosen. Pods already running are not affected.';
+const PREFERRED_TEXT =
+  'Soft rules: nodes that meet them are preferred, but others may still be chosen. Pods already running are not affected.';
 const REQUIRED_TEXT = 'Hard rules: only nodes that meet them are chosen. Pods already running are not affected.';
 
 const nodeAffinitySchema = strict({
@@ -204,7 +209,9 @@ const EnvSchema = strict({
     .optional()
     .describe('Value of the variable, at most 20,480 characters. Set exactly one of value, value_from and field_path.'),
   value_from: ValueFromSchema.optional().describe('Takes the value from a secret or a config map.'),
-  field_path: oneOf(['status.hostIP']).optional().describe("Takes the value from a field; only status.hostIP (the edge node's IP address)."),
+  field_path: oneOf(['status.hostIP'])
+    .optional()
+    .describe("Takes the value from a field; only status.hostIP (the edge node's IP address)."),
 }).superRefine((env, ctx) => {
   const set = [env.value, env.value_from, env.field_path].filter((v) => v !== undefined).length;
   if (set !== 1) {
@@ -223,7 +230,9 @@ const HostPortRangeSchema = strict({
 
 const HostContainerPortMappingSchema = strict({
   container_port: integer().describe('Container port of the mapping.'),
-  host_port: integer().optional().describe("Port of the host's network interface mapped to the container port; set either host_port or host_port_range."),
+  host_port: integer()
+    .optional()
+    .describe("Port of the host's network interface mapped to the container port; set either host_port or host_port_range."),
   host_ip: str()
     .refine((v) => z.ipv4().safeParse(v).success || z.ipv6().safeParse(v).success, { error: 'must be an IP address' })
     .optional()
@@ -251,7 +260,9 @@ const HttpGetDetailSchema = strict({
 const ProbeSchema = strict({
   exec: ExecSchema.optional().describe('Checks by running a command; set either exec or http_get.'),
   http_get: HttpGetDetailSchema.optional().describe('Checks by an HTTP GET request; set either exec or http_get.'),
-  initial_delay_seconds: integer(1, 3600).optional().describe('Seconds after the workload starts before probing begins: 1-3600, default 10.'),
+  initial_delay_seconds: integer(1, 3600)
+    .optional()
+    .describe('Seconds after the workload starts before probing begins: 1-3600, default 10.'),
   timeout_seconds: integer(1, 3600).optional().describe('Seconds before a probe times out: 1-3600, default 1.'),
 }).superRefine((probe, ctx) => {
   if ((probe.exec === undefined) === (probe.http_get === undefined)) {
@@ -270,11 +281,15 @@ const VolumesSchema = strict({
   source: text({ min: 1 }).describe(
     'Source of the volume: for hostPath a path starting with "/" (letters, digits, "-", "_", "." and path separators), for secret the secret\'s name, for configMap the config map\'s name, for emptyDir disk or memory.',
   ),
-  destination: str().startsWith('/', { error: 'must be an absolute path (starting with "/")' }).describe('Absolute path the volume is mounted at in the container.'),
+  destination: str()
+    .startsWith('/', { error: 'must be an absolute path (starting with "/")' })
+    .describe('Absolute path the volume is mounted at in the container.'),
   read_only: bool().describe('Whether the volume is mounted read-only; configMap and secret volumes must be.'),
   default_mode: integer()
     .optional()
-    .describe('Permissions of the mounted files, for configMap and secret volumes only; default 0644. Decimal and octal values are accepted.'),
+    .describe(
+      'Permissions of the mounted files, for configMap and secret volumes only; default 0644. Decimal and octal values are accepted.',
+    ),
 }).superRefine((volume, ctx) => {
   if (volume.type === 'hostPath' && !HOST_PATH.test(volume.source)) {
     ctx.addIssue({
@@ -297,7 +312,9 @@ const ContainerDefSchema = strict({
   args: totalLength(65536).optional().describe('Arguments the container starts with; at most 65,536 characters in all.'),
   command: totalLength(65536)
     .optional()
-    .describe('Command the container starts with; at most 65,536 characters in all. Several commands may be listed, though the IEF console shows only the first.'),
+    .describe(
+      'Command the container starts with; at most 65,536 characters in all. Several commands may be listed, though the IEF console shows only the first.',
+    ),
   resources: DeploymentResourcesSchema.optional().describe('Resources the container is given.'),
   envs: z.array(EnvSchema).optional().describe('Environment variables of the container.'),
   ports: z.array(HostContainerPortMappingSchema).optional().describe('Port mappings between the container and the host.'),
@@ -314,7 +331,12 @@ const ContainerDefSchema = strict({
   container.envs?.forEach((env, i) => {
     const first = seen.get(env.name);
     if (first === undefined) seen.set(env.name, i);
-    else ctx.addIssue({ code: 'custom', path: ['envs', i, 'name'], message: `duplicates envs.${first}.name "${env.name}"; names must be unique` });
+    else
+      ctx.addIssue({
+        code: 'custom',
+        path: ['envs', i, 'name'],
+        message: `duplicates envs.${first}.name "${env.name}"; names must be unique`,
+      });
   });
 });
 
@@ -323,9 +345,14 @@ const ContainerDefSchema = strict({
 
 const PodRequestSchema = strict({
   configs: PodConfigsSchema.describe('Settings of the application instances.'),
-  affinity: AffinitySchema.optional().describe('Affinity rules of the application instances. IEF Platinum edition only (needs spec.iefInstanceId).'),
+  affinity: AffinitySchema.optional().describe(
+    'Affinity rules of the application instances. IEF Platinum edition only (needs spec.iefInstanceId).',
+  ),
   init_containers: z.array(ContainerDefSchema).optional().describe('Init containers of the application.'),
-  containers: z.array(ContainerDefSchema).min(1, { error: 'must have at least 1 container' }).describe('Containers of the application; at least one.'),
+  containers: z
+    .array(ContainerDefSchema)
+    .min(1, { error: 'must have at least 1 container' })
+    .describe('Containers of the application; at least one.'),
 });
 
 const AnnotationsSchema = strict({
@@ -352,7 +379,9 @@ export const EdgeDeploymentBodySchema = strict({
     .refine((v) => !DESCRIPTION_FORBIDDEN.test(v), { error: 'must not contain any of ^ ~ # $ % & * < > ( ) [ ] { } \' " \\' })
     .optional()
     .describe('Description of the deployment: at most 255 characters, none of ^ ~ # $ % & * < > ( ) [ ] { } \' " \\.'),
-  source: oneOf(['iem', 'userdefined']).optional().describe('Where the application comes from: iem (the edge marketplace) or userdefined (your own).'),
+  source: oneOf(['iem', 'userdefined'])
+    .optional()
+    .describe('Where the application comes from: iem (the edge marketplace) or userdefined (your own).'),
   group_id: text({ min: 1 }).optional().describe('ID of the node group to deploy to; set either group_id or node_ids.'),
   node_ids: z
     .array(text({ min: 1 }))
@@ -374,7 +403,11 @@ export const EdgeDeploymentBodySchema = strict({
 
   body.tags?.forEach((tag, i) => {
     if (tag.key === OWNERSHIP_TAG_KEY) {
-      ctx.addIssue({ code: 'custom', path: ['tags', i, 'key'], message: `"${OWNERSHIP_TAG_KEY}" is reserved: hwc-provisioner adds this tag itself` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tags', i, 'key'],
+        message: `"${OWNERSHIP_TAG_KEY}" is reserved: hwc-provisioner adds this tag itself`,
+      });
     }
   });
 
@@ -404,9 +437,9 @@ export type EdgeDeploymentBody = z.infer<typeof EdgeDeploymentBodySchema>;
  * of letters, digits and "-" is accepted, nothing else: fetch refuses CR, LF or NUL in a header, and a
  * value it refuses would leave the create unsent.
  */
-export const IefInstanceIdSchema = z
-  .string({ error: 'must be a string' })
-  .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/, { error: 'must be an IEF instance id: 1-64 letters, digits and "-", such as db953bf7-9f6c-4e90-9963-0a4453df72ba' });
+export const IefInstanceIdSchema = z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/, {
+  error: 'must be an IEF instance id: 1-64 letters, digits and "-", such as db953bf7-9f6c-4e90-9963-0a4453df72ba',
+});
 
 /**
  * Paths of fields the reference reserves for IEF Platinum instances (template affinity, port
@@ -417,11 +450,11 @@ export function platinumOnlyPaths(body: EdgeDeploymentBody): (string | number)[]
   const template = body.deployment.template;
   if (template.affinity !== undefined) paths.push(['deployment', 'template', 'affinity']);
   for (const list of ['init_containers', 'containers'] as const) {
-    template[list]?.forEach((container, i) =>
-      container.ports?.forEach((mapping, j) => {
+    for (const [i, container] of (template[list] ?? []).entries()) {
+      for (const [j, mapping] of (container.ports ?? []).entries()) {
         if (mapping.host_port_range !== undefined) paths.push(['deployment', 'template', list, i, 'ports', j, 'host_port_range']);
-      }),
-    );
+      }
+    }
   }
   return paths;
 }

@@ -49,7 +49,8 @@ const NOT_A_STRING = 'must be a string (quote numbers and booleans in YAML)';
 /** A Map<String,String> of the reference; friendlyError would call it "a record". */
 function stringMap() {
   return z.record(z.string(), z.string({ error: NOT_A_STRING }), {
-    error: (issue) => (issue.code === 'invalid_type' && issue.input !== undefined ? 'must be a mapping of string keys to string values' : undefined),
+    error: (issue) =>
+      issue.code === 'invalid_type' && issue.input !== undefined ? 'must be a mapping of string keys to string values' : undefined,
   });
 }
 
@@ -69,22 +70,24 @@ const LabelsSchema = stringMap().superRefine((labels, ctx) => {
 const POOL_ID = /^[a-z][a-z0-9-]{35,62}$/;
 
 /** The pool_name path parameter: the target pool's id. */
-export const PoolIdSchema = z
-  .string({ error: 'must be a string' })
-  .regex(POOL_ID, { error: 'must be a resource pool id (the pool\'s metadata.name at Huawei): 36-63 characters, a lower-case letter then lower-case letters, digits and "-"' });
+export const PoolIdSchema = z.string({ error: 'must be a string' }).regex(POOL_ID, {
+  error:
+    'must be a resource pool id (the pool\'s metadata.name at Huawei): 36-63 characters, a lower-case letter then lower-case letters, digits and "-"',
+});
 
 /**
  * The reference gives no syntax for a node pool's name, but it is the nodepool_name path parameter of
  * the show and delete calls, and its examples ("nodepool-1", "nodePool-1") are Kubernetes-style names.
  */
-const NODE_POOL_NAME_RULE = 'must be a node pool name: at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit';
+const NODE_POOL_NAME_RULE =
+  'must be a node pool name: at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit';
 const isNodePoolName = (name: string) => name.length <= 63 && K8S_NAME.test(name);
 
 // ---------------------------------------------------------------------------------------------
 // The CreateNodePool body, one schema per object of the reference.
 // ---------------------------------------------------------------------------------------------
 
-export const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
+const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
 const RESERVED_TAG_PREFIXES = ['CCE-', '__type_baremetal'] as const;
 
 const CreateNodePoolAnnotationsSchema = strict({
@@ -138,14 +141,21 @@ const UserTagSchema = strict({
 const NodeNetworkSchema = strict({
   vpc: text({ min: 1 }).optional().describe('ID of the VPC.'),
   subnet: text({ min: 1 }).optional().describe('ID of the subnet.'),
-  securityGroups: z.array(text({ min: 1 })).optional().describe('IDs of the security groups.'),
+  securityGroups: z
+    .array(text({ min: 1 }))
+    .optional()
+    .describe('IDs of the security groups.'),
 });
 
 /** A free-form string map; the one documented key, dockerBaseSize, is a size ("0" = unlimited). */
 const ExtendParamsSchema = stringMap().superRefine((params, ctx) => {
   const size = params.dockerBaseSize;
   if (size !== undefined && !/^[0-9]+$/.test(size)) {
-    ctx.addIssue({ code: 'custom', path: ['dockerBaseSize'], message: 'must be a whole number written as a string, e.g. "100" ("0" means no limit)' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['dockerBaseSize'],
+      message: 'must be a whole number written as a string, e.g. "100" ("0" means no limit)',
+    });
   }
 });
 
@@ -169,7 +179,10 @@ const PoolResourceSchema = strict({
   maxCount: requiredInteger(0).describe('Elastic number of nodes of the flavor: at most count, and equal to it in a physical pool.'),
   azs: z.array(PoolNodeAzSchema).optional().describe('Availability zones the nodes are placed in.'),
   nodePool: text({ min: 1 }).optional().describe('Name of the node pool, e.g. nodePool-1.'),
-  taints: z.array(TaintSchema).optional().describe(`Taints put on the created nodes to keep workloads off them (anti-affinity). ${NOT_IN_NON_PRIVILEGED_POOLS}`),
+  taints: z
+    .array(TaintSchema)
+    .optional()
+    .describe(`Taints put on the created nodes to keep workloads off them (anti-affinity). ${NOT_IN_NON_PRIVILEGED_POOLS}`),
   labels: LabelsSchema.optional().describe('Kubernetes labels of the nodes, as key-value pairs.'),
   tags: z.array(UserTagSchema).optional().describe(`Resource tags. ${NOT_IN_NON_PRIVILEGED_POOLS}`),
   network: NodeNetworkSchema.optional().describe(`Network of the nodes. ${NOT_IN_NON_PRIVILEGED_POOLS}`),
@@ -181,7 +194,11 @@ const PoolResourceSchema = strict({
 }).superRefine((resource, ctx) => {
   // The elastic amount equals count in a physical pool; Huawei rejects maxCount above count.
   if (resource.maxCount > resource.count) {
-    ctx.addIssue({ code: 'custom', path: ['maxCount'], message: `must not exceed count (${resource.count}); in a physical pool it equals count` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['maxCount'],
+      message: `must not exceed count (${resource.count}); in a physical pool it equals count`,
+    });
   }
 });
 

@@ -72,13 +72,21 @@ const NotebookCustomSpecSchema = strict({
   // pools, the only place custom_spec is supported; the reference's second example omits both.
   for (const field of ['arch', 'category'] as const) {
     if (spec[field] === undefined) {
-      ctx.addIssue({ code: 'custom', path: [field], message: 'is required: "mandatory for custom specifications in CPU/GPU dedicated pools"' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [field],
+        message: 'is required: "mandatory for custom specifications in CPU/GPU dedicated pools"',
+      });
     }
   }
   const category = upper(spec.category);
   for (const field of ['gpu', 'gpu_type'] as const) {
     if (category === 'CPU' && spec[field] !== undefined) {
-      ctx.addIssue({ code: 'custom', path: [field], message: 'must not be set when category is CPU (not available in CPU dedicated pools)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [field],
+        message: 'must not be set when category is CPU (not available in CPU dedicated pools)',
+      });
     }
     if (category === 'GPU' && spec[field] === undefined) {
       ctx.addIssue({ code: 'custom', path: [field], message: 'is required when category is GPU (mandatory in GPU dedicated pools)' });
@@ -91,14 +99,20 @@ const NotebookCustomSpecSchema = strict({
 
 const VolumeMountRequestSchema = strict({
   // The reference's examples write "evs" and "managed" in lower case.
-  category: anyCaseOf(['EVS', 'EFS', 'OBS', 'OBSFS']).describe('Storage type: EVS, EFS, OBS or OBSFS (an OBS parallel file system), in any letter case.'),
+  category: anyCaseOf(['EVS', 'EFS', 'OBS', 'OBSFS']).describe(
+    'Storage type: EVS, EFS, OBS or OBSFS (an OBS parallel file system), in any letter case.',
+  ),
   ownership: anyCaseOf(['MANAGED', 'DEDICATED']).describe('Who owns the storage: MANAGED or DEDICATED, in any letter case.'),
   uri: text({ max: 1024 })
     .optional()
-    .describe('URI of the dedicated EFS disk, or path of the OBS parallel file system; at most 1,024 characters. Required when category is EFS, OBS or OBSFS and ownership is DEDICATED.'),
+    .describe(
+      'URI of the dedicated EFS disk, or path of the OBS parallel file system; at most 1,024 characters. Required when category is EFS, OBS or OBSFS and ownership is DEDICATED.',
+    ),
   id: uuid()
     .optional()
-    .describe('UUID of the dedicated EFS disk, e.g. 280a8bd5-03e2-4a5c-bea1-83d81e75bc53. Required when category is EFS and ownership is DEDICATED.'),
+    .describe(
+      'UUID of the dedicated EFS disk, e.g. 280a8bd5-03e2-4a5c-bea1-83d81e75bc53. Required when category is EFS and ownership is DEDICATED.',
+    ),
   mount_path: text({ max: 256 }).optional().describe('Directory in the instance where the storage is mounted; at most 256 characters.'),
   read_only: z.boolean().optional().describe('Whether the mounted directory is read-only. Default false (read and write).'),
   dew_secret_name: text({ min: 1, max: 64 })
@@ -137,7 +151,9 @@ const ConfigSchema = strict({
     .optional()
     .describe('The custom script, Base64-encoded, or the absolute path of a script.'),
   type: oneOf(['COMMAND', 'SCRIPT']).optional().describe('Script type: COMMAND or SCRIPT. Default SCRIPT.'),
-  mode: oneOf(['BLOCK', 'ASYNC']).optional().describe('Whether the script runs synchronously (BLOCK) or asynchronously (ASYNC). Default ASYNC.'),
+  mode: oneOf(['BLOCK', 'ASYNC'])
+    .optional()
+    .describe('Whether the script runs synchronously (BLOCK) or asynchronously (ASYNC). Default ASYNC.'),
 });
 
 const ContainerHooksSchema = strict({
@@ -146,20 +162,23 @@ const ContainerHooksSchema = strict({
 });
 
 const CustomHooksSchema = strict({
-  container_hooks: ContainerHooksSchema.optional().describe('Hooks of the instance\'s container.'),
+  container_hooks: ContainerHooksSchema.optional().describe("Hooks of the instance's container."),
 });
 
 // ---------------------------------------------------------------------------------------------
 // LeaseReq
 
-const DURATION_TEXT = 'Run time in milliseconds, counted from now, after which the instance stops automatically: 3600000 (1 hour) to 259200000 (72 hours). Default 3600000.';
+const DURATION_TEXT =
+  'Run time in milliseconds, counted from now, after which the instance stops automatically: 3600000 (1 hour) to 259200000 (72 hours). Default 3600000.';
 
 const LeaseReqSchema = strict({
   duration: duration().optional().describe(DURATION_TEXT),
   // Huawei's SDK sends these in lower case ("timing"), the reference writes upper case.
   type: anyCaseOf(['TIMING', 'IDLE'])
     .optional()
-    .describe('Kind of automatic stop: TIMING (after the set duration) or IDLE (when the instance is idle), in any letter case. Default TIMING.'),
+    .describe(
+      'Kind of automatic stop: TIMING (after the set duration) or IDLE (when the instance is idle), in any letter case. Default TIMING.',
+    ),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -169,13 +188,14 @@ const LABEL_NAME = /^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/;
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 /** Why a Kubernetes-style label key (`[prefix/]name`) is malformed, or undefined when it is fine. */
-export function labelKeyProblem(key: string): string | undefined {
+function labelKeyProblem(key: string): string | undefined {
   const slash = key.indexOf('/');
   const prefix = slash === -1 ? undefined : key.slice(0, slash);
   const name = slash === -1 ? key : key.slice(slash + 1);
   if (name.length === 0) return 'must have a name after the prefix';
   if (name.length > 63) return 'name part must be at most 63 characters';
-  if (!LABEL_NAME.test(name)) return 'name part must start and end with a letter or digit and contain only letters, digits, "-", "_" and "."';
+  if (!LABEL_NAME.test(name))
+    return 'name part must start and end with a letter or digit and contain only letters, digits, "-", "_" and "."';
   if (prefix !== undefined) {
     if (prefix.length > 253) return 'prefix must be at most 253 characters';
     if (!prefix.split('.').every((label) => label.length <= 63 && DNS_LABEL.test(label))) {
@@ -203,9 +223,13 @@ const AffinityRuleSchema = strict({
   ),
   values: z
     .array(
-      text({ max: 63 }).regex(LABEL_VALUE, { error: 'must be empty or start and end with a letter or digit and contain only letters, digits, "-", "_" and "."' }),
+      text({ max: 63 }).regex(LABEL_VALUE, {
+        error: 'must be empty or start and end with a letter or digit and contain only letters, digits, "-", "_" and "."',
+      }),
     )
-    .describe('Node label values to match. Each is at most 63 characters: empty, or letters, digits, "-", "_" and "." starting and ending with a letter or digit.'),
+    .describe(
+      'Node label values to match. Each is at most 63 characters: empty, or letters, digits, "-", "_" and "." starting and ending with a letter or digit.',
+    ),
   weight: integer(0, 100).optional().describe('Weight of a weak (preferred) rule, 0 to 100; not set for strong (required) rules.'),
 });
 
@@ -213,11 +237,15 @@ const AffinityTypeSchema = strict({
   required_during_scheduling_ignored_during_execution: z
     .array(AffinityRuleSchema)
     .optional()
-    .describe('Strong affinity in a dedicated pool: the instance is only scheduled to nodes matching these rules. Each rule needs key, operator and values.'),
+    .describe(
+      'Strong affinity in a dedicated pool: the instance is only scheduled to nodes matching these rules. Each rule needs key, operator and values.',
+    ),
   preferred_during_scheduling_ignored_during_execution: z
     .array(AffinityRuleSchema)
     .optional()
-    .describe('Weak affinity in a dedicated pool: nodes matching these rules are preferred, the larger weight first. Each rule needs key, operator and values; weight is optional.'),
+    .describe(
+      'Weak affinity in a dedicated pool: nodes matching these rules are preferred, the larger weight first. Each rule needs key, operator and values; weight is optional.',
+    ),
 }).superRefine((affinity, ctx) => {
   affinity.required_during_scheduling_ignored_during_execution?.forEach((rule, i) => {
     if (rule.weight !== undefined) {
@@ -252,9 +280,9 @@ const RunUserRequestSchema = strict({
 // ---------------------------------------------------------------------------------------------
 // UserVpcRequest
 
-const cidr = z
-  .string()
-  .refine((v) => z.cidrv4().safeParse(v).success || z.cidrv6().safeParse(v).success, { error: 'must be a CIDR block, e.g. 192.168.0.0/16' });
+const cidr = z.string().refine((v) => z.cidrv4().safeParse(v).success || z.cidrv6().safeParse(v).success, {
+  error: 'must be a CIDR block, e.g. 192.168.0.0/16',
+});
 
 const UserVpcRequestSchema = strict({
   vpc_id: z.string().describe('ID of the VPC.'),
@@ -287,14 +315,20 @@ export const NotebookBodySchema = strict({
     .describe('Remote access settings, needed only to connect over SSH from a local IDE (such as PyCharm or VS Code) or an SSH client.'),
   feature: oneOf(['DEFAULT', 'NOTEBOOK'])
     .optional()
-    .describe('Instance category: DEFAULT (a free CodeLab instance, at most one per user) or NOTEBOOK (a billed instance). Default NOTEBOOK.'),
+    .describe(
+      'Instance category: DEFAULT (a free CodeLab instance, at most one per user) or NOTEBOOK (a billed instance). Default NOTEBOOK.',
+    ),
   flavor: text({ min: 1 })
     .optional()
-    .describe('Flavor (machine specification) of the instance, e.g. modelarts.vm.cpu.2u; which flavors exist depends on the region (see the console). Set either flavor or custom_spec.'),
+    .describe(
+      'Flavor (machine specification) of the instance, e.g. modelarts.vm.cpu.2u; which flavors exist depends on the region (see the console). Set either flavor or custom_spec.',
+    ),
   custom_spec: NotebookCustomSpecSchema.optional().describe(
     "Custom specification of the instance, instead of flavor: only in CPU or GPU dedicated pools, within the pool's node specifications.",
   ),
-  image_id: uuid().describe('UUID of the image the instance is created from; valid ids are listed by the ModelArts API that queries supported images.'),
+  image_id: uuid().describe(
+    'UUID of the image the instance is created from; valid ids are listed by the ModelArts API that queries supported images.',
+  ),
   // Optional here: the envelope fills it in from metadata.name (envelope.ts).
   name: text({ min: 1, max: 128 })
     .regex(/^[A-Za-z0-9_-]*$/, { error: 'may contain only letters, digits, "-" and "_"' })
@@ -304,18 +338,22 @@ export const NotebookBodySchema = strict({
     ),
   pool_id: text({ min: 1 })
     .optional()
-    .describe('ID of the dedicated resource pool to create the instance in; required to use a dedicated pool. Alternatively spec.poolRef names a ResourcePool manifest whose id fills it in.'),
+    .describe(
+      'ID of the dedicated resource pool to create the instance in; required to use a dedicated pool. Alternatively spec.poolRef names a ResourcePool manifest whose id fills it in.',
+    ),
   volume: VolumeMountRequestSchema.describe('Storage of the instance.'),
   workspace_id: z
     .string()
     .regex(/^(0|[0-9a-z]{32})$/, { error: 'must be "0" or 32 characters of digits and lower-case letters' })
     .optional()
-    .describe('Workspace ID: "0" when no workspace is used (the default), otherwise the 32 digits and lower-case letters of the workspace\'s id.'),
+    .describe(
+      'Workspace ID: "0" when no workspace is used (the default), otherwise the 32 digits and lower-case letters of the workspace\'s id.',
+    ),
   hooks: CustomHooksSchema.optional().describe('Custom scripts run when the instance starts.'),
   lease: LeaseReqSchema.optional().describe('Automatic stop of the instance.'),
   affinity: AffinityTypeSchema.optional().describe('Affinity of the instance to nodes of a dedicated pool.'),
   run_user: RunUserRequestSchema.optional().describe(
-    'User and group the instance\'s container starts as: uid 0 and gid 0 (root/root), or uid 1000 and gid 100 (ma-user/ma-group, the default).',
+    "User and group the instance's container starts as: uid 0 and gid 0 (root/root), or uid 1000 and gid 100 (ma-user/ma-group, the default).",
   ),
   data_volumes: z.array(VolumeMountRequestSchema).optional().describe('Additional (extended) storage mounted into the instance.'),
   user_vpc: UserVpcRequestSchema.optional().describe('A VPC of yours that the instance is attached to.'),
@@ -325,8 +363,10 @@ export const NotebookBodySchema = strict({
   if (body.flavor === undefined && body.custom_spec === undefined) {
     ctx.addIssue({ code: 'custom', path: ['flavor'], message: 'either flavor or custom_spec must be set' });
   } else if (body.flavor !== undefined && body.custom_spec !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['custom_spec'], message: 'cannot be set together with flavor; set either flavor or custom_spec' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['custom_spec'],
+      message: 'cannot be set together with flavor; set either flavor or custom_spec',
+    });
   }
 });
-
-export type NotebookBody = z.infer<typeof NotebookBodySchema>;

@@ -11,8 +11,10 @@ import { integer, oneOf, strict, text } from '../zod-helpers';
 // type error ("must be a string"); a mandatory field should say "is required" instead.
 // ---------------------------------------------------------------------------------------------
 
-const unlessMissing = (otherwise: string, missing = 'is required') => (issue: { input?: unknown }) =>
-  issue.input === undefined ? missing : otherwise;
+const unlessMissing =
+  (otherwise: string, missing = 'is required') =>
+  (issue: { input?: unknown }) =>
+    issue.input === undefined ? missing : otherwise;
 
 /** A mandatory string; an empty string counts as not given. */
 export function requiredText(missing = 'is required') {
@@ -56,7 +58,9 @@ export function digitString(example: string, opts: { positive?: boolean } = {}) 
 
 /** The prepaid rule both create APIs share: yearly/monthly billing needs a period and an order. */
 export function requirePrepaidAnnotations(
-  annotations: Partial<Record<'os.modelarts/billing.mode' | 'os.modelarts/period.num' | 'os.modelarts/period.type' | 'os.modelarts/order.id', unknown>>,
+  annotations: Partial<
+    Record<'os.modelarts/billing.mode' | 'os.modelarts/period.num' | 'os.modelarts/period.type' | 'os.modelarts/order.id', unknown>
+  >,
   ctx: z.RefinementCtx,
 ): void {
   if (annotations['os.modelarts/billing.mode'] !== '1') return;
@@ -69,17 +73,19 @@ export function requirePrepaidAnnotations(
 
 // Billing annotations that CreatePool and CreateNodePool describe alike.
 export const BILLING_MODE_TEXT = 'Billing mode: "0" pay-per-use, "1" yearly/monthly.';
-export const PERIOD_NUM_TEXT = 'Length of a yearly/monthly subscription, a positive whole number written as a string, e.g. "2". Required when billing.mode is "1".';
+export const PERIOD_NUM_TEXT =
+  'Length of a yearly/monthly subscription, a positive whole number written as a string, e.g. "2". Required when billing.mode is "1".';
 export const AUTO_RENEW_TEXT = 'Whether the subscription renews automatically: "0" no (the default), "1" yes.';
 export const CONSOLE_URL_TEXT = 'URL of the page shown once the subscription order is paid.';
-export const ORDER_ID_TEXT = 'Order ID, needed to create a yearly/monthly resource or to change the billing mode. Required when billing.mode is "1".';
+export const ORDER_ID_TEXT =
+  'Order ID, needed to create a yearly/monthly resource or to change the billing mode. Required when billing.mode is "1".';
 
 // ---------------------------------------------------------------------------------------------
 // The CreatePool body, one schema per object of the reference.
 // ---------------------------------------------------------------------------------------------
 
-export const POOL_TYPES = ['Dedicate', 'Logical'] as const;
-export const JOB_TYPES = ['Train', 'Infer', 'Notebook'] as const;
+const POOL_TYPES = ['Dedicate', 'Logical'] as const;
+const JOB_TYPES = ['Train', 'Infer', 'Notebook'] as const;
 
 const PoolLabelsCreationSchema = strict({
   // Mandatory in the reference, and the product depends on it: after a lost create response the
@@ -89,7 +95,9 @@ const PoolLabelsCreationSchema = strict({
   ).describe('Display name you give the pool. hwc-provisioner also finds the pool again by it after a lost create response.'),
   'os.modelarts/workspace.id': text()
     .optional()
-    .describe('ID of the workspace the pool belongs to: "0" (the default) when no workspace is used, otherwise the id from the workspace list.'),
+    .describe(
+      'ID of the workspace the pool belongs to: "0" (the default) when no workspace is used, otherwise the id from the workspace list.',
+    ),
   'os.modelarts/node.prefix': text().optional().describe("Custom prefix of the pool's node names."),
 });
 
@@ -103,7 +111,9 @@ const PoolAnnotationsCreationSchema = strict({
   'os.modelarts/auto.renew': codeOf(['0', '1']).optional().describe(AUTO_RENEW_TEXT),
   'os.modelarts/auto.pay': codeOf(['true', 'false'])
     .optional()
-    .describe('Whether a yearly/monthly order is paid automatically: "true", or "false" (the default) to pay it yourself. Only for yearly/monthly billing.'),
+    .describe(
+      'Whether a yearly/monthly order is paid automatically: "true", or "false" (the default) to pay it yourself. Only for yearly/monthly billing.',
+    ),
   'os.modelarts/promotion.info': text().optional().describe('Discount selected in the billing center (CBC).'),
   'os.modelarts/service.console.url': text().optional().describe(CONSOLE_URL_TEXT),
   'os.modelarts/order.id': text({ min: 1 }).optional().describe(ORDER_ID_TEXT),
@@ -148,7 +158,9 @@ const PoolDriverSchema = strict({
   npuVersion: text().optional().describe('Default NPU driver version of the pool; applies when a physical pool has NPU flavors.'),
   updateStrategy: oneOf(['force', 'idle'])
     .optional()
-    .describe('How drivers are upgraded: force (at once, which may disturb jobs running on a node) or idle (once no job runs on the node).'),
+    .describe(
+      'How drivers are upgraded: force (at once, which may disturb jobs running on a node) or idle (once no job runs on the node).',
+    ),
 });
 
 const PoolSpecCreationSchema = strict({
@@ -158,14 +170,19 @@ const PoolSpecCreationSchema = strict({
   scope: z
     .array(oneOf(JOB_TYPES))
     .min(1, { error: 'must name at least one job type (Train, Infer, Notebook)' })
-    .describe('Job types the pool serves: at least one of Train, Infer and Notebook, each once; all three only in a physical (Dedicate) pool.'),
+    .describe(
+      'Job types the pool serves: at least one of Train, Infer and Notebook, each once; all three only in a physical (Dedicate) pool.',
+    ),
   resources: z
     .array(PoolResourceFlavorSchema)
     .min(1, { error: 'must have at least 1 item: a pool needs at least one flavor' })
     .describe('Flavors in the pool and how many instances of each; at least one.'),
   // Marked mandatory for every pool, although its description only speaks of physical pools.
   network: NetworkSchema.describe('Network of the pool. The reference marks it required; its text says so for physical pools.'),
-  jobFlavors: z.array(text({ min: 1 })).optional().describe('Names of the job flavors the pool supports.'),
+  jobFlavors: z
+    .array(text({ min: 1 }))
+    .optional()
+    .describe('Names of the job flavors the pool supports.'),
   driver: PoolDriverSchema.optional().describe('Driver settings of the pool.'),
 }).superRefine((spec, ctx) => {
   const seen = new Set<string>();
@@ -178,7 +195,8 @@ const PoolSpecCreationSchema = strict({
     ctx.addIssue({
       code: 'custom',
       path: ['scope'],
-      message: 'cannot select every job type for a Logical pool: the reference allows all of Train, Infer and Notebook only for a physical (Dedicate) pool',
+      message:
+        'cannot select every job type for a Logical pool: the reference allows all of Train, Infer and Notebook only for a physical (Dedicate) pool',
     });
   }
   if (spec.type === 'Dedicate') {
@@ -200,6 +218,8 @@ export const ResourcePoolBodySchema = strict({
   kind: requiredOneOf(['Pool']).describe('Resource type: Pool.'),
   metadata: PoolMetadataCreationSchema.describe('Metadata of the pool: labels and annotations.'),
   // Optional in the reference's table; when given, its type, scope, resources and network are mandatory.
-  spec: PoolSpecCreationSchema.optional().describe('Specification of the pool; when given, type, scope, resources and network are required.'),
+  spec: PoolSpecCreationSchema.optional().describe(
+    'Specification of the pool; when given, type, scope, resources and network are required.',
+  ),
 });
 export type ResourcePoolBody = z.infer<typeof ResourcePoolBodySchema>;

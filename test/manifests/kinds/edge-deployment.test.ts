@@ -43,14 +43,28 @@ const FULL: Body = {
     replicas: 2,
     annotations: { ring_controller: 'ascend-1980', autonomy_edge_selector: 'c0ffee00-0000-4000-8000-000000000001' },
     template: {
-      configs: { host_network: false, host_pid: false, migration: true, restart_policy: 'OnFailure', toleration_seconds: 60, dns_policy: 'ClusterFirst' },
+      configs: {
+        host_network: false,
+        host_pid: false,
+        migration: true,
+        restart_policy: 'OnFailure',
+        toleration_seconds: 60,
+        dns_policy: 'ClusterFirst',
+      },
       affinity: {
         nodeAffinity: {
           preferredDuringSchedulingIgnoredDuringExecution: [
             { weight: 50, preference: { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] } },
           ],
           requiredDuringSchedulingIgnoredDuringExecution: {
-            nodeSelectorTerms: [{ matchExpressions: [{ key: 'gpu', operator: 'Exists' }, { key: 'cores', operator: 'Gt', values: ['4'] }] }],
+            nodeSelectorTerms: [
+              {
+                matchExpressions: [
+                  { key: 'gpu', operator: 'Exists' },
+                  { key: 'cores', operator: 'Gt', values: ['4'] },
+                ],
+              },
+            ],
           },
         },
         podAffinity: {
@@ -62,7 +76,10 @@ const FULL: Body = {
           preferredDuringSchedulingIgnoredDuringExecution: [
             {
               weight: 100,
-              podAffinityTerm: { labelSelector: { matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['x'] }] }, topologyKey: 'kubernetes.io/hostname' },
+              podAffinityTerm: {
+                labelSelector: { matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['x'] }] },
+                topologyKey: 'kubernetes.io/hostname',
+              },
             },
           ],
         },
@@ -88,7 +105,11 @@ const FULL: Body = {
           ],
           privileged: false,
           run_as_user: 65534,
-          readiness_probe: { http_get: { path: '/healthz', port: 8080, host: '127.0.0.1', scheme: 'HTTPS' }, initial_delay_seconds: 3600, timeout_seconds: 1 },
+          readiness_probe: {
+            http_get: { path: '/healthz', port: 8080, host: '127.0.0.1', scheme: 'HTTPS' },
+            initial_delay_seconds: 3600,
+            timeout_seconds: 1,
+          },
           liveness_probe: { exec: { command: 'cat /tmp/ok' }, initial_delay_seconds: 1, timeout_seconds: 3600 },
           volumes: [
             { name: 'logs', type: 'hostPath', source: '/var/log/app_1.d', destination: '/logs', read_only: false },
@@ -106,7 +127,12 @@ const FULL: Body = {
 // Body rules are checked on a Platinum instance, where every field is allowed; the rule that some fields
 // need one is the envelope's (test/manifests/envelope.test.ts).
 function validate(body: Body, spec: Record<string, unknown> = { iefInstanceId: 'ief-platinum-1' }) {
-  const source = stringify({ apiVersion: 'hwc-provisioner/v1', kind: 'EdgeDeployment', metadata: { name: 'edge-app' }, spec: { ...spec, body } });
+  const source = stringify({
+    apiVersion: 'hwc-provisioner/v1',
+    kind: 'EdgeDeployment',
+    metadata: { name: 'edge-app' },
+    spec: { ...spec, body },
+  });
   const results = validateSource(source, 'edge-deployment.yaml');
   expect(results).toHaveLength(1);
   return results[0]!;
@@ -167,23 +193,58 @@ describe('EdgeDeployment body: top-level fields and tags', () => {
     ['name ends with a letter or digit', (b) => (b.name = 'app-'), 'name', 'must start and end with a lower-case letter or digit'],
     ['description is at most 255 characters', (b) => (b.description = 'a'.repeat(256)), 'description', 'must be at most 255 characters'],
     ...['^', '~', '#', '$', '%', '&', '*', '<', '>', '(', ')', '[', ']', '{', '}', "'", '"', '\\'].map(
-      (ch): Case => [`description rejects ${ch}`, (b) => (b.description = `a${ch}b`), 'description', 'must not contain any of ^ ~ # $ % & * < > ( ) [ ] { }'],
+      (ch): Case => [
+        `description rejects ${ch}`,
+        (b) => (b.description = `a${ch}b`),
+        'description',
+        'must not contain any of ^ ~ # $ % & * < > ( ) [ ] { }',
+      ],
     ),
     ['source is iem or userdefined', (b) => (b.source = 'custom'), 'source', 'must be one of: iem, userdefined'],
     ['group_id or node_ids must be set', (b) => delete b.node_ids, 'group_id', 'either group_id or node_ids must be set'],
-    ['group_id and node_ids are exclusive', (b) => ((b.group_id = 'g-1'), (b.deployment.template.configs.migration = false)), 'node_ids', 'cannot be set together with group_id'],
-    ['node_ids holds one node', (b) => b.node_ids.push('second-node'), 'node_ids', 'must have exactly one node id (only one edge node is supported)'],
+    [
+      'group_id and node_ids are exclusive',
+      (b) => ((b.group_id = 'g-1'), (b.deployment.template.configs.migration = false)),
+      'node_ids',
+      'cannot be set together with group_id',
+    ],
+    [
+      'node_ids holds one node',
+      (b) => b.node_ids.push('second-node'),
+      'node_ids',
+      'must have exactly one node id (only one edge node is supported)',
+    ],
     ['node_ids must not be empty', (b) => (b.node_ids = []), 'node_ids', 'must have exactly one node id'],
-    ['group_id must not be empty', (b) => (delete b.node_ids, (b.group_id = ''), (b.deployment.template.configs.migration = false)), 'group_id', 'must not be empty'],
+    [
+      'group_id must not be empty',
+      (b) => (delete b.node_ids, (b.group_id = ''), (b.deployment.template.configs.migration = false)),
+      'group_id',
+      'must not be empty',
+    ],
     ['tag key is mandatory', (b) => delete b.tags[0].key, 'tags.0.key', REQUIRED],
     ['tag value is mandatory', (b) => delete b.tags[0].value, 'tags.0.value', REQUIRED],
     ['tag key is at least 1 character', (b) => (b.tags[0].key = ''), 'tags.0.key', 'must not be empty'],
     ['tag key is at most 128 characters', (b) => (b.tags[0].key = 'k'.repeat(129)), 'tags.0.key', 'must be at most 128 characters'],
-    ['tag key allows letters, digits, _ and -', (b) => (b.tags[0].key = 'app.kubernetes.io'), 'tags.0.key', 'may contain only letters, digits, "_" and "-"'],
+    [
+      'tag key allows letters, digits, _ and -',
+      (b) => (b.tags[0].key = 'app.kubernetes.io'),
+      'tags.0.key',
+      'may contain only letters, digits, "_" and "-"',
+    ],
     ['tag value is at least 1 character', (b) => (b.tags[0].value = ''), 'tags.0.value', 'must not be empty'],
     ['tag value is at most 256 characters', (b) => (b.tags[0].value = 'v'.repeat(257)), 'tags.0.value', 'must be at most 256 characters'],
-    ['tag value allows letters, digits, _ and -', (b) => (b.tags[0].value = 'a b'), 'tags.0.value', 'may contain only letters, digits, "_" and "-"'],
-    ['the ownership tag key is reserved', (b) => b.tags.push({ key: 'hwc-provisioner', value: 'x' }), 'tags.1.key', '"hwc-provisioner" is reserved'],
+    [
+      'tag value allows letters, digits, _ and -',
+      (b) => (b.tags[0].value = 'a b'),
+      'tags.0.value',
+      'may contain only letters, digits, "_" and "-"',
+    ],
+    [
+      'the ownership tag key is reserved',
+      (b) => b.tags.push({ key: 'hwc-provisioner', value: 'x' }),
+      'tags.1.key',
+      '"hwc-provisioner" is reserved',
+    ],
     ['deployment is mandatory', (b) => delete b.deployment, 'deployment', 'is required'],
     ['replicas is mandatory', (b) => delete b.deployment.replicas, 'deployment.replicas', REQUIRED],
     ['replicas is an integer', (b) => (b.deployment.replicas = 1.5), 'deployment.replicas', 'must be an integer'],
@@ -199,7 +260,7 @@ describe('EdgeDeployment body: top-level fields and tags', () => {
   });
 
   it('accepts tag keys and values at their maximum lengths', () => {
-    expect(validateWith(EXAMPLE, (b) => (b.tags = [{ key: 'K'.repeat(128), value: 'v_-'.repeat(85) + 'v' }])).valid).toBe(true);
+    expect(validateWith(EXAMPLE, (b) => (b.tags = [{ key: 'K'.repeat(128), value: `${'v_-'.repeat(85)}v` }])).valid).toBe(true);
   });
 });
 
@@ -209,12 +270,37 @@ describe('EdgeDeployment body: template and configs (PodRequest, PodConfigs)', (
     ['containers is mandatory', (b) => delete b.deployment.template.containers, `${T}.containers`, 'is required'],
     ['containers must not be empty', (b) => (b.deployment.template.containers = []), `${T}.containers`, 'must have at least 1 container'],
     ['restart_policy is mandatory', (b) => delete b.deployment.template.configs.restart_policy, `${T}.configs.restart_policy`, REQUIRED],
-    ['restart_policy is Always, OnFailure or Never', (b) => (b.deployment.template.configs.restart_policy = 'always'), `${T}.configs.restart_policy`, 'must be one of: Always, OnFailure, Never'],
-    ['host_network is a boolean', (b) => (b.deployment.template.configs.host_network = 'true'), `${T}.configs.host_network`, 'must be a boolean'],
+    [
+      'restart_policy is Always, OnFailure or Never',
+      (b) => (b.deployment.template.configs.restart_policy = 'always'),
+      `${T}.configs.restart_policy`,
+      'must be one of: Always, OnFailure, Never',
+    ],
+    [
+      'host_network is a boolean',
+      (b) => (b.deployment.template.configs.host_network = 'true'),
+      `${T}.configs.host_network`,
+      'must be a boolean',
+    ],
     ['host_pid is a boolean', (b) => (b.deployment.template.configs.host_pid = 1), `${T}.configs.host_pid`, 'must be a boolean'],
-    ['toleration_seconds is an integer', (b) => (b.deployment.template.configs.toleration_seconds = 2.5), `${T}.configs.toleration_seconds`, 'must be an integer'],
-    ['dns_policy is one of three', (b) => (b.deployment.template.configs.dns_policy = 'None'), `${T}.configs.dns_policy`, 'must be one of: Default, ClusterFirst, ClusterFirstWithHostNet'],
-    ['host network excludes ClusterFirst', (b) => (b.deployment.template.configs.dns_policy = 'ClusterFirst'), `${T}.configs.dns_policy`, 'must be Default or ClusterFirstWithHostNet when host_network is true'],
+    [
+      'toleration_seconds is an integer',
+      (b) => (b.deployment.template.configs.toleration_seconds = 2.5),
+      `${T}.configs.toleration_seconds`,
+      'must be an integer',
+    ],
+    [
+      'dns_policy is one of three',
+      (b) => (b.deployment.template.configs.dns_policy = 'None'),
+      `${T}.configs.dns_policy`,
+      'must be one of: Default, ClusterFirst, ClusterFirstWithHostNet',
+    ],
+    [
+      'host network excludes ClusterFirst',
+      (b) => (b.deployment.template.configs.dns_policy = 'ClusterFirst'),
+      `${T}.configs.dns_policy`,
+      'must be Default or ClusterFirstWithHostNet when host_network is true',
+    ],
     [
       'port mapping excludes ClusterFirstWithHostNet',
       (b) => ((b.deployment.template.configs.host_network = false), (b.deployment.template.configs.dns_policy = 'ClusterFirstWithHostNet')),
@@ -234,8 +320,18 @@ describe('EdgeDeployment body: template and configs (PodRequest, PodConfigs)', (
       'is required when deploying to a node group (group_id)',
     ],
     ['migration is a boolean', (b) => (b.deployment.template.configs.migration = 'no'), `${T}.configs.migration`, 'must be a boolean'],
-    ['init_containers follow ContainerDef', (b) => (b.deployment.template.init_containers = [{ name: 'Init', image_url: 'busybox' }]), `${T}.init_containers.0.name`, 'may contain only lower-case letters'],
-    ['unknown fields in configs', (b) => (b.deployment.template.configs.hostNetwork = true), `${T}.configs`, 'did you mean "host_network"?'],
+    [
+      'init_containers follow ContainerDef',
+      (b) => (b.deployment.template.init_containers = [{ name: 'Init', image_url: 'busybox' }]),
+      `${T}.init_containers.0.name`,
+      'may contain only lower-case letters',
+    ],
+    [
+      'unknown fields in configs',
+      (b) => (b.deployment.template.configs.hostNetwork = true),
+      `${T}.configs`,
+      'did you mean "host_network"?',
+    ],
   ];
   it.each(cases)('%s', (_title, mutate, path, message) => expectSingleError(EXAMPLE, mutate, path, message));
 
@@ -257,7 +353,8 @@ describe('EdgeDeployment body: template and configs (PodRequest, PodConfigs)', (
 
 describe('EdgeDeployment body: affinity (Affinity, nodeAffinity, podAffinity, podAntiAffinity, MatchExpression)', () => {
   const A = `${T}.affinity`;
-  const nodeTerm = (b: Body) => b.deployment.template.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions;
+  const nodeTerm = (b: Body) =>
+    b.deployment.template.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions;
   const cases: Case[] = [
     [
       'node preference weight is at least 1',
@@ -273,31 +370,84 @@ describe('EdgeDeployment body: affinity (Affinity, nodeAffinity, podAffinity, po
     ],
     [
       'pod affinity weight is at most 100',
-      (b) => (b.deployment.template.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution = [{ weight: 200, podAffinityTerm: { topologyKey: 'zone' } }]),
+      (b) =>
+        (b.deployment.template.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution = [
+          { weight: 200, podAffinityTerm: { topologyKey: 'zone' } },
+        ]),
       `${A}.podAffinity.preferredDuringSchedulingIgnoredDuringExecution.0.weight`,
       'must be between 1 and 100',
     ],
-    ['operator is one of six', (b) => (nodeTerm(b)[0].operator = 'Equals'), `${A}.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchExpressions.0.operator`, 'must be one of: In, NotIn, Exists, DoesNotExist, Gt, Lt'],
-    ['In needs values', (b) => (nodeTerm(b)[0] = { key: 'zone', operator: 'In', values: [] }), `${A}.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchExpressions.0.values`, 'must not be empty when operator is In'],
-    ['NotIn needs values', (b) => (nodeTerm(b)[0] = { key: 'zone', operator: 'NotIn' }), `${A}.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchExpressions.0.values`, 'must not be empty when operator is NotIn'],
-    ['Exists takes no values', (b) => (nodeTerm(b)[0].values = ['x']), `${A}.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchExpressions.0.values`, 'must be empty when operator is Exists'],
-    ['DoesNotExist takes no values', (b) => (nodeTerm(b)[0] = { key: 'gpu', operator: 'DoesNotExist', values: ['x'] }), `${A}.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchExpressions.0.values`, 'must be empty when operator is DoesNotExist'],
-    ['Gt takes exactly one value', (b) => (nodeTerm(b)[1].values = ['4', '5']), `${A}.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchExpressions.1.values`, 'must have exactly one element when operator is Gt'],
-    ['Lt takes exactly one value', (b) => (nodeTerm(b)[1] = { key: 'cores', operator: 'Lt' }), `${A}.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchExpressions.1.values`, 'must have exactly one element when operator is Lt'],
-    ['Gt/Lt values are integers', (b) => (nodeTerm(b)[1].values = ['four']), `${A}.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchExpressions.1.values.0`, 'must be an integer when operator is Gt'],
+    [
+      'operator is one of six',
+      (b) => (nodeTerm(b)[0].operator = 'Equals'),
+      `${A}.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchExpressions.0.operator`,
+      'must be one of: In, NotIn, Exists, DoesNotExist, Gt, Lt',
+    ],
+    [
+      'In needs values',
+      (b) => (nodeTerm(b)[0] = { key: 'zone', operator: 'In', values: [] }),
+      `${A}.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchExpressions.0.values`,
+      'must not be empty when operator is In',
+    ],
+    [
+      'NotIn needs values',
+      (b) => (nodeTerm(b)[0] = { key: 'zone', operator: 'NotIn' }),
+      `${A}.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchExpressions.0.values`,
+      'must not be empty when operator is NotIn',
+    ],
+    [
+      'Exists takes no values',
+      (b) => (nodeTerm(b)[0].values = ['x']),
+      `${A}.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchExpressions.0.values`,
+      'must be empty when operator is Exists',
+    ],
+    [
+      'DoesNotExist takes no values',
+      (b) => (nodeTerm(b)[0] = { key: 'gpu', operator: 'DoesNotExist', values: ['x'] }),
+      `${A}.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchExpressions.0.values`,
+      'must be empty when operator is DoesNotExist',
+    ],
+    [
+      'Gt takes exactly one value',
+      (b) => (nodeTerm(b)[1].values = ['4', '5']),
+      `${A}.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchExpressions.1.values`,
+      'must have exactly one element when operator is Gt',
+    ],
+    [
+      'Lt takes exactly one value',
+      (b) => (nodeTerm(b)[1] = { key: 'cores', operator: 'Lt' }),
+      `${A}.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchExpressions.1.values`,
+      'must have exactly one element when operator is Lt',
+    ],
+    [
+      'Gt/Lt values are integers',
+      (b) => (nodeTerm(b)[1].values = ['four']),
+      `${A}.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchExpressions.1.values.0`,
+      'must be an integer when operator is Gt',
+    ],
     [
       'pod affinity label selectors are checked too',
-      (b) => (b.deployment.template.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchExpressions[0].values = []),
+      (b) =>
+        (b.deployment.template.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchExpressions[0].values =
+          []),
       `${A}.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution.0.podAffinityTerm.labelSelector.matchExpressions.0.values`,
       'must not be empty when operator is NotIn',
     ],
     [
       'matchLabels values are strings',
-      (b) => (b.deployment.template.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchLabels = { tier: 1 }),
+      (b) =>
+        (b.deployment.template.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchLabels = {
+          tier: 1,
+        }),
       `${A}.podAffinity.requiredDuringSchedulingIgnoredDuringExecution.0.labelSelector.matchLabels.tier`,
       'must be a string',
     ],
-    ['namespaces is a list of strings', (b) => (b.deployment.template.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].namespaces = 'default'), `${A}.podAffinity.requiredDuringSchedulingIgnoredDuringExecution.0.namespaces`, 'must be a list'],
+    [
+      'namespaces is a list of strings',
+      (b) => (b.deployment.template.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].namespaces = 'default'),
+      `${A}.podAffinity.requiredDuringSchedulingIgnoredDuringExecution.0.namespaces`,
+      'must be a list',
+    ],
     ['unknown fields in affinity', (b) => (b.deployment.template.affinity.nodeaffinity = {}), A, 'did you mean "nodeAffinity"?'],
   ];
   it.each(cases)('%s', (_title, mutate, path, message) => expectSingleError(FULL, mutate, path, message));
@@ -308,15 +458,45 @@ describe('EdgeDeployment body: containers (ContainerDef, DeploymentResources)', 
     ['name is mandatory', (b) => delete container(b).name, `${C0}.name`, REQUIRED],
     ['name is at most 32 characters', (b) => (container(b).name = 'c'.repeat(33)), `${C0}.name`, 'must be at most 32 characters'],
     ['name is lower case', (b) => (container(b).name = 'Container-0'), `${C0}.name`, 'may contain only lower-case letters, digits and "-"'],
-    ['name ends with a letter or digit', (b) => (container(b).name = 'container-'), `${C0}.name`, 'must start and end with a lower-case letter or digit'],
+    [
+      'name ends with a letter or digit',
+      (b) => (container(b).name = 'container-'),
+      `${C0}.name`,
+      'must start and end with a lower-case letter or digit',
+    ],
     ['image_url is mandatory', (b) => delete container(b).image_url, `${C0}.image_url`, REQUIRED],
     ['image_url must not be empty', (b) => (container(b).image_url = ''), `${C0}.image_url`, 'must not be empty'],
-    ['args total at most 65536 characters', (b) => (container(b).args = ['a'.repeat(40_000), 'b'.repeat(25_537)]), `${C0}.args`, 'must total at most 65536 characters across all items'],
-    ['command totals at most 65536 characters', (b) => (container(b).command = ['a'.repeat(65_537)]), `${C0}.command`, 'must total at most 65536 characters'],
+    [
+      'args total at most 65536 characters',
+      (b) => (container(b).args = ['a'.repeat(40_000), 'b'.repeat(25_537)]),
+      `${C0}.args`,
+      'must total at most 65536 characters across all items',
+    ],
+    [
+      'command totals at most 65536 characters',
+      (b) => (container(b).command = ['a'.repeat(65_537)]),
+      `${C0}.command`,
+      'must total at most 65536 characters',
+    ],
     ['command holds strings', (b) => (container(b).command = ['run', 1]), `${C0}.command.1`, 'must be a string'],
-    ['resource keys are cpu, memory, gpu, npu, D310, D310B', (b) => (container(b).resources.limits.storage = '1'), `${C0}.resources.limits`, 'resource keys must be one of: cpu, memory, gpu, npu, D310, D310B'],
-    ['resource keys are case-sensitive', (b) => (container(b).resources.requests = { CPU: '1' }), `${C0}.resources.requests`, 'resource keys must be one of'],
-    ['resource quantities are strings', (b) => (container(b).resources.limits.cpu = 0.25), `${C0}.resources.limits.cpu`, 'must be a string'],
+    [
+      'resource keys are cpu, memory, gpu, npu, D310, D310B',
+      (b) => (container(b).resources.limits.storage = '1'),
+      `${C0}.resources.limits`,
+      'resource keys must be one of: cpu, memory, gpu, npu, D310, D310B',
+    ],
+    [
+      'resource keys are case-sensitive',
+      (b) => (container(b).resources.requests = { CPU: '1' }),
+      `${C0}.resources.requests`,
+      'resource keys must be one of',
+    ],
+    [
+      'resource quantities are strings',
+      (b) => (container(b).resources.limits.cpu = 0.25),
+      `${C0}.resources.limits.cpu`,
+      'must be a string',
+    ],
     ['unknown fields in resources', (b) => (container(b).resources.limit = {}), `${C0}.resources`, 'did you mean "limits"?'],
     ['privileged is a boolean', (b) => (container(b).privileged = 'false'), `${C0}.privileged`, 'must be a boolean'],
     ['run_as_user is at most 65534', (b) => (container(b).run_as_user = 65_535), `${C0}.run_as_user`, 'must be between 0 and 65534'],
@@ -329,7 +509,9 @@ describe('EdgeDeployment body: containers (ContainerDef, DeploymentResources)', 
   it.each(cases)('%s', (_title, mutate, path, message) => expectSingleError(EXAMPLE, mutate, path, message));
 
   it('accepts args and command of exactly 65536 characters in total, and an empty npu_type', () => {
-    const result = validateWith(EXAMPLE, (b) => Object.assign(container(b), { args: ['a'.repeat(65_000), 'b'.repeat(536)], command: ['c'.repeat(65_536)], npu_type: '' }));
+    const result = validateWith(EXAMPLE, (b) =>
+      Object.assign(container(b), { args: ['a'.repeat(65_000), 'b'.repeat(536)], command: ['c'.repeat(65_536)], npu_type: '' }),
+    );
     expect(result.errors).toEqual([]);
   });
 });
@@ -338,15 +520,45 @@ describe('EdgeDeployment body: envs (Env, ValueFrom, Secrets, ConfigsMap)', () =
   const E = `${C0}.envs`;
   const cases: Case[] = [
     ['name is mandatory', (b) => delete full(b).envs[0].name, `${E}.0.name`, REQUIRED],
-    ['name starts with a letter or _', (b) => (full(b).envs[0].name = '1MODE'), `${E}.0.name`, 'must start with a letter or "_" and contain only letters, digits and "_"'],
+    [
+      'name starts with a letter or _',
+      (b) => (full(b).envs[0].name = '1MODE'),
+      `${E}.0.name`,
+      'must start with a letter or "_" and contain only letters, digits and "_"',
+    ],
     ['name allows no -', (b) => (full(b).envs[0].name = 'MY-MODE'), `${E}.0.name`, 'must start with a letter or "_"'],
     ['name is at most 2048 characters', (b) => (full(b).envs[0].name = 'A'.repeat(2049)), `${E}.0.name`, 'must be at most 2048 characters'],
     ['names are unique', (b) => (full(b).envs[1].name = 'MODE'), `${E}.1.name`, 'duplicates envs.0.name "MODE"; names must be unique'],
-    ['value is at most 20480 characters', (b) => (full(b).envs[0].value = 'v'.repeat(20_481)), `${E}.0.value`, 'must be at most 20480 characters'],
-    ['one of value, value_from, field_path is needed', (b) => delete full(b).envs[0].value, `${E}.0.value`, 'exactly one of value, value_from or field_path must be set'],
-    ['value and field_path are exclusive', (b) => (full(b).envs[0].field_path = 'status.hostIP'), `${E}.0.value`, 'exactly one of value, value_from or field_path must be set'],
-    ['field_path is status.hostIP only', (b) => (full(b).envs[3].field_path = 'status.podIP'), `${E}.3.field_path`, 'must be one of: status.hostIP'],
-    ['value_from needs secret or configmap', (b) => (full(b).envs[1].value_from = {}), `${E}.1.value_from.secret`, 'exactly one of secret or configmap must be set'],
+    [
+      'value is at most 20480 characters',
+      (b) => (full(b).envs[0].value = 'v'.repeat(20_481)),
+      `${E}.0.value`,
+      'must be at most 20480 characters',
+    ],
+    [
+      'one of value, value_from, field_path is needed',
+      (b) => delete full(b).envs[0].value,
+      `${E}.0.value`,
+      'exactly one of value, value_from or field_path must be set',
+    ],
+    [
+      'value and field_path are exclusive',
+      (b) => (full(b).envs[0].field_path = 'status.hostIP'),
+      `${E}.0.value`,
+      'exactly one of value, value_from or field_path must be set',
+    ],
+    [
+      'field_path is status.hostIP only',
+      (b) => (full(b).envs[3].field_path = 'status.podIP'),
+      `${E}.3.field_path`,
+      'must be one of: status.hostIP',
+    ],
+    [
+      'value_from needs secret or configmap',
+      (b) => (full(b).envs[1].value_from = {}),
+      `${E}.1.value_from.secret`,
+      'exactly one of secret or configmap must be set',
+    ],
     [
       'value_from takes secret or configmap, not both',
       (b) => (full(b).envs[1].value_from.configmap = { name: 'cfg', key: 'k' }),
@@ -355,14 +567,31 @@ describe('EdgeDeployment body: envs (Env, ValueFrom, Secrets, ConfigsMap)', () =
     ],
     ['secret name is mandatory', (b) => delete full(b).envs[1].value_from.secret.name, `${E}.1.value_from.secret.name`, 'is required'],
     ['secret key is mandatory', (b) => delete full(b).envs[1].value_from.secret.key, `${E}.1.value_from.secret.key`, 'is required'],
-    ['configmap name is mandatory', (b) => delete full(b).envs[2].value_from.configmap.name, `${E}.2.value_from.configmap.name`, 'is required'],
-    ['configmap key is mandatory', (b) => delete full(b).envs[2].value_from.configmap.key, `${E}.2.value_from.configmap.key`, 'is required'],
-    ['unknown fields in value_from', (b) => (full(b).envs[2].value_from.secrets = { name: 's', key: 'k' }), `${E}.2.value_from`, 'unknown field "secrets"; did you mean "secret"?'],
+    [
+      'configmap name is mandatory',
+      (b) => delete full(b).envs[2].value_from.configmap.name,
+      `${E}.2.value_from.configmap.name`,
+      'is required',
+    ],
+    [
+      'configmap key is mandatory',
+      (b) => delete full(b).envs[2].value_from.configmap.key,
+      `${E}.2.value_from.configmap.key`,
+      'is required',
+    ],
+    [
+      'unknown fields in value_from',
+      (b) => (full(b).envs[2].value_from.secrets = { name: 's', key: 'k' }),
+      `${E}.2.value_from`,
+      'unknown field "secrets"; did you mean "secret"?',
+    ],
   ];
   it.each(cases)('%s', (_title, mutate, path, message) => expectSingleError(FULL, mutate, path, message));
 
   it('accepts the same env name in different containers', () => {
-    expect(validateWith(FULL, (b) => (b.deployment.template.init_containers[0].envs = [{ name: 'MODE', value: 'init' }])).errors).toEqual([]);
+    expect(validateWith(FULL, (b) => (b.deployment.template.init_containers[0].envs = [{ name: 'MODE', value: 'init' }])).errors).toEqual(
+      [],
+    );
   });
 });
 
@@ -371,14 +600,39 @@ describe('EdgeDeployment body: ports (HostContainerPortMapping, HostPortRange)',
   const cases: Case[] = [
     ['container_port is mandatory', (b) => delete full(b).ports[0].container_port, `${P}.0.container_port`, REQUIRED],
     ['container_port is an integer', (b) => (full(b).ports[0].container_port = '80'), `${P}.0.container_port`, 'must be a number'],
-    ['host_port or host_port_range is needed', (b) => delete full(b).ports[0].host_port, `${P}.0.host_port`, 'exactly one of host_port or host_port_range must be set'],
-    ['host_port and host_port_range are exclusive', (b) => (full(b).ports[1].host_port = 30001), `${P}.1.host_port`, 'exactly one of host_port or host_port_range must be set'],
+    [
+      'host_port or host_port_range is needed',
+      (b) => delete full(b).ports[0].host_port,
+      `${P}.0.host_port`,
+      'exactly one of host_port or host_port_range must be set',
+    ],
+    [
+      'host_port and host_port_range are exclusive',
+      (b) => (full(b).ports[1].host_port = 30001),
+      `${P}.1.host_port`,
+      'exactly one of host_port or host_port_range must be set',
+    ],
     ['host_ip is an IP address', (b) => (full(b).ports[0].host_ip = 'eth0'), `${P}.0.host_ip`, 'must be an IP address'],
     ['min_port is mandatory', (b) => delete full(b).ports[1].host_port_range.min_port, `${P}.1.host_port_range.min_port`, REQUIRED],
     ['max_port is mandatory', (b) => delete full(b).ports[1].host_port_range.max_port, `${P}.1.host_port_range.max_port`, REQUIRED],
-    ['min_port is at least 1', (b) => (full(b).ports[1].host_port_range.min_port = 0), `${P}.1.host_port_range.min_port`, 'must be between 1 and 65535'],
-    ['max_port is at most 65535', (b) => (full(b).ports[1].host_port_range.max_port = 65_536), `${P}.1.host_port_range.max_port`, 'must be between 1 and 65535'],
-    ['max_port is greater than min_port', (b) => (full(b).ports[1].host_port_range.max_port = 30_000), `${P}.1.host_port_range.max_port`, 'must be greater than min_port'],
+    [
+      'min_port is at least 1',
+      (b) => (full(b).ports[1].host_port_range.min_port = 0),
+      `${P}.1.host_port_range.min_port`,
+      'must be between 1 and 65535',
+    ],
+    [
+      'max_port is at most 65535',
+      (b) => (full(b).ports[1].host_port_range.max_port = 65_536),
+      `${P}.1.host_port_range.max_port`,
+      'must be between 1 and 65535',
+    ],
+    [
+      'max_port is greater than min_port',
+      (b) => (full(b).ports[1].host_port_range.max_port = 30_000),
+      `${P}.1.host_port_range.max_port`,
+      'must be greater than min_port',
+    ],
   ];
   it.each(cases)('%s', (_title, mutate, path, message) => expectSingleError(FULL, mutate, path, message));
 });
@@ -387,20 +641,75 @@ describe('EdgeDeployment body: probes (Probe, Exec, HttpGetDetail)', () => {
   const R = `${C0}.readiness_probe`;
   const L = `${C0}.liveness_probe`;
   const cases: Case[] = [
-    ['exec or http_get is needed', (b) => delete full(b).readiness_probe.http_get, `${R}.exec`, 'exactly one of exec or http_get must be set'],
-    ['exec and http_get are exclusive', (b) => (full(b).liveness_probe.http_get = { path: '/', port: 80 }), `${L}.exec`, 'exactly one of exec or http_get must be set'],
-    ['initial_delay_seconds is greater than 0', (b) => (full(b).readiness_probe.initial_delay_seconds = 0), `${R}.initial_delay_seconds`, 'must be between 1 and 3600'],
-    ['initial_delay_seconds is at most 3600', (b) => (full(b).liveness_probe.initial_delay_seconds = 3601), `${L}.initial_delay_seconds`, 'must be between 1 and 3600'],
-    ['timeout_seconds is greater than 0', (b) => (full(b).readiness_probe.timeout_seconds = 0), `${R}.timeout_seconds`, 'must be between 1 and 3600'],
-    ['timeout_seconds is at most 3600', (b) => (full(b).liveness_probe.timeout_seconds = 3601), `${L}.timeout_seconds`, 'must be between 1 and 3600'],
+    [
+      'exec or http_get is needed',
+      (b) => delete full(b).readiness_probe.http_get,
+      `${R}.exec`,
+      'exactly one of exec or http_get must be set',
+    ],
+    [
+      'exec and http_get are exclusive',
+      (b) => (full(b).liveness_probe.http_get = { path: '/', port: 80 }),
+      `${L}.exec`,
+      'exactly one of exec or http_get must be set',
+    ],
+    [
+      'initial_delay_seconds is greater than 0',
+      (b) => (full(b).readiness_probe.initial_delay_seconds = 0),
+      `${R}.initial_delay_seconds`,
+      'must be between 1 and 3600',
+    ],
+    [
+      'initial_delay_seconds is at most 3600',
+      (b) => (full(b).liveness_probe.initial_delay_seconds = 3601),
+      `${L}.initial_delay_seconds`,
+      'must be between 1 and 3600',
+    ],
+    [
+      'timeout_seconds is greater than 0',
+      (b) => (full(b).readiness_probe.timeout_seconds = 0),
+      `${R}.timeout_seconds`,
+      'must be between 1 and 3600',
+    ],
+    [
+      'timeout_seconds is at most 3600',
+      (b) => (full(b).liveness_probe.timeout_seconds = 3601),
+      `${L}.timeout_seconds`,
+      'must be between 1 and 3600',
+    ],
     ['exec command is mandatory', (b) => (full(b).liveness_probe.exec = {}), `${L}.exec.command`, REQUIRED],
-    ['exec command is at most 10240 characters', (b) => (full(b).liveness_probe.exec.command = 'c'.repeat(10_241)), `${L}.exec.command`, 'must be at most 10240 characters'],
+    [
+      'exec command is at most 10240 characters',
+      (b) => (full(b).liveness_probe.exec.command = 'c'.repeat(10_241)),
+      `${L}.exec.command`,
+      'must be at most 10240 characters',
+    ],
     ['http_get path is mandatory', (b) => delete full(b).readiness_probe.http_get.path, `${R}.http_get.path`, 'is required'],
-    ['http_get path starts with /', (b) => (full(b).readiness_probe.http_get.path = 'healthz'), `${R}.http_get.path`, 'must start with "/"'],
+    [
+      'http_get path starts with /',
+      (b) => (full(b).readiness_probe.http_get.path = 'healthz'),
+      `${R}.http_get.path`,
+      'must start with "/"',
+    ],
     ['http_get port is mandatory', (b) => delete full(b).readiness_probe.http_get.port, `${R}.http_get.port`, REQUIRED],
-    ['http_get port is at least 1', (b) => (full(b).readiness_probe.http_get.port = 0), `${R}.http_get.port`, 'must be between 1 and 65535'],
-    ['http_get port is at most 65535', (b) => (full(b).readiness_probe.http_get.port = 65_536), `${R}.http_get.port`, 'must be between 1 and 65535'],
-    ['http_get scheme is HTTP or HTTPS', (b) => (full(b).readiness_probe.http_get.scheme = 'TCP'), `${R}.http_get.scheme`, 'must be one of: HTTP, HTTPS'],
+    [
+      'http_get port is at least 1',
+      (b) => (full(b).readiness_probe.http_get.port = 0),
+      `${R}.http_get.port`,
+      'must be between 1 and 65535',
+    ],
+    [
+      'http_get port is at most 65535',
+      (b) => (full(b).readiness_probe.http_get.port = 65_536),
+      `${R}.http_get.port`,
+      'must be between 1 and 65535',
+    ],
+    [
+      'http_get scheme is HTTP or HTTPS',
+      (b) => (full(b).readiness_probe.http_get.scheme = 'TCP'),
+      `${R}.http_get.scheme`,
+      'must be one of: HTTP, HTTPS',
+    ],
     ['unknown fields in a probe', (b) => (full(b).readiness_probe.httpGet = {}), R, 'did you mean "http_get"?'],
   ];
   it.each(cases)('%s', (_title, mutate, path, message) => expectSingleError(FULL, mutate, path, message));
@@ -410,18 +719,43 @@ describe('EdgeDeployment body: volumes (Volumes)', () => {
   const V = `${C0}.volumes`;
   const cases: Case[] = [
     ['name is mandatory', (b) => delete full(b).volumes[0].name, `${V}.0.name`, REQUIRED],
-    ['name is lower-case letters and digits', (b) => (full(b).volumes[0].name = 'app-logs'), `${V}.0.name`, 'may contain only lower-case letters and digits'],
+    [
+      'name is lower-case letters and digits',
+      (b) => (full(b).volumes[0].name = 'app-logs'),
+      `${V}.0.name`,
+      'may contain only lower-case letters and digits',
+    ],
     ['name is at most 63 characters', (b) => (full(b).volumes[0].name = 'v'.repeat(64)), `${V}.0.name`, 'must be at most 63 characters'],
     ['type is mandatory', (b) => delete full(b).volumes[0].type, `${V}.0.type`, REQUIRED],
-    ['type is configMap, secret, emptyDir or hostPath', (b) => (full(b).volumes[0].type = 'nfs'), `${V}.0.type`, 'must be one of: configMap, secret, emptyDir, hostPath'],
+    [
+      'type is configMap, secret, emptyDir or hostPath',
+      (b) => (full(b).volumes[0].type = 'nfs'),
+      `${V}.0.type`,
+      'must be one of: configMap, secret, emptyDir, hostPath',
+    ],
     ['source is mandatory', (b) => delete full(b).volumes[1].source, `${V}.1.source`, REQUIRED],
     ['a hostPath source starts with /', (b) => (full(b).volumes[0].source = 'var/log'), `${V}.0.source`, 'must be a path for hostPath'],
-    ['a hostPath source allows no other characters', (b) => (full(b).volumes[0].source = '/var/log app'), `${V}.0.source`, 'must be a path for hostPath'],
-    ['an emptyDir source is disk or memory', (b) => (full(b).volumes[3].source = 'ssd'), `${V}.3.source`, 'must be disk or memory for emptyDir'],
+    [
+      'a hostPath source allows no other characters',
+      (b) => (full(b).volumes[0].source = '/var/log app'),
+      `${V}.0.source`,
+      'must be a path for hostPath',
+    ],
+    [
+      'an emptyDir source is disk or memory',
+      (b) => (full(b).volumes[3].source = 'ssd'),
+      `${V}.3.source`,
+      'must be disk or memory for emptyDir',
+    ],
     ['destination is mandatory', (b) => delete full(b).volumes[0].destination, `${V}.0.destination`, 'is required'],
     ['destination is an absolute path', (b) => (full(b).volumes[0].destination = 'logs'), `${V}.0.destination`, 'must be an absolute path'],
     ['read_only is mandatory', (b) => delete full(b).volumes[0].read_only, `${V}.0.read_only`, 'is required'],
-    ['configMap volumes are read-only', (b) => (full(b).volumes[1].read_only = false), `${V}.1.read_only`, 'must be true for configMap volumes'],
+    [
+      'configMap volumes are read-only',
+      (b) => (full(b).volumes[1].read_only = false),
+      `${V}.1.read_only`,
+      'must be true for configMap volumes',
+    ],
     ['secret volumes are read-only', (b) => (full(b).volumes[2].read_only = false), `${V}.2.read_only`, 'must be true for secret volumes'],
     ['default_mode is an integer', (b) => (full(b).volumes[1].default_mode = '0644'), `${V}.1.default_mode`, 'must be a number'],
   ];
@@ -434,14 +768,24 @@ describe('EdgeDeployment body: volumes (Volumes)', () => {
 
 describe('EdgeDeployment body: annotations (Annotations)', () => {
   const cases: Case[] = [
-    ['ring_controller is ascend-1980 only', (b) => (b.deployment.annotations.ring_controller = 'ascend-910'), 'deployment.annotations.ring_controller', 'must be one of: ascend-1980'],
+    [
+      'ring_controller is ascend-1980 only',
+      (b) => (b.deployment.annotations.ring_controller = 'ascend-910'),
+      'deployment.annotations.ring_controller',
+      'must be one of: ascend-1980',
+    ],
     [
       'autonomy_edge_selector names the scheduled node group',
       (b) => (b.deployment.annotations.autonomy_edge_selector = 'another-group'),
       'deployment.annotations.autonomy_edge_selector',
       'must be the id of the node group the deployment is scheduled to (the value of group_id)',
     ],
-    ['unknown fields in annotations', (b) => (b.deployment.annotations.ringController = 'x'), 'deployment.annotations', 'did you mean "ring_controller"?'],
+    [
+      'unknown fields in annotations',
+      (b) => (b.deployment.annotations.ringController = 'x'),
+      'deployment.annotations',
+      'did you mean "ring_controller"?',
+    ],
   ];
   it.each(cases)('%s', (_title, mutate, path, message) => expectSingleError(FULL, mutate, path, message));
 

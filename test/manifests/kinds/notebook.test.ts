@@ -66,7 +66,13 @@ const FULL: Body = {
   run_user: { uid: 0, gid: 0 },
   data_volumes: [
     { category: 'OBSFS', ownership: 'DEDICATED', uri: 'obs://bucket/dir/', mount_path: '/data/obs', read_only: true },
-    { category: 'EFS', ownership: 'DEDICATED', uri: '192.168.0.169:/', id: '280a8bd5-03e2-4a5c-bea1-83d81e75bc53', mount_path: '/data/efs' },
+    {
+      category: 'EFS',
+      ownership: 'DEDICATED',
+      uri: '192.168.0.169:/',
+      id: '280a8bd5-03e2-4a5c-bea1-83d81e75bc53',
+      mount_path: '/data/efs',
+    },
     { category: 'OBS', ownership: 'MANAGED', dew_secret_name: 'ak-sk_secret-1', mount_path: '/data/bucket' },
   ],
   user_vpc: { vpc_id: 'vpc-1', subnet_id: 'subnet-1', security_group_ids: ['sg-1'], connect_cidrs: ['10.0.0.0/8', 'fd00::/8'] },
@@ -74,7 +80,12 @@ const FULL: Body = {
 };
 
 function validate(body: Body, spec: Record<string, unknown> = {}) {
-  const source = stringify({ apiVersion: 'hwc-provisioner/v1', kind: 'Notebook', metadata: { name: 'team-a-dev' }, spec: { ...spec, body } });
+  const source = stringify({
+    apiVersion: 'hwc-provisioner/v1',
+    kind: 'Notebook',
+    metadata: { name: 'team-a-dev' },
+    spec: { ...spec, body },
+  });
   const results = validateSource(source, 'notebook.yaml');
   expect(results).toHaveLength(1);
   return results[0]!;
@@ -110,9 +121,18 @@ describe('Notebook body: request examples', () => {
   it('rejects the second request example where it breaks its own table: memory >= 513, arch and category mandatory', () => {
     const result = validate(EXAMPLE_2);
     expect(result.errors).toEqual([
-      expect.objectContaining({ path: 'spec.body.custom_spec.arch', message: 'is required: "mandatory for custom specifications in CPU/GPU dedicated pools"' }),
-      expect.objectContaining({ path: 'spec.body.custom_spec.category', message: 'is required: "mandatory for custom specifications in CPU/GPU dedicated pools"' }),
-      expect.objectContaining({ path: 'spec.body.custom_spec.memory', message: 'must be an integer of at most 10 digits, not smaller than 513' }),
+      expect.objectContaining({
+        path: 'spec.body.custom_spec.arch',
+        message: 'is required: "mandatory for custom specifications in CPU/GPU dedicated pools"',
+      }),
+      expect.objectContaining({
+        path: 'spec.body.custom_spec.category',
+        message: 'is required: "mandatory for custom specifications in CPU/GPU dedicated pools"',
+      }),
+      expect.objectContaining({
+        path: 'spec.body.custom_spec.memory',
+        message: 'must be an integer of at most 10 digits, not smaller than 513',
+      }),
     ]);
   });
 
@@ -159,14 +179,24 @@ describe('Notebook body: top-level fields', () => {
     ['image_id is a UUID', (b) => (b.image_id = 'notebook2.0-mul-kernel-cpu-cp36'), 'image_id', 'must be a UUID'],
     ['pool_id is a string', (b) => (b.pool_id = 42), 'pool_id', 'must be a string'],
     ['volume is mandatory', (b) => delete b.volume, 'volume', 'is required'],
-    ['workspace_id is "0" or 32 characters', (b) => (b.workspace_id = 'ws-1'), 'workspace_id', 'must be "0" or 32 characters of digits and lower-case letters'],
+    [
+      'workspace_id is "0" or 32 characters',
+      (b) => (b.workspace_id = 'ws-1'),
+      'workspace_id',
+      'must be "0" or 32 characters of digits and lower-case letters',
+    ],
     ['workspace_id must not be empty', (b) => (b.workspace_id = ''), 'workspace_id', 'must be "0" or 32 characters'],
     ['workspace_id allows no upper case', (b) => (b.workspace_id = 'A'.repeat(32)), 'workspace_id', 'must be "0" or 32 characters'],
     ['workspace_id of 31 characters', (b) => (b.workspace_id = 'a'.repeat(31)), 'workspace_id', 'must be "0" or 32 characters'],
     ['duration has a lower bound', (b) => (b.duration = 3_599_999), 'duration', 'must be between 3600000 and 259200000'],
     ['duration has an upper bound', (b) => (b.duration = 259_200_001), 'duration', 'must be between 3600000 and 259200000'],
     ['duration is an integer', (b) => (b.duration = 3_600_000.5), 'duration', 'must be an integer'],
-    ['unknown top-level fields are named with a suggestion', (b) => (b.flavour = 'x'), '', 'unknown field "flavour"; did you mean "flavor"?'],
+    [
+      'unknown top-level fields are named with a suggestion',
+      (b) => (b.flavour = 'x'),
+      '',
+      'unknown field "flavour"; did you mean "flavor"?',
+    ],
   ];
 
   it.each(cases)('%s', (_title, mutate, path, message) => {
@@ -178,7 +208,9 @@ describe('Notebook body: top-level fields', () => {
   });
 
   it('accepts a 32-character workspace id and the DEFAULT feature', () => {
-    expect(validateWith(EXAMPLE_1, (b) => ((b.workspace_id = '0123456789abcdef0123456789abcdef'), (b.feature = 'DEFAULT'))).valid).toBe(true);
+    expect(validateWith(EXAMPLE_1, (b) => ((b.workspace_id = '0123456789abcdef0123456789abcdef'), (b.feature = 'DEFAULT'))).valid).toBe(
+      true,
+    );
   });
 
   it('accepts duration at both bounds', () => {
@@ -187,14 +219,21 @@ describe('Notebook body: top-level fields', () => {
   });
 
   it('accepts custom_spec without flavor', () => {
-    expect(validateWith(EXAMPLE_1, (b) => (delete b.flavor, (b.custom_spec = { cpu: 2, memory: 4096, arch: 'AARCH64', category: 'CPU' }))).valid).toBe(true);
+    expect(
+      validateWith(EXAMPLE_1, (b) => (delete b.flavor, (b.custom_spec = { cpu: 2, memory: 4096, arch: 'AARCH64', category: 'CPU' }))).valid,
+    ).toBe(true);
   });
 });
 
 describe('Notebook body: endpoints (EndpointsReq)', () => {
   const cases: Case[] = [
     ['service is NOTEBOOK or SSH', (b) => (b.endpoints = [{ service: 'HTTP' }]), 'endpoints.0.service', 'must be one of: NOTEBOOK, SSH'],
-    ['key_pair_names is a list', (b) => (b.endpoints = [{ service: 'SSH', key_pair_names: 'kp' }]), 'endpoints.0.key_pair_names', 'must be a list'],
+    [
+      'key_pair_names is a list',
+      (b) => (b.endpoints = [{ service: 'SSH', key_pair_names: 'kp' }]),
+      'endpoints.0.key_pair_names',
+      'must be a list',
+    ],
     ['key_pair_names holds strings', (b) => (b.endpoints = [{ key_pair_names: [1] }]), 'endpoints.0.key_pair_names.0', 'must be a string'],
     ['endpoints is a list', (b) => (b.endpoints = { service: 'SSH' }), 'endpoints', 'must be a list'],
     ['unknown fields', (b) => (b.endpoints = [{ services: 'SSH' }]), 'endpoints.0', 'did you mean "service"?'],
@@ -207,21 +246,46 @@ describe('Notebook body: custom_spec (NotebookCustomSpec)', () => {
     ['cpu is mandatory', (b) => delete b.custom_spec.cpu, 'custom_spec.cpu', 'is required'],
     ['cpu is at least 0.4', (b) => (b.custom_spec.cpu = 0.39), 'custom_spec.cpu', 'must be at least 0.4'],
     ['cpu has at most 2 decimals', (b) => (b.custom_spec.cpu = 0.555), 'custom_spec.cpu', 'at most 2 after it'],
-    ['cpu has at most 10 integer digits', (b) => (b.custom_spec.cpu = 12_345_678_901), 'custom_spec.cpu', 'at most 10 digits before the decimal point'],
+    [
+      'cpu has at most 10 integer digits',
+      (b) => (b.custom_spec.cpu = 12_345_678_901),
+      'custom_spec.cpu',
+      'at most 10 digits before the decimal point',
+    ],
     ['cpu is a number', (b) => (b.custom_spec.cpu = '2'), 'custom_spec.cpu', 'must be a number'],
     ['memory is mandatory', (b) => delete b.custom_spec.memory, 'custom_spec.memory', 'is required'],
     ['memory is at least 513', (b) => (b.custom_spec.memory = 512), 'custom_spec.memory', 'not smaller than 513'],
     ['memory is an integer', (b) => (b.custom_spec.memory = 1024.5), 'custom_spec.memory', 'must be an integer of at most 10 digits'],
     ['memory has at most 10 digits', (b) => (b.custom_spec.memory = 12_345_678_901), 'custom_spec.memory', 'at most 10 digits'],
     ['gpu is a number', (b) => (b.custom_spec.gpu = '1'), 'custom_spec.gpu', 'must be a number'],
-    ['arch is mandatory for custom specs', (b) => delete b.custom_spec.arch, 'custom_spec.arch', 'is required: "mandatory for custom specifications'],
+    [
+      'arch is mandatory for custom specs',
+      (b) => delete b.custom_spec.arch,
+      'custom_spec.arch',
+      'is required: "mandatory for custom specifications',
+    ],
     ['arch is X86_64 or AARCH64', (b) => (b.custom_spec.arch = 'x86'), 'custom_spec.arch', 'must be one of: X86_64, AARCH64'],
-    ['category is mandatory for custom specs', (b) => delete b.custom_spec.category, 'custom_spec.category', 'is required: "mandatory for custom specifications'],
+    [
+      'category is mandatory for custom specs',
+      (b) => delete b.custom_spec.category,
+      'custom_spec.category',
+      'is required: "mandatory for custom specifications',
+    ],
     ['category is CPU or GPU', (b) => (b.custom_spec.category = 'NPU'), 'custom_spec.category', 'must be one of: CPU, GPU'],
     ['gpu is mandatory for GPU', (b) => delete b.custom_spec.gpu, 'custom_spec.gpu', 'is required when category is GPU'],
     ['gpu_type is mandatory for GPU', (b) => delete b.custom_spec.gpu_type, 'custom_spec.gpu_type', 'is required when category is GPU'],
-    ['gpu is unavailable for CPU', (b) => ((b.custom_spec.category = 'CPU'), delete b.custom_spec.gpu_type), 'custom_spec.gpu', 'must not be set when category is CPU'],
-    ['gpu_type is unavailable for CPU', (b) => ((b.custom_spec.category = 'CPU'), delete b.custom_spec.gpu), 'custom_spec.gpu_type', 'must not be set when category is CPU'],
+    [
+      'gpu is unavailable for CPU',
+      (b) => ((b.custom_spec.category = 'CPU'), delete b.custom_spec.gpu_type),
+      'custom_spec.gpu',
+      'must not be set when category is CPU',
+    ],
+    [
+      'gpu_type is unavailable for CPU',
+      (b) => ((b.custom_spec.category = 'CPU'), delete b.custom_spec.gpu),
+      'custom_spec.gpu_type',
+      'must not be set when category is CPU',
+    ],
     ['resource_flavor is a string', (b) => (b.custom_spec.resource_flavor = 1), 'custom_spec.resource_flavor', 'must be a string'],
     ['unknown fields', (b) => (b.custom_spec.memroy = 1), 'custom_spec', 'did you mean "memory"?'],
   ];
@@ -262,19 +326,64 @@ describe('Notebook body: volume and data_volumes (VolumeMountRequest)', () => {
       'is required when category is EFS and ownership is DEDICATED',
     ],
     ['uri is at most 1024 characters', (b) => (b.volume.uri = 'a'.repeat(1025)), 'volume.uri', 'must be at most 1024 characters'],
-    ['id is mandatory for dedicated EFS', (b) => (b.volume = { category: 'EFS', ownership: 'DEDICATED', uri: '192.168.0.1:/' }), 'volume.id', 'is required when category is EFS and ownership is DEDICATED'],
+    [
+      'id is mandatory for dedicated EFS',
+      (b) => (b.volume = { category: 'EFS', ownership: 'DEDICATED', uri: '192.168.0.1:/' }),
+      'volume.id',
+      'is required when category is EFS and ownership is DEDICATED',
+    ],
     ['id is a UUID', (b) => (b.volume.id = 'efs-1'), 'volume.id', 'must be a UUID'],
-    ['mount_path is at most 256 characters', (b) => (b.volume.mount_path = `/${'a'.repeat(256)}`), 'volume.mount_path', 'must be at most 256 characters'],
+    [
+      'mount_path is at most 256 characters',
+      (b) => (b.volume.mount_path = `/${'a'.repeat(256)}`),
+      'volume.mount_path',
+      'must be at most 256 characters',
+    ],
     ['read_only is a boolean', (b) => (b.volume.read_only = 'yes'), 'volume.read_only', 'must be a boolean'],
-    ['dew_secret_name is mandatory for OBS', (b) => (b.volume = { category: 'OBS', ownership: 'MANAGED' }), 'volume.dew_secret_name', 'is required when category is OBS'],
-    ['dew_secret_name must not be empty', (b) => (b.volume = { category: 'OBS', ownership: 'MANAGED', dew_secret_name: '' }), 'volume.dew_secret_name', 'must not be empty'],
-    ['dew_secret_name is at most 64 characters', (b) => (b.volume.dew_secret_name = 'a'.repeat(65)), 'volume.dew_secret_name', 'must be at most 64 characters'],
-    ['dew_secret_name allows letters, digits, - and _', (b) => (b.volume.dew_secret_name = 'my.secret'), 'volume.dew_secret_name', 'may contain only letters, digits, "-" and "_"'],
+    [
+      'dew_secret_name is mandatory for OBS',
+      (b) => (b.volume = { category: 'OBS', ownership: 'MANAGED' }),
+      'volume.dew_secret_name',
+      'is required when category is OBS',
+    ],
+    [
+      'dew_secret_name must not be empty',
+      (b) => (b.volume = { category: 'OBS', ownership: 'MANAGED', dew_secret_name: '' }),
+      'volume.dew_secret_name',
+      'must not be empty',
+    ],
+    [
+      'dew_secret_name is at most 64 characters',
+      (b) => (b.volume.dew_secret_name = 'a'.repeat(65)),
+      'volume.dew_secret_name',
+      'must be at most 64 characters',
+    ],
+    [
+      'dew_secret_name allows letters, digits, - and _',
+      (b) => (b.volume.dew_secret_name = 'my.secret'),
+      'volume.dew_secret_name',
+      'may contain only letters, digits, "-" and "_"',
+    ],
     ['capacity is an integer', (b) => (b.volume.capacity = 5.5), 'volume.capacity', 'must be an integer'],
-    ['capacity only applies to EVS', (b) => (b.volume = { category: 'OBS', ownership: 'MANAGED', dew_secret_name: 's', capacity: 5 }), 'volume.capacity', 'is only valid when category is EVS'],
+    [
+      'capacity only applies to EVS',
+      (b) => (b.volume = { category: 'OBS', ownership: 'MANAGED', dew_secret_name: 's', capacity: 5 }),
+      'volume.capacity',
+      'is only valid when category is EVS',
+    ],
     ['unknown fields', (b) => (b.volume.capasity = 5), 'volume', 'did you mean "capacity"?'],
-    ['data_volumes items follow the same rules', (b) => (b.data_volumes = [{ category: 'NAS', ownership: 'MANAGED' }]), 'data_volumes.0.category', 'must be one of: EVS, EFS, OBS, OBSFS'],
-    ['data_volumes cross-field rules carry the index', (b) => (b.data_volumes = [b.volume, { category: 'OBS', ownership: 'MANAGED' }]), 'data_volumes.1.dew_secret_name', 'is required when category is OBS'],
+    [
+      'data_volumes items follow the same rules',
+      (b) => (b.data_volumes = [{ category: 'NAS', ownership: 'MANAGED' }]),
+      'data_volumes.0.category',
+      'must be one of: EVS, EFS, OBS, OBSFS',
+    ],
+    [
+      'data_volumes cross-field rules carry the index',
+      (b) => (b.data_volumes = [b.volume, { category: 'OBS', ownership: 'MANAGED' }]),
+      'data_volumes.1.dew_secret_name',
+      'is required when category is OBS',
+    ],
   ];
   it.each(cases)('%s', (_title, mutate, path, message) => expectSingleError(EXAMPLE_1, mutate, path, message));
 
@@ -287,12 +396,37 @@ describe('Notebook body: volume and data_volumes (VolumeMountRequest)', () => {
 describe('Notebook body: hooks (CustomHooks, ContainerHooks, Config)', () => {
   const withHook = (config: unknown) => (b: Body) => (b.hooks = { container_hooks: { post_start: config } });
   const cases: Case[] = [
-    ['type is COMMAND or SCRIPT', withHook({ script: '/a.sh', type: 'BASH' }), 'hooks.container_hooks.post_start.type', 'must be one of: COMMAND, SCRIPT'],
-    ['mode is BLOCK or ASYNC', withHook({ script: '/a.sh', mode: 'SYNC' }), 'hooks.container_hooks.post_start.mode', 'must be one of: BLOCK, ASYNC'],
-    ['script is Base64 or an absolute path', withHook({ script: 'pip install x' }), 'hooks.container_hooks.post_start.script', 'must be a Base64-encoded script or the absolute path of a script'],
-    ['pre_start is checked too', (b) => (b.hooks = { container_hooks: { pre_start: { script: 'run.sh?' } } }), 'hooks.container_hooks.pre_start.script', 'must be a Base64-encoded script'],
+    [
+      'type is COMMAND or SCRIPT',
+      withHook({ script: '/a.sh', type: 'BASH' }),
+      'hooks.container_hooks.post_start.type',
+      'must be one of: COMMAND, SCRIPT',
+    ],
+    [
+      'mode is BLOCK or ASYNC',
+      withHook({ script: '/a.sh', mode: 'SYNC' }),
+      'hooks.container_hooks.post_start.mode',
+      'must be one of: BLOCK, ASYNC',
+    ],
+    [
+      'script is Base64 or an absolute path',
+      withHook({ script: 'pip install x' }),
+      'hooks.container_hooks.post_start.script',
+      'must be a Base64-encoded script or the absolute path of a script',
+    ],
+    [
+      'pre_start is checked too',
+      (b) => (b.hooks = { container_hooks: { pre_start: { script: 'run.sh?' } } }),
+      'hooks.container_hooks.pre_start.script',
+      'must be a Base64-encoded script',
+    ],
     ['unknown fields in hooks', (b) => (b.hooks = { containerHooks: {} }), 'hooks', 'did you mean "container_hooks"?'],
-    ['unknown fields in container_hooks', (b) => (b.hooks = { container_hooks: { poststart: {} } }), 'hooks.container_hooks', 'did you mean "post_start"?'],
+    [
+      'unknown fields in container_hooks',
+      (b) => (b.hooks = { container_hooks: { poststart: {} } }),
+      'hooks.container_hooks',
+      'did you mean "post_start"?',
+    ],
   ];
   it.each(cases)('%s', (_title, mutate, path, message) => expectSingleError(EXAMPLE_1, mutate, path, message));
 });
@@ -300,7 +434,12 @@ describe('Notebook body: hooks (CustomHooks, ContainerHooks, Config)', () => {
 describe('Notebook body: lease (LeaseReq)', () => {
   const cases: Case[] = [
     ['duration has a lower bound', (b) => (b.lease = { duration: 3_599_999 }), 'lease.duration', 'must be between 3600000 and 259200000'],
-    ['duration has an upper bound', (b) => (b.lease = { duration: 259_200_001 }), 'lease.duration', 'must be between 3600000 and 259200000'],
+    [
+      'duration has an upper bound',
+      (b) => (b.lease = { duration: 259_200_001 }),
+      'lease.duration',
+      'must be between 3600000 and 259200000',
+    ],
     ['type is TIMING or IDLE', (b) => (b.lease = { type: 'NEVER' }), 'lease.type', 'must be one of: TIMING, IDLE'],
     ['unknown fields', (b) => (b.lease = { enable: true }), 'lease', 'unknown field "enable"'],
   ];
@@ -315,21 +454,89 @@ describe('Notebook body: affinity (AffinityType, AffinityRule)', () => {
     ['key is mandatory', (b) => delete rule(b).key, `${REQ}.key`, 'is required'],
     ['operator is mandatory', (b) => delete rule(b).operator, `${REQ}.operator`, REQUIRED],
     ['values is mandatory', (b) => delete rule(b).values, `${REQ}.values`, 'is required'],
-    ['operator is one of the six', (b) => (rule(b).operator = 'Equals'), `${REQ}.operator`, 'must be one of: In, NotIn, Exists, DoesNotExist, Gt, Lt'],
-    ['key name part is at most 63 characters', (b) => (rule(b).key = `example.com/${'a'.repeat(64)}`), `${REQ}.key`, 'name part must be at most 63 characters'],
-    ['key name part starts with a letter or digit', (b) => (rule(b).key = '-hostname'), `${REQ}.key`, 'name part must start and end with a letter or digit'],
-    ['key name part allows no other characters', (b) => (rule(b).key = 'host name'), `${REQ}.key`, 'name part must start and end with a letter or digit'],
+    [
+      'operator is one of the six',
+      (b) => (rule(b).operator = 'Equals'),
+      `${REQ}.operator`,
+      'must be one of: In, NotIn, Exists, DoesNotExist, Gt, Lt',
+    ],
+    [
+      'key name part is at most 63 characters',
+      (b) => (rule(b).key = `example.com/${'a'.repeat(64)}`),
+      `${REQ}.key`,
+      'name part must be at most 63 characters',
+    ],
+    [
+      'key name part starts with a letter or digit',
+      (b) => (rule(b).key = '-hostname'),
+      `${REQ}.key`,
+      'name part must start and end with a letter or digit',
+    ],
+    [
+      'key name part allows no other characters',
+      (b) => (rule(b).key = 'host name'),
+      `${REQ}.key`,
+      'name part must start and end with a letter or digit',
+    ],
     ['key needs a name after the prefix', (b) => (rule(b).key = 'kubernetes.io/'), `${REQ}.key`, 'must have a name after the prefix'],
-    ['key prefix is at most 253 characters', (b) => (rule(b).key = `${'a.'.repeat(127)}a/name`), `${REQ}.key`, 'prefix must be at most 253 characters'],
+    [
+      'key prefix is at most 253 characters',
+      (b) => (rule(b).key = `${'a.'.repeat(127)}a/name`),
+      `${REQ}.key`,
+      'prefix must be at most 253 characters',
+    ],
     ['key prefix is a DNS subdomain', (b) => (rule(b).key = 'Kubernetes.IO/hostname'), `${REQ}.key`, 'prefix must be a DNS subdomain'],
-    ['key prefix labels are at most 63 characters', (b) => (rule(b).key = `${'a'.repeat(64)}.io/name`), `${REQ}.key`, 'prefix must be a DNS subdomain'],
+    [
+      'key prefix labels are at most 63 characters',
+      (b) => (rule(b).key = `${'a'.repeat(64)}.io/name`),
+      `${REQ}.key`,
+      'prefix must be a DNS subdomain',
+    ],
     ['a value is at most 63 characters', (b) => (rule(b).values = ['a'.repeat(64)]), `${REQ}.values.0`, 'must be at most 63 characters'],
-    ['a value starts and ends with a letter or digit', (b) => (rule(b).values = ['node-']), `${REQ}.values.0`, 'must be empty or start and end with a letter or digit'],
-    ['a value allows no other characters', (b) => (rule(b).values = ['a/b']), `${REQ}.values.0`, 'must be empty or start and end with a letter or digit'],
-    ['weight is absent for strong affinity', (b) => (rule(b).weight = 10), `${REQ}.weight`, 'must not be set for strong (required) affinity'],
-    ['weight is at most 100', (b) => (b.affinity = structuredClone(EXAMPLE_2.affinity), (b.affinity.preferred_during_scheduling_ignored_during_execution[1].weight = 101)), `${PREF}.weight`, 'must be between 0 and 100'],
-    ['weight is at least 0', (b) => (b.affinity = structuredClone(EXAMPLE_2.affinity), (b.affinity.preferred_during_scheduling_ignored_during_execution[1].weight = -1)), `${PREF}.weight`, 'must be between 0 and 100'],
-    ['preferred rules need key, values and operator too', (b) => (b.affinity = structuredClone(EXAMPLE_2.affinity), delete b.affinity.preferred_during_scheduling_ignored_during_execution[1].operator), `${PREF}.operator`, REQUIRED],
+    [
+      'a value starts and ends with a letter or digit',
+      (b) => (rule(b).values = ['node-']),
+      `${REQ}.values.0`,
+      'must be empty or start and end with a letter or digit',
+    ],
+    [
+      'a value allows no other characters',
+      (b) => (rule(b).values = ['a/b']),
+      `${REQ}.values.0`,
+      'must be empty or start and end with a letter or digit',
+    ],
+    [
+      'weight is absent for strong affinity',
+      (b) => (rule(b).weight = 10),
+      `${REQ}.weight`,
+      'must not be set for strong (required) affinity',
+    ],
+    [
+      'weight is at most 100',
+      (b) => (
+        (b.affinity = structuredClone(EXAMPLE_2.affinity)),
+        (b.affinity.preferred_during_scheduling_ignored_during_execution[1].weight = 101)
+      ),
+      `${PREF}.weight`,
+      'must be between 0 and 100',
+    ],
+    [
+      'weight is at least 0',
+      (b) => (
+        (b.affinity = structuredClone(EXAMPLE_2.affinity)), (b.affinity.preferred_during_scheduling_ignored_during_execution[1].weight = -1)
+      ),
+      `${PREF}.weight`,
+      'must be between 0 and 100',
+    ],
+    [
+      'preferred rules need key, values and operator too',
+      (b) => (
+        (b.affinity = structuredClone(EXAMPLE_2.affinity)),
+        delete b.affinity.preferred_during_scheduling_ignored_during_execution[1].operator
+      ),
+      `${PREF}.operator`,
+      REQUIRED,
+    ],
     ['unknown fields', (b) => (rule(b).value = ['x']), REQ, 'did you mean "values"?'],
   ];
   it.each(cases)('%s', (_title, mutate, path, message) => expectSingleError(EXAMPLE_1, mutate, path, message));
@@ -367,9 +574,24 @@ describe('Notebook body: user_vpc (UserVpcRequest)', () => {
   const cases: Case[] = [
     ['vpc_id is mandatory', (b) => ((b.user_vpc = vpc()), delete b.user_vpc.vpc_id), 'user_vpc.vpc_id', 'is required'],
     ['subnet_id is mandatory', (b) => ((b.user_vpc = vpc()), delete b.user_vpc.subnet_id), 'user_vpc.subnet_id', 'is required'],
-    ['security_group_ids is mandatory', (b) => ((b.user_vpc = vpc()), delete b.user_vpc.security_group_ids), 'user_vpc.security_group_ids', 'is required'],
-    ['connect_cidrs holds CIDR blocks', (b) => ((b.user_vpc = vpc()), (b.user_vpc.connect_cidrs = ['10.0.0.0'])), 'user_vpc.connect_cidrs.0', 'must be a CIDR block'],
-    ['connect_cidrs is a list', (b) => ((b.user_vpc = vpc()), (b.user_vpc.connect_cidrs = '10.0.0.0/8')), 'user_vpc.connect_cidrs', 'must be a list'],
+    [
+      'security_group_ids is mandatory',
+      (b) => ((b.user_vpc = vpc()), delete b.user_vpc.security_group_ids),
+      'user_vpc.security_group_ids',
+      'is required',
+    ],
+    [
+      'connect_cidrs holds CIDR blocks',
+      (b) => ((b.user_vpc = vpc()), (b.user_vpc.connect_cidrs = ['10.0.0.0'])),
+      'user_vpc.connect_cidrs.0',
+      'must be a CIDR block',
+    ],
+    [
+      'connect_cidrs is a list',
+      (b) => ((b.user_vpc = vpc()), (b.user_vpc.connect_cidrs = '10.0.0.0/8')),
+      'user_vpc.connect_cidrs',
+      'must be a list',
+    ],
   ];
   it.each(cases)('%s', (_title, mutate, path, message) => expectSingleError(EXAMPLE_1, mutate, path, message));
 });
@@ -410,12 +632,18 @@ describe('Notebook spec.body.name: defaults to metadata.name, warns when it diff
     const result = withName('notebooks_test');
     expect(result.valid).toBe(true);
     expect((result.manifest!.spec.body as Body).name).toBe('notebooks_test');
-    const source = stringify({ apiVersion: 'hwc-provisioner/v1', kind: 'Notebook', metadata: { name: 'team-a-dev' }, spec: { body: EXAMPLE_1 } });
+    const source = stringify({
+      apiVersion: 'hwc-provisioner/v1',
+      kind: 'Notebook',
+      metadata: { name: 'team-a-dev' },
+      spec: { body: EXAMPLE_1 },
+    });
     const line = source.split('\n').findIndex((l) => l.includes('name: notebooks_test')) + 1;
     expect(result.warnings).toEqual([
       {
         path: 'spec.body.name',
-        message: 'differs from metadata.name "team-a-dev": the notebook is named "notebooks_test" at Huawei Cloud; leave spec.body.name out to name it "team-a-dev"',
+        message:
+          'differs from metadata.name "team-a-dev": the notebook is named "notebooks_test" at Huawei Cloud; leave spec.body.name out to name it "team-a-dev"',
         line,
         column: expect.any(Number),
       },
@@ -443,7 +671,12 @@ describe('Notebook spec.body.name: defaults to metadata.name, warns when it diff
   it('prints the warning in the CLI and still exits 0', async () => {
     const out: string[] = [];
     const err: string[] = [];
-    const source = stringify({ apiVersion: 'hwc-provisioner/v1', kind: 'Notebook', metadata: { name: 'team-a-dev' }, spec: { body: EXAMPLE_1 } });
+    const source = stringify({
+      apiVersion: 'hwc-provisioner/v1',
+      kind: 'Notebook',
+      metadata: { name: 'team-a-dev' },
+      spec: { body: EXAMPLE_1 },
+    });
     const code = await run(['validate', '-'], { stdout: (l) => out.push(l), stderr: (l) => err.push(l), readStdin: async () => source });
     expect(code).toBe(0);
     expect(out).toEqual([expect.stringMatching(/^-:\d+:\d+ spec\.body\.name: warning: differs from metadata\.name "team-a-dev"/)]);

@@ -26,19 +26,25 @@ describe('spec.region: only regions with a known endpoint for the kind', () => {
   const notebook = example('notebook.yaml');
   const edge = example('edge-deployment.yaml');
 
-  it.each(['cn-north-4', 'cn-east-3', 'ap-southeast-1', 'ap-southeast-3', 'la-south-2'])('accepts ModelArts region %s for a Notebook', (region) => {
-    expect(errorsAt(notebook, { region }, 'spec.region')).toEqual([]);
-  });
+  it.each(['cn-north-4', 'cn-east-3', 'ap-southeast-1', 'ap-southeast-3', 'la-south-2'])(
+    'accepts ModelArts region %s for a Notebook',
+    (region) => {
+      expect(errorsAt(notebook, { region }, 'spec.region')).toEqual([]);
+    },
+  );
 
   it.each(['cn-north-4', 'cn-north-1', 'cn-east-2', 'cn-east-3', 'cn-south-1'])('accepts IEF region %s for an EdgeDeployment', (region) => {
     expect(errorsAt(edge, { region }, 'spec.region')).toEqual([]);
   });
 
-  it.each(['cn-north-99', 'xx-nowhere-1', 'eu-west-1'])('refuses region %s, which looks like one but has no ModelArts endpoint', (region) => {
-    expect(errorsAt(notebook, { region }, 'spec.region')).toEqual([
-      expect.objectContaining({ message: expect.stringMatching(/^must be a region where ModelArts has an endpoint: .*cn-north-4/) }),
-    ]);
-  });
+  it.each(['cn-north-99', 'xx-nowhere-1', 'eu-west-1'])(
+    'refuses region %s, which looks like one but has no ModelArts endpoint',
+    (region) => {
+      expect(errorsAt(notebook, { region }, 'spec.region')).toEqual([
+        expect.objectContaining({ message: expect.stringMatching(/^must be a region where ModelArts has an endpoint: .*cn-north-4/) }),
+      ]);
+    },
+  );
 
   it('refuses a ModelArts-only region for an EdgeDeployment, and an IEF-only region for a Notebook', () => {
     expect(errorsAt(edge, { region: 'ap-southeast-3' }, 'spec.region')).toEqual([
@@ -63,14 +69,22 @@ describe('spec.projectId: a path segment and a header', () => {
 describe('spec.poolName: a resource pool id (the pool_name path parameter)', () => {
   const nodePool = example('node-pool.yaml');
 
-  it.each(['.', '..', 'pool/..', `${POOL_ID}/..`, '%2e%2e', `${POOL_ID}?x=1`, POOL_ID.toUpperCase(), `1${POOL_ID}`, 'pool-abc', 'p'.repeat(64)])(
-    'refuses %j',
-    (poolName) => {
-      expect(errorsAt(nodePool, { poolName }, 'spec.poolName')).toEqual([
-        expect.objectContaining({ message: expect.stringMatching(/^must be a resource pool id \(the pool's metadata\.name/) }),
-      ]);
-    },
-  );
+  it.each([
+    '.',
+    '..',
+    'pool/..',
+    `${POOL_ID}/..`,
+    '%2e%2e',
+    `${POOL_ID}?x=1`,
+    POOL_ID.toUpperCase(),
+    `1${POOL_ID}`,
+    'pool-abc',
+    'p'.repeat(64),
+  ])('refuses %j', (poolName) => {
+    expect(errorsAt(nodePool, { poolName }, 'spec.poolName')).toEqual([
+      expect.objectContaining({ message: expect.stringMatching(/^must be a resource pool id \(the pool's metadata\.name/) }),
+    ]);
+  });
 
   it.each([POOL_ID, `pool-${'a'.repeat(8)}-${'0'.repeat(32)}`, 'p'.repeat(63)])('accepts %s', (poolName) => {
     expect(validate(nodePool, { poolName }).errors).toEqual([]);

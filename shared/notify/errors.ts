@@ -1,17 +1,8 @@
-/** Named failures of the notifier; `retryable` decides between an SQS retry and a logged, dropped report. */
-
-/** A provider or subscriber answered with an error, or could not be reached. Never carries tokens or secrets. */
-export class FeedbackApiError extends Error {
-  readonly code = 'FEEDBACK_API_ERROR';
-  constructor(
-    message: string,
-    readonly status: number | undefined,
-    readonly retryable: boolean,
-  ) {
-    super(message);
-    this.name = 'FeedbackApiError';
-  }
-}
+/**
+ * Named failures of the notifier; `retryable` decides between an SQS retry and a logged, dropped report. A provider
+ * or subscriber that answered with an error, or could not be reached, is the shared ProviderApiError (shared/providers/http.ts).
+ */
+import { ProviderApiError } from '../providers/http';
 
 /** Another invocation is writing the same status or comment right now; the message comes back later. */
 export class NotifyBusyError extends Error {
@@ -41,6 +32,7 @@ export class NotAnEventError extends Error {
   }
 }
 
+/** Only a provider's answer can be permanent; anything else (a bug, an AWS hiccup) goes back to SQS. */
 export function isRetryable(error: unknown): boolean {
-  return (error as { retryable?: unknown })?.retryable === true || !(error instanceof FeedbackApiError);
+  return (error as { retryable?: unknown })?.retryable === true || !(error instanceof ProviderApiError);
 }

@@ -1,7 +1,7 @@
 /** GitHub REST calls for feedback: commit statuses on a sha, and issue comments on a pull request. */
 import { githubApi } from '../providers/github';
 import { callJson, type HttpSettings } from './http';
-import { FeedbackApiError } from './errors';
+import { ProviderApiError } from '../providers/http';
 import type { CommentApi } from './state';
 
 type GithubStatusState = 'pending' | 'success' | 'failure' | 'error';
@@ -64,7 +64,7 @@ export function githubFeedback(opts: GithubFeedbackOptions) {
             body: JSON.stringify({ body: text }),
             what: `GitHub comment on ${repository}#${number}`,
           });
-          if (!body?.id) throw new FeedbackApiError(`GitHub comment on ${repository}#${number}: no id in the answer`, 201, false);
+          if (!body?.id) throw new ProviderApiError(`GitHub comment on ${repository}#${number}: no id in the answer`, 201, false);
           return String(body.id);
         },
         async update(id, text) {
@@ -78,7 +78,7 @@ export function githubFeedback(opts: GithubFeedbackOptions) {
             });
             return true;
           } catch (error) {
-            if (error instanceof FeedbackApiError && error.status === 404) return false;
+            if (error instanceof ProviderApiError && error.status === 404) return false;
             throw error;
           }
         },

@@ -1,7 +1,7 @@
 /** GitLab REST (v4) calls for feedback: commit statuses, and notes on a merge request. */
 import { gitlabApi } from '../providers/gitlab';
 import { callJson, type HttpSettings } from './http';
-import { FeedbackApiError } from './errors';
+import { ProviderApiError } from '../providers/http';
 import type { CommentApi } from './state';
 
 export type GitlabStatusState = 'pending' | 'running' | 'success' | 'failed' | 'canceled';
@@ -69,7 +69,7 @@ export function gitlabFeedback(opts: GitlabFeedbackOptions) {
             body: JSON.stringify({ body: text }),
             what: `GitLab note on !${iid}`,
           });
-          if (!body?.id) throw new FeedbackApiError(`GitLab note on !${iid}: no id in the answer`, 201, false);
+          if (!body?.id) throw new ProviderApiError(`GitLab note on !${iid}: no id in the answer`, 201, false);
           return String(body.id);
         },
         async update(id, text) {
@@ -83,7 +83,7 @@ export function gitlabFeedback(opts: GitlabFeedbackOptions) {
             });
             return true;
           } catch (error) {
-            if (error instanceof FeedbackApiError && error.status === 404) return false;
+            if (error instanceof ProviderApiError && error.status === 404) return false;
             throw error;
           }
         },

@@ -1,7 +1,6 @@
 /** Outbound HTTP for feedback: JSON calls through the providers' one fetch helper, retried within the invocation. */
 import { ProviderApiError, providerFetch, type ProviderRequest } from '../providers/http';
 import { withRetries as retry } from '../retry';
-import { FeedbackApiError } from './errors';
 
 export interface HttpSettings {
   fetch?: typeof fetch;
@@ -14,20 +13,15 @@ export interface HttpSettings {
 type CallSpec = ProviderRequest & { method: NonNullable<ProviderRequest['method']> };
 
 /**
- * One attempt. The notifier's callers tell "drop" from "retry" by FeedbackApiError, so the provider error is
- * carried over with its status and retryability.
+ * One attempt. Failures are the providers' ProviderApiError, thrown as is: the notifier's callers tell "drop"
+ * from "retry" by its status and retryability.
  */
 export async function callOnce(
   settings: Pick<HttpSettings, 'fetch' | 'timeoutMs'>,
   spec: CallSpec,
 ): Promise<{ status: number; text: string }> {
-  try {
-    const response = await providerFetch(settings, spec);
-    return { status: response.status, text: await response.text().catch(() => '') };
-  } catch (error) {
-    if (error instanceof ProviderApiError) throw new FeedbackApiError(error.message, error.status, error.retryable);
-    throw error;
-  }
+  const response = await providerFetch(settings, spec);
+  return { status: response.status, text: await response.text().catch(() => '') };
 }
 
 /** Retries what can succeed later, with doubling backoff and equal jitter; permanent errors are thrown at once. */
@@ -38,7 +32,7 @@ export function withRetries<T>(settings: Pick<HttpSettings, 'attempts' | 'retryB
       base: settings.retryBaseMs,
       max: Number.POSITIVE_INFINITY,
       jitter: 'equal',
-      retryable: (error) => !(error instanceof FeedbackApiError) || error.retryable,
+      retryable: (error) => !(error instanceof ProviderApiError) || error.retryable,
     },
     run,
   );

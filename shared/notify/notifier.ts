@@ -6,7 +6,8 @@
  */
 import type { WebhookSubscriber } from '../config';
 import { EVENT_TYPES } from '../events/cloudevents';
-import { DeliveryFailedError, FeedbackApiError, isRetryable } from './errors';
+import { ProviderApiError } from '../providers/http';
+import { DeliveryFailedError, isRetryable } from './errors';
 import type { NotifyEvent } from './events';
 import type { GithubFeedback } from './github';
 import type { GitlabFeedback, GitlabStatusState } from './gitlab';
@@ -243,7 +244,7 @@ export async function notify(deps: NotifyDeps, received: NotifyEvent): Promise<{
           eventId: event.id,
           requestId: event.data.requestId,
           error: message,
-          status: error instanceof FeedbackApiError ? error.status : undefined,
+          status: error instanceof ProviderApiError ? error.status : undefined,
         });
       }
     }

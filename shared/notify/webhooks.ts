@@ -1,7 +1,7 @@
 /** Generic subscribers: each event POSTed as JSON and signed the Standard Webhooks way (webhook-id, -timestamp, -signature). */
 import { createHash, createHmac } from 'node:crypto';
 import type { WebhookSubscriber } from '../config';
-import { FeedbackApiError } from './errors';
+import { ProviderApiError } from '../providers/http';
 import { callOnce, withRetries, type HttpSettings } from './http';
 
 /** `v1,<base64 HMAC-SHA256(key, "id.timestamp.body")>`, where the key is the base64 after `whsec_`. */
@@ -49,7 +49,7 @@ export async function deliverWebhook(
       // Every non-2xx is retried for subscribers: their outages end in the DLQ, never silently dropped.
       what: `webhook ${subscriberLabel(subscriber)}`,
     }).catch((error: unknown) => {
-      if (error instanceof FeedbackApiError && !error.retryable) throw new FeedbackApiError(error.message, error.status, true);
+      if (error instanceof ProviderApiError && !error.retryable) throw new ProviderApiError(error.message, error.status, true);
       throw error;
     });
   });

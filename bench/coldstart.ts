@@ -159,7 +159,8 @@ export async function benchColdstart(stack: BenchStack, opts: { runs: number }) 
       status: String(r[0]!.status),
     };
     log(
-      `coldstart ${variant} ${target.name}: ${built.bytes} B, cold ${rows[target.name]![variant]!.coldMs} ms, process ${rows[target.name]![variant]!.spawnToExitMs} ms`,
+      `coldstart ${variant} ${target.name}: ${built.bytes} B, cold ` +
+        `${rows[target.name]![variant]!.coldMs} ms, process ${rows[target.name]![variant]!.spawnToExitMs} ms`,
     );
   }
   const empty = rows.empty!;
@@ -195,14 +196,17 @@ export async function benchColdstart(stack: BenchStack, opts: { runs: number }) 
       esbuild: settings,
       esbuildOptions: esbuildOptionsFrom(settings).options,
       nodeOptions: Object.fromEntries(targets.map((t) => [t.name, t.nodeOptions])),
-      deployed: `as serverless.yml packages it (custom.esbuild through serverless-esbuild's option mapping), AWS SDK ${alternative === 'sdkBundled' ? 'from the Lambda runtime (node_modules here)' : 'bundled'}`,
+      deployed:
+        "as serverless.yml packages it (custom.esbuild through serverless-esbuild's option mapping), AWS " +
+        `SDK ${alternative === 'sdkBundled' ? 'from the Lambda runtime (node_modules here)' : 'bundled'}`,
       alternative,
       [alternative]:
         alternative === 'sdkBundled'
           ? 'the same build with @aws-sdk/* bundled'
           : 'the same build with @aws-sdk/* from the Lambda runtime (node_modules here)',
       coldMs:
-        'require() of the bundle plus one invocation with the events/ sample (fresh ids), in a fresh Node process, against the local emulators',
+        'require() of the bundle plus one invocation with the events/ sample ' +
+        '(fresh ids), in a fresh Node process, against the local emulators',
       spawnToExitMs: 'the whole process, Node start-up included',
     },
     empty,

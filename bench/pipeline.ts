@@ -54,11 +54,16 @@ export async function benchPipeline(
       resources: opts.resources,
       kinds: 'equal parts ResourcePool, NodePool (on the pool), Notebook (on the pool), EdgeDeployment; unique names',
       simulator: 'zero durations (ready at the first show), no faults, no rate limit',
-      concurrency: `${opts.concurrency} (dispatch: ${opts.concurrency / 10} pollers x batches of 10, as maximumConcurrency 5 x batchSize 10; baseline: ${opts.concurrency} workers)`,
+      concurrency:
+        `${opts.concurrency} (dispatch: ${opts.concurrency / 10} pollers x batches of 10, ` +
+        `as maximumConcurrency 5 x batchSize 10; baseline: ${opts.concurrency} workers)`,
       pollSeconds: opts.pollSeconds,
-      rounds: `${opts.rounds} per side, alternating baseline/ours; per side the median round; the ratio the median of the rounds' own ratios`,
+      rounds:
+        `${opts.rounds} per side, alternating baseline/ours; per side ` +
+        "the median round; the ratio the median of the rounds' own ratios",
       oursSettings:
-        'product defaults except POLL_BACKOFF_SCALE = poll interval / 30 s (every first poll within one interval), POLL_CONCURRENCY = concurrency, POWERTOOLS_LOG_LEVEL = WARN (as npm start)',
+        'product defaults except POLL_BACKOFF_SCALE = poll interval / 30 s (every first poll within ' +
+        'one interval), POLL_CONCURRENCY = concurrency, POWERTOOLS_LOG_LEVEL = WARN (as npm start)',
       ours: 'one POST /requests; timed from its 202 to the last resource.succeeded event received from the topic',
       baseline: 'HuaweiCloudClient directly: create, show every poll interval until ready; pool dependents after their pool',
     },

@@ -199,8 +199,12 @@ export async function benchPoller(stack: BenchStack, opts: { inFlight: number; f
         inFlight: opts.inFlight,
         finished: opts.finished,
         repetitions: opts.reps,
-        tick: `pollTick with the product defaults (concurrency ${opts.concurrency}, budget 45 s); every in-flight item due; each poll a signed show against the simulator (still creating) and one UpdateItem`,
-        finishedWrite: `${opts.finished} items by BatchWriteItem (25 per call, 8 in parallel) in ${round(writeSeconds, 1)} s (${round(opts.finished / writeSeconds, 0)} items/s)`,
+        tick:
+          `pollTick with the product defaults (concurrency ${opts.concurrency}, budget 45 s); every in-flight ` +
+          'item due; each poll a signed show against the simulator (still creating) and one UpdateItem',
+        finishedWrite:
+          `${opts.finished} items by BatchWriteItem (25 per call, 8 in parallel) in ` +
+          `${round(writeSeconds, 1)} s (${round(opts.finished / writeSeconds, 0)} items/s)`,
       },
       inFlightOnly,
       withHistory,

@@ -90,7 +90,8 @@ export async function benchWebhook(
         try {
           const { port } = await server.ready;
           log(
-            `webhook ${mode} round ${round + 1}: ${opts.connections} connections for ${opts.seconds} s (after ${opts.warmupSeconds} s warm-up)`,
+            `webhook ${mode} round ${round + 1}: ${opts.connections} connections ` +
+              `for ${opts.seconds} s (after ${opts.warmupSeconds} s warm-up)`,
           );
           const side = await load(`http://127.0.0.1:${port}`, opts.connections, opts.seconds, opts.warmupSeconds);
           runs[mode].push(side);
@@ -132,9 +133,12 @@ export async function benchWebhook(
       connections: opts.connections,
       seconds: opts.seconds,
       warmupSeconds: opts.warmupSeconds,
-      rounds: `${opts.rounds} per side, alternating baseline/ours; per side requests/s averaged and latencies the median round's; ratios the median of the rounds' own ratios`,
+      rounds:
+        `${opts.rounds} per side, alternating baseline/ours; per side requests/s averaged ` +
+        "and latencies the median round's; ratios the median of the rounds' own ratios",
       processes:
-        'server under test, fauxqs and the autocannon load generator each in their own Node process (DynamoDB Local is not used by this route)',
+        'server under test, fauxqs and the autocannon load generator each ' +
+        'in their own Node process (DynamoDB Local is not used by this route)',
       payload: 'octokit push example (~7.6 KB), new head commit and X-GitHub-Delivery per request, HMAC-signed per request in setupRequest',
       oursLogging: 'Powertools logger at INFO as deployed, stdout to /dev/null',
     },

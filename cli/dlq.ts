@@ -47,7 +47,8 @@ interface DeadLetter {
 }
 
 export const DLQ_USAGE =
-  'usage: hwc-provisioner dlq list|redrive [--queue NAME] [--prefix PREFIX] [--endpoint URL] [--format text|json]; see hwc-provisioner help';
+  'usage: hwc-provisioner dlq list|redrive [--queue NAME] [--prefix ' +
+  'PREFIX] [--endpoint URL] [--format text|json]; see hwc-provisioner help';
 
 /** No dead-letter queue under the prefix: most often a mistyped prefix or the wrong endpoint, so not "0 messages". */
 class NoDeadLetterQueueError extends CliError {
@@ -139,7 +140,10 @@ function describeAwsError(error: unknown, endpoint: string | undefined): string 
   const firstLine = (e.message ?? String(error)).split('\n')[0]!;
   const where = endpoint ?? 'AWS';
   if (e.name === 'CredentialsProviderError') {
-    return `no AWS credentials for ${where} (${firstLine}): set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for npm start, use the exports it prints`;
+    return (
+      `no AWS credentials for ${where} (${firstLine}): set AWS_PROFILE, or ` +
+      'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for npm start, use the exports it prints'
+    );
   }
   const code = e.code ?? e.errors?.find((inner) => inner.code)?.code;
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT') {
@@ -184,7 +188,8 @@ async function findDeadLetterQueues(sqs: SQSClient, options: DlqOptions): Promis
     .filter((q) => q.name.startsWith(`${options.prefix}-`) && q.name.endsWith('-dlq'));
   if (dlqs.length === 0) {
     throw new NoDeadLetterQueueError(
-      `no dead-letter queue under prefix "${options.prefix}" at ${options.endpoint ?? 'AWS'} (stacks found there: ${await otherStacks(sqs)})`,
+      `no dead-letter queue under prefix "${options.prefix}" at ` +
+        `${options.endpoint ?? 'AWS'} (stacks found there: ${await otherStacks(sqs)})`,
     );
   }
   if (!options.queue) return dlqs.sort((a, b) => a.name.localeCompare(b.name));
@@ -390,7 +395,8 @@ function printList(letters: DeadLetter[], queues: string[], options: DlqOptions,
     io.stdout(
       [
         `${l.queue} ${l.messageId}`,
-        `  receive count ${l.receiveCount} (incl. this listing), sent ${l.sentAt ?? '?'}, first receive ${l.firstReceiveAt ?? '?'}, last attempt ${l.lastReceiveAt ?? '(not reported by SQS)'}`,
+        `  receive count ${l.receiveCount} (incl. this listing), sent ${l.sentAt ?? '?'}, first ` +
+          `receive ${l.firstReceiveAt ?? '?'}, last attempt ${l.lastReceiveAt ?? '(not reported by SQS)'}`,
         `  ${l.summary}`,
         `  why: ${l.reason}`,
       ].join('\n'),

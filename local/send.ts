@@ -153,7 +153,8 @@ export async function runSend(argv: readonly string[], opts: SendOptions = {}): 
       const repository = state[provider].repository;
       const push = await admin<PushResult>(state, 'push', { provider, repository, files });
       print(
-        `${kind}: commit ${short(push.after)} on ${repository} ${push.branch} (parent ${short(push.before)}): ${describeFiles(push.changed)}`,
+        `${kind}: commit ${short(push.after)} on ${repository} ${push.branch} ` +
+          `(parent ${short(push.before)}): ${describeFiles(push.changed)}`,
       );
       const commit = {
         id: push.after,
@@ -235,7 +236,9 @@ export async function runSend(argv: readonly string[], opts: SendOptions = {}): 
       const pull = await admin<PullResult>(state, 'pull', { provider, repository, files, ...(number !== undefined ? { number } : {}) });
       const now = new Date();
       print(
-        `${kind}: ${pull.action === 'opened' ? 'opened' : 'new commit on'} ${provider === 'github' ? `#${pull.number}` : `!${pull.number}`} (${pull.headRef} ${short(pull.head)} into ${pull.baseRef} ${short(pull.base)}): ${describeFiles(pull.changed)}`,
+        `${kind}: ${pull.action === 'opened' ? 'opened' : 'new commit on'} ` +
+          `${provider === 'github' ? `#${pull.number}` : `!${pull.number}`} (${pull.headRef} ${short(pull.head)} ` +
+          `into ${pull.baseRef} ${short(pull.base)}): ${describeFiles(pull.changed)}`,
       );
       if (provider === 'github') {
         const payload = {
@@ -320,12 +323,10 @@ export async function runSend(argv: readonly string[], opts: SendOptions = {}): 
         ...Object.values(files).map((text) => `{code:yaml}\n${text.replace(/\n?$/, '\n')}{code}`),
       ].join('\n\n');
       const event = values.issue ? 'jira:issue_updated' : 'jira:issue_created';
+      const blocks = Object.keys(files);
       print(
-        `jira: ${values.issue ? 'updated' : 'created'} ${issue.key} with ${Object.keys(files).length} yaml block${Object.keys(files).length === 1 ? '' : 's'} (${Object.keys(
-          files,
-        )
-          .map((f) => basename(f))
-          .join(', ')})`,
+        `jira: ${values.issue ? 'updated' : 'created'} ${issue.key} with ${blocks.length} yaml block${blocks.length === 1 ? '' : 's'} ` +
+          `(${blocks.map((f) => basename(f)).join(', ')})`,
       );
       const payload = {
         timestamp: Date.now(),

@@ -309,7 +309,8 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
         functionName: 'poll',
         timeoutMs: 60_000,
       }),
-      // Feedback goes only where it is configured (GITHUB_TOKEN, GITLAB_TOKEN, JIRA_*, WEBHOOK_SUBSCRIBERS); with none set it reports nowhere.
+      // Feedback goes only where it is configured (GITHUB_TOKEN, GITLAB_TOKEN, JIRA_*, WEBHOOK_SUBSCRIBERS);
+      // with none set it reports nowhere.
       startQueueRunner({
         sqs,
         queueUrl: resources.queues.notify.url,
@@ -459,27 +460,35 @@ export function banner(stack: RunningStack, env: Record<string, string | undefin
   }
   say(`  SQS and SNS     ${sqsEndpoint} (fauxqs, in memory)`);
   say(
-    `  DynamoDB        ${dynamodbEndpoint} (DynamoDB Local, file-backed in ${join(stateDir, STATE_FILES.dynamodb)}; it listens on all interfaces, it has no bind option)`,
+    `  DynamoDB        ${dynamodbEndpoint} (DynamoDB Local, file-backed in ` +
+      `${join(stateDir, STATE_FILES.dynamodb)}; it listens on all interfaces, it has no bind option)`,
   );
   say(`  poller          every ${env.POLL_INTERVAL_SECONDS ?? 5} s`);
   if (fake) {
     const url = fake.providers.url;
     say(
-      `  feedback        FAKE providers at ${url}: GitHub ${url}/github, GitLab ${url}/gitlab, Jira ${url}/jira, subscriber ${url}/hooks/local`,
+      `  feedback        FAKE providers at ${url}: GitHub ${url}/github, ` +
+        `GitLab ${url}/gitlab, Jira ${url}/jira, subscriber ${url}/hooks/local`,
     );
     say(
-      `                  repositories ${DEMO_REPOSITORY} on GitHub and on GitLab (project 42), seeded with examples/; admin API under /__fake/`,
+      `                  repositories ${DEMO_REPOSITORY} on GitHub and on ` +
+        'GitLab (project 42), seeded with examples/; admin API under /__fake/',
     );
     if (fake.replaced.length > 0) say(`                  (replacing ${fake.replaced.join(', ')} from your environment for this run)`);
   } else {
     say(
-      `  feedback        ${feedbackTargets().join(', ') || 'none configured (set GITHUB_TOKEN, GITLAB_TOKEN, JIRA_BASE_URL+JIRA_EMAIL+JIRA_API_TOKEN or WEBHOOK_SUBSCRIBERS, or run `npm start -- --fake-providers`)'}`,
+      `  feedback        ${
+        feedbackTargets().join(', ') ||
+        'none configured (set GITHUB_TOKEN, GITLAB_TOKEN, JIRA_BASE_URL+JIRA_EMAIL+JIRA_API_TOKEN or WEBHOOK_SUBSCRIBERS, ' +
+          'or run `npm start -- --fake-providers`)'
+      }`,
     );
   }
   if (Object.keys(generated).length > 0) {
     say('');
     say(
-      `Made up for this state directory, kept in ${join(stateDir, STATE_FILES.secrets)} (mode 0600) across restarts; --reset replaces them:`,
+      `Made up for this state directory, kept in ${join(stateDir, STATE_FILES.secrets)} ` +
+        '(mode 0600) across restarts; --reset replaces them:',
     );
     for (const [name, value] of Object.entries(generated)) say(`  ${name}=${value}`);
   }
@@ -494,13 +503,15 @@ export function banner(stack: RunningStack, env: Record<string, string | undefin
   say('');
   say('Try it:');
   say(
-    `  curl -sS -X POST ${apiUrl}/requests -H 'authorization: Bearer ${apiToken}' -H 'content-type: application/yaml' --data-binary @examples/all-kinds.yaml`,
+    `  curl -sS -X POST ${apiUrl}/requests -H 'authorization: Bearer ${apiToken}' ` +
+      "-H 'content-type: application/yaml' --data-binary @examples/all-kinds.yaml",
   );
   say(`  curl -sS ${apiUrl}/requests/<requestId> -H 'authorization: Bearer ${apiToken}'`);
   say('');
   say('The CLI against this stack (dead-letter queues; the endpoints change at every start):');
   say(
-    `  export STACK_PREFIX=${stack.prefix} AWS_ENDPOINT_URL_SQS=${sqsEndpoint} TABLE_NAME=${stack.tableName} AWS_ENDPOINT_URL_DYNAMODB=${dynamodbEndpoint}`,
+    `  export STACK_PREFIX=${stack.prefix} AWS_ENDPOINT_URL_SQS=${sqsEndpoint} ` +
+      `TABLE_NAME=${stack.tableName} AWS_ENDPOINT_URL_DYNAMODB=${dynamodbEndpoint}`,
   );
   say('  npx hwc-provisioner dlq list');
   if (fake) {

@@ -90,7 +90,10 @@ export function formatRecord(record: FeedbackRecord): string {
       const project = /^\d+$/.test(c.repository) ? `project ${c.repository}` : c.repository;
       const where = c.provider === 'github' ? `pull request ${c.repository}#${c.number}` : `merge request ${project}!${c.number}`;
       const what = c.provider === 'github' ? 'comment' : 'note';
-      return `[${c.provider}] ${what} ${c.id} ${record.action === 'created' ? 'created on' : `edited (edit ${c.edits}) on`} ${where}:\n${indent(c.body)}`;
+      return (
+        `[${c.provider}] ${what} ${c.id} ` +
+        `${record.action === 'created' ? 'created on' : `edited (edit ${c.edits}) on`} ${where}:\n${indent(c.body)}`
+      );
     }
     case 'jira': {
       const j = record.jira;
@@ -107,7 +110,10 @@ export function formatRecord(record: FeedbackRecord): string {
         // shown as is below
       }
       const check = d.verified ? 'signature verified' : 'SIGNATURE INVALID';
-      return `[webhook] ${d.subscriber} received ${event.type ?? '(not JSON)'} ${event.subject ?? ''}\n    webhook-id ${d.headers['webhook-id'] ?? '-'}, ${check}, answered ${d.status}`;
+      return (
+        `[webhook] ${d.subscriber} received ${event.type ?? '(not JSON)'} ${event.subject ?? ''}\n` +
+        `    webhook-id ${d.headers['webhook-id'] ?? '-'}, ${check}, answered ${d.status}`
+      );
     }
     case 'refused':
       return `[fake] REFUSED ${record.method} ${record.path}: ${record.reason}`;

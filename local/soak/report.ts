@@ -61,12 +61,16 @@ export function formatReport(report: SoakReport, extra: { badInputsTried?: numbe
     [
       'restarts',
       `${r.disruptions.dynamodbRestarts + r.disruptions.sqsRestarts + r.disruptions.dispatcherStarts - 1}`,
-      `DynamoDB Local ${r.disruptions.dynamodbRestarts} (${r.disruptions.dynamodbRestartMs} ms), fauxqs ${r.disruptions.sqsRestarts} (${r.disruptions.sqsRestartMs} ms, ${r.disruptions.dispatchMessagesLostInSqsRestart} dispatch messages lost), dispatcher ${r.disruptions.dispatcherStarts - 1}`,
+      `DynamoDB Local ${r.disruptions.dynamodbRestarts} (${r.disruptions.dynamodbRestartMs} ms), fauxqs ` +
+        `${r.disruptions.sqsRestarts} (${r.disruptions.sqsRestartMs} ms, ${r.disruptions.dispatchMessagesLostInSqsRestart} ` +
+        `dispatch messages lost), dispatcher ${r.disruptions.dispatcherStarts - 1}`,
     ],
     [
       'load held',
       `${r.load.resourcesPerMinuteSubmitted}/min`,
-      `submitted over ${r.load.submitWindowSeconds} s; all settled ${r.load.settleSeconds} s later (${r.load.resourcesPerMinuteFinished}/min end to end); per resource p50 ${r.load.resourceSeconds.p50} s, p95 ${r.load.resourceSeconds.p95} s, max ${r.load.resourceSeconds.max} s`,
+      `submitted over ${r.load.submitWindowSeconds} s; all settled ${r.load.settleSeconds} s later ` +
+        `(${r.load.resourcesPerMinuteFinished}/min end to end); per resource p50 ${r.load.resourceSeconds.p50} ` +
+        `s, p95 ${r.load.resourceSeconds.p95} s, max ${r.load.resourceSeconds.max} s`,
     ],
     [
       'bad inputs tried',

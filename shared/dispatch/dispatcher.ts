@@ -273,7 +273,9 @@ export async function dispatchResource(
       : finish(deps, resource, {
           state: 'Failed',
           reason: 'UpdateNotSupported',
-          message: `${resource.kind}/${resource.name} exists with a different spec (request ${claim.identity.ownerRequestId}); updates are not supported yet`,
+          message:
+            `${resource.kind}/${resource.name} exists with a different spec (request ` +
+            `${claim.identity.ownerRequestId}); updates are not supported yet`,
           ownsIdentity: false,
         });
   }

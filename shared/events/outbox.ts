@@ -316,7 +316,8 @@ export async function completeRequestIfDone(deps: OutboxDeps, requestId: string,
         Key: requestKey(requestId),
         // Appended: request.accepted may still be waiting in the outbox.
         UpdateExpression:
-          'SET completedAt = :now, updatedAt = :now, pendingEvents = list_append(if_not_exists(pendingEvents, :none), :events), duePk = :due, dueAt = :at',
+          'SET completedAt = :now, updatedAt = :now, pendingEvents = ' +
+          'list_append(if_not_exists(pendingEvents, :none), :events), duePk = :due, dueAt = :at',
         ConditionExpression: 'attribute_not_exists(completedAt)',
         ExpressionAttributeValues: {
           ':now': now.toISOString(),

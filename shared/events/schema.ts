@@ -66,7 +66,8 @@ export const EventSchema = z
     envelope([EVENT_TYPES.requestCompleted, EVENT_TYPES.requestAccepted, EVENT_TYPES.requestRejected], RequestDataSchema),
   ])
   .describe(
-    'A hwc-provisioner event (CloudEvents 1.0, structured JSON) as published on the SNS topic. SNS message attributes: type, kind (the manifest kind, or Request), outcome (succeeded, failed, timed_out, partially_failed, accepted, rejected).',
+    'A hwc-provisioner event (CloudEvents 1.0, structured JSON) as published on the SNS topic. SNS message attributes: type, ' +
+      'kind (the manifest kind, or Request), outcome (succeeded, failed, timed_out, partially_failed, accepted, rejected).',
   );
 
 export function eventJsonSchema(): Record<string, unknown> {

@@ -524,7 +524,10 @@ function refusedHeader(headers: Record<string, string>): string | undefined {
     try {
       new Headers([[name, value]]);
     } catch {
-      return `header ${/^[A-Za-z0-9-]+$/.test(name) ? name : '(unprintable name)'} has a value HTTP does not allow (control characters such as CR, LF or NUL, or characters beyond Latin-1)`;
+      return (
+        `header ${/^[A-Za-z0-9-]+$/.test(name) ? name : '(unprintable name)'} has a value HTTP ` +
+        'does not allow (control characters such as CR, LF or NUL, or characters beyond Latin-1)'
+      );
     }
   }
   return undefined;

@@ -67,7 +67,10 @@ export function scanDescription(description: unknown): { blocks: string[]; descr
 
 /** Why a ticket whose description was cut is rejected as a whole. */
 export function descriptionTooLong(chars: number): string {
-  return `the description is ${chars} characters, over Jira's limit of ${MAX_DESCRIPTION_CHARS}; it was not read past that point, so nothing was provisioned from this ticket (split its manifests across tickets)`;
+  return (
+    `the description is ${chars} characters, over Jira's limit of ${MAX_DESCRIPTION_CHARS}; it was not ` +
+    'read past that point, so nothing was provisioned from this ticket (split its manifests across tickets)'
+  );
 }
 
 /** Each block becomes a source named after the ticket, so errors read `PROJ-12#yaml-2:3:5 ...`. */

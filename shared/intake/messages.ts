@@ -92,7 +92,8 @@ export const ExternalSubmissionSchema = z
         z.record(z.string(), z.unknown()).describe('One manifest object.'),
       ])
       .describe(
-        'The manifests to provision, validated exactly as the CLI validates them: YAML or JSON text, one manifest object, or a list of them. One invalid manifest rejects them all.',
+        'The manifests to provision, validated exactly as the CLI validates them: YAML or JSON ' +
+          'text, one manifest object, or a list of them. One invalid manifest rejects them all.',
       ),
     source: z
       .strictObject({
@@ -110,7 +111,8 @@ export const ExternalSubmissionSchema = z
           .max(256)
           .optional()
           .describe(
-            "The sender's own reference for this submission (a change or ticket id, say), 1-256 characters; recorded in the request's source as queue:<system>:<reference>.",
+            "The sender's own reference for this submission (a change or ticket id, say), " +
+              "1-256 characters; recorded in the request's source as queue:<system>:<reference>.",
           ),
       })
       .optional()
@@ -122,7 +124,8 @@ export const ExternalSubmissionSchema = z
       .max(256)
       .optional()
       .describe(
-        'Makes a re-sent message map to the same request: the request id is derived from source.system and this key, so a repeat creates nothing new. Without it the request id is derived from the SQS message id.',
+        'Makes a re-sent message map to the same request: the request id is derived from source.system and this ' +
+          'key, so a repeat creates nothing new. Without it the request id is derived from the SQS message id.',
       ),
   })
   .describe('A message another system sends to the hwc-provisioner intake queue (SQS) to submit manifests.');

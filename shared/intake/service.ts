@@ -118,7 +118,9 @@ export async function processIntakeMessage(
   } catch (error) {
     if (isRedeliverable(error)) throw error;
     warnUnprocessable(deps, message, error, target.requestId);
-    const reason = `the submission could not be processed (${errorName(error)}) and was not retried; the intake log has the details under SQS message ${message.messageId}`;
+    const reason =
+      `the submission could not be processed (${errorName(error)}) and was not ` +
+      `retried; the intake log has the details under SQS message ${message.messageId}`;
     const outcome = await rejectRequest(deps, target.requestId, target.source, target.file, reason);
     // Failed after the request was recorded (while queueing, say): that record stands, and the poller finishes it.
     return outcome.status === 'rejected' && outcome.duplicate ? replay(deps, target.requestId, 'rejected') : outcome;
@@ -193,7 +195,8 @@ async function processExternal(
     const reason =
       parsed === undefined
         ? 'message body is not JSON'
-        : `message is not an intake submission: ${external.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`;
+        : 'message is not an intake submission: ' +
+          `${external.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`;
     return rejectRequest(deps, requestId, source, file, reason);
   }
   // The message as parsed, not zod's copy: copying assigns keys, so an own `__proto__` key would vanish into the

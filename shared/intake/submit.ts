@@ -140,7 +140,8 @@ export function planSubmission(
       failDoc(
         plannedDocs[i]!,
         ['spec', 'poolRef'],
-        `names ResourcePool ${poolRef}, which this request creates in project ${pool.projectId}, ${pool.region}; this ${p.manifest.kind} is in project ${p.projectId}, ${p.region}: a pool can only be used from its own project and region`,
+        `names ResourcePool ${poolRef}, which this request creates in project ${pool.projectId}, ${pool.region}; this ` +
+          `${p.manifest.kind} is in project ${p.projectId}, ${p.region}: a pool can only be used from its own project and region`,
       );
     }
   });

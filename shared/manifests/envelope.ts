@@ -19,7 +19,8 @@ const ResourceNameSchema = z.string({ error: 'must be a string' }).regex(NAME_PA
 
 const MetadataSchema = strict({
   name: ResourceNameSchema.describe(
-    'Name of the resource in hwc-provisioner; with the project and the kind it is the identity of the resource. 1-63 lower-case letters, digits and "-", starting with a letter and ending with a letter or digit.',
+    'Name of the resource in hwc-provisioner; with the project and the kind it is the identity of the resource. ' +
+      '1-63 lower-case letters, digits and "-", starting with a letter and ending with a letter or digit.',
   ),
   labels: z
     .record(z.string(), z.string({ error: 'label values must be strings' }))
@@ -52,13 +53,16 @@ function common(service: HuaweiService, kind: Kind) {
     region: regionOf(service)
       .optional()
       .describe(
-        `Huawei Cloud region to create the ${kind} in; it picks the ${SERVICE_LABEL[service]} endpoint. Defaults to the service's HUAWEICLOUD_REGION.`,
+        `Huawei Cloud region to create the ${kind} in; it picks the ` +
+          `${SERVICE_LABEL[service]} endpoint. Defaults to the service's HUAWEICLOUD_REGION.`,
       ),
     projectId: ProjectIdSchema.optional().describe(
-      `Huawei Cloud project (its ID) to create the ${kind} in: 1-64 letters, digits or "-". Defaults to the service's HUAWEICLOUD_SDK_PROJECT_ID.`,
+      `Huawei Cloud project (its ID) to create the ${kind} in: 1-64 letters, ` +
+        `digits or "-". Defaults to the service's HUAWEICLOUD_SDK_PROJECT_ID.`,
     ),
     timeoutMinutes: TimeoutSchema.optional().describe(
-      `Minutes the ${kind} may take, from the accepted create, to become ready before it ends TimedOut: 1-1440. Default ${KIND_POLICY[kind].timeoutMinutes}.`,
+      `Minutes the ${kind} may take, from the accepted create, to become ready ` +
+        `before it ends TimedOut: 1-1440. Default ${KIND_POLICY[kind].timeoutMinutes}.`,
     ),
   };
 }
@@ -67,7 +71,8 @@ const NotebookSpecSchema = strict({
   ...common('modelarts', 'Notebook'),
   /** Names a ResourcePool manifest whose pool id fills body.pool_id once the pool is Running. */
   poolRef: ResourceNameSchema.optional().describe(
-    "metadata.name of a ResourcePool manifest, in this request or an earlier one: the notebook waits until that pool is Running, then the pool's ID fills body.pool_id. Set either poolRef or body.pool_id.",
+    'metadata.name of a ResourcePool manifest, in this request or an earlier one: the notebook waits ' +
+      "until that pool is Running, then the pool's ID fills body.pool_id. Set either poolRef or body.pool_id.",
   ),
   body: NotebookBodySchema.describe(
     'Request body of the ModelArts API that creates a notebook instance (POST /v1/{project_id}/notebooks).',
@@ -87,11 +92,13 @@ const NodePoolSpecSchema = strict({
   ...common('modelarts', 'NodePool'),
   /** The target pool's ID, sent as the path parameter pool_name. */
   poolName: PoolIdSchema.optional().describe(
-    "ID of the resource pool to add the node pool to (the pool's metadata.name at Huawei, sent as the pool_name path parameter). Set either poolName or poolRef.",
+    "ID of the resource pool to add the node pool to (the pool's metadata.name at " +
+      'Huawei, sent as the pool_name path parameter). Set either poolName or poolRef.',
   ),
   /** Names a ResourcePool manifest; resolved to its pool ID once that pool is Running. */
   poolRef: ResourceNameSchema.optional().describe(
-    'metadata.name of a ResourcePool manifest, in this request or an earlier one: the node pool waits until that pool is Running and is then created in it. Set either poolRef or poolName.',
+    'metadata.name of a ResourcePool manifest, in this request or an earlier one: the node pool ' +
+      'waits until that pool is Running and is then created in it. Set either poolRef or poolName.',
   ),
   body: NodePoolBodySchema.describe(
     'Request body of the ModelArts API that creates a node pool (POST /v2/{project_id}/pools/{pool_name}/nodepools).',
@@ -112,7 +119,8 @@ const EdgeDeploymentSpecSchema = strict({
   ...common('ief', 'EdgeDeployment'),
   /** ID of an IEF Platinum/Enterprise instance, sent as the ief-instance-id header; omitted for the Professional edition. */
   iefInstanceId: IefInstanceIdSchema.optional().describe(
-    'ID of the IEF Platinum edition instance, sent as the ief-instance-id header; leave it out for the Professional edition. Template affinity and host port ranges need it.',
+    'ID of the IEF Platinum edition instance, sent as the ief-instance-id header; leave ' +
+      'it out for the Professional edition. Template affinity and host port ranges need it.',
   ),
   body: EdgeDeploymentBodySchema.describe(
     'Request body of the IEF API that creates a deployment (POST /v3/{project_id}/edgemgr/deployments).',

@@ -68,10 +68,12 @@ function validateDocument(doc: ParsedDocument, file: string): ValidatedDocument 
       );
     }
     const hint = typeof record.kind === 'string' ? suggest(record.kind, KINDS) : undefined;
+    const shown = () =>
+      typeof record.kind === 'string' ? quoted(record.kind) : clipText(JSON.stringify(record.kind), MAX_ECHOED_NAME_CHARS);
     const message =
       record.kind === undefined
         ? `is required: one of ${KINDS.join(', ')}`
-        : `unknown kind ${typeof record.kind === 'string' ? quoted(record.kind) : clipText(JSON.stringify(record.kind), MAX_ECHOED_NAME_CHARS)}${hint ? `; did you mean "${hint}"?` : ''}; expected one of ${KINDS.join(', ')}`;
+        : `unknown kind ${shown()}${hint ? `; did you mean "${hint}"?` : ''}; expected one of ${KINDS.join(', ')}`;
     result.errors.push(issueAt(doc, ['kind'], message));
     result.errors.sort(byPosition);
     return result;
@@ -101,7 +103,8 @@ function notebookNameWarnings(doc: ParsedDocument, record: Record<string, unknow
     issueAt(
       doc,
       ['spec', 'body', 'name'],
-      `differs from metadata.name "${metadataName}": the notebook is named "${bodyName}" at Huawei Cloud; leave spec.body.name out to name it "${metadataName}"`,
+      `differs from metadata.name "${metadataName}": the notebook is named "${bodyName}" ` +
+        `at Huawei Cloud; leave spec.body.name out to name it "${metadataName}"`,
     ),
   ];
 }

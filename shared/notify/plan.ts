@@ -142,7 +142,8 @@ export async function planFiles(
           : {
               ...base,
               verdict: 'conflict',
-              detail: `exists with a different spec (${mine ? `request ${identity.ownerRequestId}` : ELSEWHERE}); updates are not supported`,
+              detail:
+                `exists with a different spec (${mine ? `request ${identity.ownerRequestId}` : ELSEWHERE}); ` + 'updates are not supported',
             },
       });
       continue;

@@ -43,7 +43,9 @@ async function lease(store: NotifyStore, key: NotifyKey, seen: string | undefine
   const now = store.now();
   return updateIfStill(store.table, key, {
     UpdateExpression: 'SET leaseState = :target, leaseUntil = :until, #ttl = :ttl',
-    ConditionExpression: `${seen === undefined ? 'attribute_not_exists(#state)' : '#state = :seen'} AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)`,
+    ConditionExpression:
+      `${seen === undefined ? 'attribute_not_exists(#state)' : '#state = :seen'} ` +
+      'AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
     ExpressionAttributeNames: { '#state': 'state', '#ttl': TTL_ATTRIBUTE },
     ExpressionAttributeValues: {
       ':target': target,

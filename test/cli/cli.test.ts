@@ -39,7 +39,8 @@ describe('hwc-provisioner validate', () => {
     const io = captureIo();
     expect(await run(['validate', broken], io)).toBe(1);
     expect(io.out).toContain(
-      `${broken}:4:9 metadata.name: 1-63 characters: lower-case letters, digits and "-", starting with a letter and ending with a letter or digit`,
+      `${broken}:4:9 metadata.name: 1-63 characters: lower-case letters, ` +
+        'digits and "-", starting with a letter and ending with a letter or digit',
     );
     expect(io.out).toContain(`${broken}:5:3 metadata: unknown field "lables"; did you mean "labels"?`);
     for (const line of io.out) expect(line).toMatch(/^.+:\d+:\d+ [\w.]*: .+$/);

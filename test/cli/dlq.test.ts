@@ -352,7 +352,10 @@ describe('dead-letter queues: poison messages, dlq list and dlq redrive', () => 
       expect(result.code).toBe(1);
       expect(result.stdout).toBe('');
       expect(result.stderr).toMatch(
-        /^hwc-provisioner: no AWS credentials for https:\/\/sqs\.us-east-1\.amazonaws\.com \(.*\): set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for npm start, use the exports it prints\n$/,
+        new RegExp(
+          String.raw`^hwc-provisioner: no AWS credentials for https://sqs\.us-east-1\.amazonaws\.com \(.*\): ` +
+            String.raw`set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for npm start, use the exports it prints\n$`,
+        ),
       );
       // The detector above works: without dummy credentials the chain ends at the metadata service.
       expect(metadataHits.length).toBeGreaterThan(0);
@@ -369,7 +372,8 @@ describe('dead-letter queues: poison messages, dlq list and dlq redrive', () => 
       const result = await cli(['dlq', 'list', '--prefix', prefix, '--endpoint', `http://127.0.0.1:${closed}`], {});
       expect(result).toMatchObject({ code: 1, stdout: '' });
       expect(result.stderr).toBe(
-        `hwc-provisioner: cannot reach http://127.0.0.1:${closed} (ECONNREFUSED): is the stack running? npm start prints its endpoint as AWS_ENDPOINT_URL_SQS\n`,
+        `hwc-provisioner: cannot reach http://127.0.0.1:${closed} (ECONNREFUSED): is ` +
+          `the stack running? npm start prints its endpoint as AWS_ENDPOINT_URL_SQS\n`,
       );
     });
   });

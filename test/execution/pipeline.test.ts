@@ -9,62 +9,65 @@ describe('dispatch, poll and completion events end to end', () => {
   });
   afterAll(() => h.close());
 
-  it('creates a pool, a node pool and a notebook by poolRef, and an edge deployment, in dependency order, with one request.completed', async () => {
-    const requestId = await h.submitYaml(allKinds('e2e'));
-    await h.drive(requestId);
-    const { resources } = (await h.request(requestId))!;
-    expect(resources.map((r) => [r.kind, r.state]).sort()).toEqual([
-      ['EdgeDeployment', 'Succeeded'],
-      ['NodePool', 'Succeeded'],
-      ['Notebook', 'Succeeded'],
-      ['ResourcePool', 'Succeeded'],
-    ]);
-    const pool = resources.find((r) => r.kind === 'ResourcePool')!;
-    const nodePool = resources.find((r) => r.kind === 'NodePool')!;
-    const notebook = resources.find((r) => r.kind === 'Notebook')!;
-    // Dependents were created only after the pool was Running, against the pool's server-generated id.
-    expect(nodePool.resolvedPoolName).toBe(pool.huaweiId);
-    expect(nodePool.createStartedAt! >= pool.finishedAt!).toBe(true);
-    expect(notebook.createStartedAt! >= pool.finishedAt!).toBe(true);
-    const sim = await h.simResources();
-    expect(sim.find((r) => r.kind === 'Notebook' && r.name === 'nb_e2e')!.body.pool_id).toBe(pool.huaweiId);
-    expect(sim.find((r) => r.kind === 'NodePool' && r.name === 'np-e2e')).toMatchObject({ parent: pool.huaweiId });
+  it(
+    'creates a pool, a node pool and a notebook by poolRef, and an ' + 'edge deployment, in dependency order, with one request.completed',
+    async () => {
+      const requestId = await h.submitYaml(allKinds('e2e'));
+      await h.drive(requestId);
+      const { resources } = (await h.request(requestId))!;
+      expect(resources.map((r) => [r.kind, r.state]).sort()).toEqual([
+        ['EdgeDeployment', 'Succeeded'],
+        ['NodePool', 'Succeeded'],
+        ['Notebook', 'Succeeded'],
+        ['ResourcePool', 'Succeeded'],
+      ]);
+      const pool = resources.find((r) => r.kind === 'ResourcePool')!;
+      const nodePool = resources.find((r) => r.kind === 'NodePool')!;
+      const notebook = resources.find((r) => r.kind === 'Notebook')!;
+      // Dependents were created only after the pool was Running, against the pool's server-generated id.
+      expect(nodePool.resolvedPoolName).toBe(pool.huaweiId);
+      expect(nodePool.createStartedAt! >= pool.finishedAt!).toBe(true);
+      expect(notebook.createStartedAt! >= pool.finishedAt!).toBe(true);
+      const sim = await h.simResources();
+      expect(sim.find((r) => r.kind === 'Notebook' && r.name === 'nb_e2e')!.body.pool_id).toBe(pool.huaweiId);
+      expect(sim.find((r) => r.kind === 'NodePool' && r.name === 'np-e2e')).toMatchObject({ parent: pool.huaweiId });
 
-    const events = (await h.events()).filter((e) => (e.data as { requestId: string }).requestId === requestId);
-    expect(events.filter((e) => e.type === 'hwc-provisioner.request.completed')).toHaveLength(1);
-    const resourceEvents = events.filter((e) => e.type === 'hwc-provisioner.resource.succeeded');
-    expect(resourceEvents.map((e) => e.subject).sort()).toEqual([
-      'EdgeDeployment/app-e2e',
-      'NodePool/train-nodepool-e2e',
-      'Notebook/train-notebook-e2e',
-      'ResourcePool/train-pool-e2e',
-    ]);
-    for (const event of events) {
-      expect(event).toMatchObject({
-        specversion: '1.0',
-        source: 'hwc-provisioner',
-        datacontenttype: 'application/json',
-        id: expect.stringMatching(/^[0-9a-f]{32}$/),
+      const events = (await h.events()).filter((e) => (e.data as { requestId: string }).requestId === requestId);
+      expect(events.filter((e) => e.type === 'hwc-provisioner.request.completed')).toHaveLength(1);
+      const resourceEvents = events.filter((e) => e.type === 'hwc-provisioner.resource.succeeded');
+      expect(resourceEvents.map((e) => e.subject).sort()).toEqual([
+        'EdgeDeployment/app-e2e',
+        'NodePool/train-nodepool-e2e',
+        'Notebook/train-notebook-e2e',
+        'ResourcePool/train-pool-e2e',
+      ]);
+      for (const event of events) {
+        expect(event).toMatchObject({
+          specversion: '1.0',
+          source: 'hwc-provisioner',
+          datacontenttype: 'application/json',
+          id: expect.stringMatching(/^[0-9a-f]{32}$/),
+        });
+        expect(Date.parse(event.time)).not.toBeNaN();
+      }
+      expect(resourceEvents.find((e) => e.subject.startsWith('ResourcePool'))!.data).toMatchObject({
+        requestId,
+        kind: 'ResourcePool',
+        region: 'cn-north-4',
+        projectId: expect.any(String),
+        huaweiId: pool.huaweiId,
+        state: 'Succeeded',
+        source: { provider: 'api', ref: 'api:test' },
+        timings: { acceptedAt: expect.any(String), createStartedAt: expect.any(String), finishedAt: expect.any(String) },
       });
-      expect(Date.parse(event.time)).not.toBeNaN();
-    }
-    expect(resourceEvents.find((e) => e.subject.startsWith('ResourcePool'))!.data).toMatchObject({
-      requestId,
-      kind: 'ResourcePool',
-      region: 'cn-north-4',
-      projectId: expect.any(String),
-      huaweiId: pool.huaweiId,
-      state: 'Succeeded',
-      source: { provider: 'api', ref: 'api:test' },
-      timings: { acceptedAt: expect.any(String), createStartedAt: expect.any(String), finishedAt: expect.any(String) },
-    });
-    // The ownership marks went out with the bodies.
-    expect(String(sim.find((r) => r.name === 'nb_e2e')!.body.description)).toMatch(/ hwcp-[0-9a-f]{12}$/);
-    expect(sim.find((r) => r.name === 'app-e2e')!.body.tags).toContainEqual({
-      key: 'hwc-provisioner',
-      value: expect.stringMatching(/^[0-9a-f]{12}$/),
-    });
-  });
+      // The ownership marks went out with the bodies.
+      expect(String(sim.find((r) => r.name === 'nb_e2e')!.body.description)).toMatch(/ hwcp-[0-9a-f]{12}$/);
+      expect(sim.find((r) => r.name === 'app-e2e')!.body.tags).toContainEqual({
+        key: 'hwc-provisioner',
+        value: expect.stringMatching(/^[0-9a-f]{12}$/),
+      });
+    },
+  );
 
   it('ends a sim-fail notebook Failed with the simulator reason, and its event says so', async () => {
     const doc = parse(allKinds('fail').split('---\n')[2]!);

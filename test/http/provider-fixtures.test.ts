@@ -76,26 +76,29 @@ describe('documented provider payloads through the app', () => {
     ]);
   });
 
-  it("Atlassian's jira:issue_created example is read: ignored as it stands (no yaml), a request once its description holds a manifest", async () => {
-    // As documented, the description is prose: a 200 that says why, nothing queued.
-    const asDocumented = await jira(fixture('jira/issue-created.json'));
-    expect(asDocumented.status).toBe(200);
-    expect(await asDocumented.json()).toMatchObject({ ignored: true, reason: expect.stringContaining('no yaml') });
-    expect(await queued()).toEqual([]);
+  it(
+    "Atlassian's jira:issue_created example is read: ignored as it " + 'stands (no yaml), a request once its description holds a manifest',
+    async () => {
+      // As documented, the description is prose: a 200 that says why, nothing queued.
+      const asDocumented = await jira(fixture('jira/issue-created.json'));
+      expect(asDocumented.status).toBe(200);
+      expect(await asDocumented.json()).toMatchObject({ ignored: true, reason: expect.stringContaining('no yaml') });
+      expect(await queued()).toEqual([]);
 
-    // The same documented envelope with a manifest in the description: accepted and keyed to the ticket.
-    const payload = JSON.parse(fixture('jira/issue-created.json'));
-    payload.issue.fields.description = `Please provision:\n\`\`\`yaml\n${NOTEBOOK}\`\`\`\n`;
-    const response = await jira(JSON.stringify(payload));
-    expect(response.status).toBe(202);
-    const { requestId } = (await response.json()) as { requestId: string };
-    expect(await queued()).toEqual([
-      expect.objectContaining({
-        type: 'jira.issue',
-        requestId,
-        ticket: 'JRA-20002',
-        url: 'https://your-domain.atlassian.net/browse/JRA-20002',
-      }),
-    ]);
-  });
+      // The same documented envelope with a manifest in the description: accepted and keyed to the ticket.
+      const payload = JSON.parse(fixture('jira/issue-created.json'));
+      payload.issue.fields.description = `Please provision:\n\`\`\`yaml\n${NOTEBOOK}\`\`\`\n`;
+      const response = await jira(JSON.stringify(payload));
+      expect(response.status).toBe(202);
+      const { requestId } = (await response.json()) as { requestId: string };
+      expect(await queued()).toEqual([
+        expect.objectContaining({
+          type: 'jira.issue',
+          requestId,
+          ticket: 'JRA-20002',
+          url: 'https://your-domain.atlassian.net/browse/JRA-20002',
+        }),
+      ]);
+    },
+  );
 });

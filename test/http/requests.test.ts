@@ -18,45 +18,49 @@ describe('POST /requests and GET /requests/{id}', () => {
   const post = (body: string, headers: Record<string, string> = {}) =>
     app.request('/requests', { method: 'POST', body, headers: { 'content-type': 'application/yaml', ...AUTH, ...headers } });
 
-  it('accepts a YAML request, records each resource Queued (or WaitingForDependency behind a pool of the request) and queues only the Queued ones', async () => {
-    const response = await post(ALL_KINDS);
-    expect(response.status).toBe(202);
-    const body = (await response.json()) as any;
-    expect(body.requestId).toMatch(/^req_/);
-    // The node pool and the notebook name the request's pool by poolRef: the pool queues them when it ends.
-    expect(body.resources).toEqual([
-      { kind: 'ResourcePool', name: 'train-pool', state: 'Queued' },
-      { kind: 'NodePool', name: 'train-nodepool', state: 'WaitingForDependency' },
-      { kind: 'Notebook', name: 'train-notebook', state: 'WaitingForDependency' },
-      { kind: 'EdgeDeployment', name: 'app', state: 'Queued' },
-    ]);
-    const messages = (await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 500 })).map((m) => JSON.parse(m));
-    expect(messages.sort((a, b) => a.kind.localeCompare(b.kind))).toEqual([
-      { requestId: body.requestId, kind: 'EdgeDeployment', name: 'app' },
-      { requestId: body.requestId, kind: 'ResourcePool', name: 'train-pool' },
-    ]);
+  it(
+    'accepts a YAML request, records each resource Queued (or WaitingForDependency ' +
+      'behind a pool of the request) and queues only the Queued ones',
+    async () => {
+      const response = await post(ALL_KINDS);
+      expect(response.status).toBe(202);
+      const body = (await response.json()) as any;
+      expect(body.requestId).toMatch(/^req_/);
+      // The node pool and the notebook name the request's pool by poolRef: the pool queues them when it ends.
+      expect(body.resources).toEqual([
+        { kind: 'ResourcePool', name: 'train-pool', state: 'Queued' },
+        { kind: 'NodePool', name: 'train-nodepool', state: 'WaitingForDependency' },
+        { kind: 'Notebook', name: 'train-notebook', state: 'WaitingForDependency' },
+        { kind: 'EdgeDeployment', name: 'app', state: 'Queued' },
+      ]);
+      const messages = (await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 500 })).map((m) => JSON.parse(m));
+      expect(messages.sort((a, b) => a.kind.localeCompare(b.kind))).toEqual([
+        { requestId: body.requestId, kind: 'EdgeDeployment', name: 'app' },
+        { requestId: body.requestId, kind: 'ResourcePool', name: 'train-pool' },
+      ]);
 
-    const status = await app.request(`/requests/${body.requestId}`, { headers: AUTH });
-    expect(status.status).toBe(200);
-    const view = (await status.json()) as any;
-    expect(view).toMatchObject({
-      requestId: body.requestId,
-      state: 'InProgress',
-      source: { provider: 'api', ref: 'api:ci', caller: 'ci' },
-    });
-    expect(view.resources).toHaveLength(4);
-    for (const resource of view.resources) {
-      const waiting = resource.kind === 'NodePool' || resource.kind === 'Notebook';
-      expect(resource).toMatchObject({
-        state: waiting ? 'WaitingForDependency' : 'Queued',
-        projectId: '0123456789abcdef0123456789abcdef',
-        region: 'cn-north-4',
-        huaweiId: null,
+      const status = await app.request(`/requests/${body.requestId}`, { headers: AUTH });
+      expect(status.status).toBe(200);
+      const view = (await status.json()) as any;
+      expect(view).toMatchObject({
+        requestId: body.requestId,
+        state: 'InProgress',
+        source: { provider: 'api', ref: 'api:ci', caller: 'ci' },
       });
-      if (waiting) expect(resource.message).toBe('waiting for ResourcePool train-pool to be Running');
-      expect(Date.parse(resource.createdAt)).not.toBeNaN();
-    }
-  });
+      expect(view.resources).toHaveLength(4);
+      for (const resource of view.resources) {
+        const waiting = resource.kind === 'NodePool' || resource.kind === 'Notebook';
+        expect(resource).toMatchObject({
+          state: waiting ? 'WaitingForDependency' : 'Queued',
+          projectId: '0123456789abcdef0123456789abcdef',
+          region: 'cn-north-4',
+          huaweiId: null,
+        });
+        if (waiting) expect(resource.message).toBe('waiting for ResourcePool train-pool to be Running');
+        expect(Date.parse(resource.createdAt)).not.toBeNaN();
+      }
+    },
+  );
 
   it('holds a JSON array to the 500-document cap of a YAML stream, refusing with 422 and queueing nothing', async () => {
     const manifest = (await import('yaml')).parse(readFileSync('examples/edge-deployment.yaml', 'utf8'));

@@ -104,14 +104,17 @@ describe('webhook hardening', () => {
     expect(stored!.request.source).toMatchObject({ provider: 'github', deliveryId: 'd-first' });
   });
 
-  it('keys a GitHub push on the repository id, not its name: a push of the same commits to another repository is another request', async () => {
-    const after = '8'.repeat(40);
-    const push = { ...branchPush, ref: 'refs/heads/master', before: '0'.repeat(40), after };
-    const a = await signedGithub(JSON.stringify(push), 'repo-a');
-    const b = await signedGithub(JSON.stringify({ ...push, repository: { ...branchPush.repository, id: 99 } }), 'repo-b');
-    expect(((await a.json()) as { requestId: string }).requestId).not.toBe(((await b.json()) as { requestId: string }).requestId);
-    await stack.drainQueue(stack.queues.intake.url, { waitMs: 300 });
-  });
+  it(
+    'keys a GitHub push on the repository id, not its name: a push ' + 'of the same commits to another repository is another request',
+    async () => {
+      const after = '8'.repeat(40);
+      const push = { ...branchPush, ref: 'refs/heads/master', before: '0'.repeat(40), after };
+      const a = await signedGithub(JSON.stringify(push), 'repo-a');
+      const b = await signedGithub(JSON.stringify({ ...push, repository: { ...branchPush.repository, id: 99 } }), 'repo-b');
+      expect(((await a.json()) as { requestId: string }).requestId).not.toBe(((await b.json()) as { requestId: string }).requestId);
+      await stack.drainQueue(stack.queues.intake.url, { waitMs: 300 });
+    },
+  );
 
   it('treats a GitLab push resent with a new Idempotency-Key and event UUID as the same request', async () => {
     const after = '9'.repeat(40);

@@ -235,57 +235,60 @@ describe('hostile manifests at intake', () => {
       await stack.drainQueue(stack.queues.notify.url, { waitMs: 300 });
     });
 
-    it('records a push whose provider answers 200 with something not JSON as rejected, and a plan as skipped, each with a WARN', async () => {
-      const html: typeof fetch = async () =>
-        new Response('<html>maintenance</html>', { status: 200, headers: { 'content-type': 'text/html' } });
-      const broken: ProviderSettings = {
-        ...providers,
-        fetch: html,
-        plan: { store: { table: deps.table, now: () => new Date() }, defaults: deps.defaults },
-      };
-      const commit = (c: string) => c.repeat(40);
+    it(
+      'records a push whose provider answers 200 with something ' + 'not JSON as rejected, and a plan as skipped, each with a WARN',
+      async () => {
+        const html: typeof fetch = async () =>
+          new Response('<html>maintenance</html>', { status: 200, headers: { 'content-type': 'text/html' } });
+        const broken: ProviderSettings = {
+          ...providers,
+          fetch: html,
+          plan: { store: { table: deps.table, now: () => new Date() }, defaults: deps.defaults },
+        };
+        const commit = (c: string) => c.repeat(40);
 
-      warnings.length = 0;
-      const requestId = randomRequestId();
-      const push = {
-        type: 'github.push',
-        requestId,
-        deliveryId: `d-${requestId}`,
-        repository: 'acme/infra',
-        branch: 'main',
-        before: commit('0'),
-        after: commit('a'),
-      };
-      const outcome = await processIntakeMessage(deps, broken, { messageId: 'm-push', body: JSON.stringify(push) });
-      expect(outcome).toMatchObject({ status: 'rejected', requestId });
-      expect((await getRequestWithResources(deps.table, requestId))!.request).toMatchObject({
-        phase: 'Rejected',
-        source: { provider: 'github', repository: 'acme/infra' },
-      });
-      expect(warnings).toEqual([
-        expect.objectContaining({ extra: expect.objectContaining({ messageId: 'm-push', requestId, errorName: 'SyntaxError' }) }),
-      ]);
+        warnings.length = 0;
+        const requestId = randomRequestId();
+        const push = {
+          type: 'github.push',
+          requestId,
+          deliveryId: `d-${requestId}`,
+          repository: 'acme/infra',
+          branch: 'main',
+          before: commit('0'),
+          after: commit('a'),
+        };
+        const outcome = await processIntakeMessage(deps, broken, { messageId: 'm-push', body: JSON.stringify(push) });
+        expect(outcome).toMatchObject({ status: 'rejected', requestId });
+        expect((await getRequestWithResources(deps.table, requestId))!.request).toMatchObject({
+          phase: 'Rejected',
+          source: { provider: 'github', repository: 'acme/infra' },
+        });
+        expect(warnings).toEqual([
+          expect.objectContaining({ extra: expect.objectContaining({ messageId: 'm-push', requestId, errorName: 'SyntaxError' }) }),
+        ]);
 
-      warnings.length = 0;
-      const plan = {
-        type: 'github.plan',
-        deliveryId: 'd-plan',
-        repository: 'acme/infra',
-        number: 7,
-        baseRef: 'main',
-        base: commit('b'),
-        head: commit('c'),
-        updatedAt: new Date().toISOString(),
-      };
-      expect(await processIntakeMessage(deps, broken, { messageId: 'm-plan', body: JSON.stringify(plan) })).toEqual({
-        status: 'plan-skipped',
-        reason: 'the plan could not be made (SyntaxError)',
-      });
-      expect(warnings).toEqual([
-        expect.objectContaining({ extra: expect.objectContaining({ messageId: 'm-plan', errorName: 'SyntaxError' }) }),
-      ]);
-      await stack.drainQueue(stack.queues.notify.url, { waitMs: 300 });
-    });
+        warnings.length = 0;
+        const plan = {
+          type: 'github.plan',
+          deliveryId: 'd-plan',
+          repository: 'acme/infra',
+          number: 7,
+          baseRef: 'main',
+          base: commit('b'),
+          head: commit('c'),
+          updatedAt: new Date().toISOString(),
+        };
+        expect(await processIntakeMessage(deps, broken, { messageId: 'm-plan', body: JSON.stringify(plan) })).toEqual({
+          status: 'plan-skipped',
+          reason: 'the plan could not be made (SyntaxError)',
+        });
+        expect(warnings).toEqual([
+          expect.objectContaining({ extra: expect.objectContaining({ messageId: 'm-plan', errorName: 'SyntaxError' }) }),
+        ]);
+        await stack.drainQueue(stack.queues.notify.url, { waitMs: 300 });
+      },
+    );
 
     it('records hostile manifests from a ticket as rejected, never throwing', async () => {
       for (const block of [unknownKeyOf(600_000), longKind(900_000), manyLongKeys(50, 15_000)]) {

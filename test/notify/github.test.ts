@@ -56,63 +56,66 @@ describe('feedback to GitHub and generic subscribers', () => {
   });
   afterAll(() => rig.close());
 
-  it('a push of two manifests, one failing in Huawei, ends with pending then success and failure statuses, and signed webhooks', async () => {
-    rig.feedback.subscriber('audit', SECRET);
-    rig.notifyDeps.subscribers.push({ url: rig.feedback.subscriberUrl('audit'), secret: SECRET });
-    const m = manifests('gh1');
-    const after = sha('a');
-    rig.git.commits.set(after, { 'provisioning/notebook.yaml': m.notebook, 'provisioning/edge.yaml': m.edge, 'README.md': '# infra' });
-    const response = await rig.github('push', 'push-delivery-1', pushPayload(after));
-    expect(response.status).toBe(202);
-    const { requestId } = (await response.json()) as { requestId: string };
-    const [outcome] = await rig.runIntake();
-    expect(outcome).toMatchObject({ status: 'accepted', requestId });
+  it(
+    'a push of two manifests, one failing in Huawei, ends with ' + 'pending then success and failure statuses, and signed webhooks',
+    async () => {
+      rig.feedback.subscriber('audit', SECRET);
+      rig.notifyDeps.subscribers.push({ url: rig.feedback.subscriberUrl('audit'), secret: SECRET });
+      const m = manifests('gh1');
+      const after = sha('a');
+      rig.git.commits.set(after, { 'provisioning/notebook.yaml': m.notebook, 'provisioning/edge.yaml': m.edge, 'README.md': '# infra' });
+      const response = await rig.github('push', 'push-delivery-1', pushPayload(after));
+      expect(response.status).toBe(202);
+      const { requestId } = (await response.json()) as { requestId: string };
+      const [outcome] = await rig.runIntake();
+      expect(outcome).toMatchObject({ status: 'accepted', requestId });
 
-    // Acceptance alone: both statuses pending.
-    expect(await rig.runNotifier()).toEqual({ handled: 1, failed: 0 });
-    expect(rig.feedback.statuses.map((s) => [s.context, s.state])).toEqual([
-      [`hwc-provisioner/EdgeDeployment/${m.edgeName}`, 'pending'],
-      [`hwc-provisioner/Notebook/${m.notebookName}`, 'pending'],
-    ]);
+      // Acceptance alone: both statuses pending.
+      expect(await rig.runNotifier()).toEqual({ handled: 1, failed: 0 });
+      expect(rig.feedback.statuses.map((s) => [s.context, s.state])).toEqual([
+        [`hwc-provisioner/EdgeDeployment/${m.edgeName}`, 'pending'],
+        [`hwc-provisioner/Notebook/${m.notebookName}`, 'pending'],
+      ]);
 
-    await rig.h.drive(requestId);
-    await rig.runNotifier();
-    const mine = rig.feedback.statuses.filter((s) => s.sha === after);
-    const byContext = (context: string) => mine.filter((s) => s.context === context).map((s) => s.state);
-    expect(byContext(`hwc-provisioner/Notebook/${m.notebookName}`)).toEqual(['pending', 'failure']);
-    expect(byContext(`hwc-provisioner/EdgeDeployment/${m.edgeName}`)).toEqual(['pending', 'success']);
-    const failure = mine.find((s) => s.state === 'failure')!;
-    expect(failure.description).toMatch(/^Failed: CREATE_FAILED: \S/);
-    expect(failure.description!.length).toBeLessThanOrEqual(140);
-    expect(mine.find((s) => s.state === 'success')!.description).toMatch(/^Created \(id \S+\)$/);
-    for (const status of mine)
-      expect(status).toMatchObject({ repository: 'acme/infra', target_url: `${PUBLIC_BASE_URL}/requests/${requestId}` });
-    expect(rig.feedback.refused).toEqual([]);
+      await rig.h.drive(requestId);
+      await rig.runNotifier();
+      const mine = rig.feedback.statuses.filter((s) => s.sha === after);
+      const byContext = (context: string) => mine.filter((s) => s.context === context).map((s) => s.state);
+      expect(byContext(`hwc-provisioner/Notebook/${m.notebookName}`)).toEqual(['pending', 'failure']);
+      expect(byContext(`hwc-provisioner/EdgeDeployment/${m.edgeName}`)).toEqual(['pending', 'success']);
+      const failure = mine.find((s) => s.state === 'failure')!;
+      expect(failure.description).toMatch(/^Failed: CREATE_FAILED: \S/);
+      expect(failure.description!.length).toBeLessThanOrEqual(140);
+      expect(mine.find((s) => s.state === 'success')!.description).toMatch(/^Created \(id \S+\)$/);
+      for (const status of mine)
+        expect(status).toMatchObject({ repository: 'acme/infra', target_url: `${PUBLIC_BASE_URL}/requests/${requestId}` });
+      expect(rig.feedback.refused).toEqual([]);
 
-    // The subscriber got accepted, both resource events and completed, each once and each correctly signed.
-    const deliveries = rig.feedback.deliveries.filter((d) => d.subscriber === 'audit');
-    expect(deliveries.map((d) => JSON.parse(d.body).type).sort()).toEqual(
-      [EVENT_TYPES.requestAccepted, EVENT_TYPES.requestCompleted, EVENT_TYPES.resourceFailed, EVENT_TYPES.resourceSucceeded].sort(),
-    );
-    for (const d of deliveries) {
-      expect(d).toMatchObject({ verified: true, status: 200 });
-      // Verified again by the reference library, not by our own formula: a subscriber using it must accept what we send.
-      // It throws on a bad signature and returns the parsed body when the signature holds.
-      expect(new Webhook(SECRET).verify(d.body, d.headers)).toEqual(JSON.parse(d.body));
-      expect(d.headers['webhook-id']).toBe(JSON.parse(d.body).id);
-    }
-    // What intake now publishes matches the published event schema, like everything else on the topic.
-    const { EventSchema } = await import('../../shared/events/schema');
-    for (const d of deliveries) expect(EventSchema.safeParse(JSON.parse(d.body)).error).toBeUndefined();
-    expect(JSON.parse(deliveries.find((d) => JSON.parse(d.body).type === EVENT_TYPES.requestAccepted)!.body).data).toMatchObject({
-      requestId,
-      source: { provider: 'github', repository: 'acme/infra', commit: after },
-      resources: [
-        { kind: 'EdgeDeployment', name: m.edgeName, state: 'Queued' },
-        { kind: 'Notebook', name: m.notebookName, state: 'Queued' },
-      ],
-    });
-  });
+      // The subscriber got accepted, both resource events and completed, each once and each correctly signed.
+      const deliveries = rig.feedback.deliveries.filter((d) => d.subscriber === 'audit');
+      expect(deliveries.map((d) => JSON.parse(d.body).type).sort()).toEqual(
+        [EVENT_TYPES.requestAccepted, EVENT_TYPES.requestCompleted, EVENT_TYPES.resourceFailed, EVENT_TYPES.resourceSucceeded].sort(),
+      );
+      for (const d of deliveries) {
+        expect(d).toMatchObject({ verified: true, status: 200 });
+        // Verified again by the reference library, not by our own formula: a subscriber using it must accept what we send.
+        // It throws on a bad signature and returns the parsed body when the signature holds.
+        expect(new Webhook(SECRET).verify(d.body, d.headers)).toEqual(JSON.parse(d.body));
+        expect(d.headers['webhook-id']).toBe(JSON.parse(d.body).id);
+      }
+      // What intake now publishes matches the published event schema, like everything else on the topic.
+      const { EventSchema } = await import('../../shared/events/schema');
+      for (const d of deliveries) expect(EventSchema.safeParse(JSON.parse(d.body)).error).toBeUndefined();
+      expect(JSON.parse(deliveries.find((d) => JSON.parse(d.body).type === EVENT_TYPES.requestAccepted)!.body).data).toMatchObject({
+        requestId,
+        source: { provider: 'github', repository: 'acme/infra', commit: after },
+        resources: [
+          { kind: 'EdgeDeployment', name: m.edgeName, state: 'Queued' },
+          { kind: 'Notebook', name: m.notebookName, state: 'Queued' },
+        ],
+      });
+    },
+  );
 
   it('writes nothing twice: redelivered events and the completion event change no status and re-send no webhook', async () => {
     const statuses = rig.feedback.statuses.length;

@@ -55,46 +55,49 @@ describe('feedback to Jira and GitLab', () => {
       },
     });
 
-    it('comments on acceptance with the resources and on completion with an ADF table of results, then transitions the ticket', async () => {
-      // Jira sends issue_updated (issue_commented) for each comment we add: record what our webhook answers.
-      const echoes: unknown[] = [];
-      rig.feedback.onJiraComment = async () => {
-        echoes.push(await (await rig.jira(issue('jira:issue_updated', 'issue_commented'), `echo-${echoes.length}`)).json());
-      };
-      const response = await rig.jira(issue('jira:issue_created', 'issue_created'), 'jira-1');
-      expect(response.status).toBe(202);
-      const { requestId } = (await response.json()) as { requestId: string };
-      expect(await rig.runIntake()).toEqual([expect.objectContaining({ status: 'accepted', requestId })]);
-      await rig.runNotifier();
-      const comments = () => rig.feedback.jira.filter((j) => j.key === 'OPS-42' && j.kind === 'comment');
-      expect(comments()).toHaveLength(1);
-      const accepted = adfText(comments()[0]!.body);
-      expect(accepted).toContain(`hwc-provisioner accepted request ${requestId}: 2 resources queued for creation.`);
-      expect(accepted).toContain(`Notebook/${m.notebookName}`);
-      expect(accepted).toContain(`EdgeDeployment/${m.edgeName}`);
+    it(
+      'comments on acceptance with the resources and on completion ' + 'with an ADF table of results, then transitions the ticket',
+      async () => {
+        // Jira sends issue_updated (issue_commented) for each comment we add: record what our webhook answers.
+        const echoes: unknown[] = [];
+        rig.feedback.onJiraComment = async () => {
+          echoes.push(await (await rig.jira(issue('jira:issue_updated', 'issue_commented'), `echo-${echoes.length}`)).json());
+        };
+        const response = await rig.jira(issue('jira:issue_created', 'issue_created'), 'jira-1');
+        expect(response.status).toBe(202);
+        const { requestId } = (await response.json()) as { requestId: string };
+        expect(await rig.runIntake()).toEqual([expect.objectContaining({ status: 'accepted', requestId })]);
+        await rig.runNotifier();
+        const comments = () => rig.feedback.jira.filter((j) => j.key === 'OPS-42' && j.kind === 'comment');
+        expect(comments()).toHaveLength(1);
+        const accepted = adfText(comments()[0]!.body);
+        expect(accepted).toContain(`hwc-provisioner accepted request ${requestId}: 2 resources queued for creation.`);
+        expect(accepted).toContain(`Notebook/${m.notebookName}`);
+        expect(accepted).toContain(`EdgeDeployment/${m.edgeName}`);
 
-      await rig.h.drive(requestId);
-      await rig.runNotifier();
-      expect(comments()).toHaveLength(2);
-      const completed = comments()[1]!.body as any;
-      expect(adfText(completed)).toContain(`hwc-provisioner finished request ${requestId}: partially failed.`);
-      const table = completed.content.find((n: any) => n.type === 'table');
-      const rows = table.content.map(adfText);
-      expect(rows[0]).toBe('Resource | State | Huawei id | Reason');
-      expect(rows.find((r: string) => r.startsWith(`Notebook/${m.notebookName}`))).toMatch(
-        /^Notebook\/train-notebook-jira1 \| Failed \| \S+ \| CREATE_FAILED: \S/,
-      );
-      expect(rows.find((r: string) => r.startsWith(`EdgeDeployment/${m.edgeName}`))).toMatch(
-        /^EdgeDeployment\/app-jira1 \| Succeeded \| \S+ \| /,
-      );
-      expect(rig.feedback.jira.filter((j) => j.kind === 'transition')).toEqual([
-        { key: 'OPS-42', kind: 'transition', body: { transition: { id: JIRA.onFailure } } },
-      ]);
-      expect(rig.feedback.refused).toEqual([]);
-      // Each of our comments came back as an update, and was ignored at the door.
-      expect(echoes).toEqual([expect.objectContaining({ ignored: true }), expect.objectContaining({ ignored: true })]);
-      rig.feedback.onJiraComment = undefined;
-    });
+        await rig.h.drive(requestId);
+        await rig.runNotifier();
+        expect(comments()).toHaveLength(2);
+        const completed = comments()[1]!.body as any;
+        expect(adfText(completed)).toContain(`hwc-provisioner finished request ${requestId}: partially failed.`);
+        const table = completed.content.find((n: any) => n.type === 'table');
+        const rows = table.content.map(adfText);
+        expect(rows[0]).toBe('Resource | State | Huawei id | Reason');
+        expect(rows.find((r: string) => r.startsWith(`Notebook/${m.notebookName}`))).toMatch(
+          /^Notebook\/train-notebook-jira1 \| Failed \| \S+ \| CREATE_FAILED: \S/,
+        );
+        expect(rows.find((r: string) => r.startsWith(`EdgeDeployment/${m.edgeName}`))).toMatch(
+          /^EdgeDeployment\/app-jira1 \| Succeeded \| \S+ \| /,
+        );
+        expect(rig.feedback.jira.filter((j) => j.kind === 'transition')).toEqual([
+          { key: 'OPS-42', kind: 'transition', body: { transition: { id: JIRA.onFailure } } },
+        ]);
+        expect(rig.feedback.refused).toEqual([]);
+        // Each of our comments came back as an update, and was ignored at the door.
+        expect(echoes).toEqual([expect.objectContaining({ ignored: true }), expect.objectContaining({ ignored: true })]);
+        rig.feedback.onJiraComment = undefined;
+      },
+    );
 
     it('makes no new request when a comment or transition triggers jira:issue_updated with the same manifests', async () => {
       // The transition above changed the status field: Jira sends issue_updated (issue_generic) with the same description.
@@ -151,42 +154,45 @@ describe('feedback to Jira and GitLab', () => {
       web_url: 'https://gitlab.example.com/group/infra',
     };
 
-    it('writes pending, then success and failed commit statuses for a Push Hook, and takes "Cannot transition status" as done', async () => {
-      const m = manifests('gl1');
-      const after = '9'.repeat(40);
-      rig.git.commits.set(after, { 'provisioning/notebook.yaml': m.notebook, 'provisioning/edge.yaml': m.edge });
-      const response = await rig.gitlab(
-        'Push Hook',
-        { object_kind: 'push', ref: 'refs/heads/main', before: '0'.repeat(40), after, project_id: 42, project },
-        'gl-idem-1',
-      );
-      const { requestId } = (await response.json()) as { requestId: string };
-      await rig.runIntake();
-      await rig.h.drive(requestId);
-      await rig.runNotifier();
-      const statuses = rig.feedback.statuses.filter((s) => s.provider === 'gitlab' && s.sha === after);
-      const states = (context: string) => statuses.filter((s) => s.context === context).map((s) => s.state);
-      expect(statuses.every((s) => s.repository === 'group/infra')).toBe(true);
-      expect(states(`hwc-provisioner/Notebook/${m.notebookName}`)).toEqual(['pending', 'failed']);
-      expect(states(`hwc-provisioner/EdgeDeployment/${m.edgeName}`)).toEqual(['pending', 'success']);
+    it(
+      'writes pending, then success and failed commit statuses ' + 'for a Push Hook, and takes "Cannot transition status" as done',
+      async () => {
+        const m = manifests('gl1');
+        const after = '9'.repeat(40);
+        rig.git.commits.set(after, { 'provisioning/notebook.yaml': m.notebook, 'provisioning/edge.yaml': m.edge });
+        const response = await rig.gitlab(
+          'Push Hook',
+          { object_kind: 'push', ref: 'refs/heads/main', before: '0'.repeat(40), after, project_id: 42, project },
+          'gl-idem-1',
+        );
+        const { requestId } = (await response.json()) as { requestId: string };
+        await rig.runIntake();
+        await rig.h.drive(requestId);
+        await rig.runNotifier();
+        const statuses = rig.feedback.statuses.filter((s) => s.provider === 'gitlab' && s.sha === after);
+        const states = (context: string) => statuses.filter((s) => s.context === context).map((s) => s.state);
+        expect(statuses.every((s) => s.repository === 'group/infra')).toBe(true);
+        expect(states(`hwc-provisioner/Notebook/${m.notebookName}`)).toEqual(['pending', 'failed']);
+        expect(states(`hwc-provisioner/EdgeDeployment/${m.edgeName}`)).toEqual(['pending', 'success']);
 
-      // Our record of the edge status is lost (e.g. a crash after the call): the repeat gets GitLab's 400, which counts as done.
-      await rig.h.deps.table.ddb.send(
-        new DeleteCommand({
-          TableName: rig.h.stack.tableName,
-          Key: { pk: `NOTIFY#${requestId}`, sk: `STATUS#gitlab#EdgeDeployment/${m.edgeName}` },
-        }),
-      );
-      const completed = requestEvent(EVENT_TYPES.requestCompleted, 'partially_failed', new Date().toISOString(), {
-        requestId,
-        source: { provider: 'gitlab', ref: `group/infra@${after}`, repository: 'group/infra', commit: after },
-        state: 'PartiallyFailed',
-        resources: [{ kind: 'EdgeDeployment', name: m.edgeName, state: 'Succeeded', huaweiId: 'x', reason: null }],
-      });
-      await expect(notify(rig.notifyDeps, parseEventMessage(JSON.stringify(completed.event)))).resolves.toBeDefined();
-      expect(rig.feedback.statuses.filter((s) => s.provider === 'gitlab' && s.sha === after)).toHaveLength(4);
-      expect(rig.feedback.refused).toEqual([]);
-    });
+        // Our record of the edge status is lost (e.g. a crash after the call): the repeat gets GitLab's 400, which counts as done.
+        await rig.h.deps.table.ddb.send(
+          new DeleteCommand({
+            TableName: rig.h.stack.tableName,
+            Key: { pk: `NOTIFY#${requestId}`, sk: `STATUS#gitlab#EdgeDeployment/${m.edgeName}` },
+          }),
+        );
+        const completed = requestEvent(EVENT_TYPES.requestCompleted, 'partially_failed', new Date().toISOString(), {
+          requestId,
+          source: { provider: 'gitlab', ref: `group/infra@${after}`, repository: 'group/infra', commit: after },
+          state: 'PartiallyFailed',
+          resources: [{ kind: 'EdgeDeployment', name: m.edgeName, state: 'Succeeded', huaweiId: 'x', reason: null }],
+        });
+        await expect(notify(rig.notifyDeps, parseEventMessage(JSON.stringify(completed.event)))).resolves.toBeDefined();
+        expect(rig.feedback.statuses.filter((s) => s.provider === 'gitlab' && s.sha === after)).toHaveLength(4);
+        expect(rig.feedback.refused).toEqual([]);
+      },
+    );
 
     it('plans a merge request in one note, edited in place when new commits arrive', async () => {
       const base = '7'.repeat(40);

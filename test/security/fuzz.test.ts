@@ -319,7 +319,8 @@ async function runIntake(
       if (receive < receives) continue;
       invariants.deadLettered++;
       throw new Error(
-        `intake threw on message ${message.messageId} (${message.body.slice(0, 300)}): it would be silently dead-lettered\n${(error as Error)?.stack ?? String(error)}`,
+        `intake threw on message ${message.messageId} (${message.body.slice(0, 300)}): ` +
+          `it would be silently dead-lettered\n${(error as Error)?.stack ?? String(error)}`,
       );
     }
     const unforeseen = rig.recorded.unprocessable.slice(before);
@@ -503,7 +504,8 @@ afterAll(() => {
   process.off('unhandledRejection', onUnhandled);
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   console.log(
-    `fuzz: ${total} cases in ${((Date.now() - started) / 1000).toFixed(1)} s (${JSON.stringify(counts)}; invariants ${JSON.stringify(invariants)}; FUZZ_RUNS=${TOTAL}${SEED !== undefined ? `, seed ${SEED}` : ''})`,
+    `fuzz: ${total} cases in ${((Date.now() - started) / 1000).toFixed(1)} s (${JSON.stringify(counts)}; ` +
+      `invariants ${JSON.stringify(invariants)}; FUZZ_RUNS=${TOTAL}${SEED !== undefined ? `, seed ${SEED}` : ''})`,
   );
   // npm run fuzz leaves its figure for the reliability report (scripts/soak.ts reads it); written before the
   // checks below, so a failing run still says what it found.
@@ -511,10 +513,17 @@ afterAll(() => {
   if (report) {
     mkdirSync(dirname(report), { recursive: true });
     const seconds = (Date.now() - started) / 1000;
-    writeFileSync(
-      report,
-      `${JSON.stringify({ generatedAt: new Date().toISOString(), badInputsTried: total, byGroup: counts, byRoute, intakeOutcomes, invariants, largestItemBytes: measured.largestItemBytes, seconds }, null, 2)}\n`,
-    );
+    const summary = {
+      generatedAt: new Date().toISOString(),
+      badInputsTried: total,
+      byGroup: counts,
+      byRoute,
+      intakeOutcomes,
+      invariants,
+      largestItemBytes: measured.largestItemBytes,
+      seconds,
+    };
+    writeFileSync(report, `${JSON.stringify(summary, null, 2)}\n`);
   }
   expect(unhandled).toEqual([]);
   expect(invariants).toEqual({ fiveXx: 0, deadLettered: 0, unforeseenIntakeFailures: 0, replayCreates: 0, oversizedItems: 0 });
@@ -734,7 +743,8 @@ describe('fuzz: authenticated hostile input', () => {
   );
 
   it(
-    `survives ${RUNS.signedWebhooks} validly signed webhooks with hostile bodies; only 202s queue a job, and intake turns bad manifests into rejected records`,
+    `survives ${RUNS.signedWebhooks} validly signed webhooks with hostile bodies; ` +
+      'only 202s queue a job, and intake turns bad manifests into rejected records',
     async () => {
       await fc.assert(
         fc.asyncProperty(signedWebhook, async (c) => {
@@ -825,7 +835,8 @@ describe('fuzz: authenticated hostile input', () => {
   );
 
   it(
-    `survives ${RUNS.requestsApi} authenticated API calls with hostile manifests; a rejected request keeps only its record and queues nothing`,
+    `survives ${RUNS.requestsApi} authenticated API calls with hostile ` +
+      'manifests; a rejected request keeps only its record and queues nothing',
     async () => {
       await fc.assert(
         fc.asyncProperty(apiCall, async (c) => {
@@ -1129,7 +1140,8 @@ describe('fuzz: map keys named like Object.prototype members', () => {
           }
           expect(verdict.status, JSON.stringify(verdict)).toBe('rejected');
           const { requestId, documents } = verdict as Extract<Verdict, { status: 'rejected' }>;
-          // The parser refuses __proto__ (as a key or inside a value) before anything else is checked; otherwise every refused key is named.
+          // The parser refuses __proto__ (as a key or inside a value) before anything else is checked;
+          // otherwise every refused key is named.
           const parserRefuses = c.insertions.some(
             (i) => i.key === '__proto__' || (typeof i.value === 'object' && i.value !== null && Object.hasOwn(i.value, '__proto__')),
           );

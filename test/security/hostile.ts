@@ -69,7 +69,8 @@ export function prototypeKeys(): fc.Arbitrary<string> {
   return fc.constantFrom(
     '{"__proto__": {"polluted": true}}',
     '{"constructor": {"prototype": {"polluted": true}}}',
-    '{"apiVersion": "hwc-provisioner/v1", "kind": "Notebook", "metadata": {"name": "x", "__proto__": {"admin": true}}, "spec": {"body": {}}}',
+    '{"apiVersion": "hwc-provisioner/v1", "kind": "Notebook", "metadata": ' +
+      '{"name": "x", "__proto__": {"admin": true}}, "spec": {"body": {}}}',
     '[{"__proto__": []}, {"constructor": "x"}]',
     '__proto__:\n  polluted: true\n',
     'constructor:\n  prototype:\n    polluted: true\n',

@@ -60,7 +60,8 @@ const PodConfigsSchema = strict({
   dns_policy: oneOf(['Default', 'ClusterFirst', 'ClusterFirstWithHostNet'])
     .optional()
     .describe(
-      'DNS policy of the instances: Default (the default), ClusterFirst or ClusterFirstWithHostNet. With host_network only Default or ClusterFirstWithHostNet; without it only Default or ClusterFirst.',
+      'DNS policy of the instances: Default (the default), ClusterFirst or ClusterFirstWithHostNet. With ' +
+        'host_network only Default or ClusterFirstWithHostNet; without it only Default or ClusterFirst.',
     ),
 }).superRefine((configs, ctx) => {
   // Host networking allows Default/ClusterFirstWithHostNet; port mapping (the default) allows Default/ClusterFirst.
@@ -83,7 +84,8 @@ const MatchExpressionSchema = strict({
   operator: oneOf(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt'])
     .optional()
     .describe(
-      'How the label is tested: In / NotIn (its value is / is not among values), Exists / DoesNotExist (the label is present / absent), Gt / Lt (its value is greater / less than the one given, compared as strings).',
+      'How the label is tested: In / NotIn (its value is / is not among values), Exists / DoesNotExist (the ' +
+        'label is present / absent), Gt / Lt (its value is greater / less than the one given, compared as strings).',
     ),
   values: z
     .array(str())
@@ -180,7 +182,8 @@ const resourceMap = () =>
 
 /** How a resource key reads; shared by limits and requests. */
 const RESOURCE_KEYS_TEXT =
-  'Keys: cpu, memory, gpu, npu, or an NPU chip type (D310, D310B); npu means the chip named by npu_type (D310 when that is empty). Values are strings.';
+  'Keys: cpu, memory, gpu, npu, or an NPU chip type (D310, D310B); npu means ' +
+  'the chip named by npu_type (D310 when that is empty). Values are strings.';
 
 const DeploymentResourcesSchema = strict({
   limits: resourceMap().optional().describe(`Most the container may use. ${RESOURCE_KEYS_TEXT}`),
@@ -238,7 +241,8 @@ const HostContainerPortMappingSchema = strict({
     .optional()
     .describe("IP address of the host's network interface."),
   host_port_range: HostPortRangeSchema.optional().describe(
-    'Range of host ports, one of which is assigned to each instance automatically; instead of host_port. IEF Platinum edition only (needs spec.iefInstanceId).',
+    'Range of host ports, one of which is assigned to each instance automatically; ' +
+      'instead of host_port. IEF Platinum edition only (needs spec.iefInstanceId).',
   ),
 }).superRefine((mapping, ctx) => {
   if ((mapping.host_port === undefined) === (mapping.host_port_range === undefined)) {
@@ -279,7 +283,8 @@ const VolumesSchema = strict({
     .describe('Name of the volume: 1-63 lower-case letters and digits.'),
   type: oneOf(['configMap', 'secret', 'emptyDir', 'hostPath']).describe('Type of the volume: configMap, secret, emptyDir or hostPath.'),
   source: text({ min: 1 }).describe(
-    'Source of the volume: for hostPath a path starting with "/" (letters, digits, "-", "_", "." and path separators), for secret the secret\'s name, for configMap the config map\'s name, for emptyDir disk or memory.',
+    'Source of the volume: for hostPath a path starting with "/" (letters, digits, "-", "_", "." and path ' +
+      "separators), for secret the secret's name, for configMap the config map's name, for emptyDir disk or memory.",
   ),
   destination: str()
     .startsWith('/', { error: 'must be an absolute path (starting with "/")' })
@@ -313,7 +318,8 @@ const ContainerDefSchema = strict({
   command: totalLength(65536)
     .optional()
     .describe(
-      'Command the container starts with; at most 65,536 characters in all. Several commands may be listed, though the IEF console shows only the first.',
+      'Command the container starts with; at most 65,536 characters in all. ' +
+        'Several commands may be listed, though the IEF console shows only the first.',
     ),
   resources: DeploymentResourcesSchema.optional().describe('Resources the container is given.'),
   envs: z.array(EnvSchema).optional().describe('Environment variables of the container.'),

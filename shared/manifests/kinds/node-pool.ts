@@ -28,7 +28,8 @@ const K8S_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 const K8S_KEY_RULE =
-  'must be a Kubernetes label key: 1-63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit, optionally after a DNS-subdomain prefix and "/" (e.g. "example.com/gpu")';
+  'must be a Kubernetes label key: 1-63 letters, digits, "-", "_" or ".", starting and ending ' +
+  'with a letter or digit, optionally after a DNS-subdomain prefix and "/" (e.g. "example.com/gpu")';
 const K8S_VALUE_RULE =
   'must be a Kubernetes label value: empty, or at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit';
 
@@ -66,13 +67,17 @@ const LabelsSchema = stringMap().superRefine((labels, ctx) => {
 // the create or a look-up to another path, e.g. `POST /v2/{project_id}/nodepools`.
 // ---------------------------------------------------------------------------------------------
 
-/** ModelArts documents a pool's metadata.name (its generated id) as a lower-case letter, then lower-case letters, digits and "-", 36-63 in all. */
+/**
+ * ModelArts documents a pool's metadata.name (its generated id) as a lower-case letter, then lower-case letters, digits and "-",
+ * 36-63 in all.
+ */
 const POOL_ID = /^[a-z][a-z0-9-]{35,62}$/;
 
 /** The pool_name path parameter: the target pool's id. */
 export const PoolIdSchema = z.string({ error: 'must be a string' }).regex(POOL_ID, {
   error:
-    'must be a resource pool id (the pool\'s metadata.name at Huawei): 36-63 characters, a lower-case letter then lower-case letters, digits and "-"',
+    "must be a resource pool id (the pool's metadata.name at Huawei): 36-63 " +
+    'characters, a lower-case letter then lower-case letters, digits and "-"',
 });
 
 /**
@@ -109,7 +114,8 @@ const CreateNodePoolMetaVOSchema = strict({
   name: requiredText()
     .refine((name) => name === '' || isNodePoolName(name), { error: NODE_POOL_NAME_RULE })
     .describe(
-      'Name of the node pool, by which it is also looked up: at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit.',
+      'Name of the node pool, by which it is also looked up: at most 63 letters, ' +
+        'digits, "-", "_" or ".", starting and ending with a letter or digit.',
     ),
   annotations: CreateNodePoolAnnotationsSchema.optional().describe('Annotations of the node pool: its billing.'),
 });

@@ -106,12 +106,14 @@ const VolumeMountRequestSchema = strict({
   uri: text({ max: 1024 })
     .optional()
     .describe(
-      'URI of the dedicated EFS disk, or path of the OBS parallel file system; at most 1,024 characters. Required when category is EFS, OBS or OBSFS and ownership is DEDICATED.',
+      'URI of the dedicated EFS disk, or path of the OBS parallel file system; at most 1,024 ' +
+        'characters. Required when category is EFS, OBS or OBSFS and ownership is DEDICATED.',
     ),
   id: uuid()
     .optional()
     .describe(
-      'UUID of the dedicated EFS disk, e.g. 280a8bd5-03e2-4a5c-bea1-83d81e75bc53. Required when category is EFS and ownership is DEDICATED.',
+      'UUID of the dedicated EFS disk, e.g. 280a8bd5-03e2-4a5c-bea1-83d81e75bc53. ' +
+        'Required when category is EFS and ownership is DEDICATED.',
     ),
   mount_path: text({ max: 256 }).optional().describe('Directory in the instance where the storage is mounted; at most 256 characters.'),
   read_only: z.boolean().optional().describe('Whether the mounted directory is read-only. Default false (read and write).'),
@@ -169,7 +171,8 @@ const CustomHooksSchema = strict({
 // LeaseReq
 
 const DURATION_TEXT =
-  'Run time in milliseconds, counted from now, after which the instance stops automatically: 3600000 (1 hour) to 259200000 (72 hours). Default 3600000.';
+  'Run time in milliseconds, counted from now, after which the instance stops ' +
+  'automatically: 3600000 (1 hour) to 259200000 (72 hours). Default 3600000.';
 
 const LeaseReqSchema = strict({
   duration: duration().optional().describe(DURATION_TEXT),
@@ -216,10 +219,12 @@ const AffinityRuleSchema = strict({
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
     .describe(
-      'Node label key, a default or a custom label: an optional prefix (a DNS subdomain of at most 253 characters) and "/", then a name of at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit.',
+      'Node label key, a default or a custom label: an optional prefix (a DNS subdomain of at most 253 characters) and ' +
+        '"/", then a name of at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit.',
     ),
   operator: oneOf(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt']).describe(
-    "How the node's label is matched: In / NotIn (its value is / is not among values), Exists / DoesNotExist (the label key is present / absent), Gt / Lt (its value is greater / less than the one listed, compared as strings).",
+    "How the node's label is matched: In / NotIn (its value is / is not among values), Exists / DoesNotExist (the " +
+      'label key is present / absent), Gt / Lt (its value is greater / less than the one listed, compared as strings).',
   ),
   values: z
     .array(
@@ -228,7 +233,8 @@ const AffinityRuleSchema = strict({
       }),
     )
     .describe(
-      'Node label values to match. Each is at most 63 characters: empty, or letters, digits, "-", "_" and "." starting and ending with a letter or digit.',
+      'Node label values to match. Each is at most 63 characters: empty, or ' +
+        'letters, digits, "-", "_" and "." starting and ending with a letter or digit.',
     ),
   weight: integer(0, 100).optional().describe('Weight of a weak (preferred) rule, 0 to 100; not set for strong (required) rules.'),
 });
@@ -238,13 +244,15 @@ const AffinityTypeSchema = strict({
     .array(AffinityRuleSchema)
     .optional()
     .describe(
-      'Strong affinity in a dedicated pool: the instance is only scheduled to nodes matching these rules. Each rule needs key, operator and values.',
+      'Strong affinity in a dedicated pool: the instance is only scheduled to ' +
+        'nodes matching these rules. Each rule needs key, operator and values.',
     ),
   preferred_during_scheduling_ignored_during_execution: z
     .array(AffinityRuleSchema)
     .optional()
     .describe(
-      'Weak affinity in a dedicated pool: nodes matching these rules are preferred, the larger weight first. Each rule needs key, operator and values; weight is optional.',
+      'Weak affinity in a dedicated pool: nodes matching these rules are preferred, the ' +
+        'larger weight first. Each rule needs key, operator and values; weight is optional.',
     ),
 }).superRefine((affinity, ctx) => {
   affinity.required_during_scheduling_ignored_during_execution?.forEach((rule, i) => {
@@ -302,12 +310,15 @@ const DESCRIPTION_FORBIDDEN = /[&<>"'/]/;
 export const NotebookBodySchema = strict({
   description: text()
     .max(NOTEBOOK_DESCRIPTION_MAX, {
-      error: `must be at most ${NOTEBOOK_DESCRIPTION_MAX} characters (512 minus ${NOTEBOOK_MARKER_LENGTH} reserved for hwc-provisioner's ownership marker)`,
+      error:
+        `must be at most ${NOTEBOOK_DESCRIPTION_MAX} characters (512 minus ` +
+        `${NOTEBOOK_MARKER_LENGTH} reserved for hwc-provisioner's ownership marker)`,
     })
     .refine((v) => !DESCRIPTION_FORBIDDEN.test(v), { error: 'must not contain any of & < > " \' /' })
     .optional()
     .describe(
-      `Description of the instance: at most ${NOTEBOOK_DESCRIPTION_MAX} characters (Huawei allows 512; hwc-provisioner appends a ${NOTEBOOK_MARKER_LENGTH}-character ownership marker), none of & < > " ' /.`,
+      `Description of the instance: at most ${NOTEBOOK_DESCRIPTION_MAX} characters (Huawei allows 512; ` +
+        `hwc-provisioner appends a ${NOTEBOOK_MARKER_LENGTH}-character ownership marker), none of & < > " ' /.`,
     ),
   endpoints: z
     .array(EndpointsReqSchema)
@@ -321,7 +332,8 @@ export const NotebookBodySchema = strict({
   flavor: text({ min: 1 })
     .optional()
     .describe(
-      'Flavor (machine specification) of the instance, e.g. modelarts.vm.cpu.2u; which flavors exist depends on the region (see the console). Set either flavor or custom_spec.',
+      'Flavor (machine specification) of the instance, e.g. modelarts.vm.cpu.2u; which ' +
+        'flavors exist depends on the region (see the console). Set either flavor or custom_spec.',
     ),
   custom_spec: NotebookCustomSpecSchema.optional().describe(
     "Custom specification of the instance, instead of flavor: only in CPU or GPU dedicated pools, within the pool's node specifications.",
@@ -334,12 +346,14 @@ export const NotebookBodySchema = strict({
     .regex(/^[A-Za-z0-9_-]*$/, { error: 'may contain only letters, digits, "-" and "_"' })
     .optional()
     .describe(
-      'Name of the instance at Huawei: at most 128 letters, digits, "-" and "_"; names may repeat. Defaults to metadata.name; a different name is accepted with a warning.',
+      'Name of the instance at Huawei: at most 128 letters, digits, "-" and "_"; names ' +
+        'may repeat. Defaults to metadata.name; a different name is accepted with a warning.',
     ),
   pool_id: text({ min: 1 })
     .optional()
     .describe(
-      'ID of the dedicated resource pool to create the instance in; required to use a dedicated pool. Alternatively spec.poolRef names a ResourcePool manifest whose id fills it in.',
+      'ID of the dedicated resource pool to create the instance in; required to use a dedicated ' +
+        'pool. Alternatively spec.poolRef names a ResourcePool manifest whose id fills it in.',
     ),
   volume: VolumeMountRequestSchema.describe('Storage of the instance.'),
   workspace_id: z
@@ -353,7 +367,8 @@ export const NotebookBodySchema = strict({
   lease: LeaseReqSchema.optional().describe('Automatic stop of the instance.'),
   affinity: AffinityTypeSchema.optional().describe('Affinity of the instance to nodes of a dedicated pool.'),
   run_user: RunUserRequestSchema.optional().describe(
-    "User and group the instance's container starts as: uid 0 and gid 0 (root/root), or uid 1000 and gid 100 (ma-user/ma-group, the default).",
+    "User and group the instance's container starts as: uid 0 and gid 0 " +
+      '(root/root), or uid 1000 and gid 100 (ma-user/ma-group, the default).',
   ),
   data_volumes: z.array(VolumeMountRequestSchema).optional().describe('Additional (extended) storage mounted into the instance.'),
   user_vpc: UserVpcRequestSchema.optional().describe('A VPC of yours that the instance is attached to.'),

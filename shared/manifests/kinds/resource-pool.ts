@@ -112,7 +112,8 @@ const PoolAnnotationsCreationSchema = strict({
   'os.modelarts/auto.pay': codeOf(['true', 'false'])
     .optional()
     .describe(
-      'Whether a yearly/monthly order is paid automatically: "true", or "false" (the default) to pay it yourself. Only for yearly/monthly billing.',
+      'Whether a yearly/monthly order is paid automatically: "true", or "false" ' +
+        '(the default) to pay it yourself. Only for yearly/monthly billing.',
     ),
   'os.modelarts/promotion.info': text().optional().describe('Discount selected in the billing center (CBC).'),
   'os.modelarts/service.console.url': text().optional().describe(CONSOLE_URL_TEXT),
@@ -149,7 +150,8 @@ const PoolResourceFlavorSchema = strict({
 
 const NetworkSchema = strict({
   name: requiredText().describe(
-    "Name of the network: the metadata.name in the network's details. Subnets are created by the system, not by you; the pool goes into the first subnet by default.",
+    "Name of the network: the metadata.name in the network's details. Subnets are " +
+      'created by the system, not by you; the pool goes into the first subnet by default.',
   ),
 });
 
@@ -165,7 +167,8 @@ const PoolDriverSchema = strict({
 
 const PoolSpecCreationSchema = strict({
   type: requiredOneOf(POOL_TYPES).describe(
-    'Pool type: Dedicate (a physical pool with its own network, which can be connected to other networks, with custom drivers and job types) or Logical (no network of its own; created and scaled faster).',
+    'Pool type: Dedicate (a physical pool with its own network, which can be connected to other networks, ' +
+      'with custom drivers and job types) or Logical (no network of its own; created and scaled faster).',
   ),
   scope: z
     .array(oneOf(JOB_TYPES))
@@ -196,7 +199,8 @@ const PoolSpecCreationSchema = strict({
       code: 'custom',
       path: ['scope'],
       message:
-        'cannot select every job type for a Logical pool: the reference allows all of Train, Infer and Notebook only for a physical (Dedicate) pool',
+        'cannot select every job type for a Logical pool: the reference allows ' +
+        'all of Train, Infer and Notebook only for a physical (Dedicate) pool',
     });
   }
   if (spec.type === 'Dedicate') {

@@ -427,9 +427,10 @@ describe('EdgeDeployment body: affinity (Affinity, nodeAffinity, podAffinity, po
     ],
     [
       'pod affinity label selectors are checked too',
-      (b) =>
-        (b.deployment.template.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchExpressions[0].values =
-          []),
+      (b) => {
+        const term = b.deployment.template.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm;
+        term.labelSelector.matchExpressions[0].values = [];
+      },
       `${A}.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution.0.podAffinityTerm.labelSelector.matchExpressions.0.values`,
       'must not be empty when operator is NotIn',
     ],

@@ -643,7 +643,8 @@ describe('Notebook spec.body.name: defaults to metadata.name, warns when it diff
       {
         path: 'spec.body.name',
         message:
-          'differs from metadata.name "team-a-dev": the notebook is named "notebooks_test" at Huawei Cloud; leave spec.body.name out to name it "team-a-dev"',
+          'differs from metadata.name "team-a-dev": the notebook is named "notebooks_test" ' +
+          'at Huawei Cloud; leave spec.body.name out to name it "team-a-dev"',
         line,
         column: expect.any(Number),
       },

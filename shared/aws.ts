@@ -3,24 +3,24 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { infraConfig } from './config';
+import { awsConfig } from './config';
 
 let sqs: SQSClient | undefined;
 let sns: SNSClient | undefined;
 let ddb: DynamoDBDocumentClient | undefined;
 
 export function sqsClient(): SQSClient {
-  const cfg = infraConfig();
+  const cfg = awsConfig();
   return (sqs ??= new SQSClient({ region: cfg.AWS_REGION, ...(cfg.AWS_ENDPOINT_URL_SQS ? { endpoint: cfg.AWS_ENDPOINT_URL_SQS } : {}) }));
 }
 
 export function snsClient(): SNSClient {
-  const cfg = infraConfig();
+  const cfg = awsConfig();
   return (sns ??= new SNSClient({ region: cfg.AWS_REGION, ...(cfg.AWS_ENDPOINT_URL_SNS ? { endpoint: cfg.AWS_ENDPOINT_URL_SNS } : {}) }));
 }
 
 export function documentClient(): DynamoDBDocumentClient {
-  const cfg = infraConfig();
+  const cfg = awsConfig();
   return (ddb ??= DynamoDBDocumentClient.from(
     new DynamoDBClient({ region: cfg.AWS_REGION, ...(cfg.AWS_ENDPOINT_URL_DYNAMODB ? { endpoint: cfg.AWS_ENDPOINT_URL_DYNAMODB } : {}) }),
     { marshallOptions: { removeUndefinedValues: true } },

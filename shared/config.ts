@@ -166,30 +166,15 @@ export const InfraEnvSchema = z.object({
   AWS_ENDPOINT_URL_SNS: optionalUrl,
   AWS_ENDPOINT_URL_DYNAMODB: optionalUrl,
 });
-export type InfraEnv = z.infer<typeof InfraEnvSchema>;
 
 const AWS_KEYS = { AWS_REGION: true, AWS_ENDPOINT_URL_SQS: true, AWS_ENDPOINT_URL_SNS: true, AWS_ENDPOINT_URL_DYNAMODB: true } as const;
-/** The SDK clients' region and endpoints: the only infrastructure variables every function reads. */
 const AwsEnvSchema = InfraEnvSchema.pick(AWS_KEYS);
-const ResourceEnvSchema = InfraEnvSchema.omit(AWS_KEYS);
 
-/**
- * Every infrastructure variable, for the SDK clients (shared/aws.ts) and for tools that run all the parts in one
- * process. A function is given only the variables it uses (FUNCTION_ENV), so only the AWS settings are parsed up
- * front and each resource variable when first read: notify, which has no queue URL, builds its table client here
- * too, while a missing variable still throws a ConfigError naming it before any use of its value.
- */
-export const infraConfig = section((env): InfraEnv => {
-  const resources = {} as Omit<InfraEnv, keyof typeof AWS_KEYS>;
-  for (const key of Object.keys(ResourceEnvSchema.shape) as (keyof typeof ResourceEnvSchema.shape)[]) {
-    let parsed: { value: unknown } | undefined;
-    Object.defineProperty(resources, key, {
-      enumerable: true,
-      get: () => (parsed ??= { value: parseEnv(z.object({ [key]: ResourceEnvSchema.shape[key] }), env)[key] }).value,
-    });
-  }
-  return Object.assign(resources, parseEnv(AwsEnvSchema, env));
-});
+/** The SDK clients' region and endpoints (shared/aws.ts): the only infrastructure variables every function reads. */
+export const awsConfig = section((env) => parseEnv(AwsEnvSchema, env));
+
+/** Every infrastructure variable, for tools that run all the parts in one process (the soak's dispatcher). */
+export const infraConfig = section((env) => parseEnv(InfraEnvSchema, env));
 
 /** What recording a submission reads: POST /requests in the webhook and every job of the intake function. */
 const SubmitEnvSchema = InfraEnvSchema.pick({ ...AWS_KEYS, TABLE_NAME: true, DISPATCH_QUEUE_URL: true, EVENTS_TOPIC_ARN: true });

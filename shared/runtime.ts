@@ -88,9 +88,12 @@ export function intakeDeps(): IntakeDeps {
   return intake;
 }
 
+let services: AppServices | undefined;
+
+/** Asked for several times per request: checked each time (memoised), built once. */
 export function appServices(): AppServices {
   webhookConfig();
-  return {
+  return (services ??= {
     // Built on first use: only the /requests routes need it, so webhooks never construct the DynamoDB and SNS clients.
     get intake() {
       return intakeDeps();
@@ -102,7 +105,7 @@ export function appServices(): AppServices {
       // A synchronous HTTP call: Huawei look-ups get a short budget of their own.
       return planLookups(2_000);
     },
-  };
+  });
 }
 
 export async function providerSettings(): Promise<ProviderSettings> {

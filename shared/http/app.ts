@@ -18,7 +18,7 @@ import {
   isForkPullRequest,
   PLAN_ACTIONS,
 } from '../notify/plan-payloads';
-import type { IntakeDeps, SourceFile, SubmitOutcome } from '../intake/submit';
+import type { IntakeDeps, SubmitOutcome } from '../intake/submit';
 import type { PlanServices } from '../notify/plan';
 import { MAX_SOURCE_BYTES } from '../manifests/limits';
 import type { RejectedDocument } from '../store/types';
@@ -144,15 +144,6 @@ function dryRunOf(c: Context): boolean {
   throw new ApiError(400, 'INVALID_QUERY', 'dryRun must be true or false, given once');
 }
 
-/**
- * The documents of a body as planFiles reads them. A JSON array is a list of manifests to submit() (its
- * sequenceAsDocuments) but one document to the plan, which reads files: each item becomes a file of its own.
- */
-function planSources(text: string, isJson: boolean): SourceFile[] {
-  const data: unknown = isJson ? JSON.parse(text) : undefined;
-  return Array.isArray(data) ? data.map((item) => ({ file: 'request', text: JSON.stringify(item) })) : [{ file: 'request', text }];
-}
-
 /** Branches whose changes are provisioned: the configured ones, else the repository's default branch. */
 function trackedFor(tracked: readonly string[], defaultBranch: string | undefined): readonly string[] {
   return tracked.length > 0 ? tracked : defaultBranch ? [defaultBranch] : [];
@@ -168,31 +159,18 @@ const manifestInvalid = (details: { requestId?: string; documents: RejectedDocum
  * then the pull-request plan's look-ups for each resource.
  */
 async function planDryRun(services: AppServices, text: string, isJson: boolean, caller: string) {
-  const [{ planSubmission }, { planFiles }, { boundRejected }] = await Promise.all([
+  const [{ planSubmission, rejectedDocuments }, { planSubmitted }] = await Promise.all([
     import('../intake/submit'),
     import('../notify/plan'),
-    import('../manifests/errors'),
   ]);
-  const { documents } = planSubmission([{ file: 'request', text }], services.intake.defaults, isJson);
-  if (documents.length === 0) throw noManifest();
-  const invalid = documents.filter((d) => !d.valid);
-  if (invalid.length > 0) {
-    // As submit() reports a rejection: the same fields, bounded the same way.
-    throw manifestInvalid({
-      documents: boundRejected(
-        invalid.map(({ file, index, kind, name, errors }) => ({
-          file,
-          index,
-          ...(kind ? { kind } : {}),
-          ...(name ? { name } : {}),
-          errors,
-        })),
-      ),
-    });
-  }
+  const submission = planSubmission([{ file: 'request', text }], services.intake.defaults, isJson);
+  if (submission.documents.length === 0) throw noManifest();
+  // As submit() reports a rejection: the same fields, bounded the same way.
+  const rejected = rejectedDocuments(submission.documents);
+  if (rejected.length > 0) throw manifestInvalid({ documents: rejected });
   const lookups = services.plan ?? { store: { table: services.intake.table, now: () => new Date() }, defaults: services.intake.defaults };
   // The caller sees what it submitted itself as its own, and everyone else's as owned elsewhere.
-  const entries = await planFiles(lookups, planSources(text, isJson), { provider: 'api', caller });
+  const entries = await planSubmitted(lookups, submission, { provider: 'api', caller });
   return { dryRun: true, resources: entries.map(({ kind, name, verdict, detail }) => ({ kind, name, verdict, detail })) };
 }
 

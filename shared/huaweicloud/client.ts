@@ -520,6 +520,12 @@ function dotSegmentIn(path: string): string | undefined {
 
 /** Why fetch would refuse these headers, naming the header but never its value (it may be a secret). */
 function refusedHeader(headers: Record<string, string>): string | undefined {
+  try {
+    new Headers(headers);
+    return undefined;
+  } catch {
+    // One of them: found below, so the message can name it.
+  }
   for (const [name, value] of Object.entries(headers)) {
     try {
       new Headers([[name, value]]);

@@ -1,12 +1,11 @@
 /** The intake queue's work: turn one message (a push, a ticket, or another system's manifests) into a request. */
+import { isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { deriveRequestId } from './ids';
-import { fetchGithubManifests } from './github';
-import { fetchGitlabManifests } from './gitlab';
+import { fetchGithubManifests, githubReader } from './github';
+import { fetchGitlabManifests, gitlabReader } from './gitlab';
 import { ProviderApiError } from '../providers/http';
 import { descriptionTooLong, ticketSources } from './jira';
 import { ExternalSubmissionSchema, IntakeJobSchema, PlanJobSchema, type IntakeJob, type PlanJob } from './messages';
-import { githubReader } from './github';
-import { gitlabReader } from './gitlab';
 import { planGithubPullRequest, planGitlabMergeRequest, type PlanServices } from '../notify/plan';
 import type { PlanEntry } from '../notify/render';
 import { rejectRequest, submit, type IntakeDeps, type SourceFile, type SubmitOutcome } from './submit';
@@ -213,24 +212,6 @@ async function processExternal(
   return outcome.status === 'empty' ? rejectRequest(deps, requestId, source, file, 'no manifest found in the message') : outcome;
 }
 
-/** Error names AWS SDKs give throttling and timeouts (those without a $retryable trait or a 5xx status). */
-const TRANSIENT_ERROR_NAMES = new Set([
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'Throttling',
-  'ThrottlingException',
-  'ThrottledException',
-  'TooManyRequestsException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'LimitExceededException',
-  'TransactionInProgressException',
-  'TransactionConflictException',
-  'SlowDown',
-]);
 /** A transaction cancelled for one of these reasons may succeed when tried again; a failed condition will not. */
 const TRANSIENT_CANCELLATIONS = new Set([
   'TransactionConflict',
@@ -238,44 +219,24 @@ const TRANSIENT_CANCELLATIONS = new Set([
   'ProvisionedThroughputExceeded',
   'RequestLimitExceeded',
 ]);
-/** Node's codes for a connection that failed or was cut: the call may never have reached the service. */
-const NETWORK_ERROR_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
 
 /**
- * Whether SQS redelivering the message can help: a provider outage (ProviderApiError.retryable), or an AWS
- * call that was throttled, timed out, failed on the service's side or never got through (as the SDK's own
- * retry classification sees them, its retries being spent). Anything else would fail the same way again.
+ * Whether SQS redelivering the message can help: a provider outage (ProviderApiError.retryable), or an AWS call
+ * that was throttled, timed out, failed on the service's side or never got through, as the SDK's own retry
+ * classification sees them (its retries being spent), or a transaction that lost to a concurrent one. Anything
+ * else would fail the same way again.
  */
-export function isRedeliverable(error: unknown, depth = 0): boolean {
+export function isRedeliverable(error: unknown): boolean {
   if (error instanceof ProviderApiError) return error.retryable;
   if (typeof error !== 'object' || error === null) return false;
-  const { name, code, $retryable, $fault, $metadata, cause } = error as {
-    name?: unknown;
-    code?: unknown;
-    $retryable?: unknown;
-    $fault?: unknown;
-    $metadata?: { httpStatusCode?: number };
-    cause?: unknown;
-  };
-  if ($retryable !== undefined || $fault === 'server') return true;
-  const status = $metadata?.httpStatusCode;
-  if (status !== undefined && (status === 429 || status >= 500)) return true;
-  if (typeof name === 'string' && TRANSIENT_ERROR_NAMES.has(name)) return true;
-  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
-  if (name === 'TransactionCanceledException' && Array.isArray(reasons) && reasons.some((r) => TRANSIENT_CANCELLATIONS.has(r?.Code ?? '')))
-    return true;
-  if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
-  return cause !== undefined && depth < 5 && isRedeliverable(cause, depth + 1);
+  const sdkError = error as Parameters<typeof isTransientError>[0] & { $fault?: unknown; CancellationReasons?: { Code?: string }[] };
+  if (isTransientError(sdkError) || isThrottlingError(sdkError) || sdkError.$fault === 'server') return true;
+  if ((sdkError.$metadata?.httpStatusCode ?? 0) >= 500) return true;
+  return (
+    sdkError.name === 'TransactionCanceledException' &&
+    Array.isArray(sdkError.CancellationReasons) &&
+    sdkError.CancellationReasons.some((r) => TRANSIENT_CANCELLATIONS.has(r?.Code ?? ''))
+  );
 }
 
 /** Read defensively: what was thrown may be anything, even an object whose toString throws. */

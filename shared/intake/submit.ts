@@ -149,7 +149,7 @@ export function planSubmission(
 }
 
 /** Bounded once, here: the record and its request.rejected event carry the same report, in one item. */
-function rejectedDocuments(documents: readonly ValidatedDocument[]): RejectedDocument[] {
+export function rejectedDocuments(documents: readonly ValidatedDocument[]): RejectedDocument[] {
   return boundRejected(
     documents
       .filter((d) => !d.valid)

@@ -97,12 +97,20 @@ function sameSpec(a: Pick<ResourceRecord, 'manifest' | 'region'>, b: { manifest:
 }
 
 /** Verdict per document of the changed files, in file order. */
-export async function planFiles(
+export function planFiles(
   services: Pick<PlanServices, 'store' | 'defaults' | 'cloud'>,
   files: readonly SourceFile[],
   viewer: PlanViewer,
 ): Promise<PlanEntry[]> {
-  const { documents, planned } = planSubmission(files, services.defaults);
+  return planSubmitted(services, planSubmission(files, services.defaults), viewer);
+}
+
+/** The same, for a submission already validated (a dry run has checked it as submit() would). */
+export async function planSubmitted(
+  services: Pick<PlanServices, 'store' | 'defaults' | 'cloud'>,
+  { documents, planned }: ReturnType<typeof planSubmission>,
+  viewer: PlanViewer,
+): Promise<PlanEntry[]> {
   const owns = ownership(services.store.table, viewer);
   const entries: { order: string; entry: PlanEntry }[] = [];
   const order = (file: string, index: number) => `${file}\u0000${String(index).padStart(6, '0')}`;

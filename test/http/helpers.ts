@@ -2,6 +2,7 @@
 import { createHmac } from 'node:crypto';
 import { createApp, type AppLogger, type AppServices } from '../../shared/http/app';
 import type { SecretsEnv } from '../../shared/config';
+import type { ProviderSettings } from '../../shared/intake/service';
 import type { IntakeDeps } from '../../shared/intake/submit';
 import type { LocalStack } from '../setup/stack';
 
@@ -46,3 +47,15 @@ export function appFor(
 }
 
 export const hubSignature = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+
+/** Intake's provider settings against the fake GitHub and GitLab APIs (local/fake-providers/git.ts), with our tokens. */
+export function fakeProviderSettings(
+  providers: { url: string },
+  globs: string[] = ['provisioning/**/*.{yaml,yml,json}'],
+): ProviderSettings {
+  return {
+    globs,
+    github: { apiUrl: `${providers.url}/github`, token: SECRETS.GITHUB_TOKEN! },
+    gitlab: { apiUrl: `${providers.url}/gitlab`, token: SECRETS.GITLAB_TOKEN! },
+  };
+}

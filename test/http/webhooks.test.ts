@@ -5,7 +5,7 @@ import { processIntakeMessage, type ProviderSettings } from '../../shared/intake
 import { getRequestWithResources } from '../../shared/store/requests';
 import { startFakeProviders, type FakeProviders } from '../../local/fake-providers/git';
 import { useLocalResources, type LocalStack } from '../setup/stack';
-import { appFor, hubSignature, intakeDepsFor, SECRETS } from './helpers';
+import { appFor, fakeProviderSettings, hubSignature, intakeDepsFor, SECRETS } from './helpers';
 
 const pushExamples = (examples as unknown as { name: string; examples: Record<string, unknown>[] }[]).find(
   (e) => e.name === 'push',
@@ -31,11 +31,7 @@ describe('provider webhooks through intake', () => {
     stack = await useLocalResources();
     app = appFor(stack);
     providers = await startFakeProviders({ githubToken: SECRETS.GITHUB_TOKEN!, gitlabToken: SECRETS.GITLAB_TOKEN! });
-    settings = {
-      globs: ['provisioning/**/*.{yaml,yml,json}'],
-      github: { apiUrl: `${providers.url}/github`, token: SECRETS.GITHUB_TOKEN! },
-      gitlab: { apiUrl: `${providers.url}/gitlab`, token: SECRETS.GITLAB_TOKEN! },
-    };
+    settings = fakeProviderSettings(providers);
   });
   afterAll(async () => {
     stack.close();

@@ -19,7 +19,7 @@ import type { IntakeDeps } from '../../shared/intake/submit';
 import { validateSource } from '../../shared/manifests/validate';
 import type { TopicRef } from '../../shared/events/publish';
 import { startFakeProviders, type FakeProviders } from '../../local/fake-providers/git';
-import { memoryLogger, PROJECT_ID, SECRETS } from '../http/helpers';
+import { fakeProviderSettings, memoryLogger, PROJECT_ID, SECRETS } from '../http/helpers';
 import { useLocalResources, type LocalStack } from '../setup/stack';
 import {
   anyBody,
@@ -955,11 +955,7 @@ describe('fuzz: replayed deliveries', () => {
     stack = await useLocalResources();
     rig = instrument(stack);
     providers = await startFakeProviders({ githubToken: SECRETS.GITHUB_TOKEN!, gitlabToken: SECRETS.GITLAB_TOKEN! });
-    settings = {
-      globs: ['provisioning/**/*.yaml'],
-      github: { apiUrl: `${providers.url}/github`, token: SECRETS.GITHUB_TOKEN! },
-      gitlab: { apiUrl: `${providers.url}/gitlab`, token: SECRETS.GITLAB_TOKEN! },
-    };
+    settings = fakeProviderSettings(providers, ['provisioning/**/*.yaml']);
   });
   afterAll(async () => {
     stack.close();
@@ -1237,11 +1233,7 @@ describe('fuzz: control characters in values bound for headers, paths and record
     stack = await useLocalResources();
     rig = instrument(stack);
     providers = await startFakeProviders({ githubToken: SECRETS.GITHUB_TOKEN!, gitlabToken: SECRETS.GITLAB_TOKEN! });
-    settings = {
-      globs: ['provisioning/**/*.yaml'],
-      github: { apiUrl: `${providers.url}/github`, token: SECRETS.GITHUB_TOKEN! },
-      gitlab: { apiUrl: `${providers.url}/gitlab`, token: SECRETS.GITLAB_TOKEN! },
-    };
+    settings = fakeProviderSettings(providers, ['provisioning/**/*.yaml']);
   });
   afterAll(async () => {
     stack.close();
@@ -1562,11 +1554,7 @@ describe('fuzz: hostile repository names', () => {
     stack = await useLocalResources();
     rig = instrument(stack);
     providers = await startFakeProviders({ githubToken: SECRETS.GITHUB_TOKEN!, gitlabToken: SECRETS.GITLAB_TOKEN! });
-    settings = {
-      globs: ['provisioning/**/*.yaml'],
-      github: { apiUrl: `${providers.url}/github`, token: SECRETS.GITHUB_TOKEN! },
-      gitlab: { apiUrl: `${providers.url}/gitlab`, token: SECRETS.GITLAB_TOKEN! },
-    };
+    settings = fakeProviderSettings(providers, ['provisioning/**/*.yaml']);
   });
   afterAll(async () => {
     stack.close();
@@ -1639,11 +1627,7 @@ describe('fuzz: broken intake queue messages', () => {
     rig = instrument(stack, { topic: { sns: stack.sns, topicArn: `${stack.topicArn}-missing` } });
     // Up, so no read can fail for a reason a redelivery would fix: every commit it is asked for is unknown (404).
     providers = await startFakeProviders({ githubToken: SECRETS.GITHUB_TOKEN!, gitlabToken: SECRETS.GITLAB_TOKEN! });
-    settings = {
-      globs: ['**/*.yaml'],
-      github: { apiUrl: `${providers.url}/github`, token: SECRETS.GITHUB_TOKEN! },
-      gitlab: { apiUrl: `${providers.url}/gitlab`, token: SECRETS.GITLAB_TOKEN! },
-    };
+    settings = fakeProviderSettings(providers, ['**/*.yaml']);
   });
   afterAll(async () => {
     stack.close();

@@ -19,7 +19,7 @@ import { pollTick } from '../../shared/poll/tick';
 import { getRequestWithResources } from '../../shared/store/requests';
 import { allKinds } from '../execution/harness';
 import { startFakeProviders, type FakeProviders } from '../../local/fake-providers/git';
-import { hubSignature, intakeDepsFor, SECRETS } from '../http/helpers';
+import { fakeProviderSettings, hubSignature, intakeDepsFor, SECRETS } from '../http/helpers';
 import { useLocalResources, type LocalStack } from '../setup/stack';
 
 const PROJECT = '5f1e0c3a9b7d4e2f8a6c1b3d5e7f9a0b';
@@ -169,11 +169,7 @@ describe('secrets never reach logs, the table or queues', () => {
     trackedBranches: [],
   });
   const app = () => createApp({ logger: captureLogger(lines, 'app'), secrets: async () => SECRETS, services });
-  const settings = (): ProviderSettings => ({
-    globs: ['provisioning/**/*.yaml'],
-    github: { apiUrl: `${providers.url}/github`, token: SECRETS.GITHUB_TOKEN! },
-    gitlab: { apiUrl: `${providers.url}/gitlab`, token: SECRETS.GITLAB_TOKEN! },
-  });
+  const settings = (): ProviderSettings => fakeProviderSettings(providers, ['provisioning/**/*.yaml']);
   /** Intake as the Lambda runs it: outcomes logged, thrown errors logged with their stack. */
   async function runIntake() {
     const messages = await stack.drainMessages(stack.queues.intake.url, { waitMs: 300 });

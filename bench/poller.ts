@@ -6,10 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { SIMULATOR_DEFAULTS, startSimulator } from '../local/huaweicloud-simulator/index';
-import type { DispatchDeps } from '../shared/dispatch/dispatcher';
+import { adapterOf } from '../shared/kinds/registry';
+import { cloudApi } from '../shared/reconcile/cloud';
+import type { ReconcileDeps } from '../shared/reconcile/dispatch';
 import { HuaweiCloudClient } from '../shared/huaweicloud/client';
 import { runLimited } from '../shared/concurrency';
-import { pollTick, type TickStats } from '../shared/poll/tick';
+import { pollTick, type TickStats } from '../shared/reconcile/poll';
 import { DUE_PARTITION } from '../shared/store/due';
 import { requestKey, resourceKey } from '../shared/store/requests';
 import type { BenchStack } from './lib/stack';
@@ -59,14 +61,16 @@ export async function benchPoller(stack: BenchStack, opts: { inFlight: number; f
   );
   // Notebooks that stay creating for the whole benchmark: every poll is a real signed show that answers "in progress".
   const simulator = await startSimulator({ port: 0, durations: { Notebook: 6 * 3_600_000 } });
-  const cloud = new HuaweiCloudClient({
-    credentials: { ak: SIMULATOR_DEFAULTS.ak, sk: SIMULATOR_DEFAULTS.sk },
-    modelartsEndpoint: simulator.url,
-    iefEndpoint: simulator.url,
-  });
+  const cloud = cloudApi(
+    new HuaweiCloudClient({
+      credentials: { ak: SIMULATOR_DEFAULTS.ak, sk: SIMULATOR_DEFAULTS.sk },
+      modelartsEndpoint: simulator.url,
+      iefEndpoint: simulator.url,
+    }),
+  );
   const projectId = SIMULATOR_DEFAULTS.projectId;
   let offsetMs = 0;
-  const deps: DispatchDeps = {
+  const deps: ReconcileDeps = {
     table,
     topic: { sns: clients.sns, topicArn: resources.topicArn },
     dispatch: { sqs: clients.sqs, queueUrl: resources.queues.dispatch.url },
@@ -97,7 +101,10 @@ export async function benchPoller(stack: BenchStack, opts: { inFlight: number; f
 
     log(`poller: creating ${opts.inFlight} notebooks in the simulator and their records`);
     const names = Array.from({ length: opts.inFlight }, (_, i) => `nb-${runId}-${i}`);
-    const ids = await runLimited(names, 16, async (name) => (await cloud.create('Notebook', { projectId }, manifest(name).spec.body)).id);
+    const ids = await runLimited(names, 16, async (name) => {
+      const resource = { projectId, region: 'cn-north-4', name, spec: manifest(name).spec };
+      return (await cloud.create('Notebook', resource, adapterOf('Notebook').target(resource))).id;
+    });
     const writeAll = async (items: Record<string, unknown>[]) => {
       const batches: Record<string, unknown>[][] = [];
       for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));

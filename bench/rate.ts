@@ -6,6 +6,7 @@
  */
 import { SIMULATOR_DEFAULTS, startSimulator } from '../local/huaweicloud-simulator/index';
 import { HuaweiCloudClient } from '../shared/huaweicloud/client';
+import { adapterOf } from '../shared/kinds/registry';
 import { log, round } from './lib/util';
 
 const CONTAINERS = 5;
@@ -49,7 +50,8 @@ async function side(rate: number, creates: number, paced: boolean) {
       // A create the client gave up on (its retry budget spent on 429s) comes back, as SQS would redeliver it.
       for (;;) {
         try {
-          await client.create('Notebook', { projectId: SIMULATOR_DEFAULTS.projectId }, body);
+          const resource = { projectId: SIMULATOR_DEFAULTS.projectId, region: 'cn-north-4', name: body.name, spec: { body } };
+          await adapterOf('Notebook').create(client, resource, { projectId: SIMULATOR_DEFAULTS.projectId });
           break;
         } catch (error) {
           if ((error as { code?: string }).code !== 'HUAWEI_RETRYABLE') throw error;

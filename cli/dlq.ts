@@ -13,7 +13,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DispatchMessageSchema } from '../shared/dispatch/messages';
+import { DispatchMessageSchema } from '../shared/queue/messages';
 import { ExternalSubmissionSchema, IntakeJobSchema } from '../shared/intake/messages';
 import { getRequest, type TableRef } from '../shared/store/requests';
 import { getResource } from '../shared/store/resources';

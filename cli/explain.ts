@@ -4,7 +4,7 @@
  */
 import { closest } from 'fastest-levenshtein';
 import { manifestJsonSchema } from '../shared/manifests/json-schema';
-import { KINDS, type Kind } from '../shared/manifests/kinds';
+import { KINDS, type Kind } from '../shared/kinds/registry';
 import { suggest } from '../shared/manifests/zod-helpers';
 import { UsageError, type Io } from './io';
 
@@ -51,6 +51,9 @@ class UnknownFieldError extends Error {
   }
 }
 
+/** Built from the registry so the hint names a kind that exists, whichever kinds there are. */
+const EXAMPLE_PATH = `${KINDS[0]}.spec.body`;
+
 const options = (schema: JsonSchema): JsonSchema[] => [...(schema.anyOf ?? []), ...(schema.oneOf ?? []), ...(schema.allOf ?? [])];
 
 /** The object schemas a field name may be looked up in: the schema itself, list items, and union members. */
@@ -86,7 +89,7 @@ export function explainField(path: string): ExplainedField {
     .replace(/\[\d*\]/g, '')
     .split('.')
     .filter((s) => s !== '' && !/^\d+$/.test(s));
-  if (segments.length === 0) throw new UsageError('explain needs a field path, e.g. Notebook.spec.body.flavor');
+  if (segments.length === 0) throw new UsageError(`explain needs a field path, e.g. ${EXAMPLE_PATH}`);
   const kind = resolveKindOf(segments[0]!);
   let schema = manifestJsonSchema(kind) as JsonSchema;
   let description = schema.description ?? '';
@@ -220,7 +223,7 @@ export async function explainCommand(args: string[], io: Io): Promise<number> {
   const paths = args.filter((a) => !a.startsWith('-'));
   const unknownOption = args.find((a) => a.startsWith('-'));
   if (unknownOption) throw new UsageError(`unknown option ${unknownOption}`);
-  if (paths.length !== 1) throw new UsageError('explain takes one field path, e.g. Notebook.spec.body.flavor');
+  if (paths.length !== 1) throw new UsageError(`explain takes one field path, e.g. ${EXAMPLE_PATH}`);
   let field: ExplainedField;
   try {
     field = explainField(paths[0]!);

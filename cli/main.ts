@@ -9,10 +9,16 @@ import { validateCommand } from './validate';
 const USAGE = `usage: hwc-provisioner <command> [options]
 
 commands:
-  validate PATH...            validate manifest files or directories (- reads standard input)
+  validate PATH...            validate manifest files or directories (- reads standard input) as one submission,
+                              with the service's checks across them (a kind/name declared twice, a poolRef to a
+                              pool in another project or region)
+      --project-id ID         the service's default project (default HUAWEICLOUD_SDK_PROJECT_ID, else an unnamed
+                              one: every working stack has a default project)
+      --no-default-project    check as a service configured without one: spec.projectId is then required
+      --region REGION         the service's default region (default HUAWEICLOUD_REGION, else cn-north-4)
       --format text|json      output format (default text)
   schema [KIND]               print the JSON Schema of the manifest language, or of one kind
-  explain KIND[.FIELD...]     describe a manifest field, e.g. explain Notebook.spec.body.flavor
+  explain KIND[.FIELD...]     describe a manifest field, e.g. explain KIND.spec.body
   dlq list|redrive            show what is in the stack's dead-letter queues and why, or move it back
       --queue NAME            one DLQ only (its name, its source queue's, or intake|dispatch|notify)
       --prefix PREFIX         stack prefix (default STACK_PREFIX, else derived from INTAKE_QUEUE_URL)

@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { sqsClient } from '../shared/aws';
 import { executionInfraConfig } from '../shared/config';
-import { dispatchBatchHandler } from '../shared/dispatch/batch';
+import { dispatchBatchHandler } from '../shared/queue/dispatch-batch';
 import { createLogger, executionDeps, requireConfiguration } from '../shared/runtime';
 
 const logger = createLogger('hwc-provisioner-dispatch');

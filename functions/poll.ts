@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { executionConfig, queuedGraceSeconds } from '../shared/config';
-import { pollTick } from '../shared/poll/tick';
+import { pollTick } from '../shared/reconcile/poll';
 import { createLogger, executionDeps, requireConfiguration } from '../shared/runtime';
 
 const logger = createLogger('hwc-provisioner-poll');

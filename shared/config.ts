@@ -213,6 +213,48 @@ export const IntakeEnvSchema = z.object({
     .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a project id (letters, digits, -)')
     .optional(),
   HUAWEICLOUD_REGION: z.string().min(1).default('cn-north-4'),
+  /**
+   * Teams that own resources together: `team=namespace,namespace;team2=...`, a namespace being
+   * `github:owner/repo`, `gitlab:group/project`, `jira:KEY`, `api:caller` or `queue:system`. A resource first
+   * created from one of a team's namespaces may then be changed from any of them.
+   */
+  OWNER_GROUPS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const groups = new Map<string, string>();
+      const entries = value
+        .split(';')
+        .map((e) => e.trim())
+        .filter(Boolean);
+      for (const [i, entry] of entries.entries()) {
+        const match = /^([a-z][a-z0-9_-]{0,31})=(.+)$/.exec(entry);
+        const namespaces =
+          match?.[2]
+            ?.split(',')
+            .map((n) => n.trim().toLowerCase())
+            .filter(Boolean) ?? [];
+        const bad = namespaces.find((n) => !/^(github|gitlab|jira|api|queue):[^\s,;=]+$/.test(n));
+        if (!match || namespaces.length === 0 || bad !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            message:
+              `entry ${i + 1} must be team=namespace[,namespace...] with a team name of lower-case letters, digits, _ or - and ` +
+              'namespaces github:owner/repo, gitlab:group/project, jira:KEY, api:caller or queue:system',
+          });
+          return z.NEVER;
+        }
+        for (const namespace of namespaces) {
+          const other = groups.get(namespace);
+          if (other && other !== match[1]) {
+            ctx.addIssue({ code: 'custom', message: `entry ${i + 1}: ${namespace} is already in group ${other}` });
+            return z.NEVER;
+          }
+          groups.set(namespace, match[1]!);
+        }
+      }
+      return groups as ReadonlyMap<string, string>;
+    }),
 });
 export const intakeConfig = section((env) => parseEnv(IntakeEnvSchema, env));
 
@@ -404,6 +446,7 @@ export const FUNCTION_ENV: Record<FunctionName, FunctionEnv> = {
       IntakeEnvSchema.pick({
         TRACKED_BRANCHES: true,
         PLAN_FORK_PULL_REQUESTS: true,
+        OWNER_GROUPS: true,
         HUAWEICLOUD_SDK_PROJECT_ID: true,
         HUAWEICLOUD_REGION: true,
       }),
@@ -422,6 +465,7 @@ export const FUNCTION_ENV: Record<FunctionName, FunctionEnv> = {
         MANIFEST_GLOBS: true,
         GITHUB_API_URL: true,
         GITLAB_API_URL: true,
+        OWNER_GROUPS: true,
         HUAWEICLOUD_SDK_PROJECT_ID: true,
         HUAWEICLOUD_REGION: true,
       }),

@@ -18,7 +18,8 @@ import {
   tableConfig,
   type FunctionName,
 } from './config';
-import type { DispatchDeps } from './dispatch/dispatcher';
+import type { ReconcileDeps } from './reconcile/dispatch';
+import { cloudApi } from './reconcile/cloud';
 import { HuaweiCloudClient } from './huaweicloud/client';
 import type { AppLogger, AppServices } from './http/app';
 import type { ProviderSettings } from './intake/service';
@@ -30,7 +31,7 @@ import { gitlabFeedback } from './notify/gitlab';
 import type { HttpSettings } from './notify/http';
 import { jiraFeedback } from './notify/jira';
 import type { NotifyDeps } from './notify/notifier';
-import type { PlanServices } from './notify/plan';
+import type { PlanServices } from './intake/plan-jobs';
 
 export function createLogger(serviceName: string): { powertools: Logger; app: AppLogger } {
   const powertools = new Logger({ serviceName });
@@ -82,6 +83,7 @@ export function intakeDeps(): IntakeDeps {
     dispatch: { sqs: sqsClient(), queueUrl: infra.DISPATCH_QUEUE_URL },
     defaults: { ...(cfg.HUAWEICLOUD_SDK_PROJECT_ID ? { projectId: cfg.HUAWEICLOUD_SDK_PROJECT_ID } : {}), region: cfg.HUAWEICLOUD_REGION },
     queuedGraceSeconds: queuedGraceSeconds(),
+    ownerGroups: cfg.OWNER_GROUPS,
     // Optional so intake runs without a topic (tests, early setups); deployed, request.accepted/rejected go out.
     ...(infra.EVENTS_TOPIC_ARN ? { topic: { sns: snsClient(), topicArn: infra.EVENTS_TOPIC_ARN } } : {}),
   };
@@ -138,7 +140,7 @@ function feedbackClients(secrets: SecretsEnv) {
   };
 }
 
-type PlanLookups = Pick<PlanServices, 'store' | 'defaults' | 'cloud'>;
+type PlanLookups = Pick<PlanServices, 'store' | 'defaults' | 'cloud' | 'ownerGroups'>;
 /** Per retry budget: the local stack runs the webhook's dry runs and intake's plans in one process. */
 const lookups = new Map<number, PlanLookups>();
 
@@ -151,13 +153,14 @@ function planLookups(retryBudgetMs: number): PlanLookups {
   if (known) return known;
   let cloud: PlanServices['cloud'];
   try {
-    cloud = HuaweiCloudClient.fromConfig({ retryBudgetMs });
+    cloud = cloudApi(HuaweiCloudClient.fromConfig({ retryBudgetMs }));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
   }
   const built: PlanLookups = {
     store: { table: { ddb: documentClient(), tableName: submitConfig().TABLE_NAME }, now: () => new Date() },
     defaults: intakeDeps().defaults,
+    ownerGroups: intakeConfig().OWNER_GROUPS,
     ...(cloud ? { cloud } : {}),
   };
   lookups.set(retryBudgetMs, built);
@@ -205,10 +208,10 @@ export async function notifyDeps(logger: AppLogger): Promise<NotifyDeps> {
   return deps;
 }
 
-let execution: DispatchDeps | undefined;
+let execution: ReconcileDeps | undefined;
 
 /** Everything the dispatcher and poller share: table, queues, topic, Huawei client and timing. */
-export function executionDeps(logger: AppLogger): DispatchDeps {
+export function executionDeps(logger: AppLogger): ReconcileDeps {
   if (execution) return execution;
   const infra = executionInfraConfig();
   const timing = executionConfig();
@@ -216,7 +219,7 @@ export function executionDeps(logger: AppLogger): DispatchDeps {
     table: { ddb: documentClient(), tableName: infra.TABLE_NAME },
     topic: { sns: snsClient(), topicArn: infra.EVENTS_TOPIC_ARN },
     dispatch: { sqs: sqsClient(), queueUrl: infra.DISPATCH_QUEUE_URL },
-    cloud: HuaweiCloudClient.fromConfig({ logger }),
+    cloud: cloudApi(HuaweiCloudClient.fromConfig({ logger })),
     now: () => new Date(),
     logger,
     settings: {

@@ -2,8 +2,8 @@
  * Benchmark 2, one side per process. `ours`: the whole product as `npm start` runs it (HTTP API, the real
  * dispatch and poll Lambda handlers fed by the local runners, events on the SNS topic), one POST /requests
  * with N manifests, timed from its 202 to the last resource.succeeded event. `baseline`: the Huawei client
- * driven directly with the same concurrency (create, then show every second until ready; node pools and
- * notebooks after their pool, as the product orders them).
+ * driven directly through the kinds' adapters with the same concurrency (create, then observe every second
+ * until ready; node pools and notebooks after their pool, as the product orders them).
  * Args: mode, manifests file (JSON), concurrency, poll interval (s). Env: the local resources' variables.
  */
 import { readFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { localAwsConfig } from '../../local/emulators';
 import { subscribeQueue } from '../../local/resources';
 import { startQueueRunner, startScheduleRunner } from '../../local/runner';
 import { HuaweiCloudClient } from '../../shared/huaweicloud/client';
-import { statusOf } from '../../shared/huaweicloud/status';
+import { adapterOf } from '../../shared/kinds/registry';
 import type { BenchManifest } from '../lib/manifests';
 
 const [mode, file, concurrencyArg, pollArg] = process.argv.slice(2);
@@ -26,6 +26,8 @@ const concurrency = Number(concurrencyArg);
 const pollSeconds = Number(pollArg);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const ZERO = { Notebook: 0, ResourcePool: 0, NodePool: 0, EdgeDeployment: 0 };
+// The client serves every region (it has none of its own), so the region only has to be one a manifest may name.
+const REGION = 'cn-north-4';
 
 async function ours(): Promise<Record<string, unknown>> {
   const simulator = await startSimulator({ port: 0, durations: ZERO });
@@ -189,14 +191,13 @@ async function baseline(): Promise<Record<string, unknown>> {
         continue;
       }
       const { m, poolId } = item;
-      const target = { projectId, ...(m.kind === 'NodePool' ? { poolName: poolId! } : {}) };
-      const body = m.kind === 'Notebook' && poolId ? { ...m.spec.body, pool_id: poolId } : m.spec.body;
-      const { id } = await client.create(m.kind, target, body);
+      const adapter = adapterOf(m.kind);
+      const resource = { projectId, region: REGION, name: m.metadata.name, spec: m.spec };
+      const target = adapter.target(resource, poolId);
+      const { id } = await adapter.create(client, resource, target, poolId);
       for (;;) {
         await sleep(pollSeconds * 1000);
-        const show = await client.show(m.kind, target, id);
-        const pods = m.kind === 'EdgeDeployment' ? await client.listPods(target, id) : undefined;
-        const status = statusOf(m.kind, show, pods ? { pods } : undefined);
+        const status = await adapter.observe(client, target, id);
         if (status.phase === 'Failed') throw new Error(`${m.kind}/${m.metadata.name} failed: ${status.message}`);
         if (status.phase === 'Succeeded') break;
       }

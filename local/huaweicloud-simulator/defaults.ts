@@ -1,5 +1,5 @@
 /** Development credentials and timing presets for the local Huawei Cloud simulator. */
-import type { Kind } from '../../shared/manifests/kinds';
+import type { Kind } from '../../shared/kinds/registry';
 
 /**
  * Throwaway credentials: the simulator only listens on loopback, and these exist so that a fresh

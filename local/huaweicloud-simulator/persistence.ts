@@ -4,7 +4,7 @@
  * "Unchanged, already created" for resources that no longer exist anywhere.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { isKind } from '../../shared/manifests/kinds';
+import { isKind } from '../../shared/kinds/registry';
 import type { SimResource, SimulatorSnapshot } from './state';
 
 /** The file exists but cannot be used; starting over would silently drop resources the table still refers to. */

@@ -1,5 +1,5 @@
 /** Everything the simulator remembers: created resources, run-time configuration, faults and counters. */
-import type { Kind } from '../../shared/manifests/kinds';
+import type { Kind } from '../../shared/kinds/registry';
 import { DELETE_DURATION_SHARE, type Durations } from './defaults';
 import { FaultInjector, TokenBucket, noFaults, zeroCounts } from './faults';
 

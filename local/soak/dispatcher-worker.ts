@@ -16,9 +16,10 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { sqsClient } from '../../shared/aws';
 import { infraConfig } from '../../shared/config';
-import { handleDispatchRecord, type DispatchRuntime } from '../../shared/dispatch/batch';
-import type { CloudApi, DispatchDeps } from '../../shared/dispatch/dispatcher';
-import { huaweiName } from '../../shared/dispatch/ownership';
+import { handleDispatchRecord, type DispatchRuntime } from '../../shared/queue/dispatch-batch';
+import { cloudApi, type CloudApi } from '../../shared/reconcile/cloud';
+import type { ReconcileDeps } from '../../shared/reconcile/dispatch';
+import { adapterOf } from '../../shared/kinds/registry';
 import type { AppLogger } from '../../shared/http/app';
 import { HuaweiCloudClient } from '../../shared/huaweicloud/client';
 import { executionDeps } from '../../shared/runtime';
@@ -51,13 +52,13 @@ function maybeDie(point: 'afterIntent' | 'afterCreate'): void {
 const quiet: AppLogger = { info() {}, warn() {}, error() {} };
 
 const product = executionDeps(quiet);
-const client = HuaweiCloudClient.fromConfig({ logger: quiet, retryBudgetMs: num('SOAK_HUAWEI_RETRY_BUDGET_MS', 3_000) });
+const direct = cloudApi(HuaweiCloudClient.fromConfig({ logger: quiet, retryBudgetMs: num('SOAK_HUAWEI_RETRY_BUDGET_MS', 3_000) }));
 /** The client, with a line per create and look-up so the driver can explain a duplicate should one appear. */
 const cloud: CloudApi = {
-  async create(kind, target, body) {
-    const name = `${kind}/${huaweiName(kind, body as Record<string, unknown>)}`;
+  async create(kind, resource, target, referenceId) {
+    const name = `${kind}/${adapterOf(kind).huaweiName(resource.spec)}`;
     try {
-      const created = await client.create(kind, target, body);
+      const created = await direct.create(kind, resource, target, referenceId);
       emit({ t: 'cloud', name, op: 'create', id: created.id });
       return created;
     } catch (error) {
@@ -68,7 +69,7 @@ const cloud: CloudApi = {
   async findByName(kind, target, huawei) {
     const name = `${kind}/${huawei}`;
     try {
-      const found = await client.findByName(kind, target, huawei);
+      const found = await direct.findByName(kind, target, huawei);
       emit({ t: 'cloud', name, op: 'find', found: found.length });
       return found;
     } catch (error) {
@@ -76,10 +77,9 @@ const cloud: CloudApi = {
       throw error;
     }
   },
-  show: (kind, target, id) => client.show(kind, target, id),
-  listPods: (target, id) => client.listPods(target, id),
+  observe: (kind, target, id) => direct.observe(kind, target, id),
 };
-const deps: DispatchDeps = {
+const deps: ReconcileDeps = {
   ...product,
   cloud,
   crashPoints: { afterIntent: () => maybeDie('afterIntent'), afterCreate: () => maybeDie('afterCreate') },
@@ -97,7 +97,7 @@ const runtime: DispatchRuntime = {
   },
 };
 
-// The record handler of shared/dispatch/batch.ts dispatchBatchHandler, plus a line for failures that are not a deliberate retry.
+// The record handler of shared/queue/dispatch-batch.ts dispatchBatchHandler, plus a line for failures that are not a deliberate retry.
 // A processor per invocation, as there: the runner invokes the handler concurrently and a processor holds one batch's state.
 const handler = (event: SQSEvent) =>
   processPartialResponse(

@@ -24,12 +24,13 @@ import {
   GetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { DispatchDeps } from '../../shared/dispatch/dispatcher';
+import { cloudApi } from '../../shared/reconcile/cloud';
+import type { ReconcileDeps } from '../../shared/reconcile/dispatch';
 import type { CloudEvent } from '../../shared/events/cloudevents';
 import { HuaweiCloudClient } from '../../shared/huaweicloud/client';
 import { randomRequestId } from '../../shared/intake/ids';
 import { submit, type IntakeDeps } from '../../shared/intake/submit';
-import { pollTick } from '../../shared/poll/tick';
+import { pollTick } from '../../shared/reconcile/poll';
 import { requestKey } from '../../shared/store/requests';
 import { TERMINAL_STATES, type ResourceState } from '../../shared/store/types';
 import {
@@ -245,16 +246,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       observer.destroy();
     });
     const table = { ddb, tableName: resources.tableName };
-    const deps: DispatchDeps = {
+    const deps: ReconcileDeps = {
       table,
       topic: { sns, topicArn: resources.topicArn },
       dispatch: { sqs, queueUrl: resources.queues.dispatch.url },
-      cloud: new HuaweiCloudClient({
-        credentials: { ak: SIMULATOR_DEFAULTS.ak, sk: SIMULATOR_DEFAULTS.sk },
-        modelartsEndpoint: simulator.url,
-        iefEndpoint: simulator.url,
-        ...options.huawei,
-      }),
+      cloud: cloudApi(
+        new HuaweiCloudClient({
+          credentials: { ak: SIMULATOR_DEFAULTS.ak, sk: SIMULATOR_DEFAULTS.sk },
+          modelartsEndpoint: simulator.url,
+          iefEndpoint: simulator.url,
+          ...options.huawei,
+        }),
+      ),
       now: () => new Date(),
       settings: {
         leaseSeconds: options.execution.leaseSeconds,

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
-import type { Kind } from '../../shared/manifests/kinds';
+import type { Kind } from '../../shared/kinds/registry';
 import { mulberry32 } from '../huaweicloud-simulator/faults';
 import { FAIL_MARKER } from '../huaweicloud-simulator/defaults';
 
@@ -200,7 +200,7 @@ export function planWorkload(total: number, seed: number): PlannedRequest[] {
         repeatable.push(parts[0]!);
         break;
       case 'cross-request-nodepool':
-        // A pool of an earlier request: resolved through its identity once that pool is Running.
+        // A pool of an earlier request: resolved through its managed resource once that pool is Running.
         parts.push(nodePool(id, goodPools[Math.floor(random() * goodPools.length)]!));
         break;
       case 'failing-notebook':

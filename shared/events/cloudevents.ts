@@ -1,6 +1,6 @@
 /** Completion events as CloudEvents 1.0 (structured JSON), with deterministic ids so subscribers can drop repeats. */
 import { createHash } from 'node:crypto';
-import type { RequestSource } from '../store/types';
+import type { RejectedDocument, RequestSource } from '../store/types';
 
 const EVENT_SOURCE = 'hwc-provisioner';
 
@@ -83,12 +83,22 @@ export function resourceEvent(data: ResourceEventData): OutgoingEvent {
   };
 }
 
+/** One resource as request events list it: complete enough that a subscriber never needs the table to explain an outcome. */
+interface RequestEventResource {
+  kind: string;
+  name: string;
+  state: string;
+  huaweiId: string | null;
+  reason: string | null;
+  message: string | null;
+}
+
 export interface RequestEventData {
   requestId: string;
   source: RequestSource;
   state: string;
-  resources: { kind: string; name: string; state: string; huaweiId: string | null; reason: string | null }[];
-  errors?: unknown;
+  resources: RequestEventResource[];
+  errors?: readonly RejectedDocument[];
 }
 
 export function requestEvent(type: EventType, outcome: Outcome, time: string, data: RequestEventData): OutgoingEvent {

@@ -1,6 +1,10 @@
-/** The published event contract as zod schemas: the source of schemas/event.schema.json for subscribers. */
+/**
+ * The published event contract as zod schemas: the source of schemas/event.schema.json for subscribers, and
+ * what the notifier (our own subscriber) parses with, so the two cannot drift apart.
+ */
 import * as z from 'zod';
-import { EVENT_TYPES } from './cloudevents';
+import { KINDS } from '../kinds/registry';
+import { EVENT_TYPES, type EventType } from './cloudevents';
 
 const SourceSchema = z
   .object({
@@ -16,10 +20,15 @@ const SourceSchema = z
   })
   .describe('Where the request came from');
 
+const MessageSchema = z
+  .string()
+  .nullable()
+  .describe("What happened, in words: Huawei's message (e.g. its fail_reason), or ours for causes of our own such as a failed dependency");
+
 const ResourceDataSchema = z.object({
   requestId: z.string(),
   source: SourceSchema,
-  kind: z.enum(['Notebook', 'ResourcePool', 'NodePool', 'EdgeDeployment']),
+  kind: z.enum(KINDS),
   name: z.string().describe('metadata.name of the manifest'),
   region: z.string(),
   projectId: z.string(),
@@ -29,7 +38,7 @@ const ResourceDataSchema = z.object({
     .string()
     .nullable()
     .describe("Machine-readable cause: Huawei's status or error_code, or DependencyFailed, UpdateNotSupported, Timeout, ..."),
-  message: z.string().nullable(),
+  message: MessageSchema,
   timings: z.object({
     acceptedAt: z.iso.datetime(),
     createStartedAt: z.iso.datetime().nullable(),
@@ -38,33 +47,58 @@ const ResourceDataSchema = z.object({
   }),
 });
 
-const RequestDataSchema = z.object({
+export const RequestResourceSchema = z.object({
+  // Not the kind enum: a rejected document may name a kind that does not exist.
+  kind: z.string(),
+  name: z.string(),
+  state: z.string().describe('The resource state when the event was written: Rejected on request.rejected, terminal on request.completed'),
+  huaweiId: z.string().nullable(),
+  reason: z.string().nullable(),
+  message: MessageSchema,
+});
+
+const RejectedDocumentSchema = z.object({
+  file: z.string(),
+  index: z.number().int().describe('Position of the document in its file; -1 on the entry that counts the documents left out'),
+  kind: z.string().optional(),
+  name: z.string().optional(),
+  errors: z.array(z.object({ path: z.string(), message: z.string(), line: z.number().int(), column: z.number().int() })),
+});
+
+export const RequestDataSchema = z.object({
   requestId: z.string(),
   source: SourceSchema,
   state: z.string().describe('Succeeded, PartiallyFailed, Failed (completed); InProgress (accepted); Rejected'),
-  resources: z.array(
-    z.object({ kind: z.string(), name: z.string(), state: z.string(), huaweiId: z.string().nullable(), reason: z.string().nullable() }),
-  ),
-  errors: z.unknown().optional().describe('For request.rejected: the documents and their errors, as the API returns them'),
+  resources: z.array(RequestResourceSchema),
+  errors: z
+    .array(RejectedDocumentSchema)
+    .optional()
+    .describe('For request.rejected: the documents and their errors, as the API returns them'),
 });
 
-const envelope = <T extends z.ZodType>(types: readonly string[], data: T) =>
+const envelope = <const T extends readonly [EventType, ...EventType[]], D extends z.ZodType>(types: T, data: D) =>
   z.object({
     specversion: z.literal('1.0'),
     id: z.string().describe('Deterministic: the same event published twice has the same id; drop repeats by id'),
     source: z.literal('hwc-provisioner'),
-    type: z.enum(types as [string, ...string[]]),
+    type: z.enum(types),
     subject: z.string().describe('<kind>/<name>, or Request/<requestId>'),
     time: z.iso.datetime(),
     datacontenttype: z.literal('application/json'),
     data,
   });
 
+export const ResourceEventSchema = envelope(
+  [EVENT_TYPES.resourceSucceeded, EVENT_TYPES.resourceFailed, EVENT_TYPES.resourceTimedOut],
+  ResourceDataSchema,
+);
+export const RequestEventSchema = envelope(
+  [EVENT_TYPES.requestCompleted, EVENT_TYPES.requestAccepted, EVENT_TYPES.requestRejected],
+  RequestDataSchema,
+);
+
 export const EventSchema = z
-  .union([
-    envelope([EVENT_TYPES.resourceSucceeded, EVENT_TYPES.resourceFailed, EVENT_TYPES.resourceTimedOut], ResourceDataSchema),
-    envelope([EVENT_TYPES.requestCompleted, EVENT_TYPES.requestAccepted, EVENT_TYPES.requestRejected], RequestDataSchema),
-  ])
+  .union([ResourceEventSchema, RequestEventSchema])
   .describe(
     'A hwc-provisioner event (CloudEvents 1.0, structured JSON) as published on the SNS topic. SNS message attributes: type, ' +
       'kind (the manifest kind, or Request), outcome (succeeded, failed, timed_out, partially_failed, accepted, rejected).',

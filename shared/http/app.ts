@@ -3,12 +3,12 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { ConfigError, type SecretsEnv } from '../config';
-import type { QueueRef } from '../dispatch/messages';
+import type { QueueRef } from '../queue/messages';
 import { authenticateBearer, hasRole, safeEqual, verifyCurrentOrPrevious, verifyHubSignature, type ApiToken } from '../intake/auth';
 import { decidePush, GithubPushSchema } from '../intake/github';
 import { GitlabPushSchema } from '../intake/gitlab';
 import { contentHash, deriveRequestId, randomRequestId, REQUEST_ID_PATTERN } from '../intake/ids';
-import { boundedDeliveryId } from '../intake/names';
+import { boundedDeliveryId } from '../providers/names';
 import { JIRA_EVENTS, JiraIssueEventSchema, scanDescription } from '../intake/jira';
 import type { IntakeJob, PlanJob } from '../intake/messages';
 import {
@@ -19,7 +19,7 @@ import {
   PLAN_ACTIONS,
 } from '../notify/plan-payloads';
 import type { IntakeDeps, SubmitOutcome } from '../intake/submit';
-import type { PlanServices } from '../notify/plan';
+import type { PlanServices } from '../intake/plan-jobs';
 import { MAX_SOURCE_BYTES } from '../manifests/limits';
 import type { RejectedDocument } from '../store/types';
 import { ApiError, errorResponse, unauthorized } from './errors';
@@ -41,7 +41,7 @@ export interface AppServices {
   /** Plan pull and merge requests from forks too (PLAN_FORK_PULL_REQUESTS); off when absent. */
   planForkPullRequests?: boolean;
   /** The look-ups of a dry run (the pull-request plan's); absent, the intake table alone answers "exists". */
-  plan?: Pick<PlanServices, 'store' | 'defaults' | 'cloud'>;
+  plan?: Pick<PlanServices, 'store' | 'defaults' | 'cloud' | 'ownerGroups'>;
 }
 
 export interface AppDeps {
@@ -159,18 +159,24 @@ const manifestInvalid = (details: { requestId?: string; documents: RejectedDocum
  * then the pull-request plan's look-ups for each resource.
  */
 async function planDryRun(services: AppServices, text: string, isJson: boolean, caller: string) {
-  const [{ planSubmission, rejectedDocuments }, { planSubmitted }] = await Promise.all([
-    import('../intake/submit'),
-    import('../notify/plan'),
+  const [{ planSubmission, rejectedDocuments }, { planSubmitted, viewerOwner }, { refuseForeign }] = await Promise.all([
+    import('../manifests/submission'),
+    import('../reconcile/plan'),
+    import('../reconcile/owner'),
   ]);
-  const submission = planSubmission([{ file: 'request', text }], services.intake.defaults, isJson);
-  if (submission.documents.length === 0) throw noManifest();
-  // As submit() reports a rejection: the same fields, bounded the same way.
+  const lookups = services.plan ?? {
+    store: { table: services.intake.table, now: () => new Date() },
+    defaults: services.intake.defaults,
+    ...(services.intake.ownerGroups ? { ownerGroups: services.intake.ownerGroups } : {}),
+  };
+  const viewer = { provider: 'api' as const, caller };
+  const checked = planSubmission([{ file: 'request', text }], services.intake.defaults, isJson);
+  if (checked.documents.length === 0) throw noManifest();
+  // As submit() reports a rejection (ownership included): the same fields, bounded the same way.
+  const submission = await refuseForeign(lookups.store.table, checked, viewerOwner(viewer, lookups.ownerGroups));
   const rejected = rejectedDocuments(submission.documents);
   if (rejected.length > 0) throw manifestInvalid({ documents: rejected });
-  const lookups = services.plan ?? { store: { table: services.intake.table, now: () => new Date() }, defaults: services.intake.defaults };
-  // The caller sees what it submitted itself as its own, and everyone else's as owned elsewhere.
-  const entries = await planSubmitted(lookups, submission, { provider: 'api', caller });
+  const entries = await planSubmitted(lookups, submission, viewer);
   return { dryRun: true, resources: entries.map(({ kind, name, verdict, detail }) => ({ kind, name, verdict, detail })) };
 }
 

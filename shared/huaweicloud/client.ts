@@ -1,6 +1,8 @@
-/** Signed, retrying fetch client for the four Huawei Cloud create APIs (ModelArts notebook, pool, node pool; IEF deployment). */
+/**
+ * The signed, retrying, paced transport to Huawei Cloud's APIs (ModelArts, IEF). It knows calls, not kinds:
+ * what to call for a resource, and what the answer means, is each kind's adapter (shared/kinds/).
+ */
 import { huaweiConfig } from '../config';
-import type { Kind } from '../manifests/kinds';
 import { loadHuaweiCredentials } from './credentials';
 import { defaultEndpoint, isKnownRegion, SERVICE_LABEL, type HuaweiService } from './endpoints';
 import {
@@ -73,25 +75,32 @@ const DEFAULTS = {
 const SILENT: HuaweiLogger = { warn() {}, error() {} };
 
 type Service = HuaweiService;
-type CallKind = 'create' | 'read' | 'delete';
 
-interface Call {
+/** One API call. `callKind` decides what a lost answer means: only a create's outcome can be unknown. */
+export interface HuaweiCall {
   operation: string;
-  callKind: CallKind;
-  method: 'GET' | 'POST' | 'DELETE';
+  callKind: 'create' | 'read' | 'update' | 'delete';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   service: Service;
   path: string;
   query?: Record<string, string>;
   target: HuaweiTarget;
   body?: unknown;
-  /** Lookups and deletes expect "not found" as a normal answer; don't log it as a failure. */
+  /** Look-ups and deletes expect "not found" as a normal answer; don't log it as a failure. */
   notFoundIsNormal?: boolean;
 }
+type Call = HuaweiCall;
 
-interface HttpResult {
+export interface HuaweiResponse {
   status: number;
   body: unknown;
   requestId?: string;
+}
+type HttpResult = HuaweiResponse;
+
+/** What the adapters call; the client is one, and tests wrap one to inject faults. */
+export interface HuaweiTransport {
+  send(call: HuaweiCall): Promise<HuaweiResponse>;
 }
 
 /** Why one attempt failed, before deciding between retry and the three public errors. */
@@ -115,7 +124,7 @@ class TimeoutSignal extends Error {
   }
 }
 
-export class HuaweiCloudClient {
+export class HuaweiCloudClient implements HuaweiTransport {
   private readonly opts: Required<
     Omit<HuaweiClientOptions, 'credentials' | 'logger' | 'fetch' | 'random' | 'maxRequestsPerSecond' | 'region'>
   >;
@@ -165,133 +174,11 @@ export class HuaweiCloudClient {
   }
 
   /**
-   * Sends the create once (429 aside). A 5xx, timeout or dropped connection raises
-   * HuaweiUnknownOutcomeError: look the resource up by name before trying again.
+   * Sends one call, retrying what is safe to retry within the budget: 429 always (the gateway refused it),
+   * 5xx and transport failures unless it is a create (then the outcome is unknown: look up before again).
    */
-  async create(kind: Kind, target: HuaweiTarget, body: unknown): Promise<{ id: string; raw: unknown }> {
-    const operation = `create ${kind}`;
-    const result = await this.call({ operation, callKind: 'create', method: 'POST', ...collection(kind, target), target, body });
-    const id = createdId(kind, result.body);
-    if (!id) {
-      // Huawei accepted it, but without an id we cannot poll it: the caller must find it by name.
-      throw this.report(
-        new HuaweiUnknownOutcomeError({
-          operation,
-          status: result.status,
-          errorMsg: 'response carried no resource id',
-          ...(result.requestId ? { requestId: result.requestId } : {}),
-        }),
-      );
-    }
-    return { id, raw: result.body };
-  }
-
-  async show(kind: Kind, target: HuaweiTarget, id: string): Promise<unknown> {
-    const { service, path } = collection(kind, target);
-    const result = await this.call({
-      operation: `show ${kind}`,
-      callKind: 'read',
-      method: 'GET',
-      service,
-      path: `${path}/${urlEncode(id)}`,
-      target,
-    });
-    return result.body;
-  }
-
-  /** Exact-name matches; the list APIs filter fuzzily (or by label), so results are re-filtered here. */
-  async findByName(kind: Kind, target: HuaweiTarget, name: string): Promise<unknown[]> {
-    const operation = `find ${kind}`;
-    const { service, path } = collection(kind, target);
-    switch (kind) {
-      case 'Notebook': {
-        // 50 is the largest page the API accepts; names carry a unique marker, so one page suffices.
-        const result = await this.call({ operation, callKind: 'read', method: 'GET', service, path, query: { name, limit: '50' }, target });
-        return arrayAt(result.body, 'data').filter((item) => field(item, 'name') === name);
-      }
-      case 'ResourcePool': {
-        // Without `status` the list hides failed pools, yet a failed pool an earlier attempt created is still
-        // ours (and billed): creating again would make a second one. Failed pools stay failed, so asking for
-        // the valid ones first and then the failed ones cannot miss a pool that changes state in between.
-        const items: unknown[] = [];
-        for (const status of [undefined, 'failed']) {
-          const result = await this.call({
-            operation,
-            callKind: 'read',
-            method: 'GET',
-            service,
-            path,
-            query: { labelSelector: `os.modelarts/name=${name}`, ...(status ? { status } : {}) },
-            target,
-          });
-          items.push(...arrayAt(result.body, 'items'));
-        }
-        return items.filter((item) => poolDisplayName(item) === name);
-      }
-      case 'NodePool': {
-        // Node pool names are user-chosen keys within their pool, so a direct GET is the lookup.
-        try {
-          const result = await this.call({
-            operation,
-            callKind: 'read',
-            method: 'GET',
-            service,
-            path: `${path}/${urlEncode(name)}`,
-            target,
-            notFoundIsNormal: true,
-          });
-          return [result.body];
-        } catch (error) {
-          if (error instanceof HuaweiPermanentError && error.status === 404) return [];
-          throw error;
-        }
-      }
-      case 'EdgeDeployment': {
-        const result = await this.call({
-          operation,
-          callKind: 'read',
-          method: 'GET',
-          service,
-          path,
-          query: { name, limit: '100' },
-          target,
-        });
-        return arrayAt(result.body, 'deployments').filter((item) => field(item, 'name') === name);
-      }
-    }
-  }
-
-  /** Idempotent: a resource that is already gone (404 or a not-found error code) counts as removed. */
-  async remove(kind: Kind, target: HuaweiTarget, id: string): Promise<void> {
-    const { service, path } = collection(kind, target);
-    try {
-      await this.call({
-        operation: `remove ${kind}`,
-        callKind: 'delete',
-        method: 'DELETE',
-        service,
-        path: `${path}/${urlEncode(id)}`,
-        target,
-        notFoundIsNormal: true,
-      });
-    } catch (error) {
-      if (isNotFoundError(error)) return;
-      throw error;
-    }
-  }
-
-  /** Pods of an IEF deployment: the real health signal, since `state` stays empty while healthy. */
-  async listPods(target: HuaweiTarget, deploymentId: string): Promise<unknown[]> {
-    const result = await this.call({
-      operation: 'list EdgeDeployment pods',
-      callKind: 'read',
-      method: 'GET',
-      service: 'ief',
-      path: `/v3/${urlEncode(target.projectId)}/edgemgr/pods`,
-      query: { deployment_id: deploymentId },
-      target,
-    });
-    return arrayAt(result.body, 'pods');
+  send(call: HuaweiCall): Promise<HuaweiResponse> {
+    return this.call(call);
   }
 
   private async call(call: Call): Promise<HttpResult> {
@@ -422,34 +309,6 @@ export function isNotFoundError(error: unknown): boolean {
 }
 
 const NOT_FOUND_CODES = new Set(['ModelArts.6309', 'ModelArts.6357', 'ModelArts.6404', 'ModelArts.50015001']);
-
-function collection(kind: Kind, target: HuaweiTarget): { service: Service; path: string } {
-  const pid = urlEncode(target.projectId);
-  switch (kind) {
-    case 'Notebook':
-      return { service: 'modelarts', path: `/v1/${pid}/notebooks` };
-    case 'ResourcePool':
-      return { service: 'modelarts', path: `/v2/${pid}/pools` };
-    case 'NodePool':
-      if (!target.poolName) {
-        throw new HuaweiInvalidRequestError({ operation: `${kind}`, errorMsg: 'target.poolName is required for NodePool' });
-      }
-      return { service: 'modelarts', path: `/v2/${pid}/pools/${urlEncode(target.poolName)}/nodepools` };
-    case 'EdgeDeployment':
-      return { service: 'ief', path: `/v3/${pid}/edgemgr/deployments` };
-  }
-}
-
-/** Notebooks and IEF deployments return a flat body with `id`; pools and node pools are k8s-style. */
-function createdId(kind: Kind, body: unknown): string | undefined {
-  const value =
-    kind === 'Notebook'
-      ? field(body, 'id')
-      : kind === 'EdgeDeployment'
-        ? (field(body, 'id') ?? field(field(body, 'deployment'), 'id'))
-        : field(field(body, 'metadata'), 'name');
-  return typeof value === 'string' && value ? value : undefined;
-}
 
 function classify(call: Call, failure: AttemptFailure): 'retry' | HuaweiError {
   if (failure.type === 'invalid') return toError(call, failure, HuaweiInvalidRequestError);
@@ -603,15 +462,6 @@ function queryString(query: Record<string, string> | undefined): string {
 
 function field(value: unknown, key: string): unknown {
   return value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
-}
-
-function arrayAt(value: unknown, key: string): unknown[] {
-  const items = field(value, key);
-  return Array.isArray(items) ? items : [];
-}
-
-function poolDisplayName(pool: unknown): unknown {
-  return field(field(field(pool, 'metadata'), 'labels'), 'os.modelarts/name');
 }
 
 /**

@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { GITHUB_JSON, GITHUB_RAW, githubApi } from '../providers/github';
 import { ProviderApiError, providerFetch } from '../providers/http';
 import { changedManifests, INTAKE_TIMEOUT_MS, ZERO_SHA, type GitReader, type TreeEntry } from './git';
-import { CommitIdSchema, GithubRepositorySchema } from './names';
+import { CommitIdSchema, GithubRepositorySchema } from '../providers/names';
 import type { SourceFile } from './submit';
 
 /** Only the fields intake uses; the rest of GitHub's payload passes through untouched. */

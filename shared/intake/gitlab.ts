@@ -4,7 +4,7 @@ import { gitlabApi } from '../providers/gitlab';
 import { providerFetch } from '../providers/http';
 import { changedManifests, INTAKE_TIMEOUT_MS, type GitReader, type TreeEntry } from './git';
 import type { GitPushJob } from './github';
-import { CommitIdSchema, GitlabProjectPathSchema } from './names';
+import { CommitIdSchema, GitlabProjectPathSchema } from '../providers/names';
 import type { SourceFile } from './submit';
 
 export const GitlabPushSchema = z.looseObject({

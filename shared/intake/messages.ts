@@ -1,7 +1,7 @@
 /** Messages on the intake queue: jobs the webhook hands over, and manifests other systems send directly. */
 import * as z from 'zod';
 import { REQUEST_ID_PATTERN } from './ids';
-import { CommitIdSchema, GithubRepositorySchema, GitlabProjectPathSchema } from './names';
+import { CommitIdSchema, GithubRepositorySchema, GitlabProjectPathSchema } from '../providers/names';
 
 const RequestId = z.string().regex(REQUEST_ID_PATTERN);
 /** Logged and recorded, never a key: bounded at the webhook (boundedDeliveryId). */

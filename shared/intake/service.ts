@@ -6,7 +6,7 @@ import { fetchGitlabManifests, gitlabReader } from './gitlab';
 import { ProviderApiError } from '../providers/http';
 import { descriptionTooLong, ticketSources } from './jira';
 import { ExternalSubmissionSchema, IntakeJobSchema, PlanJobSchema, type IntakeJob, type PlanJob } from './messages';
-import { planGithubPullRequest, planGitlabMergeRequest, type PlanServices } from '../notify/plan';
+import { planGithubPullRequest, planGitlabMergeRequest, type PlanServices } from './plan-jobs';
 import type { PlanEntry } from '../notify/render';
 import { rejectRequest, submit, type IntakeDeps, type SourceFile, type SubmitOutcome } from './submit';
 import type { RequestSource } from '../store/types';

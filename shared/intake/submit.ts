@@ -1,19 +1,19 @@
 /** Turns manifest sources into a recorded request: validate all, then record and queue every resource, or reject the whole. */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { enqueueDispatch, type QueueRef } from '../dispatch/messages';
+import { enqueueDispatch, type QueueRef } from '../queue/messages';
 import { EVENT_TYPES, requestEvent, type OutgoingEvent } from '../events/cloudevents';
-import { flushOutbox } from '../events/outbox';
+import { flushOutbox, OUTBOX_RETRY_SECONDS } from '../events/outbox';
 import type { TopicRef } from '../events/publish';
-import type { Manifest } from '../manifests/envelope';
-import { boundRejected, type ManifestIssue } from '../manifests/errors';
-import { checkReferences, validateSource, type ValidatedDocument } from '../manifests/validate';
+import { adapterOf } from '../kinds/registry';
+import { managedSource, ownerOf, refuseForeign, type OwnerGroups } from '../reconcile/owner';
+import { boundRejected } from '../manifests/errors';
+import { planSubmission, rejectedDocuments, type PlacementDefaults, type Planned, type SourceFile } from '../manifests/submission';
 import { deliveryItem, putDelivery, type DeliveryRecord } from '../store/deliveries';
 import { DUE_PARTITION, dueAt } from '../store/due';
 import { executionConfig } from '../config';
 import {
   getRequest,
-  isConditionFailure,
   markAccepted,
+  markAcceptedWithEvent,
   putAcceptedRequestOnce,
   putRequestOnce,
   putResourcesOnce,
@@ -23,13 +23,7 @@ import {
 } from '../store/requests';
 import type { RejectedDocument, RequestRecord, RequestSource, ResourceRecord, ResourceState } from '../store/types';
 
-/** A DynamoDB item holds 400 KB; the rest of the record needs room too. */
-const MAX_STORED_MANIFEST_BYTES = 300 * 1024;
-
-export interface SourceFile {
-  file: string;
-  text: string;
-}
+export type { SourceFile };
 
 export interface Submission {
   requestId: string;
@@ -46,7 +40,7 @@ export interface Submission {
 export interface IntakeDeps {
   table: TableRef;
   dispatch: QueueRef;
-  defaults: { projectId?: string; region: string };
+  defaults: PlacementDefaults;
   now?: () => Date;
   /** How long a queued resource waits for its dispatch message before the poller re-queues it. */
   queuedGraceSeconds?: number;
@@ -55,6 +49,8 @@ export interface IntakeDeps {
    * poller re-queues it, as the dispatcher's wait does; default WAIT_RECHECK_SECONDS.
    */
   waitRecheckSeconds?: number;
+  /** Namespaces that one team owns together (OWNER_GROUPS). */
+  ownerGroups?: OwnerGroups;
   /** Where request.accepted / request.rejected go; without it intake publishes nothing. */
   topic?: TopicRef;
   logger?: { warn(message: string, extra?: Record<string, unknown>): void };
@@ -80,83 +76,6 @@ export class IdempotencyConflictError extends Error {
   }
 }
 
-interface Planned {
-  manifest: Manifest;
-  file: string;
-  projectId: string;
-  region: string;
-}
-
-/** Validation that spans documents: identities unique within the request, a project to create in, storable size. */
-export function planSubmission(
-  files: readonly SourceFile[],
-  defaults: IntakeDeps['defaults'],
-  sequenceAsDocuments = false,
-): { documents: ValidatedDocument[]; planned: Planned[] } {
-  const documents = files.flatMap((f) => validateSource(f.text, f.file, { sequenceAsDocuments }));
-  checkReferences(documents);
-  const seen = new Map<string, ValidatedDocument>();
-  const planned: Planned[] = [];
-  const plannedDocs: ValidatedDocument[] = [];
-  const failDoc = (doc: ValidatedDocument, path: string[], message: string) => {
-    const at = doc.positionOf?.(path) ?? { line: 1, column: 1 };
-    doc.errors.push({ path: path.join('.'), message, ...at } satisfies ManifestIssue);
-    doc.valid = false;
-  };
-  for (const doc of documents) {
-    if (!doc.valid || !doc.manifest) continue;
-    const { manifest } = doc;
-    const fail = (path: string[], message: string) => failDoc(doc, path, message);
-    const identity = `${manifest.kind}/${manifest.metadata.name}`;
-    const first = seen.get(identity);
-    if (first) {
-      const at = first.positionOf?.(['metadata', 'name']);
-      fail(
-        ['metadata', 'name'],
-        `${identity} is declared twice in this request (first in ${first.file}${at ? `:${at.line}:${at.column}` : ''})`,
-      );
-      continue;
-    }
-    seen.set(identity, doc);
-    const projectId = manifest.spec.projectId ?? defaults.projectId;
-    if (!projectId) {
-      fail(['spec'], 'projectId is required: no default project is configured (HUAWEICLOUD_SDK_PROJECT_ID)');
-      continue;
-    }
-    if (Buffer.byteLength(JSON.stringify(manifest)) > MAX_STORED_MANIFEST_BYTES) {
-      fail([], `manifest is larger than ${MAX_STORED_MANIFEST_BYTES} bytes once parsed; split it`);
-      continue;
-    }
-    planned.push({ manifest, file: doc.file, projectId, region: manifest.spec.region ?? defaults.region });
-    plannedDocs.push(doc);
-  }
-  // A pool is used from its own project and region: a poolRef to a pool of this request elsewhere could only
-  // wait for ever (the dependent looks the pool up in its own project) or fail at Huawei.
-  const pools = new Map(planned.filter((p) => p.manifest.kind === 'ResourcePool').map((p) => [p.manifest.metadata.name, p]));
-  planned.forEach((p, i) => {
-    const poolRef = (p.manifest.spec as { poolRef?: string }).poolRef;
-    const pool = poolRef ? pools.get(poolRef) : undefined;
-    if (pool && (pool.projectId !== p.projectId || pool.region !== p.region)) {
-      failDoc(
-        plannedDocs[i]!,
-        ['spec', 'poolRef'],
-        `names ResourcePool ${poolRef}, which this request creates in project ${pool.projectId}, ${pool.region}; this ` +
-          `${p.manifest.kind} is in project ${p.projectId}, ${p.region}: a pool can only be used from its own project and region`,
-      );
-    }
-  });
-  return { documents, planned: planned.filter((_, i) => plannedDocs[i]!.valid) };
-}
-
-/** Bounded once, here: the record and its request.rejected event carry the same report, in one item. */
-export function rejectedDocuments(documents: readonly ValidatedDocument[]): RejectedDocument[] {
-  return boundRejected(
-    documents
-      .filter((d) => !d.valid)
-      .map(({ file, index, kind, name, errors }) => ({ file, index, ...(kind ? { kind } : {}), ...(name ? { name } : {}), errors })),
-  );
-}
-
 /**
  * Idempotent end to end: a second call with the same request id returns the first outcome, and a call
  * that died half-way (request written, some resources not yet queued) is completed by the next one.
@@ -174,8 +93,10 @@ function deliveryRecord(deps: Pick<IntakeDeps, 'now'>, submission: Submission, o
 
 async function recordSubmission(deps: IntakeDeps, submission: Submission): Promise<{ outcome: SubmitOutcome; deliveryWritten?: true }> {
   const now = nowOf(deps).toISOString();
-  const { documents, planned } = planSubmission(submission.files, deps.defaults, submission.sequenceAsDocuments);
-  if (documents.length === 0) return { outcome: { status: 'empty' } };
+  const owner = ownerOf(submission.source, deps.ownerGroups);
+  const checked = planSubmission(submission.files, deps.defaults, submission.sequenceAsDocuments);
+  if (checked.documents.length === 0) return { outcome: { status: 'empty' } };
+  const { documents, planned } = await refuseForeign(deps.table, checked, owner);
   const rejected = rejectedDocuments(documents);
 
   const record: RequestRecord = {
@@ -189,7 +110,7 @@ async function recordSubmission(deps: IntakeDeps, submission: Submission): Promi
     createdAt: now,
     updatedAt: now,
   };
-  const oneWrite = rejected.length === 0 ? await acceptInOneWrite(deps, submission, record, planned, now) : 'not-written';
+  const oneWrite = rejected.length === 0 ? await acceptInOneWrite(deps, submission, record, planned, owner, now) : 'not-written';
   if (typeof oneWrite === 'object') return { outcome: oneWrite, deliveryWritten: true };
   const rejectedEvent = rejected.length > 0 ? rejectionEvent(deps, record) : undefined;
   // The cancelled transaction already showed the request exists: read it rather than fail the same condition again.
@@ -204,7 +125,7 @@ async function recordSubmission(deps: IntakeDeps, submission: Submission): Promi
     return { outcome: { status: 'rejected', requestId: stored.requestId, documents: stored.rejected ?? [], duplicate: !put.created } };
   }
   // What this request's resources look like when first recorded; a retry is answered the same way.
-  const resources = initialResources(stored.requestId, planned, now);
+  const resources = initialResources(stored, planned, owner, now);
   if (stored.phase === 'Accepted')
     return { outcome: { status: 'accepted', requestId: stored.requestId, resources: summaries(resources), duplicate: true } };
 
@@ -228,9 +149,10 @@ async function acceptInOneWrite(
   submission: Submission,
   record: RequestRecord,
   planned: readonly Planned[],
+  owner: string,
   now: string,
 ): Promise<SubmitOutcome | 'request-exists' | 'not-written'> {
-  const resources = initialResources(record.requestId, planned, now);
+  const resources = initialResources(record, planned, owner, now);
   const event = deps.topic ? acceptedEvent(record, resources, now) : undefined;
   // As accept() and markAccepted() leave it: in the due index, so the poller sees to completion and a stuck outbox.
   const accepted: RequestRecord = { ...record, phase: 'Accepted' };
@@ -266,40 +188,49 @@ const summaries = (resources: readonly ResourceRecord[]): ResourceSummary[] =>
   resources.map(({ kind, name, state }) => ({ kind, name, state }));
 
 /**
- * The records a request starts with. A NodePool or Notebook whose poolRef names a ResourcePool of the same
- * request cannot be created before that pool is Running, so it starts WaitingForDependency instead of being
- * dispatched only to find that out; the pool lists it in `dependents` and queues it when it ends. Its
- * identity is still claimed at dispatch, as for every resource.
+ * The records a request starts with. A resource whose reference (a poolRef) names another resource of the
+ * same request cannot be created before that one is ready, so it starts WaitingForDependency instead of
+ * being dispatched only to find that out; the referenced resource lists it in `dependents` and queues it
+ * when it ends. Its managed resource is still claimed at dispatch, as for every resource.
  */
-function initialResources(requestId: string, planned: readonly Planned[], now: string): ResourceRecord[] {
-  // planSubmission has already refused a poolRef to a pool of this request in another project or region.
-  const pools = new Set(planned.filter((p) => p.manifest.kind === 'ResourcePool').map((p) => p.manifest.metadata.name));
-  const dependents = new Map<string, { kind: Manifest['kind']; name: string }[]>();
-  const poolRefOf = (p: Planned) => {
-    const ref = (p.manifest.spec as { poolRef?: string }).poolRef;
-    return (p.manifest.kind === 'NodePool' || p.manifest.kind === 'Notebook') && ref !== undefined && pools.has(ref) ? ref : undefined;
+function initialResources(
+  request: Pick<RequestRecord, 'requestId' | 'source'>,
+  planned: readonly Planned[],
+  owner: string,
+  now: string,
+): ResourceRecord[] {
+  // planSubmission has already refused a reference to a resource of this request in another project or region.
+  const declared = new Set(planned.map((p) => `${p.manifest.kind}/${p.manifest.metadata.name}`));
+  const referenceOf = (p: Planned) => {
+    const reference = adapterOf(p.manifest.kind).reference(p.manifest.spec);
+    return reference && declared.has(`${reference.kind}/${reference.name}`) ? reference : undefined;
   };
+  const dependents = new Map<string, { kind: string; name: string }[]>();
   for (const p of planned) {
-    const ref = poolRefOf(p);
-    if (ref !== undefined) dependents.set(ref, [...(dependents.get(ref) ?? []), { kind: p.manifest.kind, name: p.manifest.metadata.name }]);
+    const reference = referenceOf(p);
+    if (!reference) continue;
+    const key = `${reference.kind}/${reference.name}`;
+    dependents.set(key, [...(dependents.get(key) ?? []), { kind: p.manifest.kind, name: p.manifest.metadata.name }]);
   }
   return planned.map((p) => {
     const { manifest, file, projectId, region } = p;
-    const ref = poolRefOf(p);
-    const listed = manifest.kind === 'ResourcePool' ? dependents.get(manifest.metadata.name) : undefined;
-    const state: ResourceState = ref !== undefined ? 'WaitingForDependency' : 'Queued';
+    const reference = referenceOf(p);
+    const listed = dependents.get(`${manifest.kind}/${manifest.metadata.name}`);
+    const state: ResourceState = reference ? 'WaitingForDependency' : 'Queued';
     return {
-      requestId,
+      requestId: request.requestId,
       kind: manifest.kind,
       name: manifest.metadata.name,
       projectId,
       region,
       state,
+      owner,
+      source: managedSource(request.source, file),
       manifest: manifest as unknown as Record<string, unknown>,
       file,
       createdAt: now,
       updatedAt: now,
-      ...(ref !== undefined ? { message: `waiting for ResourcePool ${ref} to be Running` } : {}),
+      ...(reference ? { message: `waiting for ${reference.kind} ${reference.name} to be ready` } : {}),
       ...(listed ? { dependents: listed } : {}),
     };
   });
@@ -330,9 +261,6 @@ export async function rejectRequest(
   return { status: 'rejected', requestId, documents: put.record.rejected ?? documents, duplicate: !put.created };
 }
 
-/** How long an unpublished intake event waits before the poller publishes it instead. */
-const OUTBOX_RETRY_SECONDS = 10;
-
 type OutboxFields = { pendingEvents: OutgoingEvent[]; duePk: string; dueAt: string };
 
 function nowOf(deps: Pick<IntakeDeps, 'now'>): Date {
@@ -349,7 +277,7 @@ function rejectionEvent(deps: Pick<IntakeDeps, 'topic' | 'now'>, record: Request
     state: 'Rejected',
     resources: documents
       .filter((d) => d.kind && d.name)
-      .map((d) => ({ kind: d.kind!, name: d.name!, state: 'Rejected', huaweiId: null, reason: 'Invalid' })),
+      .map((d) => ({ kind: d.kind!, name: d.name!, state: 'Rejected', huaweiId: null, reason: 'Invalid', message: null })),
     errors: documents,
   });
 }
@@ -375,7 +303,14 @@ function acceptedEvent(request: RequestRecord, resources: readonly ResourceRecor
     requestId: request.requestId,
     source: request.source,
     state: 'InProgress',
-    resources: resources.map(({ kind, name, state }) => ({ kind, name, state, huaweiId: null, reason: null })),
+    resources: resources.map(({ kind, name, state, message }) => ({
+      kind,
+      name,
+      state,
+      huaweiId: null,
+      reason: null,
+      message: message ?? null,
+    })),
   });
 }
 
@@ -386,26 +321,6 @@ function acceptedEvent(request: RequestRecord, resources: readonly ResourceRecor
 async function accept(deps: IntakeDeps, stored: RequestRecord, resources: readonly ResourceRecord[], nowIso: string): Promise<void> {
   if (!deps.topic) return markAccepted(deps.table, stored.requestId, nowIso);
   const event = acceptedEvent(stored, resources, nowIso);
-  try {
-    await deps.table.ddb.send(
-      new UpdateCommand({
-        TableName: deps.table.tableName,
-        Key: requestKey(stored.requestId),
-        UpdateExpression: 'SET phase = :accepted, updatedAt = :now, pendingEvents = :events, duePk = :due, dueAt = :at',
-        ConditionExpression: 'phase = :recording',
-        ExpressionAttributeValues: {
-          ':accepted': 'Accepted',
-          ':recording': 'Recording',
-          ':now': nowIso,
-          ':events': [event],
-          ':due': DUE_PARTITION,
-          ':at': dueAt(nowOf(deps), OUTBOX_RETRY_SECONDS),
-        },
-      }),
-    );
-  } catch (error) {
-    if (isConditionFailure(error)) return;
-    throw error;
-  }
+  if (!(await markAcceptedWithEvent(deps.table, stored.requestId, event, nowIso, dueAt(nowOf(deps), OUTBOX_RETRY_SECONDS)))) return;
   await flush(deps, stored.requestId, event);
 }

@@ -1,7 +1,7 @@
 /** The manifest language as JSON Schema (draft-07, which yaml-language-server reads). */
 import * as z from 'zod';
-import { MANIFEST_SCHEMAS, ManifestSchema } from './envelope';
-import { KINDS, type Kind } from './kinds';
+
+import { KINDS, MANIFEST_SCHEMAS, ManifestSchema, type Kind } from '../kinds/registry';
 
 const SCHEMA_ID = 'https://hwc-provisioner.dev/schemas/manifest.schema.json';
 

@@ -1,8 +1,8 @@
 /** Validation of manifest sources: the single entry point shared by the CLI, the webhooks and the intake queue. */
 import type { z } from 'zod';
-import { API_VERSION, MANIFEST_SCHEMAS, type Manifest } from './envelope';
+import { API_VERSION } from './envelope';
 import type { DocumentResult, ManifestIssue } from './errors';
-import { KINDS, isKind } from './kinds';
+import { adapterOf, isKind, KINDS, MANIFEST_SCHEMAS, type Manifest } from '../kinds/registry';
 import { clipText, MAX_ECHOED_NAME_CHARS, MAX_ECHOED_PATH_CHARS, quoted } from './limits';
 import { MAX_DOCUMENTS, parseSource, type ParsedDocument } from './parse';
 import { friendlyError, suggest } from './zod-helpers';
@@ -86,27 +86,12 @@ function validateDocument(doc: ParsedDocument, file: string): ValidatedDocument 
   }
   result.valid = true;
   result.manifest = parsed.data as Manifest;
-  if (record.kind === 'Notebook') result.warnings.push(...notebookNameWarnings(doc, record));
+  result.warnings.push(
+    ...adapterOf(record.kind)
+      .warnings(record)
+      .map((w) => issueAt(doc, w.path, w.message)),
+  );
   return result;
-}
-
-/**
- * spec.body.name defaults to metadata.name (envelope.ts). A different name is legal, but then the notebook is
- * listed at Huawei under a name nobody searches for, which is usually a slip (e.g. "_" where "-" was meant).
- */
-function notebookNameWarnings(doc: ParsedDocument, record: Record<string, unknown>): ManifestIssue[] {
-  // Only called for a valid manifest, so both names are strings when present.
-  const metadataName = (record.metadata as { name: string }).name;
-  const bodyName = (record.spec as { body: { name?: string } }).body.name;
-  if (bodyName === undefined || bodyName === metadataName) return [];
-  return [
-    issueAt(
-      doc,
-      ['spec', 'body', 'name'],
-      `differs from metadata.name "${metadataName}": the notebook is named "${bodyName}" ` +
-        `at Huawei Cloud; leave spec.body.name out to name it "${metadataName}"`,
-    ),
-  ];
 }
 
 /**
@@ -146,18 +131,18 @@ function asDocuments(doc: ParsedDocument): ParsedDocument[] {
 }
 
 /**
- * Warns about a spec.poolRef that names no ResourcePool among the documents given: only a
- * warning, since the pool may come from an earlier request.
+ * Warns about a reference (a node pool's poolRef) that names no manifest of the referenced kind among the
+ * documents given: only a warning, since the resource may come from an earlier request.
  */
 export function checkReferences(documents: ValidatedDocument[]): void {
-  const pools = new Set(documents.filter((d) => d.manifest?.kind === 'ResourcePool').map((d) => d.manifest!.metadata.name));
+  const declared = new Set(documents.filter((d) => d.manifest).map((d) => `${d.manifest!.kind}/${d.manifest!.metadata.name}`));
   for (const doc of documents) {
-    const spec = doc.manifest?.spec as { poolRef?: string } | undefined;
-    if (spec?.poolRef !== undefined && !pools.has(spec.poolRef)) {
-      const at = doc.positionOf?.(['spec', 'poolRef']) ?? { line: 1, column: 1 };
+    const reference = doc.manifest ? adapterOf(doc.manifest.kind).reference(doc.manifest.spec) : undefined;
+    if (reference && !declared.has(`${reference.kind}/${reference.name}`)) {
+      const at = doc.positionOf?.(reference.path) ?? { line: 1, column: 1 };
       doc.warnings.push({
-        path: 'spec.poolRef',
-        message: `no ResourcePool named "${spec.poolRef}" in the manifests given; it must exist from an earlier request`,
+        path: reference.path.join('.'),
+        message: `no ${reference.kind} named "${reference.name}" in the manifests given; it must exist from an earlier request`,
         ...at,
       });
     }

@@ -1,61 +1,33 @@
-/** The notifier's input: a CloudEvent from the events topic, delivered raw or inside SNS's JSON envelope. */
+/**
+ * The notifier's input: a CloudEvent from the events topic, delivered raw or inside SNS's JSON envelope, held
+ * to the published contract (shared/events/schema.ts) like any other subscriber would hold it.
+ */
 import * as z from 'zod';
-import { EVENT_TYPES } from '../events/cloudevents';
-import type { RequestSource } from '../store/types';
+import { RequestDataSchema, RequestEventSchema, RequestResourceSchema, ResourceEventSchema } from '../events/schema';
 import { NotAnEventError } from './errors';
 
-const SourceSchema = z.looseObject({
-  provider: z.enum(['github', 'gitlab', 'jira', 'api', 'queue']),
-  ref: z.string(),
-  repository: z.string().optional(),
-  commit: z.string().optional(),
-  branch: z.string().optional(),
-  ticket: z.string().optional(),
-  url: z.string().optional(),
+/**
+ * Request events written before their resources carried `message` can still arrive (an outbox flushed late,
+ * a dead letter redriven), and they deserve feedback too: only that field may be missing here.
+ */
+const ReceivedRequestEventSchema = RequestEventSchema.extend({
+  data: RequestDataSchema.extend({
+    resources: z.array(RequestResourceSchema.extend({ message: RequestResourceSchema.shape.message.optional() })),
+  }),
 });
 
-const ResourceSchema = z.looseObject({
-  kind: z.string(),
-  name: z.string(),
-  state: z.string(),
-  huaweiId: z.string().nullish(),
-  reason: z.string().nullish(),
-  message: z.string().nullish(),
-});
+// Discriminated, so a bad event is reported by the paths of its own type's fields rather than as a failed union.
+const NotifyEventSchema = z.discriminatedUnion('type', [ResourceEventSchema, ReceivedRequestEventSchema]);
 
-const DataSchema = z.looseObject({
-  requestId: z.string().min(1),
-  source: SourceSchema,
-  state: z.string(),
-  kind: z.string().optional(),
-  name: z.string().optional(),
-  huaweiId: z.string().nullish(),
-  reason: z.string().nullish(),
-  message: z.string().nullish(),
-  resources: z.array(ResourceSchema).optional(),
-  errors: z
-    .array(
-      z.looseObject({
-        file: z.string(),
-        kind: z.string().optional(),
-        name: z.string().optional(),
-        errors: z.array(z.looseObject({ path: z.string(), message: z.string(), line: z.number(), column: z.number() })),
-      }),
-    )
-    .optional(),
-});
+export type NotifyEvent = z.infer<typeof NotifyEventSchema>;
+type ResourceNotifyEvent = z.infer<typeof ResourceEventSchema>;
 
-const NotifyEventSchema = z.looseObject({
-  specversion: z.literal('1.0'),
-  id: z.string().min(1),
-  source: z.string(),
-  type: z.enum(Object.values(EVENT_TYPES) as [string, ...string[]]),
-  subject: z.string(),
-  time: z.string(),
-  data: DataSchema,
-});
+const RESOURCE_EVENT_TYPES: ReadonlySet<string> = new Set(ResourceEventSchema.shape.type.options);
 
-export type NotifyEvent = z.infer<typeof NotifyEventSchema> & { data: { source: RequestSource } };
+/** Narrows where `type === ...` cannot: each event shape has several types, so one comparison leaves both shapes possible. */
+export function isResourceEvent(event: NotifyEvent): event is ResourceNotifyEvent {
+  return RESOURCE_EVENT_TYPES.has(event.type);
+}
 
 /** Raw delivery is what serverless.yml configures; the envelope form is accepted too, so a subscription flag cannot break feedback. */
 export function parseEventMessage(body: string): NotifyEvent {
@@ -81,5 +53,7 @@ export function parseEventMessage(body: string): NotifyEvent {
         .map((i) => `${i.path.join('.') || '(root)'} ${i.message}`)
         .join('; '),
     );
-  return result.data as NotifyEvent;
+  // The event as received, not zod's copy: that drops fields the schema does not name, and webhook
+  // subscribers must get what was published, field for field (the schema transforms nothing).
+  return parsed as NotifyEvent;
 }

@@ -8,7 +8,7 @@ import type { WebhookSubscriber } from '../config';
 import { EVENT_TYPES } from '../events/cloudevents';
 import { ProviderApiError } from '../providers/http';
 import { DeliveryFailedError, isRetryable } from './errors';
-import type { NotifyEvent } from './events';
+import { isResourceEvent, type NotifyEvent } from './events';
 import type { GithubFeedback } from './github';
 import type { GitlabFeedback, GitlabStatusState } from './gitlab';
 import type { HttpSettings } from './http';
@@ -28,7 +28,6 @@ import {
   type ResourceOutcome,
 } from './render';
 import { advance, once, requestNotifyPk, type NotifyStore } from './state';
-import { listResources } from '../store/resources';
 import { deliverWebhook, subscriberKey, subscriberLabel, wants } from './webhooks';
 
 interface NotifyLogger {
@@ -65,42 +64,18 @@ const GITLAB_STATE: Record<FeedbackPhase, GitlabStatusState> = {
 };
 
 function outcomesOf(event: NotifyEvent): ResourceOutcome[] {
-  const { data } = event;
-  if (
-    event.type === EVENT_TYPES.resourceSucceeded ||
-    event.type === EVENT_TYPES.resourceFailed ||
-    event.type === EVENT_TYPES.resourceTimedOut
-  ) {
-    return [
-      {
-        kind: data.kind ?? '',
-        name: data.name ?? '',
-        state: data.state,
-        huaweiId: data.huaweiId ?? null,
-        reason: data.reason ?? null,
-        message: data.message ?? null,
-      },
-    ];
+  if (isResourceEvent(event)) {
+    const { kind, name, state, huaweiId, reason, message } = event.data;
+    return [{ kind, name, state, huaweiId, reason, message }];
   }
-  return (data.resources ?? []).map((r) => ({
-    kind: r.kind,
-    name: r.name,
-    state: r.state,
-    huaweiId: r.huaweiId ?? null,
-    reason: r.reason ?? null,
-    message: r.message ?? null,
+  return event.data.resources.map(({ kind, name, state, huaweiId, reason, message }) => ({
+    kind,
+    name,
+    state,
+    huaweiId,
+    reason,
+    message: message ?? null,
   }));
-}
-
-/**
- * request.completed carries each resource's reason but not Huawei's message; the table has it, and the
- * final Jira table and any late final status should say what Huawei said.
- */
-async function withMessages(deps: NotifyDeps, event: NotifyEvent): Promise<NotifyEvent> {
-  if (event.type !== EVENT_TYPES.requestCompleted || !event.data.resources) return event;
-  const stored = new Map((await listResources(deps.store.table, event.data.requestId)).map((r) => [`${r.kind}/${r.name}`, r]));
-  const resources = event.data.resources.map((r) => ({ ...r, message: r.message ?? stored.get(`${r.kind}/${r.name}`)?.message ?? null }));
-  return { ...event, data: { ...event.data, resources } };
 }
 
 /**
@@ -216,10 +191,9 @@ function webhookTargets(deps: NotifyDeps, event: NotifyEvent, body: string): Tar
 }
 
 /** Runs every target of the event; throws DeliveryFailedError when any failed in a way a later retry can fix. */
-export async function notify(deps: NotifyDeps, received: NotifyEvent): Promise<{ targets: string[] }> {
-  // Subscribers get the event exactly as published; people get it with Huawei's messages filled in.
-  const body = JSON.stringify(received);
-  const event = await withMessages(deps, received);
+export async function notify(deps: NotifyDeps, event: NotifyEvent): Promise<{ targets: string[] }> {
+  // parseEventMessage hands over the event as published, so subscribers get it field for field.
+  const body = JSON.stringify(event);
   const targets = [gitStatusTarget(deps, event), jiraTarget(deps, event), ...webhookTargets(deps, event, body)].filter(
     (t): t is Target => !!t,
   );

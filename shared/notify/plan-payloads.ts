@@ -3,7 +3,7 @@
  * function checks them without loading the plan machinery (dispatcher, store, manifests).
  */
 import * as z from 'zod';
-import { CommitIdSchema, GithubRepositorySchema, GitlabProjectPathSchema } from '../intake/names';
+import { CommitIdSchema, GithubRepositorySchema, GitlabProjectPathSchema } from '../providers/names';
 
 /** Pull request actions that change what merging would do. */
 export const PLAN_ACTIONS = new Set(['opened', 'synchronize', 'reopened']);

@@ -1,12 +1,22 @@
 /**
- * What the notifier already told whom, in the table under `pk=NOTIFY#...`: the last status written per
+ * What the notifier already told whom (records in shared/store/feedback.ts): the last status written per
  * resource and target, one-time deliveries, and the id of each upserted comment. Every change goes
  * through a short lease so two invocations never write the same thing at once; a crash between the
  * call and the record only repeats that call after the lease (a repeated status beats a missing one).
  */
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { updateIfStill, type TableRef } from '../store/requests';
-import { TTL_ATTRIBUTE } from '../store/schema';
+import {
+  getFeedbackItem,
+  leaseComment,
+  leaseFeedback,
+  recordComment,
+  recordPhase,
+  releaseCommentLease,
+  releaseFeedback,
+  requestFeedbackPk,
+  type FeedbackKey,
+  type LeaseTerms,
+} from '../store/feedback';
+import type { TableRef } from '../store/requests';
 import { NotifyBusyError } from './errors';
 
 /** Long enough for one provider call with retries; short enough that a crashed writer blocks little. */
@@ -22,73 +32,15 @@ export interface NotifyStore {
   now: () => Date;
 }
 
-export interface NotifyKey {
-  pk: string;
-  sk: string;
-}
+export const requestNotifyPk = requestFeedbackPk;
 
-export const requestNotifyPk = (requestId: string) => `NOTIFY#${requestId}`;
-
-function expiresAt(now: Date): number {
-  return Math.floor(now.getTime() / 1000) + RETAIN_DAYS * 86_400;
-}
-
-async function read(store: NotifyStore, key: NotifyKey): Promise<Record<string, unknown> | undefined> {
-  const result = await store.table.ddb.send(new GetCommand({ TableName: store.table.tableName, Key: key, ConsistentRead: true }));
-  return result.Item;
-}
-
-/** Takes the lease on `key` if nobody holds a live one and `state` is still what was read; false when another writer is first. */
-async function lease(store: NotifyStore, key: NotifyKey, seen: string | undefined, target: string): Promise<boolean> {
+function leaseTerms(store: NotifyStore): LeaseTerms {
   const now = store.now();
-  return updateIfStill(store.table, key, {
-    UpdateExpression: 'SET leaseState = :target, leaseUntil = :until, #ttl = :ttl',
-    ConditionExpression:
-      `${seen === undefined ? 'attribute_not_exists(#state)' : '#state = :seen'} ` +
-      'AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
-    ExpressionAttributeNames: { '#state': 'state', '#ttl': TTL_ATTRIBUTE },
-    ExpressionAttributeValues: {
-      ':target': target,
-      ':until': new Date(now.getTime() + LEASE_SECONDS * 1000).toISOString(),
-      ':now': now.toISOString(),
-      ':ttl': expiresAt(now),
-      ...(seen === undefined ? {} : { ':seen': seen }),
-    },
-  });
-}
-
-async function settle(store: NotifyStore, key: NotifyKey, state: string, extra: Record<string, unknown>): Promise<void> {
-  const names: Record<string, string> = { '#state': 'state' };
-  const values: Record<string, unknown> = { ':state': state, ':now': store.now().toISOString() };
-  const sets = ['#state = :state', 'updatedAt = :now'];
-  Object.entries(extra).forEach(([field, value], i) => {
-    names[`#x${i}`] = field;
-    values[`:x${i}`] = value;
-    sets.push(`#x${i} = :x${i}`);
-  });
-  await store.table.ddb.send(
-    new UpdateCommand({
-      TableName: store.table.tableName,
-      Key: key,
-      UpdateExpression: `SET ${sets.join(', ')} REMOVE leaseState, leaseUntil`,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    }),
-  );
-}
-
-async function release(store: NotifyStore, key: NotifyKey, target: string): Promise<void> {
-  await store.table.ddb
-    .send(
-      new UpdateCommand({
-        TableName: store.table.tableName,
-        Key: key,
-        UpdateExpression: 'REMOVE leaseState, leaseUntil',
-        ConditionExpression: 'leaseState = :target',
-        ExpressionAttributeValues: { ':target': target },
-      }),
-    )
-    .catch(() => undefined);
+  return {
+    now,
+    until: new Date(now.getTime() + LEASE_SECONDS * 1000),
+    expiresAt: Math.floor(now.getTime() / 1000) + RETAIN_DAYS * 86_400,
+  };
 }
 
 /**
@@ -97,24 +49,25 @@ async function release(store: NotifyStore, key: NotifyKey, target: string): Prom
  */
 export async function advance(
   store: NotifyStore,
-  key: NotifyKey,
+  key: FeedbackKey,
   target: string,
   rank: (state: string) => number,
   effect: () => Promise<Record<string, unknown> | void>,
 ): Promise<boolean> {
   for (let check = 0; check < BUSY_CHECKS; check++) {
-    const item = await read(store, key);
+    const item = await getFeedbackItem(store.table, key);
     const current = typeof item?.state === 'string' ? item.state : undefined;
     if (current !== undefined && rank(current) >= rank(target)) return false;
-    if (await lease(store, key, current, target)) {
+    if (await leaseFeedback(store.table, key, current, target, leaseTerms(store))) {
       let extra: Record<string, unknown> | void;
       try {
         extra = await effect();
       } catch (error) {
-        await release(store, key, target);
+        // Best effort: a lease left behind lapses on its own, and the effect's error is the one worth reporting.
+        await releaseFeedback(store.table, key, target).catch(() => undefined);
         throw error;
       }
-      await settle(store, key, target, extra ?? {});
+      await recordPhase(store.table, key, target, extra ?? {}, store.now());
       return true;
     }
     await new Promise((resolve) => setTimeout(resolve, BUSY_WAIT_MS));
@@ -123,7 +76,7 @@ export async function advance(
 }
 
 /** Runs `effect` once per key, ever (within the retention): webhook deliveries, Jira comments. */
-export function once(store: NotifyStore, key: NotifyKey, effect: () => Promise<Record<string, unknown> | void>): Promise<boolean> {
+export function once(store: NotifyStore, key: FeedbackKey, effect: () => Promise<Record<string, unknown> | void>): Promise<boolean> {
   return advance(store, key, 'done', (state) => (state === 'done' ? 1 : 0), effect);
 }
 
@@ -142,27 +95,15 @@ export interface CommentApi {
  */
 export async function upsertComment(
   store: NotifyStore,
-  key: NotifyKey,
+  key: FeedbackKey,
   version: string,
   body: string,
   api: CommentApi,
 ): Promise<'created' | 'updated' | 'stale'> {
   for (let check = 0; check < BUSY_CHECKS; check++) {
-    const item = await read(store, key);
+    const item = await getFeedbackItem(store.table, key);
     if (typeof item?.version === 'string' && item.version > version) return 'stale';
-    const now = store.now();
-    const leased = await updateIfStill(store.table, key, {
-      UpdateExpression: 'SET leaseUntil = :until, #ttl = :ttl',
-      ConditionExpression:
-        '(attribute_not_exists(leaseUntil) OR leaseUntil < :now) AND (attribute_not_exists(version) OR version <= :version)',
-      ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
-      ExpressionAttributeValues: {
-        ':until': new Date(now.getTime() + LEASE_SECONDS * 1000).toISOString(),
-        ':now': now.toISOString(),
-        ':ttl': expiresAt(now),
-        ':version': version,
-      },
-    });
+    const leased = await leaseComment(store.table, key, version, leaseTerms(store));
     if (!leased) {
       await new Promise((resolve) => setTimeout(resolve, BUSY_WAIT_MS));
       continue;
@@ -175,19 +116,10 @@ export async function upsertComment(
       outcome = id === undefined ? 'created' : 'updated';
       commentId = id ?? (await api.create(body));
     } catch (error) {
-      await store.table.ddb
-        .send(new UpdateCommand({ TableName: store.table.tableName, Key: key, UpdateExpression: 'REMOVE leaseUntil' }))
-        .catch(() => undefined);
+      await releaseCommentLease(store.table, key).catch(() => undefined);
       throw error;
     }
-    await store.table.ddb.send(
-      new UpdateCommand({
-        TableName: store.table.tableName,
-        Key: key,
-        UpdateExpression: 'SET commentId = :id, version = :version, updatedAt = :now REMOVE leaseUntil',
-        ExpressionAttributeValues: { ':id': commentId, ':version': version, ':now': store.now().toISOString() },
-      }),
-    );
+    await recordComment(store.table, key, commentId, version, store.now());
     return outcome;
   }
   throw new NotifyBusyError(`${key.pk} ${key.sk}`);

@@ -294,3 +294,104 @@ export function overallState(
   if (good === resources.length) return 'Succeeded';
   return good === 0 ? 'Failed' : 'PartiallyFailed';
 }
+
+/**
+ * Counts n more finished resources on the request item and returns the request's progress fields; undefined
+ * for a request without the counter. Only winners of a terminal write call it, so it never runs ahead.
+ */
+export async function addFinished(
+  table: TableRef,
+  requestId: string,
+  n: number,
+): Promise<Pick<RequestRecord, 'finishedCount' | 'resourceCount' | 'phase' | 'completedAt'> | undefined> {
+  try {
+    const result = await table.ddb.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: requestKey(requestId),
+        UpdateExpression: 'ADD finishedCount :n',
+        ConditionExpression: 'attribute_exists(finishedCount)',
+        ExpressionAttributeValues: { ':n': n },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return result.Attributes as RequestRecord | undefined;
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Writes request.completed into the request's outbox, once: the guard on completedAt makes concurrent
+ * finishers agree on one event. Appended, since request.accepted may still wait there.
+ */
+export async function markCompleted(table: TableRef, requestId: string, event: unknown, now: string, retryAt: string): Promise<boolean> {
+  return updateIfStill(table, requestKey(requestId), {
+    UpdateExpression:
+      'SET completedAt = :now, updatedAt = :now, pendingEvents = list_append(if_not_exists(pendingEvents, :none), :events), ' +
+      'duePk = :due, dueAt = :at',
+    ConditionExpression: 'attribute_not_exists(completedAt)',
+    ExpressionAttributeValues: { ':now': now, ':none': [], ':events': [event], ':due': DUE_PARTITION, ':at': retryAt },
+  });
+}
+
+/**
+ * Recording -> Accepted with request.accepted in the outbox, in one guarded update: only the attempt that
+ * moves the phase writes the event, so a retried intake never announces the request twice.
+ */
+export async function markAcceptedWithEvent(
+  table: TableRef,
+  requestId: string,
+  event: unknown,
+  now: string,
+  retryAt: string,
+): Promise<boolean> {
+  return updateIfStill(table, requestKey(requestId), {
+    UpdateExpression: 'SET phase = :accepted, updatedAt = :now, pendingEvents = :events, duePk = :due, dueAt = :at',
+    ConditionExpression: 'phase = :recording',
+    ExpressionAttributeValues: {
+      ':accepted': 'Accepted',
+      ':recording': 'Recording',
+      ':now': now,
+      ':events': [event],
+      ':due': DUE_PARTITION,
+      ':at': retryAt,
+    },
+  });
+}
+
+/**
+ * Clears an item's published events, guarded on the list still holding just those n (events are only ever
+ * appended; a longer list stays for the poller, which publishes it whole). An accepted request that is not
+ * complete stays in the due index (due now), so the poller completes it if its last finisher died.
+ */
+export async function clearPublished(table: TableRef, key: { pk: string; sk: string }, n: number, now: string): Promise<void> {
+  if (key.sk === requestKey('').sk) {
+    const kept = await updateIfStill(table, key, {
+      UpdateExpression: 'REMOVE pendingEvents SET dueAt = :now',
+      ConditionExpression: 'size(pendingEvents) = :n AND phase = :accepted AND attribute_not_exists(completedAt)',
+      ExpressionAttributeValues: { ':n': n, ':now': now, ':accepted': 'Accepted' },
+    });
+    if (kept) return;
+  }
+  await updateIfStill(table, key, {
+    UpdateExpression: 'REMOVE pendingEvents, duePk, dueAt',
+    ConditionExpression: 'size(pendingEvents) = :n',
+    ExpressionAttributeValues: { ':n': n },
+  });
+}
+
+/** An item with nothing left to do leaves the due index (unless events still wait in its outbox). */
+export async function leaveDueIndex(table: TableRef, key: { pk: string; sk: string }): Promise<void> {
+  await updateIfStill(table, key, { UpdateExpression: 'REMOVE duePk, dueAt', ConditionExpression: 'attribute_not_exists(pendingEvents)' });
+}
+
+/** An accepted request not complete yet: looked at again later. */
+export async function recheckRequestAt(table: TableRef, requestId: string, at: string): Promise<void> {
+  await updateIfStill(table, requestKey(requestId), {
+    UpdateExpression: 'SET dueAt = :at',
+    ConditionExpression: 'attribute_exists(duePk) AND attribute_not_exists(completedAt)',
+    ExpressionAttributeValues: { ':at': at },
+  });
+}

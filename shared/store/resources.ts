@@ -12,29 +12,8 @@ export async function getResource(table: TableRef, requestId: string, kind: stri
   return result.Item as ResourceRecord | undefined;
 }
 
-export async function listResources(table: TableRef, requestId: string): Promise<ResourceRecord[]> {
-  const items: ResourceRecord[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await table.ddb.send(
-      new QueryCommand({
-        TableName: table.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :res)',
-        ExpressionAttributeValues: { ':pk': requestKey(requestId).pk, ':res': 'RES#' },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...((page.Items ?? []) as ResourceRecord[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return items;
-}
-
-/** What completion checks and dependency look-ups need of each resource; `manifest` carries only spec.poolRef. */
-export type ResourceSummary = Pick<ResourceRecord, 'requestId' | 'kind' | 'name' | 'state' | 'huaweiId' | 'reason'> & {
-  manifest?: { spec?: { poolRef?: string } };
-};
+/** What completion checks and the completion event need of each resource. */
+export type ResourceSummary = Pick<ResourceRecord, 'requestId' | 'kind' | 'name' | 'state' | 'huaweiId' | 'reason' | 'message'>;
 
 /** What the completion check needs of the request item. */
 export type RequestSummary = Pick<RequestRecord, 'requestId' | 'source' | 'phase' | 'resourceCount' | 'completedAt'>;
@@ -46,9 +25,7 @@ const SUMMARY_NAMES = {
   '#state': 'state',
   '#hid': 'huaweiId',
   '#reason': 'reason',
-  '#m': 'manifest',
-  '#spec': 'spec',
-  '#poolRef': 'poolRef',
+  '#msg': 'message',
   '#sk': 'sk',
   '#source': 'source',
   '#phase': 'phase',
@@ -75,9 +52,8 @@ export async function getRequestSummary(
         TableName: table.tableName,
         KeyConditionExpression: resourcesOnly ? 'pk = :pk AND begins_with(sk, :res)' : 'pk = :pk',
         ProjectionExpression:
-          '#sk, #rid, #kind, #name, #state, #hid, #reason, ' +
-          `#m.#spec.#poolRef${resourcesOnly ? '' : ', #source, #phase, #count, #completed'}`,
-        ExpressionAttributeNames: resourcesOnly ? Object.fromEntries(Object.entries(SUMMARY_NAMES).slice(0, 10)) : SUMMARY_NAMES,
+          '#sk, #rid, #kind, #name, #state, #hid, #reason, #msg' + (resourcesOnly ? '' : ', #source, #phase, #count, #completed'),
+        ExpressionAttributeNames: resourcesOnly ? Object.fromEntries(Object.entries(SUMMARY_NAMES).slice(0, 8)) : SUMMARY_NAMES,
         ExpressionAttributeValues: { ':pk': requestKey(requestId).pk, ...(resourcesOnly ? { ':res': 'RES#' } : {}) },
         ConsistentRead: true,
         ExclusiveStartKey: startKey,
@@ -92,11 +68,6 @@ export async function getRequestSummary(
   return request ? { request, resources } : { resources };
 }
 
-/** The resources of a request without their manifests (see getRequestSummary). */
-export async function listResourceSummaries(table: TableRef, requestId: string): Promise<ResourceSummary[]> {
-  return (await getRequestSummary(table, requestId, true)).resources;
-}
-
 export interface Update {
   set?: Record<string, unknown>;
   remove?: string[];
@@ -109,7 +80,7 @@ export interface Update {
 }
 
 /** Builds one guarded UpdateItem; attribute names are aliased so reserved words (state, name) are safe. */
-export function buildUpdate(update: Update) {
+function buildUpdate(update: Update) {
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = { ...(update.values ?? {}) };
   const alias = (field: string) => {

@@ -1,6 +1,5 @@
 /** Records kept in the table: requests, their resources, and the states a resource moves through. */
 import type { ManifestIssue } from '../manifests/errors';
-import type { Kind } from '../manifests/kinds';
 
 const RESOURCE_STATES = [
   'Queued',
@@ -66,11 +65,14 @@ export interface RequestRecord {
 
 export interface ResourceRecord {
   requestId: string;
-  kind: Kind;
+  kind: string;
   name: string;
   projectId: string;
   region: string;
   state: ResourceState;
+  /** The namespace the request speaks for (see shared/reconcile/owner.ts), and what the managed resource keeps of its source. */
+  owner?: string;
+  source?: ManagedSource;
   /** The validated manifest, stored as submitted. */
   manifest: Record<string, unknown>;
   file: string;
@@ -88,26 +90,70 @@ export interface ResourceRecord {
   createStartedAt?: string;
   deadlineAt?: string;
   polls?: number;
-  /** The pool ID a poolRef resolved to. */
+  /** The Huawei id the resource's reference (a node pool's poolRef) resolved to. */
   resolvedPoolName?: string;
+  /** The managed resource's generation this request's claim gave it (set at claim). */
+  generation?: number;
   /**
    * On a ResourcePool: the resources of the same request whose poolRef names it, known at submit. When the
    * pool ends, these are queued (or failed) without reading the request's partition.
    */
-  dependents?: { kind: Kind; name: string }[];
+  dependents?: { kind: string; name: string }[];
   finishedAt?: string;
+  /** What Huawei last said of it, when its ending came from an observation. */
+  observation?: { phase: string; reason?: string; message?: string };
   /** Outbox: events written with the state change, removed once published. */
   pendingEvents?: unknown[];
 }
 
-/** The owner of a resource identity (project, kind, name) across requests. */
-export interface IdentityRecord {
+/** Where a managed resource's desired spec came from: the request's source, narrowed to the file. */
+export interface ManagedSource {
+  provider: Provider;
+  ref: string;
+  repository?: string;
+  file?: string;
+  commit?: string;
+  branch?: string;
+  ticket?: string;
+  caller?: string;
+}
+
+/** A Kubernetes-style condition: Ready, Synced and Healthy are kept apart (a resource can be ready and out of sync). */
+export interface Condition {
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message?: string;
+  lastTransitionTime: string;
+}
+
+export interface ResourceConditions {
+  Ready: Condition;
+  Synced: Condition;
+  Healthy: Condition;
+}
+
+/** One managed resource, (project, kind, name), over its whole life; see shared/store/managed.ts. */
+export interface ManagedResource {
   projectId: string;
-  kind: Kind;
+  kind: string;
   name: string;
-  ownerRequestId: string;
+  region: string;
+  /** The namespace that first created it (github:org/repo, gitlab:group/project, jira:KEY, api:caller, queue:system, group:team). */
+  owner: string;
+  source: ManagedSource;
+  /** The manifest's spec as last accepted, and its hash (body and targeting, canonical JSON). */
+  desired: Record<string, unknown>;
   specHash: string;
+  /** Raised by every request that takes the lifecycle on. */
+  generation: number;
+  /** The request holding the lifecycle (InFlight), or the last one that did. */
+  requestId: string;
   state: 'InFlight' | 'Succeeded' | 'Failed';
   huaweiId?: string;
+  observation?: { at: string; phase: string; reason?: string; message?: string };
+  conditions: ResourceConditions;
+  /** The requests that took the lifecycle on, oldest first. */
+  requestIds: string[];
+  createdAt: string;
   updatedAt: string;
 }

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../cli/main';
 import { USAGE_LINE, type Io } from '../../cli/io';
+import { validateCommand } from '../../cli/validate';
 import { render, SCHEMA_FILES } from '../../scripts/write-schemas';
 
 function captureIo(stdin = ''): Io & { out: string[]; err: string[] } {
@@ -28,11 +29,70 @@ describe('hwc-provisioner validate', () => {
   const broken = join(dir, 'broken.yaml');
   writeFileSync(broken, BROKEN);
 
-  it('exits 0 for the examples directory', async () => {
+  it('exits 0 for examples that form one submission, with no project or region configured', async () => {
     const io = captureIo();
-    expect(await run(['validate', 'examples/'], io)).toBe(0);
+    const files = ['examples/all-kinds.yaml', 'examples/node-pool.yaml', 'examples/notebook.yaml'];
+    expect(await validateCommand(files, io, {})).toBe(0);
     expect(io.out).toEqual([]);
-    expect(io.err.join('\n')).toMatch(/0 invalid/);
+    expect(io.err).toEqual(['6 manifests checked: 6 valid, 0 invalid']);
+  });
+
+  it('checks the files as one submission: a kind/name declared twice is one resource if identical, else invalid', async () => {
+    const io = captureIo();
+    expect(await run(['validate', 'examples/resource-pool.yaml', 'examples/all-kinds.yaml'], io)).toBe(0);
+    expect(io.out).toEqual([
+      'examples/all-kinds.yaml:10:9 metadata.name: warning: ResourcePool/train-pool is also declared, identically, in ' +
+        'examples/resource-pool.yaml:7:9; counted once',
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'hwcp-dup-'));
+    writeFileSync(join(dir, 'pool.yaml'), readFileSync('examples/resource-pool.yaml', 'utf8').replace('count: 2', 'count: 3'));
+    const differing = captureIo();
+    expect(await run(['validate', join(dir, 'pool.yaml'), 'examples/all-kinds.yaml'], differing)).toBe(1);
+    expect(differing.out).toEqual([
+      `examples/all-kinds.yaml:10:9 metadata.name: ResourcePool/train-pool is declared twice in this request with different specs ` +
+        `(first in ${join(dir, 'pool.yaml')}:7:9)`,
+    ]);
+    const once = captureIo();
+    const twice = captureIo();
+    await run(['validate', 'examples/'], once);
+    await run(['validate', 'examples/', 'examples/notebook.yaml', './examples/notebook.yaml'], twice);
+    expect({ out: twice.out, err: twice.err }).toEqual({ out: once.out, err: once.err });
+  });
+
+  it('requires spec.projectId only when told the service has no default project', async () => {
+    const without = captureIo();
+    expect(await validateCommand(['--no-default-project', 'examples/notebook.yaml'], without, {})).toBe(1);
+    expect(without.out).toEqual([
+      'examples/notebook.yaml:8:3 spec: projectId is required: no default project is configured (HUAWEICLOUD_SDK_PROJECT_ID)',
+    ]);
+    expect(await validateCommand(['examples/notebook.yaml'], captureIo(), {})).toBe(0);
+    expect(await validateCommand(['--project-id', 'p-1', 'examples/notebook.yaml'], captureIo(), {})).toBe(0);
+  });
+
+  it('places manifests as the configured service would: a pool used from another project is refused', async () => {
+    const pool = readFileSync('examples/resource-pool.yaml', 'utf8').replace(
+      /^spec:\n/m,
+      'spec:\n  projectId: p-1\n  region: cn-north-4\n',
+    );
+    const notebook = readFileSync('examples/all-kinds.yaml', 'utf8').split('\n---\n')[2]!;
+    const file = join(dir, 'placed.yaml');
+    writeFileSync(file, `${pool}---\n${notebook}`);
+    for (const [args, env, code] of [
+      [['--project-id', 'p-1'], {}, 0],
+      [[], { HUAWEICLOUD_SDK_PROJECT_ID: 'p-1' }, 0],
+      [['--project-id', 'p-2'], { HUAWEICLOUD_SDK_PROJECT_ID: 'p-1' }, 1],
+      [['--project-id', 'p-1', '--region', 'cn-east-3'], {}, 1],
+      [[], { HUAWEICLOUD_SDK_PROJECT_ID: 'p-1', HUAWEICLOUD_REGION: 'cn-east-3' }, 1],
+      // Unknown, the default project is none of the projects manifests name.
+      [[], {}, 1],
+    ] as const) {
+      const io = captureIo();
+      expect(await validateCommand([...args, file], io, env), JSON.stringify({ args, env })).toBe(code);
+      if (code === 1)
+        expect(io.out).toEqual([
+          expect.stringMatching(/spec\.poolRef: names ResourcePool train-pool, which this request creates in project p-1, cn-north-4/),
+        ]);
+    }
   });
 
   it('exits 1 with file:line:column path: message lines for a broken manifest', async () => {
@@ -66,6 +126,11 @@ describe('hwc-provisioner validate', () => {
     [['validate'], /at least one file/],
     [['validate', join(dir, 'missing.yaml')], /cannot read .*ENOENT/],
     [['validate', '--format', 'xml', 'examples'], /--format must be text or json/],
+    [['validate', '--project-id', 'examples'], /needs at least one file/],
+    [['validate', '--project-id='], /--project-id needs a value/],
+    [['validate', '--project-id', 'not_a project', 'examples'], /--project-id is invalid: must be a project id/],
+    [['validate', '--region=mars', 'examples'], /--region is invalid: must look like cn-north-4/],
+    [['validate', '--project-id', 'p-1', '--no-default-project', 'examples'], /contradict each other/],
     [['frobnicate'], /unknown command/],
   ])('exits 2 for usage errors, with the message and one usage line: %j', async (argv, message) => {
     const io = captureIo();

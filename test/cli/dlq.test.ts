@@ -12,7 +12,7 @@ import { DLQ_USAGE, dlqCommand, parseDlqArgs, prefixFromQueueUrl } from '../../c
 import type { Io } from '../../cli/io';
 import { run } from '../../cli/main';
 import { successfulRecords, toSqsRecord } from '../../local/runner';
-import { dispatchBatchHandler } from '../../shared/dispatch/batch';
+import { dispatchBatchHandler } from '../../shared/queue/dispatch-batch';
 import { allKinds, startHarness, type Harness } from '../execution/harness';
 import { parse, stringify } from 'yaml';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES, eventId, requestEvent, resourceEvent, type ResourceEventData } from '../../shared/events/cloudevents';
 import { EventSchema } from '../../shared/events/schema';
+import { KINDS } from '../../shared/kinds/registry';
 
 const data = (overrides: Partial<ResourceEventData> = {}): ResourceEventData => ({
   requestId: 'req-1',
@@ -68,7 +69,7 @@ describe('resource and request events', () => {
       requestId: 'req-1',
       source: { provider: 'jira', ref: 'OPS-1', ticket: 'OPS-1' },
       state: 'PartiallyFailed',
-      resources: [{ kind: 'Notebook', name: 'nb', state: 'Failed', huaweiId: null, reason: 'CREATE_FAILED' }],
+      resources: [{ kind: 'Notebook', name: 'nb', state: 'Failed', huaweiId: null, reason: 'CREATE_FAILED', message: 'sold out' }],
     });
     expect(EventSchema.safeParse(completed.event).error).toBeUndefined();
     expect(completed.event.subject).toBe('Request/req-1');
@@ -83,5 +84,20 @@ describe('resource and request events', () => {
     const { event } = resourceEvent(data());
     expect(EventSchema.safeParse({ ...event, specversion: '0.3' }).success).toBe(false);
     expect(EventSchema.safeParse({ ...event, data: { ...event.data, state: 'Creating' } }).success).toBe(false);
+    expect(EventSchema.safeParse({ ...event, data: { ...event.data, kind: 'Bucket' } }).success).toBe(false);
+    // Each resource of a request event says what happened in words too: a subscriber never needs the table.
+    const completed = requestEvent(EVENT_TYPES.requestCompleted, 'failed', '2025-01-01T00:02:00.000Z', {
+      requestId: 'req-1',
+      source: { provider: 'api', ref: 'api:test' },
+      state: 'Failed',
+      resources: [{ kind: 'Notebook', name: 'nb', state: 'Failed', huaweiId: null, reason: 'CREATE_FAILED', message: null }],
+    }).event;
+    expect(EventSchema.safeParse(completed).success).toBe(true);
+    const { message: _message, ...withoutMessage } = (completed.data as { resources: Record<string, unknown>[] }).resources[0]!;
+    expect(EventSchema.safeParse({ ...completed, data: { ...completed.data, resources: [withoutMessage] } }).success).toBe(false);
+  });
+
+  it('accepts every kind the registry knows in resource events', () => {
+    for (const kind of KINDS) expect(EventSchema.safeParse(resourceEvent(data({ kind })).event).error).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { finishResourceOnce, flushOutbox, type OutboxDeps } from '../../shared/events/outbox';
+import { flushOutbox, type OutboxDeps } from '../../shared/events/outbox';
+import { finishResourceOnce } from '../../shared/reconcile/finish';
 import { EVENT_TYPES, type OutgoingEvent } from '../../shared/events/cloudevents';
 import { putAcceptedRequestOnce, resourceKey } from '../../shared/store/requests';
 import { useLocalResources, type LocalStack } from '../setup/stack';

@@ -1,8 +1,8 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { finishResource } from '../../shared/events/outbox';
-import { pollTick } from '../../shared/poll/tick';
+import { finishResource } from '../../shared/reconcile/finish';
+import { pollTick } from '../../shared/reconcile/poll';
 import { randomRequestId } from '../../shared/intake/ids';
 import { submit } from '../../shared/intake/submit';
 import { getRequest, markAccepted, requestKey } from '../../shared/store/requests';

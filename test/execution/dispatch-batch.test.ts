@@ -7,8 +7,8 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { dispatchBatchHandler } from '../../shared/dispatch/batch';
-import type { DispatchDeps } from '../../shared/dispatch/dispatcher';
+import { dispatchBatchHandler } from '../../shared/queue/dispatch-batch';
+import type { ReconcileDeps } from '../../shared/reconcile/dispatch';
 
 const record = (messageId: string, body: string): SQSRecord => ({
   messageId,
@@ -28,8 +28,8 @@ describe('concurrent invocations of the dispatch handler', () => {
     const table = {
       tableName: 't',
       ddb: { send: () => new Promise((r) => setTimeout(() => r({}), 30)) },
-    } as unknown as DispatchDeps['table'];
-    const deps = { table } as DispatchDeps;
+    } as unknown as ReconcileDeps['table'];
+    const deps = { table } as ReconcileDeps;
     const handler = dispatchBatchHandler(() => ({ deps, sqs: {} as SQSClient, queueUrl: 'q' }));
     const valid = (name: string) => JSON.stringify({ requestId: 'req_1', kind: 'EdgeDeployment', name });
     const events: SQSEvent[] = ['a', 'b', 'c'].map((id) => ({

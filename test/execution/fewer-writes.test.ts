@@ -8,10 +8,11 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
-import { dispatchResource, afterTerminal } from '../../shared/dispatch/dispatcher';
-import { finishResourceOnce } from '../../shared/events/outbox';
-import { pollTick } from '../../shared/poll/tick';
-import { getIdentity } from '../../shared/store/identity';
+import { dispatchResource } from '../../shared/reconcile/dispatch';
+import { afterTerminal } from '../../shared/reconcile/finish';
+import { finishResourceOnce } from '../../shared/reconcile/finish';
+import { pollTick } from '../../shared/reconcile/poll';
+import { getManaged } from '../../shared/store/managed';
 import { getRequest, requestKey } from '../../shared/store/requests';
 import { getResource } from '../../shared/store/resources';
 import type { ResourceRecord } from '../../shared/store/types';
@@ -76,7 +77,7 @@ describe('request completion counts finished resources', () => {
       ownsIdentity: false,
     });
     expect(finished).toBeDefined();
-    await afterTerminal(h.deps, resource.requestId, resource, 'Failed', finished!.progress);
+    await afterTerminal(h.deps, resource, 'Failed', finished!.progress);
     return finished!;
   };
 
@@ -175,7 +176,7 @@ describe('dependents of a pool in the same request', () => {
     let resources = await byKind(requestId);
     expect(resources.NodePool).toMatchObject({
       state: 'WaitingForDependency',
-      message: `waiting for ResourcePool ${n.ResourcePool} to be Running`,
+      message: `waiting for ResourcePool ${n.ResourcePool} to be ready`,
     });
     expect(resources.Notebook).toMatchObject({ state: 'WaitingForDependency' });
     expect(resources.ResourcePool!.dependents).toEqual([
@@ -200,8 +201,8 @@ describe('dependents of a pool in the same request', () => {
     // Only the pool and the edge deployment were queued; the dependents claim their identity at dispatch, not before.
     const first = await dispatchQueued();
     expect(first.map((m) => m.kind).sort()).toEqual(['EdgeDeployment', 'ResourcePool']);
-    expect(await getIdentity(h.deps.table, PROJECT_ID, 'NodePool', n.NodePool!)).toBeUndefined();
-    expect(await getIdentity(h.deps.table, PROJECT_ID, 'Notebook', n.Notebook!)).toBeUndefined();
+    expect(await getManaged(h.deps.table, PROJECT_ID, 'NodePool', n.NodePool!)).toBeUndefined();
+    expect(await getManaged(h.deps.table, PROJECT_ID, 'Notebook', n.Notebook!)).toBeUndefined();
 
     // The pool finishes: its dependents are queued, carrying its Huawei id.
     await untilPoolSucceeded(requestId);
@@ -211,8 +212,8 @@ describe('dependents of a pool in the same request', () => {
       { requestId, kind: 'NodePool', name: n.NodePool, poolId: resources.ResourcePool!.huaweiId },
       { requestId, kind: 'Notebook', name: n.Notebook, poolId: resources.ResourcePool!.huaweiId },
     ]);
-    expect(await getIdentity(h.deps.table, PROJECT_ID, 'NodePool', n.NodePool!)).toMatchObject({
-      ownerRequestId: requestId,
+    expect(await getManaged(h.deps.table, PROJECT_ID, 'NodePool', n.NodePool!)).toMatchObject({
+      requestId,
       state: 'InFlight',
     });
 
@@ -220,7 +221,7 @@ describe('dependents of a pool in the same request', () => {
     resources = await byKind(requestId);
     expect(resources.NodePool).toMatchObject({ state: 'Succeeded', resolvedPoolName: resources.ResourcePool!.huaweiId });
     expect(resources.Notebook).toMatchObject({ state: 'Succeeded', resolvedPoolName: resources.ResourcePool!.huaweiId });
-    expect((await getIdentity(h.deps.table, PROJECT_ID, 'Notebook', n.Notebook!))!.state).toBe('Succeeded');
+    expect((await getManaged(h.deps.table, PROJECT_ID, 'Notebook', n.Notebook!))!.state).toBe('Succeeded');
     const sim = await h.simResources();
     expect(sim.find((r) => r.kind === 'Notebook' && r.name === 'nb_wfd')!.body.pool_id).toBe(resources.ResourcePool!.huaweiId);
   });
@@ -265,7 +266,7 @@ describe('dependents of a pool in the same request', () => {
     expect(resources.ResourcePool!.state).toBe('Failed');
     expect(resources.NodePool).toMatchObject({ state: 'Failed', reason: 'DependencyFailed' });
     expect(resources.Notebook).toMatchObject({ state: 'Failed', reason: 'DependencyFailed' });
-    expect(await getIdentity(h.deps.table, PROJECT_ID, 'NodePool', n.NodePool!)).toBeUndefined();
+    expect(await getManaged(h.deps.table, PROJECT_ID, 'NodePool', n.NodePool!)).toBeUndefined();
     expect((await h.simResources()).filter((r) => r.name === 'np-wfdfail' || r.name === 'nb_wfdfail')).toEqual([]);
   });
 });
@@ -288,7 +289,7 @@ describe('a finisher that dies between the terminal state and the identity', () 
     const real = h.deps.table.ddb;
     const dying = {
       send: (command: { input?: { Key?: { pk?: string } } }) =>
-        String(command.input?.Key?.pk ?? '').startsWith('ID#') ? Promise.reject(new Error('process died')) : real.send(command as never),
+        String(command.input?.Key?.pk ?? '').startsWith('MR#') ? Promise.reject(new Error('process died')) : real.send(command as never),
     } as unknown as typeof real;
     await expect(
       finishResourceOnce({ ...h.deps, table: { ...h.deps.table, ddb: dying } }, resource, { state: 'Succeeded', ownsIdentity: true }),
@@ -297,8 +298,8 @@ describe('a finisher that dies between the terminal state and the identity', () 
     const stored = (await getResource(h.deps.table, requestId, 'EdgeDeployment', 'app-idd0'))!;
     expect(stored.state).toBe('Succeeded');
     expect(stored.pendingEvents).toHaveLength(1);
-    expect(await getIdentity(h.deps.table, PROJECT_ID, 'EdgeDeployment', 'app-idd0')).toMatchObject({
-      ownerRequestId: requestId,
+    expect(await getManaged(h.deps.table, PROJECT_ID, 'EdgeDeployment', 'app-idd0')).toMatchObject({
+      requestId,
       state: 'InFlight',
     });
 
@@ -306,7 +307,7 @@ describe('a finisher that dies between the terminal state and the identity', () 
     h.advance(15_000);
     await tick(h);
     await tick(h);
-    expect(await getIdentity(h.deps.table, PROJECT_ID, 'EdgeDeployment', 'app-idd0')).toMatchObject({
+    expect(await getManaged(h.deps.table, PROJECT_ID, 'EdgeDeployment', 'app-idd0')).toMatchObject({
       state: 'Succeeded',
       huaweiId: resource.huaweiId,
     });

@@ -4,14 +4,16 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/clien
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { startSimulator, SIMULATOR_DEFAULTS, type RunningSimulator } from '../../local/huaweicloud-simulator/index';
 import { successfulRecords, toSqsRecord } from '../../local/runner';
-import { dispatchBatchHandler } from '../../shared/dispatch/batch';
-import type { DispatchDeps } from '../../shared/dispatch/dispatcher';
+import { dispatchBatchHandler } from '../../shared/queue/dispatch-batch';
+import type { ReconcileDeps } from '../../shared/reconcile/dispatch';
 import type { CloudEvent } from '../../shared/events/cloudevents';
 import { HuaweiCloudClient } from '../../shared/huaweicloud/client';
+import { cloudApi } from '../../shared/reconcile/cloud';
 import { submit } from '../../shared/intake/submit';
 import { randomRequestId } from '../../shared/intake/ids';
-import { pollTick } from '../../shared/poll/tick';
+import { pollTick } from '../../shared/reconcile/poll';
 import { getRequestWithResources } from '../../shared/store/requests';
+import type { RequestSource } from '../../shared/store/types';
 import { useLocalResources, type LocalStack } from '../setup/stack';
 
 export const PROJECT_ID = SIMULATOR_DEFAULTS.projectId;
@@ -19,10 +21,11 @@ export const PROJECT_ID = SIMULATOR_DEFAULTS.projectId;
 export interface Harness {
   stack: LocalStack;
   simulator: RunningSimulator;
-  deps: DispatchDeps;
+  deps: ReconcileDeps;
   /** Shifts the product's clock (not the simulator's) to reach deadlines without waiting. */
   advance(ms: number): void;
-  submitYaml(yaml: string): Promise<string>;
+  /** Submits as an API caller unless another source (a push, a ticket) is given. */
+  submitYaml(yaml: string, source?: RequestSource): Promise<string>;
   /** Runs dispatch and poll rounds until the request's completion event is written, or the time runs out. */
   drive(requestId: string, opts?: { timeoutMs?: number }): Promise<void>;
   request(requestId: string): ReturnType<typeof getRequestWithResources>;
@@ -33,12 +36,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { crashPoints?: DispatchDeps['crashPoints'] } = {}): Promise<Harness> {
+export async function startHarness(opts: { crashPoints?: ReconcileDeps['crashPoints'] } = {}): Promise<Harness> {
   const stack = await useLocalResources();
   const simulator = await startSimulator({ port: 0, projectId: PROJECT_ID });
   await stack.subscribeQueue(stack.topicArn, stack.queues.notify.arn);
   let offsetMs = 0;
-  const cloud = new HuaweiCloudClient({
+  const client = new HuaweiCloudClient({
     credentials: { ak: SIMULATOR_DEFAULTS.ak, sk: SIMULATOR_DEFAULTS.sk },
     modelartsEndpoint: simulator.url,
     iefEndpoint: simulator.url,
@@ -48,7 +51,8 @@ export async function startHarness(opts: { crashPoints?: DispatchDeps['crashPoin
     retryBaseMs: 20,
     retryMaxDelayMs: 200,
   });
-  const deps: DispatchDeps = {
+  const cloud = cloudApi(client);
+  const deps: ReconcileDeps = {
     table: { ddb: stack.ddb, tableName: stack.tableName },
     topic: { sns: stack.sns, topicArn: stack.topicArn },
     dispatch: { sqs: stack.sqs, queueUrl: stack.queues.dispatch.url },
@@ -92,7 +96,7 @@ export async function startHarness(opts: { crashPoints?: DispatchDeps['crashPoin
     advance: (ms) => {
       offsetMs += ms;
     },
-    async submitYaml(yaml) {
+    async submitYaml(yaml, source = { provider: 'api', ref: 'api:test', caller: 'test' }) {
       const requestId = randomRequestId();
       const outcome = await submit(
         {
@@ -103,7 +107,7 @@ export async function startHarness(opts: { crashPoints?: DispatchDeps['crashPoin
           waitRecheckSeconds: deps.settings.waitRecheckSeconds,
           now: deps.now,
         },
-        { requestId, source: { provider: 'api', ref: 'api:test', caller: 'test' }, files: [{ file: 'test.yaml', text: yaml }] },
+        { requestId, source, files: [{ file: 'test.yaml', text: yaml }] },
       );
       if (outcome.status !== 'accepted') throw new Error(`submission not accepted: ${JSON.stringify(outcome)}`);
       return requestId;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { pollTick } from '../../shared/poll/tick';
+import { pollTick } from '../../shared/reconcile/poll';
 import { getResource } from '../../shared/store/resources';
 import { allKinds, startHarness, type Harness } from './harness';
 
@@ -79,10 +79,7 @@ describe('dependents that never reached the dispatcher', () => {
       const real = h.deps.cloud;
       h.deps.cloud = {
         ...real,
-        show: real.show.bind(real),
-        findByName: real.findByName.bind(real),
-        listPods: real.listPods.bind(real),
-        create: async (kind, target, body) => {
+        create: async (kind, resource, target, referenceId) => {
           if (kind === 'ResourcePool')
             throw new HuaweiPermanentError({
               operation: 'create ResourcePool',
@@ -90,7 +87,7 @@ describe('dependents that never reached the dispatcher', () => {
               errorCode: 'ModelArts.50004000',
               errorMsg: 'Bad request. quota exceeded',
             });
-          return real.create(kind, target, body);
+          return real.create(kind, resource, target, referenceId);
         },
       };
       const yaml = allKinds('rejected');
@@ -100,7 +97,7 @@ describe('dependents that never reached the dispatcher', () => {
       const messages = await h.stack.drainQueue(h.stack.queues.dispatch.url, { count: 2 });
       expect(messages.map((m) => JSON.parse(m).kind).sort()).toEqual(['EdgeDeployment', 'ResourcePool']);
       const pool = messages.find((m) => JSON.parse(m).kind === 'ResourcePool')!;
-      const { dispatchResource } = await import('../../shared/dispatch/dispatcher');
+      const { dispatchResource } = await import('../../shared/reconcile/dispatch');
       await dispatchResource(h.deps, JSON.parse(pool), { receiveCount: 1 });
       const byKind = Object.fromEntries((await h.request(requestId))!.resources.map((r) => [r.kind, r]));
       expect(byKind.ResourcePool).toMatchObject({ state: 'Failed', reason: 'ModelArts.50004000', message: 'Bad request. quota exceeded' });

@@ -7,7 +7,7 @@
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dispatchResource, type DispatchDeps } from '../../shared/dispatch/dispatcher';
+import { dispatchResource, type ReconcileDeps } from '../../shared/reconcile/dispatch';
 import { resourceKey } from '../../shared/store/requests';
 import { notebook, startHarness, type Harness } from './harness';
 
@@ -44,8 +44,8 @@ describe('a delivery that read the resource before another attempt took it', () 
         }
         return h.deps.table.ddb.send(command as never);
       },
-    } as unknown as DispatchDeps['table']['ddb'];
-    const later: DispatchDeps = { ...h.deps, table: { ...h.deps.table, ddb } };
+    } as unknown as ReconcileDeps['table']['ddb'];
+    const later: ReconcileDeps = { ...h.deps, table: { ...h.deps.table, ddb } };
     expect(await dispatchResource(later, message, { receiveCount: 2 })).toBe('adopted');
     expect((await h.simResources()).filter((r) => r.name === 'nb_stale1')).toHaveLength(1);
   });

@@ -1,6 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { identityKey } from '../../shared/store/identity';
+import { managedKey } from '../../shared/store/managed';
 import { notebook, PROJECT_ID, startHarness, type Harness } from './harness';
 
 /**
@@ -19,7 +19,7 @@ describe('taking over an identity left Failed', () => {
     await h.deps.table.ddb.send(
       new UpdateCommand({
         TableName: h.deps.table.tableName,
-        Key: identityKey(PROJECT_ID, 'Notebook', name),
+        Key: managedKey(PROJECT_ID, 'Notebook', name),
         UpdateExpression: 'SET #state = :failed',
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: { ':failed': 'Failed' },

@@ -3,16 +3,15 @@
  * published; invalid bodies get the 422 a submission would.
  */
 import { readFileSync } from 'node:fs';
-import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { specHash } from '../../shared/dispatch/dispatcher';
 import { createApp, type AppServices } from '../../shared/http/app';
-import type { PlanCloud } from '../../shared/notify/plan';
-import { identityKey } from '../../shared/store/identity';
+import type { PlanCloud } from '../../shared/reconcile/plan';
 import { getResource } from '../../shared/store/resources';
+import { markCreated } from '../setup/managed';
 import { useLocalResources, type LocalStack } from '../setup/stack';
-import { intakeDepsFor, memoryLogger, PROJECT_ID, SECRETS } from './helpers';
+import { intakeDepsFor, memoryLogger, SECRETS } from './helpers';
 
 const AUTH = { authorization: 'Bearer api-token-for-tests-0123456789abcdef' };
 const OTHER_TOKEN = 'other-caller-token-0123456789abcdef';
@@ -64,23 +63,7 @@ describe('POST /requests?dryRun=true', () => {
     const response = await post('', yaml(doc));
     expect(response.status).toBe(202);
     const { requestId } = (await response.json()) as { requestId: string };
-    const resource = (await getResource(services.intake.table, requestId, doc.kind, doc.metadata.name))!;
-    await stack.ddb.send(
-      new PutCommand({
-        TableName: stack.tableName,
-        Item: {
-          ...identityKey(PROJECT_ID, doc.kind, doc.metadata.name),
-          projectId: PROJECT_ID,
-          kind: doc.kind,
-          name: doc.metadata.name,
-          ownerRequestId: requestId,
-          specHash: specHash(resource),
-          state: 'Succeeded',
-          huaweiId,
-          updatedAt: new Date().toISOString(),
-        },
-      }),
-    );
+    await markCreated(services.intake.table, (await getResource(services.intake.table, requestId, doc.kind, doc.metadata.name))!, huaweiId);
     return requestId;
   }
 
@@ -112,12 +95,12 @@ describe('POST /requests?dryRun=true', () => {
     // The caller's own resource: its Huawei id is the caller's to see.
     expect(body.resources[1]!.detail).toContain('huawei-id-existing');
 
-    // Another caller learns that the resource exists, not its Huawei id nor the request that owns it.
+    // Another caller is refused as its submission would be (422, naming the owner), never told the Huawei id or the request.
     const stranger = await post('?dryRun=true', yaml(edge('dry-existing')), 'application/yaml', { authorization: `Bearer ${OTHER_TOKEN}` });
-    const seen = (await stranger.json()) as { resources: { verdict: string; detail: string }[] };
-    expect(seen.resources).toEqual([
-      expect.objectContaining({ verdict: 'exists', detail: expect.stringContaining('owned by another source') }),
-    ]);
+    expect(stranger.status).toBe(422);
+    const seen = (await stranger.json()) as { error: { code: string; details: { documents: { errors: { message: string }[] }[] } } };
+    expect(seen.error.code).toBe('MANIFEST_INVALID');
+    expect(seen.error.details.documents[0]!.errors[0]!.message).toMatch(/is managed by api:\w+; only that owner may change it/);
     expect(JSON.stringify(seen)).not.toMatch(/huawei-id-|req_/);
     expect(JSON.stringify(seen)).not.toContain(ownerRequest);
 

@@ -56,7 +56,7 @@ describe('POST /requests and GET /requests/{id}', () => {
           region: 'cn-north-4',
           huaweiId: null,
         });
-        if (waiting) expect(resource.message).toBe('waiting for ResourcePool train-pool to be Running');
+        if (waiting) expect(resource.message).toBe('waiting for ResourcePool train-pool to be ready');
         expect(Date.parse(resource.createdAt)).not.toBeNaN();
       }
     },

@@ -2,14 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator } from '../../local/huaweicloud-simulator/index';
 import { SIMULATOR_DEFAULTS } from '../../local/huaweicloud-simulator/defaults';
-import type { Kind } from '../../shared/manifests/kinds';
 import { HuaweiCloudClient, type HuaweiClientOptions, type HuaweiLogger, type HuaweiTarget } from '../../shared/huaweicloud/client';
 import { HuaweiPermanentError, HuaweiUnknownOutcomeError, isHuaweiError } from '../../shared/huaweicloud/errors';
-import { statusOf, type Phase, type ResourceStatus } from '../../shared/huaweicloud/status';
+import type { AdapterResource, Observation } from '../../shared/kinds/adapter';
+import { adapterOf, type Kind } from '../../shared/kinds/registry';
 
 /*
  * The client against the local simulator: real HTTP, real signatures, the simulator's state
- * machines and fault injection. Bodies are the smallest the create APIs accept.
+ * machines and fault injection. Bodies are the smallest the create APIs accept. Each kind's calls go
+ * through its adapter, as the lifecycle makes them, so the ownership marks meet the simulator too.
  */
 let sim: { url: string; close(): Promise<void> };
 const target: HuaweiTarget = { projectId: SIMULATOR_DEFAULTS.projectId };
@@ -40,6 +41,17 @@ async function admin(path: string, body?: unknown, url = sim.url): Promise<unkno
 }
 
 const suffix = () => randomUUID().slice(0, 8);
+
+/** A resource as the lifecycle hands it to an adapter: named after its body, in the simulator's project. */
+function resourceOf(name: string, body: Record<string, unknown>): AdapterResource {
+  return { projectId: target.projectId, region: 'cn-north-4', name, spec: { body } };
+}
+
+function create(c: HuaweiCloudClient, kind: Kind, t: HuaweiTarget, name: string, body: Record<string, unknown>) {
+  return adapterOf(kind).create(c, resourceOf(name, body), t);
+}
+
+const find = (c: HuaweiCloudClient, kind: Kind, t: HuaweiTarget, name: string) => adapterOf(kind).find(c, t, name);
 
 function notebookBody(name: string, flavor = 'modelarts.vm.cpu.2u') {
   return {
@@ -95,26 +107,24 @@ function deploymentBody(name: string, image = 'nginx:alpine') {
   };
 }
 
-/** Polls show (and pods for IEF) until a terminal phase, returning every phase seen and the last status. */
+/** Observes (show, and pods for IEF) until a terminal phase, returning every phase seen and the last observation. */
 async function waitTerminal(c: HuaweiCloudClient, kind: Kind, t: HuaweiTarget, id: string, timeoutMs = 15_000) {
-  const phases: Phase[] = [];
+  const phases: Observation['phase'][] = [];
   const deadline = Date.now() + timeoutMs;
-  let last: ResourceStatus | undefined;
-  let raw: unknown;
+  let last: Observation | undefined;
   while (Date.now() < deadline) {
-    raw = await c.show(kind, t, id);
-    const pods = kind === 'EdgeDeployment' ? await c.listPods(t, id) : undefined;
-    last = statusOf(kind, raw, pods ? { pods } : undefined);
+    last = await adapterOf(kind).observe(c, t, id);
     phases.push(last.phase);
-    if (last.phase !== 'InProgress') return { phases, status: last, raw };
+    if (last.phase !== 'InProgress') return { phases, status: last, raw: last.observed };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`${kind} ${id} still ${JSON.stringify(last)} after ${timeoutMs} ms`);
+  throw new Error(`${kind} ${id} still ${JSON.stringify(last && { ...last, observed: undefined })} after ${timeoutMs} ms`);
 }
 
 /** A parent pool for node pools, created through the client like any other resource. */
 async function readyPool(c: HuaweiCloudClient): Promise<string> {
-  const { id } = await c.create('ResourcePool', target, poolBody(`parent-${suffix()}`));
+  const name = `parent-${suffix()}`;
+  const { id } = await create(c, 'ResourcePool', target, name, poolBody(name));
   const { status } = await waitTerminal(c, 'ResourcePool', target, id);
   expect(status.phase).toBe('Succeeded');
   return id;
@@ -136,23 +146,28 @@ describe('each kind: create, then poll to Succeeded', () => {
   it('Notebook', async () => {
     const c = client();
     const name = `nb-${suffix()}`;
-    const { id } = await c.create('Notebook', target, notebookBody(name));
+    const { id } = await create(c, 'Notebook', target, name, notebookBody(name));
     const { phases } = await waitTerminal(c, 'Notebook', target, id);
     expect(phases[0]).toBe('InProgress');
     expect(phases.at(-1)).toBe('Succeeded');
-    expect(await c.findByName('Notebook', target, name)).toEqual([expect.objectContaining({ id, name })]);
+    const found = await find(c, 'Notebook', target, name);
+    expect(found).toEqual([expect.objectContaining({ id, name })]);
+    // The mark at the end of the description survives the round trip: the resource is recognised as ours.
+    expect(adapterOf('Notebook').ownedId(found[0], resourceOf(name, notebookBody(name)))).toBe(id);
+    expect(adapterOf('Notebook').ownedId(found[0], resourceOf(`other-${name}`, notebookBody(name)))).toBeUndefined();
   });
 
   it('ResourcePool', async () => {
     const c = client();
     const name = `pool-${suffix()}`;
-    const { id } = await c.create('ResourcePool', target, poolBody(name));
+    const { id } = await create(c, 'ResourcePool', target, name, poolBody(name));
     const { phases } = await waitTerminal(c, 'ResourcePool', target, id);
     expect(phases[0]).toBe('InProgress');
     expect(phases.at(-1)).toBe('Succeeded');
-    const found = await c.findByName('ResourcePool', target, name);
+    const found = await find(c, 'ResourcePool', target, name);
     expect(found).toHaveLength(1);
     expect(found[0]).toMatchObject({ metadata: { name: id } });
+    expect(adapterOf('ResourcePool').ownedId(found[0], resourceOf(name, poolBody(name)))).toBe(id);
   });
 
   it('NodePool', async () => {
@@ -160,30 +175,37 @@ describe('each kind: create, then poll to Succeeded', () => {
     const poolName = await readyPool(c);
     const t = { ...target, poolName };
     const name = `np-${suffix()}`;
-    const { id } = await c.create('NodePool', t, nodePoolBody(name));
+    const { id } = await create(c, 'NodePool', t, name, nodePoolBody(name));
     expect(id).toBe(name);
     const { phases } = await waitTerminal(c, 'NodePool', t, id);
     expect(phases[0]).toBe('InProgress');
     expect(phases.at(-1)).toBe('Succeeded');
-    expect(await c.findByName('NodePool', t, name)).toHaveLength(1);
-    expect(await c.findByName('NodePool', t, `np-absent-${suffix()}`)).toEqual([]);
+    const found = await find(c, 'NodePool', t, name);
+    expect(found).toHaveLength(1);
+    expect(adapterOf('NodePool').ownedId(found[0], resourceOf(name, nodePoolBody(name)))).toBe(id);
+    expect(await find(c, 'NodePool', t, `np-absent-${suffix()}`)).toEqual([]);
   });
 
   it('EdgeDeployment', async () => {
     const c = client();
     const name = `edge-${suffix()}`;
-    const { id } = await c.create('EdgeDeployment', target, deploymentBody(name));
+    const { id } = await create(c, 'EdgeDeployment', target, name, deploymentBody(name));
     const { phases } = await waitTerminal(c, 'EdgeDeployment', target, id);
     expect(phases[0]).toBe('InProgress');
     expect(phases.at(-1)).toBe('Succeeded');
-    expect(await c.findByName('EdgeDeployment', target, name)).toEqual([expect.objectContaining({ id, name })]);
+    const found = await find(c, 'EdgeDeployment', target, name);
+    expect(found).toEqual([expect.objectContaining({ id, name })]);
+    // The ownership tag survives the round trip next to the body's own tags.
+    expect(adapterOf('EdgeDeployment').ownedId(found[0], resourceOf(name, deploymentBody(name)))).toBe(id);
+    expect(adapterOf('EdgeDeployment').ownedId(found[0], resourceOf(`other-${name}`, deploymentBody(name)))).toBeUndefined();
   });
 });
 
 describe('each kind: a sim-fail body reaches Failed with the simulator reason', () => {
   it('Notebook', async () => {
     const c = client();
-    const { id } = await c.create('Notebook', target, notebookBody(`nb-${suffix()}`, 'modelarts.vm.sim-fail'));
+    const name = `nb-${suffix()}`;
+    const { id } = await create(c, 'Notebook', target, name, notebookBody(name, 'modelarts.vm.sim-fail'));
     const { status, raw } = await waitTerminal(c, 'Notebook', target, id);
     expect(status).toMatchObject({ phase: 'Failed', reason: 'CREATE_FAILED' });
     const failReason = (raw as { fail_reason?: string }).fail_reason;
@@ -193,7 +215,8 @@ describe('each kind: a sim-fail body reaches Failed with the simulator reason', 
 
   it('ResourcePool', async () => {
     const c = client();
-    const { id } = await c.create('ResourcePool', target, poolBody(`pool-${suffix()}`, 'modelarts.vm.sim-fail'));
+    const name = `pool-${suffix()}`;
+    const { id } = await create(c, 'ResourcePool', target, name, poolBody(name, 'modelarts.vm.sim-fail'));
     const { status, raw } = await waitTerminal(c, 'ResourcePool', target, id);
     expect(status.phase).toBe('Failed');
     const message = (raw as { status?: { message?: string } }).status?.message;
@@ -205,7 +228,8 @@ describe('each kind: a sim-fail body reaches Failed with the simulator reason', 
     const c = client();
     const poolName = await readyPool(c);
     const t = { ...target, poolName };
-    const { id } = await c.create('NodePool', t, nodePoolBody(`np-${suffix()}`, 'modelarts.vm.sim-fail'));
+    const name = `np-${suffix()}`;
+    const { id } = await create(c, 'NodePool', t, name, nodePoolBody(name, 'modelarts.vm.sim-fail'));
     const { status } = await waitTerminal(c, 'NodePool', t, id);
     expect(status).toMatchObject({ phase: 'Failed', reason: 'Abnormal' });
     expect(status.message).toMatch(/abnormal [1-9]/);
@@ -213,7 +237,8 @@ describe('each kind: a sim-fail body reaches Failed with the simulator reason', 
 
   it('EdgeDeployment', async () => {
     const c = client();
-    const { id } = await c.create('EdgeDeployment', target, deploymentBody(`edge-${suffix()}`, 'nginx:sim-fail'));
+    const name = `edge-${suffix()}`;
+    const { id } = await create(c, 'EdgeDeployment', target, name, deploymentBody(name, 'nginx:sim-fail'));
     const { status } = await waitTerminal(c, 'EdgeDeployment', target, id);
     expect(status.phase).toBe('Failed');
     expect(status.reason).toBeTruthy();
@@ -224,7 +249,8 @@ describe('each kind: a sim-fail body reaches Failed with the simulator reason', 
 describe('gateway behaviour', () => {
   it('rejects a wrong SK as Permanent 401', async () => {
     const c = client({ credentials: { ak: SIMULATOR_DEFAULTS.ak, sk: 'not-the-secret' } });
-    const error = await c.create('Notebook', target, notebookBody(`nb-${suffix()}`)).catch((e: unknown) => e);
+    const name = `nb-${suffix()}`;
+    const error = await create(c, 'Notebook', target, name, notebookBody(name)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HuaweiPermanentError);
     expect(error).toMatchObject({ status: 401, errorCode: 'APIGW.0301' });
     expect((error as Error).message).not.toContain('not-the-secret');
@@ -243,7 +269,7 @@ describe('gateway behaviour', () => {
       };
       const c = client({ logger, retryBaseMs: 300, retryMaxDelayMs: 1_000 }, limited.url);
       const started = Date.now();
-      const results = await Promise.all(Array.from({ length: 6 }, () => c.findByName('Notebook', target, 'nobody')));
+      const results = await Promise.all(Array.from({ length: 6 }, () => find(c, 'Notebook', target, 'nobody')));
       const elapsed = Date.now() - started;
       expect(results).toEqual(Array.from({ length: 6 }, () => []));
       expect(delays.length).toBeGreaterThan(0);
@@ -268,7 +294,7 @@ describe('under 30% injected faults', () => {
       const name = `${kind === 'Notebook' ? 'nb' : 'edge'}-f${i}-${suffix()}`;
       const body = kind === 'Notebook' ? notebookBody(name) : deploymentBody(name);
       try {
-        const { id } = await c.create(kind, target, body);
+        const { id } = await create(c, kind, target, name, body);
         outcomes.push({ kind, name, result: 'ok', id });
       } catch (error) {
         if (error instanceof HuaweiPermanentError) outcomes.push({ kind, name, result: 'permanent' });
@@ -281,15 +307,15 @@ describe('under 30% injected faults', () => {
 
     // Reads ride through the same faults: each must come back (retried inside the client).
     for (const o of outcomes.filter((x) => x.result === 'ok')) {
-      await expect(c.show(o.kind, target, o.id!)).resolves.toMatchObject({ name: o.name });
-      await expect(c.findByName(o.kind, target, o.name)).resolves.toHaveLength(1);
+      await expect(adapterOf(o.kind).observe(c, target, o.id!)).resolves.toMatchObject({ observed: { name: o.name } });
+      await expect(find(c, o.kind, target, o.name)).resolves.toHaveLength(1);
     }
 
     // Reconcile the ambiguous ones once the faults stop: found at most once, never duplicated.
     await admin('faults', {});
     let adopted = 0;
     for (const o of outcomes.filter((x) => x.result === 'unknown')) {
-      const found = (await c.findByName(o.kind, target, o.name)).length;
+      const found = (await find(c, o.kind, target, o.name)).length;
       expect(found).toBeLessThanOrEqual(1);
       adopted += found;
     }

@@ -1,9 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { HuaweiCloudClient, isNotFoundError, type HuaweiLogger } from '../../shared/huaweicloud/client';
+import {
+  HuaweiCloudClient,
+  isNotFoundError,
+  type HuaweiLogger,
+  type HuaweiTarget,
+  type HuaweiTransport,
+} from '../../shared/huaweicloud/client';
 import { HuaweiPermanentError, HuaweiRetryableError, HuaweiUnknownOutcomeError } from '../../shared/huaweicloud/errors';
 import { verifySignature } from '../../shared/huaweicloud/signer';
+import { adapterOf, type Kind } from '../../shared/kinds/registry';
 
 /*
  * A scripted HTTP server: each test queues what the next requests get. It checks every signature,
@@ -86,6 +93,18 @@ function client(extra: Partial<ConstructorParameters<typeof HuaweiCloudClient>[0
 
 const target = { projectId: PID };
 
+/*
+ * The kinds' calls, made the way the lifecycle makes them: through each kind's adapter over the client.
+ * Async, so an adapter that refuses a call synchronously still yields a rejected promise here.
+ */
+const create = async (c: HuaweiTransport, kind: Kind, t: HuaweiTarget, body: Record<string, unknown>) =>
+  adapterOf(kind).create(c, { projectId: t.projectId, region: 'cn-north-4', name: 'r1', spec: { body } }, t);
+const find = async (c: HuaweiTransport, kind: Kind, t: HuaweiTarget, name: string) => adapterOf(kind).find(c, t, name);
+const observe = async (c: HuaweiTransport, kind: Kind, t: HuaweiTarget, id: string) => adapterOf(kind).observe(c, t, id);
+/** No kind deletes yet (the adapters' delete slot is empty), so a delete is sent as one call. */
+const remove = (c: HuaweiTransport, path: string, t: HuaweiTarget = target) =>
+  c.send({ operation: 'remove', callKind: 'delete', method: 'DELETE', service: 'modelarts', path, target: t, notFoundIsNormal: true });
+
 async function failure(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
     () => {
@@ -104,10 +123,10 @@ describe('HuaweiCloudClient requests', () => {
       json(201, { id: 'dep-id', name: 'edge' }),
     ];
     const c = client();
-    await expect(c.create('Notebook', target, { name: 'nb' })).resolves.toMatchObject({ id: 'nb-id' });
-    await expect(c.create('ResourcePool', target, { kind: 'Pool' })).resolves.toMatchObject({ id: 'pool-abc' });
-    await expect(c.create('NodePool', { ...target, poolName: 'pool-abc' }, { kind: 'NodePool' })).resolves.toMatchObject({ id: 'np-1' });
-    await expect(c.create('EdgeDeployment', { ...target, iefInstanceId: 'inst-1' }, { name: 'edge' })).resolves.toMatchObject({
+    await expect(create(c, 'Notebook', target, { name: 'nb' })).resolves.toMatchObject({ id: 'nb-id' });
+    await expect(create(c, 'ResourcePool', target, { kind: 'Pool' })).resolves.toMatchObject({ id: 'pool-abc' });
+    await expect(create(c, 'NodePool', { ...target, poolName: 'pool-abc' }, { kind: 'NodePool' })).resolves.toMatchObject({ id: 'np-1' });
+    await expect(create(c, 'EdgeDeployment', { ...target, iefInstanceId: 'inst-1' }, { name: 'edge' })).resolves.toMatchObject({
       id: 'dep-id',
     });
     expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
@@ -121,7 +140,8 @@ describe('HuaweiCloudClient requests', () => {
     expect(seen[0]!.headers['content-type']).toBe('application/json');
     expect(seen[3]!.headers['ief-instance-id']).toBe('inst-1');
     expect(seen[3]!.headers['authorization']).toContain('ief-instance-id');
-    expect(JSON.parse(seen[0]!.body)).toEqual({ name: 'nb' });
+    // The body as given, plus the notebook's ownership mark at the end of its description.
+    expect(JSON.parse(seen[0]!.body)).toEqual({ name: 'nb', description: expect.stringMatching(/^hwcp-[0-9a-f]{12}$/) });
   });
 
   it('finds by exact name after the fuzzy list call', async () => {
@@ -148,13 +168,13 @@ describe('HuaweiCloudClient requests', () => {
       }),
     ];
     const c = client();
-    expect(await c.findByName('Notebook', target, 'nb-a')).toEqual([{ id: '1', name: 'nb-a' }]);
-    expect((await c.findByName('ResourcePool', target, 'p a')).map((p) => (p as { metadata: { name: string } }).metadata.name)).toEqual([
+    expect(await find(c, 'Notebook', target, 'nb-a')).toEqual([{ id: '1', name: 'nb-a' }]);
+    expect((await find(c, 'ResourcePool', target, 'p a')).map((p) => (p as { metadata: { name: string } }).metadata.name)).toEqual([
       'pool-1',
       'pool-3',
     ]);
-    expect(await c.findByName('NodePool', { ...target, poolName: 'pool-1' }, 'np-x')).toEqual([]);
-    expect(await c.findByName('EdgeDeployment', target, 'edge')).toEqual([{ id: 'd1', name: 'edge' }]);
+    expect(await find(c, 'NodePool', { ...target, poolName: 'pool-1' }, 'np-x')).toEqual([]);
+    expect(await find(c, 'EdgeDeployment', target, 'edge')).toEqual([{ id: 'd1', name: 'edge' }]);
     expect(seen.map((s) => s.url)).toEqual([
       `/v1/${PID}/notebooks?name=nb-a&limit=50`,
       `/v2/${PID}/pools?labelSelector=os.modelarts%2Fname%3Dp%20a`,
@@ -165,18 +185,22 @@ describe('HuaweiCloudClient requests', () => {
     expect(seen.every((s) => s.signatureOk)).toBe(true);
   });
 
-  it('shows, lists pods and removes idempotently', async () => {
+  it('observes with a show and the pod list, and answers a delete of what is gone with a quiet not-found', async () => {
     script = [
       json(200, { id: 'd1', replicas: 1 }),
-      json(200, { count: 1, pods: [{ id: 'p1' }] }),
+      json(200, { count: 1, pods: [{ id: 'p1', state: 'FAILED' }] }),
       (_q, res) => res.writeHead(204).end(),
       json(404, {}),
     ];
     const c = client();
-    expect(await c.show('EdgeDeployment', target, 'd1')).toEqual({ id: 'd1', replicas: 1 });
-    expect(await c.listPods(target, 'd1')).toEqual([{ id: 'p1' }]);
-    await c.remove('EdgeDeployment', target, 'd1');
-    await c.remove('EdgeDeployment', target, 'd1');
+    // The failed pod is only seen if the pod list was read.
+    expect(await observe(c, 'EdgeDeployment', target, 'd1')).toMatchObject({ phase: 'Failed', observed: { id: 'd1', replicas: 1 } });
+    logs.length = 0;
+    await expect(remove(c, `/v3/${PID}/edgemgr/deployments/d1`)).resolves.toMatchObject({ status: 204 });
+    const gone = await failure(remove(c, `/v3/${PID}/edgemgr/deployments/d1`));
+    expect(isNotFoundError(gone)).toBe(true);
+    // A delete expects "not found" as a normal answer: it is not logged as a failure.
+    expect(logs).toEqual([]);
     expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
       `GET /v3/${PID}/edgemgr/deployments/d1`,
       `GET /v3/${PID}/edgemgr/pods?deployment_id=d1`,
@@ -187,7 +211,7 @@ describe('HuaweiCloudClient requests', () => {
 
   it('treats the ModelArts notebook not-found codes as not found', async () => {
     script = [json(400, { error_code: 'ModelArts.6309', error_msg: 'The instance does not exist.' })];
-    const error = await failure(client().show('Notebook', target, 'gone'));
+    const error = await failure(observe(client(), 'Notebook', target, 'gone'));
     expect(error).toBeInstanceOf(HuaweiPermanentError);
     expect(isNotFoundError(error)).toBe(true);
   });
@@ -197,7 +221,7 @@ describe('HuaweiCloudClient retries and error mapping', () => {
   it('retries a 429 on a create, honouring Retry-After', async () => {
     script = [json(429, { error_code: 'APIGW.0308', error_msg: 'throttled' }, { 'retry-after': '0.3' }), json(200, { id: 'nb-1' })];
     const started = Date.now();
-    await expect(client().create('Notebook', target, { name: 'nb' })).resolves.toMatchObject({ id: 'nb-1' });
+    await expect(create(client(), 'Notebook', target, { name: 'nb' })).resolves.toMatchObject({ id: 'nb-1' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     expect(seen).toHaveLength(2);
     // Each attempt is re-signed with a fresh date.
@@ -207,7 +231,7 @@ describe('HuaweiCloudClient retries and error mapping', () => {
   it('gives up on persistent 429 within the budget as Retryable', async () => {
     script = Array.from({ length: 50 }, () => json(429, { error_code: 'APIGW.0308', error_msg: 'throttled' }));
     const started = Date.now();
-    const error = await failure(client({ retryBudgetMs: 400 }).show('Notebook', target, 'x'));
+    const error = await failure(observe(client({ retryBudgetMs: 400 }), 'Notebook', target, 'x'));
     expect(error).toBeInstanceOf(HuaweiRetryableError);
     expect(error).toMatchObject({ status: 429, errorCode: 'APIGW.0308' });
     expect(Date.now() - started).toBeLessThan(1_000);
@@ -215,7 +239,7 @@ describe('HuaweiCloudClient retries and error mapping', () => {
 
   it('never resends a create after a 5xx', async () => {
     script = [json(500, { error_code: 'ModelArts.0001', error_msg: 'internal' }), json(200, { id: 'dup' })];
-    const error = await failure(client().create('Notebook', target, { name: 'nb' }));
+    const error = await failure(create(client(), 'Notebook', target, { name: 'nb' }));
     expect(error).toBeInstanceOf(HuaweiUnknownOutcomeError);
     expect(error).toMatchObject({ status: 500, errorCode: 'ModelArts.0001', requestId: 'rid-1', operation: 'create Notebook' });
     expect(seen).toHaveLength(1);
@@ -223,9 +247,9 @@ describe('HuaweiCloudClient retries and error mapping', () => {
 
   it('never resends a create after a dropped connection or a timeout', async () => {
     script = [drop];
-    expect(await failure(client().create('ResourcePool', target, {}))).toBeInstanceOf(HuaweiUnknownOutcomeError);
+    expect(await failure(create(client(), 'ResourcePool', target, {}))).toBeInstanceOf(HuaweiUnknownOutcomeError);
     script = [hang];
-    const error = await failure(client().create('ResourcePool', target, {}));
+    const error = await failure(create(client(), 'ResourcePool', target, {}));
     expect(error).toBeInstanceOf(HuaweiUnknownOutcomeError);
     expect((error as Error).message).toContain('timed out');
     expect(seen).toHaveLength(2);
@@ -233,7 +257,10 @@ describe('HuaweiCloudClient retries and error mapping', () => {
 
   it('retries reads on 5xx, dropped connections and timeouts', async () => {
     script = [json(503, {}), drop, hang, json(200, { id: 'nb', status: 'RUNNING' })];
-    await expect(client().show('Notebook', target, 'nb')).resolves.toMatchObject({ status: 'RUNNING' });
+    await expect(observe(client(), 'Notebook', target, 'nb')).resolves.toMatchObject({
+      phase: 'Succeeded',
+      observed: { status: 'RUNNING' },
+    });
     expect(seen).toHaveLength(4);
   });
 
@@ -244,22 +271,23 @@ describe('HuaweiCloudClient retries and error mapping', () => {
       json(403, { error_code: 'ModelArts.0003', error_msg: 'forbidden' }),
     ];
     const c = client();
-    expect(await failure(c.create('NodePool', { ...target, poolName: 'p' }, {}))).toMatchObject({
+    expect(await failure(create(c, 'NodePool', { ...target, poolName: 'p' }, {}))).toMatchObject({
       code: 'HUAWEI_PERMANENT',
       status: 400,
       errorCode: 'ModelArts.50004000',
     });
-    expect(await failure(c.show('Notebook', target, 'x'))).toMatchObject({ code: 'HUAWEI_PERMANENT', status: 401 });
-    expect(await failure(c.remove('Notebook', target, 'x'))).toMatchObject({ code: 'HUAWEI_PERMANENT', status: 403 });
+    expect(await failure(observe(c, 'Notebook', target, 'x'))).toMatchObject({ code: 'HUAWEI_PERMANENT', status: 401 });
+    expect(await failure(remove(c, `/v1/${PID}/notebooks/x`))).toMatchObject({ code: 'HUAWEI_PERMANENT', status: 403 });
     expect(seen).toHaveLength(3);
   });
 
   it('maps a 2xx create without an id, and credential failures, to the three classes', async () => {
     script = [json(200, { status: 'CREATING' })];
-    expect(await failure(client().create('Notebook', target, {}))).toBeInstanceOf(HuaweiUnknownOutcomeError);
+    expect(await failure(create(client(), 'Notebook', target, {}))).toBeInstanceOf(HuaweiUnknownOutcomeError);
     const broken = client({ credentials: () => Promise.reject(new Error('secrets manager down')) });
-    expect(await failure(broken.show('Notebook', target, 'x'))).toBeInstanceOf(HuaweiRetryableError);
-    expect(await failure(client().create('NodePool', target, {}))).toBeInstanceOf(HuaweiPermanentError);
+    expect(await failure(observe(broken, 'Notebook', target, 'x'))).toBeInstanceOf(HuaweiRetryableError);
+    // A node pool without its pool has no path to be sent to.
+    expect(await failure(create(client(), 'NodePool', target, {}))).toBeInstanceOf(HuaweiPermanentError);
   });
 
   it('logs request ids and error codes but never headers or secrets', async () => {
@@ -268,7 +296,7 @@ describe('HuaweiCloudClient retries and error mapping', () => {
       json(429, { error_code: 'APIGW.0308', error_msg: 'throttled' }),
       json(400, { error_code: 'ModelArts.0104', error_msg: 'Parameter error' }),
     ];
-    const error = await failure(client().create('Notebook', target, { name: 'nb' }));
+    const error = await failure(create(client(), 'Notebook', target, { name: 'nb' }));
     expect(logs.map((l) => l.level)).toEqual(['warn', 'error']);
     expect(logs[1]!.extra).toMatchObject({ errorCode: 'ModelArts.0104', requestId: 'rid-2', status: 400 });
     const everything = JSON.stringify({ logs, error, message: (error as Error).message, cause: (error as Error).cause });

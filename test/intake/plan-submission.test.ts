@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
-import { planSubmission } from '../../shared/intake/submit';
+import { planSubmission } from '../../shared/manifests/submission';
 
 const DEFAULTS = { projectId: '0123456789abcdef0123456789abcdef', region: 'cn-north-4' };
 const docs = () => parseAllDocuments(readFileSync('examples/all-kinds.yaml', 'utf8')).map((d) => d.toJS() as Record<string, any>);

@@ -130,7 +130,8 @@ describe('recording a request in transactions of up to 100 resources', () => {
       status: 'accepted',
       duplicate: true,
     });
-    expect(calls.filter((c) => c !== 'PutCommand' && c !== 'GetCommand')).toEqual([]);
+    // Besides the ownership check's reads, only per-item writes of what is missing.
+    expect(calls.filter((c) => c !== 'PutCommand' && c !== 'GetCommand' && c !== 'BatchGetCommand')).toEqual([]);
     expect(await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 300 })).toEqual([]);
     expect((await getRequest(deps.table, requestId))!.finishedCount).toBe(0);
   });
@@ -165,7 +166,8 @@ describe('recording a small request in one write', () => {
     const outcome = await submit(deps, { requestId, source, files: [{ file: 'few.yaml', text: edges('one', 3) }] });
     expect(outcome).toMatchObject({ status: 'accepted', requestId, duplicate: false });
     // One write for the records, one to clear the published event from the outbox: no Recording phase, no accept update.
-    expect(calls).toEqual(['TransactWriteCommand', 'UpdateCommand']);
+    // The ownership check's one read, one write for the records, one to clear the published event.
+    expect(calls).toEqual(['BatchGetCommand', 'TransactWriteCommand', 'UpdateCommand']);
     const found = (await getRequestWithResources(deps.table, requestId))!;
     expect(found.request).toMatchObject({ phase: 'Accepted', resourceCount: 3, finishedCount: 0 });
     expect(found.resources.map((r) => r.state)).toEqual(['Queued', 'Queued', 'Queued']);
@@ -192,7 +194,7 @@ describe('recording a small request in one write', () => {
       duplicate: true,
     });
     // The transaction is cancelled by the existing request, which is then read: no second conditional write.
-    expect(calls).toEqual(['TransactWriteCommand', 'GetCommand']);
+    expect(calls).toEqual(['BatchGetCommand', 'TransactWriteCommand', 'GetCommand']);
     expect(await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 300 })).toEqual([]);
     expect(await accepted(requestId)).toEqual([]);
   });
@@ -218,7 +220,8 @@ describe('recording a small request in one write', () => {
     const small = randomRequestId();
     const delivery = { provider: 'github', deliveryId: `d-${small}` };
     await submit(deps, { requestId: small, source, files: [{ file: 'few.yaml', text: edges('dlv', 1) }], delivery });
-    expect(calls).toEqual(['TransactWriteCommand', 'UpdateCommand']);
+    // The ownership check's one read, one write for the records, one to clear the published event.
+    expect(calls).toEqual(['BatchGetCommand', 'TransactWriteCommand', 'UpdateCommand']);
     expect(await getDelivery(deps.table, 'github', delivery.deliveryId)).toMatchObject({ requestId: small, outcome: 'accepted' });
 
     const large = randomRequestId();
@@ -245,7 +248,7 @@ describe('recording a small request in one write', () => {
       duplicate: false,
     });
     // 100 resources and the request are 101 items: the request is put first, the resources in one transaction.
-    expect(calls.slice(0, 2)).toEqual(['PutCommand', 'TransactWriteCommand']);
+    expect(calls.slice(0, 3)).toEqual(['BatchGetCommand', 'PutCommand', 'TransactWriteCommand']);
     expect((await getRequest(deps.table, requestId))!.phase).toBe('Accepted');
     expect(await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 500 })).toHaveLength(100);
   });

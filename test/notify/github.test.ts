@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { EVENT_TYPES } from '../../shared/events/cloudevents';
 import { PLAN_MARKER } from '../../shared/notify/render';
@@ -55,6 +55,8 @@ describe('feedback to GitHub and generic subscribers', () => {
     rig = await startRig();
   });
   afterAll(() => rig.close());
+  // Whatever the test, the notifier stayed within its own NOTIFY# items.
+  afterEach(() => expect(rig.deniedTableCalls).toEqual([]));
 
   it(
     'a push of two manifests, one failing in Huawei, ends with ' + 'pending then success and failure statuses, and signed webhooks',

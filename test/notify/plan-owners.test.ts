@@ -1,23 +1,22 @@
 /**
- * A plan is shown to whoever opened the pull request: it may say that a resource exists, but the Huawei id
- * of one that another source (another repository, a ticket, an API caller) created is not theirs to see.
+ * A plan is shown to whoever opened the pull request. A resource another namespace (another repository, a
+ * ticket's project, an API caller) owns is refused, as merging would refuse it, naming the owner but never
+ * its Huawei id; a fork's author sees no ids at all.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { specHash } from '../../shared/dispatch/dispatcher';
 import type { GitReader } from '../../shared/intake/git';
 import { randomRequestId } from '../../shared/intake/ids';
 import { submit } from '../../shared/intake/submit';
-import type { Kind } from '../../shared/manifests/kinds';
-import { planGithubPullRequest, planGitlabMergeRequest, type PlanServices } from '../../shared/notify/plan';
+import type { Kind } from '../../shared/kinds/registry';
+import { planGithubPullRequest, planGitlabMergeRequest, type PlanServices } from '../../shared/intake/plan-jobs';
 import { planMarkdown } from '../../shared/notify/render';
-import { identityKey } from '../../shared/store/identity';
 import { getResource } from '../../shared/store/resources';
 import type { RequestSource } from '../../shared/store/types';
 import { intakeDepsFor, PROJECT_ID } from '../http/helpers';
+import { markCreated } from '../setup/managed';
 import { useLocalResources, type LocalStack } from '../setup/stack';
 
 const NOTEBOOK = readFileSync('examples/notebook.yaml', 'utf8');
@@ -48,7 +47,7 @@ const BASE = 'b'.repeat(40);
 const HEAD = 'c'.repeat(40);
 const GLOBS = ['provisioning/**/*.{yaml,yml,json}'];
 
-describe('plans do not reveal Huawei ids owned by another source', () => {
+describe('plans and ownership', () => {
   let stack: LocalStack;
   let services: PlanServices;
 
@@ -59,23 +58,7 @@ describe('plans do not reveal Huawei ids owned by another source', () => {
     const outcome = await submit(intake, { requestId, source, files: [{ file: 'provisioning/x.yaml', text: yaml }] });
     expect(outcome.status).toBe('accepted');
     const { kind, metadata } = parse(yaml) as { kind: Kind; metadata: { name: string } };
-    const resource = (await getResource(intake.table, requestId, kind, metadata.name))!;
-    await stack.ddb.send(
-      new PutCommand({
-        TableName: stack.tableName,
-        Item: {
-          ...identityKey(PROJECT_ID, kind, metadata.name),
-          projectId: PROJECT_ID,
-          kind,
-          name: metadata.name,
-          ownerRequestId: requestId,
-          specHash: specHash(resource),
-          state: 'Succeeded',
-          huaweiId,
-          updatedAt: new Date().toISOString(),
-        },
-      }),
-    );
+    await markCreated(intake.table, (await getResource(intake.table, requestId, kind, metadata.name))!, huaweiId);
     return requestId;
   }
 
@@ -86,7 +69,7 @@ describe('plans do not reveal Huawei ids owned by another source', () => {
   });
   afterAll(() => stack.close());
 
-  it('shows the id of what the same repository created, and hides it for other repositories, tickets and API callers', async () => {
+  it('shows the id of what the same repository created, and refuses what other repositories, tickets and callers own', async () => {
     const github = (repository: string): RequestSource => ({
       provider: 'github',
       ref: `${repository}@${'e'.repeat(40)}`,
@@ -108,7 +91,7 @@ describe('plans do not reveal Huawei ids owned by another source', () => {
       'provisioning/ours.yaml': notebook('ours'),
       'provisioning/repo.yaml': notebook('repo'),
       'provisioning/ticket.yaml': notebook('ticket'),
-      // A different spec: a conflict, told without the owner's request.
+      // Owned elsewhere whatever the spec: refused, naming the owner but not its request.
       'provisioning/api.yaml': notebook('api', 'modelarts.vm.cpu.8u'),
       'provisioning/lab.yaml': notebook('lab'),
     };
@@ -116,11 +99,16 @@ describe('plans do not reveal Huawei ids owned by another source', () => {
     const { entries } = await planGithubPullRequest(services, reader(files), job, GLOBS);
     const byFile = Object.fromEntries(entries.map((e) => [e.file, e]));
     expect(byFile['provisioning/ours.yaml']).toMatchObject({ verdict: 'exists', detail: 'unchanged (id id-ours-0001)' });
-    for (const file of ['provisioning/repo.yaml', 'provisioning/ticket.yaml', 'provisioning/lab.yaml']) {
-      expect(byFile[file]).toMatchObject({ verdict: 'exists' });
-      expect(byFile[file]!.detail).toMatch(/owned by another source/);
+    const owners = {
+      'provisioning/repo.yaml': 'github:other/repo',
+      'provisioning/ticket.yaml': 'jira:OPS',
+      'provisioning/lab.yaml': 'gitlab:acme/infra',
+      'provisioning/api.yaml': 'api:ci',
+    };
+    for (const [file, owner] of Object.entries(owners)) {
+      expect(byFile[file]).toMatchObject({ verdict: 'invalid' });
+      expect(byFile[file]!.errors.join('\n')).toContain(`is managed by ${owner}; only that owner may change it`);
     }
-    expect(byFile['provisioning/api.yaml']).toMatchObject({ verdict: 'conflict' });
     const body = planMarkdown(entries, { head: HEAD, baseRef: 'main' });
     expect(body).toContain('id-ours-0001');
     expect(body).not.toMatch(/id-secret/);

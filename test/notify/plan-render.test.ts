@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { planFiles } from '../../shared/notify/plan';
+import { planFiles } from '../../shared/intake/plan-jobs';
 import type { AdfDoc, AdfNode } from '../../shared/notify/jira';
 import { jiraAcceptedComment, jiraCompletedComment, jiraRejectedComment, planMarkdown, type PlanEntry } from '../../shared/notify/render';
 

@@ -4,6 +4,7 @@
  * notify batch handler fed from the notify queue (subscribed to the topic by the harness).
  */
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { successfulRecords, toSqsRecord } from '../../local/runner';
 import type { WebhookSubscriber } from '../../shared/config';
 import { createApp } from '../../shared/http/app';
@@ -16,7 +17,7 @@ import { gitlabFeedback } from '../../shared/notify/gitlab';
 import type { HttpSettings } from '../../shared/notify/http';
 import { jiraFeedback } from '../../shared/notify/jira';
 import type { NotifyDeps } from '../../shared/notify/notifier';
-import type { PlanServices } from '../../shared/notify/plan';
+import type { PlanServices } from '../../shared/intake/plan-jobs';
 import { PROJECT_ID, startHarness, type Harness } from '../execution/harness';
 import { startFeedbackProviders, type FeedbackProviders } from '../../local/fake-providers/feedback';
 import { startFakeProviders, type FakeProviders } from '../../local/fake-providers/git';
@@ -25,6 +26,26 @@ import { hubSignature, memoryLogger, SECRETS } from '../http/helpers';
 export const JIRA = { email: 'bot@example.com', token: 'jira-api-token-for-tests', onSuccess: '31', onFailure: '41' };
 export const PUBLIC_BASE_URL = 'https://hwcp.example.com';
 
+/**
+ * The table as the notify function's IAM role sees it (serverless.yml NotifyRole): GetItem and UpdateItem on
+ * NOTIFY# items and nothing else. DynamoDB Local checks no policy, so the rig refuses the rest as AWS would,
+ * and remembers each refusal: the notifier swallows errors a retry cannot fix, so a test has to ask.
+ */
+function asNotifyRole(ddb: DynamoDBDocumentClient, denied: string[]): DynamoDBDocumentClient {
+  return new Proxy(ddb, {
+    get(target, prop, receiver) {
+      if (prop !== 'send') return Reflect.get(target, prop, receiver);
+      return (command: any, ...rest: any[]) => {
+        const pk = command?.input?.Key?.pk;
+        const allowed = (command instanceof GetCommand || command instanceof UpdateCommand) && String(pk).startsWith('NOTIFY#');
+        if (allowed) return (target.send as any)(command, ...rest);
+        denied.push(`${command?.constructor?.name} ${pk ?? '(no key)'}`);
+        return Promise.reject(Object.assign(new Error('not authorized by the notify role'), { name: 'AccessDeniedException' }));
+      };
+    },
+  });
+}
+
 export interface Rig {
   h: Harness;
   git: FakeProviders;
@@ -32,6 +53,8 @@ export interface Rig {
   intake: IntakeDeps;
   providers: ProviderSettings;
   notifyDeps: NotifyDeps & { subscribers: WebhookSubscriber[] };
+  /** Table calls the notifier made that its IAM role would refuse; should stay empty. */
+  deniedTableCalls: string[];
   logger: ReturnType<typeof memoryLogger>;
   app: ReturnType<typeof createApp>;
   /** Signed provider webhooks into the app. */
@@ -76,8 +99,9 @@ export async function startRig(opts: { http?: Partial<HttpSettings> } = {}): Pro
     gitlab: { apiUrl: `${git.url}/gitlab`, token: SECRETS.GITLAB_TOKEN! },
     plan,
   };
+  const deniedTableCalls: string[] = [];
   const notifyDeps = {
-    store,
+    store: { table: { ...h.deps.table, ddb: asNotifyRole(h.deps.table.ddb, deniedTableCalls) }, now: h.deps.now },
     http,
     github,
     gitlab,
@@ -108,6 +132,7 @@ export async function startRig(opts: { http?: Partial<HttpSettings> } = {}): Pro
     intake,
     providers,
     notifyDeps,
+    deniedTableCalls,
     logger,
     app,
     github: async (event, delivery, payload) => {

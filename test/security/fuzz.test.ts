@@ -13,7 +13,7 @@ import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type AppServices } from '../../shared/http/app';
 import { errorResponse } from '../../shared/http/errors';
-import { boundedDeliveryId } from '../../shared/intake/names';
+import { boundedDeliveryId } from '../../shared/providers/names';
 import { processIntakeMessage, type ProviderSettings } from '../../shared/intake/service';
 import type { IntakeDeps } from '../../shared/intake/submit';
 import { validateSource } from '../../shared/manifests/validate';

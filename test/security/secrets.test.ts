@@ -10,12 +10,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { startSimulator, type RunningSimulator } from '../../local/huaweicloud-simulator/index';
 import { successfulRecords, toSqsRecord } from '../../local/runner';
-import { dispatchBatchHandler } from '../../shared/dispatch/batch';
-import type { DispatchDeps } from '../../shared/dispatch/dispatcher';
+import { dispatchBatchHandler } from '../../shared/queue/dispatch-batch';
+import { cloudApi } from '../../shared/reconcile/cloud';
+import type { ReconcileDeps } from '../../shared/reconcile/dispatch';
 import { createApp, type AppServices } from '../../shared/http/app';
 import { HuaweiCloudClient } from '../../shared/huaweicloud/client';
 import { processIntakeMessage, type ProviderSettings } from '../../shared/intake/service';
-import { pollTick } from '../../shared/poll/tick';
+import { pollTick } from '../../shared/reconcile/poll';
 import { getRequestWithResources } from '../../shared/store/requests';
 import { allKinds } from '../execution/harness';
 import { startFakeProviders, type FakeProviders } from '../../local/fake-providers/git';
@@ -98,7 +99,7 @@ describe('secrets never reach logs, the table or queues', () => {
     await providers.close();
   });
 
-  function executionDeps(sk: string, logName: string): DispatchDeps {
+  function executionDeps(sk: string, logName: string): ReconcileDeps {
     const cloud = new HuaweiCloudClient({
       credentials: { ak: AK, sk },
       modelartsEndpoint: simulator.url,
@@ -114,7 +115,7 @@ describe('secrets never reach logs, the table or queues', () => {
       table: { ddb: stack.ddb, tableName: stack.tableName },
       topic: { sns: stack.sns, topicArn: stack.topicArn },
       dispatch: { sqs: stack.sqs, queueUrl: stack.queues.dispatch.url },
-      cloud,
+      cloud: cloudApi(cloud),
       now: () => new Date(),
       logger: captureLogger(lines, `dispatch-${logName}`),
       settings: { leaseSeconds: 1, waitRecheckSeconds: 0.2, pollScale: 0.005, maxReceives: 3 },
@@ -122,7 +123,7 @@ describe('secrets never reach logs, the table or queues', () => {
   }
 
   /** One dispatch invocation over the queue, failures back at once; thrown errors are logged as Lambda would. */
-  async function dispatchRound(deps: DispatchDeps): Promise<number> {
+  async function dispatchRound(deps: ReconcileDeps): Promise<number> {
     const { Messages = [] } = await stack.sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: stack.queues.dispatch.url,

@@ -1,6 +1,6 @@
 /** Unsigned admin API under /__sim: faults, run-time config, the created-resources ledger and reset. */
 import { Hono } from 'hono';
-import { isKind } from '../../../shared/manifests/kinds';
+import { isKind } from '../../../shared/kinds/registry';
 import { resolveDurations, type Durations } from '../defaults';
 import { parseFaultSettings } from '../faults';
 import { adminBody, type SimContext, type SimEnv } from '../http';

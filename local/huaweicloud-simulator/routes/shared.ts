@@ -1,7 +1,7 @@
 /** Helpers the service route modules share: project check, paging and create bookkeeping. */
 import { randomBytes } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import type { Kind } from '../../../shared/manifests/kinds';
+import type { Kind } from '../../../shared/kinds/registry';
 import { FAIL_MARKER } from '../defaults';
 import type { SimEnv, SimContext } from '../http';
 import { findString, type JsonObject } from '../json';

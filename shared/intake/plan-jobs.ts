@@ -1,0 +1,108 @@
+/**
+ * Plan jobs for pull and merge requests: the changed manifests at the head commit, checked as a submission
+ * and judged by the reconciler's dry run, told in ONE comment edited in place and a commit status on the
+ * head. Nothing is created here.
+ */
+import type { GithubFeedback } from '../notify/github';
+import type { GitlabFeedback } from '../notify/gitlab';
+import { PLAN_CONTEXT, PLAN_MARKER, planMarkdown, planSummary, type PlanEntry } from '../notify/render';
+import { advance, upsertComment } from '../notify/state';
+import { planSubmission, type PlacementDefaults, type SourceFile } from '../manifests/submission';
+import { planSubmitted, type PlanLookups, type PlanViewer } from '../reconcile/plan';
+import { changedManifests, type GitReader } from './git';
+
+export interface PlanServices extends PlanLookups {
+  defaults: PlacementDefaults;
+  github?: GithubFeedback;
+  gitlab?: GitlabFeedback;
+  logger?: { warn(message: string, extra?: Record<string, unknown>): void; info(message: string, extra?: Record<string, unknown>): void };
+}
+
+/** Verdict per document of the changed files, in file order. */
+export function planFiles(
+  services: PlanLookups & { defaults: PlacementDefaults },
+  files: readonly SourceFile[],
+  viewer: PlanViewer,
+): Promise<PlanEntry[]> {
+  return planSubmitted(services, planSubmission(files, services.defaults), viewer);
+}
+
+async function computeAndRender(
+  services: PlanServices,
+  reader: GitReader,
+  viewer: PlanViewer,
+  base: string,
+  head: string,
+  globs: readonly string[],
+  baseRef: string,
+) {
+  const files = await changedManifests(reader, base, head, globs);
+  const entries = await planFiles(services, files, viewer);
+  return { entries, body: planMarkdown(entries, { head, baseRef }), summary: planSummary(entries) };
+}
+
+/** GitHub: the plan comment on the pull request and `hwc-provisioner/plan` on its head commit. */
+export async function planGithubPullRequest(
+  services: PlanServices,
+  reader: GitReader,
+  job: { repository: string; number: number; base: string; head: string; baseRef: string; updatedAt: string; fork?: boolean },
+  globs: readonly string[],
+): Promise<{ entries: PlanEntry[]; comment: 'created' | 'updated' | 'stale' | 'skipped' }> {
+  const viewer: PlanViewer = { provider: 'github', repository: job.repository, ...(job.fork ? { fork: true } : {}) };
+  const { entries, body, summary } = await computeAndRender(services, reader, viewer, job.base, job.head, globs, job.baseRef);
+  const github = services.github;
+  if (!github) {
+    services.logger?.warn('no GITHUB_TOKEN: the plan is not posted', { repository: job.repository, number: job.number });
+    return { entries, comment: 'skipped' };
+  }
+  const key = { pk: `NOTIFY#plan#github#${job.repository}#${job.number}`, sk: 'COMMENT' };
+  const comment = await upsertComment(services.store, key, job.updatedAt, body, github.comments(job.repository, job.number, PLAN_MARKER));
+  await advance(
+    services.store,
+    { pk: key.pk, sk: `STATUS#${job.head}` },
+    'posted',
+    () => 1,
+    () => github.setStatus(job.repository, job.head, { state: summary.state, context: PLAN_CONTEXT, description: summary.description }),
+  );
+  return { entries, comment };
+}
+
+/** GitLab: the plan note on the merge request and `hwc-provisioner/plan` on its head commit. */
+export async function planGitlabMergeRequest(
+  services: PlanServices,
+  reader: GitReader,
+  job: {
+    projectId: number;
+    repository: string;
+    iid: number;
+    base: string;
+    head: string;
+    baseRef: string;
+    updatedAt: string;
+    fork?: boolean;
+  },
+  globs: readonly string[],
+): Promise<{ entries: PlanEntry[]; comment: 'created' | 'updated' | 'stale' | 'skipped' }> {
+  const viewer: PlanViewer = { provider: 'gitlab', repository: job.repository, ...(job.fork ? { fork: true } : {}) };
+  const { entries, body, summary } = await computeAndRender(services, reader, viewer, job.base, job.head, globs, job.baseRef);
+  const gitlab = services.gitlab;
+  if (!gitlab) {
+    services.logger?.warn('no GITLAB_TOKEN: the plan is not posted', { repository: job.repository, iid: job.iid });
+    return { entries, comment: 'skipped' };
+  }
+  const key = { pk: `NOTIFY#plan#gitlab#${job.projectId}#${job.iid}`, sk: 'COMMENT' };
+  const comment = await upsertComment(services.store, key, job.updatedAt, body, gitlab.notes(job.projectId, job.iid, PLAN_MARKER));
+  await advance(
+    services.store,
+    { pk: key.pk, sk: `STATUS#${job.head}` },
+    'posted',
+    () => 1,
+    () =>
+      gitlab.setStatus(job.projectId, job.head, {
+        state: summary.state === 'success' ? 'success' : 'failed',
+        name: PLAN_CONTEXT,
+        description: summary.description,
+      }),
+  );
+  return { entries, comment };
+}

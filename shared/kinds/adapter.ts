@@ -1,0 +1,103 @@
+/**
+ * What every kind provides: everything that differs between kinds lives behind this one interface (as
+ * Crossplane's ExternalClient: observe, create, update, delete), so the lifecycle, the plan and the stores
+ * never ask which kind they hold. Adding a kind is a folder implementing this, a line in registry.ts and
+ * the simulator's routes.
+ */
+import type * as z from 'zod';
+import type { HuaweiService } from '../huaweicloud/endpoints';
+import type { HuaweiTarget, HuaweiTransport } from '../huaweicloud/client';
+
+/** A manifest's `spec` as the lifecycle handles it: the create body plus the kind's targeting fields. */
+export interface ResourceSpec {
+  body: Record<string, unknown>;
+  timeoutMinutes?: number;
+  [field: string]: unknown;
+}
+
+/** One managed resource as an adapter needs it: where it lives and what is wanted. */
+export interface AdapterResource {
+  projectId: string;
+  region: string;
+  name: string;
+  spec: ResourceSpec;
+}
+
+/** A spec field that names another managed resource, whose Huawei id this one is created with (a pool). */
+interface Reference {
+  kind: string;
+  name: string;
+  /** Path of the naming field in the manifest, for messages. */
+  path: readonly string[];
+}
+
+/** What Huawei says about one resource at one moment. */
+export interface Observation {
+  phase: 'InProgress' | 'Succeeded' | 'Failed';
+  /** Huawei's own status word (CREATE_FAILED, Abnormal, ImagePullBackOff, ...), for machines. */
+  reason?: string;
+  /** Human detail: fail_reason, status.message, progress counts. */
+  message?: string;
+  /** The fields Huawei reports, for the comparison with the desired spec. */
+  observed: unknown;
+}
+
+/** One field where what Huawei holds differs from what the manifest asks for. */
+export interface FieldDiff {
+  path: string;
+  desired: unknown;
+  observed: unknown;
+}
+
+/** How long each step may take, and how often a resource being created is looked at. */
+interface KindTiming {
+  /** From the accepted create to a terminal status; spec.timeoutMinutes overrides it. */
+  timeoutMinutes: number;
+  /** From the first create intent; past it, retries stop and the resource fails. */
+  dispatchDeadlineMinutes: number;
+  /** First poll delay and the cap the interval grows to, in seconds (before POLL_BACKOFF_SCALE). */
+  pollFirstSeconds: number;
+  pollMaxSeconds: number;
+}
+
+export interface KindAdapter<K extends string = string, M extends z.ZodType = z.ZodType> {
+  readonly kind: K;
+  /** What one resource of the kind is, e.g. "a ModelArts notebook instance". */
+  readonly summary: string;
+  readonly service: HuaweiService;
+  /** The whole manifest (apiVersion, kind, metadata, spec), validated exactly as Huawei's API reference. */
+  readonly manifest: M;
+  readonly timing: KindTiming;
+  /**
+   * Whether Huawei refuses a second resource with the same name. When it does, a same-named resource that
+   * hwc-provisioner did not create makes a create fail, and a plan says so; when names may repeat
+   * (notebooks), it does not matter.
+   */
+  readonly uniqueNames: boolean;
+  /** Advice about a valid manifest as submitted (e.g. a name that is legal but probably a slip): paths within it. */
+  warnings(submitted: unknown): { path: (string | number)[]; message: string }[];
+  /** The other managed resource this one must wait for and is created in, if its spec names one. */
+  reference(spec: ResourceSpec): Reference | undefined;
+  /** The part of the spec that decides "the same resource": body and targeting, as compared and hashed. */
+  desired(spec: ResourceSpec): Record<string, unknown>;
+  /** Where the calls for a resource go; `referenceId` is the Huawei id its reference resolved to. */
+  target(resource: AdapterResource, referenceId?: string): HuaweiTarget;
+  /** The name Huawei lists the resource under, which a look-up searches for. */
+  huaweiName(spec: ResourceSpec): string;
+  /** Resources Huawei lists under that name (exact matches only); each may or may not be ours. */
+  find(cloud: HuaweiTransport, target: HuaweiTarget, name: string): Promise<unknown[]>;
+  /** The Huawei id of a listed resource when it carries this resource's ownership mark, else undefined. */
+  ownedId(found: unknown, resource: AdapterResource): string | undefined;
+  /** Sends the create once, with the ownership mark in the body; returns Huawei's id for the new resource. */
+  create(cloud: HuaweiTransport, resource: AdapterResource, target: HuaweiTarget, referenceId?: string): Promise<{ id: string }>;
+  /** The kind's status semantics applied to what Huawei returned for it (a show or a list item), with no further call. */
+  statusOf(answer: unknown): Observation;
+  /** Reads the resource and applies the kind's status semantics. Throws Huawei's error (not found included). */
+  observe(cloud: HuaweiTransport, target: HuaweiTarget, id: string): Promise<Observation>;
+  /** Differences between the desired spec and an observation, over the keys the desired spec holds. */
+  compare(spec: ResourceSpec, observed: unknown): FieldDiff[];
+  /** Changes a resource in place: filled by the update issue; absent, a change is refused. */
+  update?(cloud: HuaweiTransport, resource: AdapterResource, target: HuaweiTarget, id: string): Promise<void>;
+  /** Removes a resource; a resource already gone counts as removed. */
+  delete?(cloud: HuaweiTransport, target: HuaweiTarget, id: string): Promise<void>;
+}

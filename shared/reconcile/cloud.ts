@@ -1,0 +1,21 @@
+/** The Huawei calls the lifecycle makes, by kind: each goes through the kind's adapter over one transport. */
+import type { HuaweiTarget, HuaweiTransport } from '../huaweicloud/client';
+import type { AdapterResource, Observation } from '../kinds/adapter';
+import { adapterOf } from '../kinds/registry';
+
+/** What the dispatcher, the poller and the plan need from Huawei; tests wrap one to inject faults. */
+export interface CloudApi {
+  /** Sends the create (with the ownership mark) once; `referenceId` is the resolved parent's Huawei id. */
+  create(kind: string, resource: AdapterResource, target: HuaweiTarget, referenceId?: string): Promise<{ id: string }>;
+  /** Resources Huawei lists under this name, exact matches only. */
+  findByName(kind: string, target: HuaweiTarget, name: string): Promise<unknown[]>;
+  observe(kind: string, target: HuaweiTarget, id: string): Promise<Observation>;
+}
+
+export function cloudApi(transport: HuaweiTransport): CloudApi {
+  return {
+    create: (kind, resource, target, referenceId) => adapterOf(kind).create(transport, resource, target, referenceId),
+    findByName: (kind, target, name) => adapterOf(kind).find(transport, target, name),
+    observe: (kind, target, id) => adapterOf(kind).observe(transport, target, id),
+  };
+}

@@ -1,0 +1,350 @@
+/**
+ * Bringing one resource of a request to the generation it asked for: take its managed resource's lifecycle,
+ * resolve what it references, record the intent, look up before any create that could repeat an earlier
+ * attempt, create, and record the result. The dispatcher runs this for each queue message.
+ * Invariant: no create is sent twice for one intent unless a look-up proved the first did not happen.
+ */
+import { HuaweiInvalidRequestError, HuaweiPermanentError, HuaweiRetryableError, HuaweiUnknownOutcomeError } from '../huaweicloud/errors';
+import type { HuaweiTarget } from '../huaweicloud/client';
+import type { AdapterResource, ResourceSpec } from '../kinds/adapter';
+import { adapterOf } from '../kinds/registry';
+import type { DispatchMessage } from '../queue/messages';
+import { dueAt } from '../store/due';
+import { claimManaged, getManaged, type Claim } from '../store/managed';
+import { getResource, updateResource } from '../store/resources';
+import { TERMINAL_STATES, type ResourceRecord } from '../store/types';
+import type { CloudApi } from './cloud';
+import { reconcilingConditions } from './conditions';
+import { afterTerminal, finishResourceOnce, requestSource, type FinishDeps, type Terminal } from './finish';
+import { ownerOf } from './owner';
+import { adoptable, changedMessage, foreignMessage, specHash, standing } from './verdict';
+
+interface ExecutionSettings {
+  leaseSeconds: number;
+  waitRecheckSeconds: number;
+  pollScale: number;
+  maxReceives: number;
+}
+
+/** What the lifecycle needs: the table, the topic, the dispatch queue, Huawei, and its timings. */
+export interface ReconcileDeps extends FinishDeps {
+  cloud: CloudApi;
+  settings: ExecutionSettings;
+  /** Test seams that stand for the process dying at the two dangerous points; never set in production. */
+  crashPoints?: { afterIntent?: () => void; afterCreate?: () => void };
+}
+
+/** The message should come back later (SQS redelivery with backoff); nothing was decided. */
+export class RetryLaterError extends Error {
+  readonly code = 'RETRY_LATER';
+  constructor(
+    message: string,
+    /** When known, how long until a retry can succeed (e.g. until another attempt's lease runs out). */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.name = 'RetryLaterError';
+  }
+}
+
+export type DispatchResult = 'missing' | 'already-settled' | 'waiting' | 'creating' | 'adopted' | 'finished';
+
+const specOf = (resource: Pick<ResourceRecord, 'manifest'>) => (resource.manifest as { spec: ResourceSpec }).spec;
+
+/** The resource as its kind's adapter sees it. */
+function adapterResource(resource: Pick<ResourceRecord, 'projectId' | 'region' | 'name' | 'manifest'>): AdapterResource {
+  return { projectId: resource.projectId, region: resource.region, name: resource.name, spec: specOf(resource) };
+}
+
+/** Where the calls for a resource go: its project and region, and what its reference resolved to. */
+export function targetOf(
+  resource: Pick<ResourceRecord, 'kind' | 'projectId' | 'region' | 'name' | 'manifest'>,
+  referenceId?: string,
+): HuaweiTarget {
+  return adapterOf(resource.kind).target(adapterResource(resource), referenceId);
+}
+
+function keyOf(resource: Pick<ResourceRecord, 'requestId' | 'kind' | 'name'>) {
+  return { requestId: resource.requestId, kind: resource.kind, name: resource.name };
+}
+
+async function finish(deps: ReconcileDeps, resource: ResourceRecord, terminal: Terminal): Promise<DispatchResult> {
+  const finished = await finishResourceOnce(deps, resource, terminal);
+  const huaweiId = terminal.huaweiId ?? resource.huaweiId;
+  if (finished) await afterTerminal(deps, { ...resource, ...(huaweiId ? { huaweiId } : {}) }, terminal.state, finished.progress);
+  return 'finished';
+}
+
+async function wait(deps: ReconcileDeps, resource: ResourceRecord, message: string): Promise<DispatchResult> {
+  const now = deps.now();
+  await updateResource(deps.table, keyOf(resource), {
+    from: ['Queued', 'WaitingForDependency'],
+    set: { state: 'WaitingForDependency', message, updatedAt: now.toISOString(), dueAt: dueAt(now, deps.settings.waitRecheckSeconds) },
+  });
+  return 'waiting';
+}
+
+type Resolution = { ok: true; referenceId?: string } | { ok: false; result: Promise<DispatchResult> };
+
+/** A reference (a poolRef) names another managed resource; it resolves to that resource's Huawei id once it is ready. */
+async function resolveReference(
+  deps: ReconcileDeps,
+  resource: ResourceRecord,
+  referenced?: ReturnType<typeof getManaged>,
+  knownId?: string,
+): Promise<Resolution> {
+  const reference = adapterOf(resource.kind).reference(specOf(resource));
+  if (!reference) return { ok: true };
+  if (knownId) return { ok: true, referenceId: knownId };
+  const managed = await (referenced ?? getManaged(deps.table, resource.projectId, reference.kind, reference.name));
+  if (managed?.state === 'Succeeded' && managed.huaweiId) return { ok: true, referenceId: managed.huaweiId };
+  const sibling = await getResource(deps.table, resource.requestId, reference.kind, reference.name);
+  const fail = (message: string): Resolution => ({
+    ok: false,
+    result: finish(deps, resource, { state: 'Failed', reason: 'DependencyFailed', message, ownsIdentity: true }),
+  });
+  if (managed?.state === 'Failed' || (sibling && (sibling.state === 'Failed' || sibling.state === 'TimedOut')))
+    return fail(`${reference.kind} ${reference.name} failed`);
+  if (managed || sibling) return { ok: false, result: wait(deps, resource, `waiting for ${reference.kind} ${reference.name} to be ready`) };
+  return fail(`no ${reference.kind} named ${reference.name} in project ${resource.projectId} was ever requested`);
+}
+
+/** The owner this resource's request speaks for: written at intake; read from the request for older records. */
+async function ownerOfResource(deps: ReconcileDeps, resource: ResourceRecord): Promise<string> {
+  if (resource.owner) return resource.owner;
+  const source = await requestSource(deps.table, resource.requestId);
+  return source ? ownerOf(source) : `request:${resource.requestId}`;
+}
+
+async function markCreating(
+  deps: ReconcileDeps,
+  resource: ResourceRecord,
+  attempt: number,
+  huaweiId: string,
+  adopted: boolean,
+): Promise<DispatchResult> {
+  const now = deps.now();
+  const timing = adapterOf(resource.kind).timing;
+  const timeout = specOf(resource).timeoutMinutes ?? timing.timeoutMinutes;
+  const updated = await updateResource(deps.table, keyOf(resource), {
+    from: ['CreatePending'],
+    condition: 'attempt = :attempt',
+    values: { ':attempt': attempt },
+    set: {
+      state: 'Creating',
+      huaweiId,
+      createStartedAt: now.toISOString(),
+      deadlineAt: dueAt(now, timeout * 60),
+      polls: 0,
+      updatedAt: now.toISOString(),
+      dueAt: dueAt(now, timing.pollFirstSeconds * deps.settings.pollScale),
+      message: adopted ? 'adopted a resource an earlier attempt created' : 'create accepted',
+    },
+    remove: ['outcomeUnknown'],
+  });
+  if (!updated) throw new RetryLaterError('another attempt took over this resource');
+  return adopted ? 'adopted' : 'creating';
+}
+
+/**
+ * Handles one dispatch message. Throws RetryLaterError (or an AWS error) when SQS should deliver it
+ * again; every other outcome is recorded before returning.
+ */
+export async function dispatchResource(
+  deps: ReconcileDeps,
+  message: DispatchMessage,
+  ctx: { receiveCount: number },
+): Promise<DispatchResult> {
+  const resource = await getResource(deps.table, message.requestId, message.kind, message.name);
+  if (!resource) return 'missing';
+  if (TERMINAL_STATES.has(resource.state) || resource.state === 'Creating') return 'already-settled';
+  const now = deps.now();
+  const adapter = adapterOf(resource.kind);
+  const spec = specOf(resource);
+  const reference = adapter.reference(spec);
+
+  // A dependent reads what it references anyway unless the claim ends it (or its pool sent the id): read beside the claim, not after it.
+  const knownId = reference ? message.poolId : undefined;
+  const referenced = reference && !knownId ? getManaged(deps.table, resource.projectId, reference.kind, reference.name) : undefined;
+  referenced?.catch(() => undefined);
+  const hash = specHash(resource.kind, spec, resource.region);
+  const owner = await ownerOfResource(deps, resource);
+  const claimFor = () =>
+    claimManaged(deps.table, {
+      projectId: resource.projectId,
+      kind: resource.kind,
+      name: resource.name,
+      region: resource.region,
+      requestId: resource.requestId,
+      owner,
+      source: resource.source ?? { provider: 'api', ref: `request:${resource.requestId}`, file: resource.file },
+      desired: spec as unknown as Record<string, unknown>,
+      specHash: hash,
+      conditions: reconcilingConditions(now.toISOString()),
+      now: now.toISOString(),
+    });
+  let claim: Claim = await claimFor();
+  if (claim.status === 'existing') {
+    const { managed } = claim;
+    switch (standing(managed, { owner, specHash: hash, requestId: resource.requestId })) {
+      case 'foreign':
+        return finish(deps, resource, {
+          state: 'Failed',
+          reason: 'OwnedElsewhere',
+          message: foreignMessage(resource.kind, resource.name, managed),
+          ownsIdentity: false,
+        });
+      case 'unchanged':
+        return finish(deps, resource, {
+          state: 'Unchanged',
+          ...(managed.huaweiId ? { huaweiId: managed.huaweiId } : {}),
+          message: `already created by request ${managed.requestId}`,
+          ownsIdentity: false,
+        });
+      case 'changed':
+        return finish(deps, resource, {
+          state: 'Failed',
+          reason: 'UpdateNotSupported',
+          message: changedMessage(resource.kind, resource.name, managed),
+          ownsIdentity: false,
+        });
+      case 'busy':
+        return wait(deps, resource, `waiting for request ${managed.requestId}, which is creating the same resource`);
+      case 'mine':
+        claim = { status: 'owned', generation: managed.generation };
+        break;
+      case 'retry':
+        // It failed between our claim and our read: claim it again (it is conditional, so at most one request wins).
+        claim = await claimFor();
+        if (claim.status === 'existing') throw new RetryLaterError('the managed resource changed hands while it was claimed');
+    }
+  }
+
+  const timing = adapter.timing;
+  if (resource.dispatchStartedAt && now.getTime() > Date.parse(resource.dispatchStartedAt) + timing.dispatchDeadlineMinutes * 60_000) {
+    return finish(deps, resource, {
+      state: 'Failed',
+      reason: 'DispatchDeadlineExceeded',
+      message: `no confirmed create within ${timing.dispatchDeadlineMinutes} minutes of retries`,
+      ownsIdentity: true,
+    });
+  }
+  if (ctx.receiveCount >= deps.settings.maxReceives && resource.state !== 'CreatePending') {
+    return finish(deps, resource, {
+      state: 'Failed',
+      reason: 'DispatchRetriesExhausted',
+      message: `dispatch failed ${ctx.receiveCount} times`,
+      ownsIdentity: true,
+    });
+  }
+
+  const resolved = await resolveReference(deps, resource, referenced, knownId);
+  if (!resolved.ok) return resolved.result;
+
+  // The intent: only one attempt at a time may hold it; a stale or known-unresolved one can be taken over.
+  const staleBefore = new Date(now.getTime() - deps.settings.leaseSeconds * 1000).toISOString();
+  const intent = await updateResource(deps.table, keyOf(resource), {
+    condition: '#state IN (:queued, :waiting) OR (#state = :pending AND (intentAt < :stale OR outcomeUnknown = :true))',
+    values: { ':queued': 'Queued', ':waiting': 'WaitingForDependency', ':pending': 'CreatePending', ':stale': staleBefore, ':true': true },
+    set: {
+      state: 'CreatePending',
+      intentAt: now.toISOString(),
+      outcomeUnknown: false,
+      dispatchStartedAt: resource.dispatchStartedAt ?? now.toISOString(),
+      updatedAt: now.toISOString(),
+      dueAt: dueAt(now, deps.settings.leaseSeconds),
+      message: 'creating',
+      generation: claim.generation,
+      ...(resolved.referenceId ? { resolvedPoolName: resolved.referenceId } : {}),
+    },
+    add: { attempt: 1 },
+  });
+  if (!intent) {
+    const current = await getResource(deps.table, message.requestId, message.kind, message.name);
+    const leaseLeft = current?.intentAt
+      ? Math.ceil((Date.parse(current.intentAt) + deps.settings.leaseSeconds * 1000 - now.getTime()) / 1000)
+      : undefined;
+    throw new RetryLaterError(
+      'another attempt holds the create intent',
+      leaseLeft !== undefined && leaseLeft > 0 ? leaseLeft + 1 : undefined,
+    );
+  }
+  const attempt = intent.attempt ?? 1;
+  // From the counter the intent just incremented, not from the record read above: another delivery of this
+  // message may have recorded an intent (and created) between that read and this update.
+  const earlierAttempt = attempt > 1;
+  deps.crashPoints?.afterIntent?.();
+
+  const target = targetOf(resource, resolved.referenceId);
+  const wanted = adapterResource(resource);
+  // A Failed lifecycle may hide a create whose outcome never became known (a dispatch deadline or retry limit
+  // hit while it was unresolved): a request taking it over looks up too, but adopts only what did not fail.
+  const takenOver = claim.status === 'owned' && claim.takenOver === true;
+  if (earlierAttempt || takenOver) {
+    // An earlier attempt recorded an intent: it may have created the resource before dying or losing the answer.
+    let found: unknown[];
+    try {
+      found = await deps.cloud.findByName(resource.kind, target, adapter.huaweiName(spec));
+    } catch (error) {
+      if (error instanceof HuaweiInvalidRequestError) {
+        // The create carries the same target, so no later delivery could send it: fail now, not at the dispatch deadline.
+        return finish(
+          deps,
+          { ...resource, state: 'CreatePending' },
+          { state: 'Failed', reason: error.reason, message: error.errorMsg ?? error.message, ownsIdentity: true },
+        );
+      }
+      await releaseIntent(deps, resource, attempt, true);
+      throw error instanceof HuaweiPermanentError ? error : new RetryLaterError(`look-up failed: ${(error as Error).message}`);
+    }
+    const id = adoptable(resource.kind, found, wanted, !earlierAttempt);
+    if (id) return markCreating(deps, resource, attempt, id, true);
+  }
+
+  let created: { id: string };
+  try {
+    created = await deps.cloud.create(resource.kind, wanted, target, resolved.referenceId);
+  } catch (error) {
+    if (error instanceof HuaweiPermanentError) {
+      return finish(
+        deps,
+        { ...resource, state: 'CreatePending' },
+        {
+          state: 'Failed',
+          reason: error instanceof HuaweiInvalidRequestError ? error.reason : (error.errorCode ?? `HTTP_${error.status ?? 'ERROR'}`),
+          message: error.errorMsg ?? error.message,
+          ownsIdentity: true,
+        },
+      );
+    }
+    if (error instanceof HuaweiRetryableError) {
+      // Throttled before reaching the service: nothing was created, so the next attempt need not look up.
+      await releaseIntent(deps, resource, attempt, false);
+      throw new RetryLaterError(`create throttled: ${error.message}`);
+    }
+    if (error instanceof HuaweiUnknownOutcomeError) {
+      await releaseIntent(deps, resource, attempt, true);
+      throw new RetryLaterError(`create outcome unknown: ${error.message}`);
+    }
+    throw error;
+  }
+  deps.crashPoints?.afterCreate?.();
+  return markCreating(deps, resource, attempt, created.id, false);
+}
+
+/**
+ * Lets the next delivery proceed without waiting out the lease. `mayExist` keeps the look-up that a
+ * possibly-created resource requires; a throttled create is known not to have happened.
+ */
+async function releaseIntent(deps: ReconcileDeps, resource: ResourceRecord, attempt: number, mayExist: boolean): Promise<void> {
+  const now = deps.now();
+  await updateResource(deps.table, keyOf(resource), {
+    from: ['CreatePending'],
+    condition: 'attempt = :attempt',
+    values: { ':attempt': attempt },
+    set: mayExist
+      ? { outcomeUnknown: true, updatedAt: now.toISOString(), message: 'create outcome unknown; will look up before retrying' }
+      : { state: 'Queued', updatedAt: now.toISOString(), message: 'throttled; will retry' },
+    ...(mayExist ? {} : { add: { attempt: -1 } }),
+  });
+}

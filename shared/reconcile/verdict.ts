@@ -1,0 +1,59 @@
+/**
+ * The judgements the reconciler and the plan share, so a plan's verdict is what merging does: is the spec
+ * the same, where does a request stand against the managed resource, and which found resource may be adopted.
+ */
+import { createHash } from 'node:crypto';
+import type { AdapterResource, ResourceSpec } from '../kinds/adapter';
+import { adapterOf } from '../kinds/registry';
+import { canonicalJson } from '../manifests/canonical';
+import type { ManagedResource } from '../store/types';
+
+/** What makes two manifests "the same resource spec": the kind's body and targeting, and the region. */
+export function specHash(kind: string, spec: ResourceSpec, region: string): string {
+  return createHash('sha256')
+    .update(canonicalJson({ ...adapterOf(kind).desired(spec), region }))
+    .digest('hex');
+}
+
+/**
+ * Where a request stands against an existing managed resource:
+ * - foreign: another namespace owns it; refused, naming the owner;
+ * - unchanged / changed: it exists, with this spec or another;
+ * - busy: another request is working on it; wait;
+ * - mine: this request holds it (a redelivery);
+ * - retry: an earlier request of the same owner failed; this one may take it over (looking up first).
+ */
+export type Standing = 'foreign' | 'unchanged' | 'changed' | 'busy' | 'mine' | 'retry';
+
+export function standing(managed: ManagedResource, ask: { owner: string; specHash: string; requestId?: string }): Standing {
+  if (managed.owner !== ask.owner) return 'foreign';
+  if (managed.state === 'Succeeded') return managed.specHash === ask.specHash ? 'unchanged' : 'changed';
+  if (managed.state === 'InFlight') return managed.requestId === ask.requestId ? 'mine' : 'busy';
+  return 'retry';
+}
+
+/** The message a refused request gets, naming the owner. */
+export function foreignMessage(kind: string, name: string, managed: Pick<ManagedResource, 'owner' | 'projectId'>): string {
+  return `${kind}/${name} in project ${managed.projectId} is managed by ${managed.owner}; only that owner may change it`;
+}
+
+export function changedMessage(kind: string, name: string, managed: Pick<ManagedResource, 'requestId'>): string {
+  return `${kind}/${name} exists with a different spec (request ${managed.requestId}); updates are not supported yet`;
+}
+
+/**
+ * The Huawei id of a found resource that carries this resource's ownership mark. After a Failed lifecycle
+ * (a takeover) only a resource that did not fail is adopted: a failed one stays failed, and creating anew
+ * is what the owner asked for. After an intent of this very request, anything marked is ours.
+ */
+export function adoptable(kind: string, found: readonly unknown[], resource: AdapterResource, onlyLive: boolean): string | undefined {
+  const adapter = adapterOf(kind);
+  const candidates = onlyLive ? found.filter((item) => adapter.statusOf(item).phase !== 'Failed') : found;
+  return candidates.map((item) => adapter.ownedId(item, resource)).find(Boolean);
+}
+
+/** A found resource with the same name that hwc-provisioner did not create (marked ones are ours, live or failed). */
+export function strangers(kind: string, found: readonly unknown[], resource: AdapterResource): unknown[] {
+  const adapter = adapterOf(kind);
+  return found.filter((item) => !adapter.ownedId(item, resource));
+}

@@ -110,12 +110,22 @@ describe('POST /requests and GET /requests/{id}', () => {
     expect(view.resources).toEqual([]);
   });
 
-  it('rejects two manifests with the same identity in one request', async () => {
-    const doc = readFileSync('examples/edge-deployment.yaml', 'utf8');
-    const response = await post(`${doc}\n---\n${doc}`);
+  it('rejects two different manifests with the same identity in one request, and counts an identical repeat once', async () => {
+    const doc = readFileSync('examples/edge-deployment.yaml', 'utf8').replace('name: app', 'name: twice-app');
+    const response = await post(`${doc}\n---\n${doc.replace('replicas: 1', 'replicas: 2')}`);
     expect(response.status).toBe(422);
     const documents = ((await response.json()) as any).error.details.documents;
-    expect(documents[0].errors[0]).toMatchObject({ path: 'metadata.name', message: expect.stringContaining('declared twice') });
+    expect(documents[0].errors[0]).toMatchObject({
+      path: 'metadata.name',
+      message: expect.stringContaining('declared twice in this request with different specs'),
+    });
+
+    const repeated = await post(`${doc}\n---\n${doc}`);
+    expect(repeated.status).toBe(202);
+    expect(((await repeated.json()) as { resources: unknown[] }).resources).toEqual([
+      { kind: 'EdgeDeployment', name: 'twice-app', state: 'Queued' },
+    ]);
+    expect(await stack.drainQueue(stack.queues.dispatch.url, { count: 1 })).toHaveLength(1);
   });
 
   it('replays the first response for a retried Idempotency-Key and refuses a reused one', async () => {

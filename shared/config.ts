@@ -26,7 +26,8 @@ export function parseEnv<S extends z.ZodObject>(schema: S, env: Env = process.en
     const value = env[key];
     if (value !== undefined && value !== '') cleaned[key] = value;
   }
-  const result = schema.safeParse(cleaned);
+  // Each section is parsed once per container: zod's compiled fast path would cost more to build than it saves.
+  const result = schema.safeParse(cleaned, { jitless: true });
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const variable = String(issue.path[0] ?? 'environment');
@@ -429,63 +430,71 @@ export interface FunctionEnv {
 }
 
 const merge = (...schemas: z.ZodObject[]) => z.object(Object.assign({}, ...schemas.map((schema) => schema.shape)));
+
+/** The merged schema is built on first use: each function's cold start checks its own and needs no other. */
+function functionEnv(build: () => z.ZodObject, options: Omit<FunctionEnv, 'schema'>): FunctionEnv {
+  let schema: z.ZodObject | undefined;
+  return {
+    get schema() {
+      return (schema ??= build());
+    },
+    ...options,
+  };
+}
 /** A submission sets when its resources come due for the poller. */
 const SubmitTimingEnvSchema = ExecutionEnvSchema.pick({ QUEUED_GRACE_SECONDS: true, WAIT_RECHECK_SECONDS: true });
-const ExecutionFunctionEnv: FunctionEnv = {
-  schema: merge(ExecutionInfraEnvSchema, ExecutionEnvSchema, HuaweiEnvSchema),
-  huawei: 'required',
-};
+const ExecutionFunctionEnv = functionEnv(() => merge(ExecutionInfraEnvSchema, ExecutionEnvSchema, HuaweiEnvSchema), { huawei: 'required' });
 
 /** Huawei's schema comes last where it is merged: its rule for HUAWEICLOUD_REGION is the stricter one. */
 export const FUNCTION_ENV: Record<FunctionName, FunctionEnv> = {
   // Dry runs of POST /requests look resources up as pull-request plans do.
-  webhook: {
-    schema: merge(
-      SubmitEnvSchema,
-      IntakeQueueEnvSchema,
-      IntakeEnvSchema.pick({
-        TRACKED_BRANCHES: true,
-        PLAN_FORK_PULL_REQUESTS: true,
-        OWNER_GROUPS: true,
-        HUAWEICLOUD_SDK_PROJECT_ID: true,
-        HUAWEICLOUD_REGION: true,
-      }),
-      SubmitTimingEnvSchema,
-      SecretSourceEnvSchema,
-      HuaweiEnvSchema,
-    ),
-    huawei: 'optional',
-    secrets: true,
-  },
+  webhook: functionEnv(
+    () =>
+      merge(
+        SubmitEnvSchema,
+        IntakeQueueEnvSchema,
+        IntakeEnvSchema.pick({
+          TRACKED_BRANCHES: true,
+          PLAN_FORK_PULL_REQUESTS: true,
+          OWNER_GROUPS: true,
+          HUAWEICLOUD_SDK_PROJECT_ID: true,
+          HUAWEICLOUD_REGION: true,
+        }),
+        SubmitTimingEnvSchema,
+        SecretSourceEnvSchema,
+        HuaweiEnvSchema,
+      ),
+    { huawei: 'optional', secrets: true },
+  ),
   // Plans read the notifier's provider settings to post their comment and status.
-  intake: {
-    schema: merge(
-      SubmitEnvSchema,
-      IntakeEnvSchema.pick({
-        MANIFEST_GLOBS: true,
-        GITHUB_API_URL: true,
-        GITLAB_API_URL: true,
-        OWNER_GROUPS: true,
-        HUAWEICLOUD_SDK_PROJECT_ID: true,
-        HUAWEICLOUD_REGION: true,
-      }),
-      SubmitTimingEnvSchema,
-      NotifyEnvSchema.pick({
-        GITHUB_API_URL: true,
-        GITLAB_API_URL: true,
-        NOTIFY_ATTEMPTS: true,
-        NOTIFY_RETRY_BASE_MS: true,
-        NOTIFY_HTTP_TIMEOUT_MS: true,
-      }),
-      SecretSourceEnvSchema,
-      HuaweiEnvSchema,
-    ),
-    huawei: 'optional',
-    secrets: true,
-  },
+  intake: functionEnv(
+    () =>
+      merge(
+        SubmitEnvSchema,
+        IntakeEnvSchema.pick({
+          MANIFEST_GLOBS: true,
+          GITHUB_API_URL: true,
+          GITLAB_API_URL: true,
+          OWNER_GROUPS: true,
+          HUAWEICLOUD_SDK_PROJECT_ID: true,
+          HUAWEICLOUD_REGION: true,
+        }),
+        SubmitTimingEnvSchema,
+        NotifyEnvSchema.pick({
+          GITHUB_API_URL: true,
+          GITLAB_API_URL: true,
+          NOTIFY_ATTEMPTS: true,
+          NOTIFY_RETRY_BASE_MS: true,
+          NOTIFY_HTTP_TIMEOUT_MS: true,
+        }),
+        SecretSourceEnvSchema,
+        HuaweiEnvSchema,
+      ),
+    { huawei: 'optional', secrets: true },
+  ),
   dispatch: ExecutionFunctionEnv,
   poll: ExecutionFunctionEnv,
-  notify: { schema: merge(TableEnvSchema, NotifyEnvSchema, SecretSourceEnvSchema), secrets: true },
+  notify: functionEnv(() => merge(TableEnvSchema, NotifyEnvSchema, SecretSourceEnvSchema), { secrets: true }),
 };
 
 /**

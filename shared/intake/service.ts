@@ -99,7 +99,9 @@ export async function processIntakeMessage(
   } catch {
     parsed = undefined;
   }
-  const plan = PlanJobSchema.safeParse(parsed);
+  // jitless: zod's compiled fast path costs a function compile per object schema on first use, which the
+  // cold start pays in full, while checking a message without it takes microseconds either way.
+  const plan = PlanJobSchema.safeParse(parsed, { jitless: true });
   if (plan.success) {
     try {
       return await processPlan(providers, plan.data);
@@ -109,8 +111,8 @@ export async function processIntakeMessage(
       return { status: 'plan-skipped', reason: `the plan could not be made (${errorName(error)})` };
     }
   }
-  const job = IntakeJobSchema.safeParse(parsed);
-  const external = job.success ? undefined : ExternalSubmissionSchema.safeParse(parsed);
+  const job = IntakeJobSchema.safeParse(parsed, { jitless: true });
+  const external = job.success ? undefined : ExternalSubmissionSchema.safeParse(parsed, { jitless: true });
   const target = job.success ? jobTarget(job.data) : externalTarget(message, external!);
   try {
     return job.success ? await processJob(deps, providers, job.data, target) : await processExternal(deps, parsed, external!, target);

@@ -6,7 +6,14 @@ import type { TopicRef } from '../events/publish';
 import { adapterOf } from '../kinds/registry';
 import { managedSource, ownerOf, refuseForeign, type OwnerGroups } from '../reconcile/owner';
 import { boundRejected } from '../manifests/errors';
-import { planSubmission, rejectedDocuments, type PlacementDefaults, type Planned, type SourceFile } from '../manifests/submission';
+import {
+  planSubmission,
+  rejectedDocuments,
+  type PlacementDefaults,
+  type Planned,
+  type PlannedSubmission,
+  type SourceFile,
+} from '../manifests/submission';
 import { deliveryItem, putDelivery, type DeliveryRecord } from '../store/deliveries';
 import { DUE_PARTITION, dueAt } from '../store/due';
 import { executionConfig } from '../config';
@@ -96,10 +103,7 @@ async function recordSubmission(deps: IntakeDeps, submission: Submission): Promi
   const owner = ownerOf(submission.source, deps.ownerGroups);
   const checked = planSubmission(submission.files, deps.defaults, submission.sequenceAsDocuments);
   if (checked.documents.length === 0) return { outcome: { status: 'empty' } };
-  const { documents, planned } = await refuseForeign(deps.table, checked, owner);
-  const rejected = rejectedDocuments(documents);
-
-  const record: RequestRecord = {
+  const recordOf = ({ planned }: PlannedSubmission, rejected: RejectedDocument[]): RequestRecord => ({
     requestId: submission.requestId,
     source: submission.source,
     phase: rejected.length > 0 ? 'Rejected' : 'Recording',
@@ -109,9 +113,17 @@ async function recordSubmission(deps: IntakeDeps, submission: Submission): Promi
     ...(submission.contentHash ? { contentHash: submission.contentHash } : {}),
     createdAt: now,
     updatedAt: now,
-  };
-  const oneWrite = rejected.length === 0 ? await acceptInOneWrite(deps, submission, record, planned, owner, now) : 'not-written';
-  if (typeof oneWrite === 'object') return { outcome: oneWrite, deliveryWritten: true };
+  });
+  // The usual submission is written in one transaction that also checks, item by item, that no other namespace
+  // owns its resources; only when that cannot be tried, or refuses, are the owners read (to name them).
+  let oneWrite: Awaited<ReturnType<typeof acceptInOneWrite>> = 'not-written';
+  if (rejectedDocuments(checked.documents).length === 0) {
+    oneWrite = await acceptInOneWrite(deps, submission, recordOf(checked, []), checked.planned, owner, now);
+    if (typeof oneWrite === 'object') return { outcome: oneWrite, deliveryWritten: true };
+  }
+  const { documents, planned } = oneWrite === 'request-exists' ? checked : await refuseForeign(deps.table, checked, owner);
+  const rejected = rejectedDocuments(documents);
+  const record = recordOf({ documents, planned }, rejected);
   const rejectedEvent = rejected.length > 0 ? rejectionEvent(deps, record) : undefined;
   // The cancelled transaction already showed the request exists: read it rather than fail the same condition again.
   const existing = oneWrite === 'request-exists' ? await getRequest(deps.table, record.requestId) : undefined;
@@ -151,14 +163,14 @@ async function acceptInOneWrite(
   planned: readonly Planned[],
   owner: string,
   now: string,
-): Promise<SubmitOutcome | 'request-exists' | 'not-written'> {
+): Promise<SubmitOutcome | 'request-exists' | 'not-written' | 'owned-elsewhere'> {
   const resources = initialResources(record, planned, owner, now);
   const event = deps.topic ? acceptedEvent(record, resources, now) : undefined;
   // As accept() and markAccepted() leave it: in the due index, so the poller sees to completion and a stuck outbox.
   const accepted: RequestRecord = { ...record, phase: 'Accepted' };
   const request = event ? withOutbox(accepted, event, deps) : ({ ...accepted, duePk: DUE_PARTITION, dueAt: now } as RequestRecord);
   const delivery = submission.delivery ? [deliveryItem(deliveryRecord(deps, submission, 'accepted'), new Date(now))] : [];
-  const written = await putAcceptedRequestOnce(deps.table, request, withDueTimes(deps, resources, now), delivery);
+  const written = await putAcceptedRequestOnce(deps.table, request, withDueTimes(deps, resources, now), delivery, owner);
   if (written !== 'written') return written;
   // Settled side by side: a failed enqueue must not keep the published event in the outbox (the poller would send it again).
   const [queued, flushed] = await Promise.allSettled([

@@ -1,5 +1,6 @@
 /** The kinds hwc-provisioner manages: one adapter each. Everything else learns the kinds from here. */
 import * as z from 'zod';
+import { builtOnFirstUse } from '../manifests/zod-helpers';
 import type { KindAdapter } from './adapter';
 import { edgeDeployment } from './edge-deployment';
 import { nodePool } from './node-pool';
@@ -24,14 +25,19 @@ export function adapterOf(kind: string): KindAdapter {
   return adapter;
 }
 
-/** Each kind's manifest schema, by kind. */
-export const MANIFEST_SCHEMAS = Object.fromEntries(ADAPTERS.map((a) => [a.kind, a.manifest])) as {
-  [A in (typeof ADAPTERS)[number] as A['kind']]: A['manifest'];
-};
+type Adapters = (typeof ADAPTERS)[number];
 
-/** Every manifest, discriminated by kind: for types and the published JSON Schema. */
-export const ManifestSchema = z.discriminatedUnion(
-  'kind',
-  ADAPTERS.map((a) => a.manifest) as unknown as [(typeof ADAPTERS)[number]['manifest'], ...(typeof ADAPTERS)[number]['manifest'][]],
+/**
+ * Each kind's manifest schema, by kind. Getters, so that looking one kind up builds only that kind's schemas
+ * (see builtOnFirstUse): most functions import the registry without ever validating a manifest.
+ */
+export const MANIFEST_SCHEMAS = Object.defineProperties(
+  {},
+  Object.fromEntries(ADAPTERS.map((a) => [a.kind, { get: () => a.manifest, enumerable: true }])),
+) as { readonly [A in Adapters as A['kind']]: A['manifest'] };
+
+/** Every manifest, discriminated by kind: for the published JSON Schema. Builds every kind's schemas. */
+export const manifestSchema = builtOnFirstUse(() =>
+  z.discriminatedUnion('kind', ADAPTERS.map((a) => a.manifest) as unknown as [Adapters['manifest'], ...Adapters['manifest'][]]),
 );
-export type Manifest = z.infer<(typeof ADAPTERS)[number]['manifest']>;
+export type Manifest = z.infer<Adapters['manifest']>;

@@ -79,7 +79,9 @@ function validateDocument(doc: ParsedDocument, file: string): ValidatedDocument 
     return result;
   }
 
-  const parsed = MANIFEST_SCHEMAS[record.kind].safeParse(record, { error: friendlyError });
+  // jitless: zod's compiled fast path costs a function compile per object schema on first use, which a cold
+  // start pays in full, while parsing a manifest without it takes microseconds either way.
+  const parsed = MANIFEST_SCHEMAS[record.kind].safeParse(record, { error: friendlyError, jitless: true });
   if (!parsed.success) {
     result.errors = zodIssues(doc, parsed.error.issues).sort(byPosition);
     return result;

@@ -199,6 +199,7 @@ export async function dispatchResource(
           state: 'Unchanged',
           ...(managed.huaweiId ? { huaweiId: managed.huaweiId } : {}),
           message: `already created by request ${managed.requestId}`,
+          generation: managed.generation,
           ownsIdentity: false,
         });
       case 'changed':

@@ -31,6 +31,8 @@ export interface Terminal {
   ownsIdentity: boolean;
   /** What Huawei last said of it, when the ending came from an observation. */
   observation?: { phase: string; reason?: string; message?: string };
+  /** The managed resource's generation the request ended at, when it never claimed one (Unchanged). */
+  generation?: number;
 }
 
 /**
@@ -121,6 +123,7 @@ export async function finishResourceOnce(deps: OutboxDeps, resource: ResourceRec
       ...(terminal.message !== undefined ? { message: terminal.message } : {}),
       ...(huaweiId ? { huaweiId } : {}),
       ...(terminal.observation ? { observation: terminal.observation } : {}),
+      ...(terminal.generation !== undefined ? { generation: terminal.generation } : {}),
     },
     remove: ['outcomeUnknown'],
     from: ['Queued', 'WaitingForDependency', 'CreatePending', 'Creating'],

@@ -4,10 +4,11 @@
  * the lifecycle now, Huawei's id, the last observation and the conditions. Requests refer to it.
  */
 import { BatchGetCommand, GetCommand, UpdateCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { managedKey } from './keys';
 import { isConditionFailure, type TableRef } from './requests';
 import type { ManagedResource, ManagedSource, ResourceConditions } from './types';
 
-export const managedKey = (projectId: string, kind: string, name: string) => ({ pk: `MR#${projectId}#${kind}#${name}`, sk: 'MR' });
+export { managedKey };
 
 const strip = (item: Record<string, unknown>): ManagedResource => {
   const { pk: _pk, sk: _sk, ...rest } = item;

@@ -9,6 +9,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { DUE_PARTITION, dueAt } from './due';
+import { managedKey } from './keys';
 import { TERMINAL_STATES, type RequestRecord, type RequestState, type ResourceRecord } from './types';
 
 export interface TableRef {
@@ -204,30 +205,47 @@ export async function putAcceptedRequestOnce(
   resources: readonly { record: ResourceRecord; dueAt: string }[],
   /** Written with them, unconditionally (e.g. the delivery that brought the request). */
   alongside: readonly Record<string, unknown>[] = [],
-): Promise<'written' | 'request-exists' | 'not-written'> {
-  if (resources.length + 1 + alongside.length > TRANSACT_MAX_ITEMS) return 'not-written';
+  /** When given, each resource's managed resource must not exist or belong to this owner ('owned-elsewhere' if not). */
+  owner?: string,
+): Promise<'written' | 'request-exists' | 'not-written' | 'owned-elsewhere'> {
+  const checks = owner ? resources.length : 0;
+  if (resources.length + 1 + alongside.length + checks > TRANSACT_MAX_ITEMS) return 'not-written';
   const items = [requestItem(request), ...resources.map((r) => resourceItem(r.record, r.dueAt))];
   if ([...items, ...alongside].reduce((bytes, item) => bytes + itemBytes(item), 0) > TRANSACT_MAX_BYTES) return 'not-written';
+  const ownership = owner
+    ? resources.map(({ record }) => ({
+        ConditionCheck: {
+          TableName: table.tableName,
+          Key: managedKey(record.projectId, record.kind, record.name),
+          ConditionExpression: 'attribute_not_exists(pk) OR #owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': owner },
+        },
+      }))
+    : [];
   try {
     await table.ddb.send(
       new TransactWriteCommand({
         TransactItems: [
           ...items.map((item) => putNew(table, item)),
           ...alongside.map((item) => ({ Put: { TableName: table.tableName, Item: item } })),
+          ...ownership,
         ],
       }),
     );
     return 'written';
   } catch (error) {
     if (!isTransactionCanceled(error)) throw error;
-    return failedConditionAt(error, 0) ? 'request-exists' : 'not-written';
+    if (failedConditionAt(error, 0)) return 'request-exists';
+    const firstCheck = items.length + alongside.length;
+    return ownership.some((_, i) => failedConditionAt(error, firstCheck + i)) ? 'owned-elsewhere' : 'not-written';
   }
 }
 
 /**
  * Accepts the request and puts it in the due index until request.completed is written: whoever finishes
  * the last resource writes it, but a finisher can die first, or the request can be accepted only after its
- * resources finished; the poller then writes it (shared/poll/tick.ts).
+ * resources finished; the poller then writes it (shared/reconcile/poll.ts).
  */
 export async function markAccepted(table: TableRef, requestId: string, now: string): Promise<void> {
   try {

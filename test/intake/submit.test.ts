@@ -166,8 +166,8 @@ describe('recording a small request in one write', () => {
     const outcome = await submit(deps, { requestId, source, files: [{ file: 'few.yaml', text: edges('one', 3) }] });
     expect(outcome).toMatchObject({ status: 'accepted', requestId, duplicate: false });
     // One write for the records, one to clear the published event from the outbox: no Recording phase, no accept update.
-    // The ownership check's one read, one write for the records, one to clear the published event.
-    expect(calls).toEqual(['BatchGetCommand', 'TransactWriteCommand', 'UpdateCommand']);
+    // One write for the records (the owners checked inside it), one to clear the published event.
+    expect(calls).toEqual(['TransactWriteCommand', 'UpdateCommand']);
     const found = (await getRequestWithResources(deps.table, requestId))!;
     expect(found.request).toMatchObject({ phase: 'Accepted', resourceCount: 3, finishedCount: 0 });
     expect(found.resources.map((r) => r.state)).toEqual(['Queued', 'Queued', 'Queued']);
@@ -194,7 +194,7 @@ describe('recording a small request in one write', () => {
       duplicate: true,
     });
     // The transaction is cancelled by the existing request, which is then read: no second conditional write.
-    expect(calls).toEqual(['BatchGetCommand', 'TransactWriteCommand', 'GetCommand']);
+    expect(calls).toEqual(['TransactWriteCommand', 'GetCommand']);
     expect(await stack.drainQueue(stack.queues.dispatch.url, { waitMs: 300 })).toEqual([]);
     expect(await accepted(requestId)).toEqual([]);
   });
@@ -220,8 +220,8 @@ describe('recording a small request in one write', () => {
     const small = randomRequestId();
     const delivery = { provider: 'github', deliveryId: `d-${small}` };
     await submit(deps, { requestId: small, source, files: [{ file: 'few.yaml', text: edges('dlv', 1) }], delivery });
-    // The ownership check's one read, one write for the records, one to clear the published event.
-    expect(calls).toEqual(['BatchGetCommand', 'TransactWriteCommand', 'UpdateCommand']);
+    // One write for the records (the owners checked inside it), one to clear the published event.
+    expect(calls).toEqual(['TransactWriteCommand', 'UpdateCommand']);
     expect(await getDelivery(deps.table, 'github', delivery.deliveryId)).toMatchObject({ requestId: small, outcome: 'accepted' });
 
     const large = randomRequestId();

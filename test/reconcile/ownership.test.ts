@@ -11,7 +11,7 @@ import { SecretsEnvSchema } from '../../shared/config';
 import { randomRequestId } from '../../shared/intake/ids';
 import { submit } from '../../shared/intake/submit';
 import { ownerOf } from '../../shared/reconcile/owner';
-import { getManaged } from '../../shared/store/managed';
+import { claimManaged, getManaged } from '../../shared/store/managed';
 import type { RequestSource } from '../../shared/store/types';
 import { PROJECT_ID as SIM_PROJECT, startHarness, type Harness } from '../execution/harness';
 import { appFor, intakeDepsFor, PROJECT_ID, SECRETS } from '../http/helpers';
@@ -48,7 +48,6 @@ describe('ownership at intake', () => {
     const deps = { ...intakeDepsFor(stack), ...(groups ? { ownerGroups: groups } : {}) };
     const outcome = await submit(deps, { requestId: randomRequestId(), source, files: [{ file: 'p/a.yaml', text: edge(name) }] });
     expect(outcome.status).toBe('accepted');
-    const { claimManaged } = await import('../../shared/store/managed');
     const owner = ownerOf(source, groups);
     await claimManaged(deps.table, {
       projectId: PROJECT_ID,
@@ -93,7 +92,8 @@ describe('ownership at intake', () => {
     expect(own.status).toBe(202);
   });
 
-  it("rejects a push from another repository with a message naming the owner (the caller who claimed the name first cannot block the team's push either way)", async () => {
+  // Either way round: a caller who claimed a name first cannot be overridden by a repository's push, nor the reverse.
+  it('rejects a push from another namespace with a message naming the owner', async () => {
     await claimedBy(api('ci'), 'own-push');
     const outcome = await submit(intakeDepsFor(stack), {
       requestId: randomRequestId(),

@@ -7,7 +7,7 @@ import { urlEncode } from '../../huaweicloud/signer';
 import type { AdapterResource, KindAdapter, Observation } from '../adapter';
 import { callBase, compareFields, createOnce, list, num, obj, show, str, type Json } from '../common';
 import { OWNERSHIP_TAG_KEY, ownershipId } from '../ownership';
-import { EdgeDeploymentManifestSchema, KIND, SUMMARY, TIMING } from './manifest';
+import { edgeDeploymentManifestSchema, KIND, SUMMARY, TIMING } from './manifest';
 
 const collection = (target: HuaweiTarget) => `/v3/${urlEncode(target.projectId)}/edgemgr/deployments`;
 const base = (target: HuaweiTarget) => callBase(KIND, 'ief', target);
@@ -53,11 +53,13 @@ export function edgeDeploymentStatus(deployment: unknown, pods: readonly unknown
 
 const mark = (resource: Pick<AdapterResource, 'projectId' | 'name'>) => ownershipId(resource.projectId, KIND, resource.name);
 
-export const edgeDeployment: KindAdapter<typeof KIND, typeof EdgeDeploymentManifestSchema> = {
+export const edgeDeployment: KindAdapter<typeof KIND, ReturnType<typeof edgeDeploymentManifestSchema>> = {
   kind: KIND,
   summary: SUMMARY,
   service: 'ief',
-  manifest: EdgeDeploymentManifestSchema,
+  get manifest() {
+    return edgeDeploymentManifestSchema();
+  },
   timing: TIMING,
   uniqueNames: true,
   warnings: () => [],

@@ -7,7 +7,7 @@ import { HuaweiInvalidRequestError } from '../../huaweicloud/errors';
 import { urlEncode } from '../../huaweicloud/signer';
 import type { KindAdapter, Observation } from '../adapter';
 import { callBase, compareFields, createOnce, getOne, num, obj, show, str } from '../common';
-import { KIND, NodePoolManifestSchema, SUMMARY, TIMING } from './manifest';
+import { KIND, nodePoolManifestSchema, SUMMARY, TIMING } from './manifest';
 
 function collection(target: HuaweiTarget): string {
   // A node pool exists only inside a pool: without one, no call can address it.
@@ -40,11 +40,13 @@ export function nodePoolStatus(answer: unknown): Observation {
 
 const nameOf = (item: unknown) => str(obj(obj(item).metadata).name);
 
-export const nodePool: KindAdapter<typeof KIND, typeof NodePoolManifestSchema> = {
+export const nodePool: KindAdapter<typeof KIND, ReturnType<typeof nodePoolManifestSchema>> = {
   kind: KIND,
   summary: SUMMARY,
   service: 'modelarts',
-  manifest: NodePoolManifestSchema,
+  get manifest() {
+    return nodePoolManifestSchema();
+  },
   timing: TIMING,
   uniqueNames: true,
   warnings: () => [],

@@ -7,7 +7,7 @@ import { urlEncode } from '../../huaweicloud/signer';
 import type { AdapterResource, KindAdapter, Observation, ResourceSpec } from '../adapter';
 import { callBase, compareFields, createOnce, list, obj, show, str, type Json } from '../common';
 import { notebookMarker } from '../ownership';
-import { KIND, NotebookManifestSchema, notebookWarnings, SUMMARY, TIMING } from './manifest';
+import { KIND, notebookManifestSchema, notebookWarnings, SUMMARY, TIMING } from './manifest';
 
 const collection = (target: HuaweiTarget) => `/v1/${urlEncode(target.projectId)}/notebooks`;
 const base = (target: HuaweiTarget) => callBase(KIND, 'modelarts', target);
@@ -50,11 +50,13 @@ export function notebookStatus(answer: unknown): Observation {
 
 const poolRefOf = (spec: ResourceSpec) => (typeof spec.poolRef === 'string' ? spec.poolRef : undefined);
 
-export const notebook: KindAdapter<typeof KIND, typeof NotebookManifestSchema> = {
+export const notebook: KindAdapter<typeof KIND, ReturnType<typeof notebookManifestSchema>> = {
   kind: KIND,
   summary: SUMMARY,
   service: 'modelarts',
-  manifest: NotebookManifestSchema,
+  get manifest() {
+    return notebookManifestSchema();
+  },
   timing: TIMING,
   uniqueNames: false,
   warnings: notebookWarnings,

@@ -1,6 +1,6 @@
 import { commonSpec, envelope, ResourceNameSchema } from '../../manifests/envelope';
-import { strict } from '../../manifests/zod-helpers';
-import { NotebookBodySchema } from './body';
+import { builtOnFirstUse, strict } from '../../manifests/zod-helpers';
+import { notebookBodySchema } from './body';
 
 export const KIND = 'Notebook';
 export const SUMMARY = 'a ModelArts notebook instance';
@@ -8,30 +8,33 @@ export const SUMMARY = 'a ModelArts notebook instance';
 /** Creation times from Huawei's documentation and Terraform's timeouts: a notebook takes minutes. */
 export const TIMING = { timeoutMinutes: 20, dispatchDeadlineMinutes: 10, pollFirstSeconds: 10, pollMaxSeconds: 30 };
 
-const NotebookSpecSchema = strict({
-  ...commonSpec('modelarts', KIND, TIMING.timeoutMinutes),
-  /** Names a ResourcePool manifest whose pool id fills body.pool_id once the pool is Running. */
-  poolRef: ResourceNameSchema.optional().describe(
-    'metadata.name of a ResourcePool manifest, in this request or an earlier one: the notebook waits ' +
-      "until that pool is Running, then the pool's ID fills body.pool_id. Set either poolRef or body.pool_id.",
-  ),
-  body: NotebookBodySchema.describe(
-    'Request body of the ModelArts API that creates a notebook instance (POST /v1/{project_id}/notebooks).',
-  ),
-}).superRefine((spec, ctx) => {
-  if (spec.poolRef !== undefined && (spec.body as { pool_id?: unknown }).pool_id !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['poolRef'], message: 'set either spec.poolRef or spec.body.pool_id, not both' });
-  }
-});
-
 /**
- * A notebook's name at Huawei defaults to metadata.name. Filled in here, where both are known, so every
- * consumer of a validated manifest (the create body, the spec hash, the look-up by name) sees the same body.
+ * The whole manifest, built on first use (see builtOnFirstUse). A notebook's name at Huawei defaults to
+ * metadata.name. Filled in here, where both are known, so every consumer of a validated manifest (the
+ * create body, the spec hash, the look-up by name) sees the same body.
  */
-export const NotebookManifestSchema = envelope(KIND, SUMMARY, NotebookSpecSchema).transform((manifest) => ({
-  ...manifest,
-  spec: { ...manifest.spec, body: { ...manifest.spec.body, name: manifest.spec.body.name ?? manifest.metadata.name } },
-}));
+export const notebookManifestSchema = builtOnFirstUse(() => {
+  const NotebookSpecSchema = strict({
+    ...commonSpec('modelarts', KIND, TIMING.timeoutMinutes),
+    /** Names a ResourcePool manifest whose pool id fills body.pool_id once the pool is Running. */
+    poolRef: ResourceNameSchema.optional().describe(
+      'metadata.name of a ResourcePool manifest, in this request or an earlier one: the notebook waits ' +
+        "until that pool is Running, then the pool's ID fills body.pool_id. Set either poolRef or body.pool_id.",
+    ),
+    body: notebookBodySchema().describe(
+      'Request body of the ModelArts API that creates a notebook instance (POST /v1/{project_id}/notebooks).',
+    ),
+  }).superRefine((spec, ctx) => {
+    if (spec.poolRef !== undefined && (spec.body as { pool_id?: unknown }).pool_id !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['poolRef'], message: 'set either spec.poolRef or spec.body.pool_id, not both' });
+    }
+  });
+
+  return envelope(KIND, SUMMARY, NotebookSpecSchema).transform((manifest) => ({
+    ...manifest,
+    spec: { ...manifest.spec, body: { ...manifest.spec.body, name: manifest.spec.body.name ?? manifest.metadata.name } },
+  }));
+});
 
 /**
  * spec.body.name defaults to metadata.name. A different name is legal, but then the notebook is listed at

@@ -6,7 +6,7 @@ import type { HuaweiTarget } from '../../huaweicloud/client';
 import { urlEncode } from '../../huaweicloud/signer';
 import type { KindAdapter, Observation } from '../adapter';
 import { callBase, compareFields, createOnce, list, obj, show, str } from '../common';
-import { KIND, ResourcePoolManifestSchema, SUMMARY, TIMING } from './manifest';
+import { KIND, resourcePoolManifestSchema, SUMMARY, TIMING } from './manifest';
 
 const POOL_NAME_LABEL = 'os.modelarts/name';
 const collection = (target: HuaweiTarget) => `/v2/${urlEncode(target.projectId)}/pools`;
@@ -24,11 +24,13 @@ export function resourcePoolStatus(answer: unknown): Observation {
   return { phase: verdict, ...(phase ? { reason: phase } : {}), ...(message ? { message } : {}), observed: answer };
 }
 
-export const resourcePool: KindAdapter<typeof KIND, typeof ResourcePoolManifestSchema> = {
+export const resourcePool: KindAdapter<typeof KIND, ReturnType<typeof resourcePoolManifestSchema>> = {
   kind: KIND,
   summary: SUMMARY,
   service: 'modelarts',
-  manifest: ResourcePoolManifestSchema,
+  get manifest() {
+    return resourcePoolManifestSchema();
+  },
   timing: TIMING,
   uniqueNames: true,
   warnings: () => [],

@@ -1,12 +1,12 @@
 /**
  * EdgeDeployment create body (IEF POST /v3/{project_id}/edgemgr/deployments): every documented
  * constraint has a failing case with its exact path, and the reference's request example passes.
- * docs/constraints/edge-deployment.md maps each constraint to the test below that covers it.
+ * docs/constraints.md maps each constraint to the test below that covers it.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { EdgeDeploymentBodySchema, platinumOnlyPaths } from '../../../shared/kinds/edge-deployment/body';
+import { edgeDeploymentBodySchema, platinumOnlyPaths } from '../../../shared/kinds/edge-deployment/body';
 import { validateSource } from '../../../shared/manifests/validate';
 
 type Body = Record<string, any>;
@@ -798,8 +798,8 @@ describe('EdgeDeployment body: annotations (Annotations)', () => {
 
 describe('EdgeDeployment: Platinum-only fields', () => {
   it('lists the fields that need an IEF Platinum instance', () => {
-    expect(platinumOnlyPaths(EdgeDeploymentBodySchema.parse(EXAMPLE))).toEqual([]);
-    expect(platinumOnlyPaths(EdgeDeploymentBodySchema.parse(FULL))).toEqual([
+    expect(platinumOnlyPaths(edgeDeploymentBodySchema().parse(EXAMPLE))).toEqual([]);
+    expect(platinumOnlyPaths(edgeDeploymentBodySchema().parse(FULL))).toEqual([
       ['deployment', 'template', 'affinity'],
       ['deployment', 'template', 'containers', 0, 'ports', 1, 'host_port_range'],
     ]);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { NodePoolBodySchema, isK8sKey, isK8sValue, type NodePoolBody } from '../../../shared/kinds/node-pool/body';
+import { nodePoolBodySchema, isK8sKey, isK8sValue, type NodePoolBody } from '../../../shared/kinds/node-pool/body';
 import { validateSource } from '../../../shared/manifests/validate';
 
 type Path = (string | number)[];
@@ -146,7 +146,7 @@ describe('NodePool body: valid requests', () => {
   });
 
   it('keeps resources a single object in the parsed body', () => {
-    const parsed: NodePoolBody = NodePoolBodySchema.parse(referenceExample());
+    const parsed: NodePoolBody = nodePoolBodySchema().parse(referenceExample());
     expect(parsed.spec?.resources.flavor).toBe('modelarts.vm.2u4g.dcc');
   });
 });

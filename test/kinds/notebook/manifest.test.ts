@@ -1,7 +1,7 @@
 /**
  * Notebook create body (ModelArts POST /v1/{project_id}/notebooks): every documented constraint
  * has a failing case with its exact path, and the reference's request examples pass.
- * docs/constraints/notebook.md maps each constraint to the test below that covers it.
+ * docs/constraints.md maps each constraint to the test below that covers it.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

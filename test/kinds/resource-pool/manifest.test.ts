@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ResourcePoolBodySchema, type ResourcePoolBody } from '../../../shared/kinds/resource-pool/body';
+import { resourcePoolBodySchema, type ResourcePoolBody } from '../../../shared/kinds/resource-pool/body';
 import { validateSource } from '../../../shared/manifests/validate';
 
 type Path = (string | number)[];
@@ -126,7 +126,7 @@ describe('ResourcePool body: valid requests', () => {
   });
 
   it('keeps enum values and codes exactly as written', () => {
-    const parsed: ResourcePoolBody = ResourcePoolBodySchema.parse(mutate(referenceExample(), prepaid()));
+    const parsed: ResourcePoolBody = resourcePoolBodySchema().parse(mutate(referenceExample(), prepaid()));
     expect(parsed.metadata.annotations?.['os.modelarts/billing.mode']).toBe('1');
     expect(parsed.spec?.type).toBe('Dedicate');
   });

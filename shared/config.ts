@@ -50,6 +50,15 @@ export function section<T>(load: (env: Env) => T): { (env?: Env): T; reset(): vo
   return get;
 }
 
+/**
+ * Memoises a schema builder: each function reads only some sections, and building the others' schemas at
+ * module load lengthened every cold start.
+ */
+function onFirstUse<T>(build: () => T): () => T {
+  let built: { value: T } | undefined;
+  return () => (built ??= { value: build() }).value;
+}
+
 const optionalUrl = z.url({ protocol: /^https?$/ }).optional();
 
 /**
@@ -182,18 +191,20 @@ const SubmitEnvSchema = InfraEnvSchema.pick({ ...AWS_KEYS, TABLE_NAME: true, DIS
 export const submitConfig = section((env) => parseEnv(SubmitEnvSchema, env));
 
 /** Where the webhook queues the jobs the intake function does. */
-const IntakeQueueEnvSchema = InfraEnvSchema.pick({ INTAKE_QUEUE_URL: true });
-export const intakeQueueConfig = section((env) => parseEnv(IntakeQueueEnvSchema, env));
+const intakeQueueEnvSchema = onFirstUse(() => InfraEnvSchema.pick({ INTAKE_QUEUE_URL: true }));
+export const intakeQueueConfig = section((env) => parseEnv(intakeQueueEnvSchema(), env));
 
 /** The dispatcher and the poller: they re-queue dispatch messages and always publish events, so the topic is required. */
-const ExecutionInfraEnvSchema = InfraEnvSchema.pick({ ...AWS_KEYS, TABLE_NAME: true, DISPATCH_QUEUE_URL: true }).extend({
-  EVENTS_TOPIC_ARN: z.string().startsWith('arn:'),
-});
-export const executionInfraConfig = section((env) => parseEnv(ExecutionInfraEnvSchema, env));
+const executionInfraEnvSchema = onFirstUse(() =>
+  InfraEnvSchema.pick({ ...AWS_KEYS, TABLE_NAME: true, DISPATCH_QUEUE_URL: true }).extend({
+    EVENTS_TOPIC_ARN: z.string().startsWith('arn:'),
+  }),
+);
+export const executionInfraConfig = section((env) => parseEnv(executionInfraEnvSchema(), env));
 
 /** The notifier: its table, and no queue (its own queue is the event source, not something it sends to). */
-const TableEnvSchema = InfraEnvSchema.pick({ ...AWS_KEYS, TABLE_NAME: true });
-export const tableConfig = section((env) => parseEnv(TableEnvSchema, env));
+const tableEnvSchema = onFirstUse(() => InfraEnvSchema.pick({ ...AWS_KEYS, TABLE_NAME: true }));
+export const tableConfig = section((env) => parseEnv(tableEnvSchema(), env));
 
 /** How intake turns pushes, tickets and calls into requests. */
 export const IntakeEnvSchema = z.object({
@@ -353,7 +364,7 @@ export const SecretsEnvSchema = z.object({
         return z.NEVER;
       }
     })
-    .pipe(z.array(z.lazy(() => WebhookSubscriberSchema)).max(20))
+    .pipe(z.array(z.lazy(() => webhookSubscriberSchema())).max(20))
     .optional(),
 });
 export type SecretsEnv = z.infer<typeof SecretsEnvSchema>;
@@ -380,41 +391,43 @@ export function queuedGraceSeconds(env?: Record<string, string | undefined>): nu
   return executionConfig(env).QUEUED_GRACE_SECONDS;
 }
 
-/** A Standard Webhooks signing secret: `whsec_` and the base64 of 24 to 64 random bytes. */
-const WhsecSchema = z
-  .string()
-  .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be whsec_ followed by base64')
-  .refine((value) => {
-    const bytes = Buffer.from(value.slice('whsec_'.length), 'base64').length;
-    return bytes >= 24 && bytes <= 64;
-  }, 'must encode 24 to 64 bytes');
-
 /** One generic subscriber: where events go, the key they are signed with, and optionally which types it wants. */
-const WebhookSubscriberSchema = z.strictObject({
-  url: z.url({ protocol: /^https?$/ }),
-  secret: WhsecSchema,
-  types: z.array(z.string().startsWith('hwc-provisioner.')).min(1).optional(),
-});
-export type WebhookSubscriber = z.infer<typeof WebhookSubscriberSchema>;
+const webhookSubscriberSchema = onFirstUse(() =>
+  z.strictObject({
+    url: z.url({ protocol: /^https?$/ }),
+    /** A Standard Webhooks signing secret: `whsec_` and the base64 of 24 to 64 random bytes. */
+    secret: z
+      .string()
+      .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be whsec_ followed by base64')
+      .refine((value) => {
+        const bytes = Buffer.from(value.slice('whsec_'.length), 'base64').length;
+        return bytes >= 24 && bytes <= 64;
+      }, 'must encode 24 to 64 bytes'),
+    types: z.array(z.string().startsWith('hwc-provisioner.')).min(1).optional(),
+  }),
+);
+export type WebhookSubscriber = z.infer<ReturnType<typeof webhookSubscriberSchema>>;
 
 /** How feedback reaches people: where links point, the providers' APIs, Jira, and delivery timing. */
-const NotifyEnvSchema = z.object({
-  /** Base of the links put in statuses and comments: `${PUBLIC_BASE_URL}/requests/{id}`. No link when unset. */
-  PUBLIC_BASE_URL: optionalUrl,
-  GITHUB_API_URL: z.url().default('https://api.github.com'),
-  GITLAB_API_URL: z.url().default('https://gitlab.com/api/v4'),
-  /** e.g. https://example.atlassian.net; Jira feedback is off unless this, JIRA_EMAIL and JIRA_API_TOKEN are set. */
-  JIRA_BASE_URL: optionalUrl,
-  JIRA_EMAIL: z.email().optional(),
-  /** Transition ids applied when a ticket's request ends (ids, not names: names differ per workflow and language). */
-  JIRA_TRANSITION_ON_SUCCESS: z.string().regex(/^\d+$/, 'must be a transition id').optional(),
-  JIRA_TRANSITION_ON_FAILURE: z.string().regex(/^\d+$/, 'must be a transition id').optional(),
-  /** Attempts per call inside one invocation before the message goes back to SQS, and the first backoff step. */
-  NOTIFY_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
-  NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(0).max(60_000).default(500),
-  NOTIFY_HTTP_TIMEOUT_MS: z.coerce.number().int().positive().max(30_000).default(5_000),
-});
-export const notifyConfig = section((env) => parseEnv(NotifyEnvSchema, env));
+const notifyEnvSchema = onFirstUse(() =>
+  z.object({
+    /** Base of the links put in statuses and comments: `${PUBLIC_BASE_URL}/requests/{id}`. No link when unset. */
+    PUBLIC_BASE_URL: optionalUrl,
+    GITHUB_API_URL: z.url().default('https://api.github.com'),
+    GITLAB_API_URL: z.url().default('https://gitlab.com/api/v4'),
+    /** e.g. https://example.atlassian.net; Jira feedback is off unless this, JIRA_EMAIL and JIRA_API_TOKEN are set. */
+    JIRA_BASE_URL: optionalUrl,
+    JIRA_EMAIL: z.email().optional(),
+    /** Transition ids applied when a ticket's request ends (ids, not names: names differ per workflow and language). */
+    JIRA_TRANSITION_ON_SUCCESS: z.string().regex(/^\d+$/, 'must be a transition id').optional(),
+    JIRA_TRANSITION_ON_FAILURE: z.string().regex(/^\d+$/, 'must be a transition id').optional(),
+    /** Attempts per call inside one invocation before the message goes back to SQS, and the first backoff step. */
+    NOTIFY_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+    NOTIFY_RETRY_BASE_MS: z.coerce.number().int().min(0).max(60_000).default(500),
+    NOTIFY_HTTP_TIMEOUT_MS: z.coerce.number().int().positive().max(30_000).default(5_000),
+  }),
+);
+export const notifyConfig = section((env) => parseEnv(notifyEnvSchema(), env));
 
 /** The Lambda functions, by their serverless.yml names. */
 export const FUNCTION_NAMES = ['webhook', 'intake', 'dispatch', 'poll', 'notify'] as const;
@@ -433,17 +446,19 @@ const merge = (...schemas: z.ZodObject[]) => z.object(Object.assign({}, ...schem
 
 /** The merged schema is built on first use: each function's cold start checks its own and needs no other. */
 function functionEnv(build: () => z.ZodObject, options: Omit<FunctionEnv, 'schema'>): FunctionEnv {
-  let schema: z.ZodObject | undefined;
+  const schema = onFirstUse(build);
   return {
     get schema() {
-      return (schema ??= build());
+      return schema();
     },
     ...options,
   };
 }
 /** A submission sets when its resources come due for the poller. */
 const SubmitTimingEnvSchema = ExecutionEnvSchema.pick({ QUEUED_GRACE_SECONDS: true, WAIT_RECHECK_SECONDS: true });
-const ExecutionFunctionEnv = functionEnv(() => merge(ExecutionInfraEnvSchema, ExecutionEnvSchema, HuaweiEnvSchema), { huawei: 'required' });
+const ExecutionFunctionEnv = functionEnv(() => merge(executionInfraEnvSchema(), ExecutionEnvSchema, HuaweiEnvSchema), {
+  huawei: 'required',
+});
 
 /** Huawei's schema comes last where it is merged: its rule for HUAWEICLOUD_REGION is the stricter one. */
 export const FUNCTION_ENV: Record<FunctionName, FunctionEnv> = {
@@ -452,7 +467,7 @@ export const FUNCTION_ENV: Record<FunctionName, FunctionEnv> = {
     () =>
       merge(
         SubmitEnvSchema,
-        IntakeQueueEnvSchema,
+        intakeQueueEnvSchema(),
         IntakeEnvSchema.pick({
           TRACKED_BRANCHES: true,
           PLAN_FORK_PULL_REQUESTS: true,
@@ -480,7 +495,7 @@ export const FUNCTION_ENV: Record<FunctionName, FunctionEnv> = {
           HUAWEICLOUD_REGION: true,
         }),
         SubmitTimingEnvSchema,
-        NotifyEnvSchema.pick({
+        notifyEnvSchema().pick({
           GITHUB_API_URL: true,
           GITLAB_API_URL: true,
           NOTIFY_ATTEMPTS: true,
@@ -494,7 +509,7 @@ export const FUNCTION_ENV: Record<FunctionName, FunctionEnv> = {
   ),
   dispatch: ExecutionFunctionEnv,
   poll: ExecutionFunctionEnv,
-  notify: functionEnv(() => merge(TableEnvSchema, NotifyEnvSchema, SecretSourceEnvSchema), { secrets: true }),
+  notify: functionEnv(() => merge(tableEnvSchema(), notifyEnvSchema(), SecretSourceEnvSchema), { secrets: true }),
 };
 
 /**

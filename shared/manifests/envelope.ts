@@ -4,7 +4,7 @@
  */
 import * as z from 'zod';
 import { SERVICE_LABEL, SERVICE_REGIONS, type HuaweiService } from '../huaweicloud/endpoints';
-import { integer, strict } from './zod-helpers';
+import { builtOnFirstUse, integer, strict } from './zod-helpers';
 
 export const API_VERSION = 'hwc-provisioner/v1';
 
@@ -14,16 +14,18 @@ export const ResourceNameSchema = z.string({ error: 'must be a string' }).regex(
   error: '1-63 characters: lower-case letters, digits and "-", starting with a letter and ending with a letter or digit',
 });
 
-const MetadataSchema = strict({
-  name: ResourceNameSchema.describe(
-    'Name of the resource in hwc-provisioner; with the project and the kind it is the identity of the resource. ' +
-      '1-63 lower-case letters, digits and "-", starting with a letter and ending with a letter or digit.',
-  ),
-  labels: z
-    .record(z.string(), z.string({ error: 'label values must be strings' }))
-    .optional()
-    .describe('Free-form string labels for your own use; kept with the manifest and not sent to Huawei Cloud.'),
-});
+const metadataSchema = builtOnFirstUse(() =>
+  strict({
+    name: ResourceNameSchema.describe(
+      'Name of the resource in hwc-provisioner; with the project and the kind it is the identity of the resource. ' +
+        '1-63 lower-case letters, digits and "-", starting with a letter and ending with a letter or digit.',
+    ),
+    labels: z
+      .record(z.string(), z.string({ error: 'label values must be strings' }))
+      .optional()
+      .describe('Free-form string labels for your own use; kept with the manifest and not sent to Huawei Cloud.'),
+  }),
+);
 
 /**
  * The region picks the API host, so only a region whose endpoint Huawei documents for the kind's service
@@ -70,7 +72,7 @@ export function envelope<K extends string, S extends z.ZodType>(kind: K, summary
   return strict({
     apiVersion: z.literal(API_VERSION, { error: `must be ${API_VERSION}` }).describe(`Version of the manifest language: ${API_VERSION}.`),
     kind: z.literal(kind).describe(`Kind of resource: ${kind}, ${summary}.`),
-    metadata: MetadataSchema.describe('Name and labels of the resource in hwc-provisioner.'),
+    metadata: metadataSchema().describe('Name and labels of the resource in hwc-provisioner.'),
     spec: spec.describe(`What to create and where: the create API's request body (body) and where to send it.`),
   }).describe(`A ${kind} manifest: declares ${summary}.`);
 }

@@ -51,8 +51,7 @@ export async function getRequestSummary(
       new QueryCommand({
         TableName: table.tableName,
         KeyConditionExpression: resourcesOnly ? 'pk = :pk AND begins_with(sk, :res)' : 'pk = :pk',
-        ProjectionExpression:
-          '#sk, #rid, #kind, #name, #state, #hid, #reason, #msg' + (resourcesOnly ? '' : ', #source, #phase, #count, #completed'),
+        ProjectionExpression: `#sk, #rid, #kind, #name, #state, #hid, #reason, #msg${resourcesOnly ? '' : ', #source, #phase, #count, #completed'}`,
         ExpressionAttributeNames: resourcesOnly ? Object.fromEntries(Object.entries(SUMMARY_NAMES).slice(0, 8)) : SUMMARY_NAMES,
         ExpressionAttributeValues: { ':pk': requestKey(requestId).pk, ...(resourcesOnly ? { ':res': 'RES#' } : {}) },
         ConsistentRead: true,

@@ -14,7 +14,18 @@ function files(dir: string): string[] {
 function dynamoImports(source: string): string[] {
   const names: string[] = [];
   for (const match of source.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+'@aws-sdk\/(?:lib|client)-dynamodb'/g)) {
-    names.push(...match[1]!.split(',').map((n) => n.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0]!).filter(Boolean));
+    names.push(
+      ...match[1]!
+        .split(',')
+        .map(
+          (n) =>
+            n
+              .trim()
+              .replace(/^type\s+/, '')
+              .split(/\s+as\s+/)[0]!,
+        )
+        .filter(Boolean),
+    );
   }
   return names;
 }

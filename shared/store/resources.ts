@@ -18,6 +18,8 @@ export type ResourceSummary = Pick<ResourceRecord, 'requestId' | 'kind' | 'name'
 /** What the completion check needs of the request item. */
 export type RequestSummary = Pick<RequestRecord, 'requestId' | 'source' | 'phase' | 'resourceCount' | 'completedAt'>;
 
+const RESOURCE_FIELDS = '#sk, #rid, #kind, #name, #state, #hid, #reason, #msg';
+
 const SUMMARY_NAMES = {
   '#rid': 'requestId',
   '#kind': 'kind',
@@ -51,7 +53,7 @@ export async function getRequestSummary(
       new QueryCommand({
         TableName: table.tableName,
         KeyConditionExpression: resourcesOnly ? 'pk = :pk AND begins_with(sk, :res)' : 'pk = :pk',
-        ProjectionExpression: `#sk, #rid, #kind, #name, #state, #hid, #reason, #msg${resourcesOnly ? '' : ', #source, #phase, #count, #completed'}`,
+        ProjectionExpression: resourcesOnly ? RESOURCE_FIELDS : `${RESOURCE_FIELDS}, #source, #phase, #count, #completed`,
         ExpressionAttributeNames: resourcesOnly ? Object.fromEntries(Object.entries(SUMMARY_NAMES).slice(0, 8)) : SUMMARY_NAMES,
         ExpressionAttributeValues: { ':pk': requestKey(requestId).pk, ...(resourcesOnly ? { ':res': 'RES#' } : {}) },
         ConsistentRead: true,

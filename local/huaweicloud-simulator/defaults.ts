@@ -27,6 +27,9 @@ export type DurationsOption = 'fast' | 'realistic' | Partial<Durations>;
 /** A delete takes this share of the kind's create duration before GET answers 404. */
 export const DELETE_DURATION_SHARE = 1 / 3;
 
+/** A notebook stop, start or volume resize takes this share of the notebook duration; a node count change takes a whole one. */
+export const TRANSITION_DURATION_SHARE = 1 / 3;
+
 /** Long enough to outlast any sane client timeout, which is what a slow-fault test wants to provoke. */
 export const DEFAULT_SLOW_MS = 30_000;
 

@@ -1,13 +1,13 @@
 /** Deterministic state machines: each resource's status is a pure function of the time elapsed since its create (or delete). */
 import { arr, int, obj, str } from './json';
-import type { SimFailure, SimResource } from './state';
+import type { SimFailure, SimPower, SimResource, SimScaling } from './state';
 
 type Outcome = 'in_progress' | 'succeeded' | 'failed' | 'deleting' | 'deleted';
 
 /** Share of the create duration elapsed; a zero duration means "already done". */
 function elapsedShare(r: SimResource, now: number): number {
   if (r.durationMs <= 0) return Number.POSITIVE_INFINITY;
-  return Math.max(0, now - r.createdAt) / r.durationMs;
+  return Math.max(0, now - (r.restartedAt ?? r.createdAt)) / r.durationMs;
 }
 
 export function isDeleting(r: SimResource, now: number): boolean {
@@ -61,8 +61,15 @@ export function notebookProgress(r: SimResource, now: number): NotebookProgress 
   } else {
     progress = { status: f < 1 ? 'STARTING' : 'RUNNING', steps: stepsAt(NOTEBOOK_STEPS.length + 1, 'COMPLETED'), failReason: '' };
   }
+  if (progress.status === 'RUNNING' && r.power) progress.status = powerStatus(r.power, now);
   if (isDeleting(r, now)) progress.status = 'DELETING';
   return progress;
+}
+
+function powerStatus(power: SimPower, now: number): string {
+  const done = now >= power.at + power.durationMs;
+  if (power.action === 'stop') return done ? 'STOPPED' : 'STOPPING';
+  return done ? 'RUNNING' : 'STARTING';
 }
 
 /* ---------- Pools and node pools: nodes move from creating to available (or abnormal) ---------- */
@@ -101,6 +108,49 @@ function nodePoolFlavors(r: SimResource): FlavorSpec[] {
   return (Array.isArray(resources) ? resources : [resources]).map(toFlavorSpec);
 }
 
+/** The node counts a pool or node pool's body asks for, per flavor entry. */
+export function requestedFlavors(r: SimResource): FlavorSpec[] {
+  return r.kind === 'NodePool' ? nodePoolFlavors(r) : poolFlavors(r);
+}
+
+const flavorKey = (spec: FlavorSpec) => `${spec.flavor}\u0000${spec.nodePool ?? ''}`;
+
+/**
+ * After a count change: the nodes both counts share stay available, added ones become ready one by one, and
+ * removed ones (from a lower count or from an entry the patch dropped) are listed as deleting until it ends.
+ */
+function scaledCounts(r: SimResource, scaling: SimScaling, flavors: FlavorSpec[], now: number, timing: NodeTiming): FlavorCounts[] {
+  const share = scaling.durationMs <= 0 ? Number.POSITIVE_INFINITY : Math.max(0, now - scaling.at) / scaling.durationMs;
+  const deleting = isDeleting(r, now);
+  const before = new Map(scaling.previous.map((p) => [flavorKey(p), p.count]));
+  const countsFor = (spec: FlavorSpec, previous: number): FlavorCounts => {
+    const counts: FlavorCounts = { ...spec, creating: 0, available: 0, abnormal: 0, deleting: 0 };
+    if (deleting) {
+      counts.deleting = spec.count;
+      return counts;
+    }
+    const kept = Math.min(previous, spec.count);
+    const added = spec.count - kept;
+    counts.available = kept;
+    for (let i = 0; i < added; i++) {
+      if (share >= timing.setup + ((1 - timing.setup) * (i + 1)) / added) counts.available++;
+      else counts.creating++;
+    }
+    if (previous > spec.count && share < 1) counts.deleting = previous - spec.count;
+    return counts;
+  };
+  const current = flavors.map((spec) => {
+    const previous = before.get(flavorKey(spec)) ?? 0;
+    before.delete(flavorKey(spec));
+    return countsFor(spec, previous);
+  });
+  const dropped = scaling.previous
+    .filter((p) => before.has(flavorKey(p)))
+    .map((p) => countsFor({ ...p, count: 0 }, p.count))
+    .filter((c) => c.deleting > 0);
+  return [...current, ...dropped];
+}
+
 interface NodeTiming {
   /** Share of the duration before the first node can be ready (ordering, scheduling). */
   setup: number;
@@ -110,6 +160,7 @@ interface NodeTiming {
 
 /** Nodes become ready one by one over the rest of the duration, the last one exactly at 100 %. */
 function nodeCounts(r: SimResource, flavors: FlavorSpec[], now: number, timing: NodeTiming): FlavorCounts[] {
+  if (r.scaling) return scaledCounts(r, r.scaling, flavors, now, timing);
   const f = elapsedShare(r, now);
   const total = flavors.reduce((n, s) => n + Math.max(0, s.count), 0);
   const deleting = isDeleting(r, now);
@@ -216,7 +267,8 @@ export function summarize(r: SimResource, now: number, gone: boolean): Summary {
     case 'Notebook': {
       const p = notebookProgress(r, now);
       if (deleting) return { status: p.status, outcome: 'deleting' };
-      if (p.status === 'RUNNING') return { status: p.status, outcome: 'succeeded' };
+      // Stopped or starting again still means the create succeeded; `status` tells the rest.
+      if (p.status === 'RUNNING' || r.power) return { status: p.status, outcome: 'succeeded' };
       if (p.status === 'CREATE_FAILED') return { status: p.status, outcome: 'failed', failReason: p.failReason };
       return { status: p.status, outcome: 'in_progress' };
     }

@@ -15,6 +15,29 @@ interface SimPod {
   containerIds: string[];
 }
 
+/** One change made to a resource after its create, in the order received (the create itself is not listed). */
+export interface SimOperation {
+  op: 'update' | 'stop' | 'start' | 'delete';
+  at: number;
+  requestId: string;
+  /** The request body as received (update), so a test can see what was sent. */
+  body?: Record<string, unknown>;
+}
+
+/** A notebook's last stop or start: STOPPING/STARTING until `at + durationMs`, then STOPPED/RUNNING. */
+export interface SimPower {
+  action: 'stop' | 'start';
+  at: number;
+  durationMs: number;
+}
+
+/** A node count change in progress: nodes move from `previous` to the current spec over `durationMs`. */
+export interface SimScaling {
+  at: number;
+  durationMs: number;
+  previous: { flavor: string; count: number; nodePool?: string }[];
+}
+
 export interface SimResource {
   kind: Kind;
   /** Notebook and deployment UUID, pool `metadata.name`, node pool `<pool>/<name>`. */
@@ -41,6 +64,13 @@ export interface SimResource {
   token?: string;
   orderName?: string;
   pods?: SimPod[];
+  /** Where progress is measured from once an update restarted it (a deployment's new pods); else createdAt. */
+  restartedAt?: number;
+  power?: SimPower;
+  scaling?: SimScaling;
+  /** A notebook's EVS volume reports RESIZING until then. */
+  resizeUntil?: number;
+  operations?: SimOperation[];
 }
 
 export interface SimulatorConfig {
@@ -127,10 +157,17 @@ export class SimulatorState {
     return [...this.byKey.values()];
   }
 
-  markDeleted(resource: SimResource): void {
+  markDeleted(resource: SimResource, requestId?: string): void {
     if (resource.deletedAt !== undefined) return;
     resource.deletedAt = this.now();
     resource.deleteDurationMs = Math.round(this.config.durations[resource.kind] * DELETE_DURATION_SHARE);
+    if (requestId !== undefined) (resource.operations ??= []).push({ op: 'delete', at: resource.deletedAt, requestId });
+    this.initial.onChange?.();
+  }
+
+  /** Logs a change the route has already applied to `resource`, and saves. */
+  recordOperation(resource: SimResource, operation: Omit<SimOperation, 'at'>): void {
+    (resource.operations ??= []).push({ ...operation, at: this.now() });
     this.initial.onChange?.();
   }
 

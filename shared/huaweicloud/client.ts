@@ -76,7 +76,11 @@ const SILENT: HuaweiLogger = { warn() {}, error() {} };
 
 type Service = HuaweiService;
 
-/** One API call. `callKind` decides what a lost answer means: only a create's outcome can be unknown. */
+/**
+ * One API call. `callKind` decides what a lost answer means: only a create's outcome can be unknown. An update
+ * sends the whole desired value (PUT, or a merge-patch whose arrays replace whole) and a delete of a resource
+ * already gone answers "not found", so repeating either after a 5xx or a lost answer cannot apply it twice.
+ */
 export interface HuaweiCall {
   operation: string;
   callKind: 'create' | 'read' | 'update' | 'delete';
@@ -86,6 +90,8 @@ export interface HuaweiCall {
   query?: Record<string, string>;
   target: HuaweiTarget;
   body?: unknown;
+  /** Defaults to application/json; ModelArts' PATCH routes refuse anything but `application/merge-patch+json`. */
+  contentType?: string;
   /** Look-ups and deletes expect "not found" as a normal answer; don't log it as a failure. */
   notFoundIsNormal?: boolean;
 }
@@ -235,7 +241,10 @@ export class HuaweiCloudClient implements HuaweiTransport {
     const url = `${base}${call.path}${queryString(call.query)}`;
     if (!URL.canParse(url)) throw new AttemptError({ type: 'invalid', detail: 'the URL is not valid' });
     const body = call.body === undefined ? undefined : JSON.stringify(call.body);
-    const unsigned: Record<string, string> = { 'content-type': 'application/json', 'X-Project-Id': call.target.projectId };
+    const unsigned: Record<string, string> = {
+      'content-type': call.contentType ?? 'application/json',
+      'X-Project-Id': call.target.projectId,
+    };
     if (call.service === 'ief' && call.target.iefInstanceId) unsigned['ief-instance-id'] = call.target.iefInstanceId;
     const headers = signRequest({ method: call.method, url, headers: unsigned, ...(body !== undefined ? { body } : {}) }, credentials);
     // fetch sets Host from the URL (the signed value) and refuses to let callers override it.

@@ -1,5 +1,5 @@
-/** Small helpers the kind adapters share: reading Huawei's JSON, the create call, and the field comparison. */
-import type { HuaweiCall, HuaweiTarget, HuaweiTransport } from '../huaweicloud/client';
+/** Small helpers the kind adapters share: reading Huawei's JSON, the create, update and delete calls, and the field comparison. */
+import { isNotFoundError, type HuaweiCall, type HuaweiTarget, type HuaweiTransport } from '../huaweicloud/client';
 import { HuaweiPermanentError, HuaweiUnknownOutcomeError } from '../huaweicloud/errors';
 import type { HuaweiService } from '../huaweicloud/endpoints';
 import type { FieldDiff } from './adapter';
@@ -64,6 +64,42 @@ export async function createOnce(
     ...(result.requestId ? { requestId: result.requestId } : {}),
   });
 }
+
+/**
+ * Sends one change to an existing resource and returns Huawei's answer. A PUT or merge-patch carries the whole
+ * desired value of what it changes, so the transport may repeat it after a lost answer without applying
+ * anything twice; a repeated stop or start is refused instead (the state moved), which the caller must observe.
+ */
+export async function updateCall(
+  cloud: HuaweiTransport,
+  base: CallBase,
+  request: { operation: string; method: 'PUT' | 'PATCH' | 'POST'; path: string; body?: unknown; contentType?: string },
+): Promise<unknown> {
+  const { operation, method, path, body, contentType } = request;
+  const call: HuaweiCall = {
+    operation: `${operation} ${base.kind}`,
+    callKind: 'update',
+    method,
+    ...base,
+    path,
+    ...(body !== undefined ? { body } : {}),
+    ...(contentType ? { contentType } : {}),
+  };
+  return (await cloud.send(call)).body;
+}
+
+/** Asks Huawei to remove a resource. "Not found" is success: an earlier attempt, or someone else, removed it already. */
+export async function deleteOnce(cloud: HuaweiTransport, base: CallBase, path: string): Promise<void> {
+  try {
+    await cloud.send({ operation: `delete ${base.kind}`, callKind: 'delete', method: 'DELETE', ...base, path, notFoundIsNormal: true });
+  } catch (error) {
+    if (isNotFoundError(error)) return;
+    throw error;
+  }
+}
+
+/** The media type ModelArts' PATCH routes require (RFC 7396): objects merge, arrays are replaced whole. */
+export const MERGE_PATCH = 'application/merge-patch+json';
 
 export function callBase(kind: string, service: HuaweiService, target: HuaweiTarget): CallBase {
   return { kind, service, target };

@@ -81,6 +81,7 @@ export function adminRoutes(state: SimulatorState): Hono<SimEnv> {
         deleted: r.deletedAt !== undefined,
         requestId: r.requestId,
         body: r.body,
+        operations: (r.operations ?? []).map((o) => ({ ...o, at: new Date(o.at).toISOString() })),
       }));
     return c.json({ count: resources.length, resources });
   });

@@ -1,9 +1,14 @@
-/** ModelArts notebook routes: POST/GET(list) /v1/{pid}/notebooks and GET/DELETE /v1/{pid}/notebooks/{id}. */
+/**
+ * ModelArts notebook routes: POST/GET(list) /v1/{pid}/notebooks, GET/PUT/DELETE /v1/{pid}/notebooks/{id} and
+ * POST .../{id}/stop and .../{id}/start.
+ */
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
+import { TRANSITION_DURATION_SHARE } from '../defaults';
 import { huaweiError, jsonObjectBody, modelartsBadRequest, type SimContext, type SimEnv } from '../http';
-import { isObject, obj, str } from '../json';
-import type { SimulatorState } from '../state';
+import { int, isObject, obj, str, type JsonObject } from '../json';
+import { notebookProgress } from '../progress';
+import type { SimResource, SimulatorState } from '../state';
 import { renderNotebook } from '../views/modelarts';
 import { fuzzyMatch, newResource, newestFirst, paging } from './shared';
 
@@ -18,6 +23,54 @@ function checkNotebook(body: Record<string, unknown>): string | undefined {
   if (!imageId) return 'image_id is required';
   if (str(body.flavor) === undefined && !isObject(body.custom_spec)) return 'either flavor or custom_spec must be set';
   return undefined;
+}
+
+/** NotebookUpdateRequest's fields in the official SDK; anything else (pool_id, volume, workspace_id) cannot change. */
+const UPDATABLE = new Set([
+  'name',
+  'description',
+  'flavor',
+  'image_id',
+  'endpoints',
+  'storage_new_size',
+  'custom_spec',
+  'hooks',
+  'affinity',
+  'dew_secret_name',
+  'data_volumes',
+]);
+/** The API page says the instance must be stopped for these; Terraform stops it, updates and starts it again. */
+const NEEDS_STOPPED = ['flavor', 'image_id', 'endpoints', 'custom_spec'] as const;
+const MAX_EVS_GB = 4096;
+
+/** Chosen here (the reference documents none): a request the notebook's current state does not allow. */
+const WRONG_STATE = 'ModelArts.6410';
+
+const imageIdOf = (body: JsonObject) => str(body.image_id) ?? str(obj(body.image)?.id);
+const capacityOf = (body: JsonObject) => int(obj(body.volume)?.capacity) ?? 5;
+
+/** Why this update cannot be applied to the notebook as it is now, or undefined. */
+function checkUpdate(r: SimResource, update: JsonObject): string | undefined {
+  const fixed = Object.keys(update).filter((k) => !UPDATABLE.has(k));
+  if (fixed.length > 0) return `${fixed.join(', ')} cannot be updated`;
+  if (Object.keys(update).length === 0) return 'the request body has no field to update';
+  if (update.name !== undefined && !NOTEBOOK_NAME.test(str(update.name) ?? '')) {
+    return 'name must be 1-128 letters, digits, hyphens or underscores';
+  }
+  if (update.storage_new_size !== undefined) {
+    const size = int(update.storage_new_size);
+    if (size === undefined || size > MAX_EVS_GB) return `storage_new_size must be an integer of at most ${MAX_EVS_GB}`;
+    // The same size again is accepted, so that a repeated request is harmless.
+    if (size < capacityOf(r.body))
+      return `storage_new_size ${size} is smaller than the volume (${capacityOf(r.body)} GB): EVS can only grow`;
+  }
+  return undefined;
+}
+
+function changed(r: SimResource, update: JsonObject, field: (typeof NEEDS_STOPPED)[number]): boolean {
+  if (update[field] === undefined) return false;
+  const current = field === 'image_id' ? imageIdOf(r.body) : r.body[field];
+  return JSON.stringify(update[field]) !== JSON.stringify(current);
 }
 
 export function notebookRoutes(state: SimulatorState): Hono<SimEnv> {
@@ -66,9 +119,62 @@ export function notebookRoutes(state: SimulatorState): Hono<SimEnv> {
   app.delete('/v1/:project_id/notebooks/:id', (c) => {
     const resource = state.find('Notebook', c.req.param('id'));
     if (!resource) return notFound(c, c.req.param('id'));
-    state.markDeleted(resource);
+    state.markDeleted(resource, c.get('requestId'));
     return c.json(renderNotebook(resource, state.now()));
   });
+
+  const wrongState = (c: SimContext, detail: string) => huaweiError(c, 400, WRONG_STATE, detail);
+
+  app.put('/v1/:project_id/notebooks/:id', (c) => {
+    const resource = state.find('Notebook', c.req.param('id'));
+    if (!resource) return notFound(c, c.req.param('id'));
+    const update = jsonObjectBody(c);
+    if (!update) return modelartsBadRequest(c, 'the request body must be a JSON object');
+    const problem = checkUpdate(resource, update);
+    if (problem) return modelartsBadRequest(c, problem);
+    const now = state.now();
+    const status = notebookProgress(resource, now).status;
+    if (status !== 'RUNNING' && status !== 'STOPPED')
+      return wrongState(c, `the notebook is ${status}; it can be updated when RUNNING or STOPPED`);
+    const restarting = NEEDS_STOPPED.filter((field) => changed(resource, update, field));
+    if (restarting.length > 0 && status !== 'STOPPED') {
+      return wrongState(c, `the notebook instance must be stopped to change ${restarting.join(', ')}`);
+    }
+    const grows = update.storage_new_size !== undefined && int(update.storage_new_size)! > capacityOf(resource.body);
+    // Terraform starts a stopped notebook before resizing it: the EVS volume grows while attached.
+    if (grows && status !== 'RUNNING') return wrongState(c, 'the notebook must be RUNNING to grow its storage');
+
+    const { storage_new_size: size, image_id: imageId, ...rest } = update;
+    Object.assign(resource.body, rest);
+    if (imageId !== undefined) {
+      resource.body.image_id = imageId;
+      delete resource.body.image;
+    }
+    if (grows) {
+      resource.body.volume = { ...obj(resource.body.volume), capacity: size };
+      resource.resizeUntil = now + Math.round(resource.durationMs * TRANSITION_DURATION_SHARE);
+    }
+    if (str(update.name)) resource.name = str(update.name)!;
+    state.recordOperation(resource, { op: 'update', requestId: c.get('requestId'), body: update });
+    return c.json(renderNotebook(resource, now));
+  });
+
+  /** Stop and start: each allowed from one settled state only, like the console's buttons. */
+  const power = (action: 'stop' | 'start') => (c: SimContext) => {
+    const resource = state.find('Notebook', c.req.param('id') ?? '');
+    if (!resource) return notFound(c, c.req.param('id') ?? '');
+    const now = state.now();
+    const status = notebookProgress(resource, now).status;
+    const from = action === 'stop' ? 'RUNNING' : 'STOPPED';
+    if (status !== from)
+      return wrongState(c, `the notebook is ${status}; only a ${from} notebook can be ${action === 'stop' ? 'stopped' : 'started'}`);
+    resource.power = { action, at: now, durationMs: Math.round(resource.durationMs * TRANSITION_DURATION_SHARE) };
+    state.recordOperation(resource, { op: action, requestId: c.get('requestId') });
+    return c.json(renderNotebook(resource, now));
+  };
+  app.post('/v1/:project_id/notebooks/:id/stop', power('stop'));
+  // `duration` and `type` (the new lease) are accepted and not modelled.
+  app.post('/v1/:project_id/notebooks/:id/start', power('start'));
 
   return app;
 }

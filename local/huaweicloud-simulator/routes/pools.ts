@@ -1,8 +1,8 @@
-/** ModelArts v2 pool and node-pool routes under /v2/{pid}/pools. */
+/** ModelArts v2 pool and node-pool routes under /v2/{pid}/pools: create, list, show, merge-patch and delete. */
 import { Hono } from 'hono';
 import { huaweiError, jsonObjectBody, modelartsBadRequest, type SimContext, type SimEnv } from '../http';
-import { arr, int, isObject, obj, str, type JsonObject } from '../json';
-import { poolProgress } from '../progress';
+import { arr, int, isObject, mergePatch, obj, str, type JsonObject } from '../json';
+import { nodePoolProgress, poolProgress, requestedFlavors } from '../progress';
 import type { SimResource, SimulatorState } from '../state';
 import { renderNodePool, renderNodePoolCreated, renderPool } from '../views/modelarts';
 import { hex, newResource } from './shared';
@@ -72,6 +72,38 @@ function poolStatusBucket(r: SimResource, now: number): 'creating' | 'created' |
   return 'creating';
 }
 
+const MERGE_PATCH = 'application/merge-patch+json';
+
+/** Identity and placement a pool keeps for life (Terraform's ForceNew list): a patch changing one is refused. */
+const POOL_FIXED: readonly [string, (body: JsonObject) => unknown][] = [
+  [`metadata.labels["${NAME_LABEL}"]`, (b) => obj(obj(b.metadata)?.labels)?.[NAME_LABEL]],
+  ['metadata.labels["os.modelarts/workspace.id"]', (b) => obj(obj(b.metadata)?.labels)?.['os.modelarts/workspace.id']],
+  ['metadata.labels["os.modelarts/node.prefix"]', (b) => obj(obj(b.metadata)?.labels)?.['os.modelarts/node.prefix']],
+  ['metadata.annotations["os.modelarts/billing.mode"]', (b) => obj(obj(b.metadata)?.annotations)?.['os.modelarts/billing.mode']],
+  ['spec.type', (b) => obj(b.spec)?.type],
+  ['spec.network', (b) => obj(b.spec)?.network],
+];
+const NODE_POOL_FIXED: readonly [string, (body: JsonObject) => unknown][] = [
+  ['metadata.name', (b) => obj(b.metadata)?.name],
+  ['spec.resources.flavor', (b) => obj(obj(b.spec)?.resources)?.flavor],
+];
+
+function fixedChange(before: JsonObject, after: JsonObject, fixed: readonly [string, (body: JsonObject) => unknown][]): string | undefined {
+  const field = fixed.find(([, read]) => JSON.stringify(read(before)) !== JSON.stringify(read(after)));
+  return field && `${field[0]} cannot be changed`;
+}
+
+/** Whether any flavor entry's node count differs, counting entries added or dropped by the patch. */
+function countsDiffer(before: SimResource, after: SimResource): boolean {
+  const tally = (r: SimResource) =>
+    JSON.stringify(
+      requestedFlavors(r)
+        .map((f) => `${f.flavor}/${f.nodePool ?? ''}=${f.count}`)
+        .sort(),
+    );
+  return tally(before) !== tally(after);
+}
+
 export function poolRoutes(state: SimulatorState): Hono<SimEnv> {
   const app = new Hono<SimEnv>();
   const poolNotFound = (c: SimContext, name: string) => huaweiError(c, 404, 'ModelArts.50015001', `pool ${name} not found`);
@@ -130,10 +162,58 @@ export function poolRoutes(state: SimulatorState): Hono<SimEnv> {
   app.delete('/v2/:project_id/pools/:pool_name', (c) => {
     const pool = state.find('ResourcePool', c.req.param('pool_name'));
     if (!pool) return poolNotFound(c, c.req.param('pool_name'));
-    state.markDeleted(pool);
+    state.markDeleted(pool, c.get('requestId'));
     // Node pools live on the pool's nodes, so they go with it.
-    for (const np of state.visible('NodePool', (r) => r.parentId === pool.id)) state.markDeleted(np);
+    for (const np of state.visible('NodePool', (r) => r.parentId === pool.id)) state.markDeleted(np, c.get('requestId'));
     return c.json(renderPool(pool, state.now()));
+  });
+
+  /**
+   * The merge-patch both PATCH routes share: the merged body must still be valid, keep its fixed fields, and
+   * may change node counts only once earlier nodes have settled; a count change starts a scaling period.
+   */
+  const patch = (
+    c: SimContext,
+    resource: SimResource,
+    check: (body: JsonObject) => string | undefined,
+    fixed: readonly [string, (body: JsonObject) => unknown][],
+    settled: boolean,
+  ): Response | undefined => {
+    // ModelArts answers a PATCH sent as plain JSON (what the Python SDK declares) with this code.
+    if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith(MERGE_PATCH)) {
+      return huaweiError(c, 415, 'ModelArts.50004100', `Content type not supported; use ${MERGE_PATCH}`);
+    }
+    if (resource.deletedAt !== undefined) return modelartsBadRequest(c, `${resource.id} is being deleted`);
+    const changes = jsonObjectBody(c);
+    if (!changes) return modelartsBadRequest(c, 'the request body must be a JSON object');
+    const merged = mergePatch(resource.body, changes) as JsonObject;
+    const problem = check(merged) ?? fixedChange(resource.body, merged, fixed);
+    if (problem) return modelartsBadRequest(c, problem);
+    const now = state.now();
+    const before = requestedFlavors(resource);
+    const scales = countsDiffer(resource, { ...resource, body: merged });
+    if (scales && !settled)
+      return modelartsBadRequest(c, 'nodes are still being created or scaled; change the count when they have settled');
+    resource.body = merged;
+    if (scales) {
+      resource.scaling = { at: now, durationMs: state.config.durations[resource.kind], previous: before };
+      if (resource.kind === 'ResourcePool') resource.orderName = `order-${hex(8)}`;
+    }
+    state.recordOperation(resource, { op: 'update', requestId: c.get('requestId'), body: changes });
+    return undefined;
+  };
+
+  const settledNodes = (r: SimResource, now: number) => {
+    const counts = r.kind === 'NodePool' ? nodePoolProgress(r, now) : poolProgress(r, now).flavors;
+    return counts.every((f) => f.creating === 0 && f.deleting === 0);
+  };
+
+  app.patch('/v2/:project_id/pools/:pool_name', (c) => {
+    const pool = state.find('ResourcePool', c.req.param('pool_name'));
+    if (!pool) return poolNotFound(c, c.req.param('pool_name'));
+    const now = state.now();
+    const settled = poolProgress(pool, now).phase === 'Running' && settledNodes(pool, now);
+    return patch(c, pool, checkPool, POOL_FIXED, settled) ?? c.json(renderPool(pool, now));
   });
 
   app.post('/v2/:project_id/pools/:pool_name/nodepools', (c) => {
@@ -177,10 +257,17 @@ export function poolRoutes(state: SimulatorState): Hono<SimEnv> {
     return np instanceof Response ? np : c.json(renderNodePool(np, state.now()));
   });
 
+  app.patch('/v2/:project_id/pools/:pool_name/nodepools/:name', (c) => {
+    const np = nodePoolOr404(c);
+    if (np instanceof Response) return np;
+    const now = state.now();
+    return patch(c, np, checkNodePool, NODE_POOL_FIXED, settledNodes(np, now)) ?? c.json(renderNodePool(np, now));
+  });
+
   app.delete('/v2/:project_id/pools/:pool_name/nodepools/:name', (c) => {
     const np = nodePoolOr404(c);
     if (np instanceof Response) return np;
-    state.markDeleted(np);
+    state.markDeleted(np, c.get('requestId'));
     return c.json(renderNodePool(np, state.now()));
   });
 

@@ -36,7 +36,7 @@ export function renderDeployment(r: SimResource, now: number): JsonObject {
     source: str(b.source) ?? '',
     project_id: r.projectId,
     created_at: created,
-    updated_at: r.deletedAt !== undefined ? new Date(r.deletedAt).toISOString() : created,
+    updated_at: new Date(r.deletedAt ?? r.operations?.at(-1)?.at ?? r.createdAt).toISOString(),
     template: template(r),
     // `state` is reserved for FREEZE / PENDING_DELETE / DELETE_FAILED and stays empty while healthy.
     state: isDeleting(r, now) ? 'PENDING_DELETE' : '',

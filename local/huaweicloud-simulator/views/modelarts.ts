@@ -21,8 +21,10 @@ export function renderNotebook(r: SimResource, now: number): JsonObject {
     capacity: typeof volumeIn.capacity === 'number' ? volumeIn.capacity : 5,
     mount_path: str(volumeIn.mount_path) ?? '/home/ma-user/work/',
   };
-  // The volume reports INITIALIZING until the instance is up; Terraform keeps waiting while it does.
-  if (!running && p.status !== 'CREATE_FAILED') volume.status = 'INITIALIZING';
+  // The volume reports INITIALIZING until the instance first comes up, RESIZING while it grows; Terraform waits on both.
+  const firstStart = r.power === undefined && ['INIT', 'CREATING', 'STARTING'].includes(p.status);
+  if (firstStart) volume.status = 'INITIALIZING';
+  else if (r.resizeUntil !== undefined && now < r.resizeUntil) volume.status = 'RESIZING';
   const body: JsonObject = {
     id: r.id,
     name: r.name,

@@ -5,7 +5,7 @@
 import type { HuaweiTarget, HuaweiTransport } from '../../huaweicloud/client';
 import { urlEncode } from '../../huaweicloud/signer';
 import type { AdapterResource, KindAdapter, Observation } from '../adapter';
-import { callBase, compareFields, createOnce, list, num, obj, show, str, type Json } from '../common';
+import { callBase, compareFields, createOnce, deleteOnce, list, num, obj, show, str, updateCall, type Json } from '../common';
 import { OWNERSHIP_TAG_KEY, ownershipId } from '../ownership';
 import { edgeDeploymentManifestSchema, KIND, SUMMARY, TIMING } from './manifest';
 
@@ -51,6 +51,31 @@ export function edgeDeploymentStatus(deployment: unknown, pods: readonly unknown
   return at('InProgress', state, waiting ? `${message}; ${podDetail(waiting)}` : message);
 }
 
+/**
+ * UpdateDeployment in Huawei's SDK: the description alone, or the replicas and pod template, never both in one
+ * request (IEF refuses it). Name, nodes or group, source and tags cannot change in place.
+ */
+export type DeploymentUpdate =
+  | { description: string; deployment?: never }
+  | { deployment: { replicas: number; template: Record<string, unknown> }; description?: never };
+
+const instance = (target: HuaweiTarget, id: string) => `${collection(target)}/${urlEncode(id)}`;
+
+/**
+ * `PUT /v3/{project_id}/edgemgr/deployments/{deployment_id}`. A new template or replica count rolls the pods,
+ * so the deployment is ready again only once ready_replicas equals replicas; the answer is the deployment.
+ */
+export async function updateDeployment(
+  cloud: HuaweiTransport,
+  target: HuaweiTarget,
+  id: string,
+  update: DeploymentUpdate,
+): Promise<Observation> {
+  return edgeDeploymentStatus(
+    await updateCall(cloud, base(target), { operation: 'update', method: 'PUT', path: instance(target, id), body: update }),
+  );
+}
+
 const mark = (resource: Pick<AdapterResource, 'projectId' | 'name'>) => ownershipId(resource.projectId, KIND, resource.name);
 
 export const edgeDeployment: KindAdapter<typeof KIND, ReturnType<typeof edgeDeploymentManifestSchema>> = {
@@ -87,7 +112,7 @@ export const edgeDeployment: KindAdapter<typeof KIND, ReturnType<typeof edgeDepl
   },
   statusOf: (answer: unknown) => edgeDeploymentStatus(answer),
   async observe(cloud: HuaweiTransport, target, id) {
-    const deployment = await show(cloud, base(target), `${collection(target)}/${urlEncode(id)}`);
+    const deployment = await show(cloud, base(target), instance(target, id));
     const pods = await list(
       cloud,
       { ...base(target), kind: `${KIND} pods` },
@@ -96,6 +121,9 @@ export const edgeDeployment: KindAdapter<typeof KIND, ReturnType<typeof edgeDepl
       'pods',
     );
     return edgeDeploymentStatus(deployment, pods);
+  },
+  async delete(cloud, target, id) {
+    await deleteOnce(cloud, base(target), instance(target, id));
   },
   compare(spec, observed) {
     // The ownership tag is ours, not the manifest's; containers and envs are keyed by name.

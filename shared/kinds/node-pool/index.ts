@@ -2,11 +2,11 @@
  * NodePool: node pools inside a ModelArts pool (`/v2/{project_id}/pools/{pool_name}/nodepools`). Their
  * names are user-chosen and unique within the pool, so the name is the mark and a GET is the look-up.
  */
-import type { HuaweiTarget } from '../../huaweicloud/client';
+import type { HuaweiTarget, HuaweiTransport } from '../../huaweicloud/client';
 import { HuaweiInvalidRequestError } from '../../huaweicloud/errors';
 import { urlEncode } from '../../huaweicloud/signer';
 import type { KindAdapter, Observation } from '../adapter';
-import { callBase, compareFields, createOnce, getOne, num, obj, show, str } from '../common';
+import { callBase, compareFields, createOnce, deleteOnce, getOne, MERGE_PATCH, num, obj, show, str, updateCall } from '../common';
 import { KIND, nodePoolManifestSchema, SUMMARY, TIMING } from './manifest';
 
 function collection(target: HuaweiTarget): string {
@@ -36,6 +36,27 @@ export function nodePoolStatus(answer: unknown): Observation {
     return { phase: 'Succeeded', reason: 'Available', message, observed: answer };
   if (abnormal > 0 && creating === 0) return { phase: 'Failed', reason: 'Abnormal', message, observed: answer };
   return { phase: 'InProgress', ...(creating > 0 ? { reason: 'Creating' } : {}), message, observed: answer };
+}
+
+/**
+ * `PATCH /v2/{project_id}/pools/{pool_name}/nodepools/{nodepool_name}` as a JSON merge patch: `spec.resources`
+ * is one object, so it merges; Huawei requires flavor, count and maxCount in it. The flavor cannot change in
+ * place. The answer is the node pool, its node counts moving to the new count over time.
+ */
+export async function patchNodePool(
+  cloud: HuaweiTransport,
+  target: HuaweiTarget,
+  name: string,
+  patch: Record<string, unknown>,
+): Promise<Observation> {
+  const request = {
+    operation: 'patch',
+    method: 'PATCH',
+    path: `${collection(target)}/${urlEncode(name)}`,
+    body: patch,
+    contentType: MERGE_PATCH,
+  } as const;
+  return nodePoolStatus(await updateCall(cloud, base(target), request));
 }
 
 const nameOf = (item: unknown) => str(obj(obj(item).metadata).name);
@@ -69,6 +90,9 @@ export const nodePool: KindAdapter<typeof KIND, ReturnType<typeof nodePoolManife
   statusOf: nodePoolStatus,
   async observe(cloud, target, id) {
     return nodePoolStatus(await show(cloud, base(target), `${collection(target)}/${urlEncode(id)}`));
+  },
+  async delete(cloud, target, id) {
+    await deleteOnce(cloud, base(target), `${collection(target)}/${urlEncode(id)}`);
   },
   compare: (spec, observed) => compareFields(spec.body, observed, { ignore: (path) => path.startsWith('metadata.annotations') }),
 };

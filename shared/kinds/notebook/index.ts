@@ -5,7 +5,7 @@
 import type { HuaweiTarget, HuaweiTransport } from '../../huaweicloud/client';
 import { urlEncode } from '../../huaweicloud/signer';
 import type { AdapterResource, KindAdapter, Observation, ResourceSpec } from '../adapter';
-import { callBase, compareFields, createOnce, list, obj, show, str, type Json } from '../common';
+import { callBase, compareFields, createOnce, deleteOnce, list, obj, show, str, updateCall, type Json } from '../common';
 import { notebookMarker } from '../ownership';
 import { KIND, notebookManifestSchema, notebookWarnings, SUMMARY, TIMING } from './manifest';
 
@@ -46,6 +46,43 @@ export function notebookStatus(answer: unknown): Observation {
   if (FAILED.has(value) || STUCK.has(value)) return at('Failed', value, message);
   // INIT, CREATING, STARTING, SNAPSHOTTING and values we have not seen: keep polling until the caller's deadline.
   return at('InProgress', value || undefined, message);
+}
+
+/**
+ * NotebookUpdateRequest in Huawei's SDK. Name, description and storage growth apply to a running instance;
+ * flavor, image and endpoints only to a stopped one (stop, update, start).
+ */
+export interface NotebookUpdate {
+  name?: string;
+  description?: string;
+  flavor?: string;
+  image_id?: string;
+  endpoints?: unknown[];
+  /** The volume's new size in GB: grow only, at most 4096. */
+  storage_new_size?: number;
+  [field: string]: unknown;
+}
+
+const instance = (target: HuaweiTarget, id: string) => `${collection(target)}/${urlEncode(id)}`;
+
+/** `PUT /v1/{project_id}/notebooks/{id}`; the answer is the notebook as it is right after. */
+export async function updateNotebook(cloud: HuaweiTransport, target: HuaweiTarget, id: string, body: NotebookUpdate): Promise<Observation> {
+  return notebookStatus(await updateCall(cloud, base(target), { operation: 'update', method: 'PUT', path: instance(target, id), body }));
+}
+
+/**
+ * `POST .../stop`: the answer says STOPPING; STOPPED follows. Refused unless the notebook is RUNNING, so a
+ * refusal after a lost answer may mean the first attempt applied: observe before calling it a failure.
+ */
+export async function stopNotebook(cloud: HuaweiTransport, target: HuaweiTarget, id: string): Promise<Observation> {
+  return notebookStatus(await updateCall(cloud, base(target), { operation: 'stop', method: 'POST', path: `${instance(target, id)}/stop` }));
+}
+
+/** `POST .../start`: the answer says STARTING; RUNNING follows. Refused unless the notebook is STOPPED (as for stop). */
+export async function startNotebook(cloud: HuaweiTransport, target: HuaweiTarget, id: string): Promise<Observation> {
+  return notebookStatus(
+    await updateCall(cloud, base(target), { operation: 'start', method: 'POST', path: `${instance(target, id)}/start` }),
+  );
 }
 
 const poolRefOf = (spec: ResourceSpec) => (typeof spec.poolRef === 'string' ? spec.poolRef : undefined);
@@ -89,7 +126,10 @@ export const notebook: KindAdapter<typeof KIND, ReturnType<typeof notebookManife
   },
   statusOf: notebookStatus,
   async observe(cloud: HuaweiTransport, target, id) {
-    return notebookStatus(await show(cloud, base(target), `${collection(target)}/${urlEncode(id)}`));
+    return notebookStatus(await show(cloud, base(target), instance(target, id)));
+  },
+  async delete(cloud, target, id) {
+    await deleteOnce(cloud, base(target), instance(target, id));
   },
   compare(spec, observed) {
     // The description carries the ownership mark, and the pool id is filled from poolRef.

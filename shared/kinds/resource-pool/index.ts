@@ -2,10 +2,10 @@
  * ResourcePool: ModelArts dedicated resource pools (`/v2/{project_id}/pools`). Huawei names a pool itself;
  * the display name label `os.modelarts/name` (required by the validator) is what recognises it again.
  */
-import type { HuaweiTarget } from '../../huaweicloud/client';
+import type { HuaweiTarget, HuaweiTransport } from '../../huaweicloud/client';
 import { urlEncode } from '../../huaweicloud/signer';
 import type { KindAdapter, Observation } from '../adapter';
-import { callBase, compareFields, createOnce, list, obj, show, str } from '../common';
+import { callBase, compareFields, createOnce, deleteOnce, list, MERGE_PATCH, obj, show, str, updateCall } from '../common';
 import { KIND, resourcePoolManifestSchema, SUMMARY, TIMING } from './manifest';
 
 const POOL_NAME_LABEL = 'os.modelarts/name';
@@ -22,6 +22,23 @@ export function resourcePoolStatus(answer: unknown): Observation {
   const message = str(st.message);
   const verdict: Observation['phase'] = phase === 'Running' ? 'Succeeded' : FAILED.has(phase) ? 'Failed' : 'InProgress';
   return { phase: verdict, ...(phase ? { reason: phase } : {}), ...(message ? { message } : {}), observed: answer };
+}
+
+const instance = (target: HuaweiTarget, poolName: string) => `${collection(target)}/${urlEncode(poolName)}`;
+
+/**
+ * `PATCH /v2/{project_id}/pools/{pool_name}` as a JSON merge patch. Arrays are replaced whole, so a patch that
+ * touches `spec.resources` must carry every entry: one left out is a node pool scaled away. A count change
+ * is asynchronous (an order, named in the answer's `os.modelarts/order.name` label); the answer is the pool.
+ */
+export async function patchPool(
+  cloud: HuaweiTransport,
+  target: HuaweiTarget,
+  poolName: string,
+  patch: Record<string, unknown>,
+): Promise<Observation> {
+  const request = { operation: 'patch', method: 'PATCH', path: instance(target, poolName), body: patch, contentType: MERGE_PATCH } as const;
+  return resourcePoolStatus(await updateCall(cloud, base(target), request));
 }
 
 export const resourcePool: KindAdapter<typeof KIND, ReturnType<typeof resourcePoolManifestSchema>> = {
@@ -55,7 +72,10 @@ export const resourcePool: KindAdapter<typeof KIND, ReturnType<typeof resourcePo
     createOnce(cloud, base(target), collection(target), spec.body, (answer) => obj(obj(answer).metadata).name),
   statusOf: resourcePoolStatus,
   async observe(cloud, target, id) {
-    return resourcePoolStatus(await show(cloud, base(target), `${collection(target)}/${urlEncode(id)}`));
+    return resourcePoolStatus(await show(cloud, base(target), instance(target, id)));
+  },
+  async delete(cloud, target, id) {
+    await deleteOnce(cloud, base(target), instance(target, id));
   },
   compare(spec, observed) {
     // Billing and order annotations describe the purchase, not the pool; resources are keyed by flavor, node pool and step.

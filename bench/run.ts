@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { startBenchStack } from './lib/stack';
 import { summaryTable } from './lib/summary';
 import { log, REPO_ROOT } from './lib/util';
@@ -69,7 +69,7 @@ const report = {
     : undefined,
 };
 mkdirSync(join(REPO_ROOT, 'reports'), { recursive: true });
-writeFileSync(join(REPO_ROOT, out), `${JSON.stringify(report, null, 2)}\n`);
+writeFileSync(resolve(REPO_ROOT, out), `${JSON.stringify(report, null, 2)}\n`);
 console.log(summaryTable(report));
 log(`wrote ${out} in ${report.durationSeconds} s`);
 process.exit(0);

@@ -156,8 +156,12 @@ async function processJob(
   const provider = source.provider;
   // A redelivered or replayed push is answered from the record of the first one: no second read of the
   // repository. Deliveries are recorded under the request id, which is derived from the content, not the delivery header.
-  const seen = await getDelivery(deps.table, provider, requestId);
-  if (seen) return replay(deps, seen.requestId, seen.outcome);
+  // A ticket carries its manifests in the message: there is no read to save, and submit() is idempotent on its own
+  // (its write finds the stored request and answers from it), so the look-up would only add a round trip.
+  if (job.type !== 'jira.issue') {
+    const seen = await getDelivery(deps.table, provider, requestId);
+    if (seen) return replay(deps, seen.requestId, seen.outcome);
+  }
   if (job.type === 'jira.issue' && job.descriptionChars !== undefined) {
     return rejectRequest(deps, requestId, source, job.ticket, descriptionTooLong(job.descriptionChars));
   }

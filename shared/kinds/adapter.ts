@@ -49,6 +49,32 @@ export interface FieldDiff {
   observed: unknown;
 }
 
+/** A desired change the kind cannot apply in place: the manifest path (`spec.body.flavor`) and why, for the refusal. */
+export interface FixedField {
+  path: string;
+  /** e.g. "a node pool's flavor cannot change in place" (the caller adds how to replace it). */
+  reason: string;
+}
+
+/** One field an update changes, as a plan shows it, with what applying it does ("restarts the notebook"). */
+export interface PlannedChange extends FieldDiff {
+  effect?: string;
+}
+
+/**
+ * The next step of an update, decided from a fresh observation. Level-triggered: each step looks before it
+ * acts, so a crash or a lost answer between steps only repeats a look, never a change.
+ */
+export type UpdateStep =
+  /** What Huawei holds matches the desired spec and the resource is steady: the update is done. */
+  | { status: 'converged'; message?: string }
+  /** Huawei is moving (stopping, starting, scaling): look again later. */
+  | { status: 'waiting'; message: string }
+  /** One call was sent (an update, a stop, a start): look again later. */
+  | { status: 'sent'; message: string }
+  /** It cannot converge from here (e.g. the resource failed): the update ends Failed. */
+  | { status: 'failed'; reason: string; message: string };
+
 /** How long each step may take, and how often a resource being created is looked at. */
 interface KindTiming {
   /** From the accepted create to a terminal status; spec.timeoutMinutes overrides it. */
@@ -58,6 +84,9 @@ interface KindTiming {
   /** First poll delay and the cap the interval grows to, in seconds (before POLL_BACKOFF_SCALE). */
   pollFirstSeconds: number;
   pollMaxSeconds: number;
+  /** From the accepted update (or delete) to the resource steady at the new spec (or gone). */
+  updateTimeoutMinutes?: number;
+  deleteTimeoutMinutes?: number;
 }
 
 export interface KindAdapter<K extends string = string, M extends z.ZodType = z.ZodType> {
@@ -96,8 +125,15 @@ export interface KindAdapter<K extends string = string, M extends z.ZodType = z.
   observe(cloud: HuaweiTransport, target: HuaweiTarget, id: string): Promise<Observation>;
   /** Differences between the desired spec and an observation, over the keys the desired spec holds. */
   compare(spec: ResourceSpec, observed: unknown): FieldDiff[];
-  /** Changes a resource in place: filled by the update issue; absent, a change is refused. */
-  update?(cloud: HuaweiTransport, resource: AdapterResource, target: HuaweiTarget, id: string): Promise<void>;
+  /** The fields a change from `current` to `next` (both whole specs) touches that cannot change in place. */
+  fixedChanges?(current: ResourceSpec, next: ResourceSpec): FixedField[];
+  /** Every field a change from `current` to `next` touches, with its effect, for plans and events. */
+  changes?(current: ResourceSpec, next: ResourceSpec): PlannedChange[];
+  /**
+   * One step toward `resource.spec` for the resource Huawei holds as `observation` (just read): sends at most
+   * one call. Only called for a change without fixed fields.
+   */
+  update?(cloud: HuaweiTransport, resource: AdapterResource, target: HuaweiTarget, id: string, observation: Observation): Promise<UpdateStep>;
   /** Removes a resource; a resource already gone counts as removed. */
   delete?(cloud: HuaweiTransport, target: HuaweiTarget, id: string): Promise<void>;
 }

@@ -246,7 +246,7 @@ describe('the simulator serves every kind', () => {
       await adapter.create(transport, resource, target, 'pool-1');
       await adapter.find(transport, target, 'r1');
       await adapter.observe(transport, target, 'id-1');
-      await adapter.update?.(transport, resource, target, 'id-1');
+      await adapter.update?.(transport, resource, target, 'id-1', { phase: 'Succeeded', observed: {} });
       await adapter.delete?.(transport, target, 'id-1');
       expect(transport.calls.length).toBeGreaterThanOrEqual(3);
       const unserved = transport.calls

@@ -78,6 +78,16 @@ const cloud: CloudApi = {
     }
   },
   observe: (kind, target, id) => direct.observe(kind, target, id),
+  async update(kind, resource, target, id, observation) {
+    const name = `${kind}/${adapterOf(kind).huaweiName(resource.spec)}`;
+    const step = await direct.update(kind, resource, target, id, observation);
+    if (step.status === 'sent') emit({ t: 'cloud', name, op: 'update', id, message: step.message });
+    return step;
+  },
+  async delete(kind, target, id) {
+    await direct.delete(kind, target, id);
+    emit({ t: 'cloud', name: `${kind}/${id}`, op: 'delete', id });
+  },
 };
 const deps: ReconcileDeps = {
   ...product,

@@ -1,6 +1,6 @@
 /** Completion events as CloudEvents 1.0 (structured JSON), with deterministic ids so subscribers can drop repeats. */
 import { createHash } from 'node:crypto';
-import type { RejectedDocument, RequestSource } from '../store/types';
+import type { Operation, RejectedDocument, RequestSource } from '../store/types';
 
 const EVENT_SOURCE = 'hwc-provisioner';
 
@@ -8,13 +8,16 @@ export const EVENT_TYPES = {
   resourceSucceeded: 'hwc-provisioner.resource.succeeded',
   resourceFailed: 'hwc-provisioner.resource.failed',
   resourceTimedOut: 'hwc-provisioner.resource.timed_out',
+  resourceUpdated: 'hwc-provisioner.resource.updated',
+  resourceDeleted: 'hwc-provisioner.resource.deleted',
+  resourceOrphaned: 'hwc-provisioner.resource.orphaned',
   requestCompleted: 'hwc-provisioner.request.completed',
   requestAccepted: 'hwc-provisioner.request.accepted',
   requestRejected: 'hwc-provisioner.request.rejected',
 } as const;
 export type EventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
 
-export type Outcome = 'succeeded' | 'failed' | 'timed_out' | 'partially_failed' | 'accepted' | 'rejected';
+export type Outcome = 'succeeded' | 'failed' | 'timed_out' | 'partially_failed' | 'accepted' | 'rejected' | 'deleted' | 'orphaned';
 
 export interface CloudEvent<T = Record<string, unknown>> {
   specversion: '1.0';
@@ -48,6 +51,10 @@ export interface ResourceEventData {
   projectId: string;
   huaweiId: string | null;
   state: string;
+  /** What the request did to it: create, update, recreate, delete or orphan (null for Unchanged). */
+  operation: Operation | null;
+  /** For an update or recreate: each changed field. */
+  changes?: { path: string; desired: unknown; observed: unknown; effect?: string }[];
   reason: string | null;
   message: string | null;
   timings: { acceptedAt: string; createStartedAt: string | null; finishedAt: string; durationSeconds: number };
@@ -63,10 +70,13 @@ const OUTCOME_OF_STATE: Record<string, { type: EventType; outcome: Outcome }> = 
   Unchanged: { type: EVENT_TYPES.resourceSucceeded, outcome: 'succeeded' },
   Failed: { type: EVENT_TYPES.resourceFailed, outcome: 'failed' },
   TimedOut: { type: EVENT_TYPES.resourceTimedOut, outcome: 'timed_out' },
+  Deleted: { type: EVENT_TYPES.resourceDeleted, outcome: 'deleted' },
+  Orphaned: { type: EVENT_TYPES.resourceOrphaned, outcome: 'orphaned' },
 };
 
 export function resourceEvent(data: ResourceEventData): OutgoingEvent {
-  const mapped = OUTCOME_OF_STATE[data.state];
+  const changed = data.state === 'Succeeded' && (data.operation === 'update' || data.operation === 'recreate');
+  const mapped = changed ? { type: EVENT_TYPES.resourceUpdated, outcome: 'succeeded' as const } : OUTCOME_OF_STATE[data.state];
   if (!mapped) throw new Error(`state ${data.state} is not terminal`);
   return {
     event: {

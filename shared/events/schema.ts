@@ -33,11 +33,19 @@ const ResourceDataSchema = z.object({
   region: z.string(),
   projectId: z.string(),
   huaweiId: z.string().nullable().describe("Huawei's id of the resource, when one was created or adopted"),
-  state: z.enum(['Succeeded', 'Unchanged', 'Failed', 'TimedOut']),
+  state: z.enum(['Succeeded', 'Unchanged', 'Failed', 'TimedOut', 'Deleted', 'Orphaned']),
+  operation: z
+    .enum(['create', 'update', 'recreate', 'delete', 'orphan'])
+    .nullable()
+    .describe('What the request did: create, update (in place), recreate (delete, then create), delete or orphan; null when Unchanged'),
+  changes: z
+    .array(z.object({ path: z.string(), desired: z.unknown(), observed: z.unknown(), effect: z.string().optional() }))
+    .optional()
+    .describe('For an update or recreate: each changed field, its old value (observed) and new one (desired), and what applying it does'),
   reason: z
     .string()
     .nullable()
-    .describe("Machine-readable cause: Huawei's status or error_code, or DependencyFailed, UpdateNotSupported, Timeout, ..."),
+    .describe("Machine-readable cause: Huawei's status or error_code, or DependencyFailed, FieldNotUpdatable, HasDependents, Timeout, ..."),
   message: MessageSchema,
   timings: z.object({
     acceptedAt: z.iso.datetime(),
@@ -89,7 +97,14 @@ const envelope = <const T extends readonly [EventType, ...EventType[]], D extend
   });
 
 export const ResourceEventSchema = envelope(
-  [EVENT_TYPES.resourceSucceeded, EVENT_TYPES.resourceFailed, EVENT_TYPES.resourceTimedOut],
+  [
+    EVENT_TYPES.resourceSucceeded,
+    EVENT_TYPES.resourceFailed,
+    EVENT_TYPES.resourceTimedOut,
+    EVENT_TYPES.resourceUpdated,
+    EVENT_TYPES.resourceDeleted,
+    EVENT_TYPES.resourceOrphaned,
+  ],
   ResourceDataSchema,
 );
 export const RequestEventSchema = envelope(
@@ -101,7 +116,7 @@ export const EventSchema = z
   .union([ResourceEventSchema, RequestEventSchema])
   .describe(
     'A hwc-provisioner event (CloudEvents 1.0, structured JSON) as published on the SNS topic. SNS message attributes: type, ' +
-      'kind (the manifest kind, or Request), outcome (succeeded, failed, timed_out, partially_failed, accepted, rejected).',
+      'kind (the manifest kind, or Request), outcome (succeeded, failed, timed_out, deleted, orphaned, partially_failed, accepted, rejected).',
   );
 
 export function eventJsonSchema(): Record<string, unknown> {

@@ -1,6 +1,6 @@
 /** The Huawei calls the lifecycle makes, by kind: each goes through the kind's adapter over one transport. */
 import type { HuaweiTarget, HuaweiTransport } from '../huaweicloud/client';
-import type { AdapterResource, Observation } from '../kinds/adapter';
+import type { AdapterResource, Observation, UpdateStep } from '../kinds/adapter';
 import { adapterOf } from '../kinds/registry';
 
 /** What the dispatcher, the poller and the plan need from Huawei; tests wrap one to inject faults. */
@@ -10,6 +10,19 @@ export interface CloudApi {
   /** Resources Huawei lists under this name, exact matches only. */
   findByName(kind: string, target: HuaweiTarget, name: string): Promise<unknown[]>;
   observe(kind: string, target: HuaweiTarget, id: string): Promise<Observation>;
+  /** One step of an update toward `resource.spec`, decided from `observation` (see KindAdapter.update). */
+  update(kind: string, resource: AdapterResource, target: HuaweiTarget, id: string, observation: Observation): Promise<UpdateStep>;
+  /** Sends the delete; a resource already gone counts as deleted. */
+  delete(kind: string, target: HuaweiTarget, id: string): Promise<void>;
+}
+
+/** A kind without an update or delete call (none today) refuses the operation rather than pretend it happened. */
+export class OperationNotSupportedError extends Error {
+  readonly code = 'OPERATION_NOT_SUPPORTED';
+  constructor(kind: string, operation: string) {
+    super(`${kind} cannot be ${operation}d by hwc-provisioner`);
+    this.name = 'OperationNotSupportedError';
+  }
 }
 
 export function cloudApi(transport: HuaweiTransport): CloudApi {
@@ -17,5 +30,15 @@ export function cloudApi(transport: HuaweiTransport): CloudApi {
     create: (kind, resource, target, referenceId) => adapterOf(kind).create(transport, resource, target, referenceId),
     findByName: (kind, target, name) => adapterOf(kind).find(transport, target, name),
     observe: (kind, target, id) => adapterOf(kind).observe(transport, target, id),
+    async update(kind, resource, target, id, observation) {
+      const adapter = adapterOf(kind);
+      if (!adapter.update) throw new OperationNotSupportedError(kind, 'update');
+      return adapter.update(transport, resource, target, id, observation);
+    },
+    async delete(kind, target, id) {
+      const adapter = adapterOf(kind);
+      if (!adapter.delete) throw new OperationNotSupportedError(kind, 'delete');
+      await adapter.delete(transport, target, id);
+    },
   };
 }

@@ -5,68 +5,24 @@
  * Invariant: no create is sent twice for one intent unless a look-up proved the first did not happen.
  */
 import { HuaweiInvalidRequestError, HuaweiPermanentError, HuaweiRetryableError, HuaweiUnknownOutcomeError } from '../huaweicloud/errors';
-import type { HuaweiTarget } from '../huaweicloud/client';
-import type { AdapterResource, ResourceSpec } from '../kinds/adapter';
+import type { ResourceSpec } from '../kinds/adapter';
 import { adapterOf } from '../kinds/registry';
 import type { DispatchMessage } from '../queue/messages';
 import { dueAt } from '../store/due';
-import { claimManaged, getManaged, type Claim } from '../store/managed';
+import { claimChange, claimManaged, getManaged, type Claim, type ManagedClaim } from '../store/managed';
 import { getResource, updateResource } from '../store/resources';
-import { TERMINAL_STATES, type ResourceRecord } from '../store/types';
-import type { CloudApi } from './cloud';
+import { OBSERVED_STATES, TERMINAL_STATES, type ManagedResource, type ResourceRecord } from '../store/types';
 import { reconcilingConditions } from './conditions';
-import { afterTerminal, finishResourceOnce, requestSource, type FinishDeps, type Terminal } from './finish';
+import { afterTerminal, finishResourceOnce, requestSource, type Terminal } from './finish';
 import { ownerOf } from './owner';
-import { adoptable, changedMessage, foreignMessage, specHash, standing } from './verdict';
+import { adapterResource, keyOf, RetryLaterError, specOf, targetOf, type ReconcileDeps } from './resource';
+import { adoptable, changedMessage, fixedMessage, foreignMessage, specHash, standing } from './verdict';
+import { startChange, startRemoval } from './change';
+import { isNotFoundError } from '../huaweicloud/client';
 
-interface ExecutionSettings {
-  leaseSeconds: number;
-  waitRecheckSeconds: number;
-  pollScale: number;
-  maxReceives: number;
-}
+export { RetryLaterError, targetOf, type ReconcileDeps };
 
-/** What the lifecycle needs: the table, the topic, the dispatch queue, Huawei, and its timings. */
-export interface ReconcileDeps extends FinishDeps {
-  cloud: CloudApi;
-  settings: ExecutionSettings;
-  /** Test seams that stand for the process dying at the two dangerous points; never set in production. */
-  crashPoints?: { afterIntent?: () => void; afterCreate?: () => void };
-}
-
-/** The message should come back later (SQS redelivery with backoff); nothing was decided. */
-export class RetryLaterError extends Error {
-  readonly code = 'RETRY_LATER';
-  constructor(
-    message: string,
-    /** When known, how long until a retry can succeed (e.g. until another attempt's lease runs out). */
-    readonly retryAfterSeconds?: number,
-  ) {
-    super(message);
-    this.name = 'RetryLaterError';
-  }
-}
-
-export type DispatchResult = 'missing' | 'already-settled' | 'waiting' | 'creating' | 'adopted' | 'finished';
-
-const specOf = (resource: Pick<ResourceRecord, 'manifest'>) => (resource.manifest as { spec: ResourceSpec }).spec;
-
-/** The resource as its kind's adapter sees it. */
-function adapterResource(resource: Pick<ResourceRecord, 'projectId' | 'region' | 'name' | 'manifest'>): AdapterResource {
-  return { projectId: resource.projectId, region: resource.region, name: resource.name, spec: specOf(resource) };
-}
-
-/** Where the calls for a resource go: its project and region, and what its reference resolved to. */
-export function targetOf(
-  resource: Pick<ResourceRecord, 'kind' | 'projectId' | 'region' | 'name' | 'manifest'>,
-  referenceId?: string,
-): HuaweiTarget {
-  return adapterOf(resource.kind).target(adapterResource(resource), referenceId);
-}
-
-function keyOf(resource: Pick<ResourceRecord, 'requestId' | 'kind' | 'name'>) {
-  return { requestId: resource.requestId, kind: resource.kind, name: resource.name };
-}
+export type DispatchResult = 'missing' | 'already-settled' | 'waiting' | 'creating' | 'adopted' | 'finished' | 'changing' | 'deleting';
 
 async function finish(deps: ReconcileDeps, resource: ResourceRecord, terminal: Terminal): Promise<DispatchResult> {
   const finished = await finishResourceOnce(deps, resource, terminal);
@@ -157,11 +113,14 @@ export async function dispatchResource(
 ): Promise<DispatchResult> {
   const resource = await getResource(deps.table, message.requestId, message.kind, message.name);
   if (!resource) return 'missing';
-  if (TERMINAL_STATES.has(resource.state) || resource.state === 'Creating') return 'already-settled';
+  if (TERMINAL_STATES.has(resource.state) || OBSERVED_STATES.has(resource.state)) return 'already-settled';
   const now = deps.now();
   const adapter = adapterOf(resource.kind);
   const spec = specOf(resource);
   const reference = adapter.reference(spec);
+  if (resource.operation === 'delete' || resource.operation === 'orphan') {
+    return (await startRemoval(deps, resource, await ownerOfResource(deps, resource))) as DispatchResult;
+  }
 
   // A dependent reads what it references anyway unless the claim ends it (or its pool sent the id): read beside the claim, not after it.
   const knownId = reference ? message.poolId : undefined;
@@ -169,21 +128,24 @@ export async function dispatchResource(
   referenced?.catch(() => undefined);
   const hash = specHash(resource.kind, spec, resource.region);
   const owner = await ownerOfResource(deps, resource);
-  const claimFor = () =>
-    claimManaged(deps.table, {
-      projectId: resource.projectId,
-      kind: resource.kind,
-      name: resource.name,
-      region: resource.region,
-      requestId: resource.requestId,
-      owner,
-      source: resource.source ?? { provider: 'api', ref: `request:${resource.requestId}`, file: resource.file },
-      desired: spec as unknown as Record<string, unknown>,
-      specHash: hash,
-      conditions: reconcilingConditions(now.toISOString()),
-      now: now.toISOString(),
-    });
+  const ask: ManagedClaim = {
+    projectId: resource.projectId,
+    kind: resource.kind,
+    name: resource.name,
+    region: resource.region,
+    requestId: resource.requestId,
+    owner,
+    source: resource.source ?? { provider: 'api', ref: `request:${resource.requestId}`, file: resource.file },
+    desired: spec as unknown as Record<string, unknown>,
+    specHash: hash,
+    conditions: reconcilingConditions(now.toISOString()),
+    now: now.toISOString(),
+  };
+  const claimFor = () => claimManaged(deps.table, ask);
   let claim: Claim = await claimFor();
+  /** A resource Huawei may still hold from an earlier life (a failed update, an orphan): changed in place if it lives. */
+  let earlierId = claim.status === 'owned' && claim.takenOver ? claim.previous?.huaweiId : undefined;
+  let earlierSpec = claim.status === 'owned' ? claim.previous?.desired : undefined;
   if (claim.status === 'existing') {
     const { managed } = claim;
     switch (standing(managed, { owner, specHash: hash, requestId: resource.requestId })) {
@@ -203,22 +165,32 @@ export async function dispatchResource(
           ownsIdentity: false,
         });
       case 'changed':
-        return finish(deps, resource, {
-          state: 'Failed',
-          reason: 'UpdateNotSupported',
-          message: changedMessage(resource.kind, resource.name, managed),
-          ownsIdentity: false,
-        });
+        return change(deps, resource, ask, managed);
       case 'busy':
         return wait(deps, resource, `waiting for request ${managed.requestId}, which is creating the same resource`);
-      case 'mine':
+      case 'mine': {
+        // This request's own claim, redelivered before its intent: what the claim was for goes on.
+        const changing = managed.operation === 'update' || managed.operation === 'recreate';
+        if (changing && !resource.removedAt) return resumeChange(deps, resource, managed);
+        // A delivery that died after the claim sent nothing (the intent comes first); the attempt counter covers the rest.
         claim = { status: 'owned', generation: managed.generation };
+        if (!resource.removedAt) earlierId = managed.huaweiId;
+        earlierSpec = managed.previousDesired;
         break;
+      }
       case 'retry':
         // It failed between our claim and our read: claim it again (it is conditional, so at most one request wins).
         claim = await claimFor();
         if (claim.status === 'existing') throw new RetryLaterError('the managed resource changed hands while it was claimed');
+        earlierId = claim.takenOver ? claim.previous?.huaweiId : undefined;
+        earlierSpec = claim.previous?.desired;
     }
+  }
+  // The same spec as before needs no change: the create path's look-up adopts what lives.
+  if (earlierId && earlierSpec && specHash(resource.kind, earlierSpec as ResourceSpec, resource.region) === hash) earlierId = undefined;
+  if (earlierId && claim.status === 'owned') {
+    const live = await liveResource(deps, resource, earlierId);
+    if (live) return changeInPlace(deps, resource, claim.generation, live, (earlierSpec ?? {}) as ResourceSpec);
   }
 
   const timing = adapter.timing;
@@ -255,6 +227,7 @@ export async function dispatchResource(
       updatedAt: now.toISOString(),
       dueAt: dueAt(now, deps.settings.leaseSeconds),
       message: 'creating',
+      operation: resource.operation === 'recreate' ? 'recreate' : 'create',
       generation: claim.generation,
       ...(resolved.referenceId ? { resolvedPoolName: resolved.referenceId } : {}),
     },
@@ -331,6 +304,87 @@ export async function dispatchResource(
   }
   deps.crashPoints?.afterCreate?.();
   return markCreating(deps, resource, attempt, created.id, false);
+}
+
+/**
+ * A change of a Succeeded resource's desired spec: in place when the kind can apply every changed field,
+ * by replacement when the manifest asks for it (spec.updatePolicy: Recreate); otherwise refused, naming the fields.
+ */
+async function change(deps: ReconcileDeps, resource: ResourceRecord, ask: ManagedClaim, managed: ManagedResource): Promise<DispatchResult> {
+  const adapter = adapterOf(resource.kind);
+  const spec = specOf(resource);
+  const current = managed.desired as ResourceSpec;
+  const fixed = adapter.fixedChanges?.(current, spec) ?? [];
+  if (fixed.length > 0 && spec.updatePolicy !== 'Recreate') {
+    return finish(deps, resource, { state: 'Failed', reason: 'FieldNotUpdatable', message: fixedMessage(fixed), ownsIdentity: false });
+  }
+  if (fixed.length === 0 && !adapter.update) {
+    return finish(deps, resource, {
+      state: 'Failed',
+      reason: 'UpdateNotSupported',
+      message: changedMessage(resource.kind, resource.name, managed),
+      ownsIdentity: false,
+    });
+  }
+  const operation = fixed.length > 0 ? 'recreate' : 'update';
+  if (operation === 'recreate' && managed.dependents?.size) {
+    const message = `replacing it would delete ${[...managed.dependents].sort().join(', ')} with it: delete or move them first`;
+    return finish(deps, resource, { state: 'Failed', reason: 'HasDependents', message, ownsIdentity: false });
+  }
+  const claimed = await claimChange(deps.table, { ...ask, operation, expectRequestId: managed.requestId });
+  if (!claimed) throw new RetryLaterError('the managed resource changed while it was claimed for a change');
+  const result = await startChange(deps, resource, {
+    operation,
+    generation: claimed.generation,
+    ...(managed.huaweiId ? { huaweiId: managed.huaweiId } : {}),
+    changes: adapter.changes?.(current, spec) ?? [],
+  });
+  return result;
+}
+
+/** A change this request claimed, redelivered before its intent was written: started again from the same claim. */
+async function resumeChange(deps: ReconcileDeps, resource: ResourceRecord, managed: ManagedResource): Promise<DispatchResult> {
+  const adapter = adapterOf(resource.kind);
+  const previous = (managed.previousDesired ?? managed.desired) as ResourceSpec;
+  return startChange(deps, resource, {
+    operation: managed.operation === 'recreate' ? 'recreate' : 'update',
+    generation: managed.generation,
+    ...(managed.huaweiId ? { huaweiId: managed.huaweiId } : {}),
+    changes: adapter.changes?.(previous, specOf(resource)) ?? [],
+  });
+}
+
+/** The resource an earlier life left, if Huawei still holds it and it did not fail. */
+async function liveResource(deps: ReconcileDeps, resource: ResourceRecord, id: string): Promise<string | undefined> {
+  try {
+    const seen = await deps.cloud.observe(resource.kind, targetOf(resource, resource.resolvedPoolName), id);
+    return seen.phase === 'Failed' ? undefined : id;
+  } catch (error) {
+    if (error instanceof HuaweiPermanentError && isNotFoundError(error)) return undefined;
+    throw new RetryLaterError(`could not read ${resource.kind} ${id}: ${(error as Error).message}`);
+  }
+}
+
+/** A taken-over resource that still lives is brought to this request's spec in place (or replaced, or refused). */
+async function changeInPlace(
+  deps: ReconcileDeps,
+  resource: ResourceRecord,
+  generation: number,
+  huaweiId: string,
+  earlier: ResourceSpec,
+): Promise<DispatchResult> {
+  const adapter = adapterOf(resource.kind);
+  const spec = specOf(resource);
+  const fixed = adapter.fixedChanges?.(earlier, spec) ?? [];
+  if (fixed.length > 0 && spec.updatePolicy !== 'Recreate') {
+    return finish(deps, resource, { state: 'Failed', reason: 'FieldNotUpdatable', message: fixedMessage(fixed), ownsIdentity: true });
+  }
+  return startChange(deps, resource, {
+    operation: fixed.length > 0 ? 'recreate' : 'update',
+    generation,
+    huaweiId,
+    changes: adapter.changes?.(earlier, spec) ?? [],
+  });
 }
 
 /**

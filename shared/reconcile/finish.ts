@@ -10,7 +10,9 @@ import { EVENT_TYPES, requestEvent, resourceEvent, type Outcome } from '../event
 import { flushOutbox, OUTBOX_RETRY_SECONDS, type OutboxDeps } from '../events/outbox';
 import { enqueueDispatch, type DispatchMessage, type QueueRef } from '../queue/messages';
 import { dueAt, DUE_PARTITION } from '../store/due';
-import { settleManaged } from '../store/managed';
+import type { ResourceSpec } from '../kinds/adapter';
+import { adapterOf } from '../kinds/registry';
+import { linkDependent, settleManaged } from '../store/managed';
 import { addFinished, getRequest, markCompleted, overallState, requestKey, resourceKey, type TableRef } from '../store/requests';
 import { getRequestSummary, getResource, updateResource } from '../store/resources';
 import { TERMINAL_STATES, type RequestRecord, type RequestSource, type ResourceRecord, type ResourceState } from '../store/types';
@@ -20,7 +22,7 @@ import { terminalConditions } from './conditions';
 export type { OutboxDeps };
 
 export interface Terminal {
-  state: Extract<ResourceState, 'Succeeded' | 'Unchanged' | 'Failed' | 'TimedOut'>;
+  state: Extract<ResourceState, 'Succeeded' | 'Unchanged' | 'Failed' | 'TimedOut' | 'Deleted' | 'Orphaned'>;
   reason?: string;
   message?: string;
   huaweiId?: string;
@@ -102,6 +104,8 @@ export async function finishResourceOnce(deps: OutboxDeps, resource: ResourceRec
     projectId: resource.projectId,
     huaweiId: huaweiId ?? null,
     state: terminal.state,
+    operation: terminal.state === 'Unchanged' ? null : (resource.operation ?? null),
+    ...(resource.changes?.length ? { changes: resource.changes } : {}),
     reason: terminal.reason ?? null,
     message: terminal.message ?? null,
     timings: {
@@ -126,7 +130,7 @@ export async function finishResourceOnce(deps: OutboxDeps, resource: ResourceRec
       ...(terminal.generation !== undefined ? { generation: terminal.generation } : {}),
     },
     remove: ['outcomeUnknown'],
-    from: ['Queued', 'WaitingForDependency', 'CreatePending', 'Creating'],
+    from: ['Queued', 'WaitingForDependency', 'CreatePending', 'Creating', 'Updating', 'Deleting'],
   });
   // Already terminal (or gone): another attempt finished it and published its event.
   if (!won) return undefined;
@@ -144,13 +148,17 @@ export async function finishResourceOnce(deps: OutboxDeps, resource: ResourceRec
  */
 export async function settle(
   deps: Pick<OutboxDeps, 'table' | 'now'>,
-  resource: Pick<ResourceRecord, 'requestId' | 'projectId' | 'kind' | 'name' | 'state' | 'huaweiId' | 'reason' | 'message'> & {
+  resource: Pick<
+    ResourceRecord,
+    'requestId' | 'projectId' | 'kind' | 'name' | 'state' | 'huaweiId' | 'reason' | 'message' | 'manifest' | 'operation'
+  > & {
     observation?: Terminal['observation'];
   },
 ): Promise<void> {
   if (!TERMINAL_STATES.has(resource.state)) return;
   const at = deps.now().toISOString();
   const succeeded = resource.state === 'Succeeded';
+  const removed = resource.state === 'Deleted' || resource.state === 'Orphaned';
   const outcome = {
     state: resource.state,
     ...(resource.reason ? { reason: resource.reason } : {}),
@@ -161,12 +169,21 @@ export async function settle(
     kind: resource.kind,
     name: resource.name,
     requestId: resource.requestId,
-    state: succeeded ? 'Succeeded' : 'Failed',
+    state: succeeded ? 'Succeeded' : removed ? (resource.state as 'Deleted' | 'Orphaned') : 'Failed',
     ...(succeeded && resource.huaweiId ? { huaweiId: resource.huaweiId } : {}),
     conditions: terminalConditions(at, outcome, resource.observation),
     ...(resource.observation ? { observation: { at, ...resource.observation } } : {}),
     now: at,
   });
+  // What a resource was created in (its pool) lists it while it lives, so deleting the pool can wait or refuse.
+  const reference = succeeded || removed ? referenceOf(resource) : undefined;
+  if (reference)
+    await linkDependent(deps.table, { projectId: resource.projectId, ...reference }, `${resource.kind}/${resource.name}`, succeeded);
+}
+
+function referenceOf(resource: Pick<ResourceRecord, 'kind' | 'manifest'>) {
+  const spec = (resource.manifest as { spec?: ResourceSpec }).spec;
+  return spec ? adapterOf(resource.kind).reference(spec) : undefined;
 }
 
 /**

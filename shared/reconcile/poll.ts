@@ -14,9 +14,10 @@ import { dueAt } from '../store/due';
 import { leaveDueIndex, recheckRequestAt } from '../store/requests';
 import { queryDue, updateResource } from '../store/resources';
 import type { ResourceRecord } from '../store/types';
-import { targetOf, type ReconcileDeps } from './dispatch';
+import { targetOf, type ReconcileDeps } from './resource';
 import { afterTerminal, completeRequestIfDone, finishResourceOnce, settle } from './finish';
 import { nextPollSeconds } from './timing';
+import { stepChange } from './change';
 
 export interface TickSettings {
   /** Stop starting new work this many ms from now. */
@@ -94,6 +95,11 @@ async function handleDue(deps: ReconcileDeps, settings: TickSettings, item: DueI
     case 'Creating':
       stats.polled++;
       if (await pollResource(deps, resource)) stats.finished++;
+      return;
+    case 'Updating':
+    case 'Deleting':
+      stats.polled++;
+      if (await stepChange(deps, resource)) stats.finished++;
       return;
     default:
       return clearDue(deps, item);

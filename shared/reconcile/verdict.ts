@@ -3,7 +3,7 @@
  * the same, where does a request stand against the managed resource, and which found resource may be adopted.
  */
 import { createHash } from 'node:crypto';
-import type { AdapterResource, ResourceSpec } from '../kinds/adapter';
+import type { AdapterResource, FixedField, ResourceSpec } from '../kinds/adapter';
 import { adapterOf } from '../kinds/registry';
 import { canonicalJson } from '../manifests/canonical';
 import type { ManagedResource } from '../store/types';
@@ -39,6 +39,11 @@ export function foreignMessage(kind: string, name: string, managed: Pick<Managed
 
 export function changedMessage(kind: string, name: string, managed: Pick<ManagedResource, 'requestId'>): string {
   return `${kind}/${name} exists with a different spec (request ${managed.requestId}); updates are not supported yet`;
+}
+
+/** Why a change cannot apply in place, field by field, and how to have it replaced instead. */
+export function fixedMessage(fixed: readonly FixedField[]): string {
+  return fixed.map((f) => `${f.path}: ${f.reason}; set spec.updatePolicy: Recreate to replace it`).join('; ');
 }
 
 /**

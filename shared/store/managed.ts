@@ -61,8 +61,12 @@ export interface ManagedClaim {
 }
 
 export type Claim =
-  /** takenOver: the resource was Failed (perhaps after a create whose outcome stayed unknown); look up before creating. */
-  { status: 'owned'; generation: number; takenOver?: boolean } | { status: 'existing'; managed: ManagedResource };
+  /**
+   * takenOver: the resource was Failed (perhaps after a create whose outcome stayed unknown) or Orphaned (it may
+   * still run): look up before creating. `previous` is the managed resource as it was before this claim.
+   */
+  | { status: 'owned'; generation: number; takenOver?: boolean; previous?: ManagedResource }
+  | { status: 'existing'; managed: ManagedResource };
 
 /**
  * Takes the lifecycle of a resource for this request: when it is new, or when an earlier request of the
@@ -77,13 +81,25 @@ export async function claimManaged(table: TableRef, claim: ManagedClaim): Promis
         TableName: table.tableName,
         Key: managedKey(claim.projectId, claim.kind, claim.name),
         UpdateExpression:
-          'SET projectId = :project, kind = :kind, #name = :name, #region = :region, #owner = if_not_exists(#owner, :owner), ' +
+          'SET previousDesired = if_not_exists(desired, :nothing), projectId = :project, kind = :kind, #name = :name, #region = :region, #owner = :owner, #operation = :create, ' +
           '#source = :source, desired = :desired, specHash = :hash, requestId = :me, #state = :inflight, conditions = :conditions, ' +
           'createdAt = if_not_exists(createdAt, :now), updatedAt = :now, generation = if_not_exists(generation, :zero) + :one, ' +
           'requestIds = list_append(if_not_exists(requestIds, :none), :mine)',
-        ConditionExpression: 'attribute_not_exists(pk) OR (#state = :failed AND #owner = :owner)',
-        ExpressionAttributeNames: { '#name': 'name', '#region': 'region', '#owner': 'owner', '#source': 'source', '#state': 'state' },
+        // Deleted and Orphaned resources are no longer anyone's: a new life may start, for any namespace.
+        ConditionExpression: 'attribute_not_exists(pk) OR #state IN (:deleted, :orphaned) OR (#state = :failed AND #owner = :owner)',
+        ExpressionAttributeNames: {
+          '#name': 'name',
+          '#region': 'region',
+          '#owner': 'owner',
+          '#source': 'source',
+          '#state': 'state',
+          '#operation': 'operation',
+        },
         ExpressionAttributeValues: {
+          ':deleted': 'Deleted',
+          ':orphaned': 'Orphaned',
+          ':create': 'create',
+          ':nothing': {},
           ':project': claim.projectId,
           ':kind': claim.kind,
           ':name': claim.name,
@@ -107,7 +123,9 @@ export async function claimManaged(table: TableRef, claim: ManagedClaim): Promis
     );
     const old = result.Attributes;
     const generation = (typeof old?.generation === 'number' ? old.generation : 0) + 1;
-    return old?.state === 'Failed' ? { status: 'owned', generation, takenOver: true } : { status: 'owned', generation };
+    const previous = old ? strip(old) : undefined;
+    const takenOver = old?.state === 'Failed' || old?.state === 'Orphaned';
+    return { status: 'owned', generation, ...(takenOver ? { takenOver } : {}), ...(previous ? { previous } : {}) };
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
   }
@@ -117,12 +135,126 @@ export async function claimManaged(table: TableRef, claim: ManagedClaim): Promis
   return { status: 'existing', managed };
 }
 
+/**
+ * Takes a Succeeded resource's lifecycle for a change of its desired spec (update or recreate), if it is still
+ * as the caller read it: the same owner, and the same request last held it. Undefined when it moved meanwhile.
+ */
+export async function claimChange(
+  table: TableRef,
+  claim: ManagedClaim & { operation: 'update' | 'recreate'; expectRequestId: string },
+): Promise<{ generation: number; previous: ManagedResource } | undefined> {
+  try {
+    const result = await table.ddb.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: managedKey(claim.projectId, claim.kind, claim.name),
+        UpdateExpression:
+          'SET previousDesired = desired, #source = :source, desired = :desired, specHash = :hash, requestId = :me, #state = :inflight, #operation = :op, ' +
+          'conditions = :conditions, updatedAt = :now, generation = generation + :one, requestIds = list_append(requestIds, :mine)',
+        ConditionExpression: '#state = :succeeded AND #owner = :owner AND requestId = :previous',
+        ExpressionAttributeNames: { '#owner': 'owner', '#source': 'source', '#state': 'state', '#operation': 'operation' },
+        ExpressionAttributeValues: {
+          ':source': claim.source,
+          ':desired': claim.desired,
+          ':hash': claim.specHash,
+          ':me': claim.requestId,
+          ':inflight': 'InFlight',
+          ':op': claim.operation,
+          ':conditions': claim.conditions,
+          ':now': claim.now,
+          ':one': 1,
+          ':mine': [claim.requestId],
+          ':succeeded': 'Succeeded',
+          ':owner': claim.owner,
+          ':previous': claim.expectRequestId,
+        },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    const previous = strip(result.Attributes ?? {});
+    return { generation: previous.generation + 1, previous };
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
+}
+
+export type RemovalClaim =
+  | { status: 'owned'; previous: ManagedResource }
+  /** Nothing to remove: never managed, or already deleted or orphaned. */
+  | { status: 'absent'; managed?: ManagedResource }
+  | { status: 'existing'; managed: ManagedResource };
+
+/**
+ * Takes a resource's lifecycle to delete or orphan it: only its owner may, and only while no other request
+ * holds it (a create or change in flight finishes first). A redelivery of this request's own claim is `existing`.
+ */
+export async function claimRemoval(
+  table: TableRef,
+  claim: { projectId: string; kind: string; name: string; requestId: string; owner: string; operation: 'delete' | 'orphan'; now: string },
+): Promise<RemovalClaim> {
+  try {
+    const result = await table.ddb.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: managedKey(claim.projectId, claim.kind, claim.name),
+        UpdateExpression:
+          'SET requestId = :me, #state = :inflight, #operation = :op, updatedAt = :now, requestIds = list_append(requestIds, :mine)',
+        ConditionExpression: '#owner = :owner AND #state IN (:succeeded, :failed)',
+        ExpressionAttributeNames: { '#owner': 'owner', '#state': 'state', '#operation': 'operation' },
+        ExpressionAttributeValues: {
+          ':me': claim.requestId,
+          ':inflight': 'InFlight',
+          ':op': claim.operation,
+          ':now': claim.now,
+          ':mine': [claim.requestId],
+          ':owner': claim.owner,
+          ':succeeded': 'Succeeded',
+          ':failed': 'Failed',
+        },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return { status: 'owned', previous: strip(result.Attributes ?? {}) };
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+  const managed = await getManaged(table, claim.projectId, claim.kind, claim.name);
+  if (!managed || managed.state === 'Deleted' || managed.state === 'Orphaned') return { status: 'absent', ...(managed ? { managed } : {}) };
+  return { status: 'existing', managed };
+}
+
+/**
+ * Keeps a referenced resource's list of what was created in it (a pool's node pools and notebooks), so a
+ * delete of the pool can wait for them or refuse, naming them. A set: repeating either call changes nothing.
+ */
+export async function linkDependent(
+  table: TableRef,
+  referenced: { projectId: string; kind: string; name: string },
+  dependent: string,
+  linked: boolean,
+): Promise<void> {
+  await table.ddb
+    .send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: managedKey(referenced.projectId, referenced.kind, referenced.name),
+        UpdateExpression: linked ? 'ADD dependents :member' : 'DELETE dependents :member',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':member': new Set([dependent]) },
+      }),
+    )
+    .catch((error: unknown) => {
+      if (!isConditionFailure(error)) throw error;
+    });
+}
+
 export interface Settlement {
   projectId: string;
   kind: string;
   name: string;
   requestId: string;
-  state: 'Succeeded' | 'Failed';
+  state: 'Succeeded' | 'Failed' | 'Deleted' | 'Orphaned';
   huaweiId?: string;
   conditions: ResourceConditions;
   observation?: ManagedResource['observation'];

@@ -6,13 +6,26 @@ const RESOURCE_STATES = [
   'WaitingForDependency',
   'CreatePending',
   'Creating',
+  'Updating',
+  'Deleting',
   'Succeeded',
   'Unchanged',
   'Failed',
   'TimedOut',
+  'Deleted',
+  'Orphaned',
 ] as const;
 export type ResourceState = (typeof RESOURCE_STATES)[number];
-export const TERMINAL_STATES: ReadonlySet<ResourceState> = new Set(['Succeeded', 'Unchanged', 'Failed', 'TimedOut']);
+export const TERMINAL_STATES: ReadonlySet<ResourceState> = new Set(['Succeeded', 'Unchanged', 'Failed', 'TimedOut', 'Deleted', 'Orphaned']);
+/** The states in which the poller, not the dispatcher, moves a resource on. */
+export const OBSERVED_STATES: ReadonlySet<ResourceState> = new Set(['Creating', 'Updating', 'Deleting']);
+
+/**
+ * What a request does to a resource. A manifest asks to apply it: the dispatcher decides create, update or
+ * recreate (update by replacement) against the managed resource; a removal asks to delete it, or to orphan it
+ * (stop managing it and leave it running).
+ */
+export type Operation = 'create' | 'update' | 'recreate' | 'delete' | 'orphan';
 
 export type RequestState = 'Rejected' | 'InProgress' | 'Succeeded' | 'PartiallyFailed' | 'Failed';
 
@@ -94,6 +107,16 @@ export interface ResourceRecord {
   resolvedPoolName?: string;
   /** The managed resource's generation this request's claim gave it (set at claim). */
   generation?: number;
+  /** Set at intake for a removal (delete, orphan); for a manifest, by the dispatcher once it knows. */
+  operation?: Operation;
+  /** For an update or recreate: what changes, field by field, as plans and events show it. */
+  changes?: { path: string; desired: unknown; observed: unknown; effect?: string }[];
+  /** Whether the delete call was answered (a delete whose answer was lost is sent again after a look). */
+  deleteSent?: boolean;
+  /** For a recreate: when the old resource was confirmed gone (the create of its replacement follows). */
+  removedAt?: string;
+  /** Huawei's refusals of an update or delete step in a row (one can follow a lost answer; three are the verdict). */
+  refusals?: number;
   /**
    * On a ResourcePool: the resources of the same request whose poolRef names it, known at submit. When the
    * pool ends, these are queued (or failed) without reading the request's partition.
@@ -144,12 +167,19 @@ export interface ManagedResource {
   /** The manifest's spec as last accepted, and its hash (body and targeting, canonical JSON). */
   desired: Record<string, unknown>;
   specHash: string;
+  /** The desired spec before the change in flight (update, recreate), for its field-by-field account. */
+  previousDesired?: Record<string, unknown>;
   /** Raised by every request that takes the lifecycle on. */
   generation: number;
   /** The request holding the lifecycle (InFlight), or the last one that did. */
   requestId: string;
-  state: 'InFlight' | 'Succeeded' | 'Failed';
+  /** Deleted and Orphaned: no longer managed; a later create (by any namespace) starts a new life. */
+  state: 'InFlight' | 'Succeeded' | 'Failed' | 'Deleted' | 'Orphaned';
+  /** What the request holding it (or the last one) does: create, update, recreate, delete or orphan. */
+  operation?: Operation;
   huaweiId?: string;
+  /** Managed resources created in this one (node pools and notebooks in a pool), as `kind/name`: a delete waits for them. */
+  dependents?: Set<string>;
   observation?: { at: string; phase: string; reason?: string; message?: string };
   conditions: ResourceConditions;
   /** The requests that took the lifecycle on, oldest first. */

@@ -12,6 +12,7 @@ const data = (overrides: Partial<ResourceEventData> = {}): ResourceEventData => 
   projectId: 'p',
   huaweiId: 'hw-1',
   state: 'Succeeded',
+  operation: 'create',
   reason: null,
   message: null,
   timings: {

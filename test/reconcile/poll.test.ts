@@ -31,6 +31,12 @@ class FakeCloud implements CloudApi {
   async findByName(): Promise<unknown[]> {
     throw new Error('the poller never looks up by name');
   }
+  async update(): Promise<never> {
+    throw new Error('nothing here is updated');
+  }
+  async delete(): Promise<void> {
+    throw new Error('nothing here is deleted');
+  }
 }
 
 describe('pollTick', () => {

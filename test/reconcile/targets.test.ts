@@ -41,6 +41,8 @@ describe('dispatcher and poller targets', () => {
         return real.observe(kind, target, id);
       },
       findByName: (kind, target, name) => real.findByName(kind, target, name),
+      update: (...args) => real.update(...args),
+      delete: (...args) => real.delete(...args),
     };
     h.deps.cloud = recording;
     try {

@@ -159,7 +159,7 @@ const manifestInvalid = (details: { requestId?: string; documents: RejectedDocum
  * then the pull-request plan's look-ups for each resource.
  */
 async function planDryRun(services: AppServices, text: string, isJson: boolean, caller: string) {
-  const [{ planSubmission, rejectedDocuments }, { planSubmitted, viewerOwner }, { refuseForeign }] = await Promise.all([
+  const [{ planSubmission, rejectedDocuments }, { planSubmitted, viewerOwner }, { refuseAtIntake }] = await Promise.all([
     import('../manifests/submission'),
     import('../reconcile/plan'),
     import('../reconcile/owner'),
@@ -173,7 +173,7 @@ async function planDryRun(services: AppServices, text: string, isJson: boolean, 
   const checked = planSubmission([{ file: 'request', text }], services.intake.defaults, isJson);
   if (checked.documents.length === 0) throw noManifest();
   // As submit() reports a rejection (ownership included): the same fields, bounded the same way.
-  const submission = await refuseForeign(lookups.store.table, checked, viewerOwner(viewer, lookups.ownerGroups));
+  const submission = await refuseAtIntake(lookups.store.table, checked, viewerOwner(viewer, lookups.ownerGroups));
   const rejected = rejectedDocuments(submission.documents);
   if (rejected.length > 0) throw manifestInvalid({ documents: rejected });
   const entries = await planSubmitted(lookups, submission, viewer);

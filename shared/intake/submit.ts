@@ -4,7 +4,8 @@ import { EVENT_TYPES, requestEvent, type OutgoingEvent } from '../events/cloudev
 import { flushOutbox, OUTBOX_RETRY_SECONDS } from '../events/outbox';
 import type { TopicRef } from '../events/publish';
 import { adapterOf } from '../kinds/registry';
-import { managedSource, ownerOf, refuseForeign, type OwnerGroups } from '../reconcile/owner';
+import { managedSource, ownerOf, refuseAtIntake, type OwnerGroups } from '../reconcile/owner';
+import { specHash } from '../reconcile/verdict';
 import { boundRejected } from '../manifests/errors';
 import {
   planSubmission,
@@ -121,7 +122,7 @@ async function recordSubmission(deps: IntakeDeps, submission: Submission): Promi
     oneWrite = await acceptInOneWrite(deps, submission, recordOf(checked, []), checked.planned, owner, now);
     if (typeof oneWrite === 'object') return { outcome: oneWrite, deliveryWritten: true };
   }
-  const { documents, planned } = oneWrite === 'request-exists' ? checked : await refuseForeign(deps.table, checked, owner);
+  const { documents, planned } = oneWrite === 'request-exists' ? checked : await refuseAtIntake(deps.table, checked, owner);
   const rejected = rejectedDocuments(documents);
   const record = recordOf({ documents, planned }, rejected);
   const rejectedEvent = rejected.length > 0 ? rejectionEvent(deps, record) : undefined;
@@ -239,6 +240,7 @@ function initialResources(
       owner,
       source: managedSource(request.source, file),
       manifest: manifest as unknown as Record<string, unknown>,
+      specHash: specHash(manifest.kind, manifest.spec, region),
       file,
       createdAt: now,
       updatedAt: now,

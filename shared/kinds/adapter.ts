@@ -133,7 +133,13 @@ export interface KindAdapter<K extends string = string, M extends z.ZodType = z.
    * One step toward `resource.spec` for the resource Huawei holds as `observation` (just read): sends at most
    * one call. Only called for a change without fixed fields.
    */
-  update?(cloud: HuaweiTransport, resource: AdapterResource, target: HuaweiTarget, id: string, observation: Observation): Promise<UpdateStep>;
+  update?(
+    cloud: HuaweiTransport,
+    resource: AdapterResource,
+    target: HuaweiTarget,
+    id: string,
+    observation: Observation,
+  ): Promise<UpdateStep>;
   /** Removes a resource; a resource already gone counts as removed. */
   delete?(cloud: HuaweiTransport, target: HuaweiTarget, id: string): Promise<void>;
 }

@@ -7,7 +7,9 @@ import type { Planned, PlannedSubmission } from '../manifests/submission';
 import { getManagedMany } from '../store/managed';
 import type { TableRef } from '../store/requests';
 import type { ManagedSource, RequestSource } from '../store/types';
-import { foreignMessage } from './verdict';
+import type { ResourceSpec } from '../kinds/adapter';
+import { adapterOf } from '../kinds/registry';
+import { fixedReason, foreignMessage, specHash } from './verdict';
 
 /** Namespace -> the group that owns it, from OWNER_GROUPS. */
 export type OwnerGroups = ReadonlyMap<string, string>;
@@ -50,27 +52,41 @@ export function managedSource(source: RequestSource, file: string): ManagedSourc
 }
 
 /**
- * Refuses, before anything is queued, every planned resource whose managed resource another namespace owns:
- * the document gets an error naming the owner (a 422 for POST /requests, a rejected request for pushes and
- * tickets), so a caller who claimed a name first cannot make the owner's later push fail, nor the reverse.
+ * Refuses, before anything is queued, every planned resource whose managed resource another namespace owns
+ * (naming the owner), or whose change touches a field that cannot change in place without spec.updatePolicy:
+ * Recreate (naming the field). The document gets the error: a 422 for POST /requests, a rejected request for
+ * pushes and tickets. So a caller who claimed a name first cannot make the owner's later push fail, nor the reverse.
  */
-export async function refuseForeign(table: TableRef, submission: PlannedSubmission, owner: string): Promise<PlannedSubmission> {
+export async function refuseAtIntake(table: TableRef, submission: PlannedSubmission, owner: string): Promise<PlannedSubmission> {
   if (submission.planned.length === 0) return submission;
   const managed = await getManagedMany(
     table,
     submission.planned.map((p) => ({ projectId: p.projectId, kind: p.manifest.kind, name: p.manifest.metadata.name })),
   );
   const refused = new Set<Planned>();
-  for (const p of submission.planned) {
-    const existing = managed.get(`${p.projectId}/${p.manifest.kind}/${p.manifest.metadata.name}`);
-    if (!existing || existing.owner === owner) continue;
+  const refuse = (p: Planned, path: string, message: string) => {
     const doc = submission.documents.find((d) => d.manifest === p.manifest);
     if (doc) {
-      const at = doc.positionOf?.(['metadata', 'name']) ?? { line: 1, column: 1 };
-      doc.errors.push({ path: 'metadata.name', message: foreignMessage(p.manifest.kind, p.manifest.metadata.name, existing), ...at });
+      const at = doc.positionOf?.(path.split('.')) ?? doc.positionOf?.(['metadata', 'name']) ?? { line: 1, column: 1 };
+      doc.errors.push({ path, message, ...at });
       doc.valid = false;
     }
     refused.add(p);
+  };
+  for (const p of submission.planned) {
+    const { kind, metadata, spec } = p.manifest;
+    const existing = managed.get(`${p.projectId}/${kind}/${metadata.name}`);
+    if (!existing || existing.state === 'Deleted' || existing.state === 'Orphaned') continue;
+    if (existing.owner !== owner) {
+      refuse(p, 'metadata.name', foreignMessage(kind, metadata.name, existing));
+      continue;
+    }
+    // A change of a created resource that touches a field Huawei cannot change in place, without Recreate.
+    if (existing.state !== 'Succeeded' || (spec as ResourceSpec).updatePolicy === 'Recreate') continue;
+    if (existing.specHash === specHash(kind, spec, p.region)) continue;
+    for (const fixed of adapterOf(kind).fixedChanges?.(existing.desired as ResourceSpec, spec) ?? []) {
+      refuse(p, fixed.path, fixedReason(fixed));
+    }
   }
   return refused.size === 0 ? submission : { documents: submission.documents, planned: submission.planned.filter((p) => !refused.has(p)) };
 }

@@ -12,7 +12,7 @@ import type { PlanEntry } from '../notify/render';
 import { getManaged } from '../store/managed';
 import type { TableRef } from '../store/requests';
 import type { ManagedResource } from '../store/types';
-import { ownerOf, refuseForeign, type OwnerGroups } from './owner';
+import { ownerOf, refuseAtIntake, type OwnerGroups } from './owner';
 import { adoptable, changedMessage, specHash, standing, strangers } from './verdict';
 
 /** Who reads a plan: a pull or merge request's repository (a fork's author sees no Huawei ids), or an API caller's dry run. */
@@ -40,7 +40,7 @@ export function viewerOwner(viewer: PlanViewer, groups?: OwnerGroups): string {
 /** Verdict per document of the submission, in file order; the ownership refusal intake applies comes first. */
 export async function planSubmitted(lookups: PlanLookups, submission: PlannedSubmission, viewer: PlanViewer): Promise<PlanEntry[]> {
   const owner = viewerOwner(viewer, lookups.ownerGroups);
-  const { documents, planned } = await refuseForeign(lookups.store.table, submission, owner);
+  const { documents, planned } = await refuseAtIntake(lookups.store.table, submission, owner);
   const entries: { order: string; entry: PlanEntry }[] = [];
   const order = (file: string, index: number) => `${file}\u0000${String(index).padStart(6, '0')}`;
   for (const doc of documents.filter((d) => !d.valid)) {

@@ -43,8 +43,10 @@ export function changedMessage(kind: string, name: string, managed: Pick<Managed
 
 /** Why a change cannot apply in place, field by field, and how to have it replaced instead. */
 export function fixedMessage(fixed: readonly FixedField[]): string {
-  return fixed.map((f) => `${f.path}: ${f.reason}; set spec.updatePolicy: Recreate to replace it`).join('; ');
+  return fixed.map((f) => `${f.path}: ${fixedReason(f)}`).join('; ');
 }
+
+export const fixedReason = (fixed: FixedField) => `${fixed.reason}; set spec.updatePolicy: Recreate to replace it`;
 
 /**
  * The Huawei id of a found resource that carries this resource's ownership mark. After a Failed lifecycle

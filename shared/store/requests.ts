@@ -212,17 +212,7 @@ export async function putAcceptedRequestOnce(
   if (resources.length + 1 + alongside.length + checks > TRANSACT_MAX_ITEMS) return 'not-written';
   const items = [requestItem(request), ...resources.map((r) => resourceItem(r.record, r.dueAt))];
   if ([...items, ...alongside].reduce((bytes, item) => bytes + itemBytes(item), 0) > TRANSACT_MAX_BYTES) return 'not-written';
-  const ownership = owner
-    ? resources.map(({ record }) => ({
-        ConditionCheck: {
-          TableName: table.tableName,
-          Key: managedKey(record.projectId, record.kind, record.name),
-          ConditionExpression: 'attribute_not_exists(pk) OR #owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':owner': owner },
-        },
-      }))
-    : [];
+  const ownership = owner ? resources.map(({ record }) => ownershipCheck(table, record, owner)) : [];
   try {
     await table.ddb.send(
       new TransactWriteCommand({
@@ -240,6 +230,34 @@ export async function putAcceptedRequestOnce(
     const firstCheck = items.length + alongside.length;
     return ownership.some((_, i) => failedConditionAt(error, firstCheck + i)) ? 'owned-elsewhere' : 'not-written';
   }
+}
+
+/**
+ * What a resource may be written against without reading its managed resource first: new, released (deleted
+ * or orphaned), or this owner's with the same spec or not settled yet. A removal needs only the owner. Anything
+ * else (another owner, a change of a created resource, which may touch fields that cannot change in place)
+ * cancels the transaction, and the caller reads the managed resources to say why.
+ */
+function ownershipCheck(table: TableRef, record: ResourceRecord, owner: string) {
+  const removal = record.operation === 'delete' || record.operation === 'orphan';
+  const released = 'attribute_not_exists(pk) OR #state IN (:deleted, :orphaned)';
+  return {
+    ConditionCheck: {
+      TableName: table.tableName,
+      Key: managedKey(record.projectId, record.kind, record.name),
+      ConditionExpression:
+        removal || !record.specHash
+          ? `${released} OR #owner = :owner`
+          : `${released} OR (#owner = :owner AND (specHash = :hash OR #state <> :succeeded))`,
+      ExpressionAttributeNames: { '#owner': 'owner', '#state': 'state' },
+      ExpressionAttributeValues: {
+        ':owner': owner,
+        ':deleted': 'Deleted',
+        ':orphaned': 'Orphaned',
+        ...(removal || !record.specHash ? {} : { ':hash': record.specHash, ':succeeded': 'Succeeded' }),
+      },
+    },
+  };
 }
 
 /**
@@ -300,6 +318,9 @@ export async function getRequestWithResources(
   return request ? { request, resources } : undefined;
 }
 
+/** Resource endings that did what was asked. */
+const GOOD_STATES: ReadonlySet<string> = new Set(['Succeeded', 'Unchanged', 'Deleted', 'Orphaned']);
+
 /** The overall state people see: derived from the resources, never stored, so it cannot drift. */
 export function overallState(
   request: Pick<RequestRecord, 'phase' | 'resourceCount'>,
@@ -308,7 +329,7 @@ export function overallState(
   if (request.phase === 'Rejected') return 'Rejected';
   if (request.phase === 'Recording' || resources.length < request.resourceCount) return 'InProgress';
   if (resources.some((r) => !TERMINAL_STATES.has(r.state))) return 'InProgress';
-  const good = resources.filter((r) => r.state === 'Succeeded' || r.state === 'Unchanged').length;
+  const good = resources.filter((r) => GOOD_STATES.has(r.state)).length;
   if (good === resources.length) return 'Succeeded';
   return good === 0 ? 'Failed' : 'PartiallyFailed';
 }

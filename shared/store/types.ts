@@ -107,6 +107,8 @@ export interface ResourceRecord {
   resolvedPoolName?: string;
   /** The managed resource's generation this request's claim gave it (set at claim). */
   generation?: number;
+  /** The spec's hash as intake computed it (shared/reconcile/verdict.ts), for the ownership check written with it. */
+  specHash?: string;
   /** Set at intake for a removal (delete, orphan); for a manifest, by the dispatcher once it knows. */
   operation?: Operation;
   /** For an update or recreate: what changes, field by field, as plans and events show it. */

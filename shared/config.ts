@@ -267,6 +267,13 @@ export const IntakeEnvSchema = z.object({
       }
       return groups as ReadonlyMap<string, string>;
     }),
+  /**
+   * Whether a push that removes a manifest file deletes what it declared (when the manifest said
+   * `metadata.deletionPolicy: Delete`) rather than orphan it: for every tracked repository and branch...
+   */
+  PRUNE: z.stringbool().default(false),
+  /** ...or for these only: `owner/repo` or `owner/repo@branch`, globs allowed (`acme/*`). */
+  PRUNE_REPOSITORIES: csv.default([]),
 });
 export const intakeConfig = section((env) => parseEnv(IntakeEnvSchema, env));
 
@@ -491,6 +498,8 @@ export const FUNCTION_ENV: Record<FunctionName, FunctionEnv> = {
           GITHUB_API_URL: true,
           GITLAB_API_URL: true,
           OWNER_GROUPS: true,
+          PRUNE: true,
+          PRUNE_REPOSITORIES: true,
           HUAWEICLOUD_SDK_PROJECT_ID: true,
           HUAWEICLOUD_REGION: true,
         }),

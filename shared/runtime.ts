@@ -84,6 +84,7 @@ export function intakeDeps(): IntakeDeps {
     defaults: { ...(cfg.HUAWEICLOUD_SDK_PROJECT_ID ? { projectId: cfg.HUAWEICLOUD_SDK_PROJECT_ID } : {}), region: cfg.HUAWEICLOUD_REGION },
     queuedGraceSeconds: queuedGraceSeconds(),
     ownerGroups: cfg.OWNER_GROUPS,
+    ...(cfg.PRUNE || cfg.PRUNE_REPOSITORIES.length > 0 ? { prune: { all: cfg.PRUNE, repositories: cfg.PRUNE_REPOSITORIES } } : {}),
     // Optional so intake runs without a topic (tests, early setups); deployed, request.accepted/rejected go out.
     ...(infra.EVENTS_TOPIC_ARN ? { topic: { sns: snsClient(), topicArn: infra.EVENTS_TOPIC_ARN } } : {}),
   };

@@ -411,6 +411,53 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ requestId: outcome.requestId, resources }, 202);
   });
 
+  // Removes one managed resource: deleted (the default here: the caller asks for it by name) or, with
+  // ?deletionPolicy=Orphan, left running and no longer managed. Only the owning namespace may.
+  app.delete('/resources/:kind/:name', async (c) => {
+    const caller = await bearer(c);
+    if (!hasRole(caller, 'submit')) throw new ApiError(403, 'FORBIDDEN', `caller ${caller.caller} does not have the submit role`);
+    const { isKind } = await import('../kinds/registry');
+    const kind = c.req.param('kind');
+    const name = c.req.param('name');
+    if (!isKind(kind)) throw new ApiError(404, 'UNKNOWN_KIND', `no kind ${kind.slice(0, 64)}`);
+    const services = deps.services();
+    const projectId = c.req.query('projectId') ?? services.intake.defaults.projectId;
+    if (!projectId) throw new ApiError(400, 'PROJECT_ID_REQUIRED', 'projectId is required: no default project is configured');
+    if (!/^[A-Za-z0-9-]{1,64}$/.test(projectId))
+      throw new ApiError(400, 'INVALID_PROJECT_ID', 'projectId must be 1-64 letters, digits or -');
+    const policy = c.req.query('deletionPolicy') ?? 'Delete';
+    if (policy !== 'Delete' && policy !== 'Orphan')
+      throw new ApiError(400, 'INVALID_DELETION_POLICY', 'deletionPolicy must be Delete or Orphan');
+    const key = c.req.header('idempotency-key');
+    if (key !== undefined && (key.length === 0 || key.length > 256))
+      throw new ApiError(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1-256 characters');
+    const [{ removalOfCall, RemovalRefusedError }, { submit }, { ownerOf }] = await Promise.all([
+      import('../intake/removal'),
+      import('../intake/submit'),
+      import('../reconcile/owner'),
+    ]);
+    const source = { provider: 'api' as const, ref: `api:${caller.caller}`, caller: caller.caller };
+    const operation = policy === 'Delete' ? 'delete' : 'orphan';
+    let removal: Awaited<ReturnType<typeof removalOfCall>>;
+    try {
+      removal = await removalOfCall(
+        services.intake.table,
+        { projectId, kind, name, operation },
+        ownerOf(source, services.intake.ownerGroups),
+      );
+    } catch (error) {
+      if (!(error instanceof RemovalRefusedError)) throw error;
+      const status = error.code === 'RESOURCE_NOT_FOUND' ? 404 : error.code === 'OWNED_ELSEWHERE' ? 403 : 409;
+      throw new ApiError(status, error.code, error.message);
+    }
+    const requestId = key ? deriveRequestId('api', caller.caller, `delete:${key}`) : randomRequestId();
+    const outcome = await submit(services.intake, { requestId, source, files: [], removals: [removal] });
+    if (outcome.status !== 'accepted') throw new ApiError(409, 'NOT_ACCEPTED', `the removal was not accepted (${outcome.status})`);
+    logger.info('removal accepted', { requestId: outcome.requestId, kind, operation });
+    c.header('Location', `/requests/${outcome.requestId}`);
+    return c.json({ requestId: outcome.requestId, resources: outcome.resources }, 202);
+  });
+
   app.get('/requests/:id', async (c) => {
     const caller = await bearer(c);
     const id = c.req.param('id');

@@ -25,14 +25,35 @@ export interface GitReader {
  * lists are capped by both providers, so the trees are compared instead; a new branch takes every match.
  */
 export async function changedManifests(reader: GitReader, before: string, after: string, globs: readonly string[]): Promise<SourceFile[]> {
+  return (await treeChanges(reader, before, after, globs, false)).changed;
+}
+
+/**
+ * Both halves of a push: the manifest files new or changed at `after`, and those gone since `before` with the
+ * text they had there (what they declared is what the push removes). A new branch removes nothing.
+ */
+export async function treeChanges(
+  reader: GitReader,
+  before: string,
+  after: string,
+  globs: readonly string[],
+  withRemoved = true,
+): Promise<{ changed: SourceFile[]; removed: SourceFile[] }> {
   const isManifest = picomatch([...globs], { dot: false });
   const afterTree = (await reader.listTree(after)).filter((e) => isManifest(e.path));
   let changed = afterTree;
+  let removed: TreeEntry[] = [];
   if (!ZERO_SHA.test(before)) {
-    const previous = new Map((await reader.listTree(before)).map((e) => [e.path, e.id]));
+    const beforeTree = (await reader.listTree(before)).filter((e) => isManifest(e.path));
+    const previous = new Map(beforeTree.map((e) => [e.path, e.id]));
+    const present = new Set(afterTree.map((e) => e.path));
     changed = afterTree.filter((e) => previous.get(e.path) !== e.id);
+    if (withRemoved) removed = beforeTree.filter((e) => !present.has(e.path));
   }
-  changed.sort((a, b) => a.path.localeCompare(b.path));
-  const texts = await runLimited(changed, 8, (entry) => reader.readBlob(entry));
-  return changed.map((entry, i) => ({ file: entry.path, text: texts[i]! }));
+  const byPath = (a: TreeEntry, b: TreeEntry) => a.path.localeCompare(b.path);
+  changed.sort(byPath);
+  removed.sort(byPath);
+  const texts = await runLimited([...changed, ...removed], 8, (entry) => reader.readBlob(entry));
+  const files = [...changed, ...removed].map((entry, i) => ({ file: entry.path, text: texts[i]! }));
+  return { changed: files.slice(0, changed.length), removed: files.slice(changed.length) };
 }

@@ -2,7 +2,7 @@
 import * as z from 'zod';
 import { GITHUB_JSON, GITHUB_RAW, githubApi } from '../providers/github';
 import { ProviderApiError, providerFetch } from '../providers/http';
-import { changedManifests, INTAKE_TIMEOUT_MS, ZERO_SHA, type GitReader, type TreeEntry } from './git';
+import { treeChanges, INTAKE_TIMEOUT_MS, ZERO_SHA, type GitReader, type TreeEntry } from './git';
 import { CommitIdSchema, GithubRepositorySchema } from '../providers/names';
 import type { SourceFile } from './submit';
 
@@ -75,6 +75,6 @@ export function githubReader(opts: { apiUrl: string; token?: string; repository:
 export function fetchGithubManifests(
   job: GitPushJob,
   opts: { apiUrl: string; token?: string; globs: readonly string[]; fetch?: typeof fetch },
-): Promise<SourceFile[]> {
-  return changedManifests(githubReader({ ...opts, repository: job.repository }), job.before, job.after, opts.globs);
+): Promise<{ changed: SourceFile[]; removed: SourceFile[] }> {
+  return treeChanges(githubReader({ ...opts, repository: job.repository }), job.before, job.after, opts.globs);
 }

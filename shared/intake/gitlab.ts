@@ -2,7 +2,7 @@
 import * as z from 'zod';
 import { gitlabApi } from '../providers/gitlab';
 import { providerFetch } from '../providers/http';
-import { changedManifests, INTAKE_TIMEOUT_MS, type GitReader, type TreeEntry } from './git';
+import { treeChanges, INTAKE_TIMEOUT_MS, type GitReader, type TreeEntry } from './git';
 import type { GitPushJob } from './github';
 import { CommitIdSchema, GitlabProjectPathSchema } from '../providers/names';
 import type { SourceFile } from './submit';
@@ -56,6 +56,6 @@ export function gitlabReader(opts: { apiUrl: string; token?: string; projectId: 
 export function fetchGitlabManifests(
   job: GitlabPushJob,
   opts: { apiUrl: string; token?: string; globs: readonly string[]; fetch?: typeof fetch },
-): Promise<SourceFile[]> {
-  return changedManifests(gitlabReader({ ...opts, projectId: job.projectId }), job.before, job.after, opts.globs);
+): Promise<{ changed: SourceFile[]; removed: SourceFile[] }> {
+  return treeChanges(gitlabReader({ ...opts, projectId: job.projectId }), job.before, job.after, opts.globs);
 }

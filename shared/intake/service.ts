@@ -11,6 +11,9 @@ import type { PlanEntry } from '../notify/render';
 import { rejectRequest, submit, type IntakeDeps, type SourceFile, type SubmitOutcome } from './submit';
 import type { RequestSource } from '../store/types';
 import { getDelivery } from '../store/deliveries';
+import { ownerOf } from '../reconcile/owner';
+import { pruneEnabled, removalsOfPush } from './removal';
+import { planSubmission } from '../manifests/submission';
 import { getRequestWithResources } from '../store/requests';
 import { clipText, MAX_ECHOED_MESSAGE_CHARS, MAX_ECHOED_NAME_CHARS } from '../manifests/limits';
 
@@ -56,7 +59,7 @@ function sourceOf(job: IntakeJob): RequestSource {
   }
 }
 
-async function filesOf(job: IntakeJob, providers: ProviderSettings): Promise<SourceFile[]> {
+async function filesOf(job: IntakeJob, providers: ProviderSettings): Promise<{ changed: SourceFile[]; removed: SourceFile[] }> {
   switch (job.type) {
     case 'github.push':
       return fetchGithubManifests(job, {
@@ -71,7 +74,7 @@ async function filesOf(job: IntakeJob, providers: ProviderSettings): Promise<Sou
         ...(providers.fetch ? { fetch: providers.fetch } : {}),
       });
     case 'jira.issue':
-      return ticketSources(job.ticket, job.blocks);
+      return { changed: ticketSources(job.ticket, job.blocks), removed: [] };
   }
 }
 
@@ -166,15 +169,43 @@ async function processJob(
     return rejectRequest(deps, requestId, source, job.ticket, descriptionTooLong(job.descriptionChars));
   }
   let files: SourceFile[];
+  let removed: SourceFile[];
   try {
-    files = await filesOf(job, providers);
+    ({ changed: files, removed } = await filesOf(job, providers));
   } catch (error) {
     if (error instanceof ProviderApiError && !error.retryable) {
       return rejectRequest(deps, requestId, source, source.ref, `could not read manifests: ${error.message}`);
     }
     throw error;
   }
-  return submit(deps, { requestId, source, files, delivery: { provider, deliveryId: requestId } });
+  const removals = removed.length > 0 && job.type !== 'jira.issue' ? await pushRemovals(deps, job, source, files, removed) : [];
+  return submit(deps, {
+    requestId,
+    source,
+    files,
+    delivery: { provider, deliveryId: requestId },
+    ...(removals.length ? { removals } : {}),
+  });
+}
+
+/** What a push's removed manifest files take away: deleted where pruning allows and the manifest asked, else orphaned. */
+async function pushRemovals(
+  deps: IntakeDeps,
+  job: Exclude<IntakeJob, { type: 'jira.issue' }>,
+  source: RequestSource,
+  files: SourceFile[],
+  removed: SourceFile[],
+) {
+  const declared = planSubmission(files, deps.defaults).planned.map((p) => ({
+    projectId: p.projectId,
+    kind: p.manifest.kind,
+    name: p.manifest.metadata.name,
+  }));
+  return removalsOfPush(
+    deps.table,
+    { removed, declared },
+    { owner: ownerOf(source, deps.ownerGroups), defaults: deps.defaults, prune: pruneEnabled(deps.prune, job.repository, job.branch) },
+  );
 }
 
 async function replay(deps: IntakeDeps, requestId: string, outcome: 'accepted' | 'rejected' | 'empty'): Promise<SubmitOutcome> {

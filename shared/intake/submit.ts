@@ -6,6 +6,7 @@ import type { TopicRef } from '../events/publish';
 import { adapterOf } from '../kinds/registry';
 import { managedSource, ownerOf, refuseAtIntake, type OwnerGroups } from '../reconcile/owner';
 import { specHash } from '../reconcile/verdict';
+import type { PruneSettings, Removal } from './removal';
 import { boundRejected } from '../manifests/errors';
 import {
   planSubmission,
@@ -43,6 +44,8 @@ export interface Submission {
   sequenceAsDocuments?: boolean;
   /** The provider delivery that brought it: recorded with the outcome, so a redelivery is answered without a second read. */
   delivery?: { provider: string; deliveryId: string };
+  /** Managed resources the request deletes or orphans (files a push removed; DELETE /resources). */
+  removals?: readonly Removal[];
 }
 
 export interface IntakeDeps {
@@ -59,6 +62,8 @@ export interface IntakeDeps {
   waitRecheckSeconds?: number;
   /** Namespaces that one team owns together (OWNER_GROUPS). */
   ownerGroups?: OwnerGroups;
+  /** Which pushes may delete what their removed manifests declared (PRUNE, PRUNE_REPOSITORIES); absent, none. */
+  prune?: PruneSettings;
   /** Where request.accepted / request.rejected go; without it intake publishes nothing. */
   topic?: TopicRef;
   logger?: { warn(message: string, extra?: Record<string, unknown>): void };
@@ -103,12 +108,13 @@ async function recordSubmission(deps: IntakeDeps, submission: Submission): Promi
   const now = nowOf(deps).toISOString();
   const owner = ownerOf(submission.source, deps.ownerGroups);
   const checked = planSubmission(submission.files, deps.defaults, submission.sequenceAsDocuments);
-  if (checked.documents.length === 0) return { outcome: { status: 'empty' } };
+  const removals = submission.removals ?? [];
+  if (checked.documents.length === 0 && removals.length === 0) return { outcome: { status: 'empty' } };
   const recordOf = ({ planned }: PlannedSubmission, rejected: RejectedDocument[]): RequestRecord => ({
     requestId: submission.requestId,
     source: submission.source,
     phase: rejected.length > 0 ? 'Rejected' : 'Recording',
-    resourceCount: rejected.length > 0 ? 0 : planned.length,
+    resourceCount: rejected.length > 0 ? 0 : planned.length + removals.length,
     ...(rejected.length > 0 ? {} : { finishedCount: 0 }),
     ...(rejected.length > 0 ? { rejected } : {}),
     ...(submission.contentHash ? { contentHash: submission.contentHash } : {}),
@@ -119,7 +125,7 @@ async function recordSubmission(deps: IntakeDeps, submission: Submission): Promi
   // owns its resources; only when that cannot be tried, or refuses, are the owners read (to name them).
   let oneWrite: Awaited<ReturnType<typeof acceptInOneWrite>> = 'not-written';
   if (rejectedDocuments(checked.documents).length === 0) {
-    oneWrite = await acceptInOneWrite(deps, submission, recordOf(checked, []), checked.planned, owner, now);
+    oneWrite = await acceptInOneWrite(deps, submission, recordOf(checked, []), checked.planned, owner, now, removals);
     if (typeof oneWrite === 'object') return { outcome: oneWrite, deliveryWritten: true };
   }
   const { documents, planned } = oneWrite === 'request-exists' ? checked : await refuseAtIntake(deps.table, checked, owner);
@@ -138,7 +144,7 @@ async function recordSubmission(deps: IntakeDeps, submission: Submission): Promi
     return { outcome: { status: 'rejected', requestId: stored.requestId, documents: stored.rejected ?? [], duplicate: !put.created } };
   }
   // What this request's resources look like when first recorded; a retry is answered the same way.
-  const resources = initialResources(stored, planned, owner, now);
+  const resources = initialResources(stored, planned, owner, now, removals);
   if (stored.phase === 'Accepted')
     return { outcome: { status: 'accepted', requestId: stored.requestId, resources: summaries(resources), duplicate: true } };
 
@@ -164,8 +170,9 @@ async function acceptInOneWrite(
   planned: readonly Planned[],
   owner: string,
   now: string,
+  removals: readonly Removal[],
 ): Promise<SubmitOutcome | 'request-exists' | 'not-written' | 'owned-elsewhere'> {
-  const resources = initialResources(record, planned, owner, now);
+  const resources = initialResources(record, planned, owner, now, removals);
   const event = deps.topic ? acceptedEvent(record, resources, now) : undefined;
   // As accept() and markAccepted() leave it: in the due index, so the poller sees to completion and a stuck outbox.
   const accepted: RequestRecord = { ...record, phase: 'Accepted' };
@@ -211,6 +218,7 @@ function initialResources(
   planned: readonly Planned[],
   owner: string,
   now: string,
+  removals: readonly Removal[] = [],
 ): ResourceRecord[] {
   // planSubmission has already refused a reference to a resource of this request in another project or region.
   const declared = new Set(planned.map((p) => `${p.manifest.kind}/${p.manifest.metadata.name}`));
@@ -225,7 +233,7 @@ function initialResources(
     const key = `${reference.kind}/${reference.name}`;
     dependents.set(key, [...(dependents.get(key) ?? []), { kind: p.manifest.kind, name: p.manifest.metadata.name }]);
   }
-  return planned.map((p) => {
+  const applying = planned.map((p): ResourceRecord => {
     const { manifest, file, projectId, region } = p;
     const reference = referenceOf(p);
     const listed = dependents.get(`${manifest.kind}/${manifest.metadata.name}`);
@@ -248,6 +256,25 @@ function initialResources(
       ...(listed ? { dependents: listed } : {}),
     };
   });
+  const removing = removals.map(
+    (removal): ResourceRecord => ({
+      requestId: request.requestId,
+      kind: removal.kind,
+      name: removal.name,
+      projectId: removal.projectId,
+      region: removal.region,
+      state: 'Queued',
+      operation: removal.operation,
+      owner,
+      source: managedSource(request.source, removal.file),
+      manifest: { kind: removal.kind, metadata: { name: removal.name }, spec: removal.spec },
+      file: removal.file,
+      message: removal.operation === 'delete' ? 'to be deleted' : 'to be orphaned: left running, no longer managed',
+      createdAt: now,
+      updatedAt: now,
+    }),
+  );
+  return [...applying, ...removing];
 }
 
 /** Records a request that could not even be read (bad message, unreadable repository) so the sender can see why. */

@@ -14,7 +14,7 @@ import { enqueueDispatch } from '../queue/messages';
 import { dueAt } from '../store/due';
 import { claimRemoval, getManaged } from '../store/managed';
 import { getResource, updateResource } from '../store/resources';
-import type { ManagedResource, ResourceRecord } from '../store/types';
+import { TERMINAL_STATES, type ManagedResource, type ResourceRecord } from '../store/types';
 import { OperationNotSupportedError } from './cloud';
 import { adoptable } from './verdict';
 import { afterTerminal, finishResourceOnce, type Terminal } from './finish';
@@ -50,6 +50,14 @@ function minutesFor(kind: string, state: 'Updating' | 'Deleting', spec: { timeou
   return timing.deleteTimeoutMinutes ?? DEFAULT_DELETE_MINUTES;
 }
 
+/** The Huawei id of what the resource was created in (a node pool's pool): its calls are addressed through it. */
+async function referenceId(deps: ReconcileDeps, resource: ResourceRecord): Promise<string | undefined> {
+  if (resource.resolvedPoolName) return resource.resolvedPoolName;
+  const reference = adapterOf(resource.kind).reference(specOf(resource));
+  if (!reference) return undefined;
+  return (await getManaged(deps.table, resource.projectId, reference.kind, reference.name))?.huaweiId;
+}
+
 /**
  * The intent of an update or a recreate: written before any call, from a state only the dispatcher holds, so
  * exactly one delivery starts it; then its first step at once (the poller takes the next ones).
@@ -61,6 +69,7 @@ export async function startChange(
 ): Promise<'changing' | 'finished'> {
   const now = deps.now();
   const state = change.operation === 'update' ? 'Updating' : 'Deleting';
+  const poolId = await referenceId(deps, resource);
   const started = await updateResource(deps.table, keyOf(resource), {
     from: ['Queued', 'WaitingForDependency'],
     set: {
@@ -76,6 +85,7 @@ export async function startChange(
       dueAt: dueAt(now, deps.settings.leaseSeconds),
       message: change.operation === 'update' ? 'updating' : 'replacing: deleting the old resource first',
       ...(change.huaweiId ? { huaweiId: change.huaweiId } : {}),
+      ...(poolId ? { resolvedPoolName: poolId } : {}),
     },
   });
   // Another delivery wrote the intent first: it (or the poller) goes on.
@@ -126,9 +136,11 @@ export async function startRemoval(deps: ReconcileDeps, resource: ResourceRecord
       ...(previous.huaweiId ? { huaweiId: previous.huaweiId } : {}),
     });
   }
+  const poolId = await referenceId(deps, resource);
   const started = await updateResource(deps.table, keyOf(resource), {
     from: ['Queued', 'WaitingForDependency'],
     set: {
+      ...(poolId ? { resolvedPoolName: poolId } : {}),
       state: 'Deleting',
       operation: 'delete',
       createStartedAt: now,
@@ -162,7 +174,9 @@ async function liveDependents(deps: ReconcileDeps, resource: ResourceRecord, man
     const dependent = await getManaged(deps.table, resource.projectId, kind, name);
     if (!dependent || dependent.state === 'Deleted' || dependent.state === 'Orphaned') continue;
     const sibling = await getResource(deps.table, resource.requestId, kind, name);
-    if (sibling && (sibling.operation === 'delete' || sibling.operation === 'orphan')) waitFor.push(member);
+    const removing = sibling && (sibling.operation === 'delete' || sibling.operation === 'orphan');
+    // One this request removes is waited for, unless its removal already ended without removing it (failed).
+    if (removing && !TERMINAL_STATES.has(sibling.state)) waitFor.push(member);
     else refuse.push(member);
   }
   return { waitFor, refuse };

@@ -85,8 +85,8 @@ interface KindTiming {
   pollFirstSeconds: number;
   pollMaxSeconds: number;
   /** From the accepted update (or delete) to the resource steady at the new spec (or gone). */
-  updateTimeoutMinutes?: number;
-  deleteTimeoutMinutes?: number;
+  updateTimeoutMinutes: number;
+  deleteTimeoutMinutes: number;
 }
 
 export interface KindAdapter<K extends string = string, M extends z.ZodType = z.ZodType> {
@@ -126,14 +126,14 @@ export interface KindAdapter<K extends string = string, M extends z.ZodType = z.
   /** Differences between the desired spec and an observation, over the keys the desired spec holds. */
   compare(spec: ResourceSpec, observed: unknown): FieldDiff[];
   /** The fields a change from `current` to `next` (both whole specs) touches that cannot change in place. */
-  fixedChanges?(current: ResourceSpec, next: ResourceSpec): FixedField[];
+  fixedChanges(current: ResourceSpec, next: ResourceSpec): FixedField[];
   /** Every field a change from `current` to `next` touches, with its effect, for plans and events. */
-  changes?(current: ResourceSpec, next: ResourceSpec): PlannedChange[];
+  changes(current: ResourceSpec, next: ResourceSpec): PlannedChange[];
   /**
    * One step toward `resource.spec` for the resource Huawei holds as `observation` (just read): sends at most
    * one call. Only called for a change without fixed fields.
    */
-  update?(
+  update(
     cloud: HuaweiTransport,
     resource: AdapterResource,
     target: HuaweiTarget,

@@ -14,6 +14,13 @@ export const ResourceNameSchema = z.string({ error: 'must be a string' }).regex(
   error: '1-63 characters: lower-case letters, digits and "-", starting with a letter and ending with a letter or digit',
 });
 
+/*
+ * Crossplane's and Argo CD's safe defaults: a removed manifest leaves its resource running, and a change that
+ * cannot apply in place is refused rather than destroying anything.
+ */
+const DELETION_POLICIES = ['Orphan', 'Delete'] as const;
+const UPDATE_POLICIES = ['InPlace', 'Recreate'] as const;
+
 const metadataSchema = builtOnFirstUse(() =>
   strict({
     name: ResourceNameSchema.describe(
@@ -24,6 +31,13 @@ const metadataSchema = builtOnFirstUse(() =>
       .record(z.string(), z.string({ error: 'label values must be strings' }))
       .optional()
       .describe('Free-form string labels for your own use; kept with the manifest and not sent to Huawei Cloud.'),
+    deletionPolicy: z
+      .enum(DELETION_POLICIES, { error: 'must be "Orphan" (the default) or "Delete"' })
+      .optional()
+      .describe(
+        'What happens at Huawei Cloud when the resource is removed (its manifest deleted, or DELETE /resources): ' +
+          'Orphan (the default) stops managing it and leaves it running; Delete deletes it.',
+      ),
   }),
 );
 
@@ -47,7 +61,7 @@ const ProjectIdSchema = z
 /** A day is the longest any create is worth waiting for; the per-kind defaults are far below it. */
 const TimeoutSchema = integer(1, 1440);
 
-/** The spec fields every kind has: where to create it and how long it may take. */
+/** The spec fields every kind has: where to create it, how long it may take, and how a change is applied. */
 export function commonSpec(service: HuaweiService, kind: string, defaultTimeoutMinutes: number) {
   return {
     region: regionOf(service)
@@ -64,6 +78,13 @@ export function commonSpec(service: HuaweiService, kind: string, defaultTimeoutM
       `Minutes the ${kind} may take, from the accepted create, to become ready ` +
         `before it ends TimedOut: 1-1440. Default ${defaultTimeoutMinutes}.`,
     ),
+    updatePolicy: z
+      .enum(UPDATE_POLICIES, { error: 'must be "InPlace" (the default) or "Recreate"' })
+      .optional()
+      .describe(
+        `How a changed manifest is applied to the ${kind}: InPlace (the default) changes it through Huawei's update API ` +
+          'and refuses a change to a field that cannot change in place; Recreate deletes and creates it again for such a change.',
+      ),
   };
 }
 

@@ -40,7 +40,7 @@ describe('simulator: deterministic progress (stepped clock)', () => {
     const snapshot = async () => ({
       notebook: (await sim.call('GET', `/v1/${PID}/notebooks/${nb.id}`)).body.status,
       pool: (await sim.call('GET', `/v2/${PID}/pools/${pool}`)).body.status.phase,
-      nodePoolAvailable: (await sim.call('GET', `/v2/${PID}/pools/${pool}/nodepools/np`)).body.status.resources.available.length > 0,
+      nodePoolAvailable: (await sim.call('GET', `/v2/${PID}/pools/${pool}/nodepools/np`)).body.status.resources.available !== undefined,
       ready: (await sim.call('GET', `/v3/${PID}/edgemgr/deployments/${dep.id}`)).body.ready_replicas,
     });
     sim.advance(29_000);
@@ -63,7 +63,7 @@ describe('simulator: deterministic progress (stepped clock)', () => {
     const dep = (await sim.call('POST', `/v3/${PID}/edgemgr/deployments`, deploymentBody('d', 1, 'sim-fail:1'))).body;
     const state = async () => ({
       pool: (await sim.call('GET', `/v2/${PID}/pools/${pool}`)).body.status.phase,
-      abnormalNodes: (await sim.call('GET', `/v2/${PID}/pools/${healthy}/nodepools/np`)).body.status.resources.abnormal.length,
+      abnormalNodes: (await sim.call('GET', `/v2/${PID}/pools/${healthy}/nodepools/np`)).body.status.resources.abnormal?.count ?? 0,
       pod: (await sim.call('GET', `/v3/${PID}/edgemgr/pods?deployment_id=${dep.id}`)).body.pods[0].state,
     });
     sim.advance(499);

@@ -46,30 +46,40 @@ export function renderNotebook(r: SimResource, now: number): JsonObject {
     fail_reason: p.failReason,
     action_progress: NOTEBOOK_STEPS.map((description, i) => ({ step: i + 1, status: p.steps[i], description })),
     volume,
-    endpoints: running ? (arr(b.endpoints) ?? []).map((e) => ({ ...obj(e), uri: `192.168.0.${10 + (r.createdAt % 200)}` })) : [],
+    // The endpoint settings are the instance's whether it runs or not; only the address needs it running.
+    endpoints: (arr(b.endpoints) ?? []).map((e) => ({ ...obj(e), ...(running ? { uri: `192.168.0.${10 + (r.createdAt % 200)}` } : {}) })),
     url: running ? `https://notebook.${SIMULATED_REGION}.sim.invalid/${r.id}/lab` : '',
     token: r.token ?? '',
     workspace_id: str(b.workspace_id) ?? '0',
     billing_items: ['STORAGE', 'COMPUTE'],
     tags: [],
   });
+  for (const field of ['affinity', 'data_volumes', 'run_user', 'user_vpc'] as const) if (b[field] !== undefined) body[field] = b[field];
   const poolId = str(b.pool_id);
   if (poolId) body.pool = { id: poolId, name: poolId };
   return body;
 }
 
-/** Empty buckets are omitted from each list, as the real API returns empty arrays rather than zero counts. */
+/**
+ * One object per bucket (`PoolResourceFlavorCount` in Huawei's SDK, and the create-pool API page): the nodes in
+ * that state, with their flavor and node pool when they share one. How Huawei fills one object for nodes of
+ * several flavors is not documented; here the count is their total and `flavor` is left out. An empty bucket
+ * is left out, as the SDK's models omit unset fields.
+ */
 function statusResources(flavors: FlavorCounts[], nodePoolName?: string): JsonObject {
-  const bucket = (k: 'creating' | 'available' | 'abnormal' | 'deleting') =>
-    flavors
-      .filter((c) => c[k] > 0)
-      .map((c) => {
-        const entry: JsonObject = { flavor: c.flavor, count: c[k] };
-        const nodePool = nodePoolName ?? c.nodePool;
-        if (nodePool !== undefined) entry.nodePool = nodePool;
-        return entry;
-      });
-  return { creating: bucket('creating'), available: bucket('available'), abnormal: bucket('abnormal'), deleting: bucket('deleting') };
+  const resources: JsonObject = {};
+  for (const k of ['creating', 'available', 'abnormal', 'deleting'] as const) {
+    const members = flavors.filter((c) => c[k] > 0);
+    if (members.length === 0) continue;
+    const entry: JsonObject = { count: members.reduce((n, c) => n + c[k], 0) };
+    const flavorsIn = new Set(members.map((c) => c.flavor));
+    if (flavorsIn.size === 1) entry.flavor = members[0]!.flavor;
+    const nodePools = new Set(members.map((c) => nodePoolName ?? c.nodePool));
+    const nodePool = nodePools.size === 1 ? [...nodePools][0] : undefined;
+    if (nodePool !== undefined) entry.nodePool = nodePool;
+    resources[k] = entry;
+  }
+  return resources;
 }
 
 function driverFor(flavors: FlavorCounts[], phase: string, spec: JsonObject): JsonObject {

@@ -4,8 +4,28 @@
  */
 import type { HuaweiTarget, HuaweiTransport } from '../../huaweicloud/client';
 import { urlEncode } from '../../huaweicloud/signer';
-import type { AdapterResource, KindAdapter, Observation } from '../adapter';
-import { callBase, compareFields, createOnce, deleteOnce, list, num, obj, show, str, updateCall, type Json } from '../common';
+import type { AdapterResource, KindAdapter, Observation, PlannedChange, ResourceSpec, UpdateStep } from '../adapter';
+import {
+  callBase,
+  changesOf,
+  classifyChanges,
+  compareFields,
+  createOnce,
+  deleteOnce,
+  failed,
+  fixedOf,
+  type Json,
+  list,
+  num,
+  obj,
+  sent,
+  show,
+  str,
+  under,
+  updateCall,
+  type Verdict,
+  waiting,
+} from '../common';
 import { OWNERSHIP_TAG_KEY, ownershipId } from '../ownership';
 import { edgeDeploymentManifestSchema, KIND, SUMMARY, TIMING } from './manifest';
 
@@ -78,6 +98,80 @@ export async function updateDeployment(
 
 const mark = (resource: Pick<AdapterResource, 'projectId' | 'name'>) => ownershipId(resource.projectId, KIND, resource.name);
 
+/* Containers and their environment variables are keyed by name (as Terraform and IEF itself key them). */
+const keyOf = (path: string, item: unknown) =>
+  /(containers|envs)$/.test(path) && str(obj(item).name) !== undefined ? `name=${str(obj(item).name)}` : undefined;
+
+const FIXED: readonly [string, string][] = [
+  ['region', 'a deployment cannot move to another region'],
+  ['iefInstanceId', 'a deployment cannot move to another IEF instance'],
+  ['body.name', "a deployment's name cannot change in place"],
+  ['body.node_ids', 'a deployment cannot move to another edge node'],
+  ['body.group_id', 'a deployment cannot move to another node group'],
+  ['body.source', "a deployment's source cannot change in place"],
+  ['body.tags', "a deployment's tags cannot change in place (IEF's update does not take them)"],
+];
+
+/**
+ * UpdateDeployment takes the description, or the replicas and pod template; everything else (name, placement,
+ * source, tags, deployment annotations, and any field not listed here) is refused by default.
+ */
+function deploymentVerdict(change: PlannedChange): Verdict {
+  const { path } = change;
+  const fixed = FIXED.find(([prefix]) => under(path, prefix));
+  if (fixed) return { inPlace: false, reason: fixed[1] };
+  if (path === 'body.description') return { inPlace: true };
+  if (path === 'body.deployment.replicas')
+    return { inPlace: true, effect: `scales to ${String(change.desired)} replica(s); the pods restart` };
+  if (under(path, 'body.deployment.template')) return { inPlace: true, effect: 'replaces the pods (rolling restart)' };
+  return {
+    inPlace: false,
+    reason: `a deployment's ${path.replace(/^body\./, '')} cannot change in place (IEF's deployment update does not take it)`,
+  };
+}
+
+const classify = (current: ResourceSpec, next: ResourceSpec) =>
+  classifyChanges(current, next, { fields: ['region', 'iefInstanceId', 'body'], keyOf, verdict: deploymentVerdict });
+
+/** The desired deployment in the shape IEF shows it: replicas and template at the top level, not under `deployment`. */
+function shownShape(body: Json): Json {
+  const { deployment, tags: _tags, ...rest } = body;
+  const { replicas, template, ...extensions } = obj(deployment);
+  return { ...rest, replicas, template, ...extensions };
+}
+
+/**
+ * One step of a deployment update: the replicas and template first (one PUT, the pods roll), then the description
+ * (another PUT: IEF refuses both in one request), then wait for ready_replicas == replicas.
+ */
+async function updateStep(
+  cloud: HuaweiTransport,
+  resource: AdapterResource,
+  target: HuaweiTarget,
+  id: string,
+  observation: Observation,
+): Promise<UpdateStep> {
+  const shown = obj(observation.observed);
+  const state = str(shown.state);
+  if (state && (DEPLOYMENT_FAILED.has(state) || state === 'PENDING_DELETE')) return failed(state, `the deployment is ${state}`);
+  const { body } = resource.spec;
+  const { replicas, template } = obj(body.deployment);
+  const rollout = compareFields({ replicas, template }, shown, { keyOf });
+  if (rollout.length > 0) {
+    await updateDeployment(cloud, target, id, { deployment: { replicas: replicas as number, template: obj(template) } });
+    return sent(`updated ${rollout.map((d) => d.path).join(', ')}; the pods roll`);
+  }
+  const description = str(body.description) ?? '';
+  if (description !== (str(shown.description) ?? '')) {
+    await updateDeployment(cloud, target, id, { description });
+    return sent('updated description');
+  }
+  // The template is Huawei's now: failing pods are the new template's, not a leftover of the old one.
+  if (observation.phase === 'Failed') return failed(observation.reason ?? 'Failed', observation.message ?? 'the pods failed');
+  if (observation.phase === 'Succeeded') return { status: 'converged' };
+  return waiting(observation.message ?? 'pods not ready');
+}
+
 export const edgeDeployment: KindAdapter<typeof KIND, ReturnType<typeof edgeDeploymentManifestSchema>> = {
   kind: KIND,
   summary: SUMMARY,
@@ -126,10 +220,13 @@ export const edgeDeployment: KindAdapter<typeof KIND, ReturnType<typeof edgeDepl
     await deleteOnce(cloud, base(target), instance(target, id));
   },
   compare(spec, observed) {
-    // The ownership tag is ours, not the manifest's; containers and envs are keyed by name.
-    return compareFields(spec.body, observed, {
-      ignore: (path) => path === 'tags',
-      keyOf: (_path, item) => str(obj(item).name),
-    });
+    const shown = obj(observed);
+    // The ownership tag is ours, not the manifest's: the manifest's tags are compared with the others.
+    const tags = (Array.isArray(shown.tags) ? shown.tags : []).filter((t) => obj(t).key !== OWNERSHIP_TAG_KEY);
+    const wanted = spec.body.tags === undefined ? {} : { tags: spec.body.tags };
+    return compareFields({ ...shownShape(spec.body), ...wanted }, { ...shown, tags }, { keyOf });
   },
+  fixedChanges: (current, next) => fixedOf(classify(current, next)),
+  changes: (current, next) => changesOf(classify(current, next)),
+  update: updateStep,
 };

@@ -5,8 +5,15 @@ import { edgeDeploymentBodySchema, IefInstanceIdSchema, platinumOnlyPaths } from
 export const KIND = 'EdgeDeployment';
 export const SUMMARY = 'an IEF edge application deployment';
 
-/** Pods start in minutes once images are pulled. */
-export const TIMING = { timeoutMinutes: 15, dispatchDeadlineMinutes: 10, pollFirstSeconds: 5, pollMaxSeconds: 30 };
+/** Pods start in minutes once images are pulled; an update rolls them the same way, a delete stops them. */
+export const TIMING = {
+  timeoutMinutes: 15,
+  dispatchDeadlineMinutes: 10,
+  pollFirstSeconds: 5,
+  pollMaxSeconds: 30,
+  updateTimeoutMinutes: 15,
+  deleteTimeoutMinutes: 10,
+};
 
 /** The whole manifest, built on first use (see builtOnFirstUse). */
 export const edgeDeploymentManifestSchema = builtOnFirstUse(() => {

@@ -5,8 +5,31 @@
 import type { HuaweiTarget, HuaweiTransport } from '../../huaweicloud/client';
 import { HuaweiInvalidRequestError } from '../../huaweicloud/errors';
 import { urlEncode } from '../../huaweicloud/signer';
-import type { KindAdapter, Observation } from '../adapter';
-import { callBase, compareFields, createOnce, deleteOnce, getOne, MERGE_PATCH, num, obj, show, str, updateCall } from '../common';
+import type { AdapterResource, KindAdapter, Observation, PlannedChange, ResourceSpec, UpdateStep } from '../adapter';
+import {
+  bucketCount,
+  callBase,
+  changesOf,
+  classifyChanges,
+  compareFields,
+  createOnce,
+  deleteOnce,
+  failed,
+  fixedOf,
+  getOne,
+  MERGE_PATCH,
+  nodeCounts,
+  nodesMoving,
+  num,
+  obj,
+  sent,
+  show,
+  str,
+  under,
+  updateCall,
+  type Verdict,
+  waiting,
+} from '../common';
 import { KIND, nodePoolManifestSchema, SUMMARY, TIMING } from './manifest';
 
 function collection(target: HuaweiTarget): string {
@@ -16,21 +39,15 @@ function collection(target: HuaweiTarget): string {
 }
 const base = (target: HuaweiTarget) => callBase(KIND, 'modelarts', target);
 
-/* The SDK types each bucket as one object, older Terraform reads arrays; accept both. */
-function countOf(bucket: unknown): number {
-  const items = Array.isArray(bucket) ? bucket : bucket === undefined || bucket === null ? [] : [bucket];
-  return items.reduce<number>((sum, item) => sum + (num(obj(item).count) ?? 0), 0);
-}
-
 /** Node pools have no phase: compare node counts under status.resources with the requested count. */
 export function nodePoolStatus(answer: unknown): Observation {
   const body = obj(answer);
   const resources = obj(obj(body.status).resources);
-  const creating = countOf(resources.creating);
-  const available = countOf(resources.available);
-  const abnormal = countOf(resources.abnormal);
+  const creating = bucketCount(resources.creating);
+  const available = bucketCount(resources.available);
+  const abnormal = bucketCount(resources.abnormal);
   const specResources = obj(body.spec).resources;
-  const requested = Array.isArray(specResources) ? countOf(specResources) : num(obj(specResources).count);
+  const requested = Array.isArray(specResources) ? bucketCount(specResources) : num(obj(specResources).count);
   const message = `available ${available}/${requested ?? '?'}, creating ${creating}, abnormal ${abnormal}`;
   if (requested !== undefined && available === requested && creating === 0)
     return { phase: 'Succeeded', reason: 'Available', message, observed: answer };
@@ -60,6 +77,84 @@ export async function patchNodePool(
 }
 
 const nameOf = (item: unknown) => str(obj(obj(item).metadata).name);
+
+const RESOURCES = 'body.spec.resources';
+const ANNOTATION = (key: string) => `body.metadata.annotations[${JSON.stringify(key)}]`;
+/* What PatchNodePool takes besides flavor, count and maxCount (DOCS PatchNodePool), applied in place. */
+const IN_PLACE = ['azs', 'taints', 'labels', 'tags'] as const;
+const FIXED: readonly [string, string][] = [
+  ['region', 'a node pool cannot move to another region'],
+  ['poolName', 'a node pool cannot move to another pool'],
+  ['poolRef', 'a node pool cannot move to another pool'],
+  ['body.metadata.name', "a node pool's name cannot change in place"],
+  [`${RESOURCES}.flavor`, "a node pool's flavor cannot change in place"],
+  [`${RESOURCES}.nodePool`, "a node pool's name cannot change in place"],
+  [ANNOTATION('os.modelarts/billing.mode'), "a node pool's billing mode cannot change in place"],
+  [ANNOTATION('os.modelarts/period.num'), "a node pool's billing period cannot change in place"],
+  [ANNOTATION('os.modelarts/period.type'), "a node pool's billing period cannot change in place"],
+];
+
+const countOfSpec = (spec: ResourceSpec) => num(obj(obj(spec.body.spec).resources).count) ?? 0;
+
+/**
+ * count and maxCount scale in place; azs, taints, labels and tags are in PatchNodePool's body. The nodes' OS,
+ * volumes, network, extendParams and creatingStep are settled when a node is built (Huawei resizes only
+ * hyper-instances in place), so they and any field not listed here are refused by default.
+ */
+function nodePoolVerdict(current: ResourceSpec, next: ResourceSpec, change: PlannedChange): Verdict {
+  const { path } = change;
+  const fixed = FIXED.find(([prefix]) => under(path, prefix));
+  if (fixed) return { inPlace: false, reason: fixed[1] };
+  if (path === `${RESOURCES}.count`) {
+    const [before, after] = [countOfSpec(current), countOfSpec(next)];
+    return {
+      inPlace: true,
+      effect: after > before ? `orders ${after - before} more node(s) (billed)` : `releases ${before - after} node(s)`,
+    };
+  }
+  if (path === `${RESOURCES}.maxCount` || IN_PLACE.some((field) => under(path, `${RESOURCES}.${field}`))) return { inPlace: true };
+  if (under(path, 'body.metadata.annotations')) return { inPlace: true, effect: 'used by the next order only' };
+  return {
+    inPlace: false,
+    reason: `a node pool's ${path.replace(/^body\./, '')} cannot change in place (Huawei's node pool patch does not take it)`,
+  };
+}
+
+const classify = (current: ResourceSpec, next: ResourceSpec) =>
+  classifyChanges(current, next, {
+    fields: ['region', 'poolName', 'poolRef', 'body'],
+    verdict: (change) => nodePoolVerdict(current, next, change),
+  });
+
+/**
+ * One step of a node pool update: wait for steady nodes, then one merge-patch of `spec.resources` (one object,
+ * so it merges; flavor, count and maxCount are required in it) with the fields that differ.
+ */
+async function updateStep(
+  cloud: HuaweiTransport,
+  resource: AdapterResource,
+  target: HuaweiTarget,
+  id: string,
+  observation: Observation,
+): Promise<UpdateStep> {
+  const counts = nodeCounts(observation.observed);
+  if (counts.abnormal > 0 && counts.creating === 0) return failed('Abnormal', `${counts.abnormal} node(s) of the node pool are abnormal`);
+  const moving = nodesMoving(observation.observed);
+  if (moving) return waiting(moving);
+  const desired = obj(obj(resource.spec.body.spec).resources);
+  const wanted = {
+    count: desired.count,
+    maxCount: desired.maxCount ?? desired.count,
+    ...Object.fromEntries(IN_PLACE.filter((f) => desired[f] !== undefined).map((f) => [f, desired[f]])),
+  };
+  const held = obj(obj(obj(observation.observed).spec).resources);
+  const diffs = compareFields(wanted, held);
+  if (diffs.length === 0) return { status: 'converged' };
+  const changed = Object.fromEntries(Object.entries(wanted).filter(([k]) => diffs.some((d) => under(d.path, k))));
+  const patch = { spec: { resources: { flavor: desired.flavor, count: wanted.count, maxCount: wanted.maxCount, ...changed } } };
+  await patchNodePool(cloud, target, id, patch);
+  return sent(`patched spec.resources ${diffs.map((d) => d.path).join(', ')}`);
+}
 
 export const nodePool: KindAdapter<typeof KIND, ReturnType<typeof nodePoolManifestSchema>> = {
   kind: KIND,
@@ -94,5 +189,9 @@ export const nodePool: KindAdapter<typeof KIND, ReturnType<typeof nodePoolManife
   async delete(cloud, target, id) {
     await deleteOnce(cloud, base(target), `${collection(target)}/${urlEncode(id)}`);
   },
+  // Billing annotations describe the purchase, not the node pool.
   compare: (spec, observed) => compareFields(spec.body, observed, { ignore: (path) => path.startsWith('metadata.annotations') }),
+  fixedChanges: (current, next) => fixedOf(classify(current, next)),
+  changes: (current, next) => changesOf(classify(current, next)),
+  update: updateStep,
 };

@@ -5,8 +5,15 @@ import { nodePoolBodySchema, PoolIdSchema } from './body';
 export const KIND = 'NodePool';
 export const SUMMARY = 'a node pool in a ModelArts resource pool';
 
-/** Nodes take tens of minutes to join (Huawei's documentation, Terraform's timeouts). */
-export const TIMING = { timeoutMinutes: 60, dispatchDeadlineMinutes: 15, pollFirstSeconds: 30, pollMaxSeconds: 120 };
+/** Nodes take tens of minutes to join or leave (Huawei's documentation, Terraform's timeouts), at create as at a count change. */
+export const TIMING = {
+  timeoutMinutes: 60,
+  dispatchDeadlineMinutes: 15,
+  pollFirstSeconds: 30,
+  pollMaxSeconds: 120,
+  updateTimeoutMinutes: 120,
+  deleteTimeoutMinutes: 60,
+};
 
 /** The whole manifest, built on first use (see builtOnFirstUse). */
 export const nodePoolManifestSchema = builtOnFirstUse(() => {

@@ -5,8 +5,18 @@ import { notebookBodySchema } from './body';
 export const KIND = 'Notebook';
 export const SUMMARY = 'a ModelArts notebook instance';
 
-/** Creation times from Huawei's documentation and Terraform's timeouts: a notebook takes minutes. */
-export const TIMING = { timeoutMinutes: 20, dispatchDeadlineMinutes: 10, pollFirstSeconds: 10, pollMaxSeconds: 30 };
+/**
+ * Creation times from Huawei's documentation and Terraform's timeouts: a notebook takes minutes. An update may
+ * stop and start it (each minutes, Terraform waits up to 20 for each wait); a delete ends in minutes.
+ */
+export const TIMING = {
+  timeoutMinutes: 20,
+  dispatchDeadlineMinutes: 10,
+  pollFirstSeconds: 10,
+  pollMaxSeconds: 30,
+  updateTimeoutMinutes: 30,
+  deleteTimeoutMinutes: 15,
+};
 
 /**
  * The whole manifest, built on first use (see builtOnFirstUse). A notebook's name at Huawei defaults to

@@ -5,8 +5,18 @@ import { resourcePoolBodySchema } from './body';
 export const KIND = 'ResourcePool';
 export const SUMMARY = 'a ModelArts resource pool';
 
-/** A pool takes a quarter of an hour or more (Huawei's documentation, Terraform's timeouts). */
-export const TIMING = { timeoutMinutes: 90, dispatchDeadlineMinutes: 15, pollFirstSeconds: 30, pollMaxSeconds: 180 };
+/**
+ * A pool takes a quarter of an hour or more (Huawei's documentation, Terraform's timeouts). A count change is an
+ * order whose nodes join as at create; deleting releases every node.
+ */
+export const TIMING = {
+  timeoutMinutes: 90,
+  dispatchDeadlineMinutes: 15,
+  pollFirstSeconds: 30,
+  pollMaxSeconds: 180,
+  updateTimeoutMinutes: 120,
+  deleteTimeoutMinutes: 60,
+};
 
 /** The whole manifest, built on first use (see builtOnFirstUse). */
 export const resourcePoolManifestSchema = builtOnFirstUse(() => {

@@ -30,11 +30,7 @@ export function cloudApi(transport: HuaweiTransport): CloudApi {
     create: (kind, resource, target, referenceId) => adapterOf(kind).create(transport, resource, target, referenceId),
     findByName: (kind, target, name) => adapterOf(kind).find(transport, target, name),
     observe: (kind, target, id) => adapterOf(kind).observe(transport, target, id),
-    async update(kind, resource, target, id, observation) {
-      const adapter = adapterOf(kind);
-      if (!adapter.update) throw new OperationNotSupportedError(kind, 'update');
-      return adapter.update(transport, resource, target, id, observation);
-    },
+    update: (kind, resource, target, id, observation) => adapterOf(kind).update(transport, resource, target, id, observation),
     async delete(kind, target, id) {
       const adapter = adapterOf(kind);
       if (!adapter.delete) throw new OperationNotSupportedError(kind, 'delete');

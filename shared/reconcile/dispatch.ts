@@ -16,7 +16,7 @@ import { reconcilingConditions } from './conditions';
 import { afterTerminal, finishResourceOnce, requestSource, type Terminal } from './finish';
 import { ownerOf } from './owner';
 import { adapterResource, keyOf, RetryLaterError, specOf, targetOf, type ReconcileDeps } from './resource';
-import { adoptable, changedMessage, fixedMessage, foreignMessage, specHash, standing } from './verdict';
+import { adoptable, fixedMessage, foreignMessage, specHash, standing } from './verdict';
 import { startChange, startRemoval } from './change';
 import { isNotFoundError } from '../huaweicloud/client';
 
@@ -314,17 +314,9 @@ async function change(deps: ReconcileDeps, resource: ResourceRecord, ask: Manage
   const adapter = adapterOf(resource.kind);
   const spec = specOf(resource);
   const current = managed.desired as ResourceSpec;
-  const fixed = adapter.fixedChanges?.(current, spec) ?? [];
+  const fixed = adapter.fixedChanges(current, spec);
   if (fixed.length > 0 && spec.updatePolicy !== 'Recreate') {
     return finish(deps, resource, { state: 'Failed', reason: 'FieldNotUpdatable', message: fixedMessage(fixed), ownsIdentity: false });
-  }
-  if (fixed.length === 0 && !adapter.update) {
-    return finish(deps, resource, {
-      state: 'Failed',
-      reason: 'UpdateNotSupported',
-      message: changedMessage(resource.kind, resource.name, managed),
-      ownsIdentity: false,
-    });
   }
   const operation = fixed.length > 0 ? 'recreate' : 'update';
   if (operation === 'recreate' && managed.dependents?.size) {
@@ -337,7 +329,7 @@ async function change(deps: ReconcileDeps, resource: ResourceRecord, ask: Manage
     operation,
     generation: claimed.generation,
     ...(managed.huaweiId ? { huaweiId: managed.huaweiId } : {}),
-    changes: adapter.changes?.(current, spec) ?? [],
+    changes: adapter.changes(current, spec),
   });
   return result;
 }
@@ -350,7 +342,7 @@ async function resumeChange(deps: ReconcileDeps, resource: ResourceRecord, manag
     operation: managed.operation === 'recreate' ? 'recreate' : 'update',
     generation: managed.generation,
     ...(managed.huaweiId ? { huaweiId: managed.huaweiId } : {}),
-    changes: adapter.changes?.(previous, specOf(resource)) ?? [],
+    changes: adapter.changes(previous, specOf(resource)),
   });
 }
 
@@ -375,7 +367,7 @@ async function changeInPlace(
 ): Promise<DispatchResult> {
   const adapter = adapterOf(resource.kind);
   const spec = specOf(resource);
-  const fixed = adapter.fixedChanges?.(earlier, spec) ?? [];
+  const fixed = adapter.fixedChanges(earlier, spec);
   if (fixed.length > 0 && spec.updatePolicy !== 'Recreate') {
     return finish(deps, resource, { state: 'Failed', reason: 'FieldNotUpdatable', message: fixedMessage(fixed), ownsIdentity: true });
   }
@@ -383,7 +375,7 @@ async function changeInPlace(
     operation: fixed.length > 0 ? 'recreate' : 'update',
     generation,
     huaweiId,
-    changes: adapter.changes?.(earlier, spec) ?? [],
+    changes: adapter.changes(earlier, spec),
   });
 }
 

@@ -84,7 +84,7 @@ export async function refuseAtIntake(table: TableRef, submission: PlannedSubmiss
     // A change of a created resource that touches a field Huawei cannot change in place, without Recreate.
     if (existing.state !== 'Succeeded' || (spec as ResourceSpec).updatePolicy === 'Recreate') continue;
     if (existing.specHash === specHash(kind, spec, p.region)) continue;
-    for (const fixed of adapterOf(kind).fixedChanges?.(existing.desired as ResourceSpec, spec) ?? []) {
+    for (const fixed of adapterOf(kind).fixedChanges(existing.desired as ResourceSpec, spec)) {
       refuse(p, fixed.path, fixedReason(fixed));
     }
   }

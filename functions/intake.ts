@@ -1,7 +1,5 @@
 /** Lambda entry for the intake queue: each record becomes a recorded request; only retryable failures are reported back. */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import type { SQSRecord } from 'aws-lambda';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { processIntakeMessage } from '../shared/intake/service';
 import { createLogger, intakeDeps, providerSettings, requireConfiguration } from '../shared/runtime';
 import { sqsBatchHandler } from '../shared/sqs-batch';
@@ -34,4 +32,19 @@ async function recordHandler(record: SQSRecord): Promise<void> {
   });
 }
 
-export const handler = middy(sqsBatchHandler(recordHandler)).use(injectLambdaContext(logger.powertools));
+const processBatch = sqsBatchHandler(recordHandler);
+
+/**
+ * What Powertools' injectLambdaContext middleware does around the batch, without middy: middy's core loads
+ * node:stream/web and its streaming support at every cold start, which this function never uses.
+ */
+export async function handler(event: SQSEvent, context: Context) {
+  logger.powertools.refreshSampleRateCalculation();
+  logger.powertools.addContext(context);
+  logger.powertools.logEventIfEnabled(event);
+  try {
+    return await processBatch(event);
+  } finally {
+    logger.powertools.clearBuffer();
+  }
+}

@@ -48,36 +48,50 @@ export const IntakeJobSchema = z.discriminatedUnion('type', [GithubPushJobSchema
 export type IntakeJob = z.infer<typeof IntakeJobSchema>;
 
 /** A pull request to plan: no request is made, only a comment and a status (shared/notify/plan.ts). */
-const GithubPlanJobSchema = z.object({
-  type: z.literal('github.plan'),
-  deliveryId: DeliveryId,
-  repository: GithubRepositorySchema,
-  number: z.number().int().positive(),
-  baseRef: z.string(),
-  base: CommitIdSchema,
-  head: CommitIdSchema,
-  updatedAt: z.string(),
-  /** The head lives in a fork (planned only with PLAN_FORK_PULL_REQUESTS): its author is shown no Huawei id. */
-  fork: z.boolean().optional(),
-});
+const buildPlanJobSchema = () =>
+  z.discriminatedUnion('type', [
+    z.object({
+      type: z.literal('github.plan'),
+      deliveryId: DeliveryId,
+      repository: GithubRepositorySchema,
+      number: z.number().int().positive(),
+      baseRef: z.string(),
+      base: CommitIdSchema,
+      head: CommitIdSchema,
+      updatedAt: z.string(),
+      /** The head lives in a fork (planned only with PLAN_FORK_PULL_REQUESTS): its author is shown no Huawei id. */
+      fork: z.boolean().optional(),
+    }),
+    z.object({
+      type: z.literal('gitlab.plan'),
+      deliveryId: DeliveryId,
+      projectId: z.number().int().positive(),
+      repository: GitlabProjectPathSchema,
+      iid: z.number().int().positive(),
+      baseRef: z.string(),
+      /** All zeros when the hook carried no diff_refs: then every manifest at the head is planned. */
+      base: CommitIdSchema,
+      head: CommitIdSchema,
+      updatedAt: z.string(),
+      /** The source branch lives in another project (planned only with PLAN_FORK_PULL_REQUESTS). */
+      fork: z.boolean().optional(),
+    }),
+  ]);
+export type PlanJob = z.infer<ReturnType<typeof buildPlanJobSchema>>;
 
-const GitlabPlanJobSchema = z.object({
-  type: z.literal('gitlab.plan'),
-  deliveryId: DeliveryId,
-  projectId: z.number().int().positive(),
-  repository: GitlabProjectPathSchema,
-  iid: z.number().int().positive(),
-  baseRef: z.string(),
-  /** All zeros when the hook carried no diff_refs: then every manifest at the head is planned. */
-  base: CommitIdSchema,
-  head: CommitIdSchema,
-  updatedAt: z.string(),
-  /** The source branch lives in another project (planned only with PLAN_FORK_PULL_REQUESTS). */
-  fork: z.boolean().optional(),
-});
+let planJob: ReturnType<typeof buildPlanJobSchema> | undefined;
 
-export const PlanJobSchema = z.discriminatedUnion('type', [GithubPlanJobSchema, GitlabPlanJobSchema]);
-export type PlanJob = z.infer<typeof PlanJobSchema>;
+/** Built on first use: most messages are not plans, and a cold start pays for every schema it builds. */
+export function planJobSchema(): ReturnType<typeof buildPlanJobSchema> {
+  return (planJob ??= buildPlanJobSchema());
+}
+
+const PLAN_JOB_TYPES: ReadonlySet<unknown> = new Set(['github.plan', 'gitlab.plan']);
+
+/** Whether a parsed message says it is a plan job: only such a message can pass planJobSchema(). */
+export function isPlanJobType(message: unknown): boolean {
+  return typeof message === 'object' && message !== null && PLAN_JOB_TYPES.has((message as { type?: unknown }).type);
+}
 
 /**
  * What another system puts on the intake queue: manifests as YAML/JSON text, one manifest object, or a list.

@@ -1,11 +1,9 @@
 /** The intake queue's work: turn one message (a push, a ticket, or another system's manifests) into a request. */
 import { isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { deriveRequestId } from './ids';
-import { fetchGithubManifests, githubReader } from './github';
-import { fetchGitlabManifests, gitlabReader } from './gitlab';
 import { ProviderApiError } from '../providers/http';
 import { descriptionTooLong, ticketSources } from './jira';
-import { ExternalSubmissionSchema, IntakeJobSchema, PlanJobSchema, type IntakeJob, type PlanJob } from './messages';
+import { ExternalSubmissionSchema, IntakeJobSchema, isPlanJobType, planJobSchema, type IntakeJob, type PlanJob } from './messages';
 import { planGithubPullRequest, planGitlabMergeRequest, type PlanServices } from './plan-jobs';
 import type { PlanEntry } from '../notify/render';
 import { rejectRequest, submit, type IntakeDeps, type SourceFile, type SubmitOutcome } from './submit';
@@ -61,18 +59,24 @@ function sourceOf(job: IntakeJob): RequestSource {
 
 async function filesOf(job: IntakeJob, providers: ProviderSettings): Promise<{ changed: SourceFile[]; removed: SourceFile[] }> {
   switch (job.type) {
-    case 'github.push':
+    // Repository readers (and their glob matching) are loaded by the first push: a cold start for a ticket or
+    // another system's manifests does not evaluate them. The same goes for plans below.
+    case 'github.push': {
+      const { fetchGithubManifests } = await import('./github');
       return fetchGithubManifests(job, {
         ...providers.github,
         globs: providers.globs,
         ...(providers.fetch ? { fetch: providers.fetch } : {}),
       });
-    case 'gitlab.push':
+    }
+    case 'gitlab.push': {
+      const { fetchGitlabManifests } = await import('./gitlab');
       return fetchGitlabManifests(job, {
         ...providers.gitlab,
         globs: providers.globs,
         ...(providers.fetch ? { fetch: providers.fetch } : {}),
       });
+    }
     case 'jira.issue':
       return { changed: ticketSources(job.ticket, job.blocks), removed: [] };
   }
@@ -104,8 +108,9 @@ export async function processIntakeMessage(
   }
   // jitless: zod's compiled fast path costs a function compile per object schema on first use, which the
   // cold start pays in full, while checking a message without it takes microseconds either way.
-  const plan = PlanJobSchema.safeParse(parsed, { jitless: true });
-  if (plan.success) {
+  // The plan schemas are built (and checked) only for a message that says it is a plan: any other type would fail them.
+  const plan = isPlanJobType(parsed) ? planJobSchema().safeParse(parsed, { jitless: true }) : undefined;
+  if (plan?.success) {
     try {
       return await processPlan(providers, plan.data);
     } catch (error) {
@@ -319,6 +324,7 @@ function warnUnprocessable(deps: Pick<IntakeDeps, 'logger'>, message: IntakeMess
 async function processPlan(providers: ProviderSettings, job: PlanJob): Promise<PlanOutcome> {
   if (!providers.plan) return { status: 'plan-skipped', reason: 'plans are not configured' };
   const fetchOpt = providers.fetch ? { fetch: providers.fetch } : {};
+  const [{ githubReader }, { gitlabReader }] = await Promise.all([import('./github'), import('./gitlab')]);
   try {
     const result =
       job.type === 'github.plan'

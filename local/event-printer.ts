@@ -14,6 +14,7 @@ export function createEventPrinter(opts: { sqs: SQSClient; queueUrl: string; pri
           const data = event.data ?? {};
           const detail = [
             data.state,
+            data.operation && data.operation !== 'create' ? `(${data.operation})` : '',
             data.huaweiId ? `id=${data.huaweiId}` : '',
             data.reason ? `reason=${data.reason}` : '',
             data.message ? `"${data.message}"` : '',

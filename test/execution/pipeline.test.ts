@@ -130,7 +130,7 @@ describe('dispatch, poll and completion events end to end', () => {
     expect(events.map((e) => e.type)).toContain('hwc-provisioner.resource.timed_out');
   });
 
-  it('reports a second request for a created identity Unchanged with the same spec and UpdateNotSupported with another', async () => {
+  it('reports a second request for a created identity Unchanged with the same spec, and updates it in place with another', async () => {
     const doc = parse(allKinds('ident').split('---\n')[3]!);
     const first = await h.submitYaml(stringify(doc));
     await h.drive(first);
@@ -141,7 +141,7 @@ describe('dispatch, poll and completion events end to end', () => {
     await h.drive(changed);
     const firstId = (await h.request(first))!.resources[0]!.huaweiId;
     expect((await h.request(same))!.resources[0]).toMatchObject({ state: 'Unchanged', huaweiId: firstId });
-    expect((await h.request(changed))!.resources[0]).toMatchObject({ state: 'Failed', reason: 'UpdateNotSupported' });
+    expect((await h.request(changed))!.resources[0]).toMatchObject({ state: 'Succeeded', operation: 'update', huaweiId: firstId });
     expect((await h.simResources()).filter((r) => r.name === 'app-ident')).toHaveLength(1);
   });
 });

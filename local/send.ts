@@ -14,13 +14,14 @@ import type { PullResult, PushResult } from './fake-providers/index';
 export const SEND_KINDS = ['github-push', 'github-pr', 'gitlab-push', 'gitlab-mr', 'jira'] as const;
 export type SendKind = (typeof SEND_KINDS)[number];
 
-export const USAGE = `usage: npm run local:send -- <${SEND_KINDS.join('|')}> [file...] [--fail] [--pr <n>] [--issue <KEY>]
+export const USAGE = `usage: npm run local:send -- <${SEND_KINDS.join('|')}> [file...] [--remove <path>]... [--fail] [--pr <n>] [--issue <KEY>]
 
   github-push, gitlab-push  commit the files to acme/infra's default branch, then send the push event
   github-pr, gitlab-mr      open a pull/merge request with the files (--pr <n>: add a commit to request n)
   jira                      a ticket whose description holds each file as a yaml code block (--issue <KEY>: update it)
 
-Without files, two new demo resources from examples/ are sent (--fail: the notebook fails in the simulator).
+--remove <path> takes a file out of the repository in the same commit (what it declared is orphaned, or deleted
+with PRUNE=true and metadata.deletionPolicy: Delete). Without files or removals, two new demo resources from examples/ are sent (--fail: the notebook fails in the simulator).
 Files that do not already match MANIFEST_GLOBS go under its directory. The stack is found through
 $LOCAL_STATE_DIR/fake-providers.json (default .local/); GITHUB_WEBHOOK_SECRET, GITLAB_WEBHOOK_TOKEN and
 JIRA_WEBHOOK_SECRET from the environment win over what the stack generated.`;
@@ -102,17 +103,28 @@ export async function runSend(argv: readonly string[], opts: SendOptions = {}): 
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
-    options: { fail: { type: 'boolean' }, pr: { type: 'string' }, issue: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      fail: { type: 'boolean' },
+      pr: { type: 'string' },
+      issue: { type: 'string' },
+      remove: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const [kind, ...paths] = positionals;
   if (values.help || !SEND_KINDS.includes(kind as SendKind)) throw new Error(USAGE);
   const { state, secrets } = loadState(env, cwd);
   const globs = state.manifestGlobs;
   const id = randomBytes(2).toString('hex');
-  const files =
-    paths.length > 0
+  const removed = values.remove ?? [];
+  const files: Record<string, string | null> = {
+    ...(paths.length > 0
       ? repositoryFiles(globs, paths, filesCwd)
-      : { [manifestPath(globs, `demo-${id}.yaml`)]: demoManifests(id, { fail: values.fail ?? false }) };
+      : removed.length > 0
+        ? {}
+        : { [manifestPath(globs, `demo-${id}.yaml`)]: demoManifests(id, { fail: values.fail ?? false }) }),
+    ...Object.fromEntries(removed.map((path) => [path, null])),
+  };
   const number = values.pr === undefined ? undefined : Number(values.pr);
   if (number !== undefined && !Number.isInteger(number)) throw new Error('--pr takes a pull or merge request number');
 
@@ -320,10 +332,12 @@ export async function runSend(argv: readonly string[], opts: SendOptions = {}): 
       // Jira Cloud webhooks carry the description in wiki markup: one {code:yaml} block per file.
       const description = [
         'Please provision:',
-        ...Object.values(files).map((text) => `{code:yaml}\n${text.replace(/\n?$/, '\n')}{code}`),
+        ...Object.values(files)
+          .filter((text): text is string => text !== null)
+          .map((text) => `{code:yaml}\n${text.replace(/\n?$/, '\n')}{code}`),
       ].join('\n\n');
       const event = values.issue ? 'jira:issue_updated' : 'jira:issue_created';
-      const blocks = Object.keys(files);
+      const blocks = Object.keys(files).filter((path) => files[path] !== null);
       print(
         `jira: ${values.issue ? 'updated' : 'created'} ${issue.key} with ${blocks.length} yaml block${blocks.length === 1 ? '' : 's'} ` +
           `(${blocks.map((f) => basename(f)).join(', ')})`,

@@ -11,6 +11,9 @@ import { Hono } from 'hono';
 import { createFeedbackFake, type FeedbackFakeState, type FeedbackRecord } from './feedback';
 import { createGitFake, type Commit, type GitFakeState } from './git';
 
+/** A commit's changes: a path's new text, or null to remove the file. */
+type Changes = Record<string, string | null>;
+
 type GitProvider = 'github' | 'gitlab';
 
 export interface LocalProvidersOptions {
@@ -74,10 +77,10 @@ export interface LocalProviders {
     opts?: { projectId?: number; defaultBranch?: string },
   ): RepositoryInfo;
   repositories(): RepositoryInfo[];
-  /** A commit on the default branch: the parent's files with `files` added or replaced. */
-  push(provider: GitProvider, repository: string, files: Commit): PushResult;
+  /** A commit on the default branch: the parent's files with `files` added or replaced (null: removed). */
+  push(provider: GitProvider, repository: string, files: Changes): PushResult;
   /** Opens a pull request off the default branch, or with `number`, adds a commit to its head branch. */
-  pull(provider: GitProvider, repository: string, files: Commit, number?: number): PullResult;
+  pull(provider: GitProvider, repository: string, files: Changes, number?: number): PullResult;
   /** The next Jira issue key (OPS-1, OPS-2, ...); the fake Jira only receives comments, so a key is all an issue is. */
   nextIssueKey(): string;
   close(): Promise<void>;
@@ -115,9 +118,13 @@ export async function startLocalProviders(opts: LocalProvidersOptions): Promise<
       );
     return repo;
   };
-  const commit = (parent: string | undefined, files: Commit): { sha: string; changed: string[] } => {
+  const commit = (parent: string | undefined, files: Changes): { sha: string; changed: string[] } => {
     const before = parent ? (git.state.commits.get(parent) ?? {}) : {};
-    const after = { ...before, ...files };
+    const after: Commit = { ...before };
+    for (const [path, text] of Object.entries(files)) {
+      if (text === null) delete after[path];
+      else after[path] = text;
+    }
     const sha = createHash('sha1')
       .update(`${parent ?? ''}\0${++commitCount}\0${JSON.stringify(after)}`)
       .digest('hex');
@@ -188,9 +195,9 @@ export async function startLocalProviders(opts: LocalProvidersOptions): Promise<
     const body = (await c.req.json().catch(() => ({}))) as { provider?: unknown; repository?: unknown; files?: unknown; number?: unknown };
     if (body.provider !== 'github' && body.provider !== 'gitlab') throw new AdminError(400, 'provider must be github or gitlab');
     if (typeof body.repository !== 'string') throw new AdminError(400, 'repository is required');
-    const files = (body.files ?? {}) as Commit;
-    if (typeof files !== 'object' || Object.values(files).some((v) => typeof v !== 'string'))
-      throw new AdminError(400, 'files must map paths to text');
+    const files = (body.files ?? {}) as Changes;
+    if (typeof files !== 'object' || Object.values(files).some((v) => typeof v !== 'string' && v !== null))
+      throw new AdminError(400, 'files must map paths to text (or null to remove the file)');
     return {
       provider: body.provider as GitProvider,
       repository: body.repository,

@@ -479,6 +479,8 @@ export function createApp(deps: AppDeps): Hono {
         kind: r.kind,
         name: r.name,
         state: r.state,
+        operation: r.operation ?? null,
+        ...(r.changes?.length ? { changes: r.changes } : {}),
         projectId: r.projectId,
         region: r.region,
         file: r.file,

@@ -137,7 +137,7 @@ export async function startHarness(opts: { crashPoints?: ReconcileDeps['crashPoi
       return [...received];
     },
     async simResources() {
-      const response = await fetch(`${simulator.url}/__sim/resources`);
+      const response = await fetch(`${simulator.url}/__sim/resources?include=deleted`);
       return ((await response.json()) as { resources: { kind: string; id: string; name: string; body: Record<string, unknown> }[] })
         .resources;
     },

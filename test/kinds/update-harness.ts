@@ -90,7 +90,7 @@ export async function converge(
 
 /** The simulator's record of one resource: its current body and the update, stop, start and delete calls it took. */
 export async function ledger(url: string, id: string): Promise<Json> {
-  const all = await admin(url, 'GET', '/resources');
+  const all = await admin(url, 'GET', '/resources?include=deleted');
   return all.body.resources.find((r: Json) => r.id === id);
 }
 

@@ -57,7 +57,7 @@ async function createAndWait(adapter: KindAdapter, resource: AdapterResource, at
 }
 
 async function ledger(id: string): Promise<Json> {
-  const all = await admin(sim.url, 'GET', '/resources');
+  const all = await admin(sim.url, 'GET', '/resources?include=deleted');
   return all.body.resources.find((r: Json) => r.id === id);
 }
 

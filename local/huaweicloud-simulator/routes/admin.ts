@@ -65,10 +65,12 @@ export function adminRoutes(state: SimulatorState): Hono<SimEnv> {
   app.get('/resources', (c) => {
     const kind = c.req.query('kind');
     const name = c.req.query('name');
+    // What Huawei holds now by default; the whole ledger (deleted ones too, for counting creates) on request.
+    const withDeleted = c.req.query('include') === 'deleted';
     const now = state.now();
     const resources = state
       .all()
-      .filter((r) => (!kind || r.kind === kind) && (!name || r.name === name))
+      .filter((r) => (!kind || r.kind === kind) && (!name || r.name === name) && (withDeleted || !state.isGone(r)))
       .sort((a, b) => a.createdAt - b.createdAt)
       .map((r) => ({
         kind: r.kind,

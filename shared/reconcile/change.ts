@@ -90,6 +90,7 @@ export async function startChange(
   });
   // Another delivery wrote the intent first: it (or the poller) goes on.
   if (!started) return 'changing';
+  deps.crashPoints?.afterIntent?.();
   return (await stepChange(deps, started)) ? 'finished' : 'changing';
 }
 
@@ -154,6 +155,7 @@ export async function startRemoval(deps: ReconcileDeps, resource: ResourceRecord
     },
   });
   if (!started) return 'deleting';
+  deps.crashPoints?.afterIntent?.();
   return (await stepChange(deps, started)) ? 'finished' : 'deleting';
 }
 
@@ -250,7 +252,10 @@ export async function stepChange(deps: ReconcileDeps, resource: ResourceRecord):
   };
 
   if (state === 'Deleting') {
-    if (!r.deleteSent) {
+    // Huawei already deleting it (a delete whose answer was lost, or a step that died after sending it): not sent
+    // again, since Huawei refuses a delete of a resource in transition, which would read as a failure.
+    const beingDeleted = /delet|terminat/i.test(observation.reason ?? '');
+    if (!r.deleteSent && !beingDeleted) {
       try {
         await deps.cloud.delete(r.kind, target, id);
       } catch (error) {
@@ -262,6 +267,7 @@ export async function stepChange(deps: ReconcileDeps, resource: ResourceRecord):
         // Lost or throttled: the next step looks again and sends it again if the resource is still there.
         return overdue ? timedOut('delete') : later(`delete outcome unknown: ${(error as Error).message}`);
       }
+      deps.crashPoints?.afterCreate?.();
       return later(`delete accepted (${observed.reason ?? observed.phase})`, { deleteSent: true, refusals: 0 });
     }
     return overdue ? timedOut('delete') : later(`deleting (${observed.reason ?? observed.phase})`);
@@ -276,6 +282,7 @@ export async function stepChange(deps: ReconcileDeps, resource: ResourceRecord):
     if (error instanceof HuaweiPermanentError) return refusal(r, error, 'update', later, end);
     return overdue ? timedOut('update') : later(`update outcome unknown: ${(error as Error).message}`);
   }
+  if (step.status === 'sent') deps.crashPoints?.afterCreate?.();
   switch (step.status) {
     case 'converged':
       return end({ state: 'Succeeded', message: step.message ?? updatedMessage(r), observation: observed, huaweiId: id });

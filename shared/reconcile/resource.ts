@@ -17,7 +17,10 @@ interface ExecutionSettings {
 export interface ReconcileDeps extends FinishDeps {
   cloud: CloudApi;
   settings: ExecutionSettings;
-  /** Test seams that stand for the process dying at the two dangerous points; never set in production. */
+  /**
+   * Test seams that stand for the process dying at the dangerous points: after an intent is written (create,
+   * update, delete) and after a call to Huawei is sent but before its answer is recorded. Never set in production.
+   */
   crashPoints?: { afterIntent?: () => void; afterCreate?: () => void };
 }
 

@@ -177,7 +177,10 @@ async function liveDependents(deps: ReconcileDeps, resource: ResourceRecord, man
     if (!dependent || dependent.state === 'Deleted' || dependent.state === 'Orphaned') continue;
     const sibling = await getResource(deps.table, resource.requestId, kind, name);
     const removing = sibling && (sibling.operation === 'delete' || sibling.operation === 'orphan');
-    // One this request removes is waited for, unless its removal already ended without removing it (failed).
+    // One this request removes is waited for until its removal ends. Ended Deleted or Orphaned, it is gone even
+    // if its managed resource does not say so yet (a finisher that died before settling it leaves that to the
+    // poller's outbox pass); ended otherwise (failed), it still lives in the pool.
+    if (removing && (sibling.state === 'Deleted' || sibling.state === 'Orphaned')) continue;
     if (removing && !TERMINAL_STATES.has(sibling.state)) waitFor.push(member);
     else refuse.push(member);
   }

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomRequestId } from '../../shared/intake/ids';
 import { removalOfCall, RemovalRefusedError, type Removal } from '../../shared/intake/removal';
 import { submit } from '../../shared/intake/submit';
-import { getManaged } from '../../shared/store/managed';
+import { claimRemoval, getManaged } from '../../shared/store/managed';
+import { updateResource } from '../../shared/store/resources';
 import type { RequestSource } from '../../shared/store/types';
 import { allKinds, notebook, PROJECT_ID, startHarness, type Harness } from '../execution/harness';
 
@@ -120,6 +121,43 @@ describe('removals', () => {
     expect(finished.ResourcePool! >= finished.NodePool!).toBe(true);
     expect(finished.ResourcePool! >= finished.Notebook!).toBe(true);
     expect((await live('ResourcePool')).some((r) => r.id === pool!.huaweiId)).toBe(false);
+  }, 120_000);
+
+  it('a pool does not wait for, nor refuse, a dependent this request already removed whose managed record lags', async () => {
+    const created = await h.submitYaml(allKinds('lag'));
+    await h.drive(created, { timeoutMs: 30_000 });
+    const names = { ResourcePool: 'train-pool-lag', NodePool: 'train-nodepool-lag', Notebook: 'train-notebook-lag' } as const;
+    const removals: Removal[] = [];
+    for (const [kind, name] of Object.entries(names)) {
+      const managed = (await getManaged(h.deps.table, PROJECT_ID, kind, name))!;
+      removals.push({
+        projectId: PROJECT_ID,
+        region: 'cn-north-4',
+        kind,
+        name,
+        operation: 'delete',
+        file: 'request',
+        spec: managed.desired,
+      });
+    }
+    const requestId = await remove(removals);
+    // As if the dependents' finishers had died between their terminal write and settling their managed resources:
+    // the request says Deleted, the managed resources still say the request holds them in flight.
+    for (const kind of ['NodePool', 'Notebook'] as const) {
+      await claimRemoval(h.deps.table, {
+        projectId: PROJECT_ID,
+        kind,
+        name: names[kind],
+        requestId,
+        owner: OWNER,
+        operation: 'delete',
+        now: new Date().toISOString(),
+      });
+      await updateResource(h.deps.table, { requestId, kind, name: names[kind] }, { from: ['Queued'], set: { state: 'Deleted' } });
+      expect((await getManaged(h.deps.table, PROJECT_ID, kind, names[kind]))!.state).toBe('InFlight');
+    }
+    await h.drive(requestId, { timeoutMs: 40_000 });
+    expect((await h.request(requestId))!.resources.find((r) => r.kind === 'ResourcePool')).toMatchObject({ state: 'Deleted' });
   }, 120_000);
 
   it('another namespace cannot remove what it does not own', async () => {

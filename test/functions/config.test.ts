@@ -97,6 +97,8 @@ describe('each function starts with only its deployed variables', () => {
       TRACKED_BRANCHES: '',
       PLAN_FORK_PULL_REQUESTS: 'false',
       MANIFEST_GLOBS: 'provisioning/**/*.{yaml,yml,json}',
+      PRUNE: 'false',
+      PRUNE_REPOSITORIES: '',
       PUBLIC_BASE_URL: '',
       JIRA_BASE_URL: '',
       JIRA_EMAIL: '',

@@ -141,7 +141,8 @@ export function day2Checks(input: Day2Input): Day2Result {
     if (twice > 0) {
       report.updatesAppliedTwice += twice;
       report.updatesAppliedTwiceResources.push(
-        `${name}: ${distinct} distinct update call(s) for ${updatesAsked(name)} update request(s), ${stops} stop(s) for ${restartsAsked} restart(s)`,
+        `${name}: ${distinct} distinct update call(s) for ${updatesAsked(name)} update request(s), ` +
+          `${stops} stop(s) for ${restartsAsked} restart(s)`,
       );
       flag(name, 'update applied twice');
     }

@@ -1,16 +1,19 @@
 /**
- * The dispatcher as a process of its own, for the soak (local/soak/soak.ts starts it with tsx and starts
- * it again whenever it dies). Its dependencies are the product's (shared/runtime.ts executionDeps, from
- * the environment), with two differences: crash points that SIGKILL this process with a seeded
- * probability, between intent and create and between create and record, and a shorter Huawei retry
- * budget (the lease must outlast one attempt, and the soak uses a short lease).
+ * The dispatcher and the poller as a process of their own, for the soak (local/soak/soak.ts starts it with
+ * tsx and starts it again whenever it dies). Its dependencies are the product's (shared/runtime.ts
+ * executionDeps, from the environment), with two differences: crash points that SIGKILL this process with a
+ * seeded probability (between intent and create, between create and record, and after an update, stop,
+ * start or delete call answered, before its step is recorded), and a shorter Huawei retry budget (the lease
+ * must outlast one attempt, and the soak uses a short lease). The poller steps updates and deletes, so a kill
+ * takes those down too, as one of the dispatcher's.
  *
  * Speaks to the driver in JSON lines on stdout (synchronous on a pipe, so a line written before the
- * kill arrives): `crash`, `dispatched`, `retry`, `error`, `ready`.
+ * kill arrives): `crash`, `dispatched`, `retry`, `error`, `cloud`, `poll`, `poll-error`, `ready`.
  *
- * Environment, besides the product's: SOAK_CRASH_PROBABILITY (per crash point, 0..1), SOAK_CRASH_SEED,
- * SOAK_DISPATCH_QUEUE_ARN, SOAK_HUAWEI_RETRY_BUDGET_MS, SOAK_RETRY_BASE_SECONDS, SOAK_VISIBILITY_TIMEOUT_S,
- * SOAK_CONCURRENCY.
+ * Environment, besides the product's: SOAK_CRASH_PROBABILITY (per create crash point, 0..1),
+ * SOAK_DAY2_CRASH_PROBABILITY (after an update step or delete call), SOAK_CRASH_SEED, SOAK_DISPATCH_QUEUE_ARN,
+ * SOAK_HUAWEI_RETRY_BUDGET_MS, SOAK_RETRY_BASE_SECONDS, SOAK_VISIBILITY_TIMEOUT_S, SOAK_CONCURRENCY,
+ * SOAK_POLL_EVERY_MS (0: no poller here).
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
@@ -22,9 +25,10 @@ import type { ReconcileDeps } from '../../shared/reconcile/dispatch';
 import { adapterOf } from '../../shared/kinds/registry';
 import type { AppLogger } from '../../shared/http/app';
 import { HuaweiCloudClient } from '../../shared/huaweicloud/client';
+import { pollTick } from '../../shared/reconcile/poll';
 import { executionDeps } from '../../shared/runtime';
 import { mulberry32 } from '../huaweicloud-simulator/faults';
-import { startQueueRunner } from '../runner';
+import { startQueueRunner, startScheduleRunner } from '../runner';
 
 const emit = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ pid: process.pid, ...line })}\n`);
 const num = (name: string, fallback: number) => {
@@ -33,14 +37,16 @@ const num = (name: string, fallback: number) => {
 };
 
 const probability = num('SOAK_CRASH_PROBABILITY', 0);
+const day2Probability = num('SOAK_DAY2_CRASH_PROBABILITY', 0);
 const random = mulberry32(num('SOAK_CRASH_SEED', 1));
 
 /** A real death: no finally blocks, no message deleted, no intent released. */
 /** Resources this process is working on: a kill takes all of them down, and the driver's trace says so. */
 const inFlight = new Set<string>();
 
-function maybeDie(point: 'afterIntent' | 'afterCreate'): void {
-  if (random() >= probability) return;
+function maybeDie(point: 'afterIntent' | 'afterCreate' | 'afterUpdateStep' | 'afterDelete'): void {
+  const p = point === 'afterIntent' || point === 'afterCreate' ? probability : day2Probability;
+  if (random() >= p) return;
   emit({ t: 'crash', point, inFlight: [...inFlight] });
   process.kill(process.pid, 'SIGKILL');
   // The signal is delivered before kill() returns; never go on if it somehow was not.
@@ -80,13 +86,28 @@ const cloud: CloudApi = {
   observe: (kind, target, id) => direct.observe(kind, target, id),
   async update(kind, resource, target, id, observation) {
     const name = `${kind}/${adapterOf(kind).huaweiName(resource.spec)}`;
-    const step = await direct.update(kind, resource, target, id, observation);
-    if (step.status === 'sent') emit({ t: 'cloud', name, op: 'update', id, message: step.message });
+    let step: Awaited<ReturnType<CloudApi['update']>>;
+    try {
+      step = await direct.update(kind, resource, target, id, observation);
+    } catch (error) {
+      emit({ t: 'cloud', name, op: 'update', id, error: (error as Error).name, message: String((error as Error).message).slice(0, 200) });
+      throw error;
+    }
+    emit({ t: 'cloud', name, op: 'update', id, status: step.status, message: step.message });
+    // Sent and answered, not yet recorded: the next step must find it applied rather than send it again.
+    if (step.status === 'sent') maybeDie('afterUpdateStep');
     return step;
   },
   async delete(kind, target, id) {
-    await direct.delete(kind, target, id);
+    try {
+      await direct.delete(kind, target, id);
+    } catch (error) {
+      emit({ t: 'cloud', name: `${kind}/${id}`, op: 'delete', id, error: (error as Error).name });
+      throw error;
+    }
     emit({ t: 'cloud', name: `${kind}/${id}`, op: 'delete', id });
+    // Accepted, not yet recorded (deleteSent): the next step looks again before sending it again.
+    maybeDie('afterDelete');
   },
 };
 const deps: ReconcileDeps = {
@@ -156,8 +177,23 @@ const runner = startQueueRunner({
   visibilityTimeout: num('SOAK_VISIBILITY_TIMEOUT_S', 20),
   onError: (error) => emit({ t: 'runner-error', name: (error as Error).name, message: String((error as Error).message).slice(0, 200) }),
 });
+// The poller, as the scheduled function: it steps updates and deletes, and re-queues what lost its message.
+const pollEveryMs = num('SOAK_POLL_EVERY_MS', 0);
+const poller =
+  pollEveryMs > 0
+    ? startScheduleRunner({
+        everyMs: pollEveryMs,
+        functionName: 'poll',
+        handler: async () => {
+          const stats = await pollTick(deps, { budgetMs: 10_000, concurrency: 8, requeueGraceSeconds: num('QUEUED_GRACE_SECONDS', 15) });
+          emit({ t: 'poll' });
+          return stats;
+        },
+        onError: (error) => emit({ t: 'poll-error', name: (error as Error).name, message: String((error as Error).message).slice(0, 200) }),
+      })
+    : undefined;
 emit({ t: 'ready' });
 
 process.once('SIGTERM', () => {
-  void runner.stop().then(() => process.exit(0));
+  void Promise.all([runner.stop(), poller?.stop()]).then(() => process.exit(0));
 });

@@ -12,7 +12,29 @@ export function formatReport(report: SoakReport, extra: { badInputsTried?: numbe
         .map(([k, n]) => `${k} ${n}`)
         .join(', '),
     ],
-    ['requests', r.requests.planned, `${r.requests.resubmitted} re-sent with the same id, ${r.requests.submitRetries} submit retries`],
+    [
+      'requests',
+      r.requests.planned,
+      `${r.requests.day2} of them day 2; ${r.requests.resubmitted} re-sent with the same id, ${r.requests.submitRetries} submit retries`,
+    ],
+    [
+      'day-2 resources',
+      r.day2.resources.updates + r.day2.resources.recreates + r.day2.resources.deletes + r.day2.resources.orphans,
+      `updates ${r.day2.resources.updates}, replacements ${r.day2.resources.recreates}, deletes ${r.day2.resources.deletes}, ` +
+        `orphans ${r.day2.resources.orphans}; ${Object.entries(r.day2.outcomes)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ')}`,
+    ],
+    ['updates lost', r.day2.updatesLost, 'must be 0'],
+    [
+      'updates applied twice',
+      r.day2.updatesAppliedTwice,
+      `must be 0; ${r.day2.updateCalls} distinct update calls, ${r.day2.updateRetries} idempotent retries (same body), ` +
+        `${r.day2.restarts} notebook restarts for ${r.day2.restartsExpected} flavor changes`,
+    ],
+    ['deletes undone', r.day2.deletesUndone, 'must be 0'],
+    ['left behind by a replacement', r.day2.leftBehindByReplacement, 'must be 0'],
+    ['orphans removed', r.day2.orphansRemoved, 'must be 0'],
     ['resources created in the simulator', r.resources.createdInSimulator, `expected ${r.resources.expectedCreates}`],
     ['duplicates', r.resources.duplicates, 'must be 0'],
     [

@@ -1,9 +1,12 @@
 /**
- * The fault-injection soak: the whole local stack under injected Huawei faults, a dispatcher process that
- * is SIGKILLed at its two dangerous points and started again, one DynamoDB Local restart and one fauxqs
- * restart (which loses every message), while requests of all four kinds keep arriving. It then checks what
- * must hold whatever happened: no resource created twice, every resource terminal, exactly one terminal
- * event per resource (after de-duplication by id) and one request.completed per request.
+ * The fault-injection soak: the whole local stack under injected Huawei faults, a dispatcher-and-poller process
+ * that is SIGKILLed at its dangerous points and started again, one DynamoDB Local restart and one fauxqs
+ * restart (which loses every message), while requests of all four kinds keep arriving: creates first, then day
+ * 2 (updates in place, replacements, deletes and orphans of what was created), each sent once the request it
+ * follows has completed. It then checks what must hold whatever happened: no resource created twice, every
+ * resource terminal, exactly one terminal event per resource of each request (after de-duplication by id), one
+ * request.completed per request; no update lost or applied twice, no delete undone, nothing left behind by a
+ * replacement (the simulator's per-resource operations log).
  *
  * `npm run soak` (scripts/soak.ts) runs the full size and writes reports/reliability.json;
  * test/soak/soak.test.ts runs a short one inside `npm test`.
@@ -24,13 +27,11 @@ import {
   GetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { cloudApi } from '../../shared/reconcile/cloud';
-import type { ReconcileDeps } from '../../shared/reconcile/dispatch';
 import type { CloudEvent } from '../../shared/events/cloudevents';
-import { HuaweiCloudClient } from '../../shared/huaweicloud/client';
 import { randomRequestId } from '../../shared/intake/ids';
+import { removalOfCall, RemovalRefusedError, type Removal } from '../../shared/intake/removal';
 import { submit, type IntakeDeps } from '../../shared/intake/submit';
-import { pollTick } from '../../shared/reconcile/poll';
+import { getManaged } from '../../shared/store/managed';
 import { requestKey } from '../../shared/store/requests';
 import { TERMINAL_STATES, type ResourceState } from '../../shared/store/types';
 import {
@@ -44,8 +45,8 @@ import {
 } from '../emulators';
 import { SIMULATOR_DEFAULTS, startSimulator, type FaultCounts, type RunningSimulator } from '../huaweicloud-simulator/index';
 import { provisionResources, subscribeQueue, type LocalResources } from '../resources';
-import { startScheduleRunner, type Runner } from '../runner';
 import { planWorkload, type PlannedRequest, type PlannedResource } from './workload';
+import { day2Checks, type Day2Report, type SimLedgerEntry } from './day2';
 
 export interface SoakOptions {
   /** Resources requested in all (the four kinds mixed, chains included). */
@@ -55,6 +56,11 @@ export interface SoakOptions {
   submitOverMs: number;
   /** Per crash point and pass, the chance the dispatcher process SIGKILLs itself. */
   crashProbability: number;
+  /** The same after an update step or a delete call was answered (dispatcher or poller), before it is recorded. */
+  day2CrashProbability: number;
+  /** The share of the resources created in the first 80% of the plan that get day-2 requests (an update, a
+   *  replacement, a delete or an orphan; now and then a delete after a change). */
+  day2Share: number;
   faults: { rate429: number; rate500: number; rateSlow: number; rateDrop: number; slowMs: number };
   /** Huawei client timeouts (ms) of the dispatcher and the poller; slowMs must exceed connect + read. */
   huawei: { connectTimeoutMs: number; readTimeoutMs: number; retryBudgetMs: number };
@@ -75,6 +81,8 @@ export const FULL_SOAK: SoakOptions = {
   seed: 20_251_123,
   submitOverMs: 6 * 60_000,
   crashProbability: 0.02,
+  day2CrashProbability: 0.08,
+  day2Share: 0.5,
   faults: { rate429: 0.1, rate500: 0.1, rateSlow: 0.05, rateDrop: 0.05, slowMs: 4_000 },
   huawei: { connectTimeoutMs: 500, readTimeoutMs: 1_500, retryBudgetMs: 3_000 },
   execution: { leaseSeconds: 20, waitRecheckSeconds: 2, queuedGraceSeconds: 15, pollScale: 0.05, maxReceives: 5 },
@@ -90,7 +98,16 @@ export interface SoakReport {
   options: Omit<SoakOptions, 'log'>;
   pass: boolean;
   failures: string[];
-  requests: { planned: number; accepted: number; resubmitted: number; submitRetries: number; completedEvents: number; lost: number };
+  requests: {
+    planned: number;
+    /** Of which day 2 (update, recreate, delete, orphan). */
+    day2: number;
+    accepted: number;
+    resubmitted: number;
+    submitRetries: number;
+    completedEvents: number;
+    lost: number;
+  };
   resources: {
     requested: number;
     byKind: Record<string, number>;
@@ -103,8 +120,10 @@ export interface SoakReport {
     stuck: number;
     stuckResources: { resource: string; state: string; message?: string }[];
   };
+  /** Updates, replacements, deletes and orphans, checked against the simulator's per-resource operations log. */
+  day2: Day2Report;
   events: {
-    /** Terminal events: resource.succeeded/failed/timed_out and request.completed. */
+    /** Terminal events: resource.succeeded/updated/deleted/orphaned/failed/timed_out and request.completed. */
     received: number;
     otherTypesReceived: number;
     unique: number;
@@ -157,6 +176,8 @@ interface Tracked {
   plan: PlannedRequest;
   requestId: string;
   accepted: boolean;
+  /** When the first submission was accepted (ms). */
+  acceptedAt?: number;
 }
 
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
@@ -166,8 +187,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const workDir = mkdtempSync(join(tmpdir(), 'hwcp-soak-'));
   const stops: (() => Promise<unknown>)[] = [];
   const failures: string[] = [];
-  const plan = planWorkload(options.resources, options.seed);
-  log(`soak: ${plan.length} requests, ${options.resources} resources, seed ${options.seed}, state in ${workDir}`);
+  const plan = planWorkload(options.resources, options.seed, options.day2Share);
+  const creates = plan.filter((p) => p.after === undefined);
+  log(
+    `soak: ${plan.length} requests (${plan.length - creates.length} day 2), ${options.resources} resources created, ` +
+      `seed ${options.seed}, state in ${workDir}`,
+  );
 
   let sqsEmulator: SqsEmulator | undefined;
   let dynamodb: DynamoDbLocal | undefined;
@@ -224,6 +249,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       POWERTOOLS_LOG_LEVEL: 'ERROR',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       SOAK_CRASH_PROBABILITY: String(options.crashProbability),
+      SOAK_DAY2_CRASH_PROBABILITY: String(options.day2CrashProbability),
+      SOAK_POLL_EVERY_MS: String(options.pollEveryMs),
       SOAK_DISPATCH_QUEUE_ARN: resources.queues.dispatch.arn,
       SOAK_HUAWEI_RETRY_BUDGET_MS: String(options.huawei.retryBudgetMs),
       SOAK_RETRY_BASE_SECONDS: '1',
@@ -231,44 +258,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       SOAK_CONCURRENCY: '2',
     };
 
-    // Clients of the driver: intake and poller as the product builds them, observers with the setup key.
+    // Clients of the driver: intake as the product builds it, observers with the setup key.
     const aws = localAwsConfig(sqsEndpoint);
     const sqs = new SQSClient(aws);
-    const sns = new SNSClient(aws);
     const ddb = DynamoDBDocumentClient.from(new DynamoDBClient(localAwsConfig(dynamodb.endpoint)), {
       marshallOptions: { removeUndefinedValues: true },
     });
     const observer = new SQSClient(localSetupAwsConfig(sqsEndpoint));
     stops.push(async () => {
       sqs.destroy();
-      sns.destroy();
       ddb.destroy();
       observer.destroy();
     });
     const table = { ddb, tableName: resources.tableName };
-    const deps: ReconcileDeps = {
-      table,
-      topic: { sns, topicArn: resources.topicArn },
-      dispatch: { sqs, queueUrl: resources.queues.dispatch.url },
-      cloud: cloudApi(
-        new HuaweiCloudClient({
-          credentials: { ak: SIMULATOR_DEFAULTS.ak, sk: SIMULATOR_DEFAULTS.sk },
-          modelartsEndpoint: simulator.url,
-          iefEndpoint: simulator.url,
-          ...options.huawei,
-        }),
-      ),
-      now: () => new Date(),
-      settings: {
-        leaseSeconds: options.execution.leaseSeconds,
-        waitRecheckSeconds: options.execution.waitRecheckSeconds,
-        pollScale: options.execution.pollScale,
-        maxReceives: options.execution.maxReceives,
-      },
-    };
     const intake: IntakeDeps = {
       table,
-      dispatch: deps.dispatch,
+      dispatch: { sqs, queueUrl: resources.queues.dispatch.url },
       defaults: { projectId: SIMULATOR_DEFAULTS.projectId, region: 'cn-north-4' },
       queuedGraceSeconds: options.execution.queuedGraceSeconds,
     };
@@ -277,20 +282,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const worker = new WorkerSupervisor(env, options.seed, log);
     stops.push(() => worker.stop());
     worker.start();
-
-    // ---- the poller ----
-    let pollTicks = 0;
-    let pollTickErrors = 0;
-    const poller: Runner = startScheduleRunner({
-      everyMs: options.pollEveryMs,
-      functionName: 'poll',
-      handler: async () => {
-        pollTicks++;
-        return pollTick(deps, { budgetMs: 10_000, concurrency: 8, requeueGraceSeconds: options.execution.queuedGraceSeconds });
-      },
-      onError: () => pollTickErrors++,
-    });
-    stops.push(() => poller.stop());
 
     // ---- the subscriber ----
     const events: CloudEvent[] = [];
@@ -391,15 +382,34 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     // ---- intake ----
     const tracked: Tracked[] = plan.map((p) => ({ plan: p, requestId: randomRequestId(), accepted: false }));
+    const byIndex = new Map(tracked.map((t) => [t.plan.index, t]));
     let submitRetries = 0;
     let resubmitted = 0;
+    /** A delete or orphan request's removals, as DELETE /resources builds them; built once, re-sent as they are. */
+    const removalsOf = new Map<Tracked, Removal[]>();
+    const buildRemovals = async (t: Tracked): Promise<Removal[]> => {
+      const asked = t.plan.removals ?? [];
+      const projectId = SIMULATOR_DEFAULTS.projectId;
+      // One resource: the API's own check. A pool with its node pools and notebooks: the removals a push of
+      // their removed file would make (the API refuses a pool that still holds them, one call at a time).
+      if (asked.length === 1) return [await removalOfCall(table, { projectId, ...asked[0]! }, 'api:soak')];
+      const out: Removal[] = [];
+      for (const r of asked) {
+        const managed = await getManaged(table, projectId, r.kind, r.name);
+        if (!managed) throw new SoakInputError(`request ${t.plan.index}: no managed ${r.kind}/${r.name} to remove`);
+        out.push({ projectId, region: managed.region, ...r, file: 'request', spec: managed.desired });
+      }
+      return out;
+    };
     const send = async (t: Tracked) => {
       for (;;) {
         try {
+          if (t.plan.removals && !removalsOf.has(t)) removalsOf.set(t, await buildRemovals(t));
           const outcome = await submit(intake, {
             requestId: t.requestId,
             source: { provider: 'api', ref: `api:soak-${t.plan.index}`, caller: 'soak' },
-            files: [{ file: `soak-${t.plan.index}.yaml`, text: t.plan.yaml }],
+            files: t.plan.removals ? [] : [{ file: `soak-${t.plan.index}.yaml`, text: t.plan.yaml }],
+            ...(t.plan.removals ? { removals: removalsOf.get(t)! } : {}),
           });
           if (outcome.status !== 'accepted')
             throw new SoakInputError(
@@ -408,28 +418,26 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           return outcome;
         } catch (error) {
           if (error instanceof SoakInputError) throw error;
+          if (error instanceof RemovalRefusedError)
+            throw new SoakInputError(`request ${t.plan.index} (${t.plan.shape}) refused: ${error.message}`);
           // DynamoDB or SQS restarting: the caller retries with the same request id, which submit() resumes.
           submitRetries++;
           await sleep(500);
         }
       }
     };
-    let disruption: Promise<void> = Promise.resolve();
-    const restartDynamoDbIndex = Math.floor(plan.length * options.restartDynamoDbAt);
-    const restartSqsIndex = Math.floor(plan.length * options.restartSqsAt);
-    const submitStarted = Date.now();
     const inFlight = new Set<Promise<void>>();
-    for (const [i, t] of tracked.entries()) {
-      const due = submitStarted + (options.submitOverMs * i) / plan.length;
-      if (due > Date.now()) await sleep(due - Date.now());
-      // One at a time: the fauxqs restart re-provisions through DynamoDB too.
-      if (i === restartDynamoDbIndex) disruption = disruption.then(restartDynamoDb);
-      if (i === restartSqsIndex) disruption = disruption.then(restartSqs);
-      // Rejections surface at the await below, not as an unhandled rejection meanwhile.
-      disruption.catch(() => undefined);
+    const launch = (t: Tracked) => {
       const p = (async () => {
-        await send(t);
+        try {
+          await send(t);
+        } catch (error) {
+          // Refused: the soak asked for something the product does not accept; reported, the rest goes on.
+          failures.push((error as Error).message);
+          return;
+        }
         t.accepted = true;
+        t.acceptedAt = Date.now();
         if (t.plan.resubmit) {
           const again = await send(t);
           if (again.status === 'accepted' && again.duplicate) resubmitted++;
@@ -438,12 +446,61 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       })();
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));
-      if ((i + 1) % 25 === 0) log(`submitted ${i + 1}/${plan.length} requests; ${worker.kills} dispatcher kill(s) so far`);
+    };
+    let disruption: Promise<void> = Promise.resolve();
+    const createsTracked = tracked.filter((t) => t.plan.after === undefined);
+    const restartDynamoDbIndex = Math.floor(createsTracked.length * options.restartDynamoDbAt);
+    const restartSqsIndex = Math.floor(createsTracked.length * options.restartSqsAt);
+    const submitStarted = Date.now();
+
+    // Day 2: each request once the one it follows has completed, `delayShare` of the window later.
+    const day2Pending = new Set(tracked.filter((t) => t.plan.after !== undefined));
+    const day2Total = day2Pending.size;
+    const completedAt = new Map<number, number>();
+    let day2Deadline = Number.POSITIVE_INFINITY;
+    let day2Error: unknown;
+    const day2Loop = (async () => {
+      while (day2Pending.size > 0 && Date.now() < day2Deadline) {
+        const waitingOn = [...new Set([...day2Pending].map((t) => byIndex.get(t.plan.after!)!))].filter(
+          (prereq) => prereq.accepted && !completedAt.has(prereq.plan.index),
+        );
+        for (const snap of await readTable(table, waitingOn)) if (snap.settled) completedAt.set(snap.tracked.plan.index, Date.now());
+        for (const t of [...day2Pending]) {
+          const done = completedAt.get(t.plan.after!);
+          if (done === undefined || Date.now() < done + (t.plan.delayShare ?? 0) * options.submitOverMs) continue;
+          day2Pending.delete(t);
+          launch(t);
+        }
+        await sleep(1_000);
+      }
+    })().catch((error: unknown) => {
+      day2Error = error;
+    });
+
+    for (const [i, t] of createsTracked.entries()) {
+      const due = submitStarted + (options.submitOverMs * i) / createsTracked.length;
+      if (due > Date.now()) await sleep(due - Date.now());
+      // One at a time: the fauxqs restart re-provisions through DynamoDB too.
+      if (i === restartDynamoDbIndex) disruption = disruption.then(restartDynamoDb);
+      if (i === restartSqsIndex) disruption = disruption.then(restartSqs);
+      // Rejections surface at the await below, not as an unhandled rejection meanwhile.
+      disruption.catch(() => undefined);
+      launch(t);
+      if ((i + 1) % 25 === 0)
+        log(
+          `submitted ${i + 1}/${createsTracked.length} create requests, ${day2Total - day2Pending.size}/${day2Total} day-2 ones; ` +
+            `${worker.kills} dispatcher kill(s) so far`,
+        );
     }
-    await Promise.all([...inFlight]);
     await disruption;
+    // What the creates left of day 2 is sent as its requests complete, within the settle timeout.
+    day2Deadline = Date.now() + options.settleTimeoutMs;
+    await day2Loop;
+    if (day2Error) throw day2Error;
+    while (inFlight.size > 0) await Promise.all([...inFlight]);
+    if (day2Pending.size > 0) failures.push(`${day2Pending.size} day-2 request(s) never sent: the request they follow never completed`);
     const submitEnded = Date.now();
-    log(`all ${plan.length} requests accepted; waiting for every resource to settle`);
+    log(`all ${tracked.length - day2Pending.size} requests accepted; waiting for every resource to settle`);
 
     // ---- settle ----
     const settleDeadline = Date.now() + options.settleTimeoutMs;
@@ -462,7 +519,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     }
     if (snapshot.some((r) => !r.settled)) finishedAt = Date.now();
     // Events still on their way to the subscriber queue.
-    const expectedUnique = options.resources + plan.length;
+    const expectedUnique = plan.reduce((sum, p) => sum + p.resources.length + 1, 0);
     const eventsDeadline = Date.now() + 20_000;
     while (new Set(events.map((e) => e.id)).size < expectedUnique && Date.now() < eventsDeadline) await sleep(500);
     await sleep(1_500);
@@ -470,7 +527,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const finalSnapshot = await readTable(table, tracked);
 
     await worker.stop();
-    await poller.stop();
     collecting = false;
     await collector;
     while ((await receiveAll(eventsQueueUrl, takeEvents)) > 0);
@@ -499,8 +555,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       dynamodbRestartMs,
       sqsRestartMs,
       dispatchMessagesLost,
-      pollTicks,
-      pollTickErrors,
+      pollTicks: worker.pollTicks,
+      pollTickErrors: worker.pollTickErrors,
       submitWindowMs: submitEnded - submitStarted,
       settleMs: finishedAt - submitEnded,
       finishMs: finishedAt - submitStarted,
@@ -538,6 +594,8 @@ async function fetchJson(url: string, init: RequestInit = {}): Promise<unknown> 
 class WorkerSupervisor {
   kills = 0;
   starts = 0;
+  pollTicks = 0;
+  pollTickErrors = 0;
   readonly killsByPoint: Record<string, number> = {};
   readonly errors: Record<string, number> = {};
   /** The last deliberate-retry reason per resource key, to say why a message ended in a DLQ. */
@@ -610,6 +668,13 @@ class WorkerSupervisor {
         for (const k of (parsed.inFlight as string[] | undefined) ?? [])
           this.trace(k, `[${String(pid)}] killed (${String(parsed.point)}) while in flight`);
         break;
+      case 'poll':
+        this.pollTicks++;
+        break;
+      case 'poll-error':
+        this.pollTickErrors++;
+        this.errors[`poll ${String(parsed.name)}`] = (this.errors[`poll ${String(parsed.name)}`] ?? 0) + 1;
+        break;
       case 'retry':
         this.lastRetry.set(String(parsed.key), String(parsed.reason));
         break;
@@ -639,20 +704,11 @@ class WorkerSupervisor {
   }
 }
 
-interface SimLedgerEntry {
-  kind: string;
-  id: string;
-  name: string;
-  createdAt?: string;
-  outcome?: string;
-  requestId?: string;
-  body?: unknown;
-}
-
 interface StoredResource {
   kind: string;
   name: string;
   state: string;
+  operation?: string;
   reason?: string;
   message?: string;
   huaweiId?: string;
@@ -746,19 +802,25 @@ function evaluate(input: EvaluateInput): SoakReport {
   const planned = tracked.flatMap((t) => t.plan.resources.map((r) => ({ t, r })));
   const key = (requestId: string, kind: string, name: string) => `${requestId}/${kind}/${name}`;
 
-  // Duplicates: more than one Huawei resource under one name (pools and node pools would be refused with 409 instead: see outcomes).
+  // The table's terminal records, per request and resource.
+  const stored = new Map<string, StoredResource>();
+  for (const s of snapshot) for (const r of s.resources) stored.set(key(s.tracked.requestId, r.kind, r.name), r);
+  const day2 = day2Checks({ tracked, stored, simResources: input.simResources });
+  failures.push(...day2.failures);
+
+  // Duplicates: more Huawei resources under one name than creates (a replacement is a second one, the first deleted:
+  // see day2's left behind). Pools and node pools would be refused with 409 instead: see outcomes.
   const perName = new Map<string, number>();
   for (const r of input.simResources) perName.set(`${r.kind}/${r.name}`, (perName.get(`${r.kind}/${r.name}`) ?? 0) + 1);
-  const duplicateNames = [...perName].filter(([, n]) => n > 1).map(([name, n]) => `${name} x${n}`);
-  const duplicates = [...perName.values()].reduce((sum, n) => sum + Math.max(0, n - 1), 0);
+  const allowed = (name: string) => day2.expectedPerName.get(name) ?? 1;
+  const duplicateNames = [...perName].filter(([name, n]) => n > allowed(name)).map(([name, n]) => `${name} x${n}`);
+  const duplicates = [...perName].reduce((sum, [name, n]) => sum + Math.max(0, n - allowed(name)), 0);
   const expectedNames = new Set(planned.filter(({ r }) => r.creates).map(({ r }) => `${r.kind}/${r.huaweiName}`));
   const unexpectedNames = [...perName.keys()].filter((n) => !expectedNames.has(n));
   if (duplicates > 0) failures.push(`${duplicates} duplicate Huawei resource(s): ${duplicateNames.slice(0, 10).join(', ')}`);
   if (unexpectedNames.length > 0) failures.push(`Huawei resources nobody asked for: ${unexpectedNames.slice(0, 10).join(', ')}`);
 
   // Outcomes and stuck resources, from the table.
-  const stored = new Map<string, StoredResource>();
-  for (const s of snapshot) for (const r of s.resources) stored.set(key(s.tracked.requestId, r.kind, r.name), r);
   const outcomes: Record<string, number> = {};
   const unexpectedOutcomes: SoakReport['resources']['unexpectedOutcomes'] = [];
   const stuckResources: SoakReport['resources']['stuckResources'] = [];
@@ -855,27 +917,41 @@ function evaluate(input: EvaluateInput): SoakReport {
   }
 
   // For each problem: the stored record, the Huawei resources under its name, and what the dispatcher did.
-  const troubled = new Set<string>();
-  for (const d of duplicateNames) troubled.add(d.replace(/ x\d+$/, ''));
+  const troubled = new Map<string, string>(day2.troubled);
+  for (const d of duplicateNames) troubled.set(d.replace(/ x\d+$/, ''), 'duplicate');
+  const simIds = (kind: string, name: string) => input.simResources.filter((x) => x.kind === kind && x.name === name);
+  const seen = new Set<string>();
   const diagnostics: SoakReport['diagnostics'] = [];
   for (const { t, r } of planned) {
     const k = key(t.requestId, r.kind, r.name);
     const s = finalStored.get(k);
-    const problem = troubled.has(`${r.kind}/${r.huaweiName}`)
-      ? 'duplicate'
+    const name = `${r.kind}/${r.huaweiName}`;
+    // A Huawei name's problem once, on its last request (the day-2 one that should have left it right).
+    const lastOfName = !planned.some((p) => p.t.plan.index > t.plan.index && `${p.r.kind}/${p.r.huaweiName}` === name);
+    const problem = troubled.has(name)
+      ? lastOfName && !seen.has(name)
+        ? troubled.get(name)
+        : undefined
       : !TERMINAL_STATES.has((stored.get(k)?.state ?? 'Missing') as ResourceState)
         ? 'stuck'
         : !matches(r, stored.get(k)!)
           ? 'unexpected outcome'
           : undefined;
     if (!problem || diagnostics.length >= 10) continue;
+    seen.add(name);
     const { manifest: _manifest, ...record } = (s ?? {}) as StoredResource & { manifest?: unknown };
+    // Every request of this name: the creates' and day-2 ones' traces, and the calls by Huawei id (deletes).
+    const keys = planned.filter((p) => `${p.r.kind}/${p.r.huaweiName}` === name).map((p) => key(p.t.requestId, p.r.kind, p.r.name));
+    const ids = simIds(r.kind, r.huaweiName).map((x) => `${r.kind}/${x.id}`);
     diagnostics.push({
       problem,
       resource: `${r.kind}/${r.name} (request ${t.plan.index} ${t.requestId}, ${t.plan.shape})`,
       record,
-      simulator: input.simResources.filter((x) => x.kind === r.kind && x.name === r.huaweiName).map(({ body: _body, ...rest }) => rest),
-      dispatcher: [...(input.worker.traces.get(k) ?? []), ...(input.worker.traces.get(`${r.kind}/${r.huaweiName}`) ?? [])].sort(),
+      simulator: simIds(r.kind, r.huaweiName).map(({ body, ...rest }) => ({
+        ...rest,
+        ...(r.changes ? { observed: Object.fromEntries(r.changes.map((c) => [c.field, body ? c.observe(body) : undefined])) } : {}),
+      })),
+      dispatcher: [...new Set([...keys, name, ...ids])].flatMap((x) => input.worker.traces.get(x) ?? []).sort(),
     });
   }
 
@@ -912,6 +988,7 @@ function evaluate(input: EvaluateInput): SoakReport {
     failures,
     requests: {
       planned: tracked.length,
+      day2: day2.report.requests,
       accepted: tracked.filter((t) => t.accepted).length,
       resubmitted: input.resubmitted,
       submitRetries: input.submitRetries,
@@ -930,6 +1007,7 @@ function evaluate(input: EvaluateInput): SoakReport {
       stuck: stuckResources.length,
       stuckResources: stuckResources.slice(0, 50),
     },
+    day2: day2.report,
     events: {
       received: events.length,
       otherTypesReceived: input.otherEvents,
@@ -973,6 +1051,8 @@ function evaluate(input: EvaluateInput): SoakReport {
 function matches(planned: PlannedResource, stored: StoredResource): boolean {
   if (planned.expected === 'Failed')
     return stored.state === 'Failed' && (!planned.expectedReason || stored.reason === planned.expectedReason);
+  // An update or a replacement ends Succeeded with its operation recorded.
+  if (planned.expected === 'Succeeded' && planned.operation) return stored.state === 'Succeeded' && stored.operation === planned.operation;
   return stored.state === planned.expected;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The soak's day-2 checks: what updates, replacements, deletes and orphans did to Huawei, read from the
- * simulator's ledger (GET /__sim/resources: every resource created since the start, deleted ones too, with its
+ * simulator's ledger (GET /__sim/resources?include=deleted: every resource created since the start, deleted ones too, with its
  * current body and its `operations` log), compared with what each request asked and how it ended.
  *
  * - updates lost: a resource whose last successful change is not what Huawei holds (the fields those changes set);

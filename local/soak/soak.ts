@@ -533,7 +533,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     while ((await receiveAll(resources.queues.dispatch.dlqUrl, (m) => dlqMessages.push(...m))) > 0);
 
     const faults = (await fetchJson(`${simulator.url}/__sim/faults`)) as { counts: FaultCounts };
-    const sim = (await fetchJson(`${simulator.url}/__sim/resources`)) as { resources: SimLedgerEntry[] };
+    const sim = (await fetchJson(`${simulator.url}/__sim/resources?include=deleted`)) as { resources: SimLedgerEntry[] };
 
     const report = evaluate({
       options,

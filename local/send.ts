@@ -14,14 +14,16 @@ import type { PullResult, PushResult } from './fake-providers/index';
 export const SEND_KINDS = ['github-push', 'github-pr', 'gitlab-push', 'gitlab-mr', 'jira'] as const;
 export type SendKind = (typeof SEND_KINDS)[number];
 
-export const USAGE = `usage: npm run local:send -- <${SEND_KINDS.join('|')}> [file...] [--remove <path>]... [--fail] [--pr <n>] [--issue <KEY>]
+export const USAGE = `usage: npm run local:send -- <${SEND_KINDS.join('|')}> [file...] [--remove <path>]...
+         [--fail] [--pr <n>] [--issue <KEY>]
 
   github-push, gitlab-push  commit the files to acme/infra's default branch, then send the push event
   github-pr, gitlab-mr      open a pull/merge request with the files (--pr <n>: add a commit to request n)
   jira                      a ticket whose description holds each file as a yaml code block (--issue <KEY>: update it)
 
 --remove <path> takes a file out of the repository in the same commit (what it declared is orphaned, or deleted
-with PRUNE=true and metadata.deletionPolicy: Delete). Without files or removals, two new demo resources from examples/ are sent (--fail: the notebook fails in the simulator).
+with PRUNE=true and metadata.deletionPolicy: Delete). Without files or removals, two new demo resources from
+examples/ are sent (--fail: the notebook fails in the simulator).
 Files that do not already match MANIFEST_GLOBS go under its directory. The stack is found through
 $LOCAL_STATE_DIR/fake-providers.json (default .local/); GITHUB_WEBHOOK_SECRET, GITLAB_WEBHOOK_TOKEN and
 JIRA_WEBHOOK_SECRET from the environment win over what the stack generated.`;

@@ -116,7 +116,8 @@ export const EventSchema = z
   .union([ResourceEventSchema, RequestEventSchema])
   .describe(
     'A hwc-provisioner event (CloudEvents 1.0, structured JSON) as published on the SNS topic. SNS message attributes: type, ' +
-      'kind (the manifest kind, or Request), outcome (succeeded, failed, timed_out, deleted, orphaned, partially_failed, accepted, rejected).',
+      'kind (the manifest kind, or Request), outcome (succeeded, failed, timed_out, deleted, orphaned, partially_failed, ' +
+      'accepted, rejected).',
   );
 
 export function eventJsonSchema(): Record<string, unknown> {

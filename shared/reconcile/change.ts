@@ -27,7 +27,7 @@ const DEFAULT_UPDATE_MINUTES = 30;
 const DEFAULT_DELETE_MINUTES = 30;
 
 /** Moves a resource to a terminal state once and does what follows (dependents, the request's completion). */
-export async function finishChange(deps: ReconcileDeps, resource: ResourceRecord, terminal: Terminal): Promise<'finished'> {
+async function finishChange(deps: ReconcileDeps, resource: ResourceRecord, terminal: Terminal): Promise<'finished'> {
   const finished = await finishResourceOnce(deps, resource, terminal);
   const huaweiId = terminal.huaweiId ?? resource.huaweiId;
   if (finished) await afterTerminal(deps, { ...resource, ...(huaweiId ? { huaweiId } : {}) }, terminal.state, finished.progress);
@@ -35,7 +35,7 @@ export async function finishChange(deps: ReconcileDeps, resource: ResourceRecord
 }
 
 /** Parks a resource until what it waits for moves; the poller hands it back to the dispatcher after the recheck delay. */
-export async function waitFor(deps: ReconcileDeps, resource: ResourceRecord, message: string): Promise<'waiting'> {
+async function waitFor(deps: ReconcileDeps, resource: ResourceRecord, message: string): Promise<'waiting'> {
   const now = deps.now();
   await updateResource(deps.table, keyOf(resource), {
     from: ['Queued', 'WaitingForDependency'],

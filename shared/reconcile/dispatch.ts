@@ -20,7 +20,7 @@ import { adoptable, fixedMessage, foreignMessage, specHash, standing } from './v
 import { startChange, startRemoval } from './change';
 import { isNotFoundError } from '../huaweicloud/client';
 
-export { RetryLaterError, targetOf, type ReconcileDeps };
+export { RetryLaterError, type ReconcileDeps };
 
 export type DispatchResult = 'missing' | 'already-settled' | 'waiting' | 'creating' | 'adopted' | 'finished' | 'changing' | 'deleting';
 

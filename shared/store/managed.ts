@@ -81,7 +81,8 @@ export async function claimManaged(table: TableRef, claim: ManagedClaim): Promis
         TableName: table.tableName,
         Key: managedKey(claim.projectId, claim.kind, claim.name),
         UpdateExpression:
-          'SET previousDesired = if_not_exists(desired, :nothing), projectId = :project, kind = :kind, #name = :name, #region = :region, #owner = :owner, #operation = :create, ' +
+          'SET previousDesired = if_not_exists(desired, :nothing), projectId = :project, kind = :kind, #name = :name, ' +
+          '#region = :region, #owner = :owner, #operation = :create, ' +
           '#source = :source, desired = :desired, specHash = :hash, requestId = :me, #state = :inflight, conditions = :conditions, ' +
           'createdAt = if_not_exists(createdAt, :now), updatedAt = :now, generation = if_not_exists(generation, :zero) + :one, ' +
           'requestIds = list_append(if_not_exists(requestIds, :none), :mine)',
@@ -149,7 +150,8 @@ export async function claimChange(
         TableName: table.tableName,
         Key: managedKey(claim.projectId, claim.kind, claim.name),
         UpdateExpression:
-          'SET previousDesired = desired, #source = :source, desired = :desired, specHash = :hash, requestId = :me, #state = :inflight, #operation = :op, ' +
+          'SET previousDesired = desired, #source = :source, desired = :desired, specHash = :hash, requestId = :me, ' +
+          '#state = :inflight, #operation = :op, ' +
           'conditions = :conditions, updatedAt = :now, generation = generation + :one, requestIds = list_append(requestIds, :mine)',
         ConditionExpression: '#state = :succeeded AND #owner = :owner AND requestId = :previous',
         ExpressionAttributeNames: { '#owner': 'owner', '#source': 'source', '#state': 'state', '#operation': 'operation' },

@@ -67,7 +67,7 @@ describe('removals', () => {
     expect((await live('Notebook')).filter((r) => r.name === 'nb_orph1')).toHaveLength(1);
   });
 
-  it('refuses to delete a pool that still holds node pools and notebooks, naming them; deletes them first when removed together', async () => {
+  it('refuses to delete a pool that still holds node pools and notebooks, naming them', async () => {
     const created = await h.submitYaml(allKinds('delp'));
     await h.drive(created, { timeoutMs: 30_000 });
     expect((await h.request(created))!.resources.every((r) => r.state === 'Succeeded')).toBe(true);

@@ -106,6 +106,8 @@ export class SimulatorState {
   readonly faults: FaultInjector;
   private bucket: TokenBucket | undefined;
   private readonly byKey = new Map<string, SimResource>();
+  /** Deleted resources whose id a later create took again (a node pool's id is its name): kept for the ledger. */
+  private readonly retired: SimResource[] = [];
   private readonly initial: InitialSettings;
   private readonly delays = new Set<() => void>();
 
@@ -137,7 +139,7 @@ export class SimulatorState {
   }
 
   add(resource: SimResource): SimResource {
-    this.byKey.set(key(resource.kind, resource.id), resource);
+    this.put(resource);
     this.initial.onChange?.();
     return resource;
   }
@@ -152,9 +154,16 @@ export class SimulatorState {
     return [...this.byKey.values()].filter((r) => r.kind === kind && !this.isGone(r) && filter(r));
   }
 
+  private put(resource: SimResource): void {
+    const k = key(resource.kind, resource.id);
+    const earlier = this.byKey.get(k);
+    if (earlier && earlier !== resource) this.retired.push(earlier);
+    this.byKey.set(k, resource);
+  }
+
   /** Every resource ever created since the last reset, deleted ones included. */
   all(): SimResource[] {
-    return [...this.byKey.values()];
+    return [...this.retired, ...this.byKey.values()];
   }
 
   markDeleted(resource: SimResource, requestId?: string): void {
@@ -178,6 +187,7 @@ export class SimulatorState {
   /** Back to the state right after start: no resources, no faults, zero counters, start-up config. */
   reset(): void {
     this.byKey.clear();
+    this.retired.length = 0;
     this.config = { durations: { ...this.initial.durations }, rateLimitPerSecond: this.initial.rateLimitPerSecond };
     this.faults.configure(noFaults(this.seed));
     Object.assign(this.faults.counts, zeroCounts());
@@ -192,7 +202,9 @@ export class SimulatorState {
   /** Puts back the resources of a snapshot; their clocks keep running from their createdAt. */
   restore(snapshot: SimulatorSnapshot): void {
     this.byKey.clear();
-    for (const resource of structuredClone(snapshot.resources)) this.byKey.set(key(resource.kind, resource.id), resource);
+    this.retired.length = 0;
+    // Oldest first (as all() lists them), so a retired resource is followed by the one that took its id.
+    for (const resource of structuredClone(snapshot.resources)) this.put(resource);
   }
 
   /** A slow-fault pause that close() can cut short, so stopping the server never waits out slowMs. */

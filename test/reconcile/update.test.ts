@@ -105,11 +105,13 @@ describe('updates', () => {
     const replaced = await apply(flavored(true));
     const nodePool = replaced.find((r) => r.kind === 'NodePool')!;
     expect(nodePool).toMatchObject({ state: 'Succeeded', operation: 'recreate' });
-    // A node pool's id is its name, so the replacement has the same one (the simulator's ledger keeps the latest
-    // under it): the old one was deleted before the new one was created, and only the new flavor lives.
+    // A node pool's id is its name, so the replacement has the same one: the old was deleted before the new one was created.
     expect(nodePool.removedAt).toBeDefined();
     const ledger = ((await h.simResources()) as SimEntry[]).filter((r) => r.kind === 'NodePool' && r.name === before!.huaweiId);
-    expect(ledger.filter((r) => r.outcome !== 'deleted').map((r) => r.body.spec.resources.flavor)).toEqual(['modelarts.vm.8u32g.dcc']);
+    expect(ledger.map((r) => [r.outcome, r.body.spec.resources.flavor])).toEqual([
+      ['deleted', 'modelarts.vm.2u4g.dcc'],
+      ['succeeded', 'modelarts.vm.8u32g.dcc'],
+    ]);
     const events = (await h.events()).filter((e) => e.subject === 'NodePool/train-nodepool-upd4').map((e) => e.type);
     expect(events.at(-1)).toBe('hwc-provisioner.resource.updated');
   }, 120_000);

@@ -56,6 +56,12 @@ const PROVIDER_BODY_LIMIT = 6 * 1024 * 1024;
 const MAX_JOB_BYTES = 200 * 1024;
 const YAML_TYPES = new Set(['application/yaml', 'application/x-yaml', 'text/yaml']);
 
+/** 202 with where to follow the request (GET /requests/{id}). */
+function accepted(c: Context, requestId: string, body: Record<string, unknown>) {
+  c.header('Location', `/requests/${requestId}`);
+  return c.json(body, 202);
+}
+
 const tooLarge = (limit: number) => () => {
   throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `request body exceeds ${limit} bytes`);
 };
@@ -272,7 +278,7 @@ export function createApp(deps: AppDeps): Hono {
     // Keyed on what the signature covers: a replayed body under a fresh delivery id is the same request.
     const requestId = deriveRequestId('github', String(repository.id), ref, before, after);
     await enqueue({ type: 'github.push', requestId, deliveryId: boundedDeliveryId(delivery), ...decision.job });
-    return c.json({ requestId }, 202);
+    return accepted(c, requestId, { requestId });
   });
 
   app.post('/webhooks/gitlab', bodyLimit({ maxSize: PROVIDER_BODY_LIMIT, onError: tooLarge(PROVIDER_BODY_LIMIT) }), async (c) => {
@@ -326,7 +332,7 @@ export function createApp(deps: AppDeps): Hono {
     const delivery = boundedDeliveryId(c.req.header('idempotency-key') ?? c.req.header('x-gitlab-event-uuid') ?? requestId);
     const url = webUrl(project.web_url, after);
     await enqueue({ type: 'gitlab.push', requestId, deliveryId: delivery, projectId, ...decision.job, ...(url ? { url } : {}) });
-    return c.json({ requestId }, 202);
+    return accepted(c, requestId, { requestId });
   });
 
   app.post('/webhooks/jira', bodyLimit({ maxSize: PROVIDER_BODY_LIMIT, onError: tooLarge(PROVIDER_BODY_LIMIT) }), async (c) => {
@@ -365,7 +371,7 @@ export function createApp(deps: AppDeps): Hono {
       ...(descriptionChars ? { descriptionChars } : {}),
       ...(url ? { url } : {}),
     });
-    return c.json({ requestId }, 202);
+    return accepted(c, requestId, { requestId });
   });
 
   app.post('/requests', bodyLimit({ maxSize: MAX_SOURCE_BYTES, onError: tooLarge(MAX_SOURCE_BYTES) }), async (c) => {
@@ -408,7 +414,7 @@ export function createApp(deps: AppDeps): Hono {
     logger.info('request accepted', { requestId: outcome.requestId, resources: outcome.resources.length, duplicate: outcome.duplicate });
     // A replay returns the first response: submit reports the states the resources were first recorded with.
     const resources = outcome.resources.map(({ kind, name, state }) => ({ kind, name, state }));
-    return c.json({ requestId: outcome.requestId, resources }, 202);
+    return accepted(c, outcome.requestId, { requestId: outcome.requestId, resources });
   });
 
   // Removes one managed resource: deleted (the default here: the caller asks for it by name) or, with
@@ -454,8 +460,7 @@ export function createApp(deps: AppDeps): Hono {
     const outcome = await submit(services.intake, { requestId, source, files: [], removals: [removal] });
     if (outcome.status !== 'accepted') throw new ApiError(409, 'NOT_ACCEPTED', `the removal was not accepted (${outcome.status})`);
     logger.info('removal accepted', { requestId: outcome.requestId, kind, operation });
-    c.header('Location', `/requests/${outcome.requestId}`);
-    return c.json({ requestId: outcome.requestId, resources: outcome.resources }, 202);
+    return accepted(c, outcome.requestId, { requestId: outcome.requestId, resources: outcome.resources });
   });
 
   app.get('/requests/:id', async (c) => {

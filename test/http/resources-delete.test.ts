@@ -30,6 +30,7 @@ describe('DELETE /resources/{kind}/{name}', () => {
     });
     expect(submitted.status).toBe(202);
     const { requestId } = (await submitted.json()) as { requestId: string };
+    expect(submitted.headers.get('location')).toBe(`/requests/${requestId}`);
     const table = { ddb: stack.ddb, tableName: stack.tableName };
     for (const resource of (await getRequestWithResources(table, requestId))!.resources)
       await markCreated(table, resource, `hw-${resource.name}`);

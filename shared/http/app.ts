@@ -431,6 +431,9 @@ export function createApp(deps: AppDeps): Hono {
     if (!projectId) throw new ApiError(400, 'PROJECT_ID_REQUIRED', 'projectId is required: no default project is configured');
     if (!/^[A-Za-z0-9-]{1,64}$/.test(projectId))
       throw new ApiError(400, 'INVALID_PROJECT_ID', 'projectId must be 1-64 letters, digits or -');
+    const region = c.req.query('region');
+    if (region !== undefined && !/^[a-z]{2}-[a-z]+-\d{1,2}$/.test(region))
+      throw new ApiError(400, 'INVALID_REGION', 'region must look like cn-north-4');
     const policy = c.req.query('deletionPolicy') ?? 'Delete';
     if (policy !== 'Delete' && policy !== 'Orphan')
       throw new ApiError(400, 'INVALID_DELETION_POLICY', 'deletionPolicy must be Delete or Orphan');
@@ -448,7 +451,7 @@ export function createApp(deps: AppDeps): Hono {
     try {
       removal = await removalOfCall(
         services.intake.table,
-        { projectId, kind, name, operation },
+        { projectId, kind, name, operation, ...(region ? { region } : {}) },
         ownerOf(source, services.intake.ownerGroups),
       );
     } catch (error) {

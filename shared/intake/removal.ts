@@ -102,13 +102,17 @@ export class RemovalRefusedError extends Error {
  */
 export async function removalOfCall(
   table: TableRef,
-  ask: { projectId: string; kind: string; name: string; operation: 'delete' | 'orphan' },
+  /** `region`, when given, must be the managed resource's (a name is unique per project, not per region). */
+  ask: { projectId: string; kind: string; name: string; operation: 'delete' | 'orphan'; region?: string },
   owner: string,
 ): Promise<Removal> {
   const { projectId, kind, name } = ask;
   const managed = (await getManagedMany(table, [{ projectId, kind, name }])).get(`${projectId}/${kind}/${name}`);
-  if (!managed || managed.state === 'Deleted' || managed.state === 'Orphaned')
-    throw new RemovalRefusedError('RESOURCE_NOT_FOUND', `no managed ${kind}/${name} in project ${projectId}`);
+  if (!managed || managed.state === 'Deleted' || managed.state === 'Orphaned' || (ask.region && ask.region !== managed.region))
+    throw new RemovalRefusedError(
+      'RESOURCE_NOT_FOUND',
+      `no managed ${kind}/${name} in project ${projectId}${ask.region ? ` and region ${ask.region}` : ''}`,
+    );
   if (managed.owner !== owner)
     throw new RemovalRefusedError('OWNED_ELSEWHERE', `${kind}/${name} in project ${projectId} is managed by ${managed.owner}`);
   if (ask.operation === 'delete' && managed.dependents?.size) {

@@ -64,6 +64,8 @@ describe('DELETE /resources/{kind}/{name}', () => {
     const cases: [string, Record<string, string>, number, string][] = [
       ['/resources/Bucket/x', auth(), 404, 'UNKNOWN_KIND'],
       ['/resources/Notebook/never-made', auth(), 404, 'RESOURCE_NOT_FOUND'],
+      ['/resources/ResourcePool/train-pool?region=cn-east-3', auth(), 404, 'RESOURCE_NOT_FOUND'],
+      ['/resources/ResourcePool/train-pool?region=mars', auth(), 400, 'INVALID_REGION'],
       ['/resources/ResourcePool/train-pool', auth('other-token-for-tests-0123456789abcd'), 403, 'OWNED_ELSEWHERE'],
       ['/resources/Notebook/notebooks-test?deletionPolicy=Later', auth(), 400, 'INVALID_DELETION_POLICY'],
       ['/resources/Notebook/notebooks-test?projectId=bad%20id', auth(), 400, 'INVALID_PROJECT_ID'],

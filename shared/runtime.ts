@@ -174,7 +174,8 @@ let plan: { secrets: SecretsEnv; services: PlanServices } | undefined;
 function planServices(secrets: SecretsEnv): PlanServices {
   if (plan?.secrets === secrets) return plan.services;
   const { http: _http, ...clients } = feedbackClients(secrets);
-  plan = { secrets, services: { ...planLookups(5_000), ...clients } };
+  const { prune } = intakeDeps();
+  plan = { secrets, services: { ...planLookups(5_000), ...clients, ...(prune ? { prune } : {}) } };
   return plan.services;
 }
 

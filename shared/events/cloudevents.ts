@@ -98,6 +98,8 @@ interface RequestEventResource {
   kind: string;
   name: string;
   state: string;
+  /** What the request does (did) to it; null when not known yet (an apply before dispatch) or for Unchanged. */
+  operation?: Operation | null;
   huaweiId: string | null;
   reason: string | null;
   message: string | null;

@@ -60,6 +60,11 @@ export const RequestResourceSchema = z.object({
   kind: z.string(),
   name: z.string(),
   state: z.string().describe('The resource state when the event was written: Rejected on request.rejected, terminal on request.completed'),
+  operation: z
+    .enum(['create', 'update', 'recreate', 'delete', 'orphan'])
+    .nullable()
+    .optional()
+    .describe('What the request did to it (request.completed), or will do when known at acceptance (delete, orphan)'),
   huaweiId: z.string().nullable(),
   reason: z.string().nullable(),
   message: MessageSchema,

@@ -21,14 +21,6 @@ export interface GitReader {
 }
 
 /**
- * Files under the globs that are new or changed between `before` and `after`. The payload's per-commit
- * lists are capped by both providers, so the trees are compared instead; a new branch takes every match.
- */
-export async function changedManifests(reader: GitReader, before: string, after: string, globs: readonly string[]): Promise<SourceFile[]> {
-  return (await treeChanges(reader, before, after, globs, false)).changed;
-}
-
-/**
  * Both halves of a push: the manifest files new or changed at `after`, and those gone since `before` with the
  * text they had there (what they declared is what the push removes). A new branch removes nothing.
  */
@@ -37,7 +29,6 @@ export async function treeChanges(
   before: string,
   after: string,
   globs: readonly string[],
-  withRemoved = true,
 ): Promise<{ changed: SourceFile[]; removed: SourceFile[] }> {
   const isManifest = picomatch([...globs], { dot: false });
   const afterTree = (await reader.listTree(after)).filter((e) => isManifest(e.path));
@@ -48,7 +39,7 @@ export async function treeChanges(
     const previous = new Map(beforeTree.map((e) => [e.path, e.id]));
     const present = new Set(afterTree.map((e) => e.path));
     changed = afterTree.filter((e) => previous.get(e.path) !== e.id);
-    if (withRemoved) removed = beforeTree.filter((e) => !present.has(e.path));
+    removed = beforeTree.filter((e) => !present.has(e.path));
   }
   const byPath = (a: TreeEntry, b: TreeEntry) => a.path.localeCompare(b.path);
   changed.sort(byPath);

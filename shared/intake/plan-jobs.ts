@@ -1,18 +1,22 @@
 /**
  * Plan jobs for pull and merge requests: the changed manifests at the head commit, checked as a submission
- * and judged by the reconciler's dry run, told in ONE comment edited in place and a commit status on the
- * head. Nothing is created here.
+ * and judged by the reconciler's dry run, and the manifests the pull request removes, judged as the push its
+ * merge makes would be; told in ONE comment edited in place and a commit status on the head. Nothing is
+ * created, changed or removed here.
  */
 import type { GithubFeedback } from '../notify/github';
 import type { GitlabFeedback } from '../notify/gitlab';
 import { PLAN_CONTEXT, PLAN_MARKER, planMarkdown, planSummary, type PlanEntry } from '../notify/render';
 import { advance, upsertComment } from '../notify/state';
 import { planSubmission, type PlacementDefaults, type SourceFile } from '../manifests/submission';
-import { planSubmitted, type PlanLookups, type PlanViewer } from '../reconcile/plan';
-import { changedManifests, type GitReader } from './git';
+import { planRemovals, planSubmitted, viewerOwner, type PlanLookups, type PlanViewer } from '../reconcile/plan';
+import { treeChanges, type GitReader } from './git';
+import { pruneEnabled, removalsOfPush, type PruneSettings } from './removal';
 
 export interface PlanServices extends PlanLookups {
   defaults: PlacementDefaults;
+  /** Intake's PRUNE settings: a removed manifest is planned as deleted only where the merge's push would delete it. */
+  prune?: PruneSettings;
   github?: GithubFeedback;
   gitlab?: GitlabFeedback;
   logger?: { warn(message: string, extra?: Record<string, unknown>): void; info(message: string, extra?: Record<string, unknown>): void };
@@ -30,14 +34,25 @@ export function planFiles(
 async function computeAndRender(
   services: PlanServices,
   reader: GitReader,
-  viewer: PlanViewer,
+  viewer: PlanViewer & { provider: 'github' | 'gitlab' },
   base: string,
   head: string,
   globs: readonly string[],
   baseRef: string,
 ) {
-  const files = await changedManifests(reader, base, head, globs);
-  const entries = await planFiles(services, files, viewer);
+  const { changed, removed } = await treeChanges(reader, base, head, globs);
+  const submission = planSubmission(changed, services.defaults);
+  // As intake takes a push: a resource the pull request moves to another file is declared, not removed.
+  const declared = submission.planned.map((p) => ({ projectId: p.projectId, kind: p.manifest.kind, name: p.manifest.metadata.name }));
+  const prune = pruneEnabled(services.prune, viewer.repository, baseRef);
+  const removals = await removalsOfPush(
+    services.store.table,
+    { removed, declared },
+    { owner: viewerOwner(viewer, services.ownerGroups), defaults: services.defaults, prune },
+  );
+  const entries = [...(await planSubmitted(services, submission, viewer)), ...planRemovals(removals, { prune, branch: baseRef })].sort(
+    (a, b) => a.file.localeCompare(b.file),
+  );
   return { entries, body: planMarkdown(entries, { head, baseRef }), summary: planSummary(entries) };
 }
 

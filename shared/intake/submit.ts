@@ -344,10 +344,11 @@ function acceptedEvent(request: RequestRecord, resources: readonly ResourceRecor
     requestId: request.requestId,
     source: request.source,
     state: 'InProgress',
-    resources: resources.map(({ kind, name, state, message }) => ({
+    resources: resources.map(({ kind, name, state, message, operation }) => ({
       kind,
       name,
       state,
+      operation: operation ?? null,
       huaweiId: null,
       reason: null,
       message: message ?? null,

@@ -65,13 +65,14 @@ const GITLAB_STATE: Record<FeedbackPhase, GitlabStatusState> = {
 
 function outcomesOf(event: NotifyEvent): ResourceOutcome[] {
   if (isResourceEvent(event)) {
-    const { kind, name, state, huaweiId, reason, message } = event.data;
-    return [{ kind, name, state, huaweiId, reason, message }];
+    const { kind, name, state, operation, changes, huaweiId, reason, message } = event.data;
+    return [{ kind, name, state, operation, ...(changes ? { changes } : {}), huaweiId, reason, message }];
   }
-  return event.data.resources.map(({ kind, name, state, huaweiId, reason, message }) => ({
+  return event.data.resources.map(({ kind, name, state, operation, huaweiId, reason, message }) => ({
     kind,
     name,
     state,
+    ...(operation !== undefined ? { operation } : {}),
     huaweiId,
     reason,
     message: message ?? null,

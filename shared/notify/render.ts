@@ -7,11 +7,22 @@ export type FeedbackPhase = 'pending' | 'success' | 'failure' | 'error';
 
 export const PHASE_RANK: Record<FeedbackPhase, number> = { pending: 1, success: 2, failure: 2, error: 2 };
 
+/** One changed field, as resource events carry it (`data.changes`). */
+interface ChangedField {
+  path: string;
+  desired?: unknown;
+  observed?: unknown;
+  effect?: string | undefined;
+}
+
 export interface ResourceOutcome {
   kind: string;
   name: string;
-  /** Resource state as the events carry it (Queued, Succeeded, Unchanged, Failed, TimedOut, Rejected). */
+  /** Resource state as events carry it: pending (Queued, Updating, Deleting, …), terminal, or Rejected. */
   state: string;
+  /** What the request did to it (resource events); request events do not say, so their texts cannot either. */
+  operation?: string | null;
+  changes?: readonly ChangedField[];
   huaweiId?: string | null;
   reason?: string | null;
   message?: string | null;
@@ -24,6 +35,8 @@ export function phaseOf(state: string): FeedbackPhase {
   switch (state) {
     case 'Succeeded':
     case 'Unchanged':
+    case 'Deleted':
+    case 'Orphaned':
       return 'success';
     case 'TimedOut':
       return 'error';
@@ -43,25 +56,104 @@ export const REJECTED_CONTEXT = 'hwc-provisioner/manifests';
 export const PLAN_CONTEXT = 'hwc-provisioner/plan';
 export const PLAN_MARKER = '<!-- hwc-provisioner:plan -->';
 
+/** How a failed or timed-out operation is named; a create keeps the plain "Failed" people already know. */
+const OPERATION_NOUN: Record<string, string> = { update: 'Update', recreate: 'Replace', delete: 'Delete', orphan: 'Orphan' };
+
+/** What a queued resource waits for, by operation (a resource event's own); intake's message words the rest. */
+const QUEUED_TO: Record<string, string> = {
+  create: 'to be created in Huawei Cloud',
+  update: 'to be updated in place in Huawei Cloud',
+  recreate: 'to be replaced in Huawei Cloud',
+  delete: 'to be deleted from Huawei Cloud',
+  orphan: 'to be orphaned: left running, no longer managed',
+};
+
+/**
+ * The adapters word effects as what applying a change will do ("restarts the notebook (stop, update, start)");
+ * once it is done the status says what it did. Only known verbs are turned: an unknown effect is kept as written
+ * rather than mangled. Asides in parentheses are dropped, as the status has 140 characters.
+ */
+const PAST: Record<string, string> = {
+  restarts: 'restarted',
+  restart: 'restarted',
+  grows: 'grew',
+  scales: 'scaled',
+  replaces: 'replaced',
+  orders: 'ordered',
+  releases: 'released',
+};
+
+function done(effect: string): string {
+  return effect
+    .replace(/\s+\([^()]*\)/g, '')
+    .split(';')
+    .map((clause) => clause.trim())
+    .filter(Boolean)
+    .map((clause) => {
+      // "restarts the notebook" -> "the notebook restarted", as "flavor changed" before it.
+      const object = /^(\w+) (the \S+)(.*)$/.exec(clause);
+      if (object && PAST[object[1]!]) return `${object[2]} ${PAST[object[1]!]}${object[3]}`;
+      const subject = /^(the \S+) (\w+)(.*)$/.exec(clause);
+      if (subject && PAST[subject[2]!]) return `${subject[1]} ${PAST[subject[2]!]}${subject[3]}`;
+      const verb = /^(\w+)(.*)$/.exec(clause);
+      return verb && PAST[verb[1]!] ? `${PAST[verb[1]!]}${verb[2]}` : clause;
+    })
+    .join('; ');
+}
+
+/** "flavor changed; the notebook restarted": the fields by their last name (the full paths are in the event). */
+function changeSummary(changes: readonly ChangedField[] | undefined): string[] {
+  if (!changes?.length) return [];
+  const fields = [...new Set(changes.map((c) => c.path.split('.').pop()!.replace(/\[.*$/, '')))];
+  const named = fields.length > 3 ? `${fields.slice(0, 3).join(', ')} and ${fields.length - 3} more` : fields.join(', ');
+  const effects = [...new Set(changes.flatMap((c) => (c.effect ? [done(c.effect)] : [])))];
+  return [`${named} changed`, ...effects];
+}
+
+function pendingDescription(outcome: ResourceOutcome): string {
+  if (outcome.state === 'Updating') return 'Updating in Huawei Cloud';
+  if (outcome.state === 'Deleting') return 'Deleting from Huawei Cloud';
+  // request.accepted names no operation: intake's message says what a removal or a wait is for, and an
+  // update cannot be told from a create until the dispatcher compares it with what is managed.
+  const planned = (outcome.operation ? QUEUED_TO[outcome.operation] : undefined) || outcome.message;
+  return `Queued, ${planned || 'to be applied in Huawei Cloud'}`;
+}
+
 /** One line, Huawei's words kept, cut to what GitHub accepts. */
 export function statusDescription(outcome: ResourceOutcome): string {
   const why = [outcome.reason, outcome.message].filter((part): part is string => !!part && part.trim() !== '');
+  const id = outcome.huaweiId ? ` (id ${outcome.huaweiId})` : '';
+  const noun = outcome.operation ? OPERATION_NOUN[outcome.operation] : undefined;
   let text: string;
   switch (outcome.state) {
     case 'Succeeded':
-      text = `Created${outcome.huaweiId ? ` (id ${outcome.huaweiId})` : ''}`;
+      if (outcome.operation === 'update') {
+        const summary = changeSummary(outcome.changes);
+        text = summary.length ? `Updated (${summary.join('; ')})` : `Updated${id}`;
+      } else if (outcome.operation === 'recreate') {
+        const parts = [...changeSummary(outcome.changes).slice(0, 1), ...(outcome.huaweiId ? [`new id ${outcome.huaweiId}`] : [])];
+        text = parts.length ? `Replaced (${parts.join('; ')})` : 'Replaced';
+      } else {
+        text = `Created${id}`;
+      }
       break;
     case 'Unchanged':
-      text = `Already exists, unchanged${outcome.huaweiId ? ` (id ${outcome.huaweiId})` : ''}`;
+      text = `Already exists, unchanged${id}`;
+      break;
+    case 'Deleted':
+      text = 'Deleted';
+      break;
+    case 'Orphaned':
+      text = 'Orphaned: left running, no longer managed';
       break;
     case 'Failed':
-      text = `Failed: ${why.join(': ') || 'no reason given'}`;
+      text = `${noun ? `${noun} failed` : 'Failed'}: ${why.join(': ') || 'no reason given'}`;
       break;
     case 'TimedOut':
-      text = `Timed out: ${outcome.message ?? outcome.reason ?? 'not ready in time'}`;
+      text = `${noun ? `${noun} timed out` : 'Timed out'}: ${outcome.message ?? outcome.reason ?? 'not ready in time'}`;
       break;
     default:
-      text = 'Queued for creation in Huawei Cloud';
+      text = pendingDescription(outcome);
   }
   return truncate(text.replace(/\s+/g, ' ').trim(), STATUS_DESCRIPTION_MAX);
 }
@@ -93,7 +185,7 @@ export function requestUrl(publicBaseUrl: string | undefined, requestId: string)
 // ---------------------------------------------------------------------------------------------------------
 // Plan comment (GitHub pull requests, GitLab merge requests).
 
-type PlanVerdict = 'create' | 'exists' | 'in-progress' | 'conflict' | 'invalid';
+type PlanVerdict = 'create' | 'exists' | 'in-progress' | 'update' | 'replace' | 'delete' | 'orphan' | 'conflict' | 'invalid';
 
 export interface PlanEntry {
   file: string;
@@ -102,12 +194,21 @@ export interface PlanEntry {
   verdict: PlanVerdict;
   detail: string;
   errors: string[];
+  /**
+   * What merging does, line by line: `~ path: old → new (effect)` per field changed in place, `-/+ will be
+   * replaced: …`, `- will be deleted`, `- will be orphaned …`, `! cannot change in place: …`.
+   */
+  changes?: string[];
 }
 
 const VERDICT_LABEL: Record<PlanVerdict, string> = {
   create: '➕ will be created',
   exists: '✅ already exists',
   'in-progress': '⏳ being created',
+  update: '✏️ will be updated in place',
+  replace: '♻️ will be replaced',
+  delete: '🗑️ will be deleted',
+  orphan: '➖ will be orphaned',
   conflict: '⚠️ would fail',
   invalid: '❌ invalid',
 };
@@ -183,6 +284,10 @@ export function planSummary(entries: readonly PlanEntry[]): { state: 'success' |
   if (entries.length === 0) return { state: 'success', description: 'No manifest changes' };
   const parts = [
     count('create') ? `${count('create')} to create` : '',
+    count('update') ? `${count('update')} to update` : '',
+    count('replace') ? `${count('replace')} to replace` : '',
+    count('delete') ? `${count('delete')} to delete` : '',
+    count('orphan') ? `${count('orphan')} to orphan` : '',
     count('exists') ? `${count('exists')} already exist` : '',
     count('in-progress') ? `${count('in-progress')} being created` : '',
     count('conflict') ? `${count('conflict')} would fail` : '',
@@ -198,7 +303,8 @@ const MAX_NAME = 200;
 const MAX_FILE = 300;
 const MAX_DETAIL = 500;
 const MAX_ERROR_LINE = 1_000;
-const MAX_ERRORS = 200;
+/** Lines per block (changes, errors), before the comment's own limit. */
+const MAX_BLOCK_LINES = 200;
 
 const sizeOf = (lines: readonly string[]) => lines.reduce((n, line) => n + line.length + 1, 0);
 
@@ -214,39 +320,54 @@ function fitting(lines: readonly string[], budget: number): string[] {
   return kept;
 }
 
+/** A details block of code lines, as much of it as `budget` allows; the lines of one resource follow its header. */
+function detailsBlock(summary: string, info: string, lines: readonly string[], budget: number, what: string): string[] {
+  if (lines.length === 0) return [];
+  const listed = lines.slice(0, MAX_BLOCK_LINES);
+  const shown = fitting(listed, budget);
+  if (shown.length < lines.length) shown.push(`… ${lines.length - shown.length} more ${what} not shown`);
+  return ['', `<details open><summary>${summary}</summary>`, '', ...fencedBlock(info, shown), '</details>'];
+}
+
 export function planMarkdown(entries: readonly PlanEntry[], ctx: { head: string; baseRef: string }): string {
   const summary = planSummary(entries);
   const top = [PLAN_MARKER, `### hwc-provisioner plan for ${codeSpan(ctx.head.slice(0, 7), false)}`, ''];
   const bottom = ['', `<sub>Updated for ${escapeText(ctx.head)} · edited in place on every push</sub>`];
-  if (entries.length === 0) return [...top, 'This change touches no manifest: nothing would be created.', ...bottom].join('\n');
+  if (entries.length === 0) return [...top, 'This change touches no manifest: nothing would change.', ...bottom].join('\n');
 
+  const baseRef = truncate(ctx.baseRef, MAX_NAME);
   const intro = [
-    `**${summary.description}.** Nothing is created until this is merged into ${codeSpan(truncate(ctx.baseRef, MAX_NAME), false)}.`,
+    `**${summary.description}.** Nothing changes in Huawei Cloud until this is merged into ${codeSpan(baseRef, false)}.`,
     '',
     '| resource | file | plan |',
     '|---|---|---|',
   ];
+  const label = (e: PlanEntry) => (e.kind && e.name ? `${truncate(e.kind, MAX_NAME)}/${truncate(e.name, MAX_NAME)}` : undefined);
   const rows = entries.map((e) => {
-    const resource =
-      e.kind && e.name ? codeSpan(`${truncate(e.kind, MAX_NAME)}/${truncate(e.name, MAX_NAME)}`, true) : '(unnamed document)';
+    const resource = label(e) ? codeSpan(label(e)!, true) : '(unnamed document)';
     const detail = e.detail ? `: ${escapeText(truncate(e.detail, MAX_DETAIL))}` : '';
     return `| ${resource} | ${codeSpan(truncate(e.file, MAX_FILE), true)} | ${VERDICT_LABEL[e.verdict]}${detail} |`;
   });
+  // Per resource, a hunk-like header and its lines: a diff block colours removals, and reads as one in plain text.
+  const changes = entries
+    .filter((e) => e.changes?.length)
+    .flatMap((e) => [
+      codeLine(truncate(`@@ ${label(e) ?? '(unnamed document)'} · ${e.file} @@`, MAX_ERROR_LINE)),
+      ...e.changes!.map((line) => codeLine(truncate(line, MAX_ERROR_LINE))),
+    ]);
   const errors = entries.flatMap((e) => e.errors).map((line) => codeLine(truncate(line, MAX_ERROR_LINE)));
-  // Room for the "not shown" lines and the block around the errors, whose fence is no longer than a clipped line.
-  const reserve = 300 + 2 * MAX_ERROR_LINE;
+  // Room for the "not shown" lines and the blocks around changes and errors, whose fences are no longer than a clipped line.
+  const reserve = 600 + 4 * MAX_ERROR_LINE;
   let budget = COMMENT_MAX - sizeOf(top) - sizeOf(bottom) - sizeOf(intro) - reserve;
 
   const shownRows = fitting(rows, budget);
   budget -= sizeOf(shownRows);
   if (shownRows.length < rows.length) shownRows.push(`| … | | ${rows.length - shownRows.length} more not shown |`);
 
-  const lines = [...top, ...intro, ...shownRows];
-  const listed = errors.slice(0, MAX_ERRORS);
-  const shownErrors = fitting(listed, budget);
-  if (shownErrors.length < errors.length) shownErrors.push(`… ${errors.length - shownErrors.length} more errors not shown`);
-  if (errors.length > 0) lines.push('', '<details open><summary>Errors</summary>', '', ...fencedBlock('text', shownErrors), '</details>');
-  return [...lines, ...bottom].join('\n');
+  const changeBlock = detailsBlock('Changes', 'diff', changes, budget, 'lines');
+  budget -= sizeOf(changeBlock);
+  const errorBlock = detailsBlock('Errors', 'text', errors, budget, 'errors');
+  return [...top, ...intro, ...shownRows, ...changeBlock, ...errorBlock, ...bottom].join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------------------

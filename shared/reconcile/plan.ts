@@ -1,19 +1,22 @@
 /**
  * The reconciler's dry run: what submitting these manifests would do to each resource, judged with the
- * same managed-resource record, the same standing, the same adapters' look-up and the same adoption rule
- * the dispatcher applies, so a pull request's plan (and a dry run) says what merging does. Nothing is
- * written, queued or created.
+ * same managed-resource record, the same standing, the same adapters' look-up, change classification and
+ * adoption rule the dispatcher applies, so a pull request's plan (and a dry run) says what merging does,
+ * field by field. Nothing is written, queued or created.
  */
 import type { HuaweiTarget } from '../huaweicloud/client';
+import type { FixedField, PlannedChange, ResourceSpec } from '../kinds/adapter';
 import { adapterOf } from '../kinds/registry';
+import { canonicalJson } from '../manifests/canonical';
 import { formatIssue } from '../manifests/errors';
 import type { Planned, PlannedSubmission } from '../manifests/submission';
 import type { PlanEntry } from '../notify/render';
 import { getManaged } from '../store/managed';
 import type { TableRef } from '../store/requests';
 import type { ManagedResource } from '../store/types';
+import type { Removal } from '../intake/removal';
 import { ownerOf, refuseAtIntake, type OwnerGroups } from './owner';
-import { adoptable, changedMessage, specHash, standing, strangers } from './verdict';
+import { adoptable, fixedMessage, fixedReason, specHash, standing, strangers } from './verdict';
 
 /** Who reads a plan: a pull or merge request's repository (a fork's author sees no Huawei ids), or an API caller's dry run. */
 export type PlanViewer = { provider: 'github' | 'gitlab'; repository: string; fork?: boolean } | { provider: 'api'; caller: string };
@@ -41,9 +44,12 @@ export function viewerOwner(viewer: PlanViewer, groups?: OwnerGroups): string {
 export async function planSubmitted(lookups: PlanLookups, submission: PlannedSubmission, viewer: PlanViewer): Promise<PlanEntry[]> {
   const owner = viewerOwner(viewer, lookups.ownerGroups);
   const { documents, planned } = await refuseAtIntake(lookups.store.table, submission, owner);
+  const refused = submission.planned.filter((p) => !planned.includes(p));
   const entries: { order: string; entry: PlanEntry }[] = [];
   const order = (file: string, index: number) => `${file}\u0000${String(index).padStart(6, '0')}`;
   for (const doc of documents.filter((d) => !d.valid)) {
+    const item = refused.find((p) => p.manifest === doc.manifest);
+    const changes = item ? await refusedChanges(lookups, item, owner) : [];
     entries.push({
       order: order(doc.file, doc.index),
       entry: {
@@ -53,6 +59,7 @@ export async function planSubmitted(lookups: PlanLookups, submission: PlannedSub
         verdict: 'invalid',
         detail: `${doc.errors.length} error${doc.errors.length === 1 ? '' : 's'}`,
         errors: doc.errors.map((e) => formatIssue(doc.file, e)),
+        ...(changes.length ? { changes } : {}),
       },
     });
   }
@@ -65,7 +72,32 @@ export async function planSubmitted(lookups: PlanLookups, submission: PlannedSub
   return entries.sort((a, b) => a.order.localeCompare(b.order)).map((e) => e.entry);
 }
 
-type Verdict = Pick<PlanEntry, 'verdict' | 'detail'>;
+/**
+ * What the removed manifest files of a pull request take away once merged (removalsOfPush decides, as for the
+ * push the merge makes): deleted only where the manifest says `deletionPolicy: Delete` and pruning is on for
+ * the target branch, else orphaned.
+ */
+export function planRemovals(removals: readonly Removal[], ctx: { prune: boolean; branch: string }): PlanEntry[] {
+  return removals.map((removal) => {
+    const base = { file: removal.file, kind: removal.kind, name: removal.name, errors: [] as string[] };
+    if (removal.operation === 'delete')
+      return {
+        ...base,
+        verdict: 'delete',
+        detail: `file removed; deletionPolicy: Delete and pruning is on for ${ctx.branch}`,
+        changes: ['- will be deleted'],
+      };
+    const why = ctx.prune ? 'its deletionPolicy is Orphan' : `pruning is off for ${ctx.branch}`;
+    return {
+      ...base,
+      verdict: 'orphan',
+      detail: `file removed; ${why}: left running, no longer managed`,
+      changes: ['- will be orphaned (left running, no longer managed)'],
+    };
+  });
+}
+
+type Verdict = Pick<PlanEntry, 'verdict' | 'detail' | 'changes'>;
 
 async function planOne(lookups: PlanLookups, item: Planned, owner: string, hideIds: boolean): Promise<Verdict> {
   const { manifest, projectId, region } = item;
@@ -77,7 +109,7 @@ async function planOne(lookups: PlanLookups, item: Planned, owner: string, hideI
       case 'unchanged':
         return { verdict: 'exists', detail: `unchanged${!hideIds && managed.huaweiId ? ` (id ${managed.huaweiId})` : ''}` };
       case 'changed':
-        return { verdict: 'conflict', detail: changedMessage(kind, name, managed) };
+        return changeVerdict(managed, manifest.spec, hideIds);
       case 'busy':
       case 'mine':
         return { verdict: 'in-progress', detail: `by request ${managed.requestId}` };
@@ -87,6 +119,85 @@ async function planOne(lookups: PlanLookups, item: Planned, owner: string, hideI
     }
   }
   return lookUp(lookups, item, managed, owner);
+}
+
+/** How a value shows in a change line: strings bare (empty ones quoted), the rest as canonical JSON, cut short. */
+function shown(value: unknown): string {
+  if (value === undefined) return '(unset)';
+  const text = typeof value === 'string' && value !== '' ? value : canonicalJson(value);
+  return text.length > 120 ? `${text.slice(0, 119)}…` : text;
+}
+
+const fieldLine = (change: PlannedChange, note?: string) =>
+  `${change.path}: ${shown(change.observed)} → ${shown(change.desired)}${note ? ` (${note})` : ''}`;
+
+/** Paths for a detail cell: a few, then how many more (the change lines list them all). */
+function pathList(paths: readonly string[]): string {
+  return paths.length > 3 ? `${paths.slice(0, 3).join(', ')} and ${paths.length - 3} more` : paths.join(', ');
+}
+
+/**
+ * A managed resource whose spec changed, judged as the dispatcher's change() judges it: in place when the kind
+ * applies every changed field; replaced when a field cannot change in place and the manifest says
+ * `spec.updatePolicy: Recreate` (refused while others live in it); otherwise refused, naming the fields.
+ */
+function changeVerdict(managed: ManagedResource, next: ResourceSpec, hideIds: boolean): Verdict {
+  const adapter = adapterOf(managed.kind);
+  const current = managed.desired as ResourceSpec;
+  const fixed = adapter.fixedChanges(current, next);
+  const changes = adapter.changes(current, next);
+  const huaweiId = hideIds ? undefined : managed.huaweiId;
+  const id = huaweiId ? ` (id ${huaweiId})` : '';
+  if (fixed.length === 0) {
+    const effects = [...new Set(changes.flatMap((c) => (c.effect ? [c.effect] : [])))];
+    const what = changes.length ? pathList(changes.map((c) => c.path)) : 'no field Huawei Cloud holds';
+    return {
+      verdict: 'update',
+      detail: `${what}${id}${effects.length ? `; ${effects.join('; ')}` : ''}`,
+      changes: changes.map((c) => `~ ${fieldLine(c, c.effect)}`),
+    };
+  }
+  const fixedPaths = new Set(fixed.map((f) => f.path));
+  if (next.updatePolicy !== 'Recreate') {
+    return { verdict: 'conflict', detail: fixedMessage(fixed), changes: refusalLines(fixed, changes) };
+  }
+  if (managed.dependents?.size) {
+    const held = [...managed.dependents].sort().join(', ');
+    return { verdict: 'conflict', detail: `replacing it would delete ${held} with it: delete or move them first` };
+  }
+  const replacing = huaweiId ? ` (replacing id ${huaweiId})` : '';
+  return {
+    verdict: 'replace',
+    detail: `${pathList([...fixedPaths])} cannot change in place: deleted, then created again with a new id${replacing}`,
+    changes: [
+      `-/+ will be replaced: ${pathList([...fixedPaths])} cannot change in place (deleted, then created again with a new id)`,
+      ...changes.map((c) => `~ ${fieldLine(c, fixedPaths.has(c.path) ? 'forces replacement' : undefined)}`),
+    ],
+  };
+}
+
+/** The refused fields first, each with its values and why; the fields that could change in place after them. */
+function refusalLines(fixed: readonly FixedField[], changes: readonly PlannedChange[]): string[] {
+  const byPath = new Map(changes.map((c) => [c.path, c]));
+  const fixedPaths = new Set(fixed.map((f) => f.path));
+  return [
+    ...fixed.map((f) => {
+      const change = byPath.get(f.path);
+      return `! cannot change in place: ${change ? fieldLine(change, fixedReason(f)) : `${f.path} (${fixedReason(f)})`}`;
+    }),
+    ...changes.filter((c) => !fixedPaths.has(c.path)).map((c) => `~ ${fieldLine(c, c.effect)}`),
+  ];
+}
+
+/**
+ * The change lines of a manifest intake refuses: the plan shows it invalid with intake's error, and here which
+ * fields cannot change in place and from what to what. Nothing for the other refusals (another owner's resource).
+ */
+async function refusedChanges(lookups: PlanLookups, item: Planned, owner: string): Promise<string[]> {
+  const { manifest, projectId, region } = item;
+  const managed = await getManaged(lookups.store.table, projectId, manifest.kind, manifest.metadata.name);
+  if (!managed || standing(managed, { owner, specHash: specHash(manifest.kind, manifest.spec, region) }) !== 'changed') return [];
+  return changeVerdict(managed, manifest.spec, true).changes ?? [];
 }
 
 /**
@@ -116,7 +227,10 @@ async function lookUp(lookups: PlanLookups, item: Planned, managed: ManagedResou
   const wanted = adapter.huaweiName(manifest.spec);
   try {
     const found = await lookups.cloud.findByName(kind, adapter.target(resource, referenceId), wanted);
-    if (adoptable(kind, found, resource, true)) return { verdict: 'exists', detail: 'created by an earlier attempt; it will be adopted' };
+    if (adoptable(kind, found, resource, true)) {
+      const earlierLife = managed?.state === 'Orphaned' ? 'orphaned earlier' : 'created by an earlier attempt';
+      return { verdict: 'exists', detail: `${earlierLife}; it will be adopted` };
+    }
     if (adapter.uniqueNames && strangers(kind, found, resource).length > 0)
       return { verdict: 'conflict', detail: `Huawei Cloud already has a ${kind} named ${wanted} that hwc-provisioner did not create` };
     return create;

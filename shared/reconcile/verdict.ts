@@ -37,10 +37,6 @@ export function foreignMessage(kind: string, name: string, managed: Pick<Managed
   return `${kind}/${name} in project ${managed.projectId} is managed by ${managed.owner}; only that owner may change it`;
 }
 
-export function changedMessage(kind: string, name: string, managed: Pick<ManagedResource, 'requestId'>): string {
-  return `${kind}/${name} exists with a different spec (request ${managed.requestId}); updates are not supported yet`;
-}
-
 /** Why a change cannot apply in place, field by field, and how to have it replaced instead. */
 export function fixedMessage(fixed: readonly FixedField[]): string {
   return fixed.map((f) => `${f.path}: ${fixedReason(f)}`).join('; ');

@@ -13,12 +13,15 @@ export async function getResource(table: TableRef, requestId: string, kind: stri
 }
 
 /** What completion checks and the completion event need of each resource. */
-export type ResourceSummary = Pick<ResourceRecord, 'requestId' | 'kind' | 'name' | 'state' | 'huaweiId' | 'reason' | 'message'>;
+export type ResourceSummary = Pick<
+  ResourceRecord,
+  'requestId' | 'kind' | 'name' | 'state' | 'huaweiId' | 'reason' | 'message' | 'operation'
+>;
 
 /** What the completion check needs of the request item. */
 export type RequestSummary = Pick<RequestRecord, 'requestId' | 'source' | 'phase' | 'resourceCount' | 'completedAt'>;
 
-const RESOURCE_FIELDS = '#sk, #rid, #kind, #name, #state, #hid, #reason, #msg';
+const RESOURCE_FIELDS = '#sk, #rid, #kind, #name, #state, #hid, #reason, #msg, #op';
 
 const SUMMARY_NAMES = {
   '#rid': 'requestId',
@@ -28,6 +31,7 @@ const SUMMARY_NAMES = {
   '#hid': 'huaweiId',
   '#reason': 'reason',
   '#msg': 'message',
+  '#op': 'operation',
   '#sk': 'sk',
   '#source': 'source',
   '#phase': 'phase',
@@ -43,7 +47,6 @@ const SUMMARY_NAMES = {
 export async function getRequestSummary(
   table: TableRef,
   requestId: string,
-  resourcesOnly = false,
 ): Promise<{ request?: RequestSummary; resources: ResourceSummary[] }> {
   const resources: ResourceSummary[] = [];
   let request: RequestSummary | undefined;
@@ -52,10 +55,10 @@ export async function getRequestSummary(
     const page = await table.ddb.send(
       new QueryCommand({
         TableName: table.tableName,
-        KeyConditionExpression: resourcesOnly ? 'pk = :pk AND begins_with(sk, :res)' : 'pk = :pk',
-        ProjectionExpression: resourcesOnly ? RESOURCE_FIELDS : `${RESOURCE_FIELDS}, #source, #phase, #count, #completed`,
-        ExpressionAttributeNames: resourcesOnly ? Object.fromEntries(Object.entries(SUMMARY_NAMES).slice(0, 8)) : SUMMARY_NAMES,
-        ExpressionAttributeValues: { ':pk': requestKey(requestId).pk, ...(resourcesOnly ? { ':res': 'RES#' } : {}) },
+        KeyConditionExpression: 'pk = :pk',
+        ProjectionExpression: `${RESOURCE_FIELDS}, #source, #phase, #count, #completed`,
+        ExpressionAttributeNames: SUMMARY_NAMES,
+        ExpressionAttributeValues: { ':pk': requestKey(requestId).pk },
         ConsistentRead: true,
         ExclusiveStartKey: startKey,
       }),

@@ -67,7 +67,7 @@ describe('POST /requests?dryRun=true', () => {
     return requestId;
   }
 
-  it('answers create for a new resource, exists for an existing one and conflict for a changed one, writing nothing', async () => {
+  it('answers create for a new resource, exists for an existing one and update for a changed one, writing nothing', async () => {
     const ownerRequest = await created(edge('dry-existing'), 'huawei-id-existing');
     await created(edge('dry-changed'), 'huawei-id-changed');
     await drainAll();
@@ -87,8 +87,8 @@ describe('POST /requests?dryRun=true', () => {
         {
           kind: 'EdgeDeployment',
           name: 'dry-changed',
-          verdict: 'conflict',
-          detail: expect.stringContaining('exists with a different spec'),
+          verdict: 'update',
+          detail: expect.stringContaining('spec.body.deployment.template.containers[name=container-0].image_url'),
         },
       ],
     });

@@ -176,7 +176,7 @@ describe('the plan comment keeps what the author wrote inert', () => {
     const body = planMarkdown(entries, { head: HEAD, baseRef: 'main' });
     expect(body).toContain('| `EdgeDeployment/app` | `provisioning/edge.yaml` | ❌ invalid: 1 error |');
     expect(body).toContain('\n```text\nprovisioning/edge.yaml:');
-    expect(body).toContain('Nothing is created until this is merged into `main`.');
+    expect(body).toContain('Nothing changes in Huawei Cloud until this is merged into `main`.');
   });
 });
 

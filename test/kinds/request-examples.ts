@@ -1,6 +1,7 @@
 /**
- * The request examples of Huawei's create pages (as in each kind's manifest test), for the day-2 tests: a change
- * is one of these bodies with one field altered. Functions, so each test mutates its own copy.
+ * The request examples of Huawei's create pages, verbatim: the valid body each kind's manifest test starts from,
+ * and the day-2 tests' starting point (a change is one of these with one field altered). Functions, so each test
+ * gets its own copy.
  */
 import type { ResourceSpec } from '../../shared/kinds/adapter';
 

@@ -8,29 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { edgeDeploymentBodySchema, platinumOnlyPaths } from '../../../shared/kinds/edge-deployment/body';
 import { validateSource } from '../../../shared/manifests/validate';
+import { deploymentExample } from '../request-examples';
 
 type Body = Record<string, any>;
 
 /** The reference's request example, verbatim: one edge node, host network. */
-const EXAMPLE: Body = {
-  name: 'app',
-  description: 'this is a test app',
-  node_ids: ['9ebd8efb-9fdd-44a1-abda-9cdbc287a867'],
-  tags: [{ key: 'app', value: 'test' }],
-  deployment: {
-    replicas: 1,
-    template: {
-      configs: { host_network: true, host_pid: true, restart_policy: 'Always', toleration_seconds: 300 },
-      containers: [
-        {
-          name: 'container-0',
-          image_url: 'nginx:alpine',
-          resources: { limits: { cpu: '0.25', memory: '500' }, requests: { cpu: '0.25', memory: '500' } },
-        },
-      ],
-    },
-  },
-};
+const EXAMPLE: Body = deploymentExample();
 
 /** A node-group deployment that uses every optional object the reference defines. */
 const FULL: Body = {

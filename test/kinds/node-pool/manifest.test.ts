@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { nodePoolBodySchema, isK8sKey, isK8sValue, type NodePoolBody } from '../../../shared/kinds/node-pool/body';
 import { validateSource } from '../../../shared/manifests/validate';
+import { nodePoolExample } from '../request-examples';
 
 type Path = (string | number)[];
 /** Marks a field to delete rather than set. */
@@ -10,24 +11,7 @@ const DROP = Symbol('drop');
 type Mutation = [Path, unknown];
 
 /** The request example of Huawei's CreateNodePool page (identical in English and Chinese). */
-const referenceExample = () => ({
-  kind: 'NodePool',
-  apiVersion: 'v2',
-  metadata: { name: 'nodepool-1', annotations: {} },
-  spec: {
-    resources: {
-      nodePool: 'nodepool-1',
-      flavor: 'modelarts.vm.2u4g.dcc',
-      count: 1,
-      maxCount: 1,
-      network: {
-        vpc: '277e9abc-0e6b-431a-9232-cfd25d5fc566',
-        subnet: '03796378-c356-4c14-826b-e4913aa9c8b9',
-        securityGroups: ['0a15b48d-06f1-41e4-b782-ade90087bf59'],
-      },
-    },
-  },
-});
+const referenceExample = nodePoolExample;
 
 function mutate(body: Record<string, unknown>, mutations: Mutation[]): Record<string, unknown> {
   const copy = structuredClone(body);

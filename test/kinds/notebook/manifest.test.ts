@@ -11,23 +11,12 @@ import type { HuaweiCall, HuaweiTransport } from '../../../shared/huaweicloud/cl
 import type { ResourceSpec } from '../../../shared/kinds/adapter';
 import { notebook } from '../../../shared/kinds/notebook';
 import { validateSource } from '../../../shared/manifests/validate';
+import { notebookExample } from '../request-examples';
 
 type Body = Record<string, any>;
 
 /** The reference's first request example, verbatim (flavor, strong affinity). */
-const EXAMPLE_1: Body = {
-  name: 'notebooks_test',
-  feature: 'NOTEBOOK',
-  workspace_id: '0',
-  description: 'api-test',
-  flavor: 'modelarts.vm.cpu.2u',
-  image_id: 'e1a07296-22a8-4f05-8bc8-e936c8e54090',
-  volume: { category: 'evs', ownership: 'managed', capacity: 50 },
-  pool_id: 'pool-test1202-06024304be00d5092fbdc0013d201342',
-  affinity: {
-    required_during_scheduling_ignored_during_execution: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['192.168.1.1'] }],
-  },
-};
+const EXAMPLE_1: Body = notebookExample();
 
 /** The reference's second request example, verbatim (custom spec, weak affinity): it breaks its own table. */
 const EXAMPLE_2: Body = {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { resourcePoolBodySchema, type ResourcePoolBody } from '../../../shared/kinds/resource-pool/body';
 import { validateSource } from '../../../shared/manifests/validate';
+import { poolExample } from '../request-examples';
 
 type Path = (string | number)[];
 /** Marks a field to delete rather than set. */
@@ -10,21 +11,7 @@ const DROP = Symbol('drop');
 type Mutation = [Path, unknown];
 
 /** The request example of Huawei's CreatePool page (a physical training pool). */
-const referenceExample = () => ({
-  kind: 'Pool',
-  apiVersion: 'v2',
-  metadata: {
-    labels: { 'os.modelarts/name': 'pool-001', 'os.modelarts/workspace.id': '0' },
-    annotations: { 'os.modelarts/description': '', 'os.modelarts/billing.mode': '0' },
-  },
-  spec: {
-    type: 'Dedicate',
-    scope: ['Train'],
-    network: { name: 'net-0123-86c13962597848eeb29c5861153a391f' },
-    resources: [{ flavor: 'modelarts.vm.gpu.tnt004', count: 2 }],
-    driver: { gpuVersion: '440.31' },
-  },
-});
+const referenceExample = poolExample;
 
 function mutate(body: Record<string, unknown>, mutations: Mutation[]): Record<string, unknown> {
   const copy = structuredClone(body);

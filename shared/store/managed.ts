@@ -3,9 +3,9 @@
  * wanted (the desired spec and its generation), where that came from and who owns it, which request holds
  * the lifecycle now, Huawei's id, the last observation and the conditions. Requests refer to it.
  */
-import { BatchGetCommand, GetCommand, UpdateCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { managedKey } from './keys';
-import { isConditionFailure, type TableRef } from './requests';
+import { updateIfStill, updateReturningOld, type TableRef } from './requests';
 import type { ManagedResource, ManagedSource, ResourceConditions } from './types';
 
 export { managedKey };
@@ -75,60 +75,53 @@ export type Claim =
  * to judge. A new claim raises the generation and records the request.
  */
 export async function claimManaged(table: TableRef, claim: ManagedClaim): Promise<Claim> {
-  try {
-    const result = await table.ddb.send(
-      new UpdateCommand({
-        TableName: table.tableName,
-        Key: managedKey(claim.projectId, claim.kind, claim.name),
-        UpdateExpression:
-          'SET previousDesired = if_not_exists(desired, :nothing), projectId = :project, kind = :kind, #name = :name, ' +
-          '#region = :region, #owner = :owner, #operation = :create, ' +
-          '#source = :source, desired = :desired, specHash = :hash, requestId = :me, #state = :inflight, conditions = :conditions, ' +
-          'createdAt = if_not_exists(createdAt, :now), updatedAt = :now, generation = if_not_exists(generation, :zero) + :one, ' +
-          'requestIds = list_append(if_not_exists(requestIds, :none), :mine)',
-        // Deleted and Orphaned resources are no longer anyone's: a new life may start, for any namespace.
-        ConditionExpression: 'attribute_not_exists(pk) OR #state IN (:deleted, :orphaned) OR (#state = :failed AND #owner = :owner)',
-        ExpressionAttributeNames: {
-          '#name': 'name',
-          '#region': 'region',
-          '#owner': 'owner',
-          '#source': 'source',
-          '#state': 'state',
-          '#operation': 'operation',
-        },
-        ExpressionAttributeValues: {
-          ':deleted': 'Deleted',
-          ':orphaned': 'Orphaned',
-          ':create': 'create',
-          ':nothing': {},
-          ':project': claim.projectId,
-          ':kind': claim.kind,
-          ':name': claim.name,
-          ':region': claim.region,
-          ':owner': claim.owner,
-          ':source': claim.source,
-          ':desired': claim.desired,
-          ':hash': claim.specHash,
-          ':me': claim.requestId,
-          ':inflight': 'InFlight',
-          ':failed': 'Failed',
-          ':conditions': claim.conditions,
-          ':now': claim.now,
-          ':zero': 0,
-          ':one': 1,
-          ':none': [],
-          ':mine': [claim.requestId],
-        },
-        ReturnValues: 'ALL_OLD',
-      }),
-    );
-    const old = result.Attributes;
+  const claimed = await updateReturningOld(table, managedKey(claim.projectId, claim.kind, claim.name), {
+    UpdateExpression:
+      'SET previousDesired = if_not_exists(desired, :nothing), projectId = :project, kind = :kind, #name = :name, ' +
+      '#region = :region, #owner = :owner, #operation = :create, ' +
+      '#source = :source, desired = :desired, specHash = :hash, requestId = :me, #state = :inflight, conditions = :conditions, ' +
+      'createdAt = if_not_exists(createdAt, :now), updatedAt = :now, generation = if_not_exists(generation, :zero) + :one, ' +
+      'requestIds = list_append(if_not_exists(requestIds, :none), :mine)',
+    // Deleted and Orphaned resources are no longer anyone's: a new life may start, for any namespace.
+    ConditionExpression: 'attribute_not_exists(pk) OR #state IN (:deleted, :orphaned) OR (#state = :failed AND #owner = :owner)',
+    ExpressionAttributeNames: {
+      '#name': 'name',
+      '#region': 'region',
+      '#owner': 'owner',
+      '#source': 'source',
+      '#state': 'state',
+      '#operation': 'operation',
+    },
+    ExpressionAttributeValues: {
+      ':deleted': 'Deleted',
+      ':orphaned': 'Orphaned',
+      ':create': 'create',
+      ':nothing': {},
+      ':project': claim.projectId,
+      ':kind': claim.kind,
+      ':name': claim.name,
+      ':region': claim.region,
+      ':owner': claim.owner,
+      ':source': claim.source,
+      ':desired': claim.desired,
+      ':hash': claim.specHash,
+      ':me': claim.requestId,
+      ':inflight': 'InFlight',
+      ':failed': 'Failed',
+      ':conditions': claim.conditions,
+      ':now': claim.now,
+      ':zero': 0,
+      ':one': 1,
+      ':none': [],
+      ':mine': [claim.requestId],
+    },
+  });
+  if (claimed) {
+    const { old } = claimed;
     const generation = (typeof old?.generation === 'number' ? old.generation : 0) + 1;
     const previous = old ? strip(old) : undefined;
     const takenOver = old?.state === 'Failed' || old?.state === 'Orphaned';
     return { status: 'owned', generation, ...(takenOver ? { takenOver } : {}), ...(previous ? { previous } : {}) };
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
   }
   const managed = await getManaged(table, claim.projectId, claim.kind, claim.name);
   // Removed between the two calls (tests reset tables): claim again.
@@ -144,41 +137,32 @@ export async function claimChange(
   table: TableRef,
   claim: ManagedClaim & { operation: 'update' | 'recreate'; expectRequestId: string },
 ): Promise<{ generation: number; previous: ManagedResource } | undefined> {
-  try {
-    const result = await table.ddb.send(
-      new UpdateCommand({
-        TableName: table.tableName,
-        Key: managedKey(claim.projectId, claim.kind, claim.name),
-        UpdateExpression:
-          'SET previousDesired = desired, #source = :source, desired = :desired, specHash = :hash, requestId = :me, ' +
-          '#state = :inflight, #operation = :op, ' +
-          'conditions = :conditions, updatedAt = :now, generation = generation + :one, requestIds = list_append(requestIds, :mine)',
-        ConditionExpression: '#state = :succeeded AND #owner = :owner AND requestId = :previous',
-        ExpressionAttributeNames: { '#owner': 'owner', '#source': 'source', '#state': 'state', '#operation': 'operation' },
-        ExpressionAttributeValues: {
-          ':source': claim.source,
-          ':desired': claim.desired,
-          ':hash': claim.specHash,
-          ':me': claim.requestId,
-          ':inflight': 'InFlight',
-          ':op': claim.operation,
-          ':conditions': claim.conditions,
-          ':now': claim.now,
-          ':one': 1,
-          ':mine': [claim.requestId],
-          ':succeeded': 'Succeeded',
-          ':owner': claim.owner,
-          ':previous': claim.expectRequestId,
-        },
-        ReturnValues: 'ALL_OLD',
-      }),
-    );
-    const previous = strip(result.Attributes ?? {});
-    return { generation: previous.generation + 1, previous };
-  } catch (error) {
-    if (isConditionFailure(error)) return undefined;
-    throw error;
-  }
+  const claimed = await updateReturningOld(table, managedKey(claim.projectId, claim.kind, claim.name), {
+    UpdateExpression:
+      'SET previousDesired = desired, #source = :source, desired = :desired, specHash = :hash, requestId = :me, ' +
+      '#state = :inflight, #operation = :op, ' +
+      'conditions = :conditions, updatedAt = :now, generation = generation + :one, requestIds = list_append(requestIds, :mine)',
+    ConditionExpression: '#state = :succeeded AND #owner = :owner AND requestId = :previous',
+    ExpressionAttributeNames: { '#owner': 'owner', '#source': 'source', '#state': 'state', '#operation': 'operation' },
+    ExpressionAttributeValues: {
+      ':source': claim.source,
+      ':desired': claim.desired,
+      ':hash': claim.specHash,
+      ':me': claim.requestId,
+      ':inflight': 'InFlight',
+      ':op': claim.operation,
+      ':conditions': claim.conditions,
+      ':now': claim.now,
+      ':one': 1,
+      ':mine': [claim.requestId],
+      ':succeeded': 'Succeeded',
+      ':owner': claim.owner,
+      ':previous': claim.expectRequestId,
+    },
+  });
+  if (!claimed) return undefined;
+  const previous = strip(claimed.old ?? {});
+  return { generation: previous.generation + 1, previous };
 }
 
 export type RemovalClaim =
@@ -195,32 +179,23 @@ export async function claimRemoval(
   table: TableRef,
   claim: { projectId: string; kind: string; name: string; requestId: string; owner: string; operation: 'delete' | 'orphan'; now: string },
 ): Promise<RemovalClaim> {
-  try {
-    const result = await table.ddb.send(
-      new UpdateCommand({
-        TableName: table.tableName,
-        Key: managedKey(claim.projectId, claim.kind, claim.name),
-        UpdateExpression:
-          'SET requestId = :me, #state = :inflight, #operation = :op, updatedAt = :now, requestIds = list_append(requestIds, :mine)',
-        ConditionExpression: '#owner = :owner AND #state IN (:succeeded, :failed)',
-        ExpressionAttributeNames: { '#owner': 'owner', '#state': 'state', '#operation': 'operation' },
-        ExpressionAttributeValues: {
-          ':me': claim.requestId,
-          ':inflight': 'InFlight',
-          ':op': claim.operation,
-          ':now': claim.now,
-          ':mine': [claim.requestId],
-          ':owner': claim.owner,
-          ':succeeded': 'Succeeded',
-          ':failed': 'Failed',
-        },
-        ReturnValues: 'ALL_OLD',
-      }),
-    );
-    return { status: 'owned', previous: strip(result.Attributes ?? {}) };
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+  const claimed = await updateReturningOld(table, managedKey(claim.projectId, claim.kind, claim.name), {
+    UpdateExpression:
+      'SET requestId = :me, #state = :inflight, #operation = :op, updatedAt = :now, requestIds = list_append(requestIds, :mine)',
+    ConditionExpression: '#owner = :owner AND #state IN (:succeeded, :failed)',
+    ExpressionAttributeNames: { '#owner': 'owner', '#state': 'state', '#operation': 'operation' },
+    ExpressionAttributeValues: {
+      ':me': claim.requestId,
+      ':inflight': 'InFlight',
+      ':op': claim.operation,
+      ':now': claim.now,
+      ':mine': [claim.requestId],
+      ':owner': claim.owner,
+      ':succeeded': 'Succeeded',
+      ':failed': 'Failed',
+    },
+  });
+  if (claimed) return { status: 'owned', previous: strip(claimed.old ?? {}) };
   const managed = await getManaged(table, claim.projectId, claim.kind, claim.name);
   if (!managed || managed.state === 'Deleted' || managed.state === 'Orphaned') return { status: 'absent', ...(managed ? { managed } : {}) };
   return { status: 'existing', managed };
@@ -236,19 +211,12 @@ export async function linkDependent(
   dependent: string,
   linked: boolean,
 ): Promise<void> {
-  await table.ddb
-    .send(
-      new UpdateCommand({
-        TableName: table.tableName,
-        Key: managedKey(referenced.projectId, referenced.kind, referenced.name),
-        UpdateExpression: linked ? 'ADD dependents :member' : 'DELETE dependents :member',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':member': new Set([dependent]) },
-      }),
-    )
-    .catch((error: unknown) => {
-      if (!isConditionFailure(error)) throw error;
-    });
+  // A referenced resource that is not managed (a pool named by id) has no list to keep.
+  await updateIfStill(table, managedKey(referenced.projectId, referenced.kind, referenced.name), {
+    UpdateExpression: linked ? 'ADD dependents :member' : 'DELETE dependents :member',
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeValues: { ':member': new Set([dependent]) },
+  });
 }
 
 export interface Settlement {
@@ -270,30 +238,20 @@ export interface Settlement {
  */
 export async function settleManaged(table: TableRef, settlement: Settlement): Promise<boolean> {
   const { huaweiId, observation } = settlement;
-  try {
-    await table.ddb.send(
-      new UpdateCommand({
-        TableName: table.tableName,
-        Key: managedKey(settlement.projectId, settlement.kind, settlement.name),
-        UpdateExpression:
-          `SET #state = :state, conditions = :conditions, updatedAt = :now` +
-          `${huaweiId ? ', huaweiId = :id' : ''}${observation ? ', observation = :observation' : ''}`,
-        ConditionExpression: 'requestId = :me AND #state = :inflight',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: {
-          ':state': settlement.state,
-          ':conditions': settlement.conditions,
-          ':now': settlement.now,
-          ':me': settlement.requestId,
-          ':inflight': 'InFlight',
-          ...(huaweiId ? { ':id': huaweiId } : {}),
-          ...(observation ? { ':observation': observation } : {}),
-        },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+  return updateIfStill(table, managedKey(settlement.projectId, settlement.kind, settlement.name), {
+    UpdateExpression:
+      `SET #state = :state, conditions = :conditions, updatedAt = :now` +
+      `${huaweiId ? ', huaweiId = :id' : ''}${observation ? ', observation = :observation' : ''}`,
+    ConditionExpression: 'requestId = :me AND #state = :inflight',
+    ExpressionAttributeNames: { '#state': 'state' },
+    ExpressionAttributeValues: {
+      ':state': settlement.state,
+      ':conditions': settlement.conditions,
+      ':now': settlement.now,
+      ':me': settlement.requestId,
+      ':inflight': 'InFlight',
+      ...(huaweiId ? { ':id': huaweiId } : {}),
+      ...(observation ? { ':observation': observation } : {}),
+    },
+  });
 }

@@ -27,25 +27,36 @@ export function isConditionFailure(error: unknown): boolean {
   return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
 
+type ConditionalUpdate = {
+  UpdateExpression: string;
+  ConditionExpression: string;
+  ExpressionAttributeValues?: Record<string, unknown>;
+  ExpressionAttributeNames?: Record<string, string>;
+};
+
 /**
  * A conditional update that may lose to another writer: true when it applied, false when its condition no
  * longer held (someone else got there first), any other error thrown.
  */
-export async function updateIfStill(
+export async function updateIfStill(table: TableRef, key: { pk: string; sk: string }, update: ConditionalUpdate): Promise<boolean> {
+  return (await updateReturningOld(table, key, update, 'NONE')) !== undefined;
+}
+
+/**
+ * updateIfStill for a caller that must know what it replaced (a claim): the item as it was before (undefined
+ * for an item the update created), or undefined itself when the condition no longer held.
+ */
+export async function updateReturningOld(
   table: TableRef,
   key: { pk: string; sk: string },
-  update: {
-    UpdateExpression: string;
-    ConditionExpression: string;
-    ExpressionAttributeValues?: Record<string, unknown>;
-    ExpressionAttributeNames?: Record<string, string>;
-  },
-): Promise<boolean> {
+  update: ConditionalUpdate,
+  returnValues: 'ALL_OLD' | 'NONE' = 'ALL_OLD',
+): Promise<{ old: Record<string, unknown> | undefined } | undefined> {
   try {
-    await table.ddb.send(new UpdateCommand({ TableName: table.tableName, Key: key, ...update }));
-    return true;
+    const result = await table.ddb.send(new UpdateCommand({ TableName: table.tableName, Key: key, ...update, ReturnValues: returnValues }));
+    return { old: result.Attributes };
   } catch (error) {
-    if (isConditionFailure(error)) return false;
+    if (isConditionFailure(error)) return undefined;
     throw error;
   }
 }

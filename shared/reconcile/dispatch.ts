@@ -16,7 +16,7 @@ import { reconcilingConditions } from './conditions';
 import { afterTerminal, finishResourceOnce, requestSource, type Terminal } from './finish';
 import { ownerOf } from './owner';
 import { adapterResource, keyOf, RetryLaterError, specOf, targetOf, type ReconcileDeps } from './resource';
-import { adoptable, fixedMessage, foreignMessage, specHash, standing } from './verdict';
+import { adoptable, decideChange, foreignMessage, specHash, standing } from './verdict';
 import { startChange, startRemoval } from './change';
 import { isNotFoundError } from '../huaweicloud/client';
 
@@ -144,8 +144,7 @@ export async function dispatchResource(
   const claimFor = () => claimManaged(deps.table, ask);
   let claim: Claim = await claimFor();
   /** A resource Huawei may still hold from an earlier life (a failed update, an orphan): changed in place if it lives. */
-  let earlierId = claim.status === 'owned' && claim.takenOver ? claim.previous?.huaweiId : undefined;
-  let earlierSpec = claim.status === 'owned' ? claim.previous?.desired : undefined;
+  let earlier = claim.status === 'owned' && claim.takenOver ? earlierLife(claim.previous) : undefined;
   if (claim.status === 'existing') {
     const { managed } = claim;
     switch (standing(managed, { owner, specHash: hash, requestId: resource.requestId })) {
@@ -174,23 +173,20 @@ export async function dispatchResource(
         if (changing && !resource.removedAt) return resumeChange(deps, resource, managed);
         // A delivery that died after the claim sent nothing (the intent comes first); the attempt counter covers the rest.
         claim = { status: 'owned', generation: managed.generation };
-        if (!resource.removedAt) earlierId = managed.huaweiId;
-        earlierSpec = managed.previousDesired;
+        // Its claim kept the desired spec it replaced; a recreate's old resource is gone.
+        if (!resource.removedAt) earlier = earlierLife({ ...managed, desired: managed.previousDesired ?? {} });
         break;
       }
       case 'retry':
         // It failed between our claim and our read: claim it again (it is conditional, so at most one request wins).
         claim = await claimFor();
         if (claim.status === 'existing') throw new RetryLaterError('the managed resource changed hands while it was claimed');
-        earlierId = claim.takenOver ? claim.previous?.huaweiId : undefined;
-        earlierSpec = claim.previous?.desired;
+        earlier = claim.takenOver ? earlierLife(claim.previous) : undefined;
     }
   }
   // The same spec as before needs no change: the create path's look-up adopts what lives.
-  if (earlierId && earlierSpec && specHash(resource.kind, earlierSpec as ResourceSpec, resource.region) === hash) earlierId = undefined;
-  if (earlierId && claim.status === 'owned') {
-    const live = await liveResource(deps, resource, earlierId);
-    if (live) return changeInPlace(deps, resource, claim.generation, live, (earlierSpec ?? {}) as ResourceSpec);
+  if (earlier && claim.status === 'owned' && specHash(resource.kind, earlier.desired as ResourceSpec, resource.region) !== hash) {
+    if (await isLive(deps, resource, earlier.huaweiId)) return changeInPlace(deps, resource, claim.generation, earlier);
   }
 
   const timing = adapter.timing;
@@ -311,27 +307,19 @@ export async function dispatchResource(
  * by replacement when the manifest asks for it (spec.updatePolicy: Recreate); otherwise refused, naming the fields.
  */
 async function change(deps: ReconcileDeps, resource: ResourceRecord, ask: ManagedClaim, managed: ManagedResource): Promise<DispatchResult> {
-  const adapter = adapterOf(resource.kind);
-  const spec = specOf(resource);
-  const current = managed.desired as ResourceSpec;
-  const fixed = adapter.fixedChanges(current, spec);
-  if (fixed.length > 0 && spec.updatePolicy !== 'Recreate') {
-    return finish(deps, resource, { state: 'Failed', reason: 'FieldNotUpdatable', message: fixedMessage(fixed), ownsIdentity: false });
+  const decision = decideChange(resource.kind, managed.desired as ResourceSpec, specOf(resource), managed.dependents);
+  if (decision.verdict === 'refused') {
+    return finish(deps, resource, { state: 'Failed', reason: decision.reason, message: decision.message, ownsIdentity: false });
   }
-  const operation = fixed.length > 0 ? 'recreate' : 'update';
-  if (operation === 'recreate' && managed.dependents?.size) {
-    const message = `replacing it would delete ${[...managed.dependents].sort().join(', ')} with it: delete or move them first`;
-    return finish(deps, resource, { state: 'Failed', reason: 'HasDependents', message, ownsIdentity: false });
-  }
+  const { verdict: operation, changes } = decision;
   const claimed = await claimChange(deps.table, { ...ask, operation, expectRequestId: managed.requestId });
   if (!claimed) throw new RetryLaterError('the managed resource changed while it was claimed for a change');
-  const result = await startChange(deps, resource, {
+  return startChange(deps, resource, {
     operation,
     generation: claimed.generation,
     ...(managed.huaweiId ? { huaweiId: managed.huaweiId } : {}),
-    changes: adapter.changes(current, spec),
+    changes,
   });
-  return result;
 }
 
 /** A change this request claimed, redelivered before its intent was written: started again from the same claim. */
@@ -346,13 +334,18 @@ async function resumeChange(deps: ReconcileDeps, resource: ResourceRecord, manag
   });
 }
 
-/** The resource an earlier life left, if Huawei still holds it and it did not fail. */
-async function liveResource(deps: ReconcileDeps, resource: ResourceRecord, id: string): Promise<string | undefined> {
+type EarlierLife = Pick<ManagedResource, 'desired' | 'dependents'> & { huaweiId: string };
+
+const earlierLife = (managed?: Pick<ManagedResource, 'huaweiId' | 'desired' | 'dependents'>): EarlierLife | undefined =>
+  managed?.huaweiId ? { ...managed, huaweiId: managed.huaweiId } : undefined;
+
+/** Whether the resource an earlier life left is still held by Huawei and did not fail. */
+async function isLive(deps: ReconcileDeps, resource: ResourceRecord, id: string): Promise<boolean> {
   try {
     const seen = await deps.cloud.observe(resource.kind, targetOf(resource, resource.resolvedPoolName), id);
-    return seen.phase === 'Failed' ? undefined : id;
+    return seen.phase !== 'Failed';
   } catch (error) {
-    if (error instanceof HuaweiPermanentError && isNotFoundError(error)) return undefined;
+    if (error instanceof HuaweiPermanentError && isNotFoundError(error)) return false;
     throw new RetryLaterError(`could not read ${resource.kind} ${id}: ${(error as Error).message}`);
   }
 }
@@ -362,21 +355,13 @@ async function changeInPlace(
   deps: ReconcileDeps,
   resource: ResourceRecord,
   generation: number,
-  huaweiId: string,
-  earlier: ResourceSpec,
+  earlier: EarlierLife,
 ): Promise<DispatchResult> {
-  const adapter = adapterOf(resource.kind);
-  const spec = specOf(resource);
-  const fixed = adapter.fixedChanges(earlier, spec);
-  if (fixed.length > 0 && spec.updatePolicy !== 'Recreate') {
-    return finish(deps, resource, { state: 'Failed', reason: 'FieldNotUpdatable', message: fixedMessage(fixed), ownsIdentity: true });
+  const decision = decideChange(resource.kind, earlier.desired as ResourceSpec, specOf(resource), earlier.dependents);
+  if (decision.verdict === 'refused') {
+    return finish(deps, resource, { state: 'Failed', reason: decision.reason, message: decision.message, ownsIdentity: true });
   }
-  return startChange(deps, resource, {
-    operation: fixed.length > 0 ? 'recreate' : 'update',
-    generation,
-    huaweiId,
-    changes: adapter.changes(earlier, spec),
-  });
+  return startChange(deps, resource, { operation: decision.verdict, generation, huaweiId: earlier.huaweiId, changes: decision.changes });
 }
 
 /**

@@ -16,7 +16,7 @@ import type { TableRef } from '../store/requests';
 import type { ManagedResource } from '../store/types';
 import type { Removal } from '../intake/removal';
 import { ownerOf, refuseAtIntake, type OwnerGroups } from './owner';
-import { adoptable, fixedMessage, fixedReason, specHash, standing, strangers } from './verdict';
+import { adoptable, decideChange, fixedReason, specHash, standing, strangers } from './verdict';
 
 /** Who reads a plan: a pull or merge request's repository (a fork's author sees no Huawei ids), or an API caller's dry run. */
 export type PlanViewer = { provider: 'github' | 'gitlab'; repository: string; fork?: boolean } | { provider: 'api'; caller: string };
@@ -142,38 +142,37 @@ function pathList(paths: readonly string[]): string {
  * `spec.updatePolicy: Recreate` (refused while others live in it); otherwise refused, naming the fields.
  */
 function changeVerdict(managed: ManagedResource, next: ResourceSpec, hideIds: boolean): Verdict {
-  const adapter = adapterOf(managed.kind);
-  const current = managed.desired as ResourceSpec;
-  const fixed = adapter.fixedChanges(current, next);
-  const changes = adapter.changes(current, next);
+  const decision = decideChange(managed.kind, managed.desired as ResourceSpec, next, managed.dependents);
+  const { fixed, changes } = decision;
   const huaweiId = hideIds ? undefined : managed.huaweiId;
   const id = huaweiId ? ` (id ${huaweiId})` : '';
-  if (fixed.length === 0) {
-    const effects = [...new Set(changes.flatMap((c) => (c.effect ? [c.effect] : [])))];
-    const what = changes.length ? pathList(changes.map((c) => c.path)) : 'no field Huawei Cloud holds';
-    return {
-      verdict: 'update',
-      detail: `${what}${id}${effects.length ? `; ${effects.join('; ')}` : ''}`,
-      changes: changes.map((c) => `~ ${fieldLine(c, c.effect)}`),
-    };
-  }
   const fixedPaths = new Set(fixed.map((f) => f.path));
-  if (next.updatePolicy !== 'Recreate') {
-    return { verdict: 'conflict', detail: fixedMessage(fixed), changes: refusalLines(fixed, changes) };
+  switch (decision.verdict) {
+    case 'update': {
+      const effects = [...new Set(changes.flatMap((c) => (c.effect ? [c.effect] : [])))];
+      const what = changes.length ? pathList(changes.map((c) => c.path)) : 'no field Huawei Cloud holds';
+      return {
+        verdict: 'update',
+        detail: `${what}${id}${effects.length ? `; ${effects.join('; ')}` : ''}`,
+        changes: changes.map((c) => `~ ${fieldLine(c, c.effect)}`),
+      };
+    }
+    case 'refused':
+      return decision.reason === 'FieldNotUpdatable'
+        ? { verdict: 'conflict', detail: decision.message, changes: refusalLines(fixed, changes) }
+        : { verdict: 'conflict', detail: decision.message };
+    case 'recreate': {
+      const replacing = huaweiId ? ` (replacing id ${huaweiId})` : '';
+      return {
+        verdict: 'replace',
+        detail: `${pathList([...fixedPaths])} cannot change in place: deleted, then created again with a new id${replacing}`,
+        changes: [
+          `-/+ will be replaced: ${pathList([...fixedPaths])} cannot change in place (deleted, then created again with a new id)`,
+          ...changes.map((c) => `~ ${fieldLine(c, fixedPaths.has(c.path) ? 'forces replacement' : undefined)}`),
+        ],
+      };
+    }
   }
-  if (managed.dependents?.size) {
-    const held = [...managed.dependents].sort().join(', ');
-    return { verdict: 'conflict', detail: `replacing it would delete ${held} with it: delete or move them first` };
-  }
-  const replacing = huaweiId ? ` (replacing id ${huaweiId})` : '';
-  return {
-    verdict: 'replace',
-    detail: `${pathList([...fixedPaths])} cannot change in place: deleted, then created again with a new id${replacing}`,
-    changes: [
-      `-/+ will be replaced: ${pathList([...fixedPaths])} cannot change in place (deleted, then created again with a new id)`,
-      ...changes.map((c) => `~ ${fieldLine(c, fixedPaths.has(c.path) ? 'forces replacement' : undefined)}`),
-    ],
-  };
 }
 
 /** The refused fields first, each with its values and why; the fields that could change in place after them. */

@@ -3,7 +3,7 @@
  * the same, where does a request stand against the managed resource, and which found resource may be adopted.
  */
 import { createHash } from 'node:crypto';
-import type { AdapterResource, FixedField, ResourceSpec } from '../kinds/adapter';
+import type { AdapterResource, FixedField, PlannedChange, ResourceSpec } from '../kinds/adapter';
 import { adapterOf } from '../kinds/registry';
 import { canonicalJson } from '../manifests/canonical';
 import type { ManagedResource } from '../store/types';
@@ -38,11 +38,37 @@ export function foreignMessage(kind: string, name: string, managed: Pick<Managed
 }
 
 /** Why a change cannot apply in place, field by field, and how to have it replaced instead. */
-export function fixedMessage(fixed: readonly FixedField[]): string {
+function fixedMessage(fixed: readonly FixedField[]): string {
   return fixed.map((f) => `${f.path}: ${fixedReason(f)}`).join('; ');
 }
 
 export const fixedReason = (fixed: FixedField) => `${fixed.reason}; set spec.updatePolicy: Recreate to replace it`;
+
+/** How a change of a created resource's spec is carried out, as the dispatcher does it and a plan shows it. */
+export type ChangeDecision = { fixed: FixedField[]; changes: PlannedChange[] } & (
+  | { verdict: 'update' | 'recreate' }
+  | { verdict: 'refused'; reason: 'FieldNotUpdatable' | 'HasDependents'; message: string }
+);
+
+/**
+ * In place when the kind can apply every changed field; by replacement when one cannot and the manifest says
+ * `spec.updatePolicy: Recreate`, unless others were created in it (replacing it would take them along);
+ * otherwise refused, naming the fields.
+ */
+export function decideChange(kind: string, current: ResourceSpec, next: ResourceSpec, dependents?: ReadonlySet<string>): ChangeDecision {
+  const adapter = adapterOf(kind);
+  const fixed = adapter.fixedChanges(current, next);
+  const changes = adapter.changes(current, next);
+  if (fixed.length === 0) return { verdict: 'update', fixed, changes };
+  if (next.updatePolicy !== 'Recreate')
+    return { verdict: 'refused', reason: 'FieldNotUpdatable', message: fixedMessage(fixed), fixed, changes };
+  if (dependents?.size) {
+    const held = [...dependents].sort().join(', ');
+    const message = `replacing it would delete ${held} with it: delete or move them first`;
+    return { verdict: 'refused', reason: 'HasDependents', message, fixed, changes };
+  }
+  return { verdict: 'recreate', fixed, changes };
+}
 
 /**
  * The Huawei id of a found resource that carries this resource's ownership mark. After a Failed lifecycle

@@ -141,5 +141,5 @@ export interface KindAdapter<K extends string = string, M extends z.ZodType = z.
     observation: Observation,
   ): Promise<UpdateStep>;
   /** Removes a resource; a resource already gone counts as removed. */
-  delete?(cloud: HuaweiTransport, target: HuaweiTarget, id: string): Promise<void>;
+  delete(cloud: HuaweiTransport, target: HuaweiTarget, id: string): Promise<void>;
 }

@@ -15,7 +15,6 @@ import { dueAt } from '../store/due';
 import { claimRemoval, getManaged } from '../store/managed';
 import { getResource, updateResource } from '../store/resources';
 import { TERMINAL_STATES, type ManagedResource, type ResourceRecord } from '../store/types';
-import { OperationNotSupportedError } from './cloud';
 import { adoptable } from './verdict';
 import { afterTerminal, finishResourceOnce, type Terminal } from './finish';
 import { adapterResource, keyOf, specOf, targetOf, type ReconcileDeps } from './resource';
@@ -262,8 +261,6 @@ export async function stepChange(deps: ReconcileDeps, resource: ResourceRecord):
       try {
         await deps.cloud.delete(r.kind, target, id);
       } catch (error) {
-        if (error instanceof OperationNotSupportedError)
-          return end({ state: 'Failed', reason: 'DeleteNotSupported', message: error.message });
         if (error instanceof HuaweiPermanentError && !(error instanceof HuaweiInvalidRequestError) && !isNotFoundError(error)) {
           return refusal(r, error, 'delete', later, end);
         }
@@ -280,7 +277,6 @@ export async function stepChange(deps: ReconcileDeps, resource: ResourceRecord):
   try {
     step = await deps.cloud.update(r.kind, adapterResource(r), target, id, observation);
   } catch (error) {
-    if (error instanceof OperationNotSupportedError) return end({ state: 'Failed', reason: 'UpdateNotSupported', message: error.message });
     if (error instanceof HuaweiInvalidRequestError) return end({ state: 'Failed', reason: error.reason, message: error.message });
     if (error instanceof HuaweiPermanentError) return refusal(r, error, 'update', later, end);
     return overdue ? timedOut('update') : later(`update outcome unknown: ${(error as Error).message}`);

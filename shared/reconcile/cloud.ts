@@ -16,25 +16,12 @@ export interface CloudApi {
   delete(kind: string, target: HuaweiTarget, id: string): Promise<void>;
 }
 
-/** A kind without an update or delete call (none today) refuses the operation rather than pretend it happened. */
-export class OperationNotSupportedError extends Error {
-  readonly code = 'OPERATION_NOT_SUPPORTED';
-  constructor(kind: string, operation: string) {
-    super(`${kind} cannot be ${operation}d by hwc-provisioner`);
-    this.name = 'OperationNotSupportedError';
-  }
-}
-
 export function cloudApi(transport: HuaweiTransport): CloudApi {
   return {
     create: (kind, resource, target, referenceId) => adapterOf(kind).create(transport, resource, target, referenceId),
     findByName: (kind, target, name) => adapterOf(kind).find(transport, target, name),
     observe: (kind, target, id) => adapterOf(kind).observe(transport, target, id),
     update: (kind, resource, target, id, observation) => adapterOf(kind).update(transport, resource, target, id, observation),
-    async delete(kind, target, id) {
-      const adapter = adapterOf(kind);
-      if (!adapter.delete) throw new OperationNotSupportedError(kind, 'delete');
-      await adapter.delete(transport, target, id);
-    },
+    delete: (kind, target, id) => adapterOf(kind).delete(transport, target, id),
   };
 }

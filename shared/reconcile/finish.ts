@@ -134,7 +134,7 @@ export async function finishResourceOnce(deps: OutboxDeps, resource: ResourceRec
   });
   // Already terminal (or gone): another attempt finished it and published its event.
   if (!won) return undefined;
-  // Only a request that may hold the lifecycle records its outcome there (Unchanged and UpdateNotSupported never do).
+  // Only a request that may hold the lifecycle records its outcome there (Unchanged and a refused change never do).
   // It runs beside the publish and the count, but before the outbox is cleared: until then the poller would redo it.
   const settling = terminal.ownsIdentity ? settle(deps, won) : undefined;
   const key = resourceKey(resource.requestId, resource.kind, resource.name);

@@ -126,7 +126,8 @@ export async function dispatchResource(
   const knownId = reference ? message.poolId : undefined;
   const referenced = reference && !knownId ? getManaged(deps.table, resource.projectId, reference.kind, reference.name) : undefined;
   referenced?.catch(() => undefined);
-  const hash = specHash(resource.kind, spec, resource.region);
+  // Intake hashes the spec it records; a record without that hash is hashed here.
+  const hash = resource.specHash ?? specHash(resource.kind, spec, resource.region);
   const owner = await ownerOfResource(deps, resource);
   const ask: ManagedClaim = {
     projectId: resource.projectId,

@@ -164,21 +164,24 @@ export async function settle(
     ...(resource.reason ? { reason: resource.reason } : {}),
     ...(resource.message ? { message: resource.message } : {}),
   };
-  await settleManaged(deps.table, {
-    projectId: resource.projectId,
-    kind: resource.kind,
-    name: resource.name,
-    requestId: resource.requestId,
-    state: succeeded ? 'Succeeded' : removed ? (resource.state as 'Deleted' | 'Orphaned') : 'Failed',
-    ...(succeeded && resource.huaweiId ? { huaweiId: resource.huaweiId } : {}),
-    conditions: terminalConditions(at, outcome, resource.observation),
-    ...(resource.observation ? { observation: { at, ...resource.observation } } : {}),
-    now: at,
-  });
-  // What a resource was created in (its pool) lists it while it lives, so deleting the pool can wait or refuse.
+  // What a resource was created in (its pool) lists it while it lives, so deleting the pool can wait or refuse;
+  // an independent item, written beside the settlement rather than after it.
   const reference = succeeded || removed ? referenceOf(resource) : undefined;
-  if (reference)
-    await linkDependent(deps.table, { projectId: resource.projectId, ...reference }, `${resource.kind}/${resource.name}`, succeeded);
+  const dependentKey = `${resource.kind}/${resource.name}`;
+  await Promise.all([
+    reference ? linkDependent(deps.table, { projectId: resource.projectId, ...reference }, dependentKey, succeeded) : undefined,
+    settleManaged(deps.table, {
+      projectId: resource.projectId,
+      kind: resource.kind,
+      name: resource.name,
+      requestId: resource.requestId,
+      state: succeeded ? 'Succeeded' : removed ? (resource.state as 'Deleted' | 'Orphaned') : 'Failed',
+      ...(succeeded && resource.huaweiId ? { huaweiId: resource.huaweiId } : {}),
+      conditions: terminalConditions(at, outcome, resource.observation),
+      ...(resource.observation ? { observation: { at, ...resource.observation } } : {}),
+      now: at,
+    }),
+  ]);
 }
 
 function referenceOf(resource: Pick<ResourceRecord, 'kind' | 'manifest'>) {

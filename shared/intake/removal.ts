@@ -6,7 +6,7 @@
  */
 import picomatch from 'picomatch';
 import { planSubmission, type PlacementDefaults, type SourceFile } from '../manifests/submission';
-import { getManagedMany } from '../store/managed';
+import { getManaged, getManagedMany } from '../store/managed';
 import type { TableRef } from '../store/requests';
 import type { ManagedResource } from '../store/types';
 
@@ -107,7 +107,7 @@ export async function removalOfCall(
   owner: string,
 ): Promise<Removal> {
   const { projectId, kind, name } = ask;
-  const managed = (await getManagedMany(table, [{ projectId, kind, name }])).get(`${projectId}/${kind}/${name}`);
+  const managed = await getManaged(table, projectId, kind, name);
   if (!managed || managed.state === 'Deleted' || managed.state === 'Orphaned' || (ask.region && ask.region !== managed.region))
     throw new RemovalRefusedError(
       'RESOURCE_NOT_FOUND',

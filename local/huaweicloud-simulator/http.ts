@@ -21,7 +21,8 @@ export function newRequestId(): string {
 }
 
 export function serviceOf(path: string): Service {
-  return /^\/v3\/[^/]+\/edgemgr(\/|$)/.test(path) ? 'IEF' : 'ModelArts';
+  // IEF's deployments are under /v3, its nodes and groups under /v2.
+  return /^\/v[23]\/[^/]+\/edgemgr(\/|$)/.test(path) ? 'IEF' : 'ModelArts';
 }
 
 export function huaweiError(c: SimContext, status: ContentfulStatusCode, errorCode: string, errorMsg: string): Response {

@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
+import { applyCatalogPatch, type CatalogPatch, defaultCatalog } from './catalog';
 import { DEFAULT_SEED, SIMULATOR_DEFAULTS, resolveDurations, type DurationsOption } from './defaults';
 import { gateway } from './gateway';
 import { gatewayError, huaweiError, newRequestId, serviceOf, type SimEnv } from './http';
@@ -13,6 +14,7 @@ import { modelartsRoutes } from './routes/modelarts';
 import { readSnapshot, writeSnapshot } from './persistence';
 import { SimulatorState } from './state';
 
+export type { CatalogPatch } from './catalog';
 export { DURATION_PRESETS, SIMULATOR_DEFAULTS } from './defaults';
 export type { FaultCounts } from './faults';
 export type { SimulatorState } from './state';
@@ -34,6 +36,11 @@ export interface SimulatorOptions {
    * every create, delete and reset. Faults, counters and /__sim/config are not kept.
    */
   stateFile?: string;
+  /**
+   * Changes to the default catalog (flavors, images, edge nodes and groups, sold out, missing, pool quota,
+   * strict), as PUT /__sim/catalog takes them; a reset returns to this catalog.
+   */
+  catalog?: CatalogPatch;
 }
 
 export interface StartSimulatorOptions extends SimulatorOptions {
@@ -54,6 +61,14 @@ function fromEnv(name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
+/** The start-up catalog: the default with the option's changes; a change the catalog refuses is a programming error. */
+function startCatalog(patch: CatalogPatch | undefined) {
+  if (patch === undefined) return defaultCatalog();
+  const applied = applyCatalogPatch(defaultCatalog(), patch);
+  if (!applied.ok) throw new Error(`simulator option catalog: ${applied.error}`);
+  return applied.value;
+}
+
 export function createSimulator(opts: SimulatorOptions = {}): { app: Hono<SimEnv>; state: SimulatorState } {
   const state = new SimulatorState({
     ak: opts.ak ?? fromEnv('HUAWEICLOUD_SDK_AK') ?? SIMULATOR_DEFAULTS.ak,
@@ -63,6 +78,7 @@ export function createSimulator(opts: SimulatorOptions = {}): { app: Hono<SimEnv
     rateLimitPerSecond: opts.rateLimitPerSecond,
     seed: opts.seed ?? DEFAULT_SEED,
     now: opts.now ?? Date.now,
+    catalog: startCatalog(opts.catalog),
     ...(opts.stateFile ? { onChange: () => writeSnapshot(opts.stateFile!, state.snapshot()) } : {}),
   });
   const saved = opts.stateFile ? readSnapshot(opts.stateFile) : undefined;

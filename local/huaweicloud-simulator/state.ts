@@ -1,5 +1,6 @@
 /** Everything the simulator remembers: created resources, run-time configuration, faults and counters. */
 import type { Kind } from '../../shared/kinds/registry';
+import { type CatalogSettings, CatalogView } from './catalog';
 import { DELETE_DURATION_SHARE, type Durations } from './defaults';
 import { FaultInjector, TokenBucket, noFaults, zeroCounts } from './faults';
 
@@ -86,6 +87,8 @@ export interface InitialSettings {
   rateLimitPerSecond: number | undefined;
   seed: number;
   now: () => number;
+  /** What the cloud offers at start, and after every reset. */
+  catalog: CatalogSettings;
   /** Called after every change to the resources (create, delete, reset), e.g. to save them. */
   onChange?: () => void;
 }
@@ -103,6 +106,8 @@ export class SimulatorState {
   readonly seed: number;
   readonly now: () => number;
   config: SimulatorConfig;
+  /** Replaced whole by PUT /__sim/catalog; never saved with the resources. */
+  catalog: CatalogSettings;
   readonly faults: FaultInjector;
   private bucket: TokenBucket | undefined;
   private readonly byKey = new Map<string, SimResource>();
@@ -119,8 +124,18 @@ export class SimulatorState {
     this.seed = initial.seed;
     this.now = initial.now;
     this.config = { durations: { ...initial.durations }, rateLimitPerSecond: initial.rateLimitPerSecond };
+    this.catalog = structuredClone(initial.catalog);
     this.faults = new FaultInjector(noFaults(initial.seed));
     this.bucket = this.makeBucket();
+  }
+
+  /** The catalog as the read routes answer it now: with the flavors and the pools of what the simulator holds. */
+  catalogView(): CatalogView {
+    const live = [...this.byKey.values()].filter((r) => !this.isGone(r));
+    return new CatalogView(this.catalog, {
+      flavors: new Set(live.flatMap(flavorsOf)),
+      livePools: live.filter((r) => r.kind === 'ResourcePool').length,
+    });
   }
 
   lookupSk = (ak: string): string | undefined => (ak === this.ak ? this.sk : undefined);
@@ -184,11 +199,12 @@ export class SimulatorState {
     return r.deletedAt !== undefined && this.now() >= r.deletedAt + (r.deleteDurationMs ?? 0);
   }
 
-  /** Back to the state right after start: no resources, no faults, zero counters, start-up config. */
+  /** Back to the state right after start: no resources, no faults, zero counters, start-up config and catalog. */
   reset(): void {
     this.byKey.clear();
     this.retired.length = 0;
     this.config = { durations: { ...this.initial.durations }, rateLimitPerSecond: this.initial.rateLimitPerSecond };
+    this.catalog = structuredClone(this.initial.catalog);
     this.faults.configure(noFaults(this.seed));
     Object.assign(this.faults.counts, zeroCounts());
     this.bucket = this.makeBucket();
@@ -228,6 +244,14 @@ export class SimulatorState {
     const r = this.config.rateLimitPerSecond;
     return r !== undefined && r > 0 ? new TokenBucket(r, this.now()) : undefined;
   }
+}
+
+/** The flavors a resource's create body names: a notebook's, each pool entry's, a node pool's. */
+function flavorsOf(r: SimResource): string[] {
+  const named = (value: unknown) => (value && typeof value === 'object' ? (value as Record<string, unknown>).flavor : undefined);
+  const resources = (r.body.spec as Record<string, unknown> | undefined)?.resources;
+  const candidates = [r.body.flavor, ...(Array.isArray(resources) ? resources.map(named) : [named(resources)])];
+  return candidates.filter((f): f is string => typeof f === 'string' && f !== '');
 }
 
 function key(kind: Kind, id: string): string {

@@ -1,6 +1,7 @@
-/** Unsigned admin API under /__sim: faults, run-time config, the created-resources ledger and reset. */
+/** Unsigned admin API under /__sim: faults, run-time config, the catalog, the created-resources ledger and reset. */
 import { Hono } from 'hono';
 import { isKind } from '../../../shared/kinds/registry';
+import { applyCatalogPatch, catalogJson } from '../catalog';
 import { resolveDurations, type Durations } from '../defaults';
 import { parseFaultSettings } from '../faults';
 import { adminBody, type SimContext, type SimEnv } from '../http';
@@ -60,6 +61,17 @@ export function adminRoutes(state: SimulatorState): Hono<SimEnv> {
     if (!parsed.ok) return adminError(c, parsed.error);
     state.setConfig(parsed.value);
     return c.json(configView());
+  });
+
+  const catalogView = () => catalogJson(state.catalog, state.catalogView());
+  app.get('/catalog', (c) => c.json(catalogView()));
+  app.put('/catalog', async (c) => {
+    const body = await adminBody(c);
+    if (!body.ok) return adminError(c, 'body is not valid JSON');
+    const applied = applyCatalogPatch(state.catalog, body.value);
+    if (!applied.ok) return adminError(c, applied.error);
+    state.catalog = applied.value;
+    return c.json(catalogView());
   });
 
   app.get('/resources', (c) => {

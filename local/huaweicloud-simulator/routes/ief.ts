@@ -1,4 +1,7 @@
-/** IEF routes: deployments under /v3/{pid}/edgemgr/deployments (create, list, show, update, delete) and their pods. */
+/**
+ * IEF routes: deployments under /v3/{pid}/edgemgr/deployments (create, list, show, update, delete) and their pods;
+ * the edge node and group reads under /v2 (routes/catalog.ts).
+ */
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { FAIL_MARKER } from '../defaults';
@@ -6,6 +9,7 @@ import { huaweiError, iefBadRequest, jsonObjectBody, type SimContext, type SimEn
 import { arr, findString, int, isObject, obj, str, type JsonObject } from '../json';
 import type { SimResource, SimulatorState } from '../state';
 import { renderDeployment, renderPods } from '../views/ief';
+import { iefCatalogRoutes } from './catalog';
 import { fuzzyMatch, hex, newResource, newestFirst, paging, requireProject } from './shared';
 
 /** Lower-case letters, digits and hyphens, at most 32, starting and ending with a letter or digit. */
@@ -62,10 +66,10 @@ function newPods(resource: SimResource): SimResource['pods'] {
 export function iefRoutes(state: SimulatorState): Hono<SimEnv> {
   const app = new Hono<SimEnv>();
   // IEF documents a foreign project as a 400 rather than a 404.
-  app.use(
-    '/v3/:project_id/edgemgr/*',
-    requireProject(state, (c) => huaweiError(c, 400, 'IEF.100001', 'PROJECT_ID not found')),
-  );
+  const wrongProject = requireProject(state, (c) => huaweiError(c, 400, 'IEF.100001', 'PROJECT_ID not found'));
+  app.use('/v3/:project_id/edgemgr/*', wrongProject);
+  app.use('/v2/:project_id/edgemgr/*', wrongProject);
+  app.route('/', iefCatalogRoutes(state));
 
   const notFound = (c: SimContext, id: string) => huaweiError(c, 404, 'IEF.100012', `deployment ${id} not found`);
 

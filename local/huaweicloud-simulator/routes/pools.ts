@@ -5,7 +5,7 @@ import { arr, int, isObject, mergePatch, obj, str, type JsonObject } from '../js
 import { nodePoolProgress, poolProgress, requestedFlavors } from '../progress';
 import type { SimResource, SimulatorState } from '../state';
 import { renderNodePool, renderNodePoolCreated, renderPool } from '../views/modelarts';
-import { hex, newResource } from './shared';
+import { hex, matchesLabelSelector, newResource } from './shared';
 
 const NAME_LABEL = 'os.modelarts/name';
 /** Kubernetes-style object name; node pools become Kubernetes objects on the pool's cluster. */
@@ -44,23 +44,6 @@ function checkNodePool(body: JsonObject): string | undefined {
     if (problem) return problem;
   }
   return undefined;
-}
-
-/** Kubernetes equality-based selector: `k=v`, `k==v`, `k!=v` or a bare `k`, comma-separated (all must hold). */
-function matchesLabelSelector(labels: Record<string, unknown>, selector: string | undefined): boolean {
-  if (!selector) return true;
-  return selector
-    .split(',')
-    .map((term) => term.trim())
-    .filter(Boolean)
-    .every((term) => {
-      const ne = term.indexOf('!=');
-      if (ne >= 0) return labels[term.slice(0, ne).trim()] !== term.slice(ne + 2).trim();
-      const eq = term.indexOf('=');
-      if (eq < 0) return term in labels;
-      const value = term.slice(eq + (term[eq + 1] === '=' ? 2 : 1)).trim();
-      return labels[term.slice(0, eq).trim()] === value;
-    });
 }
 
 /** The list's `status` filter: empty means valid pools only (creating + created); failed ones need `failed`. */

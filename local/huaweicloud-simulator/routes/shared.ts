@@ -62,3 +62,20 @@ export function fuzzyMatch(name: string, query: string | undefined): boolean {
 export function newestFirst(a: SimResource, b: SimResource): number {
   return b.createdAt - a.createdAt;
 }
+
+/** Kubernetes equality-based selector: `k=v`, `k==v`, `k!=v` or a bare `k`, comma-separated (all must hold). */
+export function matchesLabelSelector(labels: Record<string, unknown>, selector: string | undefined): boolean {
+  if (!selector) return true;
+  return selector
+    .split(',')
+    .map((term) => term.trim())
+    .filter(Boolean)
+    .every((term) => {
+      const ne = term.indexOf('!=');
+      if (ne >= 0) return labels[term.slice(0, ne).trim()] !== term.slice(ne + 2).trim();
+      const eq = term.indexOf('=');
+      if (eq < 0) return term in labels;
+      const value = term.slice(eq + (term[eq + 1] === '=' ? 2 : 1)).trim();
+      return labels[term.slice(0, eq).trim()] === value;
+    });
+}

@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { SIMULATED_REGION } from './defaults';
 import { mergePatch, type JsonObject } from './json';
 
-export const NODE_STATES = ['UNCONNECTED', 'RUNNING', 'FAIL', 'STOPPED', 'UPGRADING', 'FREEZE'] as const;
+const NODE_STATES = ['UNCONNECTED', 'RUNNING', 'FAIL', 'STOPPED', 'UPGRADING', 'FREEZE'] as const;
 type NodeState = (typeof NODE_STATES)[number];
 
 /** The zones every resource flavor reports a phase for. */

@@ -14,7 +14,6 @@ import { modelartsRoutes } from './routes/modelarts';
 import { readSnapshot, writeSnapshot } from './persistence';
 import { SimulatorState } from './state';
 
-export type { CatalogPatch } from './catalog';
 export { DURATION_PRESETS, SIMULATOR_DEFAULTS } from './defaults';
 export type { FaultCounts } from './faults';
 export type { SimulatorState } from './state';

@@ -75,6 +75,30 @@ export type UpdateStep =
   /** It cannot converge from here (e.g. the resource failed): the update ends Failed. */
   | { status: 'failed'; reason: string; message: string };
 
+/**
+ * One thing a preflight looked at before a create or an update: whether the flavor, image, quota or edge
+ * node the manifest names is there and free now, so that a create does not fail minutes after it was sent.
+ */
+export interface PreflightCheck {
+  /** e.g. 'flavor', 'image', 'evs-size', 'pool-quota', 'pool-flavor', 'ief-node' */
+  check: string;
+  /** 'unknown' when Huawei could not answer (5xx, throttled, timed out, unreachable): never a reason to refuse. */
+  status: 'passed' | 'failed' | 'unknown';
+  /** Manifest path the check is about, e.g. 'spec.body.flavor' */
+  path?: string;
+  /** Huawei's own words where it gave them: "flavor modelarts.vm.gpu.t4 is sold out" */
+  message: string;
+}
+
+/** What a preflight is for. */
+export interface PreflightContext {
+  operation: 'create' | 'update';
+  /** For an update, the spec being replaced: only what grows is checked. */
+  current?: ResourceSpec;
+  /** Aborting it turns the look-ups still unanswered into 'unknown' checks; unset, each look-up has its own bound. */
+  signal?: AbortSignal;
+}
+
 /** How long each step may take, and how often a resource being created is looked at. */
 interface KindTiming {
   /** From the accepted create to a terminal status; spec.timeoutMinutes overrides it. */
@@ -142,4 +166,9 @@ export interface KindAdapter<K extends string = string, M extends z.ZodType = z.
   ): Promise<UpdateStep>;
   /** Removes a resource; a resource already gone counts as removed. */
   delete(cloud: HuaweiTransport, target: HuaweiTarget, id: string): Promise<void>;
+  /**
+   * Read-only look-ups of what the create (or the growth an update asks for) needs from Huawei: flavors, images,
+   * quotas, edge nodes. Never throws for Huawei's errors: each check that Huawei could not answer is 'unknown'.
+   */
+  preflight(cloud: HuaweiTransport, resource: AdapterResource, target: HuaweiTarget, context: PreflightContext): Promise<PreflightCheck[]>;
 }

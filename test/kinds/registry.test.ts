@@ -12,6 +12,7 @@ import * as z from 'zod';
 import type { HuaweiCall, HuaweiTransport } from '../../shared/huaweicloud/client';
 import type { AdapterResource } from '../../shared/kinds/adapter';
 import { adapterOf, KINDS, MANIFEST_SCHEMAS } from '../../shared/kinds/registry';
+import { deploymentExample, nodePoolExample, notebookExample, poolExample } from './request-examples';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SCANNED = ['shared', 'functions', 'cli'];
@@ -231,7 +232,19 @@ describe('the simulator serves every kind', () => {
     };
   }
 
-  it.each(KINDS)('%s: a route for each call its adapter makes (create, find, observe, update, delete)', async (kind) => {
+  /** A create body per kind that names what a preflight looks up (flavors, image, edge node and group). */
+  const EXAMPLES: Record<string, () => Record<string, unknown>> = {
+    Notebook: notebookExample,
+    ResourcePool: poolExample,
+    NodePool: nodePoolExample,
+    EdgeDeployment: () => ({ ...deploymentExample(), group_id: 'group-1' }),
+  };
+
+  it('has a create example for every kind, for the preflight below', () => {
+    expect(Object.keys(EXAMPLES).sort()).toEqual([...KINDS].sort());
+  });
+
+  it.each(KINDS)('%s: a route for each call its adapter makes (create, find, observe, update, delete, preflight)', async (kind) => {
     const adapter = adapterOf(kind);
     const resource: AdapterResource = {
       projectId: 'p1',
@@ -246,6 +259,11 @@ describe('the simulator serves every kind', () => {
     await adapter.observe(transport, target, 'id-1');
     await adapter.update(transport, resource, target, 'id-1', { phase: 'Succeeded', observed: {} });
     await adapter.delete(transport, target, 'id-1');
+    const before = transport.calls.length;
+    const example: AdapterResource = { ...resource, spec: { body: EXAMPLES[kind]!() } };
+    await adapter.preflight(transport, example, adapter.target(example, 'pool-1'), { operation: 'create' });
+    expect(transport.calls.length, 'the preflight of a create looks something up').toBeGreaterThan(before);
+    expect(transport.calls.slice(before).every((call) => call.method === 'GET' && call.callKind === 'read')).toBe(true);
     expect(transport.calls.length).toBeGreaterThanOrEqual(3);
     const unserved = transport.calls
       .filter((call) => !routes.some((route) => route.method === call.method && route.pattern.test(call.path)))

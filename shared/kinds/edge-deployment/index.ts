@@ -28,6 +28,7 @@ import {
 } from '../common';
 import { OWNERSHIP_TAG_KEY, ownershipId } from '../ownership';
 import { edgeDeploymentManifestSchema, KIND, SUMMARY, TIMING } from './manifest';
+import { edgeDeploymentPreflight } from './preflight';
 
 const collection = (target: HuaweiTarget) => `/v3/${urlEncode(target.projectId)}/edgemgr/deployments`;
 const base = (target: HuaweiTarget) => callBase(KIND, 'ief', target);
@@ -229,4 +230,5 @@ export const edgeDeployment: KindAdapter<typeof KIND, ReturnType<typeof edgeDepl
   fixedChanges: (current, next) => fixedOf(classify(current, next)),
   changes: (current, next) => changesOf(classify(current, next)),
   update: updateStep,
+  preflight: edgeDeploymentPreflight,
 };

@@ -31,6 +31,7 @@ import {
   waiting,
 } from '../common';
 import { KIND, nodePoolManifestSchema, SUMMARY, TIMING } from './manifest';
+import { nodePoolPreflight } from './preflight';
 
 function collection(target: HuaweiTarget): string {
   // A node pool exists only inside a pool: without one, no call can address it.
@@ -194,4 +195,5 @@ export const nodePool: KindAdapter<typeof KIND, ReturnType<typeof nodePoolManife
   fixedChanges: (current, next) => fixedOf(classify(current, next)),
   changes: (current, next) => changesOf(classify(current, next)),
   update: updateStep,
+  preflight: nodePoolPreflight,
 };

@@ -29,6 +29,7 @@ import {
 } from '../common';
 import { notebookMarker } from '../ownership';
 import { KIND, notebookManifestSchema, notebookWarnings, SUMMARY, TIMING } from './manifest';
+import { notebookPreflight } from './preflight';
 
 const collection = (target: HuaweiTarget) => `/v1/${urlEncode(target.projectId)}/notebooks`;
 const base = (target: HuaweiTarget) => callBase(KIND, 'modelarts', target);
@@ -310,4 +311,5 @@ export const notebook: KindAdapter<typeof KIND, ReturnType<typeof notebookManife
   fixedChanges: (current, next) => fixedOf(classify(current, next)),
   changes: (current, next) => changesOf(classify(current, next)),
   update: updateStep,
+  preflight: notebookPreflight,
 };

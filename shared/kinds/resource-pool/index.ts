@@ -30,6 +30,7 @@ import {
   waiting,
 } from '../common';
 import { KIND, resourcePoolManifestSchema, SUMMARY, TIMING } from './manifest';
+import { resourcePoolPreflight } from './preflight';
 
 const POOL_NAME_LABEL = 'os.modelarts/name';
 const collection = (target: HuaweiTarget) => `/v2/${urlEncode(target.projectId)}/pools`;
@@ -234,4 +235,5 @@ export const resourcePool: KindAdapter<typeof KIND, ReturnType<typeof resourcePo
   fixedChanges: (current, next) => fixedOf(classify(current, next)),
   changes: (current, next) => changesOf(classify(current, next)),
   update: updateStep,
+  preflight: resourcePoolPreflight,
 };

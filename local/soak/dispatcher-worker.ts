@@ -84,6 +84,7 @@ const cloud: CloudApi = {
     }
   },
   observe: (kind, target, id) => direct.observe(kind, target, id),
+  preflight: (kind, resource, target, context) => direct.preflight(kind, resource, target, context),
   async update(kind, resource, target, id, observation) {
     const name = `${kind}/${adapterOf(kind).huaweiName(resource.spec)}`;
     let step: Awaited<ReturnType<CloudApi['update']>>;

@@ -1,6 +1,6 @@
 /** The Huawei calls the lifecycle makes, by kind: each goes through the kind's adapter over one transport. */
 import type { HuaweiTarget, HuaweiTransport } from '../huaweicloud/client';
-import type { AdapterResource, Observation, UpdateStep } from '../kinds/adapter';
+import type { AdapterResource, Observation, PreflightCheck, PreflightContext, UpdateStep } from '../kinds/adapter';
 import { adapterOf } from '../kinds/registry';
 
 /** What the dispatcher, the poller and the plan need from Huawei; tests wrap one to inject faults. */
@@ -14,6 +14,8 @@ export interface CloudApi {
   update(kind: string, resource: AdapterResource, target: HuaweiTarget, id: string, observation: Observation): Promise<UpdateStep>;
   /** Sends the delete; a resource already gone counts as deleted. */
   delete(kind: string, target: HuaweiTarget, id: string): Promise<void>;
+  /** Read-only checks that the create (or an update's growth) can succeed now; see preflightResource for the safe wrapper. */
+  preflight(kind: string, resource: AdapterResource, target: HuaweiTarget, context: PreflightContext): Promise<PreflightCheck[]>;
 }
 
 export function cloudApi(transport: HuaweiTransport): CloudApi {
@@ -23,5 +25,6 @@ export function cloudApi(transport: HuaweiTransport): CloudApi {
     observe: (kind, target, id) => adapterOf(kind).observe(transport, target, id),
     update: (kind, resource, target, id, observation) => adapterOf(kind).update(transport, resource, target, id, observation),
     delete: (kind, target, id) => adapterOf(kind).delete(transport, target, id),
+    preflight: (kind, resource, target, context) => adapterOf(kind).preflight(transport, resource, target, context),
   };
 }

@@ -37,6 +37,9 @@ class FakeCloud implements CloudApi {
   async delete(): Promise<void> {
     throw new Error('nothing here is deleted');
   }
+  async preflight(): Promise<never> {
+    throw new Error('the poller never preflights');
+  }
 }
 
 describe('pollTick', () => {

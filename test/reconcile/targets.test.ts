@@ -43,6 +43,7 @@ describe('dispatcher and poller targets', () => {
       findByName: (kind, target, name) => real.findByName(kind, target, name),
       update: (...args) => real.update(...args),
       delete: (...args) => real.delete(...args),
+      preflight: (...args) => real.preflight(...args),
     };
     h.deps.cloud = recording;
     try {

@@ -2,8 +2,9 @@
 import { parseArgs } from 'node:util';
 import { startSimulator } from './index';
 
-const USAGE = `usage: npm run simulator -- [--realistic] [--seed N] [--rate-limit N] [--state FILE] [--quiet]
+const USAGE = `usage: npm run simulator -- [--realistic] [--seed N] [--rate-limit N] [--state FILE] [--strict-catalog] [--quiet]
   --state FILE keeps the resources in FILE across restarts (read at start, rewritten on every change)
+  --strict-catalog: only the catalog's images, edge nodes and groups exist (see README, Catalog)
   port: SIMULATOR_PORT or PORT (default: a free port); credentials: HUAWEICLOUD_SDK_AK/SK/PROJECT_ID`;
 
 function numberFlag(value: string | undefined, flag: string): number | undefined {
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
       seed: { type: 'string' },
       'rate-limit': { type: 'string' },
       state: { type: 'string' },
+      'strict-catalog': { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -35,6 +37,7 @@ async function main(): Promise<void> {
     seed: numberFlag(values.seed, '--seed'),
     rateLimitPerSecond: numberFlag(values['rate-limit'], '--rate-limit'),
     ...(values.state ? { stateFile: values.state } : {}),
+    ...(values['strict-catalog'] ? { catalog: { strict: true } } : {}),
     // Request logs go to stderr so stdout carries only the URL, which scripts read.
     logger: values.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
   });

@@ -52,4 +52,14 @@ describe('simulator CLI (npm run simulator)', () => {
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
   });
+
+  it('--strict-catalog starts the catalog strict', async () => {
+    const { child, firstLine } = startCli(['--strict-catalog', '--quiet']);
+    const url = await firstLine;
+    const catalog = (await (await fetch(`${url}/__sim/catalog`)).json()) as { strict: boolean };
+    expect(catalog.strict).toBe(true);
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+  });
 });

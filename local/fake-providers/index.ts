@@ -85,10 +85,35 @@ export interface LocalProviders {
   review(provider: GitProvider, repository: string, number: number, user: string, state: FakeReviewState): void;
   /** Merges pull request `number`: one merge commit on the default branch with the request's changes, pushed as `push` is. */
   merge(provider: GitProvider, repository: string, number: number): PushResult;
-  /** The next Jira issue key (OPS-1, OPS-2, ...); the fake Jira only receives comments, so a key is all an issue is. */
-  nextIssueKey(): string;
+  /**
+   * Files a Jira ticket under the next key (OPS-1, OPS-2, ...), or with `key`, replaces its description. The fake
+   * Jira only receives comments; it keeps a ticket's description, reporter and status so a transition can be sent
+   * with the description the ticket was filed with.
+   */
+  fileIssue(ticket: { key?: string; summary: string; description: string; reporter: JiraUser }): FakeIssue;
+  issue(key: string): FakeIssue | undefined;
+  /** Moves a ticket to `status`; returns the status it had. */
+  transitionIssue(key: string, status: string): string;
   close(): Promise<void>;
 }
+
+/** A user as Jira Cloud names one in webhooks. */
+export interface JiraUser {
+  accountId: string;
+  displayName: string;
+}
+
+export interface FakeIssue {
+  key: string;
+  self: string;
+  summary: string;
+  description: string;
+  reporter: JiraUser;
+  status: string;
+}
+
+/** Where a new ticket starts, as in Jira's default workflow. */
+const INITIAL_STATUS = 'To Do';
 
 interface Repository extends RepositoryInfo {
   pulls: Map<number, { baseRef: string; headRef: string; base: string; head: string; request: FakeMergeRequest }>;
@@ -97,6 +122,7 @@ interface Repository extends RepositoryInfo {
 
 /** Who opens the local pull requests: `npm run local:send` sends as this user. */
 const LOCAL_AUTHOR = 'local-sender';
+const ISSUE_KEY = /^[A-Z][A-Z0-9_]*-\d+$/;
 const REVIEW_STATES: readonly FakeReviewState[] = ['APPROVED', 'CHANGES_REQUESTED', 'COMMENTED', 'DISMISSED'];
 
 class AdminError extends Error {
@@ -114,6 +140,7 @@ export async function startLocalProviders(opts: LocalProvidersOptions): Promise<
   const repos = new Map<string, Repository>();
   let commitCount = 0;
   let nextIssue = 1;
+  const issues = new Map<string, FakeIssue>();
   let url = '';
 
   const keyOf = (provider: GitProvider, repository: string) => `${provider}:${repository}`;
@@ -237,7 +264,29 @@ export async function startLocalProviders(opts: LocalProvidersOptions): Promise<
       pull.request.mergeCommit = result.after;
       return result;
     },
-    nextIssueKey: () => `OPS-${nextIssue++}`,
+    fileIssue({ key, ...ticket }) {
+      const known = key === undefined ? undefined : issues.get(key);
+      const issueKey = key ?? `OPS-${nextIssue++}`;
+      const filed: FakeIssue = {
+        key: issueKey,
+        self: `${url}/jira/rest/api/2/issue/${issueKey}`,
+        status: known?.status ?? INITIAL_STATUS,
+        ...ticket,
+      };
+      issues.set(issueKey, filed);
+      return { ...filed };
+    },
+    issue: (key) => {
+      const known = issues.get(key);
+      return known ? { ...known } : undefined;
+    },
+    transitionIssue(key, status) {
+      const known = issues.get(key);
+      if (!known) throw new AdminError(404, `no Jira ticket ${key} (known: ${[...issues.keys()].join(', ') || 'none'})`);
+      const from = known.status;
+      known.status = status;
+      return from;
+    },
   };
 
   // Admin API for the send script; loopback only, like the simulator's /__sim/.
@@ -280,9 +329,28 @@ export async function startLocalProviders(opts: LocalProvidersOptions): Promise<
     if (t.number === undefined) throw new AdminError(400, 'number is required');
     return c.json(providers.merge(t.provider, t.repository, t.number), 201);
   });
-  admin.post('/issue', (c) => {
-    const key = providers.nextIssueKey();
-    return c.json({ key, self: `${url}/jira/rest/api/2/issue/${key}` }, 201);
+  admin.post('/issue', async (c) => {
+    const body = (await c.req.json().catch(() => ({}))) as Record<string, unknown>;
+    const reporter = body.reporter as Partial<JiraUser> | undefined;
+    if (body.key !== undefined && (typeof body.key !== 'string' || !ISSUE_KEY.test(body.key)))
+      throw new AdminError(400, 'key must be a Jira issue key (OPS-1)');
+    if (typeof body.description !== 'string') throw new AdminError(400, 'description is required');
+    if (typeof reporter?.accountId !== 'string' || typeof reporter.displayName !== 'string')
+      throw new AdminError(400, 'reporter must be { accountId, displayName }');
+    const ticket = { summary: typeof body.summary === 'string' ? body.summary : '', description: body.description };
+    const reporterUser = { accountId: reporter.accountId, displayName: reporter.displayName };
+    return c.json(providers.fileIssue({ ...(body.key ? { key: body.key as string } : {}), ...ticket, reporter: reporterUser }), 201);
+  });
+  admin.get('/issue/:key', (c) => {
+    const known = providers.issue(c.req.param('key'));
+    if (!known) throw new AdminError(404, `no Jira ticket ${c.req.param('key')}`);
+    return c.json(known);
+  });
+  admin.post('/issue/:key/transition', async (c) => {
+    const { status } = (await c.req.json().catch(() => ({}))) as { status?: unknown };
+    if (typeof status !== 'string' || status.trim() === '') throw new AdminError(400, 'status is required');
+    const from = providers.transitionIssue(c.req.param('key'), status);
+    return c.json({ key: c.req.param('key'), from, to: status });
   });
   // Everything recorded so far, for tests and for a look from curl.
   admin.get('/records', (c) =>

@@ -17,8 +17,9 @@ export type SendKind = (typeof SEND_KINDS)[number];
 /** Who files the tickets of `jira`; `jira-approve` approves as somebody else unless told to. */
 const JIRA_REPORTER: JiraUser = { accountId: 'local-sender', displayName: 'Local Sender' };
 const JIRA_APPROVER = 'local-approver';
+const CHANGE_KINDS = SEND_KINDS.filter((kind) => kind !== 'jira-approve');
 
-export const USAGE = `usage: npm run local:send -- <${SEND_KINDS.join('|')}> [file...] [--remove <path>]...
+export const USAGE = `usage: npm run local:send -- <${CHANGE_KINDS.join('|')}> [file...] [--remove <path>]...
          [--fail] [--pr <n>] [--issue <KEY>]
        npm run local:send -- jira-approve <KEY> [file...] [--by <user>] [--status <name>]
 

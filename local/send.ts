@@ -1,7 +1,7 @@
 /**
- * `npm run local:send -- <github-push|github-pr|gitlab-push|gitlab-mr|jira> [file...]`: makes the change in
- * the fake provider of a stack started with `npm start -- --fake-providers` (a commit, a pull request, a
- * ticket), then sends the webhook the real provider would send, signed with the stack's secrets.
+ * `npm run local:send -- <github-push|github-pr|gitlab-push|gitlab-mr|jira|jira-approve> [file...]`: makes the
+ * change in the fake provider of a stack started with `npm start -- --fake-providers` (a commit, a pull request, a
+ * ticket, a ticket's transition), then sends the webhook the real provider would send, signed with the stack's secrets.
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -9,17 +9,26 @@ import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { demoManifests, manifestPath, repositoryFiles, sendStatePath, type SendState } from './fake-providers/demo';
-import type { PullResult, PushResult } from './fake-providers/index';
+import type { FakeIssue, JiraUser, PullResult, PushResult } from './fake-providers/index';
 
-export const SEND_KINDS = ['github-push', 'github-pr', 'gitlab-push', 'gitlab-mr', 'jira'] as const;
+export const SEND_KINDS = ['github-push', 'github-pr', 'gitlab-push', 'gitlab-mr', 'jira', 'jira-approve'] as const;
 export type SendKind = (typeof SEND_KINDS)[number];
 
-export const USAGE = `usage: npm run local:send -- <${SEND_KINDS.join('|')}> [file...] [--remove <path>]...
+/** Who files the tickets of `jira`; `jira-approve` approves as somebody else unless told to. */
+const JIRA_REPORTER: JiraUser = { accountId: 'local-sender', displayName: 'Local Sender' };
+const JIRA_APPROVER = 'local-approver';
+const CHANGE_KINDS = SEND_KINDS.filter((kind) => kind !== 'jira-approve');
+
+export const USAGE = `usage: npm run local:send -- <${CHANGE_KINDS.join('|')}> [file...] [--remove <path>]...
          [--fail] [--pr <n>] [--issue <KEY>]
+       npm run local:send -- jira-approve <KEY> [file...] [--by <user>] [--status <name>]
 
   github-push, gitlab-push  commit the files to acme/infra's default branch, then send the push event
   github-pr, gitlab-mr      open a pull/merge request with the files (--pr <n>: add a commit to request n)
   jira                      a ticket whose description holds each file as a yaml code block (--issue <KEY>: update it)
+  jira-approve              move ticket KEY into --status (default $JIRA_APPROVAL_STATUS, else Approved) as user
+                            --by (default ${JIRA_APPROVER}, not the reporter ${JIRA_REPORTER.accountId}), with the
+                            description the ticket was filed with; after a restart of the stack, name the files again
 
 --remove <path> takes a file out of the repository in the same commit (what it declared is orphaned, or deleted
 with PRUNE=true and metadata.deletionPolicy: Delete). Without files or removals, two new demo resources from
@@ -45,6 +54,19 @@ export interface SendResult {
 }
 
 type Secrets = Required<SendState['secrets']>;
+
+const JIRA_SUMMARY = 'Provision demo resources';
+const ISSUE_KEY = /^[A-Z][A-Z0-9_]*-\d+$/;
+
+/** Jira Cloud webhooks carry the description in wiki markup: one {code:yaml} block per file. */
+function jiraDescription(files: Record<string, string | null>): string {
+  return [
+    'Please provision:',
+    ...Object.values(files)
+      .filter((text): text is string => text !== null)
+      .map((text) => `{code:yaml}\n${text.replace(/\n?$/, '\n')}{code}`),
+  ].join('\n\n');
+}
 
 function loadState(env: Record<string, string | undefined>, cwd: string): { state: SendState; secrets: Partial<Secrets> } {
   const dir = resolve(cwd, env.LOCAL_STATE_DIR || '.local');
@@ -92,6 +114,23 @@ async function admin<T>(state: SendState, path: string, body: unknown): Promise<
   return json;
 }
 
+/** The ticket as the fake Jira keeps it, or undefined when it does not know the key (it forgets on restart). */
+async function findIssue(state: SendState, key: string): Promise<FakeIssue | undefined> {
+  const response = await fetch(`${state.fakeUrl}/__fake/issue/${encodeURIComponent(key)}`);
+  if (response.status === 404) return undefined;
+  const json = (await response.json()) as FakeIssue & { message?: string };
+  if (!response.ok) throw new Error(`fake providers: ${json.message ?? response.status}`);
+  return json;
+}
+
+/** The issue object of a Jira webhook: Cloud's REST shape, cut to what a ticket here has. */
+const jiraIssue = (issue: FakeIssue) => ({
+  id: issue.key.replace(/\D/g, ''),
+  key: issue.key,
+  self: issue.self,
+  fields: { summary: issue.summary, description: issue.description, reporter: issue.reporter, status: { name: issue.status } },
+});
+
 const hubSignature = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 const short = (sha: string) => sha.slice(0, 8);
 const gitlabTime = (date: Date) => `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
@@ -109,24 +148,35 @@ export async function runSend(argv: readonly string[], opts: SendOptions = {}): 
       fail: { type: 'boolean' },
       pr: { type: 'string' },
       issue: { type: 'string' },
+      by: { type: 'string' },
+      status: { type: 'string' },
       remove: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
-  const [kind, ...paths] = positionals;
+  const [kind, ...rest] = positionals;
   if (values.help || !SEND_KINDS.includes(kind as SendKind)) throw new Error(USAGE);
+  // jira-approve names its ticket first; the files after it are those the ticket was filed with.
+  const ticket = kind === 'jira-approve' ? rest[0] : undefined;
+  const paths = kind === 'jira-approve' ? rest.slice(1) : rest;
+  if (kind === 'jira-approve' && !ISSUE_KEY.test(ticket ?? ''))
+    throw new Error(`jira-approve takes the ticket's key first (OPS-1), not ${ticket ?? 'nothing'}\n${USAGE}`);
+  if (values.by?.trim() === '') throw new Error('--by takes the approving user (a Jira accountId)');
   const { state, secrets } = loadState(env, cwd);
   const globs = state.manifestGlobs;
   const id = randomBytes(2).toString('hex');
   const removed = values.remove ?? [];
-  const files: Record<string, string | null> = {
-    ...(paths.length > 0
+  const files: Record<string, string | null> =
+    kind === 'jira-approve'
       ? repositoryFiles(globs, paths, filesCwd)
-      : removed.length > 0
-        ? {}
-        : { [manifestPath(globs, `demo-${id}.yaml`)]: demoManifests(id, { fail: values.fail ?? false }) }),
-    ...Object.fromEntries(removed.map((path) => [path, null])),
-  };
+      : {
+          ...(paths.length > 0
+            ? repositoryFiles(globs, paths, filesCwd)
+            : removed.length > 0
+              ? {}
+              : { [manifestPath(globs, `demo-${id}.yaml`)]: demoManifests(id, { fail: values.fail ?? false }) }),
+          ...Object.fromEntries(removed.map((path) => [path, null])),
+        };
   const number = values.pr === undefined ? undefined : Number(values.pr);
   if (number !== undefined && !Number.isInteger(number)) throw new Error('--pr takes a pull or merge request number');
 
@@ -159,6 +209,15 @@ export async function runSend(argv: readonly string[], opts: SendOptions = {}): 
   };
   const describeFiles = (changed: string[]) =>
     changed.length > 0 ? changed.join(', ') : 'no file changed: intake will find nothing to do';
+  const deliverJira = (payload: unknown, key: string) => {
+    const body = JSON.stringify(payload);
+    return deliver(
+      'jira',
+      { 'x-hub-signature': hubSignature(need(secrets, 'JIRA_WEBHOOK_SECRET'), body), 'x-atlassian-webhook-identifier': randomUUID() },
+      payload,
+      { issue: key },
+    );
+  };
 
   switch (kind as SendKind) {
     case 'github-push':
@@ -328,16 +387,13 @@ export async function runSend(argv: readonly string[], opts: SendOptions = {}): 
       );
     }
     case 'jira': {
-      const issue = values.issue
-        ? { key: values.issue, self: `${state.fakeUrl}/jira/rest/api/2/issue/${values.issue}` }
-        : await admin<{ key: string; self: string }>(state, 'issue', {});
-      // Jira Cloud webhooks carry the description in wiki markup: one {code:yaml} block per file.
-      const description = [
-        'Please provision:',
-        ...Object.values(files)
-          .filter((text): text is string => text !== null)
-          .map((text) => `{code:yaml}\n${text.replace(/\n?$/, '\n')}{code}`),
-      ].join('\n\n');
+      const description = jiraDescription(files);
+      const issue = await admin<FakeIssue>(state, 'issue', {
+        ...(values.issue ? { key: values.issue } : {}),
+        summary: JIRA_SUMMARY,
+        description,
+        reporter: JIRA_REPORTER,
+      });
       const event = values.issue ? 'jira:issue_updated' : 'jira:issue_created';
       const blocks = Object.keys(files).filter((path) => files[path] !== null);
       print(
@@ -348,21 +404,49 @@ export async function runSend(argv: readonly string[], opts: SendOptions = {}): 
         timestamp: Date.now(),
         webhookEvent: event,
         issue_event_type_name: values.issue ? 'issue_updated' : 'issue_created',
-        user: { displayName: 'Local Sender' },
-        issue: {
-          id: issue.key.replace(/\D/g, ''),
-          key: issue.key,
-          self: issue.self,
-          fields: { summary: 'Provision demo resources', description },
+        user: JIRA_REPORTER,
+        issue: jiraIssue(issue),
+      };
+      return deliverJira(payload, issue.key);
+    }
+    case 'jira-approve': {
+      const key = ticket!;
+      const known = await findIssue(state, key);
+      // Jira sends the whole issue with a transition, and intake reads its description again: sent as the ticket was
+      // filed, it maps to the ticket's request. Files named here are filed again, for a ticket the fake has forgotten.
+      const issue =
+        paths.length > 0
+          ? await admin<FakeIssue>(state, 'issue', {
+              key,
+              summary: known?.summary ?? JIRA_SUMMARY,
+              description: jiraDescription(files),
+              reporter: known?.reporter ?? JIRA_REPORTER,
+            })
+          : known;
+      if (!issue)
+        throw new Error(
+          `the fake Jira does not know ${key} (was the stack restarted?): name the files it was filed with, ` +
+            `as in \`npm run local:send -- jira-approve ${key} my.yaml\``,
+        );
+      const by = values.by ?? JIRA_APPROVER;
+      const status = values.status ?? (env.JIRA_APPROVAL_STATUS?.trim() || 'Approved');
+      const { from } = await admin<{ from: string }>(state, `issue/${key}/transition`, { status });
+      print(
+        `jira-approve: ${key} ${from} → ${status} by ${by}` +
+          (by === issue.reporter.accountId ? ' (its reporter)' : ` (reporter ${issue.reporter.accountId})`),
+      );
+      const payload = {
+        timestamp: Date.now(),
+        webhookEvent: 'jira:issue_updated',
+        issue_event_type_name: 'issue_generic',
+        user: { accountId: by, displayName: by },
+        issue: jiraIssue({ ...issue, status }),
+        changelog: {
+          id: Date.now() % 100_000,
+          items: [{ field: 'status', fieldtype: 'jira', fieldId: 'status', fromString: from, toString: status }],
         },
       };
-      const body = JSON.stringify(payload);
-      return deliver(
-        'jira',
-        { 'x-hub-signature': hubSignature(need(secrets, 'JIRA_WEBHOOK_SECRET'), body), 'x-atlassian-webhook-identifier': randomUUID() },
-        payload,
-        { issue: issue.key },
-      );
+      return deliverJira(payload, key);
     }
   }
 }

@@ -1,4 +1,7 @@
-/** Local fakes of the GitHub and GitLab REST endpoints intake reads, serving real response shapes from in-memory commits. */
+/**
+ * Local fakes of the GitHub and GitLab REST endpoints intake reads, serving real response shapes from in-memory commits,
+ * and of the ones that tell who approved the pull or merge request that merged a commit.
+ */
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
@@ -12,9 +15,41 @@ export function blobSha(content: string): string {
   return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
 }
 
+/** Review states as GitHub reports them; PENDING is a draft only its author sees. */
+export type FakeReviewState = 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED' | 'PENDING';
+
+/** A GitHub pull request or GitLab merge request, as the approval endpoints report it. Tests change it in place. */
+export interface FakeMergeRequest {
+  provider: 'github' | 'gitlab';
+  /** owner/name on GitHub; group/project on GitLab, where projectId names it too. */
+  repository: string;
+  projectId?: number;
+  number: number;
+  title: string;
+  author: string;
+  state: 'open' | 'closed' | 'merged';
+  baseRef: string;
+  headRef: string;
+  /** Its commits, oldest first: the last is the head. Listed for any of them, like for its merge commit. */
+  commits: string[];
+  /** What landed on the base branch: a merge or squash commit, or the head itself when fast-forwarded. */
+  mergeCommit?: string;
+  /** GitHub's reviews, oldest first. */
+  reviews: { user: string; state: FakeReviewState }[];
+  /** GitLab's approvals. */
+  approvedBy: string[];
+}
+
+export type FakeMergeRequestInit = Pick<FakeMergeRequest, 'provider' | 'repository' | 'number' | 'author' | 'commits'> &
+  Partial<FakeMergeRequest>;
+
 export interface GitFakeState {
   /** Commits by sha, shared by both fakes. */
   commits: Map<string, Commit>;
+  /** Pull and merge requests, for the approval endpoints. */
+  requests: FakeMergeRequest[];
+  /** Records a request (open, or merged when it has a mergeCommit) and returns it for the test to change. */
+  addRequest(init: FakeMergeRequestInit): FakeMergeRequest;
   /** Each request received: method, path, and whether it was authenticated. */
   calls: { method: string; path: string; authorized: boolean }[];
   /** Makes the next N calls answer this status (e.g. 502 to test retries). */
@@ -31,6 +66,7 @@ export function createGitFake(opts: { githubToken: string; gitlabToken: string }
   const commits = new Map<string, Commit>();
   const blobs = new Map<string, string>();
   const calls: GitFakeState['calls'] = [];
+  const requests: FakeMergeRequest[] = [];
   let failures = { count: 0, status: 500 };
   const app = new Hono();
 
@@ -107,15 +143,173 @@ export function createGitFake(opts: { githubToken: string; gitlabToken: string }
     return c.body(content, 200, { 'content-type': 'text/plain' });
   });
 
+  // Approvals. Both providers list the requests that carry a commit, and 4xx a commit that is unknown everywhere.
+  const carrying = (provider: FakeMergeRequest['provider'], sameRepository: (r: FakeMergeRequest) => boolean, sha: string) =>
+    requests.filter((r) => r.provider === provider && sameRepository(r) && (r.commits.includes(sha) || r.mergeCommit === sha));
+  const knownCommit = (sha: string) => commits.has(sha) || requests.some((r) => r.commits.includes(sha) || r.mergeCommit === sha);
+  const isGithub = (owner: string, repo: string) => (r: FakeMergeRequest) => r.repository === `${owner}/${repo}`;
+  // GitLab takes the numeric id or the path; Hono hands the path over decoded.
+  const isGitlab = (id: string) => (r: FakeMergeRequest) => r.repository === id || String(r.projectId) === id;
+  const head = (r: FakeMergeRequest) => r.commits.at(-1) ?? null;
+
+  // GitHub: GET /repos/{owner}/{repo}/commits/{sha}/pulls and /pulls/{n}/reviews (paged by per_page and page, with Link).
+  app.get('/github/repos/:owner/:repo/commits/:sha/pulls', (c) => {
+    const { owner, repo, sha } = c.req.param();
+    if (!knownCommit(sha)) return c.json({ message: `No commit found for SHA: ${sha}`, status: '422' }, 422);
+    const api = `${new URL(c.req.url).origin}/github/repos/${owner}/${repo}`;
+    const now = new Date().toISOString();
+    return c.json(
+      carrying('github', isGithub(owner, repo), sha).map((r) => ({
+        url: `${api}/pulls/${r.number}`,
+        id: numericId(`pull:${r.repository}#${r.number}`),
+        html_url: `https://github.com/${r.repository}/pull/${r.number}`,
+        number: r.number,
+        state: r.state === 'open' ? 'open' : 'closed',
+        locked: false,
+        title: r.title,
+        user: githubUser(r.author),
+        body: null,
+        created_at: now,
+        updated_at: now,
+        closed_at: r.state === 'open' ? null : now,
+        merged_at: r.state === 'merged' ? now : null,
+        merge_commit_sha: r.mergeCommit ?? null,
+        head: { label: `${owner}:${r.headRef}`, ref: r.headRef, sha: head(r) },
+        base: { label: `${owner}:${r.baseRef}`, ref: r.baseRef },
+        author_association: 'CONTRIBUTOR',
+        draft: false,
+      })),
+    );
+  });
+  app.get('/github/repos/:owner/:repo/pulls/:number/reviews', (c) => {
+    const { owner, repo } = c.req.param();
+    const r = requests.find((q) => q.provider === 'github' && isGithub(owner, repo)(q) && q.number === Number(c.req.param('number')));
+    if (!r) return c.json({ message: 'Not Found', status: '404' }, 404);
+    const perPage = Math.min(Number(c.req.query('per_page') ?? 30), 100);
+    const page = Number(c.req.query('page') ?? 1);
+    const pull = `https://github.com/${r.repository}/pull/${r.number}`;
+    const pullApi = `${new URL(c.req.url).origin}/github/repos/${owner}/${repo}/pulls/${r.number}`;
+    const items = r.reviews.map((review, i) => {
+      const id = numericId(`review:${r.repository}#${r.number}:${i}`);
+      return {
+        id,
+        user: githubUser(review.user),
+        body: '',
+        state: review.state,
+        html_url: `${pull}#pullrequestreview-${id}`,
+        pull_request_url: pullApi,
+        _links: { html: { href: `${pull}#pullrequestreview-${id}` }, pull_request: { href: pullApi } },
+        ...(review.state === 'PENDING' ? {} : { submitted_at: new Date().toISOString() }),
+        commit_id: head(r),
+        author_association: 'COLLABORATOR',
+      };
+    });
+    const last = Math.max(1, Math.ceil(items.length / perPage));
+    const at = (n: number) => {
+      const url = new URL(c.req.url);
+      url.searchParams.set('page', String(n));
+      return url.toString();
+    };
+    const links = page < last ? [`<${at(page + 1)}>; rel="next"`, `<${at(last)}>; rel="last"`] : [];
+    return c.json(items.slice((page - 1) * perPage, page * perPage), 200, links.length > 0 ? { link: links.join(', ') } : {});
+  });
+
+  // GitLab: GET /projects/:id/repository/commits/:sha/merge_requests and /merge_requests/:iid/approvals.
+  const gitlabRequest = (r: FakeMergeRequest, now: string) => ({
+    id: numericId(`mr:${r.repository}!${r.number}`),
+    iid: r.number,
+    project_id: r.projectId ?? null,
+    title: r.title,
+    description: '',
+    state: r.state === 'open' ? 'opened' : r.state,
+    created_at: now,
+    updated_at: now,
+  });
+  app.get('/gitlab/projects/:id/repository/commits/:sha/merge_requests', (c) => {
+    const { id, sha } = c.req.param();
+    if (!knownCommit(sha)) return c.json({ message: '404 Commit Not Found' }, 404);
+    const now = new Date().toISOString();
+    return c.json(
+      carrying('gitlab', isGitlab(id), sha).map((r) => ({
+        ...gitlabRequest(r, now),
+        ...(r.state === 'merged' ? { merged_at: now } : {}),
+        target_branch: r.baseRef,
+        source_branch: r.headRef,
+        author: gitlabUser(r.author),
+        source_project_id: r.projectId ?? null,
+        target_project_id: r.projectId ?? null,
+        labels: [],
+        draft: false,
+        merge_status: 'can_be_merged',
+        sha: head(r),
+        merge_commit_sha: r.mergeCommit ?? null,
+        squash_commit_sha: null,
+        web_url: `https://gitlab.example.com/${r.repository}/-/merge_requests/${r.number}`,
+      })),
+    );
+  });
+  app.get('/gitlab/projects/:id/merge_requests/:iid/approvals', (c) => {
+    const id = c.req.param('id');
+    const r = requests.find((q) => q.provider === 'gitlab' && isGitlab(id)(q) && q.number === Number(c.req.param('iid')));
+    if (!r) return c.json({ message: '404 Not found' }, 404);
+    return c.json({
+      ...gitlabRequest(r, new Date().toISOString()),
+      merge_status: 'can_be_merged',
+      approvals_required: 0,
+      approvals_left: 0,
+      approved_by: r.approvedBy.map((username) => ({ user: gitlabUser(username) })),
+    });
+  });
+
   return {
     app,
     state: {
       commits,
+      requests,
+      addRequest: (init) => {
+        const request: FakeMergeRequest = {
+          title: `Change ${init.number}`,
+          state: init.mergeCommit ? 'merged' : 'open',
+          baseRef: 'main',
+          headRef: `change-${init.number}`,
+          reviews: [],
+          approvedBy: [],
+          ...init,
+        };
+        requests.push(request);
+        return request;
+      },
       calls,
       failNext: (count, status) => {
         failures = { count, status };
       },
     },
+  };
+}
+
+/** A stable number for a name, where the real APIs have database ids. */
+function numericId(name: string): number {
+  return Number.parseInt(createHash('sha1').update(name).digest('hex').slice(0, 8), 16);
+}
+
+function githubUser(login: string) {
+  return {
+    login,
+    id: numericId(`user:${login}`),
+    url: `https://api.github.com/users/${login}`,
+    html_url: `https://github.com/${login}`,
+    type: login.endsWith('[bot]') ? 'Bot' : 'User',
+    site_admin: false,
+  };
+}
+
+function gitlabUser(username: string) {
+  return {
+    id: numericId(`user:${username}`),
+    username,
+    name: username,
+    state: 'active',
+    web_url: `https://gitlab.example.com/${username}`,
   };
 }
 

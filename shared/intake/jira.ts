@@ -127,3 +127,113 @@ function wikiBlocks(text: string): string[] {
   }
   return blocks;
 }
+
+/** A ticket's move into another status, as a `jira:issue_updated` webhook reports it. */
+export interface JiraTransition {
+  ticket: string;
+  toStatus: string;
+  fromStatus?: string;
+  /** Who moved the ticket. */
+  actor: { id: string; displayName?: string };
+  /** Absent when the ticket has no reporter or the payload does not name one: separation of duties cannot be checked. */
+  reporter?: { id: string; displayName?: string };
+}
+
+/** A Jira-assigned value that names something on a ticket: bounded, so a signed sender cannot grow a stored item with it. */
+const JiraNameSchema = z.string().trim().min(1).max(255);
+
+/**
+ * A user as webhooks carry one: Jira Cloud names users by accountId (at most 128 characters); Server and Data Center
+ * by name (the username) and key.
+ */
+const JiraUserSchema = z.looseObject({
+  accountId: z.string().min(1).max(128).optional(),
+  name: JiraNameSchema.optional(),
+  key: JiraNameSchema.optional(),
+  displayName: z.string().max(255).optional(),
+});
+
+const TransitionPayloadSchema = z.looseObject({
+  issue: z.looseObject({
+    key: JiraIssueEventSchema.shape.issue.shape.key,
+    fields: z.looseObject({ reporter: JiraUserSchema.nullish() }).nullish(),
+  }),
+  user: JiraUserSchema,
+});
+
+/** The two names a status changelog item carries; `toString` is read as an own property, never Object.prototype's. */
+const StatusChangeSchema = z.object({ toString: JiraNameSchema, fromString: JiraNameSchema.nullish() });
+
+/** A status transition that cannot be attributed or read: it must not count as anyone's approval. */
+export class JiraTransitionError extends Error {
+  readonly code = 'JIRA_TRANSITION_INVALID';
+  constructor(
+    /** Where in the payload, as `changelog.items[1].toString`. */
+    readonly path: string,
+    problem: string,
+  ) {
+    super(`${path}: ${problem}`);
+    this.name = 'JiraTransitionError';
+  }
+}
+
+const pathText = (path: readonly PropertyKey[]) =>
+  path.reduce<string>(
+    (text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)),
+    '',
+  );
+
+function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, at: readonly PropertyKey[]): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  throw new JiraTransitionError(pathText([...at, ...issue.path]), issue.message);
+}
+
+const own = (value: object, key: string): unknown => (Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined);
+
+/** Cloud's accountId is the identity; Server and Data Center have no accountId, and name their users by name, else key. */
+function identityOf(user: z.infer<typeof JiraUserSchema>): { id: string; displayName?: string } | undefined {
+  const id = user.accountId ?? user.name ?? user.key;
+  if (id === undefined) return undefined;
+  return { id, ...(user.displayName ? { displayName: user.displayName } : {}) };
+}
+
+/**
+ * The status transition a jira:issue_updated payload carries, or undefined (no changelog status item). When an update
+ * changes the status more than once, the last item is where the ticket ended up.
+ * Throws JiraTransitionError when there is a status item but the ticket, the statuses or the actor cannot be read.
+ */
+export function statusTransitionOf(payload: unknown): JiraTransition | undefined {
+  if (!payload || typeof payload !== 'object' || own(payload, 'webhookEvent') !== 'jira:issue_updated') return undefined;
+  const changelog = own(payload, 'changelog');
+  const items = changelog && typeof changelog === 'object' ? own(changelog, 'items') : undefined;
+  if (!Array.isArray(items)) return undefined;
+  const index = items.findLastIndex(
+    (item: unknown) => !!item && typeof item === 'object' && own(item, 'field') === 'status' && own(item, 'fieldtype') === 'jira',
+  );
+  if (index === -1) return undefined;
+  const item = items[index] as object;
+  const change = parseOrThrow(StatusChangeSchema, { toString: own(item, 'toString'), fromString: own(item, 'fromString') }, [
+    'changelog',
+    'items',
+    index,
+  ]);
+  const { issue, user } = parseOrThrow(TransitionPayloadSchema, payload, []);
+  const actor = identityOf(user);
+  if (!actor) throw new JiraTransitionError('user', 'names nobody: no accountId (Cloud), name or key (Server, Data Center)');
+  const reporter = issue.fields?.reporter ? identityOf(issue.fields.reporter) : undefined;
+  return {
+    ticket: issue.key,
+    toStatus: change.toString,
+    ...(change.fromString ? { fromStatus: change.fromString } : {}),
+    actor,
+    ...(reporter ? { reporter } : {}),
+  };
+}
+
+/** Whether the ticket moved into the approval status (JIRA_APPROVAL_STATUS): compared trimmed and case-insensitively. */
+export function isApprovalTransition(t: JiraTransition, approvalStatus: string): boolean {
+  const wanted = approvalStatus.trim().toLowerCase();
+  return wanted !== '' && t.toStatus.trim().toLowerCase() === wanted;
+}

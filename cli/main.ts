@@ -9,13 +9,16 @@ import { validateCommand } from './validate';
 const USAGE = `usage: hwc-provisioner <command> [options]
 
 commands:
-  validate PATH...            validate manifest files or directories (- reads standard input) as one submission,
+  validate [PATH...]          validate manifest files or directories (- reads standard input) as one submission,
                               with the service's checks across them (a kind/name declared twice, a poolRef to a
                               pool in another project or region)
       --project-id ID         the service's default project (default HUAWEICLOUD_SDK_PROJECT_ID, else an unnamed
                               one: every working stack has a default project)
       --no-default-project    check as a service configured without one: spec.projectId is then required
       --region REGION         the service's default region (default HUAWEICLOUD_REGION, else cn-north-4)
+      --policy FILE           check a policy document (alone when no PATH is given), and give each manifest's verdict
+      --source SOURCE         who submits, for the verdicts: github:owner/repo@branch, gitlab:group/project@branch,
+                              jira:KEY-1, api:caller or queue:system (owner groups from OWNER_GROUPS)
       --format text|json      output format (default text)
   schema [KIND]               print the JSON Schema of the manifest language, or of one kind
   explain KIND[.FIELD...]     describe a manifest field, e.g. explain KIND.spec.body
@@ -27,8 +30,8 @@ commands:
   help                        show this help
   --version                   print the version
 
-exit codes: 0 valid, 1 invalid manifests (dlq: an AWS call or a move failed), 2 usage error, unreadable
-path, no manifest found, or no dead-letter queue under the prefix`;
+exit codes: 0 valid, 1 invalid manifests or policy, or a resource the policy denies (dlq: an AWS call or a move
+failed), 2 usage error, unreadable path, no manifest found, or no dead-letter queue under the prefix`;
 
 export async function run(argv: string[], io: Io = processIo): Promise<number> {
   const [command, ...args] = argv;

@@ -274,6 +274,12 @@ export const IntakeEnvSchema = z.object({
   PRUNE: z.stringbool().default(false),
   /** ...or for these only: `owner/repo` or `owner/repo@branch`, globs allowed (`acme/*`). */
   PRUNE_REPOSITORIES: csv.default([]),
+  /**
+   * Who may provision what (docs/policy.md): a policy YAML file, or the name or ARN of a Secrets Manager secret
+   * holding it (read again after SECRETS_MAX_AGE_SECONDS). Neither: every authenticated source may provision anything.
+   */
+  POLICY_FILE: z.string().min(1).optional(),
+  POLICY_PARAMETER: z.string().min(1).optional(),
 });
 export const intakeConfig = section((env) => parseEnv(IntakeEnvSchema, env));
 
@@ -479,6 +485,8 @@ export const FUNCTION_ENV: Record<FunctionName, FunctionEnv> = {
           TRACKED_BRANCHES: true,
           PLAN_FORK_PULL_REQUESTS: true,
           OWNER_GROUPS: true,
+          POLICY_FILE: true,
+          POLICY_PARAMETER: true,
           HUAWEICLOUD_SDK_PROJECT_ID: true,
           HUAWEICLOUD_REGION: true,
         }),
@@ -500,6 +508,8 @@ export const FUNCTION_ENV: Record<FunctionName, FunctionEnv> = {
           OWNER_GROUPS: true,
           PRUNE: true,
           PRUNE_REPOSITORIES: true,
+          POLICY_FILE: true,
+          POLICY_PARAMETER: true,
           HUAWEICLOUD_SDK_PROJECT_ID: true,
           HUAWEICLOUD_REGION: true,
         }),

@@ -101,8 +101,8 @@ describe('validate --policy FILE --source SOURCE PATH...', () => {
         'approves each GPU pool; approvers: jira:platform-lead, api:platform-bot)',
       'examples/all-kinds.yaml:37:9 NodePool/train-nodepool: allowed by rule gpu-capacity',
       'examples/all-kinds.yaml:61:9 Notebook/train-notebook: allowed by rule ml-notebooks',
-      `examples/all-kinds.yaml:84:9 EdgeDeployment/app: denied: no policy rule lets github acme/ml-train@main provision EdgeDeployment in ` +
-        `project ${ML} (region cn-north-4); ask #platform for access`,
+      'examples/all-kinds.yaml:84:9 EdgeDeployment/app: denied: no policy rule lets github acme/ml-train@main provision ' +
+        `EdgeDeployment in project ${ML} (region cn-north-4); ask #platform for access`,
     ]);
     expect(io.err).toEqual(['4 manifests checked: 4 valid, 0 invalid; policy: 2 allowed, 1 needs approval, 1 denied']);
   });
@@ -120,8 +120,8 @@ describe('validate --policy FILE --source SOURCE PATH...', () => {
     const io = captureIo();
     expect(await validateCommand(['--policy', ALLOWLIST, '--source', 'github:acme/infra@main', 'examples/notebook.yaml'], io, {})).toBe(1);
     expect(io.out).toEqual([
-      'examples/notebook.yaml:6:9 Notebook/notebooks-test: denied: no policy rule lets github acme/infra@main provision Notebook in project ' +
-        '<HUAWEICLOUD_SDK_PROJECT_ID> (region cn-north-4); ask #platform for access',
+      'examples/notebook.yaml:6:9 Notebook/notebooks-test: denied: no policy rule lets github acme/infra@main provision Notebook ' +
+        'in project <HUAWEICLOUD_SDK_PROJECT_ID> (region cn-north-4); ask #platform for access',
     ]);
     const configured = captureIo();
     const env = { HUAWEICLOUD_SDK_PROJECT_ID: PRODUCTION };

@@ -73,7 +73,8 @@ describe('parsePolicy', () => {
 
   it('takes "*" and absent keys as any, and a single value for a list', () => {
     const policy = parsePolicy(
-      'apiVersion: hwc-provisioner.io/v1\nkind: Policy\nrules:\n  - name: all\n    match: { provider: api }\n    grant: { projects: "*", regions: cn-north-4 }\n',
+      'apiVersion: hwc-provisioner.io/v1\nkind: Policy\nrules:\n  - name: all\n    match: { provider: api }\n' +
+        '    grant: { projects: "*", regions: cn-north-4 }\n',
       'p.yaml',
     );
     expect(policy.rules[0]!.grant).toEqual({ projects: 'any', regions: new Set(['cn-north-4']), kinds: 'any' });
@@ -181,7 +182,8 @@ describe('parsePolicy', () => {
   it('refuses a limit name used twice in one rule', () => {
     const text = edit(
       '        message: pools are limited to 4 nodes per flavor\n',
-      '        message: pools are limited to 4 nodes per flavor\n      - name: pool-size\n        expression: "true"\n        message: again\n',
+      '        message: pools are limited to 4 nodes per flavor\n' +
+        '      - name: pool-size\n        expression: "true"\n        message: again\n',
     );
     expect(issuesOf(text)).toEqual([
       expect.objectContaining({ path: 'rules.0.limits.1.name', message: 'limit name pool-size is used twice in this rule', line: 19 }),

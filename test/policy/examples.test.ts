@@ -47,7 +47,9 @@ describe('examples/policies', () => {
     });
     expect(evaluatePolicy(policy, github('acme/infra', 'dev'), notebook(PRODUCTION))).toEqual({
       allowed: false,
-      message: `no policy rule lets github acme/infra@dev provision Notebook in project ${PRODUCTION} (region cn-north-4); ask #platform for access`,
+      message:
+        `no policy rule lets github acme/infra@dev provision Notebook in project ${PRODUCTION} (region cn-north-4); ` +
+        'ask #platform for access',
     });
     const gitlab: PolicySubject = {
       provider: 'gitlab',

@@ -277,7 +277,8 @@ export async function validateCommand(args: string[], io: Io, env: Env = process
       }
     }
     const invalid = documents.filter((d) => !d.valid).length;
-    const counted = `${documents.length} manifest${documents.length === 1 ? '' : 's'} checked: ${documents.length - invalid} valid, ${invalid} invalid`;
+    const plural = documents.length === 1 ? '' : 's';
+    const counted = `${documents.length} manifest${plural} checked: ${documents.length - invalid} valid, ${invalid} invalid`;
     io.stderr(verdicts ? `${counted}; policy: ${policySummary([...verdicts.values()])}` : counted);
   }
   const denied = verdicts !== undefined && [...verdicts.values()].some((v) => !v.allowed);

@@ -12,8 +12,8 @@ import { Environment, type ParseError, type TypeError as CelTypeError } from '@m
 export const MAX_EXPRESSION_CHARS = 2_000;
 
 /**
- * What one resource's expressions may take together, in milliseconds. Real conditions take microseconds; a
- * request of 500 documents that all hit the budget still ends within the webhook's time.
+ * What one resource's expressions may take together, in milliseconds. Real conditions take microseconds: only a
+ * condition that needs fixing reaches it, and the refusal names it.
  */
 export const EVALUATION_BUDGET_MS = 50;
 

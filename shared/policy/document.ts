@@ -57,13 +57,13 @@ export interface PolicyMatch {
   readonly owner?: Matcher;
 }
 
-export interface PolicyLimit {
+interface PolicyLimit {
   readonly name: string;
   readonly expression: Expression;
   readonly message: string;
 }
 
-export interface PolicyApproval {
+interface PolicyApproval {
   readonly kinds: ReadonlySet<string>;
   readonly projects: ReadonlySet<string>;
   readonly when?: Expression;

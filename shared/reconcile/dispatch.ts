@@ -22,7 +22,16 @@ import { isNotFoundError } from '../huaweicloud/client';
 
 export { RetryLaterError, type ReconcileDeps };
 
-export type DispatchResult = 'missing' | 'already-settled' | 'waiting' | 'creating' | 'adopted' | 'finished' | 'changing' | 'deleting';
+export type DispatchResult =
+  | 'missing'
+  | 'already-settled'
+  | 'awaiting-approval'
+  | 'waiting'
+  | 'creating'
+  | 'adopted'
+  | 'finished'
+  | 'changing'
+  | 'deleting';
 
 async function finish(deps: ReconcileDeps, resource: ResourceRecord, terminal: Terminal): Promise<DispatchResult> {
   const finished = await finishResourceOnce(deps, resource, terminal);
@@ -54,6 +63,9 @@ async function resolveReference(
   if (knownId) return { ok: true, referenceId: knownId };
   const managed = await (referenced ?? getManaged(deps.table, resource.projectId, reference.kind, reference.name));
   if (managed?.state === 'Succeeded' && managed.huaweiId) return { ok: true, referenceId: managed.huaweiId };
+  // A failed update leaves the referenced resource where it was, still there to be used: only a failed create (or
+  // replacement) means there is nothing to create in.
+  if (managed?.state === 'Failed' && managed.operation === 'update' && managed.huaweiId) return { ok: true, referenceId: managed.huaweiId };
   const sibling = await getResource(deps.table, resource.requestId, reference.kind, reference.name);
   const fail = (message: string): Resolution => ({
     ok: false,
@@ -114,6 +126,8 @@ export async function dispatchResource(
   const resource = await getResource(deps.table, message.requestId, message.kind, message.name);
   if (!resource) return 'missing';
   if (TERMINAL_STATES.has(resource.state) || OBSERVED_STATES.has(resource.state)) return 'already-settled';
+  // Held for approval: nothing may be dispatched until an approver releases it (which queues it again).
+  if (resource.state === 'PendingApproval') return 'awaiting-approval';
   const now = deps.now();
   const adapter = adapterOf(resource.kind);
   const spec = specOf(resource);

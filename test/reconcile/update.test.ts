@@ -1,4 +1,6 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { managedKey } from '../../shared/store/keys';
 import { randomRequestId } from '../../shared/intake/ids';
 import { submit } from '../../shared/intake/submit';
 import { getManaged } from '../../shared/store/managed';
@@ -131,4 +133,28 @@ describe('updates', () => {
     expect(ops.filter((o) => o === 'update')).toHaveLength(1);
     expect(ops.at(-1)).toBe('start');
   }, 90_000);
+  it('a node pool of a later request is created in a pool whose last update failed: the pool is still there', async () => {
+    const resources = await apply(allKinds('upd6'));
+    const pool = resources.find((r) => r.kind === 'ResourcePool')!;
+    // As a failed update leaves it (settled Failed, operation update, its Huawei id kept).
+    await h.stack.ddb.send(
+      new UpdateCommand({
+        TableName: h.stack.tableName,
+        Key: managedKey(PROJECT_ID, 'ResourcePool', pool.name),
+        UpdateExpression: 'SET #state = :failed, operation = :update',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':failed': 'Failed', ':update': 'update' },
+      }),
+    );
+    const later = allKinds('upd6', (doc) => {
+      if (doc.kind !== 'NodePool') return;
+      doc.metadata.name = 'np-upd6-later';
+      doc.spec.body.metadata.name = 'np-upd6-later';
+      doc.spec.body.spec.resources.nodePool = 'np-upd6-later';
+    })
+      .split('---\n')
+      .find((doc) => doc.includes('kind: NodePool'))!;
+    const [nodePool] = await apply(later);
+    expect(nodePool).toMatchObject({ kind: 'NodePool', state: 'Succeeded', resolvedPoolName: pool.huaweiId });
+  }, 60_000);
 });

@@ -1,7 +1,7 @@
 /** Lambda entry for the intake queue: each record becomes a recorded request; only retryable failures are reported back. */
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { processIntakeMessage } from '../shared/intake/service';
-import { createLogger, intakeDeps, providerSettings, requireConfiguration } from '../shared/runtime';
+import { createLogger, governanceDeps, intakeDeps, providerSettings, requireConfiguration } from '../shared/runtime';
 import { sqsBatchHandler } from '../shared/sqs-batch';
 
 const logger = createLogger('hwc-provisioner-intake');
@@ -12,7 +12,7 @@ async function recordHandler(record: SQSRecord): Promise<void> {
   let outcome: Awaited<ReturnType<typeof processIntakeMessage>>;
   try {
     // With the logger, a message that cannot be processed is logged (WARN, with its message id) as it is rejected.
-    outcome = await processIntakeMessage({ ...intakeDeps(), logger: logger.app }, await providerSettings(), {
+    outcome = await processIntakeMessage({ ...intakeDeps(), ...(await governanceDeps()), logger: logger.app }, await providerSettings(), {
       messageId: record.messageId,
       body: record.body,
     });

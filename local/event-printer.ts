@@ -1,7 +1,15 @@
 /** Prints completion events from a queue subscribed to the events topic, one readable line each. */
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 
-export function createEventPrinter(opts: { sqs: SQSClient; queueUrl: string; print: (line: string) => void }): { stop(): Promise<void> } {
+/** How to decide on a request held for approval, as the local stack can: a curl with the approver's token, a Jira transition. */
+export type ApprovalHint = (request: { requestId: string; ticket?: string }) => string[];
+
+export function createEventPrinter(opts: {
+  sqs: SQSClient;
+  queueUrl: string;
+  print: (line: string) => void;
+  approvalHint?: ApprovalHint;
+}): { stop(): Promise<void> } {
   let running = true;
   const loop = (async () => {
     while (running) {
@@ -22,6 +30,14 @@ export function createEventPrinter(opts: { sqs: SQSClient; queueUrl: string; pri
             .filter(Boolean)
             .join(' ');
           opts.print(`[event] ${event.time} ${event.type} ${event.subject} ${detail} (request ${data.requestId})`);
+          if (event.type === 'hwc-provisioner.request.pending_approval' && data.approval) {
+            const approvers = data.approval.approvers?.length ? data.approval.approvers.join(', ') : 'any holder of the approve role';
+            opts.print(
+              `        awaiting approval by ${approvers} until ${data.approval.expiresAt}: ${data.approval.reasons?.join('; ') ?? ''}`,
+            );
+            for (const line of opts.approvalHint?.({ requestId: data.requestId, ticket: data.source?.ticket }) ?? [])
+              opts.print(`        ${line}`);
+          }
         } catch {
           opts.print(`[event] ${message.Body}`);
         }

@@ -82,7 +82,8 @@ function developmentSecrets(file: string): { generated: Record<string, string>; 
   const generated: Record<string, string> = {};
   const given: string[] = [];
   const fresh: Record<SecretName, () => string> = {
-    API_TOKENS: () => `local:submit+read-all=${token()}`,
+    // A second caller approves what the local policy holds for approval: an approver may not be the requester.
+    API_TOKENS: () => `local:submit+read-all=${token()},approver:approve+read-all=${token()}`,
     GITHUB_WEBHOOK_SECRET: token,
     GITLAB_WEBHOOK_TOKEN: token,
     JIRA_WEBHOOK_SECRET: token,
@@ -245,6 +246,9 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       DISPATCH_LEASE_SECONDS: process.env.DISPATCH_LEASE_SECONDS ?? '30',
       QUEUED_GRACE_SECONDS: process.env.QUEUED_GRACE_SECONDS ?? '30',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      // Permissive, but GPU pools filed in tickets wait for an approver, so the approval flow can be tried (local/policy.yaml).
+      POLICY_FILE: process.env.POLICY_FILE ?? LOCAL_POLICY_FILE,
+      JIRA_APPROVAL_STATUS: process.env.JIRA_APPROVAL_STATUS ?? 'Approved',
     });
     const { generated, given } = developmentSecrets(join(stateDir, STATE_FILES.secrets));
     let fake: RunningStack['fake'];
@@ -331,7 +335,18 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
     const printerArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: printerQueue.QueueUrl!, AttributeNames: ['QueueArn'] })))
       .Attributes!.QueueArn!;
     await subscribeQueue(sns, resources.topicArn, printerArn);
-    const printer = createEventPrinter({ sqs, queueUrl: printerQueue.QueueUrl!, print });
+    const approver = apiTokenOf(generated.API_TOKENS, 'approver');
+    const printer = createEventPrinter({
+      sqs,
+      queueUrl: printerQueue.QueueUrl!,
+      print,
+      approvalHint: ({ requestId, ticket }) => [
+        `approve: curl -sS -X POST ${apiUrl}/requests/${requestId}/approve ` +
+          `-H 'authorization: Bearer ${approver ?? '<an approve-role token>'}'`,
+        ...(ticket && opts.fakeProviders ? [`     or: npm run local:send -- jira-approve ${ticket}`] : []),
+        `reject:  the same with /reject (and -H 'content-type: application/json' -d '{"comment":"why"}')`,
+      ],
+    });
     stops.push(() => printer.stop());
 
     if (fake) {
@@ -440,6 +455,14 @@ export function parseStartArgs(argv: string[]): StartArgs {
   };
 }
 
+const LOCAL_POLICY_FILE = 'local/policy.yaml';
+
+/** The token of one caller of a generated API_TOKENS (`name:roles=token,...`). */
+function apiTokenOf(tokens: string | undefined, caller: string): string | undefined {
+  const entry = tokens?.split(',').find((e) => e.split(/[:=]/)[0] === caller);
+  return entry?.slice(entry.indexOf('=') + 1);
+}
+
 /** What `npm start` prints once everything runs: where things are, how to try it, what the CLI needs. */
 export function banner(stack: RunningStack, env: Record<string, string | undefined> = process.env): string[] {
   const { apiUrl, simulatorUrl, sqsEndpoint, dynamodbEndpoint, generated, given, fake, stateDir } = stack;
@@ -464,6 +487,12 @@ export function banner(stack: RunningStack, env: Record<string, string | undefin
       `${join(stateDir, STATE_FILES.dynamodb)}; it listens on all interfaces, it has no bind option)`,
   );
   say(`  poller          every ${env.POLL_INTERVAL_SECONDS ?? 5} s`);
+  say(
+    `  policy          ${env.POLICY_FILE ?? LOCAL_POLICY_FILE}` +
+      (env.POLICY_FILE === LOCAL_POLICY_FILE || !env.POLICY_FILE
+        ? ' (everything allowed; GPU pools filed in Jira tickets wait for an approver)'
+        : ''),
+  );
   if (fake) {
     const url = fake.providers.url;
     say(
@@ -497,9 +526,7 @@ export function banner(stack: RunningStack, env: Record<string, string | undefin
     say(`From your environment (not shown): ${given.join(', ')}`);
   }
   // A token that was given stays out of the terminal and its scrollback.
-  const apiToken = generated.API_TOKENS
-    ? generated.API_TOKENS.slice(generated.API_TOKENS.indexOf('=') + 1)
-    : '<a token of your API_TOKENS>';
+  const apiToken = apiTokenOf(generated.API_TOKENS, 'local') ?? '<a token of your API_TOKENS>';
   say('');
   say('Try it:');
   say(
@@ -522,6 +549,7 @@ export function banner(stack: RunningStack, env: Record<string, string | undefin
     say(`  ${prefix}npm run local:send -- github-pr            # a pull request: one plan comment, edited in place by --pr <n>`);
     say(`  ${prefix}npm run local:send -- gitlab-push          # the same on GitLab (gitlab-mr for a merge request)`);
     say(`  ${prefix}npm run local:send -- jira                 # a ticket whose description holds the manifests`);
+    say(`  ${prefix}npm run local:send -- jira-approve OPS-n   # another user moves the ticket to Approved: approves what it holds`);
     say('  add manifest files to send your own, --fail to make the demo notebook fail in the simulator');
   }
   say('');

@@ -280,11 +280,28 @@ export const IntakeEnvSchema = z.object({
    */
   POLICY_FILE: z.string().min(1).optional(),
   POLICY_PARAMETER: z.string().min(1).optional(),
+  /** How long a request a policy rule holds for approval waits for a decision before it ends Expired. */
+  APPROVAL_TIMEOUT_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 90)
+    .default(72),
+  /** The Jira status whose transition (by someone other than the reporter) approves the ticket's pending request. */
+  JIRA_APPROVAL_STATUS: z.string().trim().min(1).max(255).optional(),
+  /**
+   * For pushes that need approval: how many approving reviews the merged pull (merge) request must have for
+   * the merge to count as the approval; 0, the merge into a tracked branch is the approval.
+   */
+  REQUIRE_PR_APPROVALS: z.coerce.number().int().min(0).max(20).default(0),
 });
 export const intakeConfig = section((env) => parseEnv(IntakeEnvSchema, env));
 
+/** The notifier names the Jira approval status in the comment that says how to approve. */
+const NotifyApprovalEnvSchema = IntakeEnvSchema.pick({ JIRA_APPROVAL_STATUS: true });
+export const notifyApprovalConfig = section((env) => parseEnv(NotifyApprovalEnvSchema, env));
+
 /** What a bearer token may do: `submit` manifests, `read-all` requests (a caller always reads its own). */
-const API_ROLES = ['submit', 'read-all'] as const;
+const API_ROLES = ['submit', 'read-all', 'approve'] as const;
 export type ApiRole = (typeof API_ROLES)[number];
 
 /** A configured bearer token. `caller` is what requests record as their source: never derived from the token. */
@@ -337,6 +354,7 @@ export const SecretSourceEnvSchema = z.object({
   SECRETS_ID: z.string().min(1).optional(),
   SECRETS_MAX_AGE_SECONDS: SecretsMaxAgeSeconds,
 });
+export const secretSourceConfig = section((env) => parseEnv(SecretSourceEnvSchema, env));
 
 /**
  * Secrets: read from the environment locally; when deployed, `SECRETS_ID` names a Secrets Manager
@@ -489,6 +507,8 @@ export const FUNCTION_ENV: Record<FunctionName, FunctionEnv> = {
           POLICY_PARAMETER: true,
           HUAWEICLOUD_SDK_PROJECT_ID: true,
           HUAWEICLOUD_REGION: true,
+          APPROVAL_TIMEOUT_HOURS: true,
+          JIRA_APPROVAL_STATUS: true,
         }),
         SubmitTimingEnvSchema,
         SecretSourceEnvSchema,
@@ -510,6 +530,8 @@ export const FUNCTION_ENV: Record<FunctionName, FunctionEnv> = {
           PRUNE_REPOSITORIES: true,
           POLICY_FILE: true,
           POLICY_PARAMETER: true,
+          APPROVAL_TIMEOUT_HOURS: true,
+          REQUIRE_PR_APPROVALS: true,
           HUAWEICLOUD_SDK_PROJECT_ID: true,
           HUAWEICLOUD_REGION: true,
         }),
@@ -528,7 +550,7 @@ export const FUNCTION_ENV: Record<FunctionName, FunctionEnv> = {
   ),
   dispatch: ExecutionFunctionEnv,
   poll: ExecutionFunctionEnv,
-  notify: functionEnv(() => merge(tableEnvSchema(), notifyEnvSchema(), SecretSourceEnvSchema), { secrets: true }),
+  notify: functionEnv(() => merge(tableEnvSchema(), notifyEnvSchema(), NotifyApprovalEnvSchema, SecretSourceEnvSchema), { secrets: true }),
 };
 
 /**

@@ -10,6 +10,8 @@ import {
   executionInfraConfig,
   intakeConfig,
   intakeQueueConfig,
+  secretSourceConfig,
+  notifyApprovalConfig,
   notifyConfig,
   parseFunctionEnv,
   queuedGraceSeconds,
@@ -19,7 +21,8 @@ import {
   type FunctionName,
 } from './config';
 import type { ReconcileDeps } from './reconcile/dispatch';
-import { cloudApi } from './reconcile/cloud';
+import { cloudApi, type CloudApi } from './reconcile/cloud';
+import { loadPolicy } from './policy/load';
 import { HuaweiCloudClient } from './huaweicloud/client';
 import type { AppLogger, AppServices } from './http/app';
 import type { ProviderSettings } from './intake/service';
@@ -84,11 +87,37 @@ export function intakeDeps(): IntakeDeps {
     defaults: { ...(cfg.HUAWEICLOUD_SDK_PROJECT_ID ? { projectId: cfg.HUAWEICLOUD_SDK_PROJECT_ID } : {}), region: cfg.HUAWEICLOUD_REGION },
     queuedGraceSeconds: queuedGraceSeconds(),
     ownerGroups: cfg.OWNER_GROUPS,
+    approvalTimeoutHours: cfg.APPROVAL_TIMEOUT_HOURS,
     ...(cfg.PRUNE || cfg.PRUNE_REPOSITORIES.length > 0 ? { prune: { all: cfg.PRUNE, repositories: cfg.PRUNE_REPOSITORIES } } : {}),
     // Optional so intake runs without a topic (tests, early setups); deployed, request.accepted/rejected go out.
     ...(infra.EVENTS_TOPIC_ARN ? { topic: { sns: snsClient(), topicArn: infra.EVENTS_TOPIC_ARN } } : {}),
   };
   return intake;
+}
+
+let preflightCloud: CloudApi | undefined | null;
+
+/**
+ * What admission needs beyond intake's own deps: the policy (re-read as its file or secret changes; a broken one
+ * throws, failing the message or the call rather than provisioning without it) and, where this function has Huawei
+ * credentials, the preflight, with a short retry budget so that a Huawei outage costs seconds and says "unknown".
+ */
+export async function governanceDeps(): Promise<Pick<IntakeDeps, 'policy' | 'preflight'>> {
+  const cfg = intakeConfig();
+  const policy = await loadPolicy({
+    ...(cfg.POLICY_FILE ? { POLICY_FILE: cfg.POLICY_FILE } : {}),
+    ...(cfg.POLICY_PARAMETER ? { POLICY_PARAMETER: cfg.POLICY_PARAMETER } : {}),
+    SECRETS_MAX_AGE_SECONDS: secretSourceConfig().SECRETS_MAX_AGE_SECONDS,
+  });
+  if (preflightCloud === undefined) {
+    try {
+      preflightCloud = cloudApi(HuaweiCloudClient.fromConfig({ retryBudgetMs: 3_000 }));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      preflightCloud = null;
+    }
+  }
+  return { ...(policy ? { policy } : {}), ...(preflightCloud ? { preflight: preflightCloud } : {}) };
 }
 
 let services: AppServices | undefined;
@@ -108,19 +137,23 @@ export function appServices(): AppServices {
       // A synchronous HTTP call: Huawei look-ups get a short budget of their own.
       return planLookups(2_000);
     },
+    governance: governanceDeps,
+    ...(intakeConfig().JIRA_APPROVAL_STATUS ? { jiraApprovalStatus: intakeConfig().JIRA_APPROVAL_STATUS } : {}),
   });
 }
 
 export async function providerSettings(): Promise<ProviderSettings> {
   const cfg = intakeConfig();
-  const secrets = await loadSecrets();
+  const [secrets, governance] = await Promise.all([loadSecrets(), governanceDeps()]);
   return {
     globs: cfg.MANIFEST_GLOBS,
     github: { apiUrl: cfg.GITHUB_API_URL, ...(secrets.GITHUB_TOKEN ? { token: secrets.GITHUB_TOKEN } : {}) },
     gitlab: { apiUrl: cfg.GITLAB_API_URL, ...(secrets.GITLAB_TOKEN ? { token: secrets.GITLAB_TOKEN } : {}) },
+    requirePrApprovals: cfg.REQUIRE_PR_APPROVALS,
     // Built on the first plan job: other messages need neither the Huawei client nor the notify settings.
     get plan() {
-      return planServices(secrets);
+      const { policy } = governance;
+      return { ...planServices(secrets), ...(policy ? { policy } : {}) };
     },
   };
 }
@@ -190,12 +223,14 @@ export async function notifyDeps(logger: AppLogger): Promise<NotifyDeps> {
   if (notifier?.secrets === secrets) return notifier.deps;
   const infra = tableConfig();
   const cfg = notifyConfig();
+  const approvalStatus = notifyApprovalConfig().JIRA_APPROVAL_STATUS;
   const jira =
     cfg.JIRA_BASE_URL && cfg.JIRA_EMAIL && secrets.JIRA_API_TOKEN
       ? {
           client: jiraFeedback({ baseUrl: cfg.JIRA_BASE_URL, email: cfg.JIRA_EMAIL, apiToken: secrets.JIRA_API_TOKEN, http: notifyHttp() }),
           ...(cfg.JIRA_TRANSITION_ON_SUCCESS ? { transitionOnSuccess: cfg.JIRA_TRANSITION_ON_SUCCESS } : {}),
           ...(cfg.JIRA_TRANSITION_ON_FAILURE ? { transitionOnFailure: cfg.JIRA_TRANSITION_ON_FAILURE } : {}),
+          ...(approvalStatus ? { approvalStatus } : {}),
         }
       : undefined;
   const deps: NotifyDeps = {

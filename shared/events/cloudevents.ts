@@ -1,6 +1,6 @@
 /** Completion events as CloudEvents 1.0 (structured JSON), with deterministic ids so subscribers can drop repeats. */
 import { createHash } from 'node:crypto';
-import type { Operation, RejectedDocument, RequestSource } from '../store/types';
+import type { ApprovalRecord, Operation, RejectedDocument, RequestSource } from '../store/types';
 
 const EVENT_SOURCE = 'hwc-provisioner';
 
@@ -14,10 +14,24 @@ export const EVENT_TYPES = {
   requestCompleted: 'hwc-provisioner.request.completed',
   requestAccepted: 'hwc-provisioner.request.accepted',
   requestRejected: 'hwc-provisioner.request.rejected',
+  requestPendingApproval: 'hwc-provisioner.request.pending_approval',
+  requestApproved: 'hwc-provisioner.request.approved',
+  requestExpired: 'hwc-provisioner.request.expired',
 } as const;
 export type EventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
 
-export type Outcome = 'succeeded' | 'failed' | 'timed_out' | 'partially_failed' | 'accepted' | 'rejected' | 'deleted' | 'orphaned';
+export type Outcome =
+  | 'succeeded'
+  | 'failed'
+  | 'timed_out'
+  | 'partially_failed'
+  | 'accepted'
+  | 'rejected'
+  | 'deleted'
+  | 'orphaned'
+  | 'pending_approval'
+  | 'approved'
+  | 'expired';
 
 export interface CloudEvent<T = Record<string, unknown>> {
   specversion: '1.0';
@@ -111,6 +125,8 @@ export interface RequestEventData {
   state: string;
   resources: RequestEventResource[];
   errors?: readonly RejectedDocument[];
+  /** On the approval events, and on request.rejected when an approver rejected it: who may decide, who did, why. */
+  approval?: ApprovalRecord;
 }
 
 export function requestEvent(type: EventType, outcome: Outcome, time: string, data: RequestEventData): OutgoingEvent {

@@ -17,6 +17,7 @@ const SourceSchema = z
     ticket: z.string().optional(),
     caller: z.string().optional(),
     url: z.string().optional(),
+    user: z.string().optional().describe('Who asked, as provider:user (github:octocat, jira:<accountId>, api:<caller>)'),
   })
   .describe('Where the request came from');
 
@@ -78,15 +79,41 @@ const RejectedDocumentSchema = z.object({
   errors: z.array(z.object({ path: z.string(), message: z.string(), line: z.number().int(), column: z.number().int() })),
 });
 
+const ApprovalSchema = z
+  .object({
+    state: z.enum(['Pending', 'Approved', 'Rejected', 'Expired']),
+    rules: z.array(z.string()).describe('The policy rules that asked for approval'),
+    reasons: z.array(z.string()).describe('Why, one line per resource a rule matched'),
+    approvers: z.array(z.string()).describe('Who may approve (provider:user); empty: any holder of the approve role'),
+    requestedBy: z.string().describe('The requester, who may not approve'),
+    requestedAt: z.iso.datetime(),
+    expiresAt: z.iso.datetime().describe('When the request ends Expired if nobody decided'),
+    history: z
+      .array(
+        z.object({
+          action: z.enum(['requested', 'approved', 'rejected', 'expired']),
+          by: z.string(),
+          at: z.iso.datetime(),
+          channel: z.enum(['api', 'jira', 'git', 'timeout']).optional(),
+          comment: z.string().optional(),
+        }),
+      )
+      .describe('The audit trail, oldest first'),
+  })
+  .describe('On request.pending_approval, .approved, .expired, and on request.rejected when an approver rejected it');
+
 export const RequestDataSchema = z.object({
   requestId: z.string(),
   source: SourceSchema,
-  state: z.string().describe('Succeeded, PartiallyFailed, Failed (completed); InProgress (accepted); Rejected'),
+  state: z
+    .string()
+    .describe('Succeeded, PartiallyFailed, Failed (completed); InProgress (accepted, approved); PendingApproval; Rejected; Expired'),
   resources: z.array(RequestResourceSchema),
   errors: z
     .array(RejectedDocumentSchema)
     .optional()
     .describe('For request.rejected: the documents and their errors, as the API returns them'),
+  approval: ApprovalSchema.optional(),
 });
 
 const envelope = <const T extends readonly [EventType, ...EventType[]], D extends z.ZodType>(types: T, data: D) =>
@@ -113,7 +140,14 @@ export const ResourceEventSchema = envelope(
   ResourceDataSchema,
 );
 export const RequestEventSchema = envelope(
-  [EVENT_TYPES.requestCompleted, EVENT_TYPES.requestAccepted, EVENT_TYPES.requestRejected],
+  [
+    EVENT_TYPES.requestCompleted,
+    EVENT_TYPES.requestAccepted,
+    EVENT_TYPES.requestRejected,
+    EVENT_TYPES.requestPendingApproval,
+    EVENT_TYPES.requestApproved,
+    EVENT_TYPES.requestExpired,
+  ],
   RequestDataSchema,
 );
 
@@ -122,7 +156,7 @@ export const EventSchema = z
   .describe(
     'A hwc-provisioner event (CloudEvents 1.0, structured JSON) as published on the SNS topic. SNS message attributes: type, ' +
       'kind (the manifest kind, or Request), outcome (succeeded, failed, timed_out, deleted, orphaned, partially_failed, ' +
-      'accepted, rejected).',
+      'accepted, rejected, pending_approval, approved, expired).',
   );
 
 export function eventJsonSchema(): Record<string, unknown> {

@@ -9,7 +9,16 @@ import { decidePush, GithubPushSchema } from '../intake/github';
 import { GitlabPushSchema } from '../intake/gitlab';
 import { contentHash, deriveRequestId, randomRequestId, REQUEST_ID_PATTERN } from '../intake/ids';
 import { boundedDeliveryId } from '../providers/names';
-import { JIRA_EVENTS, JiraIssueEventSchema, scanDescription } from '../intake/jira';
+import {
+  isApprovalTransition,
+  JIRA_EVENTS,
+  JiraIssueEventSchema,
+  JiraTransitionError,
+  reporterOf,
+  scanDescription,
+  statusTransitionOf,
+  type JiraTransition,
+} from '../intake/jira';
 import type { IntakeJob, PlanJob } from '../intake/messages';
 import {
   GithubPullRequestSchema,
@@ -21,7 +30,7 @@ import {
 import type { IntakeDeps, SubmitOutcome } from '../intake/submit';
 import type { PlanServices } from '../intake/plan-jobs';
 import { MAX_SOURCE_BYTES } from '../manifests/limits';
-import type { RejectedDocument } from '../store/types';
+import type { ApprovalRecord, RejectedDocument, RequestSource } from '../store/types';
 import { ApiError, errorResponse, unauthorized } from './errors';
 
 export interface AppLogger {
@@ -42,6 +51,10 @@ export interface AppServices {
   planForkPullRequests?: boolean;
   /** The look-ups of a dry run (the pull-request plan's); absent, the intake table alone answers "exists". */
   plan?: Pick<PlanServices, 'store' | 'defaults' | 'cloud' | 'ownerGroups'>;
+  /** The policy (and where Huawei credentials exist, the preflight) intake applies; absent, neither is. */
+  governance?: () => Promise<Pick<IntakeDeps, 'policy' | 'preflight'>>;
+  /** A Jira transition into this status approves the ticket's pending request (JIRA_APPROVAL_STATUS). */
+  jiraApprovalStatus?: string;
 }
 
 export interface AppDeps {
@@ -155,6 +168,51 @@ function trackedFor(tracked: readonly string[], defaultBranch: string | undefine
   return tracked.length > 0 ? tracked : defaultBranch ? [defaultBranch] : [];
 }
 
+/** A status change that cannot be attributed to anyone approves nothing: the update is then taken as any other. */
+function readTransition(payload: unknown): JiraTransition | undefined {
+  try {
+    return statusTransitionOf(payload);
+  } catch (error) {
+    if (error instanceof JiraTransitionError) return undefined;
+    throw error;
+  }
+}
+
+const apiSource = (caller: string) => ({ provider: 'api' as const, ref: `api:${caller}`, caller, user: `api:${caller}` });
+
+/**
+ * The policy and preflight for a call, once the policy is known to have a rule for the caller at all: a caller
+ * no rule matches is refused outright (403), before its body is looked at.
+ */
+async function governed(services: AppServices, source: RequestSource): Promise<Pick<IntakeDeps, 'policy' | 'preflight'>> {
+  const governance = (await services.governance?.()) ?? {};
+  if (!governance.policy) return governance;
+  const [{ sourceHasAnyRule, subjectOf }, { ownerOf }] = await Promise.all([import('../policy/evaluate'), import('../reconcile/owner')]);
+  if (!sourceHasAnyRule(governance.policy, subjectOf(source, ownerOf(source, services.intake.ownerGroups))))
+    throw new ApiError(403, 'POLICY_DENIED', `no policy rule lets caller ${source.caller ?? source.ref} provision anything`);
+  return governance;
+}
+
+/** A decision's optional body: `{"comment": "..."}`, said to the requester with the decision. */
+async function decisionComment(c: Context): Promise<string | undefined> {
+  const text = decodeUtf8(await rawBody(c)).trim();
+  if (text === '') return undefined;
+  requireJson(c);
+  const body = tryParseJson(new TextEncoder().encode(text)) as { comment?: unknown } | undefined;
+  const comment = body && typeof body === 'object' ? body.comment : undefined;
+  if (comment !== undefined && (typeof comment !== 'string' || comment.length > 1_000))
+    throw new ApiError(400, 'INVALID_COMMENT', 'comment must be a string of at most 1,000 characters');
+  if (body === undefined || typeof body !== 'object' || Array.isArray(body))
+    throw new ApiError(400, 'INVALID_JSON', 'the body must be a JSON object such as {"comment": "..."}');
+  return comment?.trim() || undefined;
+}
+
+/** The approval as callers see it: who may decide, until when, and what happened, oldest first. */
+function approvalView(approval: ApprovalRecord) {
+  const { state, rules, reasons, approvers, requestedBy, requestedAt, expiresAt, history } = approval;
+  return { state, rules, reasons, approvers, requestedBy, requestedAt, expiresAt, history };
+}
+
 const noManifest = () => new ApiError(422, 'NO_MANIFEST', 'the body holds no manifest');
 const manifestInvalid = (details: { requestId?: string; documents: RejectedDocument[] }) =>
   new ApiError(422, 'MANIFEST_INVALID', 'the request was rejected: no resource was queued', details);
@@ -164,22 +222,35 @@ const manifestInvalid = (details: { requestId?: string; documents: RejectedDocum
  * submission (invalid manifests answer the 422 a submission would, without a request id as none is recorded),
  * then the pull-request plan's look-ups for each resource.
  */
-async function planDryRun(services: AppServices, text: string, isJson: boolean, caller: string) {
-  const [{ planSubmission, rejectedDocuments }, { planSubmitted, viewerOwner }, { refuseAtIntake }] = await Promise.all([
-    import('../manifests/submission'),
-    import('../reconcile/plan'),
-    import('../reconcile/owner'),
-  ]);
-  const lookups = services.plan ?? {
-    store: { table: services.intake.table, now: () => new Date() },
-    defaults: services.intake.defaults,
-    ...(services.intake.ownerGroups ? { ownerGroups: services.intake.ownerGroups } : {}),
+async function planDryRun(
+  services: AppServices,
+  governance: Pick<IntakeDeps, 'policy' | 'preflight'>,
+  text: string,
+  isJson: boolean,
+  source: RequestSource & { caller: string },
+) {
+  const [{ planSubmission, rejectedDocuments }, { planSubmitted, viewerOwner }, { refuseAtIntake }, { admit, withRefusals }] =
+    await Promise.all([
+      import('../manifests/submission'),
+      import('../reconcile/plan'),
+      import('../reconcile/owner'),
+      import('../intake/admission'),
+    ]);
+  const lookups = {
+    ...(services.plan ?? {
+      store: { table: services.intake.table, now: () => new Date() },
+      defaults: services.intake.defaults,
+      ...(services.intake.ownerGroups ? { ownerGroups: services.intake.ownerGroups } : {}),
+    }),
+    ...(governance.policy ? { policy: governance.policy } : {}),
   };
-  const viewer = { provider: 'api' as const, caller };
+  const viewer = { provider: 'api' as const, caller: source.caller };
   const checked = planSubmission([{ file: 'request', text }], services.intake.defaults, isJson);
   if (checked.documents.length === 0) throw noManifest();
-  // As submit() reports a rejection (ownership included): the same fields, bounded the same way.
-  const submission = await refuseAtIntake(lookups.store.table, checked, viewerOwner(viewer, lookups.ownerGroups));
+  const owner = viewerOwner(viewer, lookups.ownerGroups);
+  // As submit() reports a rejection (policy, preflight and ownership included): the same fields, bounded the same way.
+  const admission = await admit({ table: lookups.store.table, ...governance }, checked, source, owner);
+  const submission = await refuseAtIntake(lookups.store.table, withRefusals(checked, admission.notes), owner);
   const rejected = rejectedDocuments(submission.documents);
   if (rejected.length > 0) throw manifestInvalid({ documents: rejected });
   const entries = await planSubmitted(lookups, submission, viewer);
@@ -272,12 +343,13 @@ export function createApp(deps: AppDeps): Hono {
     requireJson(c);
     const push = GithubPushSchema.safeParse(parseJson(body));
     if (!push.success) throw payloadError('push', push.error.issues);
-    const { ref, before, after, repository } = push.data;
+    const { ref, before, after, repository, sender } = push.data;
     const decision = decidePush(ref, before, after, repository.full_name, repository.default_branch, deps.services().trackedBranches);
     if (decision.action === 'ignore') return c.json({ ignored: true, reason: decision.reason }, 200);
     // Keyed on what the signature covers: a replayed body under a fresh delivery id is the same request.
     const requestId = deriveRequestId('github', String(repository.id), ref, before, after);
-    await enqueue({ type: 'github.push', requestId, deliveryId: boundedDeliveryId(delivery), ...decision.job });
+    const user = sender?.login ? { user: `github:${sender.login}` } : {};
+    await enqueue({ type: 'github.push', requestId, deliveryId: boundedDeliveryId(delivery), ...decision.job, ...user });
     return accepted(c, requestId, { requestId });
   });
 
@@ -324,14 +396,15 @@ export function createApp(deps: AppDeps): Hono {
     const push = GitlabPushSchema.safeParse(tryParseJson(body));
     if (!push.success)
       return c.json({ ignored: true, reason: `Push Hook payload not understood: ${describeIssues(push.error.issues)}` }, 200);
-    const { ref, before, after, project, project_id: projectId } = push.data;
+    const { ref, before, after, project, project_id: projectId, user_username: username } = push.data;
     const decision = decidePush(ref, before, after, project.path_with_namespace, project.default_branch, deps.services().trackedBranches);
     if (decision.action === 'ignore') return c.json({ ignored: true, reason: decision.reason }, 200);
     // GitLab does not sign bodies; the key is still the push itself, so a resent body is the same request.
     const requestId = deriveRequestId('gitlab', String(projectId), ref, before, after);
     const delivery = boundedDeliveryId(c.req.header('idempotency-key') ?? c.req.header('x-gitlab-event-uuid') ?? requestId);
     const url = webUrl(project.web_url, after);
-    await enqueue({ type: 'gitlab.push', requestId, deliveryId: delivery, projectId, ...decision.job, ...(url ? { url } : {}) });
+    const user = username ? { user: `gitlab:${username}` } : {};
+    await enqueue({ type: 'gitlab.push', requestId, deliveryId: delivery, projectId, ...decision.job, ...(url ? { url } : {}), ...user });
     return accepted(c, requestId, { requestId });
   });
 
@@ -341,7 +414,8 @@ export function createApp(deps: AppDeps): Hono {
     const signature = c.req.header('x-hub-signature');
     if (!verifyCurrentOrPrevious(secret, previous, (s) => verifyHubSignature(s, body, signature))) throw unauthorized();
     requireJson(c);
-    const payload = JiraIssueEventSchema.safeParse(parseJson(body));
+    const raw = parseJson(body);
+    const payload = JiraIssueEventSchema.safeParse(raw);
     if (!payload.success) throw payloadError('Jira issue event', payload.error.issues);
     const { webhookEvent, issue } = payload.data;
     if (!(JIRA_EVENTS as readonly string[]).includes(webhookEvent))
@@ -360,8 +434,15 @@ export function createApp(deps: AppDeps): Hono {
       contentHash(...blocks),
       ...(descriptionChars ? [`chars:${descriptionChars}`] : []),
     );
+    const approvalStatus = deps.services().jiraApprovalStatus;
+    const transition = webhookEvent === 'jira:issue_updated' && approvalStatus ? readTransition(raw) : undefined;
+    if (transition && approvalStatus && isApprovalTransition(transition, approvalStatus)) {
+      const decided = await approveFromJira(requestId, transition);
+      if (decided) return c.json(decided, 200);
+    }
     const delivery = boundedDeliveryId(c.req.header('x-atlassian-webhook-identifier') ?? requestId);
     const url = browseUrl(issue.self, issue.key);
+    const reporter = reporterOf(raw);
     await enqueue({
       type: 'jira.issue',
       requestId,
@@ -370,9 +451,38 @@ export function createApp(deps: AppDeps): Hono {
       blocks,
       ...(descriptionChars ? { descriptionChars } : {}),
       ...(url ? { url } : {}),
+      ...(reporter ? { user: `jira:${reporter}` } : {}),
     });
     return accepted(c, requestId, { requestId });
   });
+
+  /**
+   * A ticket moved into the approval status approves its pending request, as the transition's author (never the
+   * reporter). Answered 200 whatever the verdict, with it in words: Jira cannot act on a refusal. Undefined when
+   * no request of this content is recorded yet (the ticket's own event may still be on its way): the caller then
+   * queues the ticket as usual.
+   */
+  async function approveFromJira(requestId: string, transition: JiraTransition) {
+    const by = `jira:${transition.actor.id}`;
+    if (transition.reporter && transition.reporter.id === transition.actor.id)
+      return { ignored: true, requestId, reason: `${by} reported the ticket and cannot also approve it` };
+    const { decideApproval, ApprovalError } = await import('../reconcile/approval');
+    const intake = deps.services().intake;
+    try {
+      const outcome = await decideApproval({ ...intake, now: intake.now ?? (() => new Date()) }, requestId, {
+        approve: true,
+        by,
+        channel: 'jira',
+        comment: `moved to ${transition.toStatus}`,
+      });
+      logger.info('request approved from Jira', { requestId, duplicate: outcome.duplicate });
+      return { approved: true, requestId, duplicate: outcome.duplicate };
+    } catch (error) {
+      if (!(error instanceof ApprovalError)) throw error;
+      if (error.code === 'REQUEST_NOT_FOUND') return undefined;
+      return { ignored: true, requestId, reason: error.message };
+    }
+  }
 
   app.post('/requests', bodyLimit({ maxSize: MAX_SOURCE_BYTES, onError: tooLarge(MAX_SOURCE_BYTES) }), async (c) => {
     const caller = await bearer(c);
@@ -392,19 +502,24 @@ export function createApp(deps: AppDeps): Hono {
     if (key !== undefined && (key.length === 0 || key.length > 256))
       throw new ApiError(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1-256 characters');
     const services = deps.services();
-    if (dryRun) return c.json(await planDryRun(services, text, isJson, caller.caller), 200);
+    const source = apiSource(caller.caller);
+    const governance = await governed(services, source);
+    if (dryRun) return c.json(await planDryRun(services, governance, text, isJson, source), 200);
     const requestId = key ? deriveRequestId('api', caller.caller, key) : randomRequestId();
     // Loaded on first use: manifest validation (yaml, every kind's schema) and the store are this route's alone.
     const { submit, IdempotencyConflictError } = await import('../intake/submit');
     let outcome: SubmitOutcome;
     try {
-      outcome = await submit(services.intake, {
-        requestId,
-        source: { provider: 'api', ref: `api:${caller.caller}`, caller: caller.caller },
-        files: [{ file: 'request', text }],
-        ...(key ? { contentHash: contentHash(type, text) } : {}),
-        sequenceAsDocuments: isJson,
-      });
+      outcome = await submit(
+        { ...services.intake, ...governance },
+        {
+          requestId,
+          source,
+          files: [{ file: 'request', text }],
+          ...(key ? { contentHash: contentHash(type, text) } : {}),
+          sequenceAsDocuments: isJson,
+        },
+      );
     } catch (error) {
       if (error instanceof IdempotencyConflictError) throw new ApiError(409, error.code, error.message, { requestId: error.requestId });
       throw error;
@@ -414,7 +529,11 @@ export function createApp(deps: AppDeps): Hono {
     logger.info('request accepted', { requestId: outcome.requestId, resources: outcome.resources.length, duplicate: outcome.duplicate });
     // A replay returns the first response: submit reports the states the resources were first recorded with.
     const resources = outcome.resources.map(({ kind, name, state }) => ({ kind, name, state }));
-    return accepted(c, outcome.requestId, { requestId: outcome.requestId, resources });
+    return accepted(c, outcome.requestId, {
+      requestId: outcome.requestId,
+      ...(outcome.approval?.state === 'Pending' ? { state: 'PendingApproval', approval: approvalView(outcome.approval) } : {}),
+      resources,
+    });
   });
 
   // Removes one managed resource: deleted (the default here: the caller asks for it by name) or, with
@@ -445,7 +564,8 @@ export function createApp(deps: AppDeps): Hono {
       import('../intake/submit'),
       import('../reconcile/owner'),
     ]);
-    const source = { provider: 'api' as const, ref: `api:${caller.caller}`, caller: caller.caller };
+    const source = apiSource(caller.caller);
+    const governance = await governed(services, source);
     const operation = policy === 'Delete' ? 'delete' : 'orphan';
     let removal: Awaited<ReturnType<typeof removalOfCall>>;
     try {
@@ -460,20 +580,53 @@ export function createApp(deps: AppDeps): Hono {
       throw new ApiError(status, error.code, error.message);
     }
     const requestId = key ? deriveRequestId('api', caller.caller, `delete:${key}`) : randomRequestId();
-    const outcome = await submit(services.intake, { requestId, source, files: [], removals: [removal] });
+    const outcome = await submit({ ...services.intake, ...governance }, { requestId, source, files: [], removals: [removal] });
     if (outcome.status !== 'accepted') throw new ApiError(409, 'NOT_ACCEPTED', `the removal was not accepted (${outcome.status})`);
     logger.info('removal accepted', { requestId: outcome.requestId, kind, operation });
     return accepted(c, outcome.requestId, { requestId: outcome.requestId, resources: outcome.resources });
   });
+
+  // An approver decides on a request a policy rule holds; the requester cannot (shared/reconcile/approval.ts).
+  for (const action of ['approve', 'reject'] as const) {
+    app.post(`/requests/:id/${action}`, bodyLimit({ maxSize: 16 * 1024, onError: tooLarge(16 * 1024) }), async (c) => {
+      const caller = await bearer(c);
+      if (!hasRole(caller, 'approve')) throw new ApiError(403, 'FORBIDDEN', `caller ${caller.caller} does not have the approve role`);
+      const id = c.req.param('id');
+      if (!REQUEST_ID_PATTERN.test(id)) throw new ApiError(404, 'REQUEST_NOT_FOUND', `no request ${id.slice(0, 64)}`);
+      const comment = await decisionComment(c);
+      const { decideApproval, ApprovalError } = await import('../reconcile/approval');
+      const intake = deps.services().intake;
+      try {
+        const outcome = await decideApproval({ ...intake, now: intake.now ?? (() => new Date()) }, id, {
+          approve: action === 'approve',
+          by: `api:${caller.caller}`,
+          channel: 'api',
+          ...(comment ? { comment } : {}),
+        });
+        logger.info(`request ${outcome.state.toLowerCase()}`, { requestId: id, by: caller.caller, duplicate: outcome.duplicate });
+        return c.json(outcome, 200);
+      } catch (error) {
+        if (!(error instanceof ApprovalError)) throw error;
+        const status = { REQUEST_NOT_FOUND: 404, SELF_APPROVAL: 403, NOT_AN_APPROVER: 403, NOT_PENDING: 409, APPROVAL_EXPIRED: 409 }[
+          error.code
+        ];
+        throw new ApiError(status as 403, error.code, error.message);
+      }
+    });
+  }
 
   app.get('/requests/:id', async (c) => {
     const caller = await bearer(c);
     const id = c.req.param('id');
     const { getRequestWithResources, overallState } = await import('../store/requests');
     const found = REQUEST_ID_PATTERN.test(id) ? await getRequestWithResources(deps.services().intake.table, id) : undefined;
-    // Someone else's request answers exactly as a missing one does, so ids cannot be probed for existence.
+    // Someone else's request answers exactly as a missing one does, so ids cannot be probed for existence. An
+    // approver sees the requests that asked for an approval, to judge them.
     const visible =
-      found && (hasRole(caller, 'read-all') || (found.request.source.provider === 'api' && found.request.source.caller === caller.caller));
+      found &&
+      (hasRole(caller, 'read-all') ||
+        (hasRole(caller, 'approve') && found.request.approval !== undefined) ||
+        (found.request.source.provider === 'api' && found.request.source.caller === caller.caller));
     if (!found || !visible) throw new ApiError(404, 'REQUEST_NOT_FOUND', `no request ${id.slice(0, 64)}`);
     const { request, resources } = found;
     return c.json({
@@ -483,6 +636,7 @@ export function createApp(deps: AppDeps): Hono {
       createdAt: request.createdAt,
       updatedAt: resources.reduce((latest, r) => (r.updatedAt > latest ? r.updatedAt : latest), request.updatedAt),
       ...(request.rejected ? { errors: request.rejected } : {}),
+      ...(request.approval ? { approval: approvalView(request.approval) } : {}),
       resources: resources.map((r) => ({
         kind: r.kind,
         name: r.name,

@@ -15,6 +15,8 @@ export const GithubPushSchema = z.looseObject({
   /** The id, not the name, keys the push: a renamed or transferred repository keeps it. */
   repository: z.looseObject({ id: z.number().int().positive(), full_name: GithubRepositorySchema, default_branch: z.string().optional() }),
   pusher: z.looseObject({ name: z.string().optional() }).optional(),
+  /** Who pushed, by login: the requester an approval must come from someone other than. */
+  sender: z.looseObject({ login: z.string().max(100).optional() }).optional(),
 });
 
 /** What the webhook sends to the intake queue for a push: small, whatever the push's size. */

@@ -18,6 +18,8 @@ export const GitlabPushSchema = z.looseObject({
     default_branch: z.string().optional(),
     web_url: z.string().optional(),
   }),
+  /** Who pushed: the requester an approval must come from someone other than. */
+  user_username: z.string().max(255).optional(),
 });
 
 export interface GitlabPushJob extends GitPushJob {

@@ -237,3 +237,13 @@ export function isApprovalTransition(t: JiraTransition, approvalStatus: string):
   const wanted = approvalStatus.trim().toLowerCase();
   return wanted !== '' && t.toStatus.trim().toLowerCase() === wanted;
 }
+
+/**
+ * The ticket's reporter, the requester its approval must come from someone else than; undefined when the payload
+ * names none that can be read (then only the approvers list, if any, limits who approves).
+ */
+export function reporterOf(payload: unknown): string | undefined {
+  const parsed = TransitionPayloadSchema.shape.issue.safeParse(payload && typeof payload === 'object' ? own(payload, 'issue') : undefined);
+  const reporter = parsed.success ? parsed.data.fields?.reporter : undefined;
+  return reporter ? identityOf(reporter)?.id : undefined;
+}

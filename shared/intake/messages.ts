@@ -6,6 +6,8 @@ import { CommitIdSchema, GithubRepositorySchema, GitlabProjectPathSchema } from 
 const RequestId = z.string().regex(REQUEST_ID_PATTERN);
 /** Logged and recorded, never a key: bounded at the webhook (boundedDeliveryId). */
 const DeliveryId = z.string().min(1).max(128);
+/** Who asked, as provider:user; absent in jobs from before requesters were recorded. */
+const User = z.string().min(1).max(300).optional();
 
 const GithubPushJobSchema = z.object({
   type: z.literal('github.push'),
@@ -15,6 +17,7 @@ const GithubPushJobSchema = z.object({
   branch: z.string().min(1).max(1024),
   before: CommitIdSchema,
   after: CommitIdSchema,
+  user: User,
 });
 
 const GitlabPushJobSchema = z.object({
@@ -27,6 +30,7 @@ const GitlabPushJobSchema = z.object({
   before: CommitIdSchema,
   after: CommitIdSchema,
   url: z.string().max(2048).optional(),
+  user: User,
 });
 
 const JiraIssueJobSchema = z.object({
@@ -42,6 +46,8 @@ const JiraIssueJobSchema = z.object({
   blocks: z.array(z.string()),
   /** The description's length when it exceeded what Jira allows, so was not read to its end. */
   descriptionChars: z.number().int().positive().optional(),
+  /** The ticket's reporter, who may not approve it. */
+  user: User,
 });
 
 export const IntakeJobSchema = z.discriminatedUnion('type', [GithubPushJobSchema, GitlabPushJobSchema, JiraIssueJobSchema]);

@@ -22,6 +22,11 @@ export interface ProviderSettings {
   fetch?: typeof fetch;
   /** What plans for pull and merge requests need; without it plan jobs are dropped with a warning. */
   plan?: PlanServices;
+  /**
+   * For a push that needs approval: the approving reviews the merged pull (merge) request must have for the
+   * merge to be the approval (REQUIRE_PR_APPROVALS); 0 or absent, the merge into a tracked branch is.
+   */
+  requirePrApprovals?: number;
 }
 
 export type PlanOutcome = { status: 'planned'; entries: PlanEntry[]; comment: string } | { status: 'plan-skipped'; reason: string };
@@ -41,6 +46,7 @@ function sourceOf(job: IntakeJob): RequestSource {
         repository: job.repository,
         commit: job.after,
         branch: job.branch,
+        ...(job.user ? { user: job.user } : {}),
       };
     case 'gitlab.push':
       return {
@@ -51,9 +57,17 @@ function sourceOf(job: IntakeJob): RequestSource {
         commit: job.after,
         branch: job.branch,
         ...(job.url ? { url: job.url } : {}),
+        ...(job.user ? { user: job.user } : {}),
       };
     case 'jira.issue':
-      return { provider: 'jira', ref: job.ticket, deliveryId: job.deliveryId, ticket: job.ticket, ...(job.url ? { url: job.url } : {}) };
+      return {
+        provider: 'jira',
+        ref: job.ticket,
+        deliveryId: job.deliveryId,
+        ticket: job.ticket,
+        ...(job.url ? { url: job.url } : {}),
+        ...(job.user ? { user: job.user } : {}),
+      };
   }
 }
 
@@ -190,7 +204,33 @@ async function processJob(
     files,
     delivery: { provider, deliveryId: requestId },
     ...(removals.length ? { removals } : {}),
+    ...(job.type === 'jira.issue' ? {} : { sourceApproval: () => mergeApproval(providers, job) }),
   });
+}
+
+/**
+ * Whether a push approves what it asks for: a merge into a tracked branch does, unless REQUIRE_PR_APPROVALS
+ * asks for reviews, in which case the pull (merge) request that merged the commit must have that many
+ * approvals from people other than its author. A direct push, or too few reviews, leaves the request pending.
+ */
+async function mergeApproval(
+  providers: ProviderSettings,
+  job: Exclude<IntakeJob, { type: 'jira.issue' }>,
+): Promise<{ by: string; comment: string } | undefined> {
+  const required = providers.requirePrApprovals ?? 0;
+  const provider = job.type === 'github.push' ? 'github' : 'gitlab';
+  if (required === 0) return { by: `${provider}:merge`, comment: `pushed to tracked branch ${job.branch}` };
+  const fetchOpt = providers.fetch ? { fetch: providers.fetch } : {};
+  const merged =
+    job.type === 'github.push'
+      ? await (await import('../providers/github')).githubMergedApprovals({ ...providers.github, ...fetchOpt }, job.repository, job.after)
+      : await (await import('../providers/gitlab')).gitlabMergedApprovals({ ...providers.gitlab, ...fetchOpt }, job.projectId, job.after);
+  if (!merged || merged.approvers.length < required) return undefined;
+  const noun = provider === 'github' ? 'pull request' : 'merge request';
+  return {
+    by: merged.approvers.map((who) => `${provider}:${who}`).join(', '),
+    comment: `${noun} ${provider === 'github' ? '#' : '!'}${merged.number} merged with ${merged.approvers.length} approving reviews`,
+  };
 }
 
 /** What a push's removed manifest files take away: deleted where pruning allows and the manifest asked, else orphaned. */

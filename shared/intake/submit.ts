@@ -30,7 +30,18 @@ import {
   requestKey,
   type TableRef,
 } from '../store/requests';
-import type { RejectedDocument, RequestRecord, RequestSource, ResourceRecord, ResourceState } from '../store/types';
+import type {
+  ApprovalChannel,
+  ApprovalRecord,
+  RejectedDocument,
+  RequestRecord,
+  RequestSource,
+  ResourceRecord,
+  ResourceState,
+} from '../store/types';
+import type { Policy } from '../policy/document';
+import { decisionEvent } from '../reconcile/approval';
+import { admit, withRefusals, type AdmissionDeps, type ApprovalNeed } from './admission';
 
 export type { SourceFile };
 
@@ -46,6 +57,11 @@ export interface Submission {
   delivery?: { provider: string; deliveryId: string };
   /** Managed resources the request deletes or orphans (files a push removed; DELETE /resources). */
   removals?: readonly Removal[];
+  /**
+   * When a policy rule asks for approval: whether the source itself gives it (a push to a tracked branch is a
+   * merge, approved by its reviews), asked only then. Undefined: the request waits for an approver.
+   */
+  sourceApproval?: () => Promise<{ by: string; comment: string } | undefined>;
 }
 
 export interface IntakeDeps {
@@ -66,6 +82,12 @@ export interface IntakeDeps {
   prune?: PruneSettings;
   /** Where request.accepted / request.rejected go; without it intake publishes nothing. */
   topic?: TopicRef;
+  /** Who may provision what, and what needs approval (shared/policy); absent, everything is allowed. */
+  policy?: Policy;
+  /** Huawei, read-only, to preflight creates and changes; absent, nothing is preflighted. */
+  preflight?: AdmissionDeps['preflight'];
+  /** How long a request waits for approval before it ends Expired (APPROVAL_TIMEOUT_HOURS). */
+  approvalTimeoutHours?: number;
   logger?: { warn(message: string, extra?: Record<string, unknown>): void };
 }
 
@@ -76,7 +98,7 @@ interface ResourceSummary {
 }
 
 export type SubmitOutcome =
-  | { status: 'accepted'; requestId: string; resources: ResourceSummary[]; duplicate: boolean }
+  | { status: 'accepted'; requestId: string; resources: ResourceSummary[]; duplicate: boolean; approval?: ApprovalRecord }
   | { status: 'rejected'; requestId: string; documents: RejectedDocument[]; duplicate: boolean }
   | { status: 'empty' };
 
@@ -107,9 +129,12 @@ function deliveryRecord(deps: Pick<IntakeDeps, 'now'>, submission: Submission, o
 async function recordSubmission(deps: IntakeDeps, submission: Submission): Promise<{ outcome: SubmitOutcome; deliveryWritten?: true }> {
   const now = nowOf(deps).toISOString();
   const owner = ownerOf(submission.source, deps.ownerGroups);
-  const checked = planSubmission(submission.files, deps.defaults, submission.sequenceAsDocuments);
+  const validated = planSubmission(submission.files, deps.defaults, submission.sequenceAsDocuments);
   const removals = submission.removals ?? [];
-  if (checked.documents.length === 0 && removals.length === 0) return { outcome: { status: 'empty' } };
+  if (validated.documents.length === 0 && removals.length === 0) return { outcome: { status: 'empty' } };
+  const admitted = await admit(deps, validated, submission.source, owner);
+  const checked = withRefusals(validated, admitted.notes);
+  const approval = admitted.approval ? await approvalOf(deps, submission, admitted.approval, now) : undefined;
   const recordOf = ({ planned }: PlannedSubmission, rejected: RejectedDocument[]): RequestRecord => ({
     requestId: submission.requestId,
     source: submission.source,
@@ -117,6 +142,7 @@ async function recordSubmission(deps: IntakeDeps, submission: Submission): Promi
     resourceCount: rejected.length > 0 ? 0 : planned.length + removals.length,
     ...(rejected.length > 0 ? {} : { finishedCount: 0 }),
     ...(rejected.length > 0 ? { rejected } : {}),
+    ...(rejected.length === 0 && approval ? { approval } : {}),
     ...(submission.contentHash ? { contentHash: submission.contentHash } : {}),
     createdAt: now,
     updatedAt: now,
@@ -145,14 +171,17 @@ async function recordSubmission(deps: IntakeDeps, submission: Submission): Promi
   }
   // What this request's resources look like when first recorded; a retry is answered the same way.
   const resources = initialResources(stored, planned, owner, now, removals);
-  if (stored.phase === 'Accepted')
-    return { outcome: { status: 'accepted', requestId: stored.requestId, resources: summaries(resources), duplicate: true } };
+  const held = stored.approval ? { approval: stored.approval } : {};
+  if (stored.phase !== 'Recording')
+    return { outcome: { status: 'accepted', requestId: stored.requestId, resources: summaries(resources), duplicate: true, ...held } };
 
   // Recording: a request too large for one transaction, or a resumed one. Writes are conditional, so resuming never resets progress.
   await putResourcesOnce(deps.table, withDueTimes(deps, resources, now));
   await enqueueDispatch(deps.dispatch, toDispatch(resources));
   await accept(deps, stored, resources, now);
-  return { outcome: { status: 'accepted', requestId: stored.requestId, resources: summaries(resources), duplicate: !put.created } };
+  return {
+    outcome: { status: 'accepted', requestId: stored.requestId, resources: summaries(resources), duplicate: !put.created, ...held },
+  };
 }
 
 /**
@@ -173,10 +202,13 @@ async function acceptInOneWrite(
   removals: readonly Removal[],
 ): Promise<SubmitOutcome | 'request-exists' | 'not-written' | 'owned-elsewhere'> {
   const resources = initialResources(record, planned, owner, now, removals);
-  const event = deps.topic ? acceptedEvent(record, resources, now) : undefined;
-  // As accept() and markAccepted() leave it: in the due index, so the poller sees to completion and a stuck outbox.
-  const accepted: RequestRecord = { ...record, phase: 'Accepted' };
-  const request = event ? withOutbox(accepted, event, deps) : ({ ...accepted, duePk: DUE_PARTITION, dueAt: now } as RequestRecord);
+  const accepted: RequestRecord = { ...record, phase: isHeld(record) ? 'PendingApproval' : 'Accepted' };
+  const event = deps.topic ? acceptedEvent(accepted, resources, now) : undefined;
+  // As accept() and markAccepted() leave it: in the due index, so the poller sees to completion (or to the
+  // approval's expiry) and a stuck outbox.
+  const request = event
+    ? withOutbox(accepted, event, deps)
+    : ({ ...accepted, duePk: DUE_PARTITION, dueAt: isHeld(record) ? record.approval!.expiresAt : now } as RequestRecord);
   const delivery = submission.delivery ? [deliveryItem(deliveryRecord(deps, submission, 'accepted'), new Date(now))] : [];
   const written = await putAcceptedRequestOnce(deps.table, request, withDueTimes(deps, resources, now), delivery, owner);
   if (written !== 'written') return written;
@@ -186,7 +218,36 @@ async function acceptInOneWrite(
     event ? flush(deps, record.requestId, event) : undefined,
   ]);
   for (const outcome of [queued, flushed]) if (outcome.status === 'rejected') throw outcome.reason;
-  return { status: 'accepted', requestId: record.requestId, resources: summaries(resources), duplicate: false };
+  const held = record.approval ? { approval: record.approval } : {};
+  return { status: 'accepted', requestId: record.requestId, resources: summaries(resources), duplicate: false, ...held };
+}
+
+/** Whether the request's resources wait for an approver before anything is dispatched. */
+const isHeld = (record: Pick<RequestRecord, 'approval'>) => record.approval?.state === 'Pending';
+
+/**
+ * The approval a request needs, as first recorded: already given when its source gives it (a reviewed merge),
+ * else pending until an approver decides or APPROVAL_TIMEOUT_HOURS pass.
+ */
+async function approvalOf(deps: IntakeDeps, submission: Submission, need: ApprovalNeed, now: string): Promise<ApprovalRecord> {
+  const requestedBy = submission.source.user ?? `${submission.source.provider}:${submission.source.caller ?? submission.source.ref}`;
+  const hours = deps.approvalTimeoutHours ?? DEFAULT_APPROVAL_TIMEOUT_HOURS;
+  const expiresAt = new Date(Date.parse(now) + hours * 3_600_000).toISOString();
+  const requested = { action: 'requested' as const, by: requestedBy, at: now, channel: channelOf(submission.source) };
+  const base = { ...need, requestedBy, requestedAt: now, expiresAt };
+  const given = await submission.sourceApproval?.();
+  if (!given) return { ...base, state: 'Pending', history: [requested] };
+  return {
+    ...base,
+    state: 'Approved',
+    history: [requested, { action: 'approved', by: given.by, at: now, channel: 'git', comment: given.comment }],
+  };
+}
+
+const DEFAULT_APPROVAL_TIMEOUT_HOURS = 72;
+
+function channelOf(source: RequestSource): ApprovalChannel {
+  return source.provider === 'github' || source.provider === 'gitlab' ? 'git' : source.provider === 'jira' ? 'jira' : 'api';
 }
 
 /** When each new resource comes due for the poller if nothing else moves it first. */
@@ -214,7 +275,7 @@ const summaries = (resources: readonly ResourceRecord[]): ResourceSummary[] =>
  * when it ends. Its managed resource is still claimed at dispatch, as for every resource.
  */
 function initialResources(
-  request: Pick<RequestRecord, 'requestId' | 'source'>,
+  request: Pick<RequestRecord, 'requestId' | 'source' | 'approval'>,
   planned: readonly Planned[],
   owner: string,
   now: string,
@@ -233,11 +294,13 @@ function initialResources(
     const key = `${reference.kind}/${reference.name}`;
     dependents.set(key, [...(dependents.get(key) ?? []), { kind: p.manifest.kind, name: p.manifest.metadata.name }]);
   }
+  const held = isHeld(request);
   const applying = planned.map((p): ResourceRecord => {
     const { manifest, file, projectId, region } = p;
     const reference = referenceOf(p);
     const listed = dependents.get(`${manifest.kind}/${manifest.metadata.name}`);
-    const state: ResourceState = reference ? 'WaitingForDependency' : 'Queued';
+    const next = reference ? 'WaitingForDependency' : 'Queued';
+    const state: ResourceState = held ? 'PendingApproval' : next;
     return {
       requestId: request.requestId,
       kind: manifest.kind,
@@ -253,6 +316,7 @@ function initialResources(
       createdAt: now,
       updatedAt: now,
       ...(reference ? { message: `waiting for ${reference.kind} ${reference.name} to be ready` } : {}),
+      ...(held ? { heldState: next, message: 'awaiting approval' } : {}),
       ...(listed ? { dependents: listed } : {}),
     };
   });
@@ -263,7 +327,8 @@ function initialResources(
       name: removal.name,
       projectId: removal.projectId,
       region: removal.region,
-      state: 'Queued',
+      state: held ? 'PendingApproval' : 'Queued',
+      ...(held ? { heldState: 'Queued' as const } : {}),
       operation: removal.operation,
       owner,
       source: managedSource(request.source, removal.file),
@@ -340,6 +405,7 @@ async function flush(deps: Pick<IntakeDeps, 'table' | 'topic' | 'now' | 'logger'
 }
 
 function acceptedEvent(request: RequestRecord, resources: readonly ResourceRecord[], nowIso: string): OutgoingEvent {
+  if (isHeld(request)) return decisionEvent(request, resources, nowIso);
   return requestEvent(EVENT_TYPES.requestAccepted, 'accepted', nowIso, {
     requestId: request.requestId,
     source: request.source,
@@ -361,8 +427,9 @@ function acceptedEvent(request: RequestRecord, resources: readonly ResourceRecor
  * moves the phase writes the event, so a retried intake never announces the request twice.
  */
 async function accept(deps: IntakeDeps, stored: RequestRecord, resources: readonly ResourceRecord[], nowIso: string): Promise<void> {
-  if (!deps.topic) return markAccepted(deps.table, stored.requestId, nowIso);
+  const phase = isHeld(stored) ? 'PendingApproval' : 'Accepted';
+  if (!deps.topic) return markAccepted(deps.table, stored.requestId, nowIso, phase);
   const event = acceptedEvent(stored, resources, nowIso);
-  if (!(await markAcceptedWithEvent(deps.table, stored.requestId, event, nowIso, dueAt(nowOf(deps), OUTBOX_RETRY_SECONDS)))) return;
+  if (!(await markAcceptedWithEvent(deps.table, stored.requestId, event, nowIso, dueAt(nowOf(deps), OUTBOX_RETRY_SECONDS), phase))) return;
   await flush(deps, stored.requestId, event);
 }

@@ -16,6 +16,7 @@ import type { JiraFeedback } from './jira';
 import {
   jiraAcceptedComment,
   jiraCompletedComment,
+  jiraApprovalComment,
   jiraRejectedComment,
   phaseOf,
   PHASE_RANK,
@@ -42,7 +43,13 @@ export interface NotifyDeps {
   /** Absent when no token is configured: that provider gets no feedback. */
   github?: GithubFeedback;
   gitlab?: GitlabFeedback;
-  jira?: { client: JiraFeedback; transitionOnSuccess?: string; transitionOnFailure?: string };
+  jira?: {
+    client: JiraFeedback;
+    transitionOnSuccess?: string;
+    transitionOnFailure?: string;
+    /** The status that approves a ticket's pending request (JIRA_APPROVAL_STATUS), named in the comment saying how. */
+    approvalStatus?: string;
+  };
   subscribers: readonly WebhookSubscriber[];
   publicBaseUrl?: string;
   logger: NotifyLogger;
@@ -85,7 +92,7 @@ function outcomesOf(event: NotifyEvent): ResourceOutcome[] {
  * request never leaves a pending status behind.
  */
 function statusIntents(event: NotifyEvent): StatusIntent[] {
-  if (event.type === EVENT_TYPES.requestRejected) {
+  if (event.type === EVENT_TYPES.requestRejected && !isResourceEvent(event) && !event.data.approval) {
     return [{ key: 'manifests', context: REJECTED_CONTEXT, phase: 'failure', description: rejectedDescription(event.data.errors ?? []) }];
   }
   return outcomesOf(event)
@@ -162,6 +169,7 @@ function jiraTarget(deps: NotifyDeps, event: NotifyEvent): Target | undefined {
           }));
           return;
         case EVENT_TYPES.requestRejected:
+          if (event.data.approval) break;
           await once(deps.store, key('rejected'), async () => ({
             commentId: await client.addComment(ticket, jiraRejectedComment(requestId, event.data.errors ?? [], url)),
           }));
@@ -174,6 +182,13 @@ function jiraTarget(deps: NotifyDeps, event: NotifyEvent): Target | undefined {
           if (transition) await once(deps.store, key('transition'), () => client.transition(ticket, transition));
           return;
         }
+      }
+      const approval = isResourceEvent(event) ? undefined : event.data.approval;
+      if (approval) {
+        const how = { ...(url ? { url } : {}), ...(deps.jira?.approvalStatus ? { approvalStatus: deps.jira.approvalStatus } : {}) };
+        await once(deps.store, key(`approval-${approval.state}`), async () => ({
+          commentId: await client.addComment(ticket, jiraApprovalComment(requestId, approval, outcomesOf(event), how)),
+        }));
       }
     },
   };

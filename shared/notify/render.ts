@@ -42,6 +42,7 @@ export function phaseOf(state: string): FeedbackPhase {
       return 'error';
     case 'Failed':
     case 'Rejected':
+    case 'Cancelled':
       return 'failure';
     default:
       return 'pending';
@@ -152,6 +153,13 @@ export function statusDescription(outcome: ResourceOutcome): string {
     case 'TimedOut':
       text = `${noun ? `${noun} timed out` : 'Timed out'}: ${outcome.message ?? outcome.reason ?? 'not ready in time'}`;
       break;
+    case 'PendingApproval':
+      // The event's message names the approvers: "awaiting approval by api:bob".
+      text = `Awaiting approval${/^awaiting approval( by .*)$/s.exec(outcome.message ?? '')?.[1] ?? ''}`;
+      break;
+    case 'Cancelled':
+      text = outcome.message ? `Not created: ${outcome.message.replace(/^not created: /, '')}` : 'Not created';
+      break;
     default:
       text = pendingDescription(outcome);
   }
@@ -185,7 +193,7 @@ export function requestUrl(publicBaseUrl: string | undefined, requestId: string)
 // ---------------------------------------------------------------------------------------------------------
 // Plan comment (GitHub pull requests, GitLab merge requests).
 
-type PlanVerdict = 'create' | 'exists' | 'in-progress' | 'update' | 'replace' | 'delete' | 'orphan' | 'conflict' | 'invalid';
+type PlanVerdict = 'create' | 'exists' | 'in-progress' | 'update' | 'replace' | 'delete' | 'orphan' | 'conflict' | 'denied' | 'invalid';
 
 export interface PlanEntry {
   file: string;
@@ -210,6 +218,7 @@ const VERDICT_LABEL: Record<PlanVerdict, string> = {
   delete: '🗑️ will be deleted',
   orphan: '➖ will be orphaned',
   conflict: '⚠️ would fail',
+  denied: '⛔ denied by policy',
   invalid: '❌ invalid',
 };
 
@@ -280,7 +289,7 @@ function fencedBlock(info: string, lines: readonly string[]): string[] {
 
 export function planSummary(entries: readonly PlanEntry[]): { state: 'success' | 'failure'; description: string } {
   const count = (v: PlanVerdict) => entries.filter((e) => e.verdict === v).length;
-  const bad = count('invalid') + count('conflict');
+  const bad = count('invalid') + count('conflict') + count('denied');
   if (entries.length === 0) return { state: 'success', description: 'No manifest changes' };
   const parts = [
     count('create') ? `${count('create')} to create` : '',
@@ -291,6 +300,7 @@ export function planSummary(entries: readonly PlanEntry[]): { state: 'success' |
     count('exists') ? `${count('exists')} already exist` : '',
     count('in-progress') ? `${count('in-progress')} being created` : '',
     count('conflict') ? `${count('conflict')} would fail` : '',
+    count('denied') ? `${count('denied')} denied by policy` : '',
     count('invalid') ? `${count('invalid')} invalid` : '',
   ].filter(Boolean);
   return { state: bad > 0 ? 'failure' : 'success', description: truncate(parts.join(', '), STATUS_DESCRIPTION_MAX) };
@@ -408,6 +418,49 @@ export function jiraRejectedComment(requestId: string, documents: readonly Rejec
     paragraph(...intro('rejected', requestId, url), text(': nothing was created. Fix these errors in the yaml blocks of the description:')),
     { type: 'codeBlock', attrs: { language: 'text' }, content: [text(lines.join('\n') || 'the manifests could not be read')] },
   );
+}
+
+/** The approval as a Jira comment: what it waits for and how to give it, or what was decided. */
+export function jiraApprovalComment(
+  requestId: string,
+  approval: { state: string; approvers: readonly string[]; reasons: readonly string[]; expiresAt: string; history: readonly HistoryLike[] },
+  resources: readonly ResourceOutcome[],
+  how: { url?: string; approvalStatus?: string },
+): AdfDoc {
+  const last = approval.history.at(-1);
+  const who = approval.approvers.length > 0 ? approval.approvers.join(', ') : 'any holder of the approve role';
+  const list = {
+    type: 'bulletList',
+    content: resources.map((r) => ({ type: 'listItem', content: [paragraph(code(`${r.kind}/${r.name}`))] })),
+  };
+  switch (approval.state) {
+    case 'Pending': {
+      const ways = [
+        ...(how.approvalStatus ? [`move this ticket to ${how.approvalStatus} (someone other than its reporter)`] : []),
+        `POST /requests/${requestId}/approve with a token holding the approve role`,
+      ];
+      return doc(
+        paragraph(...intro('holds', requestId, how.url), text(`: awaiting approval by ${who} before anything is created.`)),
+        list,
+        paragraph(text(`Why: ${approval.reasons.join('; ')}.`)),
+        paragraph(text(`To approve: ${ways.join(', or ')}. Nobody deciding by ${approval.expiresAt} ends the request unapproved.`)),
+      );
+    }
+    case 'Approved':
+      return doc(paragraph(...intro('queued', requestId, how.url), text(`: approved by ${last?.by ?? 'an approver'}.`)), list);
+    default: {
+      const why =
+        approval.state === 'Expired'
+          ? `nobody approved it before ${approval.expiresAt}`
+          : `rejected by ${last?.by ?? 'an approver'}${last?.comment ? `: ${last.comment}` : ''}`;
+      return doc(paragraph(...intro('ended', requestId, how.url), text(`: ${why}. Nothing was created.`)), list);
+    }
+  }
+}
+
+interface HistoryLike {
+  by: string;
+  comment?: string | undefined;
 }
 
 const STATE_WORDS: Record<string, string> = { Succeeded: 'succeeded', Failed: 'failed', PartiallyFailed: 'partially failed' };

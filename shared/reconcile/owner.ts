@@ -3,7 +3,7 @@
  * project, an API caller, a queue's source system), or to the team a configured group puts that namespace
  * in (OWNER_GROUPS), so one team may own resources from its repository and its Jira project alike.
  */
-import type { Planned, PlannedSubmission } from '../manifests/submission';
+import { refuseDocument, type Planned, type PlannedSubmission } from '../manifests/submission';
 import { getManagedMany } from '../store/managed';
 import type { TableRef } from '../store/requests';
 import type { ManagedSource, RequestSource } from '../store/types';
@@ -65,12 +65,7 @@ export async function refuseAtIntake(table: TableRef, submission: PlannedSubmiss
   );
   const refused = new Set<Planned>();
   const refuse = (p: Planned, path: string, message: string) => {
-    const doc = submission.documents.find((d) => d.manifest === p.manifest);
-    if (doc) {
-      const at = doc.positionOf?.(path.split('.')) ?? doc.positionOf?.(['metadata', 'name']) ?? { line: 1, column: 1 };
-      doc.errors.push({ path, message, ...at });
-      doc.valid = false;
-    }
+    refuseDocument(submission.documents, p, path, message);
     refused.add(p);
   };
   for (const p of submission.planned) {

@@ -4,7 +4,6 @@
  * adoption rule the dispatcher applies, so a pull request's plan (and a dry run) says what merging does,
  * field by field. Nothing is written, queued or created.
  */
-import type { HuaweiTarget } from '../huaweicloud/client';
 import type { FixedField, PlannedChange, ResourceSpec } from '../kinds/adapter';
 import { adapterOf } from '../kinds/registry';
 import { canonicalJson } from '../manifests/canonical';
@@ -13,38 +12,73 @@ import type { Planned, PlannedSubmission } from '../manifests/submission';
 import type { PlanEntry } from '../notify/render';
 import { getManaged } from '../store/managed';
 import type { TableRef } from '../store/requests';
-import type { ManagedResource } from '../store/types';
+import type { ManagedResource, RequestSource } from '../store/types';
+import type { Policy } from '../policy/document';
+import { admit } from '../intake/admission';
+import type { CloudApi } from './cloud';
 import type { Removal } from '../intake/removal';
 import { ownerOf, refuseAtIntake, type OwnerGroups } from './owner';
 import { adoptable, decideChange, fixedReason, specHash, standing, strangers } from './verdict';
 
 /** Who reads a plan: a pull or merge request's repository (a fork's author sees no Huawei ids), or an API caller's dry run. */
-export type PlanViewer = { provider: 'github' | 'gitlab'; repository: string; fork?: boolean } | { provider: 'api'; caller: string };
+export type PlanViewer =
+  | {
+      provider: 'github' | 'gitlab';
+      repository: string;
+      fork?: boolean /** The branch a merge goes to, for the policy. */;
+      branch?: string;
+    }
+  | { provider: 'api'; caller: string };
 
-/** The Huawei look-up the plan makes; the lifecycle's CloudApi satisfies it. */
-export interface PlanCloud {
-  findByName(kind: string, target: HuaweiTarget, name: string): Promise<unknown[]>;
-}
+/** The Huawei calls the plan makes (a look-up, and the preflight where given); the lifecycle's CloudApi satisfies it. */
+export type PlanCloud = Pick<CloudApi, 'findByName'> & Partial<Pick<CloudApi, 'preflight'>>;
 
 export interface PlanLookups {
   store: { table: TableRef; now: () => Date };
   /** Absent when Huawei credentials are not configured: then only the table is consulted. */
   cloud?: PlanCloud;
   ownerGroups?: OwnerGroups;
+  /** The policy intake applies, so a plan says what it would deny or hold for approval. */
+  policy?: Policy;
+}
+
+/** The source a viewer's merge (or call) would be, as intake records it. */
+function viewerSource(viewer: PlanViewer): RequestSource {
+  return viewer.provider === 'api'
+    ? { provider: 'api', ref: `api:${viewer.caller}`, caller: viewer.caller, user: `api:${viewer.caller}` }
+    : {
+        provider: viewer.provider,
+        ref: viewer.repository,
+        repository: viewer.repository,
+        ...(viewer.branch ? { branch: viewer.branch } : {}),
+      };
 }
 
 /** The owner a viewer speaks for, as intake would compute it for the same source. */
 export function viewerOwner(viewer: PlanViewer, groups?: OwnerGroups): string {
-  return viewer.provider === 'api'
-    ? ownerOf({ provider: 'api', ref: `api:${viewer.caller}`, caller: viewer.caller }, groups)
-    : ownerOf({ provider: viewer.provider, ref: viewer.repository, repository: viewer.repository }, groups);
+  return ownerOf(viewerSource(viewer), groups);
 }
 
-/** Verdict per document of the submission, in file order; the ownership refusal intake applies comes first. */
+/**
+ * Verdict per document of the submission, in file order. Intake's refusals come first: the policy ("denied"),
+ * the preflight ("would fail", in Huawei's words), then ownership; a resource held for approval says so.
+ */
 export async function planSubmitted(lookups: PlanLookups, submission: PlannedSubmission, viewer: PlanViewer): Promise<PlanEntry[]> {
   const owner = viewerOwner(viewer, lookups.ownerGroups);
-  const { documents, planned } = await refuseAtIntake(lookups.store.table, submission, owner);
-  const refused = submission.planned.filter((p) => !planned.includes(p));
+  const admission = await admit(
+    {
+      table: lookups.store.table,
+      ...(lookups.policy ? { policy: lookups.policy } : {}),
+      ...(lookups.cloud?.preflight ? { preflight: { preflight: lookups.cloud.preflight } } : {}),
+    },
+    submission,
+    viewerSource(viewer),
+    owner,
+  );
+  const noteOf = new Map(admission.notes.map((n) => [n.planned.manifest, n]));
+  const admitted = submission.planned.filter((p) => !noteOf.get(p.manifest)?.refusals.length);
+  const { documents, planned } = await refuseAtIntake(lookups.store.table, { ...submission, planned: admitted }, owner);
+  const refused = admitted.filter((p) => !planned.includes(p));
   const entries: { order: string; entry: PlanEntry }[] = [];
   const order = (file: string, index: number) => `${file}\u0000${String(index).padStart(6, '0')}`;
   for (const doc of documents.filter((d) => !d.valid)) {
@@ -64,10 +98,35 @@ export async function planSubmitted(lookups: PlanLookups, submission: PlannedSub
     });
   }
   const hideIds = viewer.provider !== 'api' && viewer.fork === true;
+  for (const note of admission.notes.filter((n) => n.refusals.length > 0)) {
+    const item = note.planned;
+    const doc = documents.find((d) => d.manifest === item.manifest);
+    const denied = note.refusals.some((r) => r.by === 'policy');
+    entries.push({
+      order: order(item.file, doc?.index ?? 0),
+      entry: {
+        file: item.file,
+        kind: item.manifest.kind,
+        name: item.manifest.metadata.name,
+        verdict: denied ? 'denied' : 'conflict',
+        // The label already says "would fail" or "denied by policy".
+        detail: note.refusals.map((r) => r.message.replace(/^(would fail|denied by policy): /, '')).join('; '),
+        errors: [],
+      },
+    });
+  }
   for (const item of planned) {
     const doc = documents.find((d) => d.manifest === item.manifest);
     const base = { file: item.file, kind: item.manifest.kind, name: item.manifest.metadata.name, errors: [] as string[] };
-    entries.push({ order: order(item.file, doc?.index ?? 0), entry: { ...base, ...(await planOne(lookups, item, owner, hideIds)) } });
+    const verdict = await planOne(lookups, item, owner, hideIds);
+    const note = noteOf.get(item.manifest);
+    const approval = note?.policy?.allowed && note.policy.approval;
+    const asides = [
+      ...(approval ? [`needs approval (rule ${approval.rule}: ${approval.reason})`] : []),
+      ...(note?.unknown.length ? [`preflight could not check: ${note.unknown.join('; ')}`] : []),
+    ];
+    const detail = asides.length ? `${verdict.detail}; ${asides.join('; ')}` : verdict.detail;
+    entries.push({ order: order(item.file, doc?.index ?? 0), entry: { ...base, ...verdict, detail } });
   }
   return entries.sort((a, b) => a.order.localeCompare(b.order)).map((e) => e.entry);
 }

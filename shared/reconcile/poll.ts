@@ -13,7 +13,8 @@ import { enqueueDispatch } from '../queue/messages';
 import { dueAt } from '../store/due';
 import { leaveDueIndex, recheckRequestAt } from '../store/requests';
 import { queryDue, updateResource } from '../store/resources';
-import type { ResourceRecord } from '../store/types';
+import type { RequestRecord, ResourceRecord } from '../store/types';
+import { settleApproval } from './approval';
 import { targetOf, type ReconcileDeps } from './resource';
 import { afterTerminal, completeRequestIfDone, finishResourceOnce, settle } from './finish';
 import { nextPollSeconds } from './timing';
@@ -67,6 +68,8 @@ export async function pollTick(deps: ReconcileDeps, settings: TickSettings): Pro
 }
 
 async function handleDue(deps: ReconcileDeps, settings: TickSettings, item: DueItem, stats: TickStats): Promise<void> {
+  // A decided approval is applied to the held resources before its event goes out (a decider may have stopped between).
+  const approvalDue = item.sk === 'REQ' && item.approval ? await settleApproval(deps, item as unknown as RequestRecord) : undefined;
   if (Array.isArray(item.pendingEvents) && item.pendingEvents.length > 0) {
     // A finisher that stopped after the terminal write: the identity first (dependents resolve through it), then the event.
     const resource = item.sk.startsWith('RES#') ? (item as unknown as ResourceRecord) : undefined;
@@ -77,7 +80,7 @@ async function handleDue(deps: ReconcileDeps, settings: TickSettings, item: DueI
     if (resource) await afterTerminal(deps, resource, resource.state);
     return;
   }
-  if (item.sk === 'REQ') return checkRequest(deps, settings, item);
+  if (item.sk === 'REQ') return checkRequest(deps, settings, item, approvalDue);
   if (!item.sk.startsWith('RES#')) return clearDue(deps, item);
   const resource = item as unknown as ResourceRecord;
   switch (resource.state) {
@@ -110,7 +113,9 @@ async function handleDue(deps: ReconcileDeps, settings: TickSettings, item: DueI
  * An accepted request waits in the index until request.completed is written, which normally happens as its
  * last resource finishes; if that finisher died first, this writes it. Not done yet: look again later.
  */
-async function checkRequest(deps: ReconcileDeps, settings: TickSettings, item: DueItem): Promise<void> {
+async function checkRequest(deps: ReconcileDeps, settings: TickSettings, item: DueItem, approvalDue?: string): Promise<void> {
+  // Waiting for an approver: looked at again when the approval expires (settleApproval ended it if that is now).
+  if (approvalDue) return recheckRequestAt(deps.table, String(item.requestId), approvalDue);
   if (item.phase !== 'Accepted' || item.completedAt) return clearDue(deps, item);
   if (await completeRequestIfDone(deps, String(item.requestId))) return;
   await recheckRequestAt(deps.table, String(item.requestId), dueAt(deps.now(), settings.requeueGraceSeconds));

@@ -48,7 +48,7 @@ function givenUp(signal: AbortSignal): { promise: Promise<PreflightCheck[]>; can
  * Huawei's errors: a check Huawei could not answer is 'unknown', and so is a kind whose checks threw.
  */
 export async function preflightResource(
-  cloud: CloudApi,
+  cloud: Pick<CloudApi, 'preflight'>,
   kind: string,
   resource: AdapterResource,
   target: HuaweiTarget,

@@ -117,11 +117,12 @@ const failedConditionAt = (error: unknown, index: number) =>
 
 /** The stored item of a resource: due from the start, so the poller finds it if its message (or its pool's) is lost. */
 function resourceItem(record: ResourceRecord, due: string): Record<string, unknown> {
+  // A resource held for approval has nothing due: its request's item carries the approval's deadline.
+  const held = record.state === 'PendingApproval';
   return {
     ...resourceKey(record.requestId, record.kind, record.name),
     type: 'resource',
-    duePk: DUE_PARTITION,
-    dueAt: due,
+    ...(held ? {} : { duePk: DUE_PARTITION, dueAt: due }),
     ...record,
     manifest: marshallable(record.manifest),
   };
@@ -276,21 +277,18 @@ function ownershipCheck(table: TableRef, record: ResourceRecord, owner: string) 
  * the last resource writes it, but a finisher can die first, or the request can be accepted only after its
  * resources finished; the poller then writes it (shared/reconcile/poll.ts).
  */
-export async function markAccepted(table: TableRef, requestId: string, now: string): Promise<void> {
-  try {
-    await table.ddb.send(
-      new UpdateCommand({
-        TableName: table.tableName,
-        Key: requestKey(requestId),
-        UpdateExpression: 'SET phase = :accepted, updatedAt = :now, duePk = :due, dueAt = :now',
-        ConditionExpression: 'phase = :recording',
-        ExpressionAttributeValues: { ':accepted': 'Accepted', ':recording': 'Recording', ':now': now, ':due': DUE_PARTITION },
-      }),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+export async function markAccepted(table: TableRef, requestId: string, now: string, phase: AcceptedPhase = 'Accepted'): Promise<void> {
+  // A request held for approval is next due when its approval expires.
+  const due = phase === 'PendingApproval' ? 'approval.expiresAt' : ':now';
+  await updateIfStill(table, requestKey(requestId), {
+    UpdateExpression: `SET phase = :accepted, updatedAt = :now, duePk = :due, dueAt = ${due}`,
+    ConditionExpression: 'phase = :recording',
+    ExpressionAttributeValues: { ':accepted': phase, ':recording': 'Recording', ':now': now, ':due': DUE_PARTITION },
+  });
 }
+
+/** What a recorded request becomes: accepted, or held until an approver decides. */
+type AcceptedPhase = 'Accepted' | 'PendingApproval';
 
 function strip<T extends object>(item: Record<string, unknown>): T {
   const { pk: _pk, sk: _sk, type: _type, duePk: _duePk, dueAt: _dueAt, pendingEvents: _pending, ...rest } = item;
@@ -337,7 +335,7 @@ export function overallState(
   request: Pick<RequestRecord, 'phase' | 'resourceCount'>,
   resources: readonly Pick<ResourceRecord, 'state'>[],
 ): RequestState {
-  if (request.phase === 'Rejected') return 'Rejected';
+  if (request.phase === 'Rejected' || request.phase === 'PendingApproval' || request.phase === 'Expired') return request.phase;
   if (request.phase === 'Recording' || resources.length < request.resourceCount) return 'InProgress';
   if (resources.some((r) => !TERMINAL_STATES.has(r.state))) return 'InProgress';
   const good = resources.filter((r) => GOOD_STATES.has(r.state)).length;
@@ -396,12 +394,13 @@ export async function markAcceptedWithEvent(
   event: unknown,
   now: string,
   retryAt: string,
+  phase: AcceptedPhase = 'Accepted',
 ): Promise<boolean> {
   return updateIfStill(table, requestKey(requestId), {
     UpdateExpression: 'SET phase = :accepted, updatedAt = :now, pendingEvents = :events, duePk = :due, dueAt = :at',
     ConditionExpression: 'phase = :recording',
     ExpressionAttributeValues: {
-      ':accepted': 'Accepted',
+      ':accepted': phase,
       ':recording': 'Recording',
       ':now': now,
       ':events': [event],
@@ -424,6 +423,13 @@ export async function clearPublished(table: TableRef, key: { pk: string; sk: str
       ExpressionAttributeValues: { ':n': n, ':now': now, ':accepted': 'Accepted' },
     });
     if (kept) return;
+    // A request waiting for approval stays in the index until its approval expires, so the poller can end it then.
+    const waiting = await updateIfStill(table, key, {
+      UpdateExpression: 'REMOVE pendingEvents SET dueAt = approval.expiresAt',
+      ConditionExpression: 'size(pendingEvents) = :n AND phase = :pending',
+      ExpressionAttributeValues: { ':n': n, ':pending': 'PendingApproval' },
+    });
+    if (waiting) return;
   }
   await updateIfStill(table, key, {
     UpdateExpression: 'REMOVE pendingEvents, duePk, dueAt',

@@ -2,6 +2,7 @@
 import type { ManifestIssue } from '../manifests/errors';
 
 const RESOURCE_STATES = [
+  'PendingApproval',
   'Queued',
   'WaitingForDependency',
   'CreatePending',
@@ -14,9 +15,19 @@ const RESOURCE_STATES = [
   'TimedOut',
   'Deleted',
   'Orphaned',
+  'Cancelled',
 ] as const;
 export type ResourceState = (typeof RESOURCE_STATES)[number];
-export const TERMINAL_STATES: ReadonlySet<ResourceState> = new Set(['Succeeded', 'Unchanged', 'Failed', 'TimedOut', 'Deleted', 'Orphaned']);
+export const TERMINAL_STATES: ReadonlySet<ResourceState> = new Set([
+  'Succeeded',
+  'Unchanged',
+  'Failed',
+  'TimedOut',
+  'Deleted',
+  'Orphaned',
+  // Never started: its request was rejected by an approver or its approval expired.
+  'Cancelled',
+]);
 /** The states in which the poller, not the dispatcher, moves a resource on. */
 export const OBSERVED_STATES: ReadonlySet<ResourceState> = new Set(['Creating', 'Updating', 'Deleting']);
 
@@ -27,7 +38,7 @@ export const OBSERVED_STATES: ReadonlySet<ResourceState> = new Set(['Creating', 
  */
 export type Operation = 'create' | 'update' | 'recreate' | 'delete' | 'orphan';
 
-export type RequestState = 'Rejected' | 'InProgress' | 'Succeeded' | 'PartiallyFailed' | 'Failed';
+export type RequestState = 'Rejected' | 'PendingApproval' | 'Expired' | 'InProgress' | 'Succeeded' | 'PartiallyFailed' | 'Failed';
 
 type Provider = 'github' | 'gitlab' | 'jira' | 'api' | 'queue';
 
@@ -43,6 +54,36 @@ export interface RequestSource {
   ticket?: string;
   caller?: string;
   url?: string;
+  /**
+   * Who asked, as `provider:user` (github:octocat, gitlab:jdoe, jira:<accountId>, api:<caller>): the one
+   * identity that may not approve the request.
+   */
+  user?: string;
+}
+
+/** How an approval decision reached us. */
+export type ApprovalChannel = 'api' | 'jira' | 'git' | 'timeout';
+
+/** The approval a request needs, and what became of it; kept on the request as its audit trail. */
+export interface ApprovalRecord {
+  state: 'Pending' | 'Approved' | 'Rejected' | 'Expired';
+  /** The policy rules that asked for it and why, one line per resource they matched. */
+  rules: string[];
+  reasons: string[];
+  /** Identities allowed to approve (`provider:user`); empty: any holder of the approve role. */
+  approvers: string[];
+  /** The requester (source.user), who may not approve. */
+  requestedBy: string;
+  requestedAt: string;
+  expiresAt: string;
+  /** Every step, oldest first: requested, then approved, rejected or expired, with who, when and how. */
+  history: {
+    action: 'requested' | 'approved' | 'rejected' | 'expired';
+    by: string;
+    at: string;
+    channel?: ApprovalChannel;
+    comment?: string;
+  }[];
 }
 
 /** A document that was rejected, as reported to the caller. */
@@ -57,8 +98,14 @@ export interface RejectedDocument {
 export interface RequestRecord {
   requestId: string;
   source: RequestSource;
-  /** `Recording` until every resource is written and queued; a retried intake resumes from there. */
-  phase: 'Recording' | 'Accepted' | 'Rejected';
+  /**
+   * `Recording` until every resource is written and queued; a retried intake resumes from there.
+   * `PendingApproval` holds every resource until an approver decides: then `Accepted`, `Rejected`, or
+   * `Expired` when nobody did in time (shared/reconcile/approval.ts).
+   */
+  phase: 'Recording' | 'PendingApproval' | 'Accepted' | 'Rejected' | 'Expired';
+  /** Set when a policy rule asked for approval: who may give it, and the audit trail of what happened. */
+  approval?: ApprovalRecord;
   resourceCount: number;
   rejected?: RejectedDocument[];
   /** Hash of what was submitted, to tell a retried call from a reused idempotency key. */
@@ -94,6 +141,8 @@ export interface ResourceRecord {
   message?: string;
   createdAt: string;
   updatedAt: string;
+  /** While PendingApproval: the state it takes once approved (Queued, or WaitingForDependency on a pool of the request). */
+  heldState?: 'Queued' | 'WaitingForDependency';
   /** Dispatch bookkeeping: how many create intents were recorded, the latest one, and whether its outcome is unknown. */
   attempt?: number;
   intentAt?: string;

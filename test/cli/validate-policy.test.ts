@@ -29,7 +29,7 @@ describe('validate --policy FILE (the document alone)', () => {
       [ALLOWLIST, '4 rules'],
       [GPU, '2 rules'],
       [LIMITS, '1 rule'],
-      ['local/policy.yaml', '1 rule'],
+      ['local/policy.yaml', '2 rules'],
     ] as const) {
       const io = captureIo();
       expect(await run(['validate', '--policy', file], io), file).toBe(0);

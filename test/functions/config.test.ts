@@ -104,6 +104,10 @@ describe('each function starts with only its deployed variables', () => {
       JIRA_EMAIL: '',
       JIRA_TRANSITION_ON_SUCCESS: '',
       JIRA_TRANSITION_ON_FAILURE: '',
+      POLICY_PARAMETER: '',
+      APPROVAL_TIMEOUT_HOURS: '72',
+      JIRA_APPROVAL_STATUS: '',
+      REQUIRE_PR_APPROVALS: '0',
     };
     // No Secrets Manager emulator exists here (fauxqs serves SQS and SNS only): aws-sdk-client-mock answers
     // GetSecretValue, and only that call. Everything else goes to the emulators.

@@ -36,7 +36,12 @@ describe('API token roles', () => {
 
     const own = await app.request(`/requests/${requestId}`, { headers: bearer(CI) });
     expect(own.status).toBe(200);
-    expect(((await own.json()) as { source: unknown }).source).toEqual({ provider: 'api', ref: 'api:ci', caller: 'ci' });
+    expect(((await own.json()) as { source: unknown }).source).toEqual({
+      provider: 'api',
+      ref: 'api:ci',
+      caller: 'ci',
+      user: 'api:ci',
+    });
 
     const stranger = await app.request(`/requests/${requestId}`, { headers: bearer(OTHER) });
     expect(stranger.status).toBe(404);

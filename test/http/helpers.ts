@@ -35,13 +35,24 @@ export function intakeDepsFor(stack: LocalStack): IntakeDeps {
 
 export function appFor(
   stack: LocalStack,
-  opts: { trackedBranches?: string[]; planForkPullRequests?: boolean; logger?: AppLogger; secrets?: SecretsEnv } = {},
+  opts: {
+    trackedBranches?: string[];
+    planForkPullRequests?: boolean;
+    logger?: AppLogger;
+    secrets?: SecretsEnv;
+    /** The policy (and preflight) calls are judged by. */
+    governance?: Pick<IntakeDeps, 'policy' | 'preflight'>;
+    jiraApprovalStatus?: string;
+    intake?: Partial<IntakeDeps>;
+  } = {},
 ) {
   const services: AppServices = {
-    intake: intakeDepsFor(stack),
+    intake: { ...intakeDepsFor(stack), ...opts.intake },
     intakeQueue: { sqs: stack.sqs, queueUrl: stack.queues.intake.url },
     trackedBranches: opts.trackedBranches ?? [],
     ...(opts.planForkPullRequests !== undefined ? { planForkPullRequests: opts.planForkPullRequests } : {}),
+    ...(opts.governance ? { governance: async () => opts.governance! } : {}),
+    ...(opts.jiraApprovalStatus ? { jiraApprovalStatus: opts.jiraApprovalStatus } : {}),
   };
   return createApp({ logger: opts.logger ?? memoryLogger(), secrets: async () => opts.secrets ?? SECRETS, services: () => services });
 }

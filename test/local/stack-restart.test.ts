@@ -136,7 +136,10 @@ describe('npm start across restarts', () => {
       expect(statSync(stateDir).mode & 0o777).toBe(0o700);
       expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(first.stack.generated);
       expect(Object.keys(first.stack.generated).sort()).toEqual([...SECRETS].sort());
-      expect(first.stack.generated.API_TOKENS).toMatch(/^local:submit\+read-all=[A-Za-z0-9_-]{32,}$/);
+      // The submitter the printed curl uses, and an approver for what the local policy holds for approval.
+      expect(first.stack.generated.API_TOKENS).toMatch(
+        /^local:submit\+read-all=[A-Za-z0-9_-]{32,},approver:approve\+read-all=[A-Za-z0-9_-]{32,}$/,
+      );
       expect(second.stack.generated).toEqual(first.stack.generated);
       expect(curlToken(second.banner)).toBe(curlToken(first.banner));
     });

@@ -117,37 +117,37 @@ describe('examples/policies', () => {
 });
 
 describe('local/policy.yaml', () => {
-  it('lets every source provision every kind anywhere, with no approval', () => {
-    const policy = load('local/policy.yaml');
-    const subjects: PolicySubject[] = [
-      github('acme/infra'),
-      { provider: 'gitlab', repository: 'g/p', owner: 'gitlab:g/p' },
-      { provider: 'jira', ticket: 'OPS-1', owner: 'jira:OPS' },
-      { provider: 'api', caller: 'local', owner: 'api:local' },
-      { provider: 'queue', caller: 'system', owner: 'queue:system' },
-    ];
+  const subjects: PolicySubject[] = [
+    github('acme/infra'),
+    { provider: 'gitlab', repository: 'g/p', owner: 'gitlab:g/p' },
+    { provider: 'jira', ticket: 'OPS-1', owner: 'jira:OPS' },
+    { provider: 'api', caller: 'local', owner: 'api:local' },
+    { provider: 'queue', caller: 'system', owner: 'queue:system' },
+  ];
+  const policy = load('local/policy.yaml');
+
+  it('lets every source provision every kind anywhere', () => {
     for (const subject of subjects) {
       for (const name of ['resource-pool.yaml', 'node-pool.yaml', 'notebook.yaml', 'edge-deployment.yaml']) {
-        expect(evaluatePolicy(policy, subject, { ...example(name, 'any-project'), region: 'ap-southeast-1' })).toEqual({
+        expect(evaluatePolicy(policy, subject, { ...example(name, 'any-project'), region: 'ap-southeast-1' })).toMatchObject({
           allowed: true,
-          rule: 'everyone',
         });
       }
     }
   });
 
-  it('holds its commented example, which parses once uncommented', () => {
-    const text = readFileSync('local/policy.yaml', 'utf8');
-    // The example's lines are YAML after "  # "; the prose comments start with a letter.
-    const uncommented = text.replace(/^ {2}# (?=[ -])/gm, '  ');
-    expect(uncommented).not.toBe(text);
-    const policy = parsePolicy(uncommented, 'local/policy.yaml');
-    expect(policy.rules.map((r) => r.name)).toEqual(['api-gpu-pools', 'everyone']);
-    expect(
-      evaluatePolicy(policy, { provider: 'api', caller: 'local', owner: 'api:local' }, example('resource-pool.yaml', 'p')),
-    ).toMatchObject({
+  it('holds only a GPU pool filed in a ticket for approval, to show that flow', () => {
+    const jira = subjects[2]!;
+    expect(evaluatePolicy(policy, jira, example('resource-pool.yaml', 'p'))).toMatchObject({
       allowed: true,
-      approval: { reason: 'GPU pools need an approval' },
+      rule: 'jira-gpu-pools',
+      approval: { rule: 'jira-gpu-pools', reason: 'pools with GPUs need an approval' },
     });
+    const cpuPool = example('resource-pool.yaml', 'p', (m) => {
+      for (const r of m.spec.body.spec.resources) r.flavor = 'modelarts.vm.cpu.8u';
+    });
+    expect(evaluatePolicy(policy, jira, cpuPool)).toEqual({ allowed: true, rule: 'jira-gpu-pools' });
+    for (const subject of subjects.filter((s) => s.provider !== 'jira'))
+      expect(evaluatePolicy(policy, subject, example('resource-pool.yaml', 'p'))).toEqual({ allowed: true, rule: 'everyone' });
   });
 });

@@ -63,7 +63,8 @@ export async function planGithubPullRequest(
   job: { repository: string; number: number; base: string; head: string; baseRef: string; updatedAt: string; fork?: boolean },
   globs: readonly string[],
 ): Promise<{ entries: PlanEntry[]; comment: 'created' | 'updated' | 'stale' | 'skipped' }> {
-  const viewer: PlanViewer = { provider: 'github', repository: job.repository, ...(job.fork ? { fork: true } : {}) };
+  // The branch the merge goes to: the policy judges the push the merge will make.
+  const viewer: PlanViewer = { provider: 'github', repository: job.repository, branch: job.baseRef, ...(job.fork ? { fork: true } : {}) };
   const { entries, body, summary } = await computeAndRender(services, reader, viewer, job.base, job.head, globs, job.baseRef);
   const github = services.github;
   if (!github) {
@@ -98,7 +99,7 @@ export async function planGitlabMergeRequest(
   },
   globs: readonly string[],
 ): Promise<{ entries: PlanEntry[]; comment: 'created' | 'updated' | 'stale' | 'skipped' }> {
-  const viewer: PlanViewer = { provider: 'gitlab', repository: job.repository, ...(job.fork ? { fork: true } : {}) };
+  const viewer: PlanViewer = { provider: 'gitlab', repository: job.repository, branch: job.baseRef, ...(job.fork ? { fork: true } : {}) };
   const { entries, body, summary } = await computeAndRender(services, reader, viewer, job.base, job.head, globs, job.baseRef);
   const gitlab = services.gitlab;
   if (!gitlab) {

@@ -123,6 +123,7 @@ export async function planSubmitted(lookups: PlanLookups, submission: PlannedSub
     const approval = note?.policy?.allowed && note.policy.approval;
     const asides = [
       ...(approval ? [`needs approval (rule ${approval.rule}: ${approval.reason})`] : []),
+      ...(note?.policy?.allowed && !approval ? [`allowed by policy rule ${note.policy.rule}`] : []),
       ...(note?.unknown.length ? [`preflight could not check: ${note.unknown.join('; ')}`] : []),
     ];
     const detail = asides.length ? `${verdict.detail}; ${asides.join('; ')}` : verdict.detail;

@@ -22,7 +22,8 @@ export async function recordApprovalDecision(
   return updateIfStill(table, requestKey(requestId), {
     UpdateExpression:
       'SET phase = :phase, approval.#state = :decided, approval.history = list_append(approval.history, :entry), updatedAt = :now, ' +
-      `pendingEvents = list_append(if_not_exists(pendingEvents, :none), :events), duePk = :due, dueAt = :now${ends ? ', completedAt = :now' : ''}`,
+      'pendingEvents = list_append(if_not_exists(pendingEvents, :none), :events), duePk = :due, dueAt = :now' +
+      (ends ? ', completedAt = :now' : ''),
     ConditionExpression: 'phase = :pendingPhase AND approval.#state = :pending',
     ExpressionAttributeNames: { '#state': 'state' },
     ExpressionAttributeValues: {

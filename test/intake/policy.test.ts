@@ -11,7 +11,10 @@ import { startFakeProviders, type FakeProviders } from '../../local/fake-provide
 import { randomRequestId } from '../../shared/intake/ids';
 import { processIntakeMessage } from '../../shared/intake/service';
 import type { IntakeDeps, SubmitOutcome } from '../../shared/intake/submit';
+import { planSubmission } from '../../shared/manifests/submission';
+import { planMarkdown, planSummary } from '../../shared/notify/render';
 import { parsePolicy } from '../../shared/policy/document';
+import { planSubmitted } from '../../shared/reconcile/plan';
 import { getRequestWithResources } from '../../shared/store/requests';
 import { appFor, fakeProviderSettings, SECRETS } from '../http/helpers';
 import { useLocalResources, type LocalStack } from '../setup/stack';
@@ -119,6 +122,27 @@ describe('policy at intake', () => {
     expect(documents.map((d) => d.file)).toEqual(['provisioning/q.yaml']);
     expect(documents[0]!.errors[0]!.message).toContain(`project ${Q}`);
     expect(await queued()).toEqual([]);
+  });
+
+  it('gives a policy verdict per resource in a pull request plan', async () => {
+    const files = [
+      { file: 'provisioning/p.yaml', text: notebook('nb-plan-p') },
+      { file: 'provisioning/q.yaml', text: notebook('nb-plan-q', Q) },
+    ];
+    const lookups = { store: { table: deps.table, now: () => new Date() }, policy: POLICY };
+    const infra = await planSubmitted(lookups, planSubmission(files, deps.defaults), {
+      provider: 'github',
+      repository: 'acme/infra',
+      branch: 'main',
+    });
+    expect(infra.map((e) => [e.name, e.verdict])).toEqual([
+      ['nb-plan-p', 'create'],
+      ['nb-plan-q', 'denied'],
+    ]);
+    expect(infra[0]!.detail).toContain('allowed by policy rule infra-repo');
+    expect(infra[1]!.detail).toContain(`no policy rule lets github acme/infra@main provision Notebook in project ${Q}`);
+    expect(planMarkdown(infra, { baseRef: 'main', head: 'c'.repeat(40) })).toContain('⛔ denied by policy');
+    expect(planSummary(infra)).toEqual({ state: 'failure', description: '1 to create, 1 denied by policy' });
   });
 
   describe('over HTTP', () => {

@@ -132,8 +132,13 @@ export async function admit(deps: AdmissionDeps, submission: PlannedSubmission, 
           const result = await preflightResource(cloud, planned.manifest.kind, resource, target, context, {
             timeoutMs: PREFLIGHT_BUDGET_MS,
           });
+          // The error carries the path itself: the words alone, not preflightMessage's "(path)".
           for (const check of result.failed)
-            note.refusals.push({ by: 'preflight', path: check.path ?? 'metadata.name', message: preflightMessage(check) });
+            note.refusals.push({
+              by: 'preflight',
+              path: check.path ?? 'metadata.name',
+              message: preflightMessage({ ...check, path: undefined }),
+            });
           note.unknown = result.unknown.map((check) => `${check.check}: ${check.message}`);
         }),
     );

@@ -12,7 +12,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { parse } from 'yaml';
-import { SIMULATOR_DEFAULTS } from '../local/huaweicloud-simulator/index';
+import { SIMULATOR_DEFAULTS, startSimulator } from '../local/huaweicloud-simulator/index';
 import { esbuildOptionsFrom, type EsbuildSettings } from './lib/esbuild';
 import type { BenchStack } from './lib/stack';
 import { BENCH_DIR, log, median, ratio, REPO_ROOT, round } from './lib/util';
@@ -96,6 +96,7 @@ export async function benchColdstart(stack: BenchStack, opts: { runs: number }) 
   const nodeOptionsFor = (name: string) =>
     String(sls.functions[name]?.environment?.NODE_OPTIONS ?? sls.provider.environment?.NODE_OPTIONS ?? '');
   const resources = await stack.provision('cs');
+  const simulator = await startSimulator({ port: 0, projectId: SIMULATOR_DEFAULTS.projectId });
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     ...resources.env,
@@ -104,9 +105,10 @@ export async function benchColdstart(stack: BenchStack, opts: { runs: number }) 
     HUAWEICLOUD_SDK_AK: SIMULATOR_DEFAULTS.ak,
     HUAWEICLOUD_SDK_SK: SIMULATOR_DEFAULTS.sk,
     HUAWEICLOUD_SDK_PROJECT_ID: SIMULATOR_DEFAULTS.projectId,
-    HUAWEICLOUD_MODELARTS_ENDPOINT: 'http://127.0.0.1:9',
-    HUAWEICLOUD_IEF_ENDPOINT: 'http://127.0.0.1:9',
-    // Nothing may leave this machine: provider APIs point at a closed loopback port.
+    // Intake preflights what it accepts, reading Huawei as deployed it would: here the simulator answers.
+    HUAWEICLOUD_MODELARTS_ENDPOINT: simulator.url,
+    HUAWEICLOUD_IEF_ENDPOINT: simulator.url,
+    // Nothing may leave this machine: provider APIs point at a closed loopback port, Huawei at the simulator.
     GITHUB_API_URL: 'http://127.0.0.1:9',
     GITLAB_API_URL: 'http://127.0.0.1:9',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -135,16 +137,20 @@ export async function benchColdstart(stack: BenchStack, opts: { runs: number }) 
   // Round-robin, one unmeasured round first: on a shared, noisy machine every bundle (the empty baseline
   // included) then sees the same load, and the OS file cache favours none of them.
   const runs = cases.map(() => [] as Awaited<ReturnType<typeof coldRun>>[]);
-  for (let pass = -1; pass < opts.runs; pass++) {
-    for (const [i, { variant, target, built }] of cases.entries()) {
-      // BENCH_CPU_PROF=dir writes a V8 CPU profile of every measured run there (for finding what a cold start spends).
-      const prof =
-        process.env.BENCH_CPU_PROF && pass >= 0
-          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}/${variant}-${target.name}-${pass}`]
-          : [];
-      const run = await coldRun(built.file, target.event, { ...env, NODE_OPTIONS: target.nodeOptions }, prof);
-      if (pass >= 0) runs[i]!.push(run);
+  try {
+    for (let pass = -1; pass < opts.runs; pass++) {
+      for (const [i, { variant, target, built }] of cases.entries()) {
+        // BENCH_CPU_PROF=dir writes a V8 CPU profile of every measured run there (for finding what a cold start spends).
+        const prof =
+          process.env.BENCH_CPU_PROF && pass >= 0
+            ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}/${variant}-${target.name}-${pass}`]
+            : [];
+        const run = await coldRun(built.file, target.event, { ...env, NODE_OPTIONS: target.nodeOptions }, prof);
+        if (pass >= 0) runs[i]!.push(run);
+      }
     }
+  } finally {
+    await simulator.close();
   }
   const rows: Record<string, Record<string, Record<string, number | string>>> = {};
   for (const [i, { variant, target, built }] of cases.entries()) {

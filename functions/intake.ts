@@ -1,7 +1,8 @@
 /** Lambda entry for the intake queue: each record becomes a recorded request; only retryable failures are reported back. */
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { processIntakeMessage } from '../shared/intake/service';
-import { createLogger, governanceDeps, intakeDeps, providerSettings, requireConfiguration } from '../shared/runtime';
+import { governanceDeps } from '../shared/governance';
+import { createLogger, intakeDeps, providerSettings, requireConfiguration } from '../shared/runtime';
 import { sqsBatchHandler } from '../shared/sqs-batch';
 
 const logger = createLogger('hwc-provisioner-intake');
@@ -12,10 +13,15 @@ async function recordHandler(record: SQSRecord): Promise<void> {
   let outcome: Awaited<ReturnType<typeof processIntakeMessage>>;
   try {
     // With the logger, a message that cannot be processed is logged (WARN, with its message id) as it is rejected.
-    outcome = await processIntakeMessage({ ...intakeDeps(), ...(await governanceDeps()), logger: logger.app }, await providerSettings(), {
-      messageId: record.messageId,
-      body: record.body,
-    });
+    const governance = await governanceDeps();
+    outcome = await processIntakeMessage(
+      { ...intakeDeps(), ...governance, logger: logger.app },
+      await providerSettings(governance.policy),
+      {
+        messageId: record.messageId,
+        body: record.body,
+      },
+    );
   } catch (error) {
     // Redelivered by SQS, and after the last receive moved to the DLQ: each attempt leaves a line naming the message.
     logger.app.warn('intake message failed; SQS will redeliver it', {

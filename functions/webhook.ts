@@ -3,6 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { handle } from 'hono/aws-lambda';
 import { createApp } from '../shared/http/app';
+import { governanceDeps } from '../shared/governance';
 import { appServices, checkConfiguration, createLogger } from '../shared/runtime';
 import { loadSecrets } from '../shared/secrets';
 
@@ -11,6 +12,6 @@ const logger = createLogger('hwc-provisioner-webhook');
 // /healthz and every route can answer 503 with that name (appServices checks it on each request).
 checkConfiguration('webhook', logger.app);
 
-export const handler = middy(handle(createApp({ logger: logger.app, secrets: () => loadSecrets(), services: appServices }))).use(
-  injectLambdaContext(logger.powertools),
-);
+export const handler = middy(
+  handle(createApp({ logger: logger.app, secrets: () => loadSecrets(), services: () => appServices(governanceDeps) })),
+).use(injectLambdaContext(logger.powertools));

@@ -267,6 +267,7 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       { createApp },
       { appServices, createLogger },
       { loadSecrets },
+      { governanceDeps },
     ] = await Promise.all([
       import('../functions/intake'),
       import('../functions/dispatch'),
@@ -275,10 +276,15 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       import('../shared/http/app'),
       import('../shared/runtime'),
       import('../shared/secrets'),
+      import('../shared/governance'),
     ]);
 
     // The HTTP API runs the same Hono app that functions/webhook.ts wraps for Lambda, served over real HTTP.
-    const app = createApp({ logger: createLogger('hwc-provisioner-webhook').app, secrets: () => loadSecrets(), services: appServices });
+    const app = createApp({
+      logger: createLogger('hwc-provisioner-webhook').app,
+      secrets: () => loadSecrets(),
+      services: () => appServices(governanceDeps),
+    });
     const port = opts.port ?? Number(process.env.PORT ?? 3000);
     const server: ServerType = await new Promise((resolve, reject) => {
       const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port }, () => resolve(s));

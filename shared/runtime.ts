@@ -10,7 +10,6 @@ import {
   executionInfraConfig,
   intakeConfig,
   intakeQueueConfig,
-  secretSourceConfig,
   notifyApprovalConfig,
   notifyConfig,
   parseFunctionEnv,
@@ -21,8 +20,8 @@ import {
   type FunctionName,
 } from './config';
 import type { ReconcileDeps } from './reconcile/dispatch';
-import { cloudApi, type CloudApi } from './reconcile/cloud';
-import { loadPolicy } from './policy/load';
+import { cloudApi } from './reconcile/cloud';
+import type { Policy } from './policy/document';
 import { HuaweiCloudClient } from './huaweicloud/client';
 import type { AppLogger, AppServices } from './http/app';
 import type { ProviderSettings } from './intake/service';
@@ -95,35 +94,10 @@ export function intakeDeps(): IntakeDeps {
   return intake;
 }
 
-let preflightCloud: CloudApi | undefined | null;
-
-/**
- * What admission needs beyond intake's own deps: the policy (re-read as its file or secret changes; a broken one
- * throws, failing the message or the call rather than provisioning without it) and, where this function has Huawei
- * credentials, the preflight, with a short retry budget so that a Huawei outage costs seconds and says "unknown".
- */
-export async function governanceDeps(): Promise<Pick<IntakeDeps, 'policy' | 'preflight'>> {
-  const cfg = intakeConfig();
-  const policy = await loadPolicy({
-    ...(cfg.POLICY_FILE ? { POLICY_FILE: cfg.POLICY_FILE } : {}),
-    ...(cfg.POLICY_PARAMETER ? { POLICY_PARAMETER: cfg.POLICY_PARAMETER } : {}),
-    SECRETS_MAX_AGE_SECONDS: secretSourceConfig().SECRETS_MAX_AGE_SECONDS,
-  });
-  if (preflightCloud === undefined) {
-    try {
-      preflightCloud = cloudApi(HuaweiCloudClient.fromConfig({ retryBudgetMs: 3_000 }));
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      preflightCloud = null;
-    }
-  }
-  return { ...(policy ? { policy } : {}), ...(preflightCloud ? { preflight: preflightCloud } : {}) };
-}
-
 let services: AppServices | undefined;
 
 /** Asked for several times per request: checked each time (memoised), built once. */
-export function appServices(): AppServices {
+export function appServices(governance?: AppServices['governance']): AppServices {
   webhookConfig();
   return (services ??= {
     // Built on first use: only the /requests routes need it, so webhooks never construct the DynamoDB and SNS clients.
@@ -137,14 +111,15 @@ export function appServices(): AppServices {
       // A synchronous HTTP call: Huawei look-ups get a short budget of their own.
       return planLookups(2_000);
     },
-    governance: governanceDeps,
+    ...(governance ? { governance } : {}),
     ...(intakeConfig().JIRA_APPROVAL_STATUS ? { jiraApprovalStatus: intakeConfig().JIRA_APPROVAL_STATUS } : {}),
   });
 }
 
-export async function providerSettings(): Promise<ProviderSettings> {
+/** `policy`: the one intake applies (shared/governance.ts), so plans judge as the merge's push will be judged. */
+export async function providerSettings(policy?: Policy): Promise<ProviderSettings> {
   const cfg = intakeConfig();
-  const [secrets, governance] = await Promise.all([loadSecrets(), governanceDeps()]);
+  const secrets = await loadSecrets();
   return {
     globs: cfg.MANIFEST_GLOBS,
     github: { apiUrl: cfg.GITHUB_API_URL, ...(secrets.GITHUB_TOKEN ? { token: secrets.GITHUB_TOKEN } : {}) },
@@ -152,7 +127,6 @@ export async function providerSettings(): Promise<ProviderSettings> {
     requirePrApprovals: cfg.REQUIRE_PR_APPROVALS,
     // Built on the first plan job: other messages need neither the Huawei client nor the notify settings.
     get plan() {
-      const { policy } = governance;
       return { ...planServices(secrets), ...(policy ? { policy } : {}) };
     },
   };

@@ -5,8 +5,10 @@
  * invalid with the rule's or Huawei's words, so it reaches the caller as any validation error does: a 422 for an
  * API call, a rejected request for a push or a ticket, a "would fail" line in a plan.
  */
-import type { ResourceSpec } from '../kinds/adapter';
-import { refuseDocument, type Planned, type PlannedSubmission } from '../manifests/submission';
+import type { HuaweiTarget } from '../huaweicloud/client';
+import type { PreflightContext, ResourceSpec } from '../kinds/adapter';
+import { refuseDocument } from '../manifests/errors';
+import type { Planned, PlannedSubmission } from '../manifests/submission';
 import type { Policy } from '../policy/document';
 import { evaluatePolicy, subjectOf, type PolicyVerdict } from '../policy/evaluate';
 import type { CloudApi } from '../reconcile/cloud';
@@ -65,10 +67,16 @@ export function withRefusals(submission: PlannedSubmission, notes: readonly Admi
   return { ...submission, planned: submission.planned.filter((p) => !out.has(p)) };
 }
 
-/** Runs the policy and the preflight over every planned resource. */
+/**
+ * Runs the policy and the preflight over every planned resource. The preflight of a create starts beside the read
+ * of the managed resources (most submissions create), so the two round trips overlap; its answer is dropped for a
+ * resource that turns out unchanged, and a change is checked again as the change it is.
+ */
 export async function admit(deps: AdmissionDeps, submission: PlannedSubmission, source: RequestSource, owner: string): Promise<Admission> {
   const notes: AdmissionNote[] = submission.planned.map((planned) => ({ planned, refusals: [], unknown: [] }));
   if ((!deps.policy && !deps.preflight) || submission.planned.length === 0) return { notes };
+  const cloud = deps.preflight;
+  const asCreate = new Map(cloud ? notes.map((note) => [note, preflightOne(cloud, note.planned, { operation: 'create' })] as const) : []);
   const managed = await getManagedMany(
     deps.table,
     submission.planned.map((p) => ({ projectId: p.projectId, kind: p.manifest.kind, name: p.manifest.metadata.name })),
@@ -103,45 +111,40 @@ export async function admit(deps: AdmissionDeps, submission: PlannedSubmission, 
       }
     }
   }
-  if (deps.preflight) {
-    const cloud = deps.preflight;
+  if (cloud) {
     await Promise.all(
-      notes
-        .filter((n) => n.refusals.length === 0)
-        .map(async (note) => {
-          const { planned } = note;
-          const current = live(planned);
-          // Nothing to check for a resource the submission leaves as it is.
-          if (current?.state === 'Succeeded' && current.specHash === specHash(planned.manifest.kind, planned.manifest.spec, planned.region))
-            return;
-          const resource = adapterResource({ ...planned, name: planned.manifest.metadata.name, manifest: planned.manifest as never });
-          const context = current
-            ? { operation: 'update' as const, current: current.desired as ResourceSpec }
-            : { operation: 'create' as const };
-          let target;
-          try {
-            target = targetOf({
-              ...planned,
-              kind: planned.manifest.kind,
-              name: planned.manifest.metadata.name,
-              manifest: planned.manifest as never,
-            });
-          } catch {
-            return;
-          }
-          const result = await preflightResource(cloud, planned.manifest.kind, resource, target, context, {
-            timeoutMs: PREFLIGHT_BUDGET_MS,
+      notes.map(async (note) => {
+        const { planned } = note;
+        const current = live(planned);
+        const unchanged =
+          current?.state === 'Succeeded' && current.specHash === specHash(planned.manifest.kind, planned.manifest.spec, planned.region);
+        if (note.refusals.length > 0 || unchanged) return;
+        const result = current
+          ? await preflightOne(cloud, planned, { operation: 'update', current: current.desired as ResourceSpec })
+          : await asCreate.get(note)!;
+        if (!result) return;
+        // The error carries the path itself: the words alone, not preflightMessage's "(path)".
+        for (const check of result.failed)
+          note.refusals.push({
+            by: 'preflight',
+            path: check.path ?? 'metadata.name',
+            message: preflightMessage({ ...check, path: undefined }),
           });
-          // The error carries the path itself: the words alone, not preflightMessage's "(path)".
-          for (const check of result.failed)
-            note.refusals.push({
-              by: 'preflight',
-              path: check.path ?? 'metadata.name',
-              message: preflightMessage({ ...check, path: undefined }),
-            });
-          note.unknown = result.unknown.map((check) => `${check.check}: ${check.message}`);
-        }),
+        note.unknown = result.unknown.map((check) => `${check.check}: ${check.message}`);
+      }),
     );
   }
   return { notes, ...(need.rules.length > 0 ? { approval: need } : {}) };
+}
+
+/** One resource's checks; undefined when it has no target to check against yet (a reference not resolvable now). */
+async function preflightOne(cloud: Pick<CloudApi, 'preflight'>, planned: Planned, context: PreflightContext) {
+  const record = { ...planned, kind: planned.manifest.kind, name: planned.manifest.metadata.name, manifest: planned.manifest as never };
+  let target: HuaweiTarget;
+  try {
+    target = targetOf(record);
+  } catch {
+    return undefined;
+  }
+  return preflightResource(cloud, planned.manifest.kind, adapterResource(record), target, context, { timeoutMs: PREFLIGHT_BUDGET_MS });
 }

@@ -9,6 +9,8 @@ import {
   MAX_REJECTED_BYTES,
   MAX_REJECTED_DOCUMENTS,
 } from './limits';
+import type { Planned } from './submission';
+import type { ValidatedDocument } from './validate';
 
 /** One finding in a manifest source, positioned for editors and CI logs (1-based line and column). */
 export interface ManifestIssue {
@@ -92,3 +94,15 @@ export function boundRejected(documents: readonly ReportedDocument[]): ReportedD
 }
 
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+
+/**
+ * Marks the document that declared `planned` invalid with one more error at `path` (or at its name when the
+ * path is not in the source): the checks after validation (ownership, policy, preflight) refuse this way.
+ */
+export function refuseDocument(documents: readonly ValidatedDocument[], planned: Planned, path: string, message: string): void {
+  const doc = documents.find((d) => d.manifest === planned.manifest);
+  if (!doc) return;
+  const at = doc.positionOf?.(path.split('.')) ?? doc.positionOf?.(['metadata', 'name']) ?? { line: 1, column: 1 };
+  doc.errors.push({ path, message, ...at });
+  doc.valid = false;
+}

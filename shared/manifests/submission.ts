@@ -101,18 +101,6 @@ export function planSubmission(files: readonly SourceFile[], defaults: Placement
   return { documents, planned: planned.filter((_, i) => plannedDocs[i]!.valid) };
 }
 
-/**
- * Marks the document that declared `planned` invalid with one more error at `path` (or at its name when the
- * path is not in the source): the checks after validation (ownership, policy, preflight) refuse this way.
- */
-export function refuseDocument(documents: readonly ValidatedDocument[], planned: Planned, path: string, message: string): void {
-  const doc = documents.find((d) => d.manifest === planned.manifest);
-  if (!doc) return;
-  const at = doc.positionOf?.(path.split('.')) ?? doc.positionOf?.(['metadata', 'name']) ?? { line: 1, column: 1 };
-  doc.errors.push({ path, message, ...at });
-  doc.valid = false;
-}
-
 /** Bounded once, here: the record and its request.rejected event carry the same report, in one item. */
 export function rejectedDocuments(documents: readonly ValidatedDocument[]): RejectedDocument[] {
   return boundRejected(

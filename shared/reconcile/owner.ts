@@ -3,7 +3,8 @@
  * project, an API caller, a queue's source system), or to the team a configured group puts that namespace
  * in (OWNER_GROUPS), so one team may own resources from its repository and its Jira project alike.
  */
-import { refuseDocument, type Planned, type PlannedSubmission } from '../manifests/submission';
+import { refuseDocument } from '../manifests/errors';
+import type { Planned, PlannedSubmission } from '../manifests/submission';
 import { getManagedMany } from '../store/managed';
 import type { TableRef } from '../store/requests';
 import type { ManagedSource, RequestSource } from '../store/types';

@@ -415,6 +415,15 @@ const ExecutionEnvSchema = z.object({
   POLL_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   /** Receives after which the dispatcher ends a resource Failed instead of letting SQS dead-letter it. */
   DISPATCH_MAX_RECEIVES: z.coerce.number().int().min(1).max(100).default(5),
+  /**
+   * How often each ready managed resource is looked at again for drift (changed, deleted or unhealthy outside
+   * hwc-provisioner); looks are spread evenly over the interval.
+   */
+  DRIFT_INTERVAL_MINUTES: z.coerce
+    .number()
+    .positive()
+    .max(7 * 24 * 60)
+    .default(30),
 });
 export const executionConfig = section((env) => parseEnv(ExecutionEnvSchema, env));
 

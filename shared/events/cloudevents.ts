@@ -1,6 +1,6 @@
 /** Completion events as CloudEvents 1.0 (structured JSON), with deterministic ids so subscribers can drop repeats. */
 import { createHash } from 'node:crypto';
-import type { ApprovalRecord, Operation, RejectedDocument, RequestSource } from '../store/types';
+import type { ApprovalRecord, ManagedSource, Operation, RejectedDocument, RequestSource } from '../store/types';
 
 const EVENT_SOURCE = 'hwc-provisioner';
 
@@ -17,6 +17,11 @@ export const EVENT_TYPES = {
   requestPendingApproval: 'hwc-provisioner.request.pending_approval',
   requestApproved: 'hwc-provisioner.request.approved',
   requestExpired: 'hwc-provisioner.request.expired',
+  resourceDrifted: 'hwc-provisioner.resource.drifted',
+  resourceMissing: 'hwc-provisioner.resource.missing',
+  resourceSynced: 'hwc-provisioner.resource.synced',
+  resourceUnhealthy: 'hwc-provisioner.resource.unhealthy',
+  resourceHealthy: 'hwc-provisioner.resource.healthy',
 } as const;
 export type EventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
 
@@ -31,7 +36,12 @@ export type Outcome =
   | 'orphaned'
   | 'pending_approval'
   | 'approved'
-  | 'expired';
+  | 'expired'
+  | 'drifted'
+  | 'missing'
+  | 'synced'
+  | 'unhealthy'
+  | 'healthy';
 
 export interface CloudEvent<T = Record<string, unknown>> {
   specversion: '1.0';
@@ -142,5 +152,51 @@ export function requestEvent(type: EventType, outcome: Outcome, time: string, da
       data: data as unknown as Record<string, unknown>,
     },
     attributes: { type, kind: 'Request', outcome },
+  };
+}
+
+/** What a look for drift found changed since the last one: one event per change, never one per look. */
+export type DriftChange = 'drifted' | 'missing' | 'synced' | 'unhealthy' | 'healthy';
+
+const DRIFT_TYPES: Record<DriftChange, EventType> = {
+  drifted: EVENT_TYPES.resourceDrifted,
+  missing: EVENT_TYPES.resourceMissing,
+  synced: EVENT_TYPES.resourceSynced,
+  unhealthy: EVENT_TYPES.resourceUnhealthy,
+  healthy: EVENT_TYPES.resourceHealthy,
+};
+
+export interface DriftEventData {
+  /** The request that last applied the resource, and where its manifest came from. */
+  requestId: string;
+  source: ManagedSource;
+  kind: string;
+  name: string;
+  projectId: string;
+  region: string;
+  huaweiId: string;
+  /** For drifted: each field where Huawei differs from the desired spec. */
+  diff: { path: string; desired: unknown; observed: unknown }[];
+  /** What Huawei said of it at the look (its status word and detail). */
+  observed: { phase: string; reason: string | null; message: string | null } | null;
+  /** What happens about it: Observe (reported) or Correct (the manifest is applied again). */
+  driftPolicy: 'Observe' | 'Correct';
+  observedAt: string;
+}
+
+export function driftEvent(change: DriftChange, data: DriftEventData): OutgoingEvent {
+  const type = DRIFT_TYPES[change];
+  return {
+    event: {
+      specversion: '1.0',
+      id: eventId('drift', data.projectId, data.kind, data.name, change, data.observedAt),
+      source: EVENT_SOURCE,
+      type,
+      subject: `${data.kind}/${data.name}`,
+      time: data.observedAt,
+      datacontenttype: 'application/json',
+      data: data as unknown as Record<string, unknown>,
+    },
+    attributes: { type, kind: data.kind, outcome: change },
   };
 }

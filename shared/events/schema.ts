@@ -151,12 +151,42 @@ export const RequestEventSchema = envelope(
   RequestDataSchema,
 );
 
+const DriftDataSchema = z.object({
+  requestId: z.string().describe('The request that last applied the resource'),
+  source: SourceSchema.omit({ deliveryId: true, url: true, user: true }).extend({ file: z.string().optional() }),
+  kind: z.enum(KINDS),
+  name: z.string(),
+  projectId: z.string(),
+  region: z.string(),
+  huaweiId: z.string(),
+  diff: z
+    .array(z.object({ path: z.string(), desired: z.unknown(), observed: z.unknown() }))
+    .describe('For resource.drifted: each field where Huawei Cloud differs from the desired spec'),
+  observed: z
+    .object({ phase: z.string(), reason: z.string().nullable(), message: z.string().nullable() })
+    .nullable()
+    .describe('What Huawei said of the resource at the look (null when it answered not found)'),
+  driftPolicy: z.enum(['Observe', 'Correct']).describe('Observe: reported only; Correct: the manifest is applied again'),
+  observedAt: z.iso.datetime(),
+});
+
+export const DriftEventSchema = envelope(
+  [
+    EVENT_TYPES.resourceDrifted,
+    EVENT_TYPES.resourceMissing,
+    EVENT_TYPES.resourceSynced,
+    EVENT_TYPES.resourceUnhealthy,
+    EVENT_TYPES.resourceHealthy,
+  ],
+  DriftDataSchema,
+);
+
 export const EventSchema = z
-  .union([ResourceEventSchema, RequestEventSchema])
+  .union([ResourceEventSchema, RequestEventSchema, DriftEventSchema])
   .describe(
     'A hwc-provisioner event (CloudEvents 1.0, structured JSON) as published on the SNS topic. SNS message attributes: type, ' +
       'kind (the manifest kind, or Request), outcome (succeeded, failed, timed_out, deleted, orphaned, partially_failed, ' +
-      'accepted, rejected, pending_approval, approved, expired).',
+      'accepted, rejected, pending_approval, approved, expired, drifted, missing, synced, unhealthy, healthy).',
   );
 
 export function eventJsonSchema(): Record<string, unknown> {

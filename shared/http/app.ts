@@ -629,6 +629,18 @@ export function createApp(deps: AppDeps): Hono {
         (found.request.source.provider === 'api' && found.request.source.caller === caller.caller));
     if (!found || !visible) throw new ApiError(404, 'REQUEST_NOT_FOUND', `no request ${id.slice(0, 64)}`);
     const { request, resources } = found;
+    // What each resource is now, beyond this request: its conditions and, from the last look for drift, the diff.
+    const { getManagedMany } = await import('../store/managed');
+    const managed = await getManagedMany(deps.services().intake.table, resources);
+    const now = (r: (typeof resources)[number]) => {
+      const m = managed.get(`${r.projectId}/${r.kind}/${r.name}`);
+      if (!m) return {};
+      return {
+        conditions: m.conditions,
+        ...(m.drift?.length ? { drift: m.drift } : {}),
+        ...(m.observation ? { observedAt: m.observation.at } : {}),
+      };
+    };
     return c.json({
       requestId: request.requestId,
       state: overallState(request, resources),
@@ -651,6 +663,7 @@ export function createApp(deps: AppDeps): Hono {
         message: r.message ?? null,
         createdAt: r.createdAt,
         updatedAt: r.updatedAt,
+        ...now(r),
       })),
     });
   });

@@ -20,6 +20,7 @@ export const ResourceNameSchema = z.string({ error: 'must be a string' }).regex(
  */
 const DELETION_POLICIES = ['Orphan', 'Delete'] as const;
 const UPDATE_POLICIES = ['InPlace', 'Recreate'] as const;
+const DRIFT_POLICIES = ['Observe', 'Correct'] as const;
 
 const metadataSchema = builtOnFirstUse(() =>
   strict({
@@ -84,6 +85,14 @@ export function commonSpec(service: HuaweiService, kind: string, defaultTimeoutM
       .describe(
         `How a changed manifest is applied to the ${kind}: InPlace (the default) changes it through Huawei's update API ` +
           'and refuses a change to a field that cannot change in place; Recreate deletes and creates it again for such a change.',
+      ),
+    driftPolicy: z
+      .enum(DRIFT_POLICIES, { error: 'must be "Observe" (the default) or "Correct"' })
+      .optional()
+      .describe(
+        `What a periodic look that finds the ${kind} changed outside hwc-provisioner does: Observe (the default) reports it ` +
+          '(resource.drifted, Synced false with the fields); Correct also applies the manifest again through the update ' +
+          'path, and creates it again when it was deleted.',
       ),
   };
 }

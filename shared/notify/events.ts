@@ -3,7 +3,7 @@
  * to the published contract (shared/events/schema.ts) like any other subscriber would hold it.
  */
 import * as z from 'zod';
-import { RequestDataSchema, RequestEventSchema, RequestResourceSchema, ResourceEventSchema } from '../events/schema';
+import { DriftEventSchema, RequestDataSchema, RequestEventSchema, RequestResourceSchema, ResourceEventSchema } from '../events/schema';
 import { NotAnEventError } from './errors';
 
 /**
@@ -17,12 +17,19 @@ const ReceivedRequestEventSchema = RequestEventSchema.extend({
 });
 
 // Discriminated, so a bad event is reported by the paths of its own type's fields rather than as a failed union.
-const NotifyEventSchema = z.discriminatedUnion('type', [ResourceEventSchema, ReceivedRequestEventSchema]);
+const NotifyEventSchema = z.discriminatedUnion('type', [ResourceEventSchema, ReceivedRequestEventSchema, DriftEventSchema]);
 
 export type NotifyEvent = z.infer<typeof NotifyEventSchema>;
 type ResourceNotifyEvent = z.infer<typeof ResourceEventSchema>;
+type DriftNotifyEvent = z.infer<typeof DriftEventSchema>;
 
 const RESOURCE_EVENT_TYPES: ReadonlySet<string> = new Set(ResourceEventSchema.shape.type.options);
+const DRIFT_EVENT_TYPES: ReadonlySet<string> = new Set(DriftEventSchema.shape.type.options);
+
+/** A look for drift's finding: about a resource, not about a request's outcome. */
+export function isDriftEvent(event: NotifyEvent): event is DriftNotifyEvent {
+  return DRIFT_EVENT_TYPES.has(event.type);
+}
 
 /** Narrows where `type === ...` cannot: each event shape has several types, so one comparison leaves both shapes possible. */
 export function isResourceEvent(event: NotifyEvent): event is ResourceNotifyEvent {

@@ -8,7 +8,9 @@ import type { WebhookSubscriber } from '../config';
 import { EVENT_TYPES } from '../events/cloudevents';
 import { ProviderApiError } from '../providers/http';
 import { DeliveryFailedError, isRetryable } from './errors';
-import { isResourceEvent, type NotifyEvent } from './events';
+import { isDriftEvent, isResourceEvent, type NotifyEvent } from './events';
+
+type DriftEvent = Extract<NotifyEvent, { data: { observedAt: string } }>;
 import type { GithubFeedback } from './github';
 import type { GitlabFeedback, GitlabStatusState } from './gitlab';
 import type { HttpSettings } from './http';
@@ -70,7 +72,7 @@ const GITLAB_STATE: Record<FeedbackPhase, GitlabStatusState> = {
   error: 'failed',
 };
 
-function outcomesOf(event: NotifyEvent): ResourceOutcome[] {
+function outcomesOf(event: Exclude<NotifyEvent, DriftEvent>): ResourceOutcome[] {
   if (isResourceEvent(event)) {
     const { kind, name, state, operation, changes, huaweiId, reason, message } = event.data;
     return [{ kind, name, state, operation, ...(changes ? { changes } : {}), huaweiId, reason, message }];
@@ -91,7 +93,7 @@ function outcomesOf(event: NotifyEvent): ResourceOutcome[] {
  * every resource, which only changes what is still pending (a lost or late resource event), so a failed
  * request never leaves a pending status behind.
  */
-function statusIntents(event: NotifyEvent): StatusIntent[] {
+function statusIntents(event: Exclude<NotifyEvent, DriftEvent>): StatusIntent[] {
   if (event.type === EVENT_TYPES.requestRejected && !isResourceEvent(event) && !event.data.approval) {
     return [{ key: 'manifests', context: REJECTED_CONTEXT, phase: 'failure', description: rejectedDescription(event.data.errors ?? []) }];
   }
@@ -110,7 +112,7 @@ interface Target {
   run(): Promise<void>;
 }
 
-function gitStatusTarget(deps: NotifyDeps, event: NotifyEvent): Target | undefined {
+function gitStatusTarget(deps: NotifyDeps, event: Exclude<NotifyEvent, DriftEvent>): Target | undefined {
   const { source, requestId } = event.data;
   if (!source.repository || !source.commit) return undefined;
   const { repository, commit } = source;
@@ -151,7 +153,7 @@ function gitStatusTarget(deps: NotifyDeps, event: NotifyEvent): Target | undefin
   };
 }
 
-function jiraTarget(deps: NotifyDeps, event: NotifyEvent): Target | undefined {
+function jiraTarget(deps: NotifyDeps, event: Exclude<NotifyEvent, DriftEvent>): Target | undefined {
   const { source, requestId } = event.data;
   if (source.provider !== 'jira' || !source.ticket || !deps.jira) return undefined;
   const { client, transitionOnSuccess, transitionOnFailure } = deps.jira;
@@ -210,9 +212,9 @@ function webhookTargets(deps: NotifyDeps, event: NotifyEvent, body: string): Tar
 export async function notify(deps: NotifyDeps, event: NotifyEvent): Promise<{ targets: string[] }> {
   // parseEventMessage hands over the event as published, so subscribers get it field for field.
   const body = JSON.stringify(event);
-  const targets = [gitStatusTarget(deps, event), jiraTarget(deps, event), ...webhookTargets(deps, event, body)].filter(
-    (t): t is Target => !!t,
-  );
+  // A look for drift reports on the resource, not on the commit or ticket that last applied it: subscribers only.
+  const feedback = isDriftEvent(event) ? [] : [gitStatusTarget(deps, event), jiraTarget(deps, event)];
+  const targets = [...feedback, ...webhookTargets(deps, event, body)].filter((t): t is Target => !!t);
   const failures: { target: string; message: string }[] = [];
   for (const target of targets) {
     try {

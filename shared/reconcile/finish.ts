@@ -12,6 +12,8 @@ import { enqueueDispatch, type DispatchMessage, type QueueRef } from '../queue/m
 import { dueAt, DUE_PARTITION } from '../store/due';
 import type { ResourceSpec } from '../kinds/adapter';
 import { adapterOf } from '../kinds/registry';
+import { executionConfig } from '../config';
+import { nextDriftAt } from './drift-schedule';
 import { linkDependent, settleManaged } from '../store/managed';
 import { addFinished, getRequest, markCompleted, overallState, requestKey, resourceKey, type TableRef } from '../store/requests';
 import { getRequestSummary, getResource, updateResource } from '../store/resources';
@@ -179,9 +181,15 @@ export async function settle(
       ...(succeeded && resource.huaweiId ? { huaweiId: resource.huaweiId } : {}),
       conditions: terminalConditions(at, outcome, resource.observation),
       ...(resource.observation ? { observation: { at, ...resource.observation } } : {}),
+      ...(succeeded ? { driftDueAt: nextDriftLook(resource, deps.now()) } : {}),
       now: at,
     }),
   ]);
+}
+
+/** When a ready resource is first looked at for drift: its slot in the interval (shared/reconcile/drift.ts). */
+function nextDriftLook(resource: Pick<ResourceRecord, 'projectId' | 'kind' | 'name'>, now: Date): string {
+  return nextDriftAt(resource, now, executionConfig().DRIFT_INTERVAL_MINUTES);
 }
 
 function referenceOf(resource: Pick<ResourceRecord, 'kind' | 'manifest'>) {

@@ -4,7 +4,9 @@
  * the lifecycle now, Huawei's id, the last observation and the conditions. Requests refer to it.
  */
 import { BatchGetCommand, GetCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { DRIFT_PARTITION } from './due';
 import { managedKey } from './keys';
+import { queryDue } from './resources';
 import { updateIfStill, updateReturningOld, type TableRef } from './requests';
 import type { ManagedResource, ManagedSource, ResourceConditions } from './types';
 
@@ -229,6 +231,8 @@ export interface Settlement {
   conditions: ResourceConditions;
   observation?: ManagedResource['observation'];
   now: string;
+  /** For Succeeded: when it is next looked at for drift. */
+  driftDueAt?: string;
 }
 
 /**
@@ -237,11 +241,13 @@ export interface Settlement {
  * Idempotent, and a no-op unless this request holds it in flight.
  */
 export async function settleManaged(table: TableRef, settlement: Settlement): Promise<boolean> {
-  const { huaweiId, observation } = settlement;
+  const { huaweiId, observation, driftDueAt } = settlement;
+  // A ready resource joins the drift partition; anything else leaves it (and any drift it showed is history).
+  const drift = driftDueAt ? ', duePk = :drift, dueAt = :driftAt REMOVE drift' : ' REMOVE drift, duePk, dueAt';
   return updateIfStill(table, managedKey(settlement.projectId, settlement.kind, settlement.name), {
     UpdateExpression:
       `SET #state = :state, conditions = :conditions, updatedAt = :now` +
-      `${huaweiId ? ', huaweiId = :id' : ''}${observation ? ', observation = :observation' : ''}`,
+      `${huaweiId ? ', huaweiId = :id' : ''}${observation ? ', observation = :observation' : ''}${drift}`,
     ConditionExpression: 'requestId = :me AND #state = :inflight',
     ExpressionAttributeNames: { '#state': 'state' },
     ExpressionAttributeValues: {
@@ -252,6 +258,63 @@ export async function settleManaged(table: TableRef, settlement: Settlement): Pr
       ':inflight': 'InFlight',
       ...(huaweiId ? { ':id': huaweiId } : {}),
       ...(observation ? { ':observation': observation } : {}),
+      ...(driftDueAt ? { ':drift': DRIFT_PARTITION, ':driftAt': driftDueAt } : {}),
     },
+  });
+}
+
+/** Ready managed resources whose look for drift is due, a page at a time (the drift partition of the due index). */
+export async function queryDriftDue(table: TableRef, nowIso: string, startKey?: Record<string, unknown>) {
+  const page = await queryDue(table, nowIso, startKey, 100, DRIFT_PARTITION);
+  return { items: page.items.map((item) => strip(item)), next: page.next };
+}
+
+export interface DriftLook {
+  /** What the look was made against: nothing may have taken the lifecycle on since. */
+  requestId: string;
+  generation: number;
+  observation: NonNullable<ManagedResource['observation']>;
+  conditions: ResourceConditions;
+  /** The fields where Huawei differs from the desired spec; empty when in sync. */
+  drift: NonNullable<ManagedResource['drift']>;
+  nextDueAt: string;
+  /** Announced once per change, with the look that saw it. */
+  events: readonly unknown[];
+}
+
+/**
+ * Records one look for drift, with its events in the item's outbox, unless the resource changed hands since it
+ * was read (a request took it on, a newer generation): then the look is stale and nothing is written.
+ */
+export async function recordDriftLook(table: TableRef, managed: Pick<ManagedResource, 'projectId' | 'kind' | 'name'>, look: DriftLook) {
+  const events = look.events.length > 0;
+  return updateIfStill(table, managedKey(managed.projectId, managed.kind, managed.name), {
+    UpdateExpression:
+      'SET observation = :observation, conditions = :conditions, drift = :drift, dueAt = :next, updatedAt = :now' +
+      (events ? ', pendingEvents = list_append(if_not_exists(pendingEvents, :none), :events)' : ''),
+    ConditionExpression: 'requestId = :me AND generation = :generation AND #state = :succeeded AND duePk = :partition',
+    ExpressionAttributeNames: { '#state': 'state' },
+    ExpressionAttributeValues: {
+      ':observation': look.observation,
+      ':conditions': look.conditions,
+      ':drift': look.drift,
+      ':next': look.nextDueAt,
+      ':now': look.observation.at,
+      ':me': look.requestId,
+      ':generation': look.generation,
+      ':succeeded': 'Succeeded',
+      ':partition': DRIFT_PARTITION,
+      ...(events ? { ':none': [], ':events': look.events } : {}),
+    },
+  });
+}
+
+/** A drift-due item that is not (or no longer) a ready resource leaves the drift partition. */
+export async function leaveDrift(table: TableRef, managed: Pick<ManagedResource, 'projectId' | 'kind' | 'name'>): Promise<void> {
+  await updateIfStill(table, managedKey(managed.projectId, managed.kind, managed.name), {
+    UpdateExpression: 'REMOVE duePk, dueAt',
+    ConditionExpression: 'duePk = :partition AND #state <> :succeeded AND attribute_not_exists(pendingEvents)',
+    ExpressionAttributeNames: { '#state': 'state' },
+    ExpressionAttributeValues: { ':partition': DRIFT_PARTITION, ':succeeded': 'Succeeded' },
   });
 }

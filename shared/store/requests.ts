@@ -431,8 +431,10 @@ export async function clearPublished(table: TableRef, key: { pk: string; sk: str
     });
     if (waiting) return;
   }
+  // A managed resource keeps its place in the drift partition: its next look is due whatever it announced.
+  const managed = key.sk === managedKey('', '', '').sk;
   await updateIfStill(table, key, {
-    UpdateExpression: 'REMOVE pendingEvents, duePk, dueAt',
+    UpdateExpression: managed ? 'REMOVE pendingEvents' : 'REMOVE pendingEvents, duePk, dueAt',
     ConditionExpression: 'size(pendingEvents) = :n',
     ExpressionAttributeValues: { ':n': n },
   });

@@ -153,14 +153,20 @@ export async function updateResource(
 }
 
 /** Items whose work is due: a page of the sparse index, oldest first. */
-export async function queryDue(table: TableRef, nowIso: string, startKey?: Record<string, unknown>, limit = 100) {
+export async function queryDue(
+  table: TableRef,
+  nowIso: string,
+  startKey?: Record<string, unknown>,
+  limit = 100,
+  partition: string = DUE_PARTITION,
+) {
   const page = await table.ddb.send(
     new QueryCommand({
       TableName: table.tableName,
       IndexName: DUE_INDEX.name,
       KeyConditionExpression: '#pk = :due AND #at <= :now',
       ExpressionAttributeNames: { '#pk': DUE_INDEX.pk, '#at': DUE_INDEX.sk },
-      ExpressionAttributeValues: { ':due': DUE_PARTITION, ':now': nowIso },
+      ExpressionAttributeValues: { ':due': partition, ':now': nowIso },
       ExclusiveStartKey: startKey,
       Limit: limit,
     }),

@@ -232,6 +232,8 @@ export interface ManagedResource {
   /** Managed resources created in this one (node pools and notebooks in a pool), as `kind/name`: a delete waits for them. */
   dependents?: Set<string>;
   observation?: { at: string; phase: string; reason?: string; message?: string };
+  /** From the last look for drift: each field where what Huawei holds differs from the desired spec. */
+  drift?: { path: string; desired: unknown; observed: unknown }[];
   conditions: ResourceConditions;
   /** The requests that took the lifecycle on, oldest first. */
   requestIds: string[];

@@ -246,6 +246,8 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       DISPATCH_LEASE_SECONDS: process.env.DISPATCH_LEASE_SECONDS ?? '30',
       QUEUED_GRACE_SECONDS: process.env.QUEUED_GRACE_SECONDS ?? '30',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      // Short enough to watch: change a resource in the simulator and its drift is reported within two minutes.
+      DRIFT_INTERVAL_MINUTES: process.env.DRIFT_INTERVAL_MINUTES ?? '1',
       // Permissive, but GPU pools filed in tickets wait for an approver, so the approval flow can be tried (local/policy.yaml).
       POLICY_FILE: process.env.POLICY_FILE ?? LOCAL_POLICY_FILE,
       JIRA_APPROVAL_STATUS: process.env.JIRA_APPROVAL_STATUS ?? 'Approved',

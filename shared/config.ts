@@ -198,6 +198,8 @@ export const intakeQueueConfig = section((env) => parseEnv(intakeQueueEnvSchema(
 const executionInfraEnvSchema = onFirstUse(() =>
   InfraEnvSchema.pick({ ...AWS_KEYS, TABLE_NAME: true, DISPATCH_QUEUE_URL: true }).extend({
     EVENTS_TOPIC_ARN: z.string().startsWith('arn:'),
+    /** The poller hands corrections of drift (driftPolicy: Correct) to intake, so they pass its policy and approvals. */
+    INTAKE_QUEUE_URL: optionalUrl,
   }),
 );
 export const executionInfraConfig = section((env) => parseEnv(executionInfraEnvSchema(), env));

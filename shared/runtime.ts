@@ -230,6 +230,7 @@ export function executionDeps(logger: AppLogger): ReconcileDeps {
     table: { ddb: documentClient(), tableName: infra.TABLE_NAME },
     topic: { sns: snsClient(), topicArn: infra.EVENTS_TOPIC_ARN },
     dispatch: { sqs: sqsClient(), queueUrl: infra.DISPATCH_QUEUE_URL },
+    ...(infra.INTAKE_QUEUE_URL ? { intake: { sqs: sqsClient(), queueUrl: infra.INTAKE_QUEUE_URL } } : {}),
     cloud: cloudApi(HuaweiCloudClient.fromConfig({ logger })),
     now: () => new Date(),
     logger,

@@ -50,6 +50,23 @@ const JiraIssueJobSchema = z.object({
   user: User,
 });
 
+/** A correction a look for drift asks for (driftPolicy: Correct): the managed resource's manifest, applied again. */
+export const DriftCorrectionJobSchema = z.object({
+  type: z.literal('drift.correct'),
+  requestId: RequestId,
+  deliveryId: DeliveryId,
+  correction: z.enum(['drift', 'missing']),
+  /** The source that last applied it: the correction speaks for the same owner, under the same policy. */
+  source: z.looseObject({
+    provider: z.enum(['github', 'gitlab', 'jira', 'api', 'queue']),
+    ref: z.string().max(1_024),
+    file: z.string().max(1_024).optional(),
+  }),
+  manifest: z.record(z.string(), z.unknown()),
+});
+
+export type DriftCorrectionJob = z.infer<typeof DriftCorrectionJobSchema>;
+
 export const IntakeJobSchema = z.discriminatedUnion('type', [GithubPushJobSchema, GitlabPushJobSchema, JiraIssueJobSchema]);
 export type IntakeJob = z.infer<typeof IntakeJobSchema>;
 

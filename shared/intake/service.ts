@@ -3,7 +3,16 @@ import { isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { deriveRequestId } from './ids';
 import { ProviderApiError } from '../providers/http';
 import { descriptionTooLong, ticketSources } from './jira';
-import { ExternalSubmissionSchema, IntakeJobSchema, isPlanJobType, planJobSchema, type IntakeJob, type PlanJob } from './messages';
+import {
+  DriftCorrectionJobSchema,
+  ExternalSubmissionSchema,
+  IntakeJobSchema,
+  isPlanJobType,
+  planJobSchema,
+  type IntakeJob,
+  type PlanJob,
+} from './messages';
+import { submitCorrection } from './correction';
 import { planGithubPullRequest, planGitlabMergeRequest, type PlanServices } from './plan-jobs';
 import type { PlanEntry } from '../notify/render';
 import { rejectRequest, submit, type IntakeDeps, type SourceFile, type SubmitOutcome } from './submit';
@@ -133,6 +142,9 @@ export async function processIntakeMessage(
       return { status: 'plan-skipped', reason: `the plan could not be made (${errorName(error)})` };
     }
   }
+  const correction =
+    (parsed as { type?: unknown } | undefined)?.type === 'drift.correct' ? DriftCorrectionJobSchema.safeParse(parsed) : undefined;
+  if (correction?.success) return submitCorrection(deps, correction.data);
   const job = IntakeJobSchema.safeParse(parsed, { jitless: true });
   const external = job.success ? undefined : ExternalSubmissionSchema.safeParse(parsed, { jitless: true });
   const target = job.success ? jobTarget(job.data) : externalTarget(message, external!);

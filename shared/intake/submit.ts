@@ -62,6 +62,8 @@ export interface Submission {
    * merge, approved by its reviews), asked only then. Undefined: the request waits for an approver.
    */
   sourceApproval?: () => Promise<{ by: string; comment: string } | undefined>;
+  /** A look for drift's correction: applied although the manifest did not change (shared/intake/correction.ts). */
+  correction?: ResourceRecord['correction'];
 }
 
 export interface IntakeDeps {
@@ -170,7 +172,7 @@ async function recordSubmission(deps: IntakeDeps, submission: Submission): Promi
     return { outcome: { status: 'rejected', requestId: stored.requestId, documents: stored.rejected ?? [], duplicate: !put.created } };
   }
   // What this request's resources look like when first recorded; a retry is answered the same way.
-  const resources = initialResources(stored, planned, owner, now, removals);
+  const resources = initialResources(stored, planned, owner, now, removals, submission.correction);
   const held = stored.approval ? { approval: stored.approval } : {};
   if (stored.phase !== 'Recording')
     return { outcome: { status: 'accepted', requestId: stored.requestId, resources: summaries(resources), duplicate: true, ...held } };
@@ -201,7 +203,7 @@ async function acceptInOneWrite(
   now: string,
   removals: readonly Removal[],
 ): Promise<SubmitOutcome | 'request-exists' | 'not-written' | 'owned-elsewhere'> {
-  const resources = initialResources(record, planned, owner, now, removals);
+  const resources = initialResources(record, planned, owner, now, removals, submission.correction);
   const accepted: RequestRecord = { ...record, phase: isHeld(record) ? 'PendingApproval' : 'Accepted' };
   const event = deps.topic ? acceptedEvent(accepted, resources, now) : undefined;
   // As accept() and markAccepted() leave it: in the due index, so the poller sees to completion (or to the
@@ -280,6 +282,7 @@ function initialResources(
   owner: string,
   now: string,
   removals: readonly Removal[] = [],
+  correction?: ResourceRecord['correction'],
 ): ResourceRecord[] {
   // planSubmission has already refused a reference to a resource of this request in another project or region.
   const declared = new Set(planned.map((p) => `${p.manifest.kind}/${p.manifest.metadata.name}`));
@@ -317,6 +320,7 @@ function initialResources(
       updatedAt: now,
       ...(reference ? { message: `waiting for ${reference.kind} ${reference.name} to be ready` } : {}),
       ...(held ? { heldState: next, message: 'awaiting approval' } : {}),
+      ...(correction ? { correction } : {}),
       ...(listed ? { dependents: listed } : {}),
     };
   });

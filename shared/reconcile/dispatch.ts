@@ -171,6 +171,8 @@ export async function dispatchResource(
           ownsIdentity: false,
         });
       case 'unchanged':
+        // A correction of drift: the manifest is the same, Huawei's copy is not.
+        if (resource.correction) return correct(deps, resource, ask, managed, resource.correction);
         return finish(deps, resource, {
           state: 'Unchanged',
           ...(managed.huaweiId ? { huaweiId: managed.huaweiId } : {}),
@@ -329,6 +331,35 @@ async function change(deps: ReconcileDeps, resource: ResourceRecord, ask: Manage
   const { verdict: operation, changes } = decision;
   const claimed = await claimChange(deps.table, { ...ask, operation, expectRequestId: managed.requestId });
   if (!claimed) throw new RetryLaterError('the managed resource changed while it was claimed for a change');
+  return startChange(deps, resource, {
+    operation,
+    generation: claimed.generation,
+    ...(managed.huaweiId ? { huaweiId: managed.huaweiId } : {}),
+    changes,
+  });
+}
+
+/**
+ * Brings what Huawei holds back to the unchanged manifest: fields that drifted through the update path (each step
+ * decided from a fresh look, as any update), a resource deleted outside by a recreate, whose delete finds nothing
+ * and whose create makes it anew.
+ */
+async function correct(
+  deps: ReconcileDeps,
+  resource: ResourceRecord,
+  ask: ManagedClaim,
+  managed: ManagedResource,
+  correction: NonNullable<ResourceRecord['correction']>,
+): Promise<DispatchResult> {
+  const operation = correction === 'missing' ? 'recreate' : 'update';
+  const claimed = await claimChange(deps.table, { ...ask, operation, expectRequestId: managed.requestId });
+  if (!claimed) throw new RetryLaterError('the managed resource changed while it was claimed for a correction');
+  const changes = (managed.drift ?? []).map(({ path, desired, observed }) => ({
+    path,
+    desired,
+    observed,
+    effect: 'restores the manifest',
+  }));
   return startChange(deps, resource, {
     operation,
     generation: claimed.generation,

@@ -7,7 +7,11 @@
  * was deleted outside hwc-provisioner). An event goes out when a condition changes, never for a look that finds
  * what the last one found: a drift that lasts a week is one event.
  */
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { runLimited } from '../concurrency';
+import { deriveRequestId } from '../intake/ids';
+import type { DriftCorrectionJob } from '../intake/messages';
+import { API_VERSION } from '../manifests/envelope';
 import { driftEvent, type DriftChange, type OutgoingEvent } from '../events/cloudevents';
 import { flushOutbox } from '../events/outbox';
 import { isNotFoundError } from '../huaweicloud/client';
@@ -93,12 +97,12 @@ async function lookAt(deps: ReconcileDeps, settings: DriftSettings, managed: Man
           .compare(spec, seen.observed)
           .map((d) => ({ ...d, path: manifestPath(d.path) }));
   const conditions = nextConditions(managed.conditions, seen, diff, at);
-  const changes = changesOf(managed.conditions, conditions);
+  const changes = changesOf(managed.conditions, conditions, (managed.drift?.length ?? 0) > 0);
   const observed = seen === 'missing' ? null : { phase: seen.phase, reason: seen.reason ?? null, message: seen.message ?? null };
   const events = changes.map((change) =>
     driftEvent(change, {
       requestId: managed.requestId,
-      source: managed.source,
+      source: { ...managed.source } as DriftCorrectionJob['source'],
       kind: managed.kind,
       name: managed.name,
       projectId: managed.projectId,
@@ -123,8 +127,40 @@ async function lookAt(deps: ReconcileDeps, settings: DriftSettings, managed: Man
     events,
   });
   // A request took the resource on while we looked: its own ending says what it is now.
-  if (!written || events.length === 0) return;
-  if (await flushOutbox(deps, key, events)) stats.events += events.length;
+  if (!written) return;
+  const wrong = conditions.Ready.reason === 'Missing' ? 'missing' : conditions.Synced.status === 'False' ? 'drift' : undefined;
+  const correction = spec.driftPolicy === 'Correct' ? wrong : undefined;
+  const [published] = await Promise.all([
+    events.length > 0 ? flushOutbox(deps, key, events) : false,
+    correction ? handToIntake(deps, managed, correction) : undefined,
+  ]);
+  if (published) stats.events += events.length;
+}
+
+/**
+ * Asks intake to apply the manifest again, as the source that last applied it: the correction passes the policy,
+ * its approvals and the lifecycle's crash-safety like any change. Every look that finds the resource still wrong
+ * asks, under one request id per generation: a correction waiting (for an approver, say) is not asked for twice,
+ * one that was lost is asked for again, and once one is applied the generation moves on.
+ */
+async function handToIntake(deps: ReconcileDeps, managed: ManagedResource, correction: 'drift' | 'missing') {
+  if (!deps.intake) {
+    deps.logger?.warn('driftPolicy Correct asked for, but no intake queue is configured: drift is only reported', {
+      kind: managed.kind,
+      name: managed.name,
+    });
+    return;
+  }
+  const requestId = deriveRequestId('drift', managed.projectId, managed.kind, managed.name, String(managed.generation), correction);
+  const job: DriftCorrectionJob = {
+    type: 'drift.correct',
+    requestId,
+    deliveryId: `drift:${requestId}`,
+    correction,
+    source: { ...managed.source },
+    manifest: { apiVersion: API_VERSION, kind: managed.kind, metadata: { name: managed.name }, spec: managed.desired },
+  };
+  await deps.intake.sqs.send(new SendMessageCommand({ QueueUrl: deps.intake.queueUrl, MessageBody: JSON.stringify(job) }));
 }
 
 /** Huawei's answer for the resource, 'missing' when it answers not found, 'unreadable' when it does not answer. */
@@ -185,14 +221,15 @@ function nextConditions(
 
 /**
  * The changes worth an event: each condition that changed status. A resource that comes back (Ready again after
- * Missing) is announced by its sync, as any look that finds it matching would.
+ * Missing) is announced by its sync, as is one a request brought back to its manifest.
  */
-function changesOf(before: ResourceConditions, after: ResourceConditions): DriftChange[] {
+function changesOf(before: ResourceConditions, after: ResourceConditions, hadDrift: boolean): DriftChange[] {
   const changes: DriftChange[] = [];
   if (after.Ready.reason === 'Missing') return before.Ready.reason === 'Missing' ? [] : ['missing'];
   const backFromMissing = before.Ready.reason === 'Missing';
   if (after.Synced.status === 'False' && (before.Synced.status !== 'False' || backFromMissing)) changes.push('drifted');
-  if (after.Synced.status === 'True' && (before.Synced.status === 'False' || backFromMissing)) changes.push('synced');
+  // A request that applied the manifest since (a correction, an update) reset Synced; the drift it cured is still on record.
+  if (after.Synced.status === 'True' && (before.Synced.status === 'False' || backFromMissing || hadDrift)) changes.push('synced');
   if (after.Healthy.status === 'False' && before.Healthy.status !== 'False') changes.push('unhealthy');
   if (after.Healthy.status === 'True' && before.Healthy.status === 'False') changes.push('healthy');
   return changes;

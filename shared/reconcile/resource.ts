@@ -5,6 +5,7 @@ import { adapterOf } from '../kinds/registry';
 import type { ResourceRecord } from '../store/types';
 import type { CloudApi } from './cloud';
 import type { FinishDeps } from './finish';
+import type { QueueRef } from '../queue/messages';
 
 interface ExecutionSettings {
   leaseSeconds: number;
@@ -16,6 +17,8 @@ interface ExecutionSettings {
 /** What the lifecycle needs: the table, the topic, the dispatch queue, Huawei, and its timings. */
 export interface ReconcileDeps extends FinishDeps {
   cloud: CloudApi;
+  /** Where a look for drift hands a correction (driftPolicy: Correct) to intake; absent, drift is only reported. */
+  intake?: QueueRef;
   settings: ExecutionSettings;
   /**
    * Test seams that stand for the process dying at the dangerous points: after an intent is written (create,

@@ -242,8 +242,9 @@ export interface Settlement {
  */
 export async function settleManaged(table: TableRef, settlement: Settlement): Promise<boolean> {
   const { huaweiId, observation, driftDueAt } = settlement;
-  // A ready resource joins the drift partition; anything else leaves it (and any drift it showed is history).
-  const drift = driftDueAt ? ', duePk = :drift, dueAt = :driftAt REMOVE drift' : ' REMOVE drift, duePk, dueAt';
+  // A ready resource joins the drift partition, keeping the drift its last look saw (the next look says whether
+  // this request brought it back in sync); anything else leaves it, and its drift is history.
+  const drift = driftDueAt ? ', duePk = :drift, dueAt = :driftAt' : ' REMOVE drift, duePk, dueAt';
   return updateIfStill(table, managedKey(settlement.projectId, settlement.kind, settlement.name), {
     UpdateExpression:
       `SET #state = :state, conditions = :conditions, updatedAt = :now` +

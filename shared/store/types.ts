@@ -141,6 +141,11 @@ export interface ResourceRecord {
   message?: string;
   createdAt: string;
   updatedAt: string;
+  /**
+   * Set on a request a look for drift made (driftPolicy: Correct): apply the manifest again although it did not
+   * change (drift: through the update path) or create it anew (missing: deleted outside hwc-provisioner).
+   */
+  correction?: 'drift' | 'missing';
   /** While PendingApproval: the state it takes once approved (Queued, or WaitingForDependency on a pool of the request). */
   heldState?: 'Queued' | 'WaitingForDependency';
   /** Dispatch bookkeeping: how many create intents were recorded, the latest one, and whether its outcome is unknown. */

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIMULATOR_DEFAULTS } from '../../local/huaweicloud-simulator/index';
 import { HuaweiCloudClient } from '../../shared/huaweicloud/client';
+import { processIntakeMessage } from '../../shared/intake/service';
 import { driftTick } from '../../shared/reconcile/drift';
 import { nextDriftAt } from '../../shared/reconcile/drift-schedule';
 import { getManaged } from '../../shared/store/managed';
@@ -129,4 +130,72 @@ describe('looking for drift', () => {
     }
     expect(await eventsOf('nb-drift3')).toEqual([]);
   }, 60_000);
+  describe('with driftPolicy: Correct', () => {
+    const correcting = (suffix: string) => notebook(suffix, (doc) => (doc.spec.driftPolicy = 'Correct'));
+    /** The look hands intake a correction; intake records it as the source that last applied the manifest would. */
+    async function correctionRequest(): Promise<string> {
+      const [job] = await h.stack.drainQueue(h.stack.queues.intake.url, { count: 1, maxMs: 5_000 });
+      expect(job).toBeDefined();
+      const outcome = await processIntakeMessage(
+        {
+          table: h.deps.table,
+          dispatch: h.deps.dispatch,
+          topic: h.deps.topic,
+          defaults: { projectId: PROJECT_ID, region: 'cn-north-4' },
+          now: h.deps.now,
+        },
+        { globs: [], github: { apiUrl: 'http://127.0.0.1:9' }, gitlab: { apiUrl: 'http://127.0.0.1:9' } },
+        { messageId: 'm-correction', body: job! },
+      );
+      expect(outcome).toMatchObject({ status: 'accepted' });
+      return (outcome as { requestId: string }).requestId;
+    }
+    const withIntake = () => ({ ...h.deps, intake: { sqs: h.stack.sqs, queueUrl: h.stack.queues.intake.url } });
+
+    it('restores a field changed outside through the update path, keeping the id, and reports it back in sync', async () => {
+      const requestId = await h.submitYaml(correcting('fix1'));
+      await h.drive(requestId);
+      const managed = (await getManaged(h.deps.table, PROJECT_ID, 'Notebook', 'nb-fix1'))!;
+      await changeOutside(managed.huaweiId!, { description: 'changed in the console' });
+      h.advance(INTERVAL * 60_000);
+      await driftTick(withIntake(), settings);
+      const correction = await correctionRequest();
+      await h.drive(correction);
+      const [fixed] = (await h.request(correction))!.resources;
+      expect(fixed).toMatchObject({ state: 'Succeeded', operation: 'update', huaweiId: managed.huaweiId });
+      const sim = (await h.simResources()).find((r) => r.id === managed.huaweiId)!;
+      // The description carries the ownership mark after the manifest's text, as at creation.
+      expect(sim.body.description).toMatch(/^api-test( hwcp-[0-9a-f]+)?$/);
+      h.advance(INTERVAL * 60_000);
+      await driftTick(withIntake(), settings);
+      expect((await eventsOf('nb-fix1')).map((e) => e.type)).toEqual([
+        'hwc-provisioner.resource.drifted',
+        'hwc-provisioner.resource.synced',
+      ]);
+      const updated = (await h.events()).filter((e) => e.subject === 'Notebook/nb-fix1' && e.type === 'hwc-provisioner.resource.updated');
+      expect(updated.map((e) => e.data.requestId)).toEqual([correction]);
+      expect(await getManaged(h.deps.table, PROJECT_ID, 'Notebook', 'nb-fix1')).toMatchObject({
+        conditions: { Synced: { status: 'True' } },
+        generation: 2,
+      });
+    }, 60_000);
+
+    it('creates again, with a new id, a resource deleted outside', async () => {
+      const requestId = await h.submitYaml(correcting('fix2'));
+      await h.drive(requestId);
+      const managed = (await getManaged(h.deps.table, PROJECT_ID, 'Notebook', 'nb-fix2'))!;
+      await changeOutside(managed.huaweiId!, { delete: true });
+      await new Promise((r) => setTimeout(r, 500));
+      h.advance(INTERVAL * 60_000);
+      await driftTick(withIntake(), settings);
+      expect((await eventsOf('nb-fix2')).map((e) => e.type)).toEqual(['hwc-provisioner.resource.missing']);
+      const correction = await correctionRequest();
+      await h.drive(correction);
+      const [again] = (await h.request(correction))!.resources;
+      expect(again).toMatchObject({ state: 'Succeeded', operation: 'recreate' });
+      expect(again!.huaweiId).not.toBe(managed.huaweiId);
+      const live = (await h.simResources()).filter((r) => r.name === 'nb_fix2' && (r as { outcome?: string }).outcome !== 'deleted');
+      expect(live.map((r) => r.id)).toContain(again!.huaweiId);
+    }, 60_000);
+  });
 });

@@ -30,7 +30,7 @@ export interface ResyncDeps {
 }
 
 /** One queued job, as the tick reports it. */
-export interface ResyncJob {
+interface ResyncJob {
   provider: BranchProvider;
   repository: string;
   branch: string;

@@ -266,6 +266,7 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       { handler: dispatch },
       { handler: poll },
       { handler: notify },
+      { handler: resync },
       { createApp },
       { appServices, createLogger },
       { loadSecrets },
@@ -275,6 +276,7 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       import('../functions/dispatch'),
       import('../functions/poll'),
       import('../functions/notify'),
+      import('../functions/resync'),
       import('../shared/http/app'),
       import('../shared/runtime'),
       import('../shared/secrets'),
@@ -319,6 +321,21 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
         everyMs: Number(process.env.POLL_INTERVAL_SECONDS ?? 5) * 1000,
         handler: poll,
         functionName: 'poll',
+        timeoutMs: 60_000,
+      }),
+      // Every minute (deployed: RESYNC_INTERVAL_MINUTES), so a push whose webhook was lost shows up soon.
+      startScheduleRunner({
+        everyMs: 60_000,
+        handler: async (event, context) => {
+          const result = await resync(event, context);
+          for (const job of result.queued)
+            print(
+              `[resync] ${job.provider}:${job.repository}@${job.branch} ${job.before.slice(0, 7)}..${job.after.slice(0, 7)} ` +
+                `(${job.commits} commit${job.commits === 1 ? '' : 's'}) queued as ${job.requestId}`,
+            );
+          return result;
+        },
+        functionName: 'resync',
         timeoutMs: 60_000,
       }),
       // Feedback goes only where it is configured (GITHUB_TOKEN, GITLAB_TOKEN, JIRA_*, WEBHOOK_SUBSCRIBERS);

@@ -1,6 +1,7 @@
 /** The one configuration module: every environment variable the product reads is declared and parsed here. */
 import * as z from 'zod';
 import { resolveEndpoint } from './huaweicloud/endpoints';
+import { GithubRepositorySchema, GitlabProjectPathSchema } from './providers/names';
 
 /** A configuration variable is missing or malformed; `variable` names it so the operator can fix it. */
 export class ConfigError extends Error {
@@ -298,6 +299,48 @@ export const IntakeEnvSchema = z.object({
 });
 export const intakeConfig = section((env) => parseEnv(IntakeEnvSchema, env));
 
+/** A branch the resync keeps in step even if it never sent a push: `branch` absent means the default branch. */
+export interface ResyncTarget {
+  provider: 'github' | 'gitlab';
+  repository: string;
+  branch?: string;
+}
+
+const RESYNC_ENTRY = /^(?:(github|gitlab):)?([^@\s]+)(?:@(\S{1,1024}))?$/;
+
+/** `[github:|gitlab:]path[@branch]`, GitHub when no provider is named; a bad entry is named by its position. */
+function parseResyncTargets(entries: readonly string[], ctx: z.RefinementCtx): ResyncTarget[] {
+  const targets: ResyncTarget[] = [];
+  for (const [i, entry] of entries.entries()) {
+    const match = RESYNC_ENTRY.exec(entry);
+    const provider = (match?.[1] ?? 'github') as ResyncTarget['provider'];
+    const path = match?.[2] ?? '';
+    const pathOk = (provider === 'github' ? GithubRepositorySchema : GitlabProjectPathSchema).safeParse(path).success;
+    if (!match || !pathOk) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          `entry ${i + 1} must be owner/repo or owner/repo@branch (gitlab:group/project[@branch] for GitLab), ` +
+          `with a repository path as ${provider === 'github' ? 'GitHub' : 'GitLab'} spells them`,
+      });
+      return z.NEVER;
+    }
+    targets.push({ provider, repository: path, ...(match[3] ? { branch: match[3] } : {}) });
+  }
+  return targets;
+}
+
+/** The scheduled resync of tracked branches (shared/intake/resync.ts). */
+const resyncEnvSchema = onFirstUse(() =>
+  z.object({
+    /** Branches resynced besides every branch that ever sent a push. */
+    RESYNC_REPOSITORIES: csv.transform((entries, ctx) => parseResyncTargets(entries, ctx)).default([]),
+    /** The schedule's period (serverless.yml); a tick stops starting branches once it has taken this long. */
+    RESYNC_INTERVAL_MINUTES: z.coerce.number().int().min(2).max(1440).default(10),
+  }),
+);
+export const resyncConfig = section((env) => parseEnv(resyncEnvSchema(), env));
+
 /** The notifier names the Jira approval status in the comment that says how to approve. */
 const NotifyApprovalEnvSchema = IntakeEnvSchema.pick({ JIRA_APPROVAL_STATUS: true });
 export const notifyApprovalConfig = section((env) => parseEnv(NotifyApprovalEnvSchema, env));
@@ -472,7 +515,7 @@ const notifyEnvSchema = onFirstUse(() =>
 export const notifyConfig = section((env) => parseEnv(notifyEnvSchema(), env));
 
 /** The Lambda functions, by their serverless.yml names. */
-export const FUNCTION_NAMES = ['webhook', 'intake', 'dispatch', 'poll', 'notify'] as const;
+export const FUNCTION_NAMES = ['webhook', 'intake', 'dispatch', 'poll', 'notify', 'resync'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 export interface FunctionEnv {
@@ -562,6 +605,17 @@ export const FUNCTION_ENV: Record<FunctionName, FunctionEnv> = {
   dispatch: ExecutionFunctionEnv,
   poll: ExecutionFunctionEnv,
   notify: functionEnv(() => merge(tableEnvSchema(), notifyEnvSchema(), NotifyApprovalEnvSchema, SecretSourceEnvSchema), { secrets: true }),
+  // Reads branch heads with the provider tokens of the stage secret and queues push jobs as the webhook does.
+  resync: functionEnv(
+    () =>
+      merge(
+        InfraEnvSchema.pick({ ...AWS_KEYS, TABLE_NAME: true, INTAKE_QUEUE_URL: true }),
+        IntakeEnvSchema.pick({ GITHUB_API_URL: true, GITLAB_API_URL: true }),
+        resyncEnvSchema(),
+        SecretSourceEnvSchema,
+      ),
+    { secrets: true },
+  ),
 };
 
 /**

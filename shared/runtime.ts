@@ -14,6 +14,7 @@ import {
   notifyConfig,
   parseFunctionEnv,
   queuedGraceSeconds,
+  resyncConfig,
   section,
   submitConfig,
   tableConfig,
@@ -34,6 +35,7 @@ import type { HttpSettings } from './notify/http';
 import { jiraFeedback } from './notify/jira';
 import type { NotifyDeps } from './notify/notifier';
 import type { PlanServices } from './intake/plan-jobs';
+import type { ResyncDeps } from './intake/resync';
 
 export function createLogger(serviceName: string): { powertools: Logger; app: AppLogger } {
   const powertools = new Logger({ serviceName });
@@ -242,4 +244,24 @@ export function executionDeps(logger: AppLogger): ReconcileDeps {
     },
   };
   return execution;
+}
+
+let resync: { secrets: SecretsEnv; deps: ResyncDeps } | undefined;
+
+/** The resync's wiring: the table, the intake queue and the provider APIs; rebuilt when the secrets change (rotated tokens). */
+export async function resyncDeps(logger: AppLogger): Promise<ResyncDeps> {
+  const secrets = await loadSecrets();
+  if (resync?.secrets === secrets) return resync.deps;
+  const infra = tableConfig();
+  const cfg = intakeConfig();
+  const deps: ResyncDeps = {
+    table: { ddb: documentClient(), tableName: infra.TABLE_NAME },
+    intakeQueue: { sqs: sqsClient(), queueUrl: intakeQueueConfig().INTAKE_QUEUE_URL },
+    github: { apiUrl: cfg.GITHUB_API_URL, ...(secrets.GITHUB_TOKEN ? { token: secrets.GITHUB_TOKEN } : {}) },
+    gitlab: { apiUrl: cfg.GITLAB_API_URL, ...(secrets.GITLAB_TOKEN ? { token: secrets.GITLAB_TOKEN } : {}) },
+    repositories: resyncConfig().RESYNC_REPOSITORIES,
+    logger,
+  };
+  resync = { secrets, deps };
+  return deps;
 }

@@ -54,6 +54,21 @@ export interface GitFakeState {
   calls: { method: string; path: string; authorized: boolean }[];
   /** Makes the next N calls answer this status (e.g. 502 to test retries). */
   failNext(count: number, status: number): void;
+  /** Each commit's parent, for the compare endpoints (a commit without one is a root). */
+  parents: Map<string, string>;
+  /** Repositories by `${provider}:${path}`, for the repository, branch and compare endpoints. */
+  repositories: Map<string, FakeRepository>;
+  /** Points `branch` at `sha`, registering the repository (id, default branch) on first use. */
+  setBranch(repo: Pick<FakeRepository, 'provider' | 'repository' | 'id'> & { defaultBranch?: string }, branch: string, sha: string): void;
+}
+
+/** A repository as the repository and branch endpoints report it; GitLab's id is the project id. */
+export interface FakeRepository {
+  provider: 'github' | 'gitlab';
+  repository: string;
+  id: number;
+  defaultBranch: string;
+  branches: Map<string, string>;
 }
 
 export interface FakeProviders extends GitFakeState {
@@ -141,6 +156,99 @@ export function createGitFake(opts: { githubToken: string; gitlabToken: string }
     const content = blobs.get(c.req.param('sha'));
     if (content === undefined) return c.json({ message: '404 Blob Not Found' }, 404);
     return c.body(content, 200, { 'content-type': 'text/plain' });
+  });
+
+  // Repositories, branch heads and comparisons: what the resync reads.
+  const parents = new Map<string, string>();
+  const repositories = new Map<string, FakeRepository>();
+  const gitlabRepository = (id: string) =>
+    [...repositories.values()].find((r) => r.provider === 'gitlab' && (r.repository === id || String(r.id) === id));
+  /** The commits `head` has and `base` lacks, oldest first, by walking parents back from head. */
+  const between = (base: string, head: string) => {
+    const walked: string[] = [];
+    for (let at: string | undefined = head; at && at !== base; at = parents.get(at)) walked.push(at);
+    return walked.reverse();
+  };
+  app.get('/github/repos/:owner/:repo', (c) => {
+    const repo = repositories.get(`github:${c.req.param('owner')}/${c.req.param('repo')}`);
+    if (!repo) return c.json({ message: 'Not Found', status: '404' }, 404);
+    const [owner] = repo.repository.split('/');
+    return c.json({
+      id: repo.id,
+      name: repo.repository.split('/')[1],
+      full_name: repo.repository,
+      private: true,
+      owner: { login: owner, id: numericId(`user:${owner}`), type: 'Organization' },
+      html_url: `https://github.com/${repo.repository}`,
+      default_branch: repo.defaultBranch,
+    });
+  });
+  app.get('/github/repos/:owner/:repo/branches/:branch', (c) => {
+    const repo = repositories.get(`github:${c.req.param('owner')}/${c.req.param('repo')}`);
+    const sha = repo?.branches.get(c.req.param('branch'));
+    if (!repo || !sha) return c.json({ message: 'Branch not found', status: '404' }, 404);
+    const api = `${new URL(c.req.url).origin}/github/repos/${repo.repository}`;
+    return c.json({
+      name: c.req.param('branch'),
+      commit: { sha, url: `${api}/commits/${sha}`, commit: { message: `commit ${sha.slice(0, 7)}` } },
+      _links: {
+        self: `${api}/branches/${c.req.param('branch')}`,
+        html: `https://github.com/${repo.repository}/tree/${c.req.param('branch')}`,
+      },
+      protected: false,
+    });
+  });
+  app.get('/github/repos/:owner/:repo/compare/:basehead', (c) => {
+    const [base = '', head = ''] = c.req.param('basehead').split('...');
+    if (!commits.has(base) || !commits.has(head)) return c.json({ message: 'Not Found', status: '404' }, 404);
+    const all = between(base, head);
+    const perPage = Math.min(Number(c.req.query('per_page') ?? 250), 250);
+    const page = Number(c.req.query('page') ?? 1);
+    return c.json({
+      status: all.length === 0 ? 'identical' : 'ahead',
+      ahead_by: all.length,
+      behind_by: 0,
+      total_commits: all.length,
+      commits: all
+        .slice((page - 1) * perPage, page * perPage)
+        .map((sha) => ({ sha, parents: parents.has(sha) ? [{ sha: parents.get(sha) }] : [] })),
+      files: [],
+    });
+  });
+  app.get('/gitlab/projects/:id', (c) => {
+    const repo = gitlabRepository(c.req.param('id'));
+    if (!repo) return c.json({ message: '404 Project Not Found' }, 404);
+    return c.json({
+      id: repo.id,
+      path_with_namespace: repo.repository,
+      default_branch: repo.defaultBranch,
+      web_url: `https://gitlab.example.com/${repo.repository}`,
+    });
+  });
+  app.get('/gitlab/projects/:id/repository/branches/:branch', (c) => {
+    const sha = gitlabRepository(c.req.param('id'))?.branches.get(c.req.param('branch'));
+    if (!sha) return c.json({ message: '404 Branch Not Found' }, 404);
+    return c.json({
+      name: c.req.param('branch'),
+      merged: false,
+      protected: false,
+      default: false,
+      commit: { id: sha, short_id: sha.slice(0, 8) },
+    });
+  });
+  app.get('/gitlab/projects/:id/repository/compare', (c) => {
+    const from = c.req.query('from') ?? '';
+    const to = c.req.query('to') ?? '';
+    if (!gitlabRepository(c.req.param('id'))) return c.json({ message: '404 Project Not Found' }, 404);
+    if (!commits.has(from) || !commits.has(to)) return c.json({ message: '404 Ref Not Found' }, 404);
+    const all = between(from, to);
+    return c.json({
+      commit: all.length > 0 ? { id: to, short_id: to.slice(0, 8) } : null,
+      commits: all.map((id) => ({ id, short_id: id.slice(0, 8), parent_ids: parents.has(id) ? [parents.get(id)] : [] })),
+      diffs: [],
+      compare_timeout: false,
+      compare_same_ref: from === to,
+    });
   });
 
   // Approvals. Both providers list the requests that carry a commit, and 4xx a commit that is unknown everywhere.
@@ -282,6 +390,23 @@ export function createGitFake(opts: { githubToken: string; gitlabToken: string }
       calls,
       failNext: (count, status) => {
         failures = { count, status };
+      },
+      parents,
+      repositories,
+      setBranch: (init, branch, sha) => {
+        const key = `${init.provider}:${init.repository}`;
+        let repo = repositories.get(key);
+        if (!repo) {
+          repo = {
+            provider: init.provider,
+            repository: init.repository,
+            id: init.id,
+            defaultBranch: init.defaultBranch ?? branch,
+            branches: new Map(),
+          };
+          repositories.set(key, repo);
+        }
+        repo.branches.set(branch, sha);
       },
     },
   };

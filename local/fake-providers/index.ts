@@ -164,6 +164,7 @@ export async function startLocalProviders(opts: LocalProvidersOptions): Promise<
       .update(`${parent ?? ''}\0${++commitCount}\0${JSON.stringify(after)}`)
       .digest('hex');
     git.state.commits.set(sha, after);
+    if (parent) git.state.parents.set(sha, parent);
     return {
       sha,
       changed: Object.keys(files)
@@ -195,6 +196,7 @@ export async function startLocalProviders(opts: LocalProvidersOptions): Promise<
         nextPull: 1,
       };
       repos.set(keyOf(provider, repository), repo);
+      git.state.setBranch({ provider, repository, id: projectId, defaultBranch: repo.defaultBranch }, repo.defaultBranch, sha);
       return info(repo);
     },
     repositories: () => [...repos.values()].map(info),
@@ -203,6 +205,7 @@ export async function startLocalProviders(opts: LocalProvidersOptions): Promise<
       const before = repo.head;
       const { sha, changed } = commit(before, files);
       repo.head = sha;
+      git.state.setBranch({ ...repo, id: repo.projectId }, repo.defaultBranch, sha);
       return { provider, repository, projectId: repo.projectId, branch: repo.defaultBranch, before, after: sha, changed };
     },
     pull(provider, repository, files, number) {

@@ -18,6 +18,7 @@ import type { PlanEntry } from '../notify/render';
 import { rejectRequest, submit, type IntakeDeps, type SourceFile, type SubmitOutcome } from './submit';
 import type { RequestSource } from '../store/types';
 import { getDelivery } from '../store/deliveries';
+import { coveringRequest, getBranch, recordReconciled } from '../store/branches';
 import { ownerOf } from '../reconcile/owner';
 import { pruneEnabled, removalsOfPush } from './removal';
 import { planSubmission } from '../manifests/submission';
@@ -193,8 +194,15 @@ async function processJob(
   // A ticket carries its manifests in the message: there is no read to save, and submit() is idempotent on its own
   // (its write finds the stored request and answers from it), so the look-up would only add a round trip.
   if (job.type !== 'jira.issue') {
-    const seen = await getDelivery(deps.table, provider, requestId);
-    if (seen) return replay(deps, seen.requestId, seen.outcome);
+    const [seen, branch] = await Promise.all([
+      getDelivery(deps.table, provider, requestId),
+      getBranch(deps.table, job.type === 'github.push' ? 'github' : 'gitlab', job.repository, job.branch),
+    ]);
+    // A push the resync already covered (its webhook was lost, and came late) makes nothing more: the answer is the
+    // resync's request (shared/intake/resync.ts).
+    const covering = branch && coveringRequest(branch, requestId, job.after);
+    if (covering) return replay(deps, covering, 'accepted');
+    if (seen) return reconciled(deps, job, requestId, await replay(deps, seen.requestId, seen.outcome));
   }
   if (job.type === 'jira.issue' && job.descriptionChars !== undefined) {
     return rejectRequest(deps, requestId, source, job.ticket, descriptionTooLong(job.descriptionChars));
@@ -205,12 +213,17 @@ async function processJob(
     ({ changed: files, removed } = await filesOf(job, providers));
   } catch (error) {
     if (error instanceof ProviderApiError && !error.retryable) {
-      return rejectRequest(deps, requestId, source, source.ref, `could not read manifests: ${error.message}`);
+      return reconciled(
+        deps,
+        job,
+        requestId,
+        await rejectRequest(deps, requestId, source, source.ref, `could not read manifests: ${error.message}`),
+      );
     }
     throw error;
   }
   const removals = removed.length > 0 && job.type !== 'jira.issue' ? await pushRemovals(deps, job, source, files, removed) : [];
-  return submit(deps, {
+  const outcome = await submit(deps, {
     requestId,
     source,
     files,
@@ -218,6 +231,22 @@ async function processJob(
     ...(removals.length ? { removals } : {}),
     ...(job.type === 'jira.issue' ? {} : { sourceApproval: () => mergeApproval(providers, job) }),
   });
+  return reconciled(deps, job, requestId, outcome);
+}
+
+/**
+ * A handled push (accepted, rejected or empty, first time or again) moves its branch's last reconciled commit
+ * when it continues it (shared/store/branches.ts recordReconciled): the resync starts from there.
+ */
+async function reconciled(deps: IntakeDeps, job: IntakeJob, requestId: string, outcome: SubmitOutcome): Promise<SubmitOutcome> {
+  if (job.type === 'jira.issue') return outcome;
+  const push = { repository: job.repository, branch: job.branch, before: job.before, after: job.after, requestId };
+  await recordReconciled(
+    deps.table,
+    job.type === 'github.push' ? { provider: 'github', ...push } : { provider: 'gitlab', repositoryId: job.projectId, ...push },
+    deps.now?.() ?? new Date(),
+  );
+  return outcome;
 }
 
 /**

@@ -50,7 +50,7 @@ describe('serverless.yml gives each function exactly its variables', () => {
 
   it('gives the queue URLs only to the functions that send to them', () => {
     const withQueue = (variable: string) => FUNCTION_NAMES.filter((name) => deployedNames(name).includes(variable));
-    expect(withQueue('INTAKE_QUEUE_URL')).toEqual(['webhook']);
+    expect(withQueue('INTAKE_QUEUE_URL')).toEqual(['webhook', 'resync']);
     expect(withQueue('DISPATCH_QUEUE_URL')).toEqual(['webhook', 'intake', 'dispatch', 'poll']);
     expect(withQueue('NOTIFY_QUEUE_URL')).toEqual([]);
     expect(Object.keys(shape('notify')).filter((n) => n.endsWith('_QUEUE_URL'))).toEqual([]);
@@ -63,7 +63,7 @@ describe('serverless.yml gives each function exactly its variables', () => {
       'dispatch',
       'poll',
     ]);
-    expect(FUNCTION_NAMES.filter((name) => deployedNames(name).includes('SECRETS_ID'))).toEqual(['webhook', 'intake', 'notify']);
+    expect(FUNCTION_NAMES.filter((name) => deployedNames(name).includes('SECRETS_ID'))).toEqual(['webhook', 'intake', 'notify', 'resync']);
   });
 });
 
@@ -108,6 +108,8 @@ describe('each function starts with only its deployed variables', () => {
       APPROVAL_TIMEOUT_HOURS: '72',
       JIRA_APPROVAL_STATUS: '',
       REQUIRE_PR_APPROVALS: '0',
+      RESYNC_REPOSITORIES: '',
+      RESYNC_INTERVAL_MINUTES: '10',
     };
     // No Secrets Manager emulator exists here (fauxqs serves SQS and SNS only): aws-sdk-client-mock answers
     // GetSecretValue, and only that call. Everything else goes to the emulators.
@@ -221,11 +223,23 @@ describe('each function starts with only its deployed variables', () => {
     }
   });
 
+  it('resync: the wiring builds from the stage secret and a tick over no branches runs', async () => {
+    const { handler } = await coldStart<(event: ScheduledEvent, context: Context) => Promise<{ branches: number; failed: number }>>(
+      'resync',
+      deployedEnv('resync'),
+    );
+    await expect(handler(load<ScheduledEvent>('resync-schedule.json'), lambdaContext({ timeoutMs: 60_000 }))).resolves.toMatchObject({
+      branches: 0,
+      failed: 0,
+    });
+  });
+
   it.each([
     ['intake', 'TABLE_NAME'],
     ['dispatch', 'EVENTS_TOPIC_ARN'],
     ['poll', 'HUAWEICLOUD_SDK_PROJECT_ID'],
     ['notify', 'TABLE_NAME'],
+    ['resync', 'INTAKE_QUEUE_URL'],
   ] as const)('%s: a cold start without %s fails naming it', async (name, variable) => {
     const { [variable]: _dropped, ...env } = deployedEnv(name);
     const error = await coldStart(name, env).catch((e: unknown) => e);
@@ -255,6 +269,7 @@ describe('parseFunctionEnv', () => {
       HUAWEICLOUD_SDK_PROJECT_ID: 'p1',
     },
     notify: { TABLE_NAME: 't' },
+    resync: { TABLE_NAME: 't', INTAKE_QUEUE_URL: 'http://q/intake' },
   };
   const variableOf = (fn: () => void) => {
     try {

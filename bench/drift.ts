@@ -373,6 +373,7 @@ export async function benchDrift(stack: BenchStack, opts: DriftBenchOptions) {
         unrelatedItems: opts.unrelated,
         tableItems: 1 + opts.resources + opts.unrelated,
         intervalMinutes: opts.intervalMinutes,
+        rateLimitPerSecond: opts.rateLimitPerSecond,
         start: t0,
         tick:
           `driftTick once per simulated minute T0 + k, k = 1..${opts.intervalMinutes} (deps.now fake, ticks back to back), ` +

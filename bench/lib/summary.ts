@@ -122,9 +122,10 @@ function summaryRows(report: Json): (string | number)[][] {
   if (d) {
     const s = d.setup;
     const mark = (ok: boolean) => (ok ? 'yes' : 'NO');
+    const once = mark(d.targets.everyResourceLookedAtOnce);
     add(
       'drift',
-      `looks over one ${s.intervalMinutes}-minute interval, ${s.resources} resources (each read once: ${mark(d.targets.everyResourceLookedAtOnce)})`,
+      `looks over one ${s.intervalMinutes}-minute interval, ${s.resources} resources (each read once: ${once})`,
       d.looks.total,
       s.resources,
       ratioOf(d.looks.total, s.resources),

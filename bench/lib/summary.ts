@@ -118,6 +118,45 @@ function summaryRows(report: Json): (string | number)[][] {
     );
     add('rate', '429 share of calls (paced vs unpaced)', r.paced.throttledShare, r.unpaced.throttledShare, '', '< 0.02');
   }
+  const d = report.drift;
+  if (d) {
+    const s = d.setup;
+    const mark = (ok: boolean) => (ok ? 'yes' : 'NO');
+    const once = mark(d.targets.everyResourceLookedAtOnce);
+    add(
+      'drift',
+      `looks over one ${s.intervalMinutes}-minute interval, ${s.resources} resources (each read once: ${once})`,
+      d.looks.total,
+      s.resources,
+      ratioOf(d.looks.total, s.resources),
+      '= 1',
+    );
+    add(
+      'drift',
+      `items read/tick, max (mean), vs resources/interval; table ${s.tableItems} items`,
+      `${d.itemsPerTick.max} (${d.itemsPerTick.mean})`,
+      d.itemsPerTick.expectedEvenShare,
+      ratioOf(d.itemsPerTick.max, d.itemsPerTick.expectedEvenShare),
+      `only the due (${mark(d.targets.itemsReadAreTheDueOnes)})`,
+    );
+    add(
+      'drift',
+      `Huawei reads/minute, max (min), vs even share; busiest second ${d.huawei.busiestSecond}`,
+      `${d.huawei.maxPerMinute} (${d.huawei.minPerMinute})`,
+      d.huawei.evenSharePerMinute,
+      d.huawei.maxOverEvenShare,
+      '<= 1.25',
+    );
+    add('drift', `429s, paced at ${s.rateLimitPerSecond}/s = the limit`, d.huawei.throttledClient429, '', '', '0');
+    add(
+      'drift',
+      `tick wall ms, p99 / max (deferred ticks ${d.tickTime.deferredTicks})`,
+      `${d.tickTime.p99Ms} / ${d.tickTime.maxMs}`,
+      d.tickTime.budgetMs,
+      ratioOf(d.tickTime.maxMs, d.tickTime.budgetMs),
+      '<= budget',
+    );
+  }
   return rows;
 }
 

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { summaryTable } from '../../../bench/lib/summary';
+
+const drift = (overrides: { looked?: number; maxMs?: number } = {}) => ({
+  setup: { resources: 10_000, intervalMinutes: 30, tableItems: 60_001, rateLimitPerSecond: 50 },
+  looks: { total: overrides.looked ?? 10_000 },
+  itemsPerTick: { max: 370, mean: 333.3, expectedEvenShare: 333.3 },
+  huawei: {
+    maxPerMinute: 370,
+    minPerMinute: 290,
+    evenSharePerMinute: 333.3,
+    maxOverEvenShare: 1.11,
+    busiestSecond: 51,
+    throttledClient429: 0,
+  },
+  tickTime: { budgetMs: 15_000, p99Ms: 7_900, maxMs: overrides.maxMs ?? 8_000, deferredTicks: 0 },
+  targets: { everyResourceLookedAtOnce: (overrides.looked ?? 10_000) === 10_000, itemsReadAreTheDueOnes: true },
+});
+
+const driftRows = (table: string) => table.split('\n').filter((line) => line.startsWith('drift'));
+
+describe('summaryTable: drift', () => {
+  it('shows looks, items read, Huawei reads, 429s and tick time beside what they are compared with', () => {
+    const rows = driftRows(summaryTable({ drift: drift() }));
+    expect(rows).toHaveLength(5);
+    expect(rows[0]).toMatch(/looks over one 30-minute interval, 10000 resources \(each read once: yes\)\s+10000\s+10000\s+1\s+= 1/);
+    expect(rows[1]).toMatch(/table 60001 items\s+370 \(333\.3\)\s+333\s+1\.11\s+only the due \(yes\)/);
+    expect(rows[2]).toMatch(/busiest second 51\s+370 \(290\)\s+333\s+1\.11\s+<= 1\.25/);
+    expect(rows[3]).toMatch(/429s, paced at 50\/s = the limit\s+0\s+0/);
+    expect(rows[4]).toMatch(/7900 \/ 8000\s+15000\s+0\.53\s+<= budget/);
+  });
+
+  it('says so when a resource was not read exactly once', () => {
+    const rows = driftRows(summaryTable({ drift: drift({ looked: 9_990 }) }));
+    expect(rows[0]).toMatch(/each read once: NO\)\s+9990\s+10000\s+1\s/);
+  });
+
+  it('leaves the drift rows out of a report without the section', () => {
+    expect(driftRows(summaryTable({}))).toEqual([]);
+  });
+});

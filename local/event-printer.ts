@@ -26,6 +26,18 @@ export function createEventPrinter(opts: {
             data.huaweiId ? `id=${data.huaweiId}` : '',
             data.reason ? `reason=${data.reason}` : '',
             data.message ? `"${data.message}"` : '',
+            // A look for drift: what differs (path: observed → desired) and whether it is corrected.
+            ...(Array.isArray(data.diff) && data.diff.length > 0
+              ? [
+                  data.diff
+                    .map(
+                      (d: { path: string; desired: unknown; observed: unknown }) =>
+                        `${d.path}: ${JSON.stringify(d.observed)} (manifest: ${JSON.stringify(d.desired)})`,
+                    )
+                    .join('; '),
+                ]
+              : []),
+            data.driftPolicy ? `driftPolicy=${data.driftPolicy}` : '',
           ]
             .filter(Boolean)
             .join(' ');

@@ -199,10 +199,12 @@ export const intakeQueueConfig = section((env) => parseEnv(intakeQueueEnvSchema(
 const executionInfraEnvSchema = onFirstUse(() =>
   InfraEnvSchema.pick({ ...AWS_KEYS, TABLE_NAME: true, DISPATCH_QUEUE_URL: true }).extend({
     EVENTS_TOPIC_ARN: z.string().startsWith('arn:'),
-    /** The poller hands corrections of drift (driftPolicy: Correct) to intake, so they pass its policy and approvals. */
-    INTAKE_QUEUE_URL: optionalUrl,
   }),
 );
+
+/** The poller hands corrections of drift (driftPolicy: Correct) to intake, so they pass its policy and approvals. */
+const CorrectionQueueEnvSchema = z.object({ INTAKE_QUEUE_URL: optionalUrl });
+export const correctionQueueConfig = section((env) => parseEnv(CorrectionQueueEnvSchema, env));
 export const executionInfraConfig = section((env) => parseEnv(executionInfraEnvSchema(), env));
 
 /** The notifier: its table, and no queue (its own queue is the event source, not something it sends to). */
@@ -603,7 +605,9 @@ export const FUNCTION_ENV: Record<FunctionName, FunctionEnv> = {
     { huawei: 'optional', secrets: true },
   ),
   dispatch: ExecutionFunctionEnv,
-  poll: ExecutionFunctionEnv,
+  poll: functionEnv(() => merge(executionInfraEnvSchema(), CorrectionQueueEnvSchema, ExecutionEnvSchema, HuaweiEnvSchema), {
+    huawei: 'required',
+  }),
   notify: functionEnv(() => merge(tableEnvSchema(), notifyEnvSchema(), NotifyApprovalEnvSchema, SecretSourceEnvSchema), { secrets: true }),
   // Reads branch heads with the provider tokens of the stage secret and queues push jobs as the webhook does.
   resync: functionEnv(

@@ -10,6 +10,7 @@ import {
   executionInfraConfig,
   intakeConfig,
   intakeQueueConfig,
+  correctionQueueConfig,
   notifyApprovalConfig,
   notifyConfig,
   parseFunctionEnv,
@@ -228,11 +229,12 @@ export function executionDeps(logger: AppLogger): ReconcileDeps {
   if (execution) return execution;
   const infra = executionInfraConfig();
   const timing = executionConfig();
+  const correctionQueue = correctionQueueConfig().INTAKE_QUEUE_URL;
   execution = {
     table: { ddb: documentClient(), tableName: infra.TABLE_NAME },
     topic: { sns: snsClient(), topicArn: infra.EVENTS_TOPIC_ARN },
     dispatch: { sqs: sqsClient(), queueUrl: infra.DISPATCH_QUEUE_URL },
-    ...(infra.INTAKE_QUEUE_URL ? { intake: { sqs: sqsClient(), queueUrl: infra.INTAKE_QUEUE_URL } } : {}),
+    ...(correctionQueue ? { intake: { sqs: sqsClient(), queueUrl: correctionQueue } } : {}),
     cloud: cloudApi(HuaweiCloudClient.fromConfig({ logger })),
     now: () => new Date(),
     logger,

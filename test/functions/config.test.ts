@@ -50,11 +50,12 @@ describe('serverless.yml gives each function exactly its variables', () => {
 
   it('gives the queue URLs only to the functions that send to them', () => {
     const withQueue = (variable: string) => FUNCTION_NAMES.filter((name) => deployedNames(name).includes(variable));
-    expect(withQueue('INTAKE_QUEUE_URL')).toEqual(['webhook', 'resync']);
+    expect(withQueue('INTAKE_QUEUE_URL')).toEqual(['webhook', 'poll', 'resync']);
     expect(withQueue('DISPATCH_QUEUE_URL')).toEqual(['webhook', 'intake', 'dispatch', 'poll']);
     expect(withQueue('NOTIFY_QUEUE_URL')).toEqual([]);
     expect(Object.keys(shape('notify')).filter((n) => n.endsWith('_QUEUE_URL'))).toEqual([]);
-    expect(Object.keys(shape('poll'))).not.toContain('INTAKE_QUEUE_URL');
+    // The poller hands corrections of drift to intake; the dispatcher never sends there.
+    expect(Object.keys(shape('dispatch'))).not.toContain('INTAKE_QUEUE_URL');
   });
 
   it('keeps the Huawei AK/SK secret away from the webhook and the notifier, and the stage secret away from dispatch and poll', () => {
@@ -105,6 +106,7 @@ describe('each function starts with only its deployed variables', () => {
       JIRA_TRANSITION_ON_SUCCESS: '',
       JIRA_TRANSITION_ON_FAILURE: '',
       POLICY_PARAMETER: '',
+      DRIFT_INTERVAL_MINUTES: '30',
       APPROVAL_TIMEOUT_HOURS: '72',
       JIRA_APPROVAL_STATUS: '',
       REQUIRE_PR_APPROVALS: '0',

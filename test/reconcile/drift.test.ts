@@ -115,6 +115,35 @@ describe('looking for drift', () => {
     expect((await eventsOf('nb-drift2')).map((e) => e.type)).toEqual(['hwc-provisioner.resource.missing']);
   });
 
+  it('keeps health apart from sync: a notebook stopped outside is unhealthy, not drifted, until it runs again', async () => {
+    const managed = await created('drift4');
+    const notebookPath = `/v1/${PROJECT_ID}/notebooks/${managed.huaweiId}`;
+    const action = (verb: 'stop' | 'start') =>
+      tool.send({
+        operation: `test ${verb}`,
+        callKind: 'update',
+        method: 'POST',
+        service: 'modelarts',
+        path: `${notebookPath}/${verb}`,
+        target: { projectId: PROJECT_ID, region: 'cn-north-4' },
+      });
+    await action('stop');
+    await new Promise((r) => setTimeout(r, 600));
+    h.advance(INTERVAL * 60_000);
+    await driftTick(h.deps, settings);
+    expect(await getManaged(h.deps.table, PROJECT_ID, 'Notebook', 'nb-drift4')).toMatchObject({
+      conditions: { Synced: { status: 'True' }, Healthy: { status: 'False', reason: 'STOPPED' }, Ready: { status: 'True' } },
+    });
+    await action('start');
+    await new Promise((r) => setTimeout(r, 600));
+    h.advance(INTERVAL * 60_000);
+    await driftTick(h.deps, settings);
+    expect((await eventsOf('nb-drift4')).map((e) => e.type)).toEqual([
+      'hwc-provisioner.resource.unhealthy',
+      'hwc-provisioner.resource.healthy',
+    ]);
+  });
+
   it('keeps what it knew when Huawei does not answer, and looks again in the next slot', async () => {
     await created('drift3');
     await h.faults({ rate500: 1 });

@@ -8,7 +8,7 @@
  * what the last one found: a drift that lasts a week is one event.
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { runLimited } from '../concurrency';
+import { walkDue } from './due-walk';
 import { deriveRequestId } from '../intake/ids';
 import type { DriftCorrectionJob } from '../intake/messages';
 import { API_VERSION } from '../manifests/envelope';
@@ -41,27 +41,14 @@ export interface DriftStats {
 
 /** The look of one tick: every resource due now, within the budget; what is left stays due for the next tick. */
 export async function driftTick(deps: ReconcileDeps, settings: DriftSettings): Promise<DriftStats> {
-  const stopAt = Date.now() + settings.budgetMs;
   const stats: DriftStats = { itemsRead: 0, looked: 0, unreadable: 0, events: 0, deferred: false };
   const nowIso = deps.now().toISOString();
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    if (Date.now() >= stopAt) {
-      stats.deferred = true;
-      break;
-    }
-    const page = await queryDriftDue(deps.table, nowIso, startKey);
-    stats.itemsRead += page.items.length;
-    await runLimited(page.items, settings.concurrency, async (managed) => {
-      if (Date.now() >= stopAt) {
-        stats.deferred = true;
-        return;
-      }
-      await lookAt(deps, settings, managed, stats);
-    });
-    startKey = page.next;
-  } while (startKey);
-  return stats;
+  const walked = await walkDue(
+    (startKey) => queryDriftDue(deps.table, nowIso, startKey),
+    (managed) => lookAt(deps, settings, managed, stats),
+    settings,
+  );
+  return Object.assign(stats, walked);
 }
 
 async function lookAt(deps: ReconcileDeps, settings: DriftSettings, managed: ManagedResource, stats: DriftStats): Promise<void> {

@@ -3,7 +3,7 @@
  * is the source of truth: it reads only what the due index says is due (in-flight work, never history),
  * within its own time budget; what it cannot reach stays due for the next tick.
  */
-import { runLimited } from '../concurrency';
+import { walkDue } from './due-walk';
 import type { OutgoingEvent } from '../events/cloudevents';
 import { flushOutbox } from '../events/outbox';
 import { isNotFoundError } from '../huaweicloud/client';
@@ -43,27 +43,14 @@ type DueItem = Record<string, unknown> & { pk: string; sk: string };
 
 export async function pollTick(deps: ReconcileDeps, settings: TickSettings): Promise<TickStats> {
   const started = Date.now();
-  const stopAt = started + settings.budgetMs;
   const stats: TickStats = { itemsRead: 0, polled: 0, finished: 0, requeued: 0, published: 0, deferred: false, durationMs: 0 };
   const nowIso = deps.now().toISOString();
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    if (Date.now() >= stopAt) {
-      stats.deferred = true;
-      break;
-    }
-    const page = await queryDue(deps.table, nowIso, startKey);
-    stats.itemsRead += page.items.length;
-    await runLimited(page.items, settings.concurrency, async (item) => {
-      if (Date.now() >= stopAt) {
-        stats.deferred = true;
-        return;
-      }
-      await handleDue(deps, settings, item, stats);
-    });
-    startKey = page.next;
-  } while (startKey);
-  stats.durationMs = Date.now() - started;
+  const walked = await walkDue(
+    (startKey) => queryDue(deps.table, nowIso, startKey),
+    (item) => handleDue(deps, settings, item, stats),
+    settings,
+  );
+  Object.assign(stats, walked, { durationMs: Date.now() - started });
   return stats;
 }
 

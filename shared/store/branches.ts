@@ -6,6 +6,7 @@
  * All branch items share one partition (`BRANCHES`) so the resync lists them with one Query; a tracked branch
  * changes a few times an hour at most, far below what one partition takes.
  */
+import { createHash } from 'node:crypto';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure, type TableRef } from './requests';
 
@@ -42,7 +43,19 @@ export const MAX_COVERED_COMMITS = 500;
 
 const PARTITION = 'BRANCHES';
 // Repository names hold no '#', so the first two separate the parts whatever the branch name holds.
-const branchKey = (provider: string, repository: string, branch: string) => ({ pk: PARTITION, sk: `${provider}#${repository}#${branch}` });
+/**
+ * A sort key holds at most 1,024 bytes, and a branch name alone may be that long (git allows it): a long identity
+ * is keyed by its digest. The item keeps the names themselves, so nothing reads the key back.
+ */
+const MAX_READABLE_KEY_BYTES = 512;
+const branchKey = (provider: string, repository: string, branch: string) => {
+  const identity = `${provider}#${repository}#${branch}`;
+  const sk =
+    Buffer.byteLength(identity) <= MAX_READABLE_KEY_BYTES
+      ? identity
+      : `${provider}#sha256:${createHash('sha256').update(identity).digest('hex')}`;
+  return { pk: PARTITION, sk };
+};
 
 function recordOf(item: Record<string, unknown>): BranchRecord {
   const { pk: _pk, sk: _sk, ...rest } = item;

@@ -11,9 +11,9 @@ import type { IntakeJob } from '../../shared/intake/messages';
 import { resyncTick, type ResyncDeps } from '../../shared/intake/resync';
 import { processIntakeMessage } from '../../shared/intake/service';
 import type { IntakeDeps, SubmitOutcome } from '../../shared/intake/submit';
-import { getBranch } from '../../shared/store/branches';
 import { notebook } from '../execution/harness';
 import { fakeProviderSettings, intakeDepsFor, memoryLogger, SECRETS } from '../http/helpers';
+import { getBranch, recordReconciled } from '../../shared/store/branches';
 import { useLocalResources, type LocalStack } from '../setup/stack';
 
 const ZERO = '0'.repeat(40);
@@ -233,5 +233,19 @@ describe('resync of tracked branches', () => {
     expect(names(outcomes.find((o) => o.status === 'accepted' && o.requestId === requestId)!)).toEqual(['nb-fresh-a', 'nb-fresh-b']);
     expect(await getBranch(deps.table, 'github', 'acme/never-pushed', 'main')).toMatchObject({ commit: head.after, repositoryId: repo.id });
     await dispatched();
+  });
+  it('keeps a branch whose name is as long as git allows (its key is a digest), and finds it again', async () => {
+    const table = { ddb: stack.ddb, tableName: stack.tableName };
+    const branch = `feature/${'x'.repeat(1_000)}`;
+    const push = {
+      provider: 'github' as const,
+      repository: 'acme/long',
+      branch,
+      before: '0'.repeat(40),
+      after: 'a'.repeat(40),
+      requestId: 'req_00000000000000000000000000',
+    };
+    expect(await recordReconciled(table, push, new Date())).toBe(true);
+    expect(await getBranch(table, 'github', 'acme/long', branch)).toMatchObject({ branch, commit: 'a'.repeat(40) });
   });
 });

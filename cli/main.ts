@@ -3,6 +3,7 @@ import { version } from '../package.json';
 import { manifestJsonSchema, UnknownKindError } from '../shared/manifests/json-schema';
 import { dlqCommand } from './dlq';
 import { explainCommand } from './explain';
+import { followCommand } from './follow';
 import { CliError, processIo, USAGE_LINE, UsageError, type Io } from './io';
 import { validateCommand } from './validate';
 
@@ -27,6 +28,10 @@ commands:
       --prefix PREFIX         stack prefix (default STACK_PREFIX, else derived from INTAKE_QUEUE_URL)
       --endpoint URL          SQS endpoint (default AWS_ENDPOINT_URL_SQS; a loopback one needs no AWS credentials)
       --format text|json      output format (default text)
+  status REQUEST_ID           a request's state and each resource's, as GET /requests/{id} answers (--api-url or
+                              HWCP_API_URL, token HWCP_TOKEN; --format text|json)
+  watch REQUEST_ID            the same, followed until every resource is terminal, printing each change
+      --interval SECONDS      how often it looks (default 2); exit 0 when all succeeded, 1 when one failed or timed out
   help                        show this help
   --version                   print the version
 
@@ -48,6 +53,9 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
         return await explainCommand(args, io);
       case 'dlq':
         return await dlqCommand(args, io);
+      case 'status':
+      case 'watch':
+        return await followCommand(command, args, io);
       case 'help':
       case '--help':
       case '-h':

@@ -1,0 +1,81 @@
+/**
+ * `hwc-provisioner status` and `watch` against the real HTTP app (GET /requests/{id}) over a real socket, with the
+ * real dispatcher and poller moving the request: watch prints each change once, ends when every resource is
+ * terminal, and exits 0 when all succeeded, 1 when one failed.
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { followCommand } from '../../cli/follow';
+import { createApp } from '../../shared/http/app';
+import { notebook, startHarness, type Harness } from '../execution/harness';
+import { memoryLogger, SECRETS } from '../http/helpers';
+
+const TOKEN = 'watch-token-for-tests-0123456789abcdef';
+
+describe('status and watch', () => {
+  let h: Harness;
+  let server: ServerType;
+  let apiUrl: string;
+  beforeAll(async () => {
+    h = await startHarness();
+    const app = createApp({
+      logger: memoryLogger(),
+      secrets: async () => ({ ...SECRETS, API_TOKENS: [{ caller: 'test', token: TOKEN, roles: ['submit', 'read-all'] }] }),
+      services: () => ({
+        intake: { table: h.deps.table, dispatch: h.deps.dispatch, defaults: { region: 'cn-north-4' } },
+        intakeQueue: { sqs: h.stack.sqs, queueUrl: h.stack.queues.intake.url },
+        trackedBranches: [],
+      }),
+    });
+    await new Promise<void>((resolve) => {
+      server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => {
+        apiUrl = `http://127.0.0.1:${info.port}`;
+        resolve();
+      });
+    });
+  });
+  afterAll(async () => {
+    await new Promise((r) => server.close(r));
+    await h.close();
+  });
+
+  const io = () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    return { out, err, io: { stdout: (l: string) => out.push(l), stderr: (l: string) => err.push(l), readStdin: async () => '' } };
+  };
+  const env = () => ({ HWCP_API_URL: apiUrl, HWCP_TOKEN: TOKEN });
+  /** Between looks the pipeline moves: one dispatch round and one poll tick, as the deployed functions would. */
+  const driveBetweenLooks = (requestId: string) => async () => {
+    await h.drive(requestId, { timeoutMs: 1_000 }).catch(() => undefined);
+  };
+
+  it('watches a request to the end, printing each change once, and exits 0 when every resource succeeded', async () => {
+    const requestId = await h.submitYaml(notebook('watch1'));
+    const { out, io: cliIo } = io();
+    const code = await followCommand('watch', [requestId, '--interval', '0.1'], cliIo, env(), { sleep: driveBetweenLooks(requestId) });
+    expect(code).toBe(0);
+    expect(out[0]).toMatch(/^Notebook\/nb-watch1 {2}Queued/);
+    expect(out.at(-2)).toMatch(/^Notebook\/nb-watch1 {2}Succeeded id=/);
+    expect(out.at(-1)).toBe(`request ${requestId}: Succeeded`);
+    expect(new Set(out).size).toBe(out.length);
+  });
+
+  it('exits 1 when a resource failed, and status answers once', async () => {
+    const requestId = await h.submitYaml(notebook('watch2', (doc) => (doc.spec.body.flavor = 'modelarts.vm.cpu.sim-fail')));
+    const { out, io: cliIo } = io();
+    expect(await followCommand('watch', [requestId, '--interval', '0.1'], cliIo, env(), { sleep: driveBetweenLooks(requestId) })).toBe(1);
+    expect(out.at(-1)).toBe(`request ${requestId}: Failed`);
+    const again = io();
+    expect(await followCommand('status', [requestId, '--format', 'json'], again.io, env())).toBe(1);
+    expect(JSON.parse(again.out[0]!)).toMatchObject({ requestId, state: 'Failed', resources: [{ state: 'Failed' }] });
+  });
+
+  it('says what is missing: the API, the token, the request', async () => {
+    const { io: cliIo } = io();
+    await expect(followCommand('status', ['req_x'], cliIo, {})).rejects.toThrow('HWCP_API_URL');
+    await expect(followCommand('status', ['req_x'], cliIo, { HWCP_API_URL: apiUrl })).rejects.toThrow('HWCP_TOKEN');
+    await expect(followCommand('status', ['req_00000000000000000000000000'], cliIo, env())).rejects.toThrow('no request');
+    await expect(followCommand('watch', [], cliIo, env())).rejects.toThrow('one request id');
+  });
+});

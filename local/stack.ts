@@ -560,12 +560,14 @@ export function banner(stack: RunningStack, env: Record<string, string | undefin
   );
   say(`  curl -sS ${apiUrl}/requests/<requestId> -H 'authorization: Bearer ${apiToken}'`);
   say('');
-  say('The CLI against this stack (dead-letter queues; the endpoints change at every start):');
+  say('The CLI against this stack (dead-letter queues, requests; the endpoints change at every start):');
   say(
     `  export STACK_PREFIX=${stack.prefix} AWS_ENDPOINT_URL_SQS=${sqsEndpoint} ` +
       `TABLE_NAME=${stack.tableName} AWS_ENDPOINT_URL_DYNAMODB=${dynamodbEndpoint}`,
   );
   say('  npx hwc-provisioner dlq list');
+  say(`  export HWCP_API_URL=${apiUrl} HWCP_TOKEN=${apiToken}`);
+  say('  npx hwc-provisioner watch <requestId>      # live progress; exit 0 when all succeed, 1 when one fails');
   if (fake) {
     const prefix = stateDir === '.local' ? '' : `LOCAL_STATE_DIR=${stateDir} `;
     say('');

@@ -145,7 +145,16 @@ export async function processIntakeMessage(
   }
   const correction =
     (parsed as { type?: unknown } | undefined)?.type === 'drift.correct' ? DriftCorrectionJobSchema.safeParse(parsed) : undefined;
-  if (correction?.success) return submitCorrection(deps, correction.data);
+  if (correction?.success) {
+    try {
+      return await submitCorrection(deps, correction.data);
+    } catch (error) {
+      if (isRedeliverable(error)) throw error;
+      // The next look for drift that still finds the resource wrong asks again: nothing loops until the DLQ.
+      warnUnprocessable(deps, message, error, correction.data.requestId);
+      return { status: 'empty' };
+    }
+  }
   const job = IntakeJobSchema.safeParse(parsed, { jitless: true });
   const external = job.success ? undefined : ExternalSubmissionSchema.safeParse(parsed, { jitless: true });
   const target = job.success ? jobTarget(job.data) : externalTarget(message, external!);

@@ -253,7 +253,7 @@ async function planDryRun(
   const submission = await refuseAtIntake(lookups.store.table, withRefusals(checked, admission.notes), owner);
   const rejected = rejectedDocuments(submission.documents);
   if (rejected.length > 0) throw manifestInvalid({ documents: rejected });
-  const entries = await planSubmitted(lookups, submission, viewer);
+  const entries = await planSubmitted(lookups, submission, viewer, admission);
   return { dryRun: true, resources: entries.map(({ kind, name, verdict, detail }) => ({ kind, name, verdict, detail })) };
 }
 

@@ -21,7 +21,7 @@ const NotifyEventSchema = z.discriminatedUnion('type', [ResourceEventSchema, Rec
 
 export type NotifyEvent = z.infer<typeof NotifyEventSchema>;
 type ResourceNotifyEvent = z.infer<typeof ResourceEventSchema>;
-type DriftNotifyEvent = z.infer<typeof DriftEventSchema>;
+export type DriftNotifyEvent = z.infer<typeof DriftEventSchema>;
 
 const RESOURCE_EVENT_TYPES: ReadonlySet<string> = new Set(ResourceEventSchema.shape.type.options);
 const DRIFT_EVENT_TYPES: ReadonlySet<string> = new Set(DriftEventSchema.shape.type.options);

@@ -8,9 +8,7 @@ import type { WebhookSubscriber } from '../config';
 import { EVENT_TYPES } from '../events/cloudevents';
 import { ProviderApiError } from '../providers/http';
 import { DeliveryFailedError, isRetryable } from './errors';
-import { isDriftEvent, isResourceEvent, type NotifyEvent } from './events';
-
-type DriftEvent = Extract<NotifyEvent, { data: { observedAt: string } }>;
+import { isDriftEvent, isResourceEvent, type DriftNotifyEvent, type NotifyEvent } from './events';
 import type { GithubFeedback } from './github';
 import type { GitlabFeedback, GitlabStatusState } from './gitlab';
 import type { HttpSettings } from './http';
@@ -72,7 +70,7 @@ const GITLAB_STATE: Record<FeedbackPhase, GitlabStatusState> = {
   error: 'failed',
 };
 
-function outcomesOf(event: Exclude<NotifyEvent, DriftEvent>): ResourceOutcome[] {
+function outcomesOf(event: Exclude<NotifyEvent, DriftNotifyEvent>): ResourceOutcome[] {
   if (isResourceEvent(event)) {
     const { kind, name, state, operation, changes, huaweiId, reason, message } = event.data;
     return [{ kind, name, state, operation, ...(changes ? { changes } : {}), huaweiId, reason, message }];
@@ -93,7 +91,7 @@ function outcomesOf(event: Exclude<NotifyEvent, DriftEvent>): ResourceOutcome[] 
  * every resource, which only changes what is still pending (a lost or late resource event), so a failed
  * request never leaves a pending status behind.
  */
-function statusIntents(event: Exclude<NotifyEvent, DriftEvent>): StatusIntent[] {
+function statusIntents(event: Exclude<NotifyEvent, DriftNotifyEvent>): StatusIntent[] {
   if (event.type === EVENT_TYPES.requestRejected && !isResourceEvent(event) && !event.data.approval) {
     return [{ key: 'manifests', context: REJECTED_CONTEXT, phase: 'failure', description: rejectedDescription(event.data.errors ?? []) }];
   }
@@ -112,7 +110,7 @@ interface Target {
   run(): Promise<void>;
 }
 
-function gitStatusTarget(deps: NotifyDeps, event: Exclude<NotifyEvent, DriftEvent>): Target | undefined {
+function gitStatusTarget(deps: NotifyDeps, event: Exclude<NotifyEvent, DriftNotifyEvent>): Target | undefined {
   const { source, requestId } = event.data;
   if (!source.repository || !source.commit) return undefined;
   const { repository, commit } = source;
@@ -153,7 +151,7 @@ function gitStatusTarget(deps: NotifyDeps, event: Exclude<NotifyEvent, DriftEven
   };
 }
 
-function jiraTarget(deps: NotifyDeps, event: Exclude<NotifyEvent, DriftEvent>): Target | undefined {
+function jiraTarget(deps: NotifyDeps, event: Exclude<NotifyEvent, DriftNotifyEvent>): Target | undefined {
   const { source, requestId } = event.data;
   if (source.provider !== 'jira' || !source.ticket || !deps.jira) return undefined;
   const { client, transitionOnSuccess, transitionOnFailure } = deps.jira;

@@ -14,7 +14,7 @@ import { getManaged } from '../store/managed';
 import type { TableRef } from '../store/requests';
 import type { ManagedResource, RequestSource } from '../store/types';
 import type { Policy } from '../policy/document';
-import { admit } from '../intake/admission';
+import { admit, type Admission } from '../intake/admission';
 import type { CloudApi } from './cloud';
 import type { Removal } from '../intake/removal';
 import { ownerOf, refuseAtIntake, type OwnerGroups } from './owner';
@@ -63,18 +63,26 @@ export function viewerOwner(viewer: PlanViewer, groups?: OwnerGroups): string {
  * Verdict per document of the submission, in file order. Intake's refusals come first: the policy ("denied"),
  * the preflight ("would fail", in Huawei's words), then ownership; a resource held for approval says so.
  */
-export async function planSubmitted(lookups: PlanLookups, submission: PlannedSubmission, viewer: PlanViewer): Promise<PlanEntry[]> {
+export async function planSubmitted(
+  lookups: PlanLookups,
+  submission: PlannedSubmission,
+  viewer: PlanViewer,
+  /** What intake's admission already said of this submission (a dry run): not asked again. */
+  known?: Admission,
+): Promise<PlanEntry[]> {
   const owner = viewerOwner(viewer, lookups.ownerGroups);
-  const admission = await admit(
-    {
-      table: lookups.store.table,
-      ...(lookups.policy ? { policy: lookups.policy } : {}),
-      ...(lookups.cloud?.preflight ? { preflight: { preflight: lookups.cloud.preflight } } : {}),
-    },
-    submission,
-    viewerSource(viewer),
-    owner,
-  );
+  const admission =
+    known ??
+    (await admit(
+      {
+        table: lookups.store.table,
+        ...(lookups.policy ? { policy: lookups.policy } : {}),
+        ...(lookups.cloud?.preflight ? { preflight: { preflight: lookups.cloud.preflight } } : {}),
+      },
+      submission,
+      viewerSource(viewer),
+      owner,
+    ));
   const noteOf = new Map(admission.notes.map((n) => [n.planned.manifest, n]));
   const admitted = submission.planned.filter((p) => !noteOf.get(p.manifest)?.refusals.length);
   const { documents, planned } = await refuseAtIntake(lookups.store.table, { ...submission, planned: admitted }, owner);

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark against the local stack, each beside a baseline measured in the same
  * run; writes reports/bench.json and prints a table. `--quick` (npm run bench:quick) runs everything
- * with tiny sizes to check the harness; `--only=webhook,pipeline,poller,coldstart,rate,drift` picks some, and
+ * with tiny sizes to check the harness; `--only=webhook,pipeline,poller,coldstart,rate,drift,ui` picks some, and
  * replaces only their sections of the report (bench/lib/report.ts).
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { benchPoller } from './poller';
 import { benchColdstart } from './coldstart';
 import { benchRate } from './rate';
 import { benchDrift } from './drift';
+import { benchUi } from './ui';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -62,6 +63,14 @@ try {
       quick
         ? { resources: 300, unrelated: 1_000, intervalMinutes: 3, rateLimitPerSecond: 50, ...poller }
         : { resources: 10_000, unrelated: 50_000, intervalMinutes: 30, rateLimitPerSecond: 50, ...poller },
+    );
+  }
+  if (wanted('ui')) {
+    results.ui = await benchUi(
+      stack,
+      quick
+        ? { resources: 20, connections: 4, seconds: 2, warmupSeconds: 0, tableSizes: [100, 1_000], pageSize: 25, listSamples: 5 }
+        : { resources: 200, connections: 10, seconds: 15, warmupSeconds: 3, tableSizes: [1_000, 20_000], pageSize: 25, listSamples: 50 },
     );
   }
 } finally {

@@ -6,7 +6,7 @@
 
 type Json = Record<string, unknown>;
 
-const BENCH_NAMES = ['webhook', 'pipeline', 'poller', 'coldstart', 'rate', 'drift'] as const;
+const BENCH_NAMES = ['webhook', 'pipeline', 'poller', 'coldstart', 'rate', 'drift', 'ui'] as const;
 
 /** What one invocation of the harness was. */
 export interface BenchRun {

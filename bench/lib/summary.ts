@@ -157,6 +157,44 @@ function summaryRows(report: Json): (string | number)[][] {
       '<= budget',
     );
   }
+  const u = report.ui;
+  if (u) {
+    const page = u.requestPage;
+    add(
+      'ui',
+      `request page, ${u.setup.resources} resources: p99 ms (baseline: its JSON view)`,
+      page.latencyP99Ms,
+      u.baseline.latencyP99Ms,
+      ratioOf(page.latencyP99Ms, u.baseline.latencyP99Ms),
+      `< ${u.targets.requestPageP99Ms}`,
+    );
+    add(
+      'ui',
+      'request page: requests/s',
+      page.requestsPerSecond,
+      u.baseline.requestsPerSecond,
+      ratioOf(page.requestsPerSecond, u.baseline.requestsPerSecond),
+      '',
+    );
+    const [small, large] = u.list.all;
+    const [smallFiltered, largeFiltered] = u.list.failedOnly;
+    add(
+      'ui',
+      `list page: items read with ${large.requestsInTable} requests (baseline: ${small.requestsInTable})`,
+      large.itemsRead,
+      small.itemsRead,
+      ratioOf(large.itemsRead, small.itemsRead),
+      '= 1',
+    );
+    add(
+      'ui',
+      `list page, state filter: items read, ${largeFiltered.requestsInTable} vs ${smallFiltered.requestsInTable} requests`,
+      largeFiltered.itemsRead,
+      smallFiltered.itemsRead,
+      ratioOf(largeFiltered.itemsRead, smallFiltered.itemsRead),
+      '<= 1',
+    );
+  }
   return rows;
 }
 

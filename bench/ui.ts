@@ -13,7 +13,7 @@ import { deriveRequestId } from '../shared/intake/ids';
 import { terminalConditions } from '../shared/reconcile/conditions';
 import { managedKey, managedListKey } from '../shared/store/keys';
 import { listRequests, type RequestListFilter } from '../shared/store/lists';
-import { putRequestOnce, requestKey, resourceKey, type TableRef } from '../shared/store/requests';
+import { putRequestOnce, resourceKey, type TableRef } from '../shared/store/requests';
 import type { RequestRecord, RequestState } from '../shared/store/types';
 import type { BenchStack } from './lib/stack';
 import { log, median, round, startChild } from './lib/util';
@@ -231,6 +231,12 @@ export async function benchUi(stack: BenchStack, opts: UiBenchOptions) {
       POWERTOOLS_LOG_LEVEL: 'INFO',
     };
     const server = startChild<{ port: number }>('procs/ui-server.ts', [], env);
+    const bearer = { authorization: `Bearer ${API_TOKEN}` };
+    const lists: { all: ListSample[]; failedOnly: ListSample[]; listPage: (PageSide & { requestsInTable: number })[] } = {
+      all: [],
+      failedOnly: [],
+      listPage: [],
+    };
     let page: PageSide;
     let json: PageSide;
     let rows: number;
@@ -239,60 +245,64 @@ export async function benchUi(stack: BenchStack, opts: UiBenchOptions) {
       const base = `http://127.0.0.1:${port}`;
       const pageUrl = `${base}/ui/requests/${requestId}?t=${signLink(requestId, SIGNING_KEY, new Date())}`;
       // The page measured must be the whole page: every resource has its row.
-      rows = ((await (await fetch(pageUrl)).text()).match(/<tr[^>]*>(?:(?!<\/tr>)[\s\S])*data-state=/g) ?? []).length;
+      rows = ((await (await fetch(pageUrl)).text()).match(/<tr[^>]*>(?:(?!<\/tr>)[\s\S])*?data-state=/g) ?? []).length;
       if (rows !== opts.resources) throw new Error(`ui bench: the page shows ${rows} resource rows, not ${opts.resources}`);
       log(`ui: request page (${opts.resources} resources), ${opts.connections} connections for ${opts.seconds} s`);
       page = await load(pageUrl, {}, opts);
       log(`ui: request page p99 ${page.latencyP99Ms} ms, ${page.requestsPerSecond} req/s; now its JSON view`);
-      json = await load(`${base}/requests/${requestId}`, { authorization: `Bearer ${API_TOKEN}` }, opts);
+      json = await load(`${base}/requests/${requestId}`, bearer, opts);
       log(`ui: JSON view p99 ${json.latencyP99Ms} ms, ${json.requestsPerSecond} req/s`);
+
+      // Every Query the list makes, with what DynamoDB says it read and consumed.
+      const counted = { queries: 0, scanned: 0, capacity: 0 };
+      clients.dynamodb.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName !== 'QueryCommand') return next(args);
+          (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = 'TOTAL';
+          const result = await next(args);
+          const output = result.output as { ScannedCount?: number; ConsumedCapacity?: { CapacityUnits?: number } };
+          counted.queries++;
+          counted.scanned += output.ScannedCount ?? 0;
+          counted.capacity += output.ConsumedCapacity?.CapacityUnits ?? 0;
+          return result;
+        },
+        { step: 'initialize', name: 'uiBenchCounter' },
+      );
+      const measure = async (filter: RequestListFilter, size: number): Promise<ListSample> => {
+        counted.queries = counted.scanned = counted.capacity = 0;
+        const first = await listRequests(table, filter, { limit: opts.pageSize });
+        const one = { ...counted };
+        const times: number[] = [];
+        for (let i = 0; i < opts.listSamples; i++) {
+          const started = performance.now();
+          await listRequests(table, filter, { limit: opts.pageSize });
+          times.push(performance.now() - started);
+        }
+        return {
+          requestsInTable: size,
+          queries: one.queries,
+          itemsRead: one.scanned,
+          consumedCapacity: round(one.capacity, 1),
+          itemsReturned: first.items.length,
+          medianMs: round(median(times), 2),
+        };
+      };
+      let filled = 1; // the large request
+      for (const size of opts.tableSizes) {
+        log(`ui: ${size} requests in the table`);
+        await fillRequests(table, filled, size, runId);
+        filled = size;
+        lists.all.push(await measure({}, size));
+        lists.failedOnly.push(await measure({ state: RARE_STATE }, size));
+        const listed = await load(`${base}/ui`, bearer, { ...opts, warmupSeconds: 0, seconds: Math.max(1, Math.round(opts.seconds / 3)) });
+        lists.listPage.push({ requestsInTable: size, ...listed });
+        log(
+          `ui: one list page read ${lists.all.at(-1)!.itemsRead} items (${lists.failedOnly.at(-1)!.itemsRead} with ` +
+            `state=${RARE_STATE}); GET /ui p99 ${listed.latencyP99Ms} ms`,
+        );
+      }
     } finally {
       await server.stop();
-    }
-
-    // Every Query the list makes, with what DynamoDB says it read and consumed.
-    const counted = { queries: 0, scanned: 0, capacity: 0 };
-    clients.dynamodb.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName !== 'QueryCommand') return next(args);
-        (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = 'TOTAL';
-        const result = await next(args);
-        const output = result.output as { ScannedCount?: number; ConsumedCapacity?: { CapacityUnits?: number } };
-        counted.queries++;
-        counted.scanned += output.ScannedCount ?? 0;
-        counted.capacity += output.ConsumedCapacity?.CapacityUnits ?? 0;
-        return result;
-      },
-      { step: 'initialize', name: 'uiBenchCounter' },
-    );
-    const measure = async (filter: RequestListFilter, size: number): Promise<ListSample> => {
-      counted.queries = counted.scanned = counted.capacity = 0;
-      const first = await listRequests(table, filter, { limit: opts.pageSize });
-      const one = { ...counted };
-      const times: number[] = [];
-      for (let i = 0; i < opts.listSamples; i++) {
-        const started = performance.now();
-        await listRequests(table, filter, { limit: opts.pageSize });
-        times.push(performance.now() - started);
-      }
-      return {
-        requestsInTable: size,
-        queries: one.queries,
-        itemsRead: one.scanned,
-        consumedCapacity: round(one.capacity, 1),
-        itemsReturned: first.items.length,
-        medianMs: round(median(times), 2),
-      };
-    };
-    const lists: { all: ListSample[]; failedOnly: ListSample[] } = { all: [], failedOnly: [] };
-    let filled = 1; // the large request
-    for (const size of opts.tableSizes) {
-      log(`ui: ${size} requests in the table`);
-      await fillRequests(table, filled, size, runId);
-      filled = size;
-      lists.all.push(await measure({}, size));
-      lists.failedOnly.push(await measure({ state: RARE_STATE }, size));
-      log(`ui: one list page read ${lists.all.at(-1)!.itemsRead} items (${lists.failedOnly.at(-1)!.itemsRead} with state=${RARE_STATE})`);
     }
     const [small, large] = lists.all as [ListSample, ListSample];
     return {
@@ -306,7 +316,9 @@ export async function benchUi(stack: BenchStack, opts: UiBenchOptions) {
           'DynamoDB Local in memory',
         page: `GET /ui/requests/{id}?t=<signed link>, ${rows} resource rows (one in twenty failed), managed items read for each`,
         baseline: 'GET /requests/{id} with a bearer token: the same request read, answered as JSON',
-        list: `listRequests (shared/store/lists.ts) for one page of ${opts.pageSize}, unfiltered and state=${RARE_STATE} (1 in 100)`,
+        list:
+          `listRequests (shared/store/lists.ts) for one page of ${opts.pageSize}, unfiltered and state=${RARE_STATE} (1 in 100); ` +
+          'and GET /ui (the list page, bearer token) under autocannon for a third of the page time',
         tableSizes: opts.tableSizes,
       },
       requestPage: page,

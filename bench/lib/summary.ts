@@ -194,6 +194,15 @@ function summaryRows(report: Json): (string | number)[][] {
       ratioOf(largeFiltered.itemsRead, smallFiltered.itemsRead),
       '<= 1',
     );
+    const [smallPage, largePage] = u.list.listPage;
+    add(
+      'ui',
+      `list page GET /ui: p99 ms with ${largePage.requestsInTable} requests (baseline: ${smallPage.requestsInTable})`,
+      largePage.latencyP99Ms,
+      smallPage.latencyP99Ms,
+      ratioOf(largePage.latencyP99Ms, smallPage.latencyP99Ms),
+      '~1',
+    );
   }
   return rows;
 }

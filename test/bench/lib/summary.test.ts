@@ -46,7 +46,14 @@ const ui = (largeRead = 25) => ({
   setup: { resources: 200 },
   requestPage: side(42, 310.5),
   baseline: side(21, 620),
-  list: { all: [listSample(1_000, 25), listSample(20_000, largeRead)], failedOnly: [listSample(1_000, 100), listSample(20_000, 100)] },
+  list: {
+    all: [listSample(1_000, 25), listSample(20_000, largeRead)],
+    failedOnly: [listSample(1_000, 100), listSample(20_000, 100)],
+    listPage: [
+      { requestsInTable: 1_000, ...side(12, 900) },
+      { requestsInTable: 20_000, ...side(13, 880) },
+    ],
+  },
   targets: { requestPageP99Ms: 100 },
 });
 const uiRows = (table: string) => table.split('\n').filter((line) => line.startsWith('ui '));
@@ -54,11 +61,12 @@ const uiRows = (table: string) => table.split('\n').filter((line) => line.starts
 describe('summaryTable: ui', () => {
   it('shows the request page beside its JSON view and the list reads of the large table beside the small one', () => {
     const rows = uiRows(summaryTable({ ui: ui() }));
-    expect(rows).toHaveLength(4);
+    expect(rows).toHaveLength(5);
     expect(rows[0]).toMatch(/request page, 200 resources: p99 ms \(baseline: its JSON view\)\s+42\s+21\s+2\s+< 100/);
     expect(rows[1]).toMatch(/request page: requests\/s\s+311\s+620\s+0\.5/);
     expect(rows[2]).toMatch(/items read with 20000 requests \(baseline: 1000\)\s+25\s+25\s+1\s+= 1/);
     expect(rows[3]).toMatch(/state filter: items read, 20000 vs 1000 requests\s+100\s+100\s+1\s+<= 1/);
+    expect(rows[4]).toMatch(/list page GET \/ui: p99 ms with 20000 requests \(baseline: 1000\)\s+13\s+12\s+1\.08\s+~1/);
   });
 
   it('shows a list page that grew with the table as a ratio above 1', () => {

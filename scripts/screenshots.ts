@@ -110,9 +110,7 @@ async function provision(stack: RunningStack, token: string, dir: string): Promi
 /** The page once it stopped refreshing itself (everything shown is terminal) or, for a live one, once it is drawn. */
 async function settled(page: Page): Promise<void> {
   await page.locator('main h1').waitFor();
-  await page.waitForFunction(() => document.querySelector('main')?.getAttribute('data-live') !== 'true', undefined, {
-    timeout: 30_000,
-  });
+  await page.locator('main:not([data-live="true"])').waitFor({ timeout: 30_000 });
 }
 
 async function capture(browser: Browser, apiUrl: string, link: string): Promise<void> {

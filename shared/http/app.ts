@@ -144,12 +144,12 @@ function describeIssues(issues: readonly { path: readonly PropertyKey[]; message
     .join('; ');
 }
 
-/** The commit's page, only from an http(s) project URL: the link is shown to people. */
-function webUrl(projectUrl: string | undefined, commit: string): string | undefined {
+/** The commit's page (GitLab's `/-/commit/`, GitHub's `/commit/`), only from an http(s) project URL: the link is shown to people. */
+function webUrl(projectUrl: string | undefined, commit: string, path: '/-/commit/' | '/commit/' = '/-/commit/'): string | undefined {
   if (!projectUrl || projectUrl.length > 1024 || !URL.canParse(projectUrl)) return undefined;
   const url = new URL(projectUrl);
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
-  return `${url.toString().replace(/\/$/, '')}/-/commit/${commit}`;
+  return `${url.toString().replace(/\/$/, '')}${path}${commit}`;
 }
 
 /** Jira's issue_event_type_name for updates that only touch comments. */
@@ -349,7 +349,15 @@ export function createApp(deps: AppDeps): Hono {
     // Keyed on what the signature covers: a replayed body under a fresh delivery id is the same request.
     const requestId = deriveRequestId('github', String(repository.id), ref, before, after);
     const user = sender?.login ? { user: `github:${sender.login}` } : {};
-    await enqueue({ type: 'github.push', requestId, deliveryId: boundedDeliveryId(delivery), ...decision.job, ...user });
+    const url = webUrl(repository.html_url, after, '/commit/');
+    await enqueue({
+      type: 'github.push',
+      requestId,
+      deliveryId: boundedDeliveryId(delivery),
+      ...decision.job,
+      ...(url ? { url } : {}),
+      ...user,
+    });
     return accepted(c, requestId, { requestId });
   });
 

@@ -13,7 +13,13 @@ export const GithubPushSchema = z.looseObject({
   after: CommitIdSchema,
   deleted: z.boolean().optional(),
   /** The id, not the name, keys the push: a renamed or transferred repository keeps it. */
-  repository: z.looseObject({ id: z.number().int().positive(), full_name: GithubRepositorySchema, default_branch: z.string().optional() }),
+  repository: z.looseObject({
+    id: z.number().int().positive(),
+    full_name: GithubRepositorySchema,
+    default_branch: z.string().optional(),
+    /** The repository's web page: its commits are linked from the request's page. */
+    html_url: z.string().optional(),
+  }),
   pusher: z.looseObject({ name: z.string().optional() }).optional(),
   /** Who pushed, by login: the requester an approval must come from someone other than. */
   sender: z.looseObject({ login: z.string().max(100).optional() }).optional(),

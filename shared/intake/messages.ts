@@ -17,6 +17,7 @@ const GithubPushJobSchema = z.object({
   branch: z.string().min(1).max(1024),
   before: CommitIdSchema,
   after: CommitIdSchema,
+  url: z.string().max(2048).optional(),
   user: User,
 });
 

@@ -56,6 +56,7 @@ function sourceOf(job: IntakeJob): RequestSource {
         repository: job.repository,
         commit: job.after,
         branch: job.branch,
+        ...(job.url ? { url: job.url } : {}),
         ...(job.user ? { user: job.user } : {}),
       };
     case 'gitlab.push':

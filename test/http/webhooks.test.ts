@@ -90,6 +90,7 @@ describe('provider webhooks through intake', () => {
       ref: `Codertocat/Hello-World@${branchPush.after}`,
       deliveryId: 'delivery-1',
       branch: 'master',
+      url: `https://github.com/Codertocat/Hello-World/commit/${branchPush.after}`,
     });
     expect(stored!.resources.map((r) => r.file).sort()).toEqual(['provisioning/pool.yaml', 'provisioning/team/edge.yml']);
     expect(providers.calls.every((c) => c.authorized)).toBe(true);

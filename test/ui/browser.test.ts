@@ -13,7 +13,7 @@ import { runSend } from '../../local/send';
 import { startStack, type RunningStack } from '../../local/stack';
 
 /** Long enough that the page is opened while both resources are still being created, so it must refresh itself. */
-const CREATE_MS = 4_000;
+const CREATE_MS = 8_000;
 const SETTLE = { timeout: 30_000 };
 
 interface Row {

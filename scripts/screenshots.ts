@@ -97,8 +97,8 @@ async function provision(stack: RunningStack, token: string, dir: string): Promi
   });
   const running = await send('github-push');
   await until('the running push to start creating', async () => {
-    const { body } = await api<{ resources: { state: string }[] }>(`/requests/${running.requestId}`);
-    return body.resources.some((r) => r.state === 'Creating') ? true : undefined;
+    const { status, body } = await api<{ resources: { state: string }[] }>(`/requests/${running.requestId}`);
+    return status === 200 && body.resources.some((r) => r.state === 'Creating') ? true : undefined;
   });
 
   const statuses = stack.fake!.providers.feedback.statuses;
@@ -140,6 +140,7 @@ async function capture(browser: Browser, apiUrl: string, link: string): Promise<
 }
 
 async function main(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // Never real Huawei resources: the simulator, whatever the shell holds.
   delete process.env.HUAWEICLOUD_SDK_AK;
   const token = randomBytes(24).toString('base64url');

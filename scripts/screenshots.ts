@@ -125,7 +125,8 @@ async function capture(browser: Browser, apiUrl: string, link: string): Promise<
   const small = await phone.newPage();
   await small.goto(link);
   await settled(small);
-  await small.screenshot({ path: join(OUT, 'request-phone.png'), fullPage: true });
+  // One screen of it, as a phone shows it first.
+  await small.screenshot({ path: join(OUT, 'request-phone.png') });
 
   say('signing in as alice through the local issuer');
   await page.goto(`${apiUrl}/ui`);

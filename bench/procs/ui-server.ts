@@ -5,12 +5,11 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 
-const [{ createApp }, { appServices, createLogger }, { loadSecrets }, { viewerOf }, { loginUrl }] = await Promise.all([
+const [{ createApp }, { appServices, createLogger }, { loadSecrets }, { loginUrl, viewerOf }] = await Promise.all([
   import('../../shared/http/app'),
   import('../../shared/runtime'),
   import('../../shared/secrets'),
   import('../../shared/http/viewer'),
-  import('../../shared/http/oidc'),
 ]);
 const app = createApp({
   logger: createLogger('hwc-provisioner-webhook').app,

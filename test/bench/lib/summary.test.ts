@@ -44,8 +44,9 @@ const side = (p99: number, rps: number) => ({ latencyP99Ms: p99, requestsPerSeco
 const listSample = (requestsInTable: number, itemsRead: number) => ({ requestsInTable, itemsRead, queries: 1 });
 const ui = (largeRead = 25) => ({
   setup: { resources: 200 },
-  requestPage: side(42, 310.5),
-  baseline: side(21, 620),
+  requestPage: side(42, 31.5),
+  baseline: side(21, 62),
+  loaded: { connections: 10, requestPage: side(380, 310.5), baseline: side(190, 620) },
   list: {
     all: [listSample(1_000, 25), listSample(20_000, largeRead)],
     failedOnly: [listSample(1_000, 100), listSample(20_000, 100)],
@@ -61,15 +62,16 @@ const uiRows = (table: string) => table.split('\n').filter((line) => line.starts
 describe('summaryTable: ui', () => {
   it('shows the request page beside its JSON view and the list reads of the large table beside the small one', () => {
     const rows = uiRows(summaryTable({ ui: ui() }));
-    expect(rows).toHaveLength(5);
-    expect(rows[0]).toMatch(/request page, 200 resources: p99 ms \(baseline: its JSON view\)\s+42\s+21\s+2\s+< 100/);
-    expect(rows[1]).toMatch(/request page: requests\/s\s+311\s+620\s+0\.5/);
-    expect(rows[2]).toMatch(/items read with 20000 requests \(baseline: 1000\)\s+25\s+25\s+1\s+= 1/);
-    expect(rows[3]).toMatch(/state filter: items read, 20000 vs 1000 requests\s+100\s+100\s+1\s+<= 1/);
-    expect(rows[4]).toMatch(/list page GET \/ui: p99 ms with 20000 requests \(baseline: 1000\)\s+13\s+12\s+1\.08\s+~1/);
+    expect(rows).toHaveLength(6);
+    expect(rows[0]).toMatch(/request page, 200 resources, one viewer: p99 ms \(baseline: its JSON view\)\s+42\s+21\s+2\s+< 100/);
+    expect(rows[1]).toMatch(/request page, 10 connections: p99 ms\s+380\s+190\s+2\s/);
+    expect(rows[2]).toMatch(/request page, 10 connections: requests\/s\s+311\s+620\s+0\.5/);
+    expect(rows[3]).toMatch(/items read with 20000 requests \(baseline: 1000\)\s+25\s+25\s+1\s+= 1/);
+    expect(rows[4]).toMatch(/state filter: items read, 20000 vs 1000 requests\s+100\s+100\s+1\s+<= 1/);
+    expect(rows[5]).toMatch(/list page GET \/ui: p99 ms with 20000 requests \(baseline: 1000\)\s+13\s+12\s+1\.08\s+~1/);
   });
 
   it('shows a list page that grew with the table as a ratio above 1', () => {
-    expect(uiRows(summaryTable({ ui: ui(500) }))[2]).toMatch(/\s500\s+25\s+20\s+= 1/);
+    expect(uiRows(summaryTable({ ui: ui(500) }))[3]).toMatch(/\s500\s+25\s+20\s+= 1/);
   });
 });

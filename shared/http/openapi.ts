@@ -37,7 +37,7 @@ interface ResponseSpec {
 }
 
 /** One operation of the API, as the description lists it. Paths are in OpenAPI form (`{id}`, not `:id`). */
-export interface RouteSpec {
+interface RouteSpec {
   method: Method;
   path: string;
   operationId: string;
@@ -162,6 +162,8 @@ const ROUTES: RouteSpec[] = [
       202: {
         description: 'A push queued as a request, or a pull request queued for a plan',
         schema: [s.AcceptedSchema, s.PlanQueuedSchema],
+
+        location: true,
       },
       400: {
         description: 'A header is missing or the body cannot be read',
@@ -197,6 +199,8 @@ const ROUTES: RouteSpec[] = [
       202: {
         description: 'A push queued as a request, or a merge request queued for a plan',
         schema: [s.AcceptedSchema, s.PlanQueuedSchema],
+
+        location: true,
       },
       400: { description: 'A Merge Request Hook whose body cannot be read', codes: ['INVALID_ENCODING', 'INVALID_JSON'] },
       401: unauthorized('X-Gitlab-Token'),
@@ -383,9 +387,6 @@ const ROUTES: RouteSpec[] = [
   },
 ];
 
-/** Every operation the description lists. */
-export const routeSpecs = (): readonly RouteSpec[] => ROUTES;
-
 const SECURITY_SCHEMES = {
   bearerAuth: {
     type: 'http',
@@ -502,7 +503,14 @@ function responseObject(set: SchemaSet, status: number, spec: ResponseSpec): Jso
   return {
     description,
     ...(spec.location
-      ? { headers: { Location: { description: 'Where to follow the request: /requests/{id}', schema: { type: 'string' } } } }
+      ? {
+          headers: {
+            Location: {
+              description: 'Where to follow the request: /requests/{id} (not sent when a plan is queued)',
+              schema: { type: 'string' },
+            },
+          },
+        }
       : {}),
     ...(schema ? { content: { [spec.contentType ?? 'application/json']: { schema } } } : {}),
   };
@@ -663,7 +671,9 @@ function operationHtml(doc: Doc, method: string, path: string, op: Operation): H
       op.parameters?.length
         ? html`<h4>Parameters</h4>
             <table class="params">
-              <thead><tr><th scope="col">Name</th><th scope="col">In</th><th scope="col">Type</th><th scope="col">Description</th></tr></thead>
+              <thead>
+                <tr><th scope="col">Name</th><th scope="col">In</th><th scope="col">Type</th><th scope="col">Description</th></tr>
+              </thead>
               <tbody>
                 ${op.parameters.map(
                   (p) => html`<tr>

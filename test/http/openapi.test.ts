@@ -118,7 +118,7 @@ describe('the OpenAPI description and the API reference page', () => {
     expect((doc.components.schemas.GithubPush as any).required).toEqual(expect.arrayContaining(['ref', 'before', 'after', 'repository']));
   });
 
-  it('documents what real calls answer: a submission, its request, a 422, a 404 and 400s from the decision body and DELETE query', async () => {
+  it('documents what real calls answer: a submission, its request, a 422, a 404, 400s of the decision body and DELETE query', async () => {
     const submitted = await app.request('/requests', {
       method: 'POST',
       body: ALL_KINDS,

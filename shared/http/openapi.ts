@@ -612,6 +612,9 @@ function schemaHtml(schema: JsonSchema | undefined, depth = 0): Html {
     const name = refName(schema.$ref);
     return html`<a href="#schema-${name}">${name}</a>`;
   }
+  // A refusal narrowed to its codes (errorSchema): the response's description already names them.
+  const narrowed = schema.allOf as JsonSchema[] | undefined;
+  if (narrowed?.[0]?.$ref === toRef('Error').$ref && narrowed.length === 2) return schemaHtml(narrowed[0], depth);
   for (const key of ['anyOf', 'oneOf', 'allOf'] as const) {
     const parts = schema[key] as JsonSchema[] | undefined;
     if (parts) {
@@ -619,7 +622,8 @@ function schemaHtml(schema: JsonSchema | undefined, depth = 0): Html {
       return html`${word}: <ul>${parts.map((p) => html`<li>${schemaHtml(p, depth)}</li>`)}</ul>`;
     }
   }
-  if (schema.enum) return html`one of ${(schema.enum as unknown[]).map((v, i) => html`${i ? ', ' : ''}<code>${JSON.stringify(v)}</code>`)}`;
+  if (schema.enum)
+    return html`one of ${(schema.enum as unknown[]).map((v, i) => html`${i ? ', ' : ''}<code>${typeof v === 'string' ? v : JSON.stringify(v)}</code>`)}`;
   if ('const' in schema) return html`<code>${JSON.stringify(schema.const)}</code>`;
   if (schema.type === 'array') return html`array of ${schemaHtml(schema.items as JsonSchema, depth)}`;
   if (schema.type === 'object' && schema.properties) {
@@ -641,7 +645,9 @@ function schemaHtml(schema: JsonSchema | undefined, depth = 0): Html {
   const types = Array.isArray(schema.type) ? schema.type.join(' or ') : String(schema.type ?? 'any');
   const limits = Object.entries(schema)
     .filter(([key]) => ['format', 'pattern', 'minLength', 'maxLength', 'minimum', 'maximum', 'default'].includes(key))
-    .map(([key, value]) => html` <span class="limit">${key}: <code>${JSON.stringify(value)}</code></span>`);
+    .map(
+      ([key, value]) => html` <span class="limit">${key}: <code>${typeof value === 'string' ? value : JSON.stringify(value)}</code></span>`,
+    );
   return html`<span class="type">${types}</span>${limits}`;
 }
 

@@ -11,6 +11,7 @@ import { GitlabPushSchema } from '../intake/gitlab';
 import { JiraIssueEventSchema } from '../intake/jira';
 import { KINDS, manifestSchema } from '../kinds/registry';
 import { GithubPullRequestSchema, GitlabMergeRequestSchema } from '../notify/plan-payloads';
+import * as q from './queries';
 import * as s from './schemas';
 
 type Method = 'get' | 'post' | 'delete';
@@ -81,6 +82,11 @@ const COMPONENTS: Record<string, z.ZodType> = {
   GitlabMergeRequest: GitlabMergeRequestSchema,
   JiraIssueEvent: JiraIssueEventSchema,
   Manifest: manifestSchema(),
+  RequestSummaryView: q.RequestSummaryViewSchema,
+  RequestList: q.RequestListViewSchema,
+  ManagedResourceView: q.ManagedResourceViewSchema,
+  ResourceList: q.ResourceListViewSchema,
+  ResourceDetail: q.ResourceDetailViewSchema,
 };
 
 const param = (name: string, where: ParamSpec['in'], schema: z.ZodType, required: boolean, description?: string): ParamSpec => ({
@@ -91,12 +97,20 @@ const param = (name: string, where: ParamSpec['in'], schema: z.ZodType, required
   ...((description ?? schema.description) ? { description: description ?? schema.description } : {}),
 });
 
-/** One query parameter per field of a query schema; a field is required unless it accepts absence. */
-function queryParams(schema: z.ZodObject): ParamSpec[] {
+/**
+ * One query parameter per field of a query schema; a field is required unless it accepts absence. Described by
+ * `descriptions`, else by the field's own description.
+ */
+function queryParams(schema: z.ZodObject, descriptions: Record<string, string> = {}): ParamSpec[] {
   return Object.entries(schema.shape).map(([name, field]) =>
-    param(name, 'query', field as z.ZodType, !(field as z.ZodType).safeParse(undefined).success),
+    param(name, 'query', field as z.ZodType, !(field as z.ZodType).safeParse(undefined).success, descriptions[name]),
   );
 }
+
+const PAGE = {
+  limit: 'How many per page, 1-100 (25 when absent)',
+  cursor: "The previous page's nextCursor; opaque",
+};
 
 const KindSchema = z.enum(KINDS);
 const requestIdParam = param('id', 'path', s.RequestIdSchema, true);
@@ -275,10 +289,15 @@ const ROUTES: RouteSpec[] = [
       'Scoped as GET /requests/{id} is: the read-all role sees every request; otherwise the caller sees its own API requests, ' +
       'and with the approve role the requests that asked for an approval.',
     security: 'bearerAuth',
-    parameters: queryParams(s.ListRequestsQuerySchema),
+    parameters: queryParams(q.ListRequestsQuerySchema, {
+      source: 'Only the requests from this source',
+      state: 'Only the requests in this overall state',
+      mine: "true: only the caller's own requests, whatever else it may see",
+      ...PAGE,
+    }),
     responses: {
-      200: { description: 'One page', schema: s.RequestListSchema },
-      400: { description: 'A query parameter is invalid', codes: ['INVALID_QUERY'] },
+      200: { description: 'One page; nextCursor, when present, asks for the next', schema: q.RequestListViewSchema },
+      400: { description: 'A query parameter or the cursor is invalid', codes: ['INVALID_QUERY', 'INVALID_CURSOR'] },
       401: unauthorized('bearer token'),
     },
   },
@@ -337,11 +356,19 @@ const ROUTES: RouteSpec[] = [
     summary: 'List managed resources, by kind then name',
     description: "The read-all role sees every managed resource; otherwise those owned by the caller's namespace.",
     security: 'bearerAuth',
-    parameters: queryParams(s.ListResourcesQuerySchema),
+    parameters: queryParams(q.ListResourcesQuerySchema, {
+      kind: 'Only the resources of this kind',
+      owner: "Only the resources of this namespace (github:org/repo, api:caller, group:team...); others than the caller's need read-all",
+      ...PAGE,
+    }),
     responses: {
-      200: { description: 'One page', schema: s.ResourceListSchema },
-      400: { description: 'A query parameter is invalid', codes: ['INVALID_QUERY'] },
+      200: { description: 'One page; nextCursor, when present, asks for the next', schema: q.ResourceListViewSchema },
+      400: {
+        description: 'A query parameter, the kind or the cursor is invalid',
+        codes: ['INVALID_QUERY', 'INVALID_CURSOR', 'UNKNOWN_KIND'],
+      },
       401: unauthorized('bearer token'),
+      403: { description: "Listing another owner's resources without the read-all role", codes: ['FORBIDDEN'] },
     },
   },
   {
@@ -351,12 +378,19 @@ const ROUTES: RouteSpec[] = [
     tag: 'Resources',
     summary: 'One managed resource, with the requests that took it on',
     security: 'bearerAuth',
-    parameters: [param('kind', 'path', KindSchema, true), param('name', 'path', z.string(), true), ...queryParams(s.ResourceQuerySchema)],
+    parameters: [
+      param('kind', 'path', KindSchema, true),
+      param('name', 'path', z.string(), true),
+      ...queryParams(q.GetResourceQuerySchema),
+    ],
     responses: {
-      200: { description: 'The resource', schema: s.ResourceDetailSchema },
-      400: { description: 'A query parameter is invalid', codes: ['INVALID_QUERY'] },
+      200: { description: 'The resource', schema: q.ResourceDetailViewSchema },
+      400: {
+        description: 'A query parameter is invalid, or no project is given or configured',
+        codes: ['INVALID_QUERY', 'PROJECT_ID_REQUIRED'],
+      },
       401: unauthorized('bearer token'),
-      404: { description: 'No such resource the caller may see', codes: ['RESOURCE_NOT_FOUND'] },
+      404: { description: 'No such kind, or no such resource the caller may see', codes: ['UNKNOWN_KIND', 'RESOURCE_NOT_FOUND'] },
     },
   },
   {
@@ -603,6 +637,7 @@ interface Operation {
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
+const literal = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
 const refName = (ref: string) => ref.slice('#/components/schemas/'.length);
 
 /** A schema in a few words: links for components, the shape for objects (as a table), constraints for scalars. */
@@ -622,9 +657,8 @@ function schemaHtml(schema: JsonSchema | undefined, depth = 0): Html {
       return html`${word}: <ul>${parts.map((p) => html`<li>${schemaHtml(p, depth)}</li>`)}</ul>`;
     }
   }
-  if (schema.enum)
-    return html`one of ${(schema.enum as unknown[]).map((v, i) => html`${i ? ', ' : ''}<code>${typeof v === 'string' ? v : JSON.stringify(v)}</code>`)}`;
-  if ('const' in schema) return html`<code>${JSON.stringify(schema.const)}</code>`;
+  if (schema.enum) return html`one of ${(schema.enum as unknown[]).map((v, i) => html`${i ? ', ' : ''}<code>${literal(v)}</code>`)}`;
+  if ('const' in schema) return html`<code>${literal(schema.const)}</code>`;
   if (schema.type === 'array') return html`array of ${schemaHtml(schema.items as JsonSchema, depth)}`;
   if (schema.type === 'object' && schema.properties) {
     if (depth > 4) return html`<span class="type">object</span>`;
@@ -645,9 +679,7 @@ function schemaHtml(schema: JsonSchema | undefined, depth = 0): Html {
   const types = Array.isArray(schema.type) ? schema.type.join(' or ') : String(schema.type ?? 'any');
   const limits = Object.entries(schema)
     .filter(([key]) => ['format', 'pattern', 'minLength', 'maxLength', 'minimum', 'maximum', 'default'].includes(key))
-    .map(
-      ([key, value]) => html` <span class="limit">${key}: <code>${typeof value === 'string' ? value : JSON.stringify(value)}</code></span>`,
-    );
+    .map(([key, value]) => html` <span class="limit">${key}: <code>${literal(value)}</code></span>`);
   return html`<span class="type">${types}</span>${limits}`;
 }
 

@@ -4,7 +4,7 @@
  */
 import * as z from 'zod';
 import { REQUEST_ID_PATTERN } from '../intake/ids';
-import type { ResourceState } from '../store/types';
+import { PROVIDERS, REQUEST_STATES, type ResourceState } from '../store/types';
 
 const Timestamp = z.iso.datetime({ offset: true }).describe('ISO 8601 date and time');
 
@@ -28,13 +28,11 @@ const RESOURCE_STATES = [
 ] as const satisfies readonly ResourceState[];
 export const ResourceStateSchema = z.enum(RESOURCE_STATES).describe('Where a resource is in its life');
 
-export const RequestStateSchema = z
-  .enum(['Rejected', 'PendingApproval', 'Expired', 'InProgress', 'Succeeded', 'PartiallyFailed', 'Failed'])
-  .describe("A request's overall state, from its resources");
+export const RequestStateSchema = z.enum(REQUEST_STATES).describe("A request's overall state, from its resources");
 
 export const RequestSourceSchema = z
   .object({
-    provider: z.enum(['github', 'gitlab', 'jira', 'api', 'queue']),
+    provider: z.enum(PROVIDERS),
     ref: z.string().describe('owner/repo@sha, a ticket key, api:<caller> or queue:<system>'),
     deliveryId: z.string().optional(),
     repository: z.string().optional(),
@@ -279,21 +277,3 @@ export const IdempotencyKeySchema = z
   .min(1)
   .max(256)
   .describe('The same key and body give the same request (and the first answer) again; a different body under it: 409');
-
-// Lists (contract of shared/http/queries.ts)
-
-const limit = z.coerce.number().int().min(1).max(100).default(25);
-const cursor = z.string().min(1).max(2048).optional();
-export const ListRequestsQuerySchema = z.strictObject({
-  source: z.enum(['github', 'gitlab', 'jira', 'api', 'queue']).optional(),
-  state: RequestStateSchema.optional(),
-  mine: z.stringbool().optional(),
-  limit,
-  cursor,
-});
-export const ListResourcesQuerySchema = z.strictObject({ kind: z.string().optional(), owner: z.string().optional(), limit, cursor });
-export const ResourceQuerySchema = z.strictObject({ projectId: z.string().optional() });
-export const RequestListSchema = z.object({ requests: z.array(z.object({ requestId: z.string() })), nextCursor: z.string().optional() });
-const ManagedViewSchema = z.object({ kind: z.string(), name: z.string(), conditions: ConditionsSchema });
-export const ResourceListSchema = z.object({ resources: z.array(ManagedViewSchema), nextCursor: z.string().optional() });
-export const ResourceDetailSchema = ManagedViewSchema.extend({ requestIds: z.array(z.string()) });

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { getRequestWithResources } from '../../shared/store/requests';
+import { markCreated } from '../setup/managed';
 import { useLocalResources, type LocalStack } from '../setup/stack';
 import { appFor, SECRETS } from './helpers';
 
@@ -118,7 +120,7 @@ describe('the OpenAPI description and the API reference page', () => {
     expect((doc.components.schemas.GithubPush as any).required).toEqual(expect.arrayContaining(['ref', 'before', 'after', 'repository']));
   });
 
-  it('documents what real calls answer: a submission, its request, a 422, a 404, 400s of the decision body and DELETE query', async () => {
+  it('documents what real calls answer: a submission, its request, lists, a 422, 404s and 400s', async () => {
     const submitted = await app.request('/requests', {
       method: 'POST',
       body: ALL_KINDS,
@@ -158,6 +160,27 @@ describe('the OpenAPI description and the API reference page', () => {
     expect(await conforms('post', '/requests/{id}/approve', comment)).toEqual({
       error: { code: 'INVALID_COMMENT', message: 'comment must be a string of at most 1,000 characters' },
     });
+
+    const list = await conforms('get', '/requests', await app.request('/requests?limit=5', { headers: SUBMIT }));
+    expect(list.requests.map((r: { requestId: string }) => r.requestId)).toContain(requestId);
+    const badLimit = await app.request('/requests?limit=0', { headers: SUBMIT });
+    expect((await conforms('get', '/requests', badLimit)).error.code).toBe('INVALID_QUERY');
+    // A resource Huawei has: its conditions now show on the request, and it is listed.
+    const table = { ddb: stack.ddb, tableName: stack.tableName };
+    const pool = (await getRequestWithResources(table, requestId))!.resources.find((r) => r.kind === 'ResourcePool')!;
+    await markCreated(table, pool, 'pool-huawei-id');
+    const withConditions = await conforms('get', '/requests/{id}', await app.request(`/requests/${requestId}`, { headers: SUBMIT }));
+    expect(withConditions.resources.find((r: { kind: string }) => r.kind === 'ResourcePool').conditions.Ready.status).toBe('True');
+    const resources = await conforms('get', '/resources', await app.request('/resources?kind=ResourcePool', { headers: SUBMIT }));
+    expect(resources.resources).toHaveLength(1);
+    const one = await conforms(
+      'get',
+      '/resources/{kind}/{name}',
+      await app.request(`/resources/ResourcePool/${pool.name}`, { headers: SUBMIT }),
+    );
+    expect(one.requestIds).toEqual([requestId]);
+    const absent = await app.request('/resources/Notebook/never-made', { headers: SUBMIT });
+    expect((await conforms('get', '/resources/{kind}/{name}', absent)).error.code).toBe('RESOURCE_NOT_FOUND');
 
     const region = await app.request('/resources/Notebook/train-notebook?region=mars', { method: 'DELETE', headers: SUBMIT });
     expect(region.status).toBe(400);

@@ -288,7 +288,7 @@ export function createApp(deps: AppDeps): Hono {
   // The API's description and reference page need no configuration; built on first call (openapi.ts), then kept.
   const described = async (c: Context, next: () => Promise<void>) => {
     await next();
-    c.header('Cache-Control', 'public, max-age=300');
+    if (c.res.ok) c.header('Cache-Control', 'public, max-age=300');
   };
   app.get('/openapi.json', described, async (c) => c.json((await import('./openapi')).openApiDocument()));
   app.get('/api', described, async (c) => c.html(await (await import('./openapi')).apiReferencePage()));

@@ -449,7 +449,7 @@ const SECURITY_SCHEMES = {
 
 const DESCRIPTION =
   'Declarative provisioning of Huawei Cloud ModelArts and IEF resources: webhooks from GitHub, GitLab and Jira, and an API to ' +
-  'submit manifests and follow requests. Errors are `{"error": {"code", "message", "details"?}}` with a stable code. ' +
+  'submit manifests and follow requests. Every error answers {"error": {"code", "message", "details"?}} with a stable code. ' +
   'The web pages under /ui (and sign-in at /ui/login, /ui/callback, /ui/logout) are for people, not part of this API, and not listed.';
 
 const toRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });

@@ -7,7 +7,8 @@ import { connect, type ApiEnv } from './api';
 import { parseFormat, type CommandOptions } from './follow';
 import { UsageError, type Io } from './io';
 
-const RESOURCES_USAGE = 'usage: hwc-provisioner resources [--kind KIND] [--owner NAMESPACE] [--limit N] [--api-url URL] [--format text|json]';
+const RESOURCES_USAGE =
+  'usage: hwc-provisioner resources [--kind KIND] [--owner NAMESPACE] [--limit N] [--api-url URL] [--format text|json]';
 
 /** The API's largest page. */
 const PAGE_SIZE = 100;
@@ -96,6 +97,8 @@ export async function resourcesCommand(args: string[], io: Io, env: ApiEnv = pro
     return 0;
   }
   for (const line of table(resources)) io.stdout(line);
-  io.stderr(`${resources.length} resource${resources.length === 1 ? '' : 's'}${cursor !== undefined ? ' (--limit reached; more exist)' : ''}`);
+  io.stderr(
+    `${resources.length} resource${resources.length === 1 ? '' : 's'}${cursor !== undefined ? ' (--limit reached; more exist)' : ''}`,
+  );
   return 0;
 }

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { formatIssue, type ManifestIssue } from '../shared/manifests/errors';
 import { parseSource } from '../shared/manifests/parse';
-import { connect, errorOf, type Api, type ApiEnv } from './api';
+import { connect, errorOf, type ApiEnv } from './api';
 import { ChangeTracker, intervalSleep, parseFormat, resourceLine, watchRequest, type CommandOptions, type ResourceView } from './follow';
 import { UsageError, type Io } from './io';
 

@@ -3,6 +3,7 @@
  * then name), one row each with its conditions and drift, every page followed unless --limit stops it.
  */
 import { parseArgs } from 'node:util';
+import { KINDS } from '../shared/kinds/registry';
 import { connect, type ApiEnv } from './api';
 import { parseFormat, type CommandOptions } from './follow';
 import { UsageError, type Io } from './io';
@@ -73,6 +74,10 @@ export async function resourcesCommand(args: string[], io: Io, env: ApiEnv = pro
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
     throw new UsageError(`--limit must be a whole number of at least 1, not "${values.limit}"`, RESOURCES_USAGE);
+  // Case-insensitive, as schema and explain take a kind; the API wants it as the manifests spell it.
+  const kind = values.kind === undefined ? undefined : KINDS.find((k) => k.toLowerCase() === values.kind!.toLowerCase());
+  if (values.kind !== undefined && kind === undefined)
+    throw new UsageError(`unknown kind "${values.kind}" (kinds: ${KINDS.join(', ')})`, RESOURCES_USAGE);
   const format = parseFormat(values.format, RESOURCES_USAGE);
   const api = connect(values['api-url'], env, RESOURCES_USAGE, options.fetch);
 
@@ -80,7 +85,7 @@ export async function resourcesCommand(args: string[], io: Io, env: ApiEnv = pro
   let cursor: string | undefined;
   do {
     const query = new URLSearchParams();
-    if (values.kind !== undefined) query.set('kind', values.kind);
+    if (kind !== undefined) query.set('kind', kind);
     if (values.owner !== undefined) query.set('owner', values.owner);
     query.set('limit', String(Math.min(PAGE_SIZE, limit === undefined ? PAGE_SIZE : limit - resources.length)));
     if (cursor !== undefined) query.set('cursor', cursor);

@@ -63,12 +63,12 @@ function describe(r: ResourceView): string {
 }
 
 /** Every resource terminal, or the request ended as a whole (rejected, expired). */
-export function isFinished(view: RequestView): boolean {
+function isFinished(view: RequestView): boolean {
   return FINAL_REQUEST_STATES.has(view.state) || (view.resources.length > 0 && view.resources.every((r) => TERMINAL.has(r.state)));
 }
 
 /** 0 when every resource ended well, 1 otherwise (failed, timed out, cancelled, the request rejected or expired). */
-export function exitOf(view: RequestView): 0 | 1 {
+function exitOf(view: RequestView): 0 | 1 {
   return view.resources.every((r) => GOOD.has(r.state)) && view.state !== 'Rejected' && view.state !== 'Expired' ? 0 : 1;
 }
 

@@ -81,7 +81,7 @@ export function bodyOf(files: readonly { file: string; text: string }[]): Body {
 }
 
 /** The API's report of a rejected document, positioned in the file it came from rather than in the body. */
-export function inFiles(body: Body, documents: readonly RejectedDocument[]): RejectedDocument[] {
+function inFiles(body: Body, documents: readonly RejectedDocument[]): RejectedDocument[] {
   const partAt = (line: number) => body.parts.findLast((p) => p.firstLine <= line) ?? body.parts[0]!;
   const relocate = (issue: ManifestIssue): ManifestIssue => {
     const part = partAt(issue.line);

@@ -110,7 +110,8 @@ describe('hwc-provisioner submit', () => {
   it('reports a 422 at each rejected file line, naming the files rather than the body, and exits 1', async () => {
     const good = notebook('sub-dup');
     const a = file('first.yaml', `# leading comment\n${good}`);
-    const second = `${notebook('sub-ok')}---\n${notebook('sub-dup', (doc) => (doc.spec.body.description = 'other'))}---\n${notebook('Bad_Name')}`;
+    const other = notebook('sub-dup', (doc) => (doc.spec.body.description = 'other'));
+    const second = `${notebook('sub-ok')}---\n${other}---\n${notebook('Bad_Name')}`;
     const b = file('second.yaml', second);
     const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
     const { out, err, io } = capture();

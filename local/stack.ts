@@ -573,7 +573,9 @@ export function banner(stack: RunningStack, env: Record<string, string | undefin
   );
   say('  npx hwc-provisioner dlq list');
   say(`  export HWCP_API_URL=${apiUrl} HWCP_TOKEN=${apiToken}`);
+  say('  npx hwc-provisioner submit examples/all-kinds.yaml --wait   # submits, then follows it as watch does');
   say('  npx hwc-provisioner watch <requestId>      # live progress; exit 0 when all succeed, 1 when one fails');
+  say('  npx hwc-provisioner resources              # every managed resource, its conditions and drift');
   if (fake) {
     const prefix = stateDir === '.local' ? '' : `LOCAL_STATE_DIR=${stateDir} `;
     say('');
@@ -587,7 +589,7 @@ export function banner(stack: RunningStack, env: Record<string, string | undefin
   }
   say('');
   say(
-    `Events, each request's progress${fake ? ' and what the fake providers receive' : ''} appear below as they happen. ` +
+    `Events${fake ? ', what the fake providers receive' : ''} and each request's progress appear below as they happen. ` +
       'Ctrl-C stops everything.',
   );
   return lines;

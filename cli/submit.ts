@@ -142,6 +142,8 @@ export async function submitCommand(args: string[], io: Io, env: ApiEnv = proces
   const sources = [];
   for (const file of files) sources.push({ file, text: await readPart(file, io) });
   const body = bodyOf(sources);
+  // As validate answers it: nothing to send is a mistake in the command, not a request the service rejects.
+  if (body.parts.every((p) => p.documents === 0)) throw new UsageError(`no manifest found in ${files.join(', ')}`, SUBMIT_USAGE);
   const response = await api.request('POST', `/requests${dryRun ? '?dryRun=true' : ''}`, {
     body: body.text,
     headers: { 'content-type': body.contentType, ...(key !== undefined ? { 'idempotency-key': key } : {}) },

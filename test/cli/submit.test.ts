@@ -174,6 +174,11 @@ describe('hwc-provisioner submit', () => {
       message: `cannot read ${missing}: ENOENT`,
     });
     await expect(submitCommand([], capture().io, env())).rejects.toThrow('at least one file');
+    const empty = file('empty.yaml', '# nothing yet\n---\n');
+    await expect(submitCommand([empty], capture().io, env())).rejects.toMatchObject({
+      exitCode: 2,
+      message: `no manifest found in ${empty}`,
+    });
     await expect(submitCommand([path], capture().io, {})).rejects.toThrow('HWCP_API_URL');
     await expect(submitCommand([path], capture().io, env('not-the-token-0123456789abcdefghij'))).rejects.toMatchObject({
       exitCode: 2,

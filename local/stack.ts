@@ -22,6 +22,7 @@ import { provisionResources, subscribeQueue } from './resources';
 import { startQueueRunner, startScheduleRunner, type Runner } from './runner';
 import { DURATION_PRESETS, SIMULATOR_DEFAULTS, startSimulator } from './huaweicloud-simulator/index';
 import { createEventPrinter } from './event-printer';
+import { createProgress, progressToken } from './progress';
 import { startLocalProviders, type LocalProviders } from './fake-providers/index';
 import { DEMO_REPOSITORY, exampleFiles, manifestGlobs, removeSendState, writeSendState, type SendState } from './fake-providers/demo';
 import { formatRecord } from './fake-providers/printer';
@@ -361,10 +362,15 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       .Attributes!.QueueArn!;
     await subscribeQueue(sns, resources.topicArn, printerArn);
     const approver = apiTokenOf(generated.API_TOKENS, 'approver');
+    // Progress lines between an acceptance and its ending, read as `watch` reads them; none without a read-all token.
+    const reader = progressToken((await loadSecrets()).API_TOKENS);
+    const progress = reader ? createProgress({ apiUrl, token: reader, print }) : undefined;
+    if (progress) stops.push(() => progress.stop());
     const printer = createEventPrinter({
       sqs,
       queueUrl: printerQueue.QueueUrl!,
       print,
+      ...(progress ? { follow: (requestId: string) => progress.follow(requestId) } : {}),
       approvalHint: ({ requestId, ticket }) => [
         `approve: curl -sS -X POST ${apiUrl}/requests/${requestId}/approve ` +
           `-H 'authorization: Bearer ${approver ?? '<an approve-role token>'}'`,
@@ -567,7 +573,9 @@ export function banner(stack: RunningStack, env: Record<string, string | undefin
   );
   say('  npx hwc-provisioner dlq list');
   say(`  export HWCP_API_URL=${apiUrl} HWCP_TOKEN=${apiToken}`);
+  say('  npx hwc-provisioner submit examples/all-kinds.yaml --wait   # submits, then follows it as watch does');
   say('  npx hwc-provisioner watch <requestId>      # live progress; exit 0 when all succeed, 1 when one fails');
+  say('  npx hwc-provisioner resources              # every managed resource, its conditions and drift');
   if (fake) {
     const prefix = stateDir === '.local' ? '' : `LOCAL_STATE_DIR=${stateDir} `;
     say('');
@@ -581,7 +589,8 @@ export function banner(stack: RunningStack, env: Record<string, string | undefin
   }
   say('');
   say(
-    `Completion events${fake ? ' and what the fake providers receive' : ''} appear below as they are published. Ctrl-C stops everything.`,
+    `Events${fake ? ', what the fake providers receive' : ''} and each request's progress appear below as they happen. ` +
+      'Ctrl-C stops everything.',
   );
   return lines;
 }

@@ -77,8 +77,7 @@ export function verifyLink(token: string, secret: string, now: Date, requestId?:
     throw new LinkTokenError('LINK_TAMPERED', 'the link token was not signed by this service (or the signing key changed)');
   const expiresAt = new Date(Number.parseInt(expiry, 36) * 1000);
   if (now.getTime() >= expiresAt.getTime()) throw new LinkTokenError('LINK_EXPIRED', `the link expired at ${expiresAt.toISOString()}`);
-  if (requestId !== undefined && requestId !== id)
-    throw new LinkTokenError('LINK_WRONG_REQUEST', 'the link token is for another request');
+  if (requestId !== undefined && requestId !== id) throw new LinkTokenError('LINK_WRONG_REQUEST', 'the link token is for another request');
   return { requestId: id, expiresAt: expiresAt.toISOString() };
 }
 

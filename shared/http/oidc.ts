@@ -8,9 +8,9 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { jwtVerify, SignJWT } from 'jose';
-import { uiConfig, type ApiRole, type OidcRoleRule, type SecretsEnv } from '../config';
+import { ConfigError, uiConfig, type ApiRole, type OidcRoleRule, type SecretsEnv } from '../config';
 import { deriveKey } from './links';
-import { SESSION_COOKIE, type Viewer } from './viewer';
+import { loginUrl, SESSION_COOKIE, type Viewer } from './viewer';
 
 type SessionViewer = Extract<Viewer, { kind: 'session' }>;
 
@@ -37,6 +37,7 @@ export interface SignInSettings {
 
 interface SignInLogger {
   warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
 }
 
 export interface SignInDeps {
@@ -62,11 +63,6 @@ export function signInSettings(secrets: () => Promise<SecretsEnv>): () => Promis
       ...(cfg.PUBLIC_BASE_URL ? { publicBaseUrl: cfg.PUBLIC_BASE_URL } : {}),
     };
   };
-}
-
-/** Where a page sends someone to sign in and come back; `returnTo` must be a path of this site. */
-export function loginUrl(returnTo: string): string {
-  return `/ui/login?returnTo=${encodeURIComponent(returnTo)}`;
 }
 
 /**
@@ -250,7 +246,14 @@ export function createSignInApp(deps: SignInDeps): Hono {
 
   app.onError((error, c) => {
     if (error instanceof SignInError) return page(c, error.status, 'Sign-in failed', error.message);
-    throw error;
+    // A ConfigError names the variable, never its value.
+    if (error instanceof ConfigError) {
+      deps.logger.error('configuration invalid', { code: error.code, variable: error.variable, errorMessage: error.message });
+      return page(c, 503, 'Sign-in unavailable', error.message);
+    }
+    // Most often the issuer's discovery document or JWKS could not be fetched.
+    deps.logger.error('sign-in failed', { errorName: error.name, errorMessage: error.message });
+    return page(c, 502, 'Sign-in unavailable', 'The identity provider could not be reached; try again in a moment.');
   });
 
   app.get('/login', async (c) => {

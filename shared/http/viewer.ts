@@ -17,6 +17,11 @@ export type Viewer =
 /** The session cookie (shared/http/oidc.ts sets it): a JWT, so reading it needs no table. */
 export const SESSION_COOKIE = 'hwcp_session';
 
+/** Where a page sends someone to sign in and come back; `returnTo` must be a path of this site. */
+export function loginUrl(returnTo: string): string {
+  return `/ui/login?returnTo=${encodeURIComponent(returnTo)}`;
+}
+
 export interface ViewerDeps {
   secrets: () => Promise<Pick<SecretsEnv, 'API_TOKENS' | 'UI_SIGNING_KEY'>>;
   now?: () => Date;

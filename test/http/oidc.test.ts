@@ -18,6 +18,8 @@ import {
   type SignInSettings,
 } from '../../shared/http/oidc';
 import { viewerOf } from '../../shared/http/viewer';
+import { createApp, type AppServices } from '../../shared/http/app';
+import { memoryLogger } from './helpers';
 
 const KEY = 'ui-signing-key-for-oidc-tests-0123456789';
 const HOUR = 3_600_000;
@@ -69,7 +71,14 @@ describe('OpenID Connect sign-in against the local issuer', () => {
 
   beforeAll(async () => {
     const app = new Hono();
-    app.route('/ui', createSignInApp({ settings: async () => settings, logger: { warn: (m) => warnings.push(m) }, now: () => clock }));
+    app.route(
+      '/ui',
+      createSignInApp({
+        settings: async () => settings,
+        logger: { warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
+        now: () => clock,
+      }),
+    );
     app.get('/ui/probe', async (c) => {
       const viewer = await viewerOf(c, { secrets: async () => ({ API_TOKENS: [], UI_SIGNING_KEY: KEY }), now: () => clock });
       return c.json({ viewer: viewer ?? null });
@@ -216,11 +225,23 @@ describe('OpenID Connect sign-in against the local issuer', () => {
     expect(jar.get(appUrl, 'hwcp_session')).toBeUndefined();
   });
 
-  it('answers 503 naming what is missing when sign-in is not configured', async () => {
-    const app = new Hono().route('/ui', createSignInApp({ settings: async () => undefined, logger: { warn: () => undefined } }));
-    const response = await app.request('http://127.0.0.1/ui/login');
+  it('is mounted by the API app, and answers 503 naming what is missing when sign-in is not configured', async () => {
+    const app = createApp({ logger: memoryLogger(), secrets: async () => ({ API_TOKENS: [] }), services: () => ({}) as AppServices });
+    const response = await app.request('http://127.0.0.1/ui/login?returnTo=/ui');
     expect(response.status).toBe(503);
-    expect(await response.text()).toContain('OIDC_ISSUER_URL');
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await response.text()).toContain('OIDC_ISSUER_URL, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET and UI_SIGNING_KEY');
+  });
+
+  it('answers 502 when the issuer cannot be reached, and logs why', async () => {
+    const logger = memoryLogger();
+    const app = new Hono().route(
+      '/ui',
+      createSignInApp({ settings: async () => ({ ...settings, issuer: 'http://127.0.0.1:9/' }), logger }),
+    );
+    const response = await app.request('http://127.0.0.1/ui/login');
+    expect(response.status).toBe(502);
+    expect(logger.lines.join('\n')).toContain('sign-in failed');
   });
 });
 

@@ -6,7 +6,7 @@
  */
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 
-export const DEFAULT_LINK_TTL_DAYS = 30;
+const DEFAULT_LINK_TTL_DAYS = 30;
 const DAY_SECONDS = 86_400;
 const MAC_BYTES = 32;
 /** Request ids hold none of the token's separator; the MAC, not this pattern, is what makes a token trustworthy. */

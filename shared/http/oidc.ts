@@ -14,7 +14,7 @@ import { loginUrl, SESSION_COOKIE, type Viewer } from './viewer';
 
 type SessionViewer = Extract<Viewer, { kind: 'session' }>;
 
-export const SESSION_HOURS = 8;
+const SESSION_HOURS = 8;
 /** Long enough to type a password and answer a second factor at the issuer. */
 const TRANSACTION_MINUTES = 10;
 const TRANSACTION_COOKIE = 'hwcp_oidc';
@@ -215,8 +215,10 @@ function scopesOf(settings: SignInSettings): string {
 function page(c: Context, status: ContentfulStatusCode, title: string, message: string, link?: { href: string; text: string }) {
   return c.html(
     html`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title>
-</head><body><main><h1>${title}</h1><p>${message}</p>${link ? html`<p><a href="${link.href}">${link.text}</a></p>` : ''}</main></body></html>`,
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title></head>
+<body><main><h1>${title}</h1><p>${message}</p>${link ? html`<p><a href="${link.href}">${link.text}</a></p>` : ''}</main></body>
+</html>`,
     status,
   );
 }

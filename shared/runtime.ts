@@ -216,6 +216,8 @@ export async function notifyDeps(logger: AppLogger): Promise<NotifyDeps> {
     ...(jira ? { jira } : {}),
     subscribers: secrets.WEBHOOK_SUBSCRIBERS ?? [],
     ...(cfg.PUBLIC_BASE_URL ? { publicBaseUrl: cfg.PUBLIC_BASE_URL } : {}),
+    ...(secrets.UI_SIGNING_KEY ? { linkKey: secrets.UI_SIGNING_KEY } : {}),
+    linkTtlDays: cfg.LINK_TTL_DAYS,
     logger,
   };
   notifier = { secrets, deps };

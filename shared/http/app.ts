@@ -33,6 +33,7 @@ import { MAX_SOURCE_BYTES } from '../manifests/limits';
 import type { ApprovalRecord, RejectedDocument, RequestSource } from '../store/types';
 import { ApiError, errorResponse, unauthorized } from './errors';
 import type { RequestView } from './schemas';
+import { canSeeRequest } from './viewer';
 
 export interface AppLogger {
   info(message: string, extra?: Record<string, unknown>): void;
@@ -312,6 +313,15 @@ export function createApp(deps: AppDeps): Hono {
       );
     }
     return c.json({ ok: true });
+  });
+
+  // Sign-in to the pages (shared/http/oidc.ts), loaded at the first sign-in: API calls never pay for the OIDC libraries.
+  let signIn: Promise<Hono> | undefined;
+  app.on(['GET', 'POST'], '/ui/:step{login|callback|logout}', async (c) => {
+    signIn ??= import('./oidc').then(({ createSignInApp, signInSettings }) =>
+      new Hono().route('/ui', createSignInApp({ settings: signInSettings(deps.secrets), logger })),
+    );
+    return (await signIn).fetch(c.req.raw);
   });
 
   app.post('/webhooks/github', bodyLimit({ maxSize: PROVIDER_BODY_LIMIT, onError: tooLarge(PROVIDER_BODY_LIMIT) }), async (c) => {
@@ -649,12 +659,8 @@ export function createApp(deps: AppDeps): Hono {
     const found = REQUEST_ID_PATTERN.test(id) ? await getRequestWithResources(deps.services().intake.table, id) : undefined;
     // Someone else's request answers exactly as a missing one does, so ids cannot be probed for existence. An
     // approver sees the requests that asked for an approval, to judge them.
-    const visible =
-      found &&
-      (hasRole(caller, 'read-all') ||
-        (hasRole(caller, 'approve') && found.request.approval !== undefined) ||
-        (found.request.source.provider === 'api' && found.request.source.caller === caller.caller));
-    if (!found || !visible) throw new ApiError(404, 'REQUEST_NOT_FOUND', `no request ${id.slice(0, 64)}`);
+    if (!found || !canSeeRequest({ kind: 'token', caller }, found.request))
+      throw new ApiError(404, 'REQUEST_NOT_FOUND', `no request ${id.slice(0, 64)}`);
     const { request, resources } = found;
     // What each resource is now, beyond this request: its conditions and, from the last look for drift, the diff.
     const { getManagedMany } = await import('../store/managed');

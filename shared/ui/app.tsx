@@ -6,13 +6,18 @@
 import { type Context, Hono } from 'hono';
 import type { Child } from 'hono/jsx';
 import { REQUEST_ID_PATTERN } from '../intake/ids';
-import { adapterOf, isKind } from '../kinds/registry';
+import type * as z from 'zod';
+import { ListRequestsQuerySchema, ListResourcesQuerySchema } from '../http/queries';
+import { adapterOf, isKind, KINDS } from '../kinds/registry';
+import { ownerOf, type OwnerGroups } from '../reconcile/owner';
+import { InvalidCursorError, listManaged, listRequests, type RequestListFilter } from '../store/lists';
 import { getManagedMany } from '../store/managed';
 import { getRequestWithResources, overallState, type TableRef } from '../store/requests';
-import { TERMINAL_STATES } from '../store/types';
-import { canSeeRequest, type Viewer } from './access';
+import { PROVIDERS, REQUEST_STATES, TERMINAL_STATES } from '../store/types';
+import { canList, canSeeRequest, hasViewerRole, type Viewer } from './access';
 import { consoleUrl } from './format';
 import { LIVE_SCRIPT_HASH, Page } from './layout';
+import { InventoryPage, RequestListPage } from './list-pages';
 import { RequestPage } from './request-page';
 import { STYLESHEET, STYLESHEET_VERSION } from './style';
 
@@ -25,6 +30,66 @@ export interface UiDeps {
   /** The Huawei console page for a resource; by default the console of the kind's service in the resource's region. */
   consoleUrl?(resource: { kind: string; region: string; huaweiId: string }): string | undefined;
   now?(): Date;
+  /** OWNER_GROUPS: the namespace a caller's resources are listed under. */
+  ownerGroups?: OwnerGroups;
+}
+
+/** The list schemas' default page size: a link to the next page names another size only when one was asked for. */
+const DEFAULT_LIMIT = 25;
+
+/** A filter the page cannot apply: the form's own values never cause one, a hand-edited URL may. */
+class BadQueryError extends Error {
+  readonly code = 'INVALID_QUERY';
+}
+
+/** The query through the API's own schema; the empty values a GET form sends for "any" are dropped first. */
+function parseQuery<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
+  const raw: Record<string, string> = {};
+  for (const [name, values] of Object.entries(c.req.queries())) {
+    if (values.length !== 1) throw new BadQueryError(`${name.slice(0, 64)} must be given once`);
+    if (values[0] !== '') raw[name] = values[0]!;
+  }
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const where = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => k.slice(0, 64)).join(', ') : issue.path.join('.');
+  throw new BadQueryError(`${where}: ${issue.message}`);
+}
+
+/**
+ * Which requests a viewer may list, as GET /requests scopes them: everything with read-all (unless only their
+ * own are asked for), else their own and, for an approver, those that asked for an approval. Undefined when
+ * that is nothing at all (a session no identity is linked to).
+ */
+function requestScope(
+  viewer: Viewer,
+  mine: boolean,
+): { filter: Pick<RequestListFilter, 'caller' | 'users' | 'approvals'>; says: string } | undefined {
+  if (hasViewerRole(viewer, 'read-all') && !mine) return { filter: {}, says: 'Every request (you may read all).' };
+  const approvals = hasViewerRole(viewer, 'approve') && !mine;
+  const also = approvals ? ', and those that asked for an approval' : '';
+  if (viewer.kind === 'token')
+    return {
+      filter: { caller: viewer.caller.caller, ...(approvals ? { approvals } : {}) },
+      says: `Requests of API caller ${viewer.caller.caller}${also}.`,
+    };
+  const identities = viewer.kind === 'session' ? viewer.identities : [];
+  if (identities.length === 0 && !approvals) return undefined;
+  return {
+    filter: { ...(identities.length > 0 ? { users: identities } : {}), ...(approvals ? { approvals } : {}) },
+    says: `Requests by ${identities.join(', ') || 'you'}${also}.`,
+  };
+}
+
+/** The namespace whose resources a viewer without read-all sees: the API caller's (a session's `api:` identity). */
+function ownNamespace(viewer: Viewer, groups: OwnerGroups | undefined): string | undefined {
+  const caller =
+    viewer.kind === 'token'
+      ? viewer.caller.caller
+      : viewer.kind === 'session'
+        ? viewer.identities.find((i) => i.startsWith('api:'))?.slice(4)
+        : undefined;
+  return caller ? ownerOf({ provider: 'api', ref: `api:${caller}`, caller }, groups) : undefined;
 }
 
 /** A live page polls this often; one waiting for a person to approve it, less often. */
@@ -65,7 +130,7 @@ export function createUiApp(deps: UiDeps): Hono {
 
   const render = (
     c: Context,
-    status: 200 | 401 | 404 | 500,
+    status: 200 | 400 | 401 | 404 | 500,
     title: string,
     viewer: Viewer | undefined,
     body: Child,
@@ -100,6 +165,20 @@ export function createUiApp(deps: UiDeps): Hono {
   };
 
   app.onError((error, c) => {
+    if (error instanceof BadQueryError || error instanceof InvalidCursorError)
+      return render(
+        c,
+        400,
+        'Bad filter',
+        undefined,
+        <>
+          <h1>This page cannot be shown</h1>
+          <p>{error.message}</p>
+          <p>
+            <a href={c.req.path}>Start again without filters</a>
+          </p>
+        </>,
+      );
     console.error('ui page failed', { path: c.req.path, errorName: error.name, errorMessage: error.message });
     return render(
       c,
@@ -158,6 +237,80 @@ export function createUiApp(deps: UiDeps): Hono {
       live,
       state === 'PendingApproval' ? APPROVAL_POLL_MS : POLL_MS,
     );
+  });
+
+  /** A viewer who may see lists, or a redirect to sign in (a link to one request is not enough). */
+  const lister = async (c: Context): Promise<Viewer | Response> => {
+    const viewer = await deps.viewer(c);
+    return viewer && canList(viewer) ? viewer : c.redirect(deps.loginUrl(here(c)), 302);
+  };
+
+  app.get('/', async (c) => {
+    const viewer = await lister(c);
+    if (viewer instanceof Response) return viewer;
+    const query = parseQuery(c, ListRequestsQuerySchema);
+    const scope = requestScope(viewer, query.mine === true);
+    const filters = {
+      ...(query.source ? { source: query.source } : {}),
+      ...(query.state ? { state: query.state } : {}),
+      ...(query.mine ? { mine: true } : {}),
+      ...(query.limit !== DEFAULT_LIMIT ? { limit: query.limit } : {}),
+    };
+    const page = scope
+      ? await listRequests(
+          deps.table,
+          { ...(query.source ? { provider: query.source } : {}), ...(query.state ? { state: query.state } : {}), ...scope.filter },
+          { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) },
+        )
+      : { items: [], cursor: undefined };
+    const data = {
+      items: page.items,
+      ...(page.cursor ? { cursor: page.cursor } : {}),
+      paged: query.cursor !== undefined,
+      filters,
+      providers: PROVIDERS,
+      states: REQUEST_STATES,
+      scope: scope?.says ?? 'Your sign-in is linked to no identity that asked for a request.',
+    };
+    return render(c, 200, 'Requests', viewer, <RequestListPage data={data} />);
+  });
+
+  app.get('/resources', async (c) => {
+    const viewer = await lister(c);
+    if (viewer instanceof Response) return viewer;
+    const query = parseQuery(c, ListResourcesQuerySchema);
+    if (query.kind !== undefined && !isKind(query.kind)) throw new BadQueryError(`kind: no kind ${query.kind}`);
+    const readAll = hasViewerRole(viewer, 'read-all');
+    const owner = readAll ? query.owner : ownNamespace(viewer, deps.ownerGroups);
+    const page =
+      readAll || owner
+        ? await listManaged(
+            deps.table,
+            { ...(query.kind ? { kind: query.kind } : {}), ...(owner ? { owner } : {}) },
+            { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) },
+          )
+        : { items: [], cursor: undefined };
+    const data = {
+      items: page.items,
+      ...(page.cursor ? { cursor: page.cursor } : {}),
+      paged: query.cursor !== undefined,
+      filters: {
+        ...(query.kind ? { kind: query.kind } : {}),
+        ...(readAll && query.owner ? { owner: query.owner } : {}),
+        ...(query.limit !== DEFAULT_LIMIT ? { limit: query.limit } : {}),
+      },
+      kinds: KINDS,
+      ownerChoice: readAll,
+      scope: readAll
+        ? owner
+          ? `Resources owned by ${owner}.`
+          : 'Every managed resource (you may read all).'
+        : owner
+          ? `Resources owned by ${owner}.`
+          : 'Your sign-in is linked to no API caller, so no owner namespace: the inventory needs read-all.',
+      consoleUrl: consoleOf,
+    };
+    return render(c, 200, 'Resources', viewer, <InventoryPage data={data} />);
   });
 
   return app;

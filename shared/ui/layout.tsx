@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { Child } from 'hono/jsx';
 import type { Viewer } from './access';
-import { shortTime, SYMBOLS, toneOf } from './format';
+import { safeHref, shortTime, SYMBOLS, toneOf } from './format';
 import { STYLESHEET_VERSION } from './style';
 
 /**
@@ -25,6 +25,28 @@ export function StateLabel(props: { state: string }) {
       <span aria-hidden="true">{SYMBOLS[tone]} </span>
       {props.state}
     </span>
+  );
+}
+
+export function Time(props: { at: string | undefined }) {
+  return props.at ? <time datetime={props.at}>{shortTime(props.at)}</time> : <span class="muted">—</span>;
+}
+
+/** The Huawei console page listing a resource, or undefined when there is none to link to. */
+export type ConsoleUrl = (resource: { kind: string; region: string; huaweiId: string }) => string | undefined;
+
+/** Huawei's id of a resource, linked to the console where it is listed. */
+export function HuaweiId(props: { resource: { kind: string; region: string; huaweiId?: string }; consoleUrl: ConsoleUrl }) {
+  const { kind, region, huaweiId } = props.resource;
+  if (!huaweiId) return <span class="muted">—</span>;
+  const href = safeHref(props.consoleUrl({ kind, region, huaweiId }));
+  const id = <code>{huaweiId}</code>;
+  return href ? (
+    <a href={href} rel="noreferrer noopener" title={`Huawei console, ${region}`}>
+      {id}
+    </a>
+  ) : (
+    id
   );
 }
 

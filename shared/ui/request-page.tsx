@@ -1,7 +1,7 @@
 /** The request page: where a request came from, where it stands, and one row per resource with its story. */
 import type { ApprovalRecord, ManagedResource, RejectedDocument, RequestRecord, RequestState, ResourceRecord } from '../store/types';
-import { askedBy, duration, huaweiErrorOf, safeHref, shortTime, sourceLinkLabel, specValue } from './format';
-import { Scroll, StateLabel } from './layout';
+import { askedBy, duration, huaweiErrorOf, safeHref, sourceLinkLabel, specValue } from './format';
+import { type ConsoleUrl, HuaweiId, Scroll, StateLabel, Time } from './layout';
 
 export interface RequestPageData {
   request: RequestRecord;
@@ -10,15 +10,10 @@ export interface RequestPageData {
   /** Each resource's managed record, keyed `projectId/kind/name`, for conditions and drift. */
   managed: Map<string, ManagedResource>;
   now: Date;
-  /** The Huawei console page listing a resource, or undefined when there is none to link to. */
-  consoleUrl(resource: { kind: string; region: string; huaweiId: string }): string | undefined;
+  consoleUrl: ConsoleUrl;
 }
 
 const managedOf = (data: RequestPageData, r: ResourceRecord) => data.managed.get(`${r.projectId}/${r.kind}/${r.name}`);
-
-function Time(props: { at: string | undefined }) {
-  return props.at ? <time datetime={props.at}>{shortTime(props.at)}</time> : <span class="muted">—</span>;
-}
 
 function Source(props: { request: RequestRecord }) {
   const { source } = props.request;
@@ -54,20 +49,6 @@ function Source(props: { request: RequestRecord }) {
         </>
       ) : null}
     </>
-  );
-}
-
-function HuaweiId(props: { data: RequestPageData; resource: ResourceRecord }) {
-  const { resource } = props;
-  if (!resource.huaweiId) return <span class="muted">—</span>;
-  const href = safeHref(props.data.consoleUrl({ kind: resource.kind, region: resource.region, huaweiId: resource.huaweiId }));
-  const id = <code>{resource.huaweiId}</code>;
-  return href ? (
-    <a href={href} rel="noreferrer noopener" title={`Huawei console, ${resource.region}`}>
-      {id}
-    </a>
-  ) : (
-    id
   );
 }
 
@@ -114,7 +95,7 @@ function ResourceRows(props: { data: RequestPageData }) {
               </td>
               <td>{r.operation ?? <span class="muted">—</span>}</td>
               <td>
-                <HuaweiId data={data} resource={r} />
+                <HuaweiId resource={r} consoleUrl={data.consoleUrl} />
               </td>
               <td>{r.reason ? <code>{r.reason}</code> : <span class="muted">—</span>}</td>
               <td class="msg">{r.message ?? ''}</td>

@@ -618,6 +618,21 @@ export function createApp(deps: AppDeps): Hono {
     });
   }
 
+  // Lists and one managed resource, scoped to the caller (reads.ts; loaded on first use).
+  const readContext = async (c: Context) => {
+    const caller = await bearer(c);
+    const { intake } = deps.services();
+    return {
+      caller,
+      table: intake.table,
+      ...(intake.ownerGroups ? { ownerGroups: intake.ownerGroups } : {}),
+      ...(intake.defaults.projectId ? { defaultProjectId: intake.defaults.projectId } : {}),
+    };
+  };
+  app.get('/requests', async (c) => (await import('./reads')).listRequestsRoute(c, await readContext(c)));
+  app.get('/resources', async (c) => (await import('./reads')).listResourcesRoute(c, await readContext(c)));
+  app.get('/resources/:kind/:name', async (c) => (await import('./reads')).getResourceRoute(c, await readContext(c)));
+
   app.get('/requests/:id', async (c) => {
     const caller = await bearer(c);
     const id = c.req.param('id');

@@ -265,7 +265,8 @@ export async function completeRequestIfDone(deps: OutboxDeps, requestId: string,
       message: r.message ?? null,
     })),
   });
-  if (!(await markCompleted(deps.table, requestId, event, now.toISOString(), dueAt(now, OUTBOX_RETRY_SECONDS)))) return false;
+  const completion = { event, outcome: state, now: now.toISOString(), retryAt: dueAt(now, OUTBOX_RETRY_SECONDS) };
+  if (!(await markCompleted(deps.table, requestId, completion))) return false;
   await flushOutbox(deps, requestKey(requestId), [event]);
   return true;
 }

@@ -5,7 +5,7 @@
  */
 import { BatchGetCommand, GetCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { DRIFT_PARTITION } from './due';
-import { managedKey } from './keys';
+import { managedKey, managedListKey } from './keys';
 import { queryDue } from './resources';
 import { updateIfStill, updateReturningOld, type TableRef } from './requests';
 import type { ManagedResource, ManagedSource, ResourceConditions } from './types';
@@ -13,7 +13,7 @@ import type { ManagedResource, ManagedSource, ResourceConditions } from './types
 export { managedKey };
 
 const strip = (item: Record<string, unknown>): ManagedResource => {
-  const { pk: _pk, sk: _sk, ...rest } = item;
+  const { pk: _pk, sk: _sk, listPk: _lp, listSk: _ls, ...rest } = item;
   return rest as unknown as ManagedResource;
 };
 
@@ -76,6 +76,11 @@ export type Claim =
  * created, owned by another namespace, or this request's own claim redelivered) is returned for the caller
  * to judge. A new claim raises the generation and records the request.
  */
+function listValues(claim: Pick<ManagedClaim, 'projectId' | 'kind' | 'name'>) {
+  const { listPk, listSk } = managedListKey(claim.projectId, claim.kind, claim.name);
+  return { ':listPk': listPk, ':listSk': listSk };
+}
+
 export async function claimManaged(table: TableRef, claim: ManagedClaim): Promise<Claim> {
   const claimed = await updateReturningOld(table, managedKey(claim.projectId, claim.kind, claim.name), {
     UpdateExpression:
@@ -83,7 +88,7 @@ export async function claimManaged(table: TableRef, claim: ManagedClaim): Promis
       '#region = :region, #owner = :owner, #operation = :create, ' +
       '#source = :source, desired = :desired, specHash = :hash, requestId = :me, #state = :inflight, conditions = :conditions, ' +
       'createdAt = if_not_exists(createdAt, :now), updatedAt = :now, generation = if_not_exists(generation, :zero) + :one, ' +
-      'requestIds = list_append(if_not_exists(requestIds, :none), :mine)',
+      'requestIds = list_append(if_not_exists(requestIds, :none), :mine), listPk = :listPk, listSk = :listSk',
     // Deleted and Orphaned resources are no longer anyone's: a new life may start, for any namespace.
     ConditionExpression: 'attribute_not_exists(pk) OR #state IN (:deleted, :orphaned) OR (#state = :failed AND #owner = :owner)',
     ExpressionAttributeNames: {
@@ -116,6 +121,7 @@ export async function claimManaged(table: TableRef, claim: ManagedClaim): Promis
       ':one': 1,
       ':none': [],
       ':mine': [claim.requestId],
+      ...listValues(claim),
     },
   });
   if (claimed) {

@@ -9,7 +9,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { DUE_PARTITION, dueAt } from './due';
-import { managedKey } from './keys';
+import { managedKey, requestListKey } from './keys';
 import { TERMINAL_STATES, type RequestRecord, type RequestState, type ResourceRecord } from './types';
 
 export interface TableRef {
@@ -84,7 +84,12 @@ export async function putRequestOnce(table: TableRef, record: RequestRecord): Pr
 }
 
 /** `record` may carry outbox and due-index fields beside the record's own (see intake's withOutbox). */
-const requestItem = (record: RequestRecord) => ({ ...requestKey(record.requestId), type: 'request', ...record });
+const requestItem = (record: RequestRecord) => ({
+  ...requestKey(record.requestId),
+  type: 'request',
+  ...requestListKey(record),
+  ...record,
+});
 
 /** A transaction's put of an item that must not exist yet. */
 const putNew = (table: TableRef, item: Record<string, unknown>) => ({
@@ -291,7 +296,7 @@ export async function markAccepted(table: TableRef, requestId: string, now: stri
 type AcceptedPhase = 'Accepted' | 'PendingApproval';
 
 function strip<T extends object>(item: Record<string, unknown>): T {
-  const { pk: _pk, sk: _sk, type: _type, duePk: _duePk, dueAt: _dueAt, pendingEvents: _pending, ...rest } = item;
+  const { pk: _pk, sk: _sk, type: _type, duePk: _duePk, dueAt: _dueAt, pendingEvents: _pending, listPk: _lp, listSk: _ls, ...rest } = item;
   return rest as T;
 }
 
@@ -374,13 +379,19 @@ export async function addFinished(
  * Writes request.completed into the request's outbox, once: the guard on completedAt makes concurrent
  * finishers agree on one event. Appended, since request.accepted may still wait there.
  */
-export async function markCompleted(table: TableRef, requestId: string, event: unknown, now: string, retryAt: string): Promise<boolean> {
+export async function markCompleted(
+  table: TableRef,
+  requestId: string,
+  completion: { event: unknown; outcome: RequestState; now: string; retryAt: string },
+): Promise<boolean> {
+  const { event, outcome, now, retryAt } = completion;
   return updateIfStill(table, requestKey(requestId), {
+    // The outcome is kept so that a list of requests shows each one's ending without reading its resources.
     UpdateExpression:
-      'SET completedAt = :now, updatedAt = :now, pendingEvents = list_append(if_not_exists(pendingEvents, :none), :events), ' +
-      'duePk = :due, dueAt = :at',
+      'SET completedAt = :now, updatedAt = :now, outcome = :outcome, ' +
+      'pendingEvents = list_append(if_not_exists(pendingEvents, :none), :events), duePk = :due, dueAt = :at',
     ConditionExpression: 'attribute_not_exists(completedAt)',
-    ExpressionAttributeValues: { ':now': now, ':none': [], ':events': [event], ':due': DUE_PARTITION, ':at': retryAt },
+    ExpressionAttributeValues: { ':now': now, ':outcome': outcome, ':none': [], ':events': [event], ':due': DUE_PARTITION, ':at': retryAt },
   });
 }
 

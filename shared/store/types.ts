@@ -38,9 +38,11 @@ export const OBSERVED_STATES: ReadonlySet<ResourceState> = new Set(['Creating', 
  */
 export type Operation = 'create' | 'update' | 'recreate' | 'delete' | 'orphan';
 
-export type RequestState = 'Rejected' | 'PendingApproval' | 'Expired' | 'InProgress' | 'Succeeded' | 'PartiallyFailed' | 'Failed';
+export const REQUEST_STATES = ['Rejected', 'PendingApproval', 'Expired', 'InProgress', 'Succeeded', 'PartiallyFailed', 'Failed'] as const;
+export type RequestState = (typeof REQUEST_STATES)[number];
 
-type Provider = 'github' | 'gitlab' | 'jira' | 'api' | 'queue';
+export const PROVIDERS = ['github', 'gitlab', 'jira', 'api', 'queue'] as const;
+export type Provider = (typeof PROVIDERS)[number];
 
 /** Where a request came from, so people can find it and feedback can go back there. */
 export interface RequestSource {
@@ -114,6 +116,8 @@ export interface RequestRecord {
   updatedAt: string;
   /** Set once request.completed is written to the outbox. */
   completedAt?: string;
+  /** The request's ending (Succeeded, PartiallyFailed, Failed), written with completedAt. */
+  outcome?: RequestState;
   /**
    * How many resources reached a terminal state, counted by the transition that won each one (never more
    * than the truth; a finisher that died before counting leaves it short). Only a hint: completion is

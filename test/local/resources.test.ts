@@ -3,7 +3,7 @@ import { GetTopicAttributesCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { provisionResources } from '../../local/resources';
-import { DUE_INDEX, TTL_ATTRIBUTE } from '../../shared/store/schema';
+import { DUE_INDEX, RECENT_INDEX, TTL_ATTRIBUTE } from '../../shared/store/schema';
 import { type LocalStack, useLocalResources } from '../setup/stack';
 
 describe('provisionResources', () => {
@@ -28,7 +28,7 @@ describe('provisionResources', () => {
   it('creates the table from the schema with TTL enabled', async () => {
     const { Table } = await stack.dynamodb.send(new DescribeTableCommand({ TableName: stack.tableName }));
     expect(Table?.TableStatus).toBe('ACTIVE');
-    expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName)).toEqual([DUE_INDEX.name]);
+    expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName)).toEqual([DUE_INDEX.name, RECENT_INDEX.name]);
     const ttl = await stack.dynamodb.send(new DescribeTimeToLiveCommand({ TableName: stack.tableName }));
     expect(ttl.TimeToLiveDescription).toMatchObject({ TimeToLiveStatus: 'ENABLED', AttributeName: TTL_ATTRIBUTE });
   });

@@ -3,6 +3,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { ResourceSpec } from '../../shared/kinds/adapter';
 import { terminalConditions } from '../../shared/reconcile/conditions';
 import { specHash } from '../../shared/reconcile/verdict';
+import { managedListKey } from '../../shared/store/keys';
 import { managedKey } from '../../shared/store/managed';
 import type { TableRef } from '../../shared/store/requests';
 import type { ManagedResource, ResourceRecord } from '../../shared/store/types';
@@ -29,7 +30,14 @@ export async function markCreated(table: TableRef, resource: ResourceRecord, hua
     updatedAt: now,
   };
   await table.ddb.send(
-    new PutCommand({ TableName: table.tableName, Item: { ...managedKey(resource.projectId, resource.kind, resource.name), ...managed } }),
+    new PutCommand({
+      TableName: table.tableName,
+      Item: {
+        ...managedKey(resource.projectId, resource.kind, resource.name),
+        ...managedListKey(resource.projectId, resource.kind, resource.name),
+        ...managed,
+      },
+    }),
   );
   return managed;
 }

@@ -63,7 +63,7 @@ export interface AppDeps {
   secrets: () => Promise<SecretsEnv>;
   services: () => AppServices;
   /** Who is looking at the pages and where to sign in (shared/ui); absent, /ui has no pages. */
-  ui?: Omit<UiDeps, 'table'>;
+  ui?: Omit<UiDeps, 'table' | 'ownerGroups'>;
 }
 
 /** Lambda's synchronous payload limit: a provider body above it could never have reached us on Lambda. */
@@ -691,9 +691,9 @@ export function createApp(deps: AppDeps): Hono {
   app.all('/ui/*', async (c) => {
     const ui = deps.ui;
     if (!ui) return c.notFound();
-    const table = deps.services().intake.table;
+    const { table, ownerGroups } = deps.services().intake;
     pages ??= import('../ui/app').then(
-      ({ createUiApp }) => createUiApp({ ...ui, table }),
+      ({ createUiApp }) => createUiApp({ ...ui, table, ...(ownerGroups ? { ownerGroups } : {}) }),
       (error: unknown) => {
         pages = undefined;
         throw error;

@@ -16,13 +16,6 @@ const rolesOf = (viewer: Viewer): readonly ApiRole[] =>
 
 export const hasViewerRole = (viewer: Viewer, role: ApiRole): boolean => rolesOf(viewer).includes(role);
 
-/** The identities a viewer speaks for, as `provider:user` (the form of source.user). */
-export function identitiesOf(viewer: Viewer): string[] {
-  if (viewer.kind === 'session') return viewer.identities;
-  if (viewer.kind === 'token') return [`api:${viewer.caller.caller}`];
-  return [];
-}
-
 /** As GET /requests/{id} decides: a link sees its one request; others see all (read-all), their own, or what awaits their approval. */
 export function canSeeRequest(viewer: Viewer, request: Pick<RequestRecord, 'requestId' | 'source' | 'approval'>): boolean {
   if (viewer.kind === 'link') return viewer.requestId === request.requestId;

@@ -9,11 +9,32 @@ import { STYLESHEET_VERSION } from './style';
  * While `<main data-live="true">`, re-fetches the page and swaps in its `<main>`; the new one says whether to go
  * on. Focus stays on the element (by id) that had it, so a keyboard user is not thrown back to the top.
  */
-const LIVE_SCRIPT = `(()=>{const d=document;const next=()=>{const m=d.querySelector('main');if(m&&m.dataset.live==='true')setTimeout(tick,Number(m.dataset.pollMs)||3000)};
-const tick=async()=>{if(d.hidden){next();return}try{const r=await fetch(location.href,{headers:{accept:'text/html'},cache:'no-store',credentials:'same-origin'});
-if(r.ok){const doc=new DOMParser().parseFromString(await r.text(),'text/html');const fresh=doc.querySelector('main');const old=d.querySelector('main');
-if(fresh&&old){const id=d.activeElement&&old.contains(d.activeElement)?d.activeElement.id:'';old.replaceWith(d.importNode(fresh,true));d.title=doc.title;
-if(id){const e=d.getElementById(id);if(e)e.focus()}}}}catch(e){}next()};next()})();`;
+const LIVE_SCRIPT = `(() => {
+  const d = document;
+  const next = () => {
+    const m = d.querySelector('main');
+    if (m && m.dataset.live === 'true') setTimeout(tick, Number(m.dataset.pollMs) || 3000);
+  };
+  const tick = async () => {
+    if (d.hidden) return next();
+    try {
+      const r = await fetch(location.href, { headers: { accept: 'text/html' }, cache: 'no-store', credentials: 'same-origin' });
+      if (r.ok) {
+        const doc = new DOMParser().parseFromString(await r.text(), 'text/html');
+        const fresh = doc.querySelector('main');
+        const old = d.querySelector('main');
+        if (fresh && old) {
+          const id = d.activeElement && old.contains(d.activeElement) ? d.activeElement.id : '';
+          old.replaceWith(d.importNode(fresh, true));
+          d.title = doc.title;
+          if (id) d.getElementById(id)?.focus();
+        }
+      }
+    } catch {}
+    next();
+  };
+  next();
+})();`;
 
 /** For the Content-Security-Policy: the one inline script the pages run, by hash; nothing else may run. */
 export const LIVE_SCRIPT_HASH = `sha256-${createHash('sha256').update(LIVE_SCRIPT).digest('base64')}`;

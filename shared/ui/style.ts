@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 export const STYLESHEET = `
 :root{color-scheme:light dark;--fg:#1b1f24;--muted:#57606a;--bg:#fff;--line:#d0d7de;--panel:#f6f8fa;--link:#0550ae;--focus:#bf3989;
 --ok:#1a7f37;--ok-bg:#dafbe1;--busy:#7d4e00;--busy-bg:#fff8c5;--bad:#b3261e;--bad-bg:#ffebe9;--idle:#57606a;--idle-bg:#eaeef2}
-@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#9da7b3;--bg:#0d1117;--line:#30363d;--panel:#161b22;--link:#79c0ff;--focus:#ff7eb6;
+@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#9da7b3;--bg:#0d1117;--line:#30363d;--panel:#161b22;
+--link:#79c0ff;--focus:#ff7eb6;
 --ok:#7ee787;--ok-bg:#12261e;--busy:#e3b341;--busy-bg:#272115;--bad:#ff9492;--bad-bg:#2d1517;--idle:#9da7b3;--idle-bg:#21262d}}
 *{box-sizing:border-box}
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
@@ -12,7 +13,8 @@ a{color:var(--link)}
 :focus-visible{outline:3px solid var(--focus);outline-offset:2px}
 .skip{position:absolute;left:-999px;top:0;padding:.5rem 1rem;background:var(--bg)}
 .skip:focus{left:.5rem;z-index:1}
-header{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;align-items:center;padding:.75rem 1rem;border-bottom:1px solid var(--line);background:var(--panel)}
+header{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;align-items:center;padding:.75rem 1rem;
+border-bottom:1px solid var(--line);background:var(--panel)}
 header nav ul{display:flex;gap:1rem;margin:0;padding:0;list-style:none}
 header .who{margin-left:auto;color:var(--muted);font-size:.9rem}
 main{padding:1rem;max-width:90rem;margin:0 auto}

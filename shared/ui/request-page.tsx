@@ -102,7 +102,7 @@ function ResourceRows(props: { data: RequestPageData }) {
               <td>
                 <Conditions managed={managedOf(data, r)} />
               </td>
-              <td>{r.region}</td>
+              <td class="nowrap">{r.region}</td>
             </tr>
           ))}
         </tbody>

@@ -28,7 +28,9 @@ table{border-collapse:collapse;width:100%;font-size:.9rem}
 caption{text-align:left;font-weight:600;padding:.5rem .75rem;background:var(--panel)}
 th,td{padding:.4rem .75rem;border-top:1px solid var(--line);text-align:left;vertical-align:top}
 thead th{white-space:nowrap;background:var(--panel)}
-td.msg{min-width:16rem;overflow-wrap:anywhere}
+td.msg{min-width:14rem;overflow-wrap:anywhere}
+td time,td ul.plain li,.nowrap{white-space:nowrap}
+th[scope=row]{white-space:nowrap}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85em;overflow-wrap:anywhere}
 .state{display:inline-block;white-space:nowrap;padding:0 .5rem;border-radius:999px;font-weight:600;border:1px solid currentColor}
 .state.ok{color:var(--ok);background:var(--ok-bg)}.state.busy{color:var(--busy);background:var(--busy-bg)}

@@ -22,7 +22,11 @@ export function canSeeRequest(viewer: Viewer, request: Pick<RequestRecord, 'requ
   if (hasViewerRole(viewer, 'read-all')) return true;
   if (hasViewerRole(viewer, 'approve') && request.approval !== undefined) return true;
   if (viewer.kind === 'token') return request.source.provider === 'api' && request.source.caller === viewer.caller.caller;
-  return request.source.user !== undefined && viewer.identities.includes(request.source.user);
+  const { source } = request;
+  return (
+    (source.user !== undefined && viewer.identities.includes(source.user)) ||
+    (source.caller !== undefined && viewer.identities.includes(`api:${source.caller}`))
+  );
 }
 
 /** Lists are for people who signed in (or hold a token), never for a link to one request. */

@@ -5,6 +5,7 @@
  */
 import { type Context, Hono } from 'hono';
 import type { Child } from 'hono/jsx';
+import { trimTrailingSlash } from 'hono/trailing-slash';
 import { REQUEST_ID_PATTERN } from '../intake/ids';
 import type * as z from 'zod';
 import { ListRequestsQuerySchema, ListResourcesQuerySchema } from '../http/queries';
@@ -163,6 +164,9 @@ export function createUiApp(deps: UiDeps): Hono {
     const url = new URL(c.req.url);
     return `${url.pathname}${url.search}`;
   };
+
+  // /ui/ and /ui/resources/ are the same pages: a trailing slash redirects to the page without one.
+  app.use(trimTrailingSlash());
 
   app.onError((error, c) => {
     if (error instanceof BadQueryError || error instanceof InvalidCursorError)

@@ -89,6 +89,14 @@ describe('requests list and inventory', () => {
     }
   });
 
+  it('redirects a trailing slash to the page without one', async () => {
+    const response = await page('/ui/resources/?kind=Notebook', session(['read-all']));
+    expect(response.status).toBe(301);
+    expect(new URL(response.headers.get('location')!).pathname + new URL(response.headers.get('location')!).search).toBe(
+      '/ui/resources?kind=Notebook',
+    );
+  });
+
   it('lists every request newest first for a reader of all, each with its state in words and a link to its page', async () => {
     const text = await html('/ui', session(['read-all']));
     expect(listed(text)).toEqual([ids.hostile, ids.jira, ids.ci, ids.octocat]);

@@ -63,7 +63,7 @@ export interface AppDeps {
   secrets: () => Promise<SecretsEnv>;
   services: () => AppServices;
   /** Who is looking at the pages and where to sign in (shared/ui); absent, /ui has no pages. */
-  ui?: Omit<UiDeps, 'table' | 'ownerGroups'>;
+  ui?: Omit<UiDeps, 'table' | 'ownerGroups' | 'logger'>;
 }
 
 /** Lambda's synchronous payload limit: a provider body above it could never have reached us on Lambda. */
@@ -693,7 +693,7 @@ export function createApp(deps: AppDeps): Hono {
     if (!ui) return c.notFound();
     const { table, ownerGroups } = deps.services().intake;
     pages ??= import('../ui/app').then(
-      ({ createUiApp }) => createUiApp({ ...ui, table, ...(ownerGroups ? { ownerGroups } : {}) }),
+      ({ createUiApp }) => createUiApp({ logger, ...ui, table, ...(ownerGroups ? { ownerGroups } : {}) }),
       (error: unknown) => {
         pages = undefined;
         throw error;

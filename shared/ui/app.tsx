@@ -31,6 +31,8 @@ export interface UiDeps {
   /** The Huawei console page for a resource; by default the console of the kind's service in the resource's region. */
   consoleUrl?(resource: { kind: string; region: string; huaweiId: string }): string | undefined;
   now?(): Date;
+  /** Where a page that failed says why (the function log). */
+  logger?: { error(message: string, extra?: Record<string, unknown>): void };
   /** OWNER_GROUPS: the namespace a caller's resources are listed under. */
   ownerGroups?: OwnerGroups;
 }
@@ -160,8 +162,10 @@ export function createUiApp(deps: UiDeps): Hono {
     );
 
   /** The path and query to come back to after signing in. */
-  const here = (c: Context) => {
+  /** The path and query to come back to after signing in, without a link token (`without: 't'`) that did not work. */
+  const here = (c: Context, without?: string) => {
     const url = new URL(c.req.url);
+    if (without) url.searchParams.delete(without);
     return `${url.pathname}${url.search}`;
   };
 
@@ -183,7 +187,7 @@ export function createUiApp(deps: UiDeps): Hono {
           </p>
         </>,
       );
-    console.error('ui page failed', { path: c.req.path, errorName: error.name, errorMessage: error.message });
+    deps.logger?.error('ui page failed', { path: c.req.path, errorName: error.name, errorMessage: error.message });
     return render(
       c,
       500,
@@ -216,7 +220,7 @@ export function createUiApp(deps: UiDeps): Hono {
         <>
           <h1>This link is not valid any more</h1>
           <p>
-            Links to a request page expire. <a href={deps.loginUrl(here(c).replace(/[?&]t=[^&]*/, ''))}>Sign in</a> to see the request.
+            Links to a request page expire. <a href={deps.loginUrl(here(c, 't'))}>Sign in</a> to see the request.
           </p>
         </>,
       );

@@ -191,12 +191,28 @@ describe('request page', () => {
     const response = await page(`/ui/requests/${done}`);
     expect(response.status).toBe(302);
     expect(response.headers.get('location')).toBe(`${LOGIN}?returnTo=${encodeURIComponent(`/ui/requests/${done}`)}`);
-    const expired = await page(`/ui/requests/${done}?t=expired`);
+    const expired = await page(`/ui/requests/${done}?t=expired&view=full`);
     expect(expired.status).toBe(401);
     const html = await expired.text();
     expect(html).toContain('This link is not valid any more');
     // The sign-in link does not carry the dead token along.
-    expect(html).toContain(`href="${LOGIN}?returnTo=${encodeURIComponent(`/ui/requests/${done}`)}"`);
+    expect(html).toContain(`href="${LOGIN}?returnTo=${encodeURIComponent(`/ui/requests/${done}?view=full`)}"`);
+  });
+
+  it('answers a failure to read the table with a 500 page, and logs why', async () => {
+    const lines: string[] = [];
+    const broken = createUiApp({
+      table: { ddb: h.deps.table.ddb, tableName: 'no-such-table' },
+      viewer: viewerFrom(session(['read-all'])),
+      loginUrl: () => LOGIN,
+      logger: { error: (message, extra) => lines.push(`${message} ${JSON.stringify(extra)}`) },
+    });
+    const response = await broken.request(`/ui/requests/${done}`);
+    expect(response.status).toBe(500);
+    const html = await response.text();
+    expect(html).toContain('<h1>Something went wrong</h1>');
+    expect(html).not.toContain('no-such-table');
+    expect(lines).toEqual([expect.stringMatching(/^ui page failed .*ResourceNotFoundException/)]);
   });
 
   it('serves the stylesheet under its content hash with a long cache life', async () => {

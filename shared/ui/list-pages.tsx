@@ -254,7 +254,7 @@ export function InventoryPage(props: { data: InventoryData }) {
                       <span class="muted">not yet</span>
                     )}
                   </td>
-                  <td>
+                  <td class="msg">
                     <Drift drift={m.drift} />
                   </td>
                   <td>

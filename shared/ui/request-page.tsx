@@ -223,10 +223,10 @@ function Diffs(props: { data: RequestPageData }) {
                 <td>
                   <code>{d.path}</code>
                 </td>
-                <td>
+                <td class="msg">
                   <code>{specValue(d.path, d.desired)}</code>
                 </td>
-                <td>
+                <td class="msg">
                   <code>{specValue(d.path, d.observed)}</code>
                 </td>
               </tr>

@@ -31,14 +31,16 @@ thead th{white-space:nowrap;background:var(--panel)}
 td.msg{min-width:14rem;overflow-wrap:anywhere}
 td time,td ul.plain li,.nowrap{white-space:nowrap}
 th[scope=row]{white-space:nowrap}
-code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85em;overflow-wrap:anywhere}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85em}
+td code{white-space:nowrap}
+td.msg code,dd code{white-space:normal;overflow-wrap:anywhere}
 .state{display:inline-block;white-space:nowrap;padding:0 .5rem;border-radius:999px;font-weight:600;border:1px solid currentColor}
 .state.ok{color:var(--ok);background:var(--ok-bg)}.state.busy{color:var(--busy);background:var(--busy-bg)}
 .state.bad{color:var(--bad);background:var(--bad-bg)}.state.idle{color:var(--idle);background:var(--idle-bg)}
 .muted{color:var(--muted)}
 ul.plain{margin:0;padding:0;list-style:none}
 form.filters{display:flex;flex-wrap:wrap;gap:.75rem 1.25rem;align-items:end;margin-bottom:1rem}
-form.filters label{display:flex;flex-direction:column;font-size:.9rem}
+form.filters label{display:flex;flex-direction:column;gap:.2rem;font-size:.9rem}
 form.filters label.check{flex-direction:row;gap:.4rem;align-items:center}
 select,button,input{font:inherit}
 button{padding:.3rem .9rem}

@@ -133,7 +133,9 @@ describe('request page parts', () => {
 
   it('shows drift and the changes of an update, never the manifest body', () => {
     const html = render();
-    expect(html).toMatch(/<td>drift<\/td><td><code>spec.body.flavor<\/code><\/td><td><code>&quot;modelarts.vm.cpu.2u&quot;<\/code>/);
+    expect(html).toMatch(
+      /<td>drift<\/td><td><code>spec.body.flavor<\/code><\/td><td class="msg"><code>&quot;modelarts.vm.cpu.2u&quot;<\/code>/,
+    );
     expect(html).toMatch(/<td>change<\/td><td><code>spec.body.description<\/code><\/td>/);
     expect(html).toMatch(/Synced: <span class="state bad">/);
     expect(html).not.toContain('hunter2');

@@ -31,6 +31,7 @@ import type { IntakeDeps, SubmitOutcome } from '../intake/submit';
 import type { PlanServices } from '../intake/plan-jobs';
 import { MAX_SOURCE_BYTES } from '../manifests/limits';
 import type { ApprovalRecord, RejectedDocument, RequestSource } from '../store/types';
+import type { UiDeps } from '../ui/app';
 import { ApiError, errorResponse, unauthorized } from './errors';
 import type { RequestView } from './schemas';
 import { canSeeRequest } from './viewer';
@@ -63,6 +64,8 @@ export interface AppDeps {
   logger: AppLogger;
   secrets: () => Promise<SecretsEnv>;
   services: () => AppServices;
+  /** Who is looking at the pages and where to sign in (shared/ui); absent, /ui has no pages. */
+  ui?: Omit<UiDeps, 'table' | 'ownerGroups' | 'logger'>;
 }
 
 /** Lambda's synchronous payload limit: a provider body above it could never have reached us on Lambda. */
@@ -699,6 +702,22 @@ export function createApp(deps: AppDeps): Hono {
         ...now(r),
       })),
     } satisfies RequestView);
+  });
+
+  // The pages, after every other /ui route: their modules are loaded on the first /ui request, not at cold start.
+  let pages: Promise<Hono> | undefined;
+  app.all('/ui/*', async (c) => {
+    const ui = deps.ui;
+    if (!ui) return c.notFound();
+    const { table, ownerGroups } = deps.services().intake;
+    pages ??= import('../ui/app').then(
+      ({ createUiApp }) => createUiApp({ logger, ...ui, table, ...(ownerGroups ? { ownerGroups } : {}) }),
+      (error: unknown) => {
+        pages = undefined;
+        throw error;
+      },
+    );
+    return (await pages).fetch(c.req.raw, c.env);
   });
 
   return app;

@@ -34,7 +34,7 @@ import type { ApprovalRecord, RejectedDocument, RequestSource } from '../store/t
 import type { UiDeps } from '../ui/app';
 import { ApiError, errorResponse, unauthorized } from './errors';
 import type { RequestView } from './schemas';
-import { canSeeRequest } from './viewer';
+import { canSeeRequest, loginUrl, viewerOf } from './viewer';
 
 export interface AppLogger {
   info(message: string, extra?: Record<string, unknown>): void;
@@ -64,7 +64,7 @@ export interface AppDeps {
   logger: AppLogger;
   secrets: () => Promise<SecretsEnv>;
   services: () => AppServices;
-  /** Who is looking at the pages and where to sign in (shared/ui); absent, /ui has no pages. */
+  /** Who is looking at the pages and where to sign in (shared/ui); by default the session, link or token (viewer.ts). */
   ui?: Omit<UiDeps, 'table' | 'ownerGroups' | 'logger'>;
 }
 
@@ -707,8 +707,7 @@ export function createApp(deps: AppDeps): Hono {
   // The pages, after every other /ui route: their modules are loaded on the first /ui request, not at cold start.
   let pages: Promise<Hono> | undefined;
   app.all('/ui/*', async (c) => {
-    const ui = deps.ui;
-    if (!ui) return c.notFound();
+    const ui = deps.ui ?? { viewer: (c: Context) => viewerOf(c, { secrets: deps.secrets }), loginUrl };
     const { table, ownerGroups } = deps.services().intake;
     pages ??= import('../ui/app').then(
       ({ createUiApp }) => createUiApp({ logger, ...ui, table, ...(ownerGroups ? { ownerGroups } : {}) }),

@@ -15,7 +15,8 @@ import { InvalidCursorError, listManaged, listRequests, type RequestListFilter }
 import { getManagedMany } from '../store/managed';
 import { getRequestWithResources, overallState, type TableRef } from '../store/requests';
 import { PROVIDERS, REQUEST_STATES, TERMINAL_STATES } from '../store/types';
-import { canList, canSeeRequest, hasViewerRole, type Viewer } from './access';
+import { canList, canSeeRequest, type Viewer } from '../http/viewer';
+import { hasViewerRole } from './access';
 import { consoleUrl } from './format';
 import { LIVE_SCRIPT_HASH, Page } from './layout';
 import { InventoryPage, RequestListPage } from './list-pages';

@@ -1,7 +1,7 @@
 /** The frame every page shares: skip link, navigation, who is looking, and the script that keeps a live page current. */
 import { createHash } from 'node:crypto';
 import type { Child } from 'hono/jsx';
-import type { Viewer } from './access';
+import type { Viewer } from '../http/viewer';
 import { safeHref, shortTime, SYMBOLS, toneOf } from './format';
 import { STYLESHEET_VERSION } from './style';
 

@@ -5,7 +5,7 @@
 import type { Context } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestSource } from '../../shared/store/types';
-import type { Viewer } from '../../shared/ui/access';
+import type { Viewer } from '../../shared/http/viewer';
 import { createUiApp } from '../../shared/ui/app';
 import { InventoryPage } from '../../shared/ui/list-pages';
 import { notebook, startHarness, type Harness } from '../execution/harness';

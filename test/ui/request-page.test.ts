@@ -8,7 +8,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { createApp } from '../../shared/http/app';
 import { randomRequestId } from '../../shared/intake/ids';
 import type { RequestSource } from '../../shared/store/types';
-import type { Viewer } from '../../shared/ui/access';
+import type { Viewer } from '../../shared/http/viewer';
 import { createUiApp } from '../../shared/ui/app';
 import { allKinds, startHarness, type Harness } from '../execution/harness';
 import { memoryLogger, SECRETS } from '../http/helpers';
@@ -227,7 +227,7 @@ describe('request page', () => {
     expect((await page('/ui/style.css?v=old')).headers.get('cache-control')).toBe('public, max-age=300');
   });
 
-  it('is mounted by the HTTP app at /ui, and absent when no viewer is wired', async () => {
+  it('is mounted by the HTTP app at /ui, by default behind the sign-in', async () => {
     const services = () => ({
       intake: { table: h.deps.table, dispatch: h.deps.dispatch, defaults: { projectId: 'p', region: 'cn-north-4' } },
       intakeQueue: { sqs: h.stack.sqs, queueUrl: h.stack.queues.intake.url },
@@ -239,6 +239,8 @@ describe('request page', () => {
     expect(response.status).toBe(200);
     expect(resourceRows(await response.text())).toHaveLength(4);
     expect((await app.request('/ui/nothing-here')).status).toBe(404);
-    expect((await createApp(base).request(`/ui/requests/${done}`)).status).toBe(404);
+    const signIn = await createApp(base).request(`/ui/requests/${done}`);
+    expect(signIn.status).toBe(302);
+    expect(signIn.headers.get('location')).toBe(`/ui/login?returnTo=${encodeURIComponent(`/ui/requests/${done}`)}`);
   });
 });

@@ -285,7 +285,7 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       { handler: poll },
       { handler: notify },
       { handler: resync },
-      { createApp },
+      { createWholeApp },
       { appServices, createLogger },
       { loadSecrets },
       { governanceDeps },
@@ -295,14 +295,14 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       import('../functions/poll'),
       import('../functions/notify'),
       import('../functions/resync'),
-      import('../shared/http/app'),
+      import('../shared/http/people'),
       import('../shared/runtime'),
       import('../shared/secrets'),
       import('../shared/governance'),
     ]);
 
-    // The HTTP API runs the same Hono app that functions/webhook.ts wraps for Lambda, served over real HTTP.
-    const app = createApp({
+    // The HTTP API and the pages: the Hono apps functions/webhook.ts and functions/ui.ts wrap for Lambda, on one real port.
+    const app = createWholeApp({
       logger: createLogger('hwc-provisioner-webhook').app,
       secrets: () => loadSecrets(),
       services: () => appServices(governanceDeps),

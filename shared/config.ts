@@ -586,7 +586,7 @@ const notifyEnvSchema = onFirstUse(() =>
 export const notifyConfig = section((env) => parseEnv(notifyEnvSchema(), env));
 
 /** The Lambda functions, by their serverless.yml names. */
-export const FUNCTION_NAMES = ['webhook', 'intake', 'dispatch', 'poll', 'notify', 'resync'] as const;
+export const FUNCTION_NAMES = ['webhook', 'ui', 'intake', 'dispatch', 'poll', 'notify', 'resync'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 export interface FunctionEnv {
@@ -636,12 +636,15 @@ export const FUNCTION_ENV: Record<FunctionName, FunctionEnv> = {
           JIRA_APPROVAL_STATUS: true,
         }),
         SubmitTimingEnvSchema,
-        uiEnvSchema(),
         SecretSourceEnvSchema,
         HuaweiEnvSchema,
       ),
     { huawei: 'optional', secrets: true },
   ),
+  // The pages, sign-in and the API's description: the table to read, the secrets (tokens, link and session keys).
+  ui: functionEnv(() => merge(tableEnvSchema(), IntakeEnvSchema.pick({ OWNER_GROUPS: true }), uiEnvSchema(), SecretSourceEnvSchema), {
+    secrets: true,
+  }),
   // Plans read the notifier's provider settings to post their comment and status.
   intake: functionEnv(
     () =>

@@ -31,10 +31,9 @@ import type { IntakeDeps, SubmitOutcome } from '../intake/submit';
 import type { PlanServices } from '../intake/plan-jobs';
 import { MAX_SOURCE_BYTES } from '../manifests/limits';
 import type { ApprovalRecord, RejectedDocument, RequestSource } from '../store/types';
-import type { UiDeps } from '../ui/app';
 import { ApiError, errorResponse, unauthorized } from './errors';
 import type { RequestView } from './schemas';
-import { canSeeRequest, loginUrl, viewerOf } from './viewer';
+import { canSeeRequest } from './viewer';
 
 export interface AppLogger {
   info(message: string, extra?: Record<string, unknown>): void;
@@ -64,8 +63,6 @@ export interface AppDeps {
   logger: AppLogger;
   secrets: () => Promise<SecretsEnv>;
   services: () => AppServices;
-  /** Who is looking at the pages and where to sign in (shared/ui); by default the session, link or token (viewer.ts). */
-  ui?: Omit<UiDeps, 'table' | 'ownerGroups' | 'logger'>;
 }
 
 /** Lambda's synchronous payload limit: a provider body above it could never have reached us on Lambda. */
@@ -262,6 +259,17 @@ async function planDryRun(
   return { dryRun: true, resources: entries.map(({ kind, name, verdict, detail }) => ({ kind, name, verdict, detail })) };
 }
 
+/** The one error shape for every app serving these routes (this one and the pages', shared/http/people.ts). */
+export function withErrorHandling(app: Hono, logger: AppLogger): Hono {
+  app.onError((error, c) => errorResponse(c, error, (message, extra) => logger.error(message, extra)));
+  app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+  return app;
+}
+
+/**
+ * The API and the providers' webhooks. The pages, sign-in and the API's description are another app
+ * (shared/http/people.ts), deployed as their own function so that this one stays small to start.
+ */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const { logger } = deps;
@@ -286,16 +294,7 @@ export function createApp(deps: AppDeps): Hono {
     return caller;
   };
 
-  app.onError((error, c) => errorResponse(c, error, (message, extra) => logger.error(message, extra)));
-  app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
-
-  // The API's description and reference page need no configuration; built on first call (openapi.ts), then kept.
-  const described = async (c: Context, next: () => Promise<void>) => {
-    await next();
-    if (c.res.ok) c.header('Cache-Control', 'public, max-age=300');
-  };
-  app.get('/openapi.json', described, async (c) => c.json((await import('./openapi')).openApiDocument()));
-  app.get('/api', described, async (c) => c.html(await (await import('./openapi')).apiReferencePage()));
+  withErrorHandling(app, logger);
 
   // Checked before every route: an invalid configuration answers 503 naming the variable, never half-works.
   app.use(async (_c, next) => {
@@ -316,15 +315,6 @@ export function createApp(deps: AppDeps): Hono {
       );
     }
     return c.json({ ok: true });
-  });
-
-  // Sign-in to the pages (shared/http/oidc.ts), loaded at the first sign-in: API calls never pay for the OIDC libraries.
-  let signIn: Promise<Hono> | undefined;
-  app.on(['GET', 'POST'], '/ui/:step{login|callback|logout}', async (c) => {
-    signIn ??= import('./oidc').then(({ createSignInApp, signInSettings }) =>
-      new Hono().route('/ui', createSignInApp({ settings: signInSettings(deps.secrets), logger })),
-    );
-    return (await signIn).fetch(c.req.raw);
   });
 
   app.post('/webhooks/github', bodyLimit({ maxSize: PROVIDER_BODY_LIMIT, onError: tooLarge(PROVIDER_BODY_LIMIT) }), async (c) => {
@@ -702,21 +692,6 @@ export function createApp(deps: AppDeps): Hono {
         ...now(r),
       })),
     } satisfies RequestView);
-  });
-
-  // The pages, after every other /ui route: their modules are loaded on the first /ui request, not at cold start.
-  let pages: Promise<Hono> | undefined;
-  app.all('/ui/*', async (c) => {
-    const ui = deps.ui ?? { viewer: (c: Context) => viewerOf(c, { secrets: deps.secrets }), loginUrl };
-    const { table, ownerGroups } = deps.services().intake;
-    pages ??= import('../ui/app').then(
-      ({ createUiApp }) => createUiApp({ logger, ...ui, table, ...(ownerGroups ? { ownerGroups } : {}) }),
-      (error: unknown) => {
-        pages = undefined;
-        throw error;
-      },
-    );
-    return (await pages).fetch(c.req.raw, c.env);
   });
 
   return app;

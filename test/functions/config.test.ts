@@ -64,7 +64,13 @@ describe('serverless.yml gives each function exactly its variables', () => {
       'dispatch',
       'poll',
     ]);
-    expect(FUNCTION_NAMES.filter((name) => deployedNames(name).includes('SECRETS_ID'))).toEqual(['webhook', 'intake', 'notify', 'resync']);
+    expect(FUNCTION_NAMES.filter((name) => deployedNames(name).includes('SECRETS_ID'))).toEqual([
+      'webhook',
+      'ui',
+      'intake',
+      'notify',
+      'resync',
+    ]);
   });
 });
 
@@ -259,6 +265,7 @@ describe('each function starts with only its deployed variables', () => {
 describe('parseFunctionEnv', () => {
   const base: Record<FunctionName, Record<string, string>> = {
     webhook: { TABLE_NAME: 't', INTAKE_QUEUE_URL: 'http://q/intake', DISPATCH_QUEUE_URL: 'http://q/dispatch' },
+    ui: { TABLE_NAME: 't' },
     intake: { TABLE_NAME: 't', DISPATCH_QUEUE_URL: 'http://q/dispatch' },
     dispatch: {
       TABLE_NAME: 't',

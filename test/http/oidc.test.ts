@@ -19,7 +19,7 @@ import {
 } from '../../shared/http/oidc';
 import { viewerOf } from '../../shared/http/viewer';
 import { CookieJar, signInUntilCallback, step } from './sign-in-flow';
-import { createApp, type AppServices } from '../../shared/http/app';
+import { createPeopleApp, type PeopleServices } from '../../shared/http/people';
 import { memoryLogger } from './helpers';
 
 const KEY = 'ui-signing-key-for-oidc-tests-0123456789';
@@ -160,8 +160,12 @@ describe('OpenID Connect sign-in against the local issuer', () => {
     expect(jar.get(appUrl, 'hwcp_session')).toBeUndefined();
   });
 
-  it('is mounted by the API app, and answers 503 naming what is missing when sign-in is not configured', async () => {
-    const app = createApp({ logger: memoryLogger(), secrets: async () => ({ API_TOKENS: [] }), services: () => ({}) as AppServices });
+  it("is mounted by the pages' app, and answers 503 naming what is missing when sign-in is not configured", async () => {
+    const app = createPeopleApp({
+      logger: memoryLogger(),
+      secrets: async () => ({ API_TOKENS: [] }),
+      services: () => ({}) as PeopleServices,
+    });
     const response = await app.request('http://127.0.0.1/ui/login?returnTo=/ui');
     expect(response.status).toBe(503);
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);

@@ -5,7 +5,7 @@
 import type { Context } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
-import { createApp } from '../../shared/http/app';
+import { createWholeApp } from '../../shared/http/people';
 import { randomRequestId } from '../../shared/intake/ids';
 import type { RequestSource } from '../../shared/store/types';
 import type { Viewer } from '../../shared/http/viewer';
@@ -234,12 +234,12 @@ describe('request page', () => {
       trackedBranches: [],
     });
     const base = { logger: memoryLogger(), secrets: async () => SECRETS, services };
-    const app = createApp({ ...base, ui: { viewer: viewerFrom(), loginUrl: (to) => `${LOGIN}?returnTo=${encodeURIComponent(to)}` } });
+    const app = createWholeApp({ ...base, ui: { viewer: viewerFrom(), loginUrl: (to) => `${LOGIN}?returnTo=${encodeURIComponent(to)}` } });
     const response = await app.request(`/ui/requests/${done}?t=link:${done}`);
     expect(response.status).toBe(200);
     expect(resourceRows(await response.text())).toHaveLength(4);
     expect((await app.request('/ui/nothing-here')).status).toBe(404);
-    const signIn = await createApp(base).request(`/ui/requests/${done}`);
+    const signIn = await createWholeApp(base).request(`/ui/requests/${done}`);
     expect(signIn.status).toBe(302);
     expect(signIn.headers.get('location')).toBe(`/ui/login?returnTo=${encodeURIComponent(`/ui/requests/${done}`)}`);
   });

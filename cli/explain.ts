@@ -219,10 +219,39 @@ function renderExplanation(field: ExplainedField): string[] {
   return lines;
 }
 
+/** The same facts as the text, for scripts and editors: the field, its rules and, for an object, its fields. */
+function explanationJson(field: ExplainedField) {
+  const fields = objectsOf(field.schema)
+    .filter((o) => o.properties)
+    .flatMap((object) =>
+      Object.entries(object.properties!).map(([name, child]) => ({
+        name,
+        type: typeOf(child),
+        required: object.required?.includes(name) ?? false,
+        description: child.description ?? '',
+      })),
+    );
+  return {
+    path: field.path,
+    type: typeOf(field.schema),
+    ...(field.required !== undefined ? { required: field.required } : {}),
+    rules: rulesOf(field.schema),
+    description: field.description,
+    fields,
+  };
+}
+
 export async function explainCommand(args: string[], io: Io): Promise<number> {
-  const paths = args.filter((a) => !a.startsWith('-'));
-  const unknownOption = args.find((a) => a.startsWith('-'));
-  if (unknownOption) throw new UsageError(`unknown option ${unknownOption}`);
+  const paths: string[] = [];
+  let format = 'text';
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--format' || arg.startsWith('--format=')) {
+      format = arg === '--format' ? (args[++i] ?? '') : arg.slice('--format='.length);
+      if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, not "${format}"`);
+    } else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
+    else paths.push(arg);
+  }
   if (paths.length !== 1) throw new UsageError(`explain takes one field path, e.g. ${EXAMPLE_PATH}`);
   let field: ExplainedField;
   try {
@@ -235,6 +264,7 @@ export async function explainCommand(args: string[], io: Io): Promise<number> {
     }
     throw error;
   }
-  for (const line of renderExplanation(field)) io.stdout(line);
+  if (format === 'json') io.stdout(JSON.stringify(explanationJson(field), null, 2));
+  else for (const line of renderExplanation(field)) io.stdout(line);
   return 0;
 }

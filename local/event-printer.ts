@@ -1,5 +1,6 @@
-/** Prints completion events from a queue subscribed to the events topic, one readable line each. */
+/** Prints the events from a queue subscribed to the events topic, one readable line each, and says which requests start moving. */
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { EVENT_TYPES } from '../shared/events/cloudevents';
 
 /** How to decide on a request held for approval, as the local stack can: a curl with the approver's token, a Jira transition. */
 export type ApprovalHint = (request: { requestId: string; ticket?: string }) => string[];
@@ -9,6 +10,8 @@ export function createEventPrinter(opts: {
   queueUrl: string;
   print: (line: string) => void;
   approvalHint?: ApprovalHint;
+  /** Told of each request that starts moving (accepted, or approved), to show its progress until it ends. */
+  follow?: (requestId: string) => void;
 }): { stop(): Promise<void> } {
   let running = true;
   const loop = (async () => {
@@ -42,6 +45,8 @@ export function createEventPrinter(opts: {
             .filter(Boolean)
             .join(' ');
           opts.print(`[event] ${event.time} ${event.type} ${event.subject} ${detail} (request ${data.requestId})`);
+          if ((event.type === EVENT_TYPES.requestAccepted || event.type === EVENT_TYPES.requestApproved) && data.requestId)
+            opts.follow?.(String(data.requestId));
           if (event.type === 'hwc-provisioner.request.pending_approval' && data.approval) {
             const approvers = data.approval.approvers?.length ? data.approval.approvers.join(', ') : 'any holder of the approve role';
             opts.print(

@@ -22,15 +22,17 @@ import { provisionResources, subscribeQueue } from './resources';
 import { startQueueRunner, startScheduleRunner, type Runner } from './runner';
 import { DURATION_PRESETS, SIMULATOR_DEFAULTS, startSimulator } from './huaweicloud-simulator/index';
 import { createEventPrinter } from './event-printer';
+import { createProgress, progressToken } from './progress';
 import { startLocalProviders, type LocalProviders } from './fake-providers/index';
 import { DEMO_REPOSITORY, exampleFiles, manifestGlobs, removeSendState, writeSendState, type SendState } from './fake-providers/demo';
 import { formatRecord } from './fake-providers/printer';
+import { LOCAL_OIDC_CLIENT, startOidcIssuer } from './oidc-issuer';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 // 24 random bytes: 32 characters, the shortest token API_TOKENS accepts.
 const token = () => randomBytes(24).toString('base64url');
 const WEBHOOK_SECRET_NAMES = ['GITHUB_WEBHOOK_SECRET', 'GITLAB_WEBHOOK_TOKEN', 'JIRA_WEBHOOK_SECRET'] as const;
-const SECRET_NAMES = ['API_TOKENS', ...WEBHOOK_SECRET_NAMES] as const;
+const SECRET_NAMES = ['API_TOKENS', ...WEBHOOK_SECRET_NAMES, 'UI_SIGNING_KEY'] as const;
 type SecretName = (typeof SECRET_NAMES)[number];
 
 /** Files of the state directory, each removed by --reset; nothing else there is touched. */
@@ -87,6 +89,8 @@ function developmentSecrets(file: string): { generated: Record<string, string>; 
     GITHUB_WEBHOOK_SECRET: token,
     GITLAB_WEBHOOK_TOKEN: token,
     JIRA_WEBHOOK_SECRET: token,
+    // Kept across restarts like the others, so the links in statuses and comments keep opening their pages.
+    UI_SIGNING_KEY: token,
   };
   for (const name of SECRET_NAMES) {
     if (process.env[name]) {
@@ -100,6 +104,10 @@ function developmentSecrets(file: string): { generated: Record<string, string>; 
   writeSecrets(file, kept);
   return { generated, given };
 }
+
+/** The local issuer's people: sign in as either, no password, to see the pages with their roles. */
+const LOCAL_OIDC_USERS = { alice: { name: 'Alice' }, bob: { name: 'Bob' } };
+const LOCAL_OIDC_ROLES = 'alice=read-all+approve,bob=submit';
 
 /** Where the notifier will report, by what is configured; names only, never a token. */
 function feedbackTargets(): string[] {
@@ -193,6 +201,8 @@ export interface RunningStack {
   /** Names of the secrets taken from the environment. */
   given: string[];
   fake?: { providers: LocalProviders; replaced: string[] };
+  /** The local OpenID Connect issuer, unless OIDC_ISSUER_URL named another. */
+  oidcIssuer?: { url: string; users: string[] };
   stop(): Promise<void>;
 }
 
@@ -253,6 +263,14 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       JIRA_APPROVAL_STATUS: process.env.JIRA_APPROVAL_STATUS ?? 'Approved',
     });
     const { generated, given } = developmentSecrets(join(stateDir, STATE_FILES.secrets));
+    // Sign-in through a local issuer unless one is configured; its client secret lives as long as the issuer.
+    const localIssuer = !process.env.OIDC_ISSUER_URL;
+    if (localIssuer)
+      Object.assign(process.env, {
+        OIDC_CLIENT_ID: LOCAL_OIDC_CLIENT.clientId,
+        OIDC_CLIENT_SECRET: token(),
+        OIDC_ROLES: process.env.OIDC_ROLES ?? LOCAL_OIDC_ROLES,
+      });
     let fake: RunningStack['fake'];
     if (opts.fakeProviders) {
       fake = await startFakeProviders(print);
@@ -267,7 +285,7 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       { handler: poll },
       { handler: notify },
       { handler: resync },
-      { createApp },
+      { createWholeApp },
       { appServices, createLogger },
       { loadSecrets },
       { governanceDeps },
@@ -277,14 +295,14 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       import('../functions/poll'),
       import('../functions/notify'),
       import('../functions/resync'),
-      import('../shared/http/app'),
+      import('../shared/http/people'),
       import('../shared/runtime'),
       import('../shared/secrets'),
       import('../shared/governance'),
     ]);
 
-    // The HTTP API runs the same Hono app that functions/webhook.ts wraps for Lambda, served over real HTTP.
-    const app = createApp({
+    // The HTTP API and the pages: the Hono apps functions/webhook.ts and functions/ui.ts wrap for Lambda, on one real port.
+    const app = createWholeApp({
       logger: createLogger('hwc-provisioner-webhook').app,
       secrets: () => loadSecrets(),
       services: () => appServices(governanceDeps),
@@ -298,6 +316,19 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
     const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     // Links in statuses and comments point at this API unless told otherwise; read at the notifier's first event.
     process.env.PUBLIC_BASE_URL ||= apiUrl;
+    let oidcIssuer: RunningStack['oidcIssuer'];
+    if (localIssuer) {
+      // Started once the API's address is known: the issuer accepts exactly its callback. Read at the first sign-in.
+      const issuer = await startOidcIssuer({
+        users: LOCAL_OIDC_USERS,
+        clientId: process.env.OIDC_CLIENT_ID!,
+        clientSecret: process.env.OIDC_CLIENT_SECRET!,
+        redirectUris: [`${process.env.PUBLIC_BASE_URL.replace(/\/+$/, '')}/ui/callback`],
+      });
+      stops.push(() => issuer.close());
+      process.env.OIDC_ISSUER_URL = issuer.url;
+      oidcIssuer = { url: issuer.url, users: Object.keys(LOCAL_OIDC_USERS) };
+    }
 
     const sqs = new SQSClient(localAwsConfig(sqsEndpoint));
     const runners: Runner[] = [
@@ -361,10 +392,15 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       .Attributes!.QueueArn!;
     await subscribeQueue(sns, resources.topicArn, printerArn);
     const approver = apiTokenOf(generated.API_TOKENS, 'approver');
+    // Progress lines between an acceptance and its ending, read as `watch` reads them; none without a read-all token.
+    const reader = progressToken((await loadSecrets()).API_TOKENS);
+    const progress = reader ? createProgress({ apiUrl, token: reader, print }) : undefined;
+    if (progress) stops.push(() => progress.stop());
     const printer = createEventPrinter({
       sqs,
       queueUrl: printerQueue.QueueUrl!,
       print,
+      ...(progress ? { follow: (requestId: string) => progress.follow(requestId) } : {}),
       approvalHint: ({ requestId, ticket }) => [
         `approve: curl -sS -X POST ${apiUrl}/requests/${requestId}/approve ` +
           `-H 'authorization: Bearer ${approver ?? '<an approve-role token>'}'`,
@@ -401,6 +437,7 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       generated,
       given,
       ...(fake ? { fake } : {}),
+      ...(oidcIssuer ? { oidcIssuer } : {}),
       stop,
     };
   } catch (error) {
@@ -429,8 +466,10 @@ export const START_HELP = `${START_USAGE_LINE}
   --help            this help
 
 State directory: LOCAL_STATE_DIR (default .local): DynamoDB Local's files, the simulator's resources
-(simulator.json) and the secrets made up for API_TOKENS, GITHUB_WEBHOOK_SECRET, GITLAB_WEBHOOK_TOKEN and
-JIRA_WEBHOOK_SECRET when not set in the environment (secrets.json, mode 0600). A restart keeps all three.
+(simulator.json) and the secrets made up for API_TOKENS, GITHUB_WEBHOOK_SECRET, GITLAB_WEBHOOK_TOKEN,
+JIRA_WEBHOOK_SECRET and UI_SIGNING_KEY when not set in the environment (secrets.json, mode 0600). A restart
+keeps all three. Sign-in: a local OpenID Connect issuer (users alice and bob, OIDC_ROLES) unless OIDC_ISSUER_URL,
+OIDC_CLIENT_ID and OIDC_CLIENT_SECRET name another.
 Ports: PORT (HTTP API, default 3000), SIMULATOR_PORT (default: a free one). POLL_INTERVAL_SECONDS (default 5).`;
 
 /** Bad `npm start` arguments: exit 2, with the usage line. */
@@ -488,9 +527,20 @@ function apiTokenOf(tokens: string | undefined, caller: string): string | undefi
   return entry?.slice(entry.indexOf('=') + 1);
 }
 
+/** The roles OIDC_ROLES gives a user, as the banner shows them. */
+function roleOf(roles: string | undefined, user: string): string {
+  const entry = roles?.split(',').find((e) => e.trim().startsWith(`${user}=`));
+  return entry
+    ? entry
+        .slice(entry.indexOf('=') + 1)
+        .split('+')
+        .join(', ')
+    : 'no roles';
+}
+
 /** What `npm start` prints once everything runs: where things are, how to try it, what the CLI needs. */
 export function banner(stack: RunningStack, env: Record<string, string | undefined> = process.env): string[] {
-  const { apiUrl, simulatorUrl, sqsEndpoint, dynamodbEndpoint, generated, given, fake, stateDir } = stack;
+  const { apiUrl, simulatorUrl, sqsEndpoint, dynamodbEndpoint, generated, given, fake, stateDir, oidcIssuer } = stack;
   const lines: string[] = [];
   const say = (line = '') => lines.push(line);
   const simulatorFile = join(stateDir, STATE_FILES.simulator);
@@ -506,6 +556,12 @@ export function banner(stack: RunningStack, env: Record<string, string | undefin
   } else {
     say('  Huawei Cloud    REAL endpoints (--real)');
   }
+  say(
+    oidcIssuer
+      ? `  sign-in         ${apiUrl}/ui/login (local OpenID Connect issuer ${oidcIssuer.url}: ` +
+          `${oidcIssuer.users.map((u) => `${u} (${roleOf(env.OIDC_ROLES, u)})`).join(', ')}; no password)`
+      : `  sign-in         ${apiUrl}/ui/login (OpenID Connect issuer ${env.OIDC_ISSUER_URL ?? 'not configured'})`,
+  );
   say(`  SQS and SNS     ${sqsEndpoint} (fauxqs, in memory)`);
   say(
     `  DynamoDB        ${dynamodbEndpoint} (DynamoDB Local, file-backed in ` +
@@ -567,7 +623,9 @@ export function banner(stack: RunningStack, env: Record<string, string | undefin
   );
   say('  npx hwc-provisioner dlq list');
   say(`  export HWCP_API_URL=${apiUrl} HWCP_TOKEN=${apiToken}`);
+  say('  npx hwc-provisioner submit examples/all-kinds.yaml --wait   # submits, then follows it as watch does');
   say('  npx hwc-provisioner watch <requestId>      # live progress; exit 0 when all succeed, 1 when one fails');
+  say('  npx hwc-provisioner resources              # every managed resource, its conditions and drift');
   if (fake) {
     const prefix = stateDir === '.local' ? '' : `LOCAL_STATE_DIR=${stateDir} `;
     say('');
@@ -581,7 +639,8 @@ export function banner(stack: RunningStack, env: Record<string, string | undefin
   }
   say('');
   say(
-    `Completion events${fake ? ' and what the fake providers receive' : ''} appear below as they are published. Ctrl-C stops everything.`,
+    `Events${fake ? ', what the fake providers receive' : ''} and each request's progress appear below as they happen. ` +
+      'Ctrl-C stops everything.',
   );
   return lines;
 }

@@ -395,6 +395,67 @@ function parseApiTokenEntries(text: string, ctx: z.RefinementCtx): ApiToken[] {
   return tokens;
 }
 
+/** Who a signed-in person's roles come from: their user name (`preferred_username`) or one of their groups. */
+export interface OidcRoleRule {
+  match: 'user' | 'group';
+  name: string;
+  roles: readonly ApiRole[];
+}
+
+/** `alice=read-all+approve,group:platform=read-all`; names hold no `,`, `=` or `+` and no spaces. */
+function parseOidcRoles(text: string, ctx: z.RefinementCtx): OidcRoleRule[] {
+  const entries = text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+  const rules: OidcRoleRule[] = [];
+  for (const [i, entry] of entries.entries()) {
+    const match = /^(group:)?([^\s,=+]{1,255})=([a-z+-]+)$/.exec(entry);
+    const roles = match?.[3]?.split('+') ?? [];
+    const unknown = roles.find((role) => !(API_ROLES as readonly string[]).includes(role));
+    if (!match || roles.length === 0 || unknown !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry ${i + 1} must be user=role+role or group:name=role+role (roles: ${API_ROLES.join(', ')})`,
+      });
+      return z.NEVER;
+    }
+    const rule: OidcRoleRule = { match: match[1] ? 'group' : 'user', name: match[2]!, roles: [...new Set(roles as ApiRole[])] };
+    if (rules.some((r) => r.match === rule.match && r.name === rule.name)) {
+      ctx.addIssue({ code: 'custom', message: `entry ${i + 1} repeats ${match[1] ?? ''}${rule.name}` });
+      return z.NEVER;
+    }
+    rules.push(rule);
+  }
+  return rules;
+}
+
+/** How long a link in a status or comment opens its request's page. */
+const LinkTtlDays = z.coerce.number().positive().max(366).default(30);
+
+/**
+ * Sign-in to the web pages with OpenID Connect (shared/http/oidc.ts, docs/ui.md): off unless OIDC_ISSUER_URL,
+ * OIDC_CLIENT_ID, OIDC_CLIENT_SECRET and UI_SIGNING_KEY are all set.
+ */
+const uiEnvSchema = onFirstUse(() =>
+  z.object({
+    /** The issuer; its discovery document is read from `<issuer>/.well-known/openid-configuration`. */
+    OIDC_ISSUER_URL: optionalUrl,
+    OIDC_CLIENT_ID: z.string().min(1).max(255).optional(),
+    /** Scopes asked for, space-separated; `openid` is always asked for. */
+    OIDC_SCOPES: z.string().trim().min(1).default('openid profile'),
+    /** Roles of signed-in people, as API tokens have them: `alice=read-all+approve,group:platform=read-all`. */
+    OIDC_ROLES: z
+      .string()
+      .transform((text, ctx) => parseOidcRoles(text, ctx))
+      .default([]),
+    LINK_TTL_DAYS: LinkTtlDays,
+    /** Where people reach this service: the sign-in's redirect URI is `${PUBLIC_BASE_URL}/ui/callback`. */
+    PUBLIC_BASE_URL: optionalUrl,
+  }),
+);
+export const uiConfig = section((env) => parseEnv(uiEnvSchema(), env));
+
 /** Where the secrets come from, and how long a value read from Secrets Manager is used (shared/secrets.ts). */
 export const SecretSourceEnvSchema = z.object({
   /** Deployed: name or ARN of the Secrets Manager secret whose JSON holds SecretsEnvSchema's keys. Unset: they are variables. */
@@ -425,6 +486,13 @@ export const SecretsEnvSchema = z.object({
     .default([]),
   GITHUB_TOKEN: z.string().min(1).optional(),
   GITLAB_TOKEN: z.string().min(1).optional(),
+  /**
+   * Signs the web pages' links and sessions (docs/ui.md): each use gets its own key derived from it. Unset, links carry
+   * no token and nobody can sign in. Changing it revokes every link and session issued under it.
+   */
+  UI_SIGNING_KEY: z.string().min(32, 'must be at least 32 characters (e.g. 32 random bytes in base64)').optional(),
+  /** The client secret of OIDC_CLIENT_ID at the issuer. */
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
   /** Atlassian API token of JIRA_EMAIL, for comments and transitions (basic auth). */
   JIRA_API_TOKEN: z.string().min(1).optional(),
   /**
@@ -498,8 +566,9 @@ export type WebhookSubscriber = z.infer<ReturnType<typeof webhookSubscriberSchem
 /** How feedback reaches people: where links point, the providers' APIs, Jira, and delivery timing. */
 const notifyEnvSchema = onFirstUse(() =>
   z.object({
-    /** Base of the links put in statuses and comments: `${PUBLIC_BASE_URL}/requests/{id}`. No link when unset. */
+    /** Base of the links put in statuses and comments: `${PUBLIC_BASE_URL}/ui/requests/{id}?t=...`. No link when unset. */
     PUBLIC_BASE_URL: optionalUrl,
+    LINK_TTL_DAYS: LinkTtlDays,
     GITHUB_API_URL: z.url().default('https://api.github.com'),
     GITLAB_API_URL: z.url().default('https://gitlab.com/api/v4'),
     /** e.g. https://example.atlassian.net; Jira feedback is off unless this, JIRA_EMAIL and JIRA_API_TOKEN are set. */
@@ -517,7 +586,7 @@ const notifyEnvSchema = onFirstUse(() =>
 export const notifyConfig = section((env) => parseEnv(notifyEnvSchema(), env));
 
 /** The Lambda functions, by their serverless.yml names. */
-export const FUNCTION_NAMES = ['webhook', 'intake', 'dispatch', 'poll', 'notify', 'resync'] as const;
+export const FUNCTION_NAMES = ['webhook', 'ui', 'intake', 'dispatch', 'poll', 'notify', 'resync'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 export interface FunctionEnv {
@@ -572,6 +641,10 @@ export const FUNCTION_ENV: Record<FunctionName, FunctionEnv> = {
       ),
     { huawei: 'optional', secrets: true },
   ),
+  // The pages, sign-in and the API's description: the table to read, the secrets (tokens, link and session keys).
+  ui: functionEnv(() => merge(tableEnvSchema(), IntakeEnvSchema.pick({ OWNER_GROUPS: true }), uiEnvSchema(), SecretSourceEnvSchema), {
+    secrets: true,
+  }),
   // Plans read the notifier's provider settings to post their comment and status.
   intake: functionEnv(
     () =>

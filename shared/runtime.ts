@@ -26,6 +26,7 @@ import { cloudApi } from './reconcile/cloud';
 import type { Policy } from './policy/document';
 import { HuaweiCloudClient } from './huaweicloud/client';
 import type { AppLogger, AppServices } from './http/app';
+import type { PeopleServices } from './http/people';
 import type { ProviderSettings } from './intake/service';
 import type { IntakeDeps } from './intake/submit';
 import { loadSecrets } from './secrets';
@@ -98,6 +99,18 @@ export function intakeDeps(): IntakeDeps {
 }
 
 let services: AppServices | undefined;
+
+const uiFunctionConfig = section((env) => parseFunctionEnv('ui', env));
+let people: PeopleServices | undefined;
+
+/** The pages' services (functions/ui.ts): the table only. Checked on each call (memoised), built once. */
+export function peopleServices(): PeopleServices {
+  uiFunctionConfig();
+  return (people ??= {
+    table: { ddb: documentClient(), tableName: tableConfig().TABLE_NAME },
+    ...(intakeConfig().OWNER_GROUPS.size > 0 ? { ownerGroups: intakeConfig().OWNER_GROUPS } : {}),
+  });
+}
 
 /** Asked for several times per request: checked each time (memoised), built once. */
 export function appServices(governance?: AppServices['governance']): AppServices {
@@ -216,6 +229,8 @@ export async function notifyDeps(logger: AppLogger): Promise<NotifyDeps> {
     ...(jira ? { jira } : {}),
     subscribers: secrets.WEBHOOK_SUBSCRIBERS ?? [],
     ...(cfg.PUBLIC_BASE_URL ? { publicBaseUrl: cfg.PUBLIC_BASE_URL } : {}),
+    ...(secrets.UI_SIGNING_KEY ? { linkKey: secrets.UI_SIGNING_KEY } : {}),
+    linkTtlDays: cfg.LINK_TTL_DAYS,
     logger,
   };
   notifier = { secrets, deps };

@@ -32,6 +32,8 @@ import type { PlanServices } from '../intake/plan-jobs';
 import { MAX_SOURCE_BYTES } from '../manifests/limits';
 import type { ApprovalRecord, RejectedDocument, RequestSource } from '../store/types';
 import { ApiError, errorResponse, unauthorized } from './errors';
+import type { RequestView } from './schemas';
+import { canSeeRequest } from './viewer';
 
 export interface AppLogger {
   info(message: string, extra?: Record<string, unknown>): void;
@@ -198,13 +200,13 @@ async function decisionComment(c: Context): Promise<string | undefined> {
   const text = decodeUtf8(await rawBody(c)).trim();
   if (text === '') return undefined;
   requireJson(c);
-  const body = tryParseJson(new TextEncoder().encode(text)) as { comment?: unknown } | undefined;
-  const comment = body && typeof body === 'object' ? body.comment : undefined;
-  if (comment !== undefined && (typeof comment !== 'string' || comment.length > 1_000))
-    throw new ApiError(400, 'INVALID_COMMENT', 'comment must be a string of at most 1,000 characters');
-  if (body === undefined || typeof body !== 'object' || Array.isArray(body))
+  const body = tryParseJson(new TextEncoder().encode(text));
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
     throw new ApiError(400, 'INVALID_JSON', 'the body must be a JSON object such as {"comment": "..."}');
-  return comment?.trim() || undefined;
+  const { DecisionBodySchema } = await import('./schemas');
+  const parsed = DecisionBodySchema.safeParse(body);
+  if (!parsed.success) throw new ApiError(400, 'INVALID_COMMENT', parsed.error.issues[0]!.message);
+  return parsed.data.comment?.trim() || undefined;
 }
 
 /** The approval as callers see it: who may decide, until when, and what happened, oldest first. */
@@ -257,6 +259,17 @@ async function planDryRun(
   return { dryRun: true, resources: entries.map(({ kind, name, verdict, detail }) => ({ kind, name, verdict, detail })) };
 }
 
+/** The one error shape for every app serving these routes (this one and the pages', shared/http/people.ts). */
+export function withErrorHandling(app: Hono, logger: AppLogger): Hono {
+  app.onError((error, c) => errorResponse(c, error, (message, extra) => logger.error(message, extra)));
+  app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+  return app;
+}
+
+/**
+ * The API and the providers' webhooks. The pages, sign-in and the API's description are another app
+ * (shared/http/people.ts), deployed as their own function so that this one stays small to start.
+ */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const { logger } = deps;
@@ -281,8 +294,7 @@ export function createApp(deps: AppDeps): Hono {
     return caller;
   };
 
-  app.onError((error, c) => errorResponse(c, error, (message, extra) => logger.error(message, extra)));
-  app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+  withErrorHandling(app, logger);
 
   // Checked before every route: an invalid configuration answers 503 naming the variable, never half-works.
   app.use(async (_c, next) => {
@@ -554,16 +566,19 @@ export function createApp(deps: AppDeps): Hono {
     const name = c.req.param('name');
     if (!isKind(kind)) throw new ApiError(404, 'UNKNOWN_KIND', `no kind ${kind.slice(0, 64)}`);
     const services = deps.services();
-    const projectId = c.req.query('projectId') ?? services.intake.defaults.projectId;
-    if (!projectId) throw new ApiError(400, 'PROJECT_ID_REQUIRED', 'projectId is required: no default project is configured');
-    if (!/^[A-Za-z0-9-]{1,64}$/.test(projectId))
-      throw new ApiError(400, 'INVALID_PROJECT_ID', 'projectId must be 1-64 letters, digits or -');
-    const region = c.req.query('region');
-    if (region !== undefined && !/^[a-z]{2}-[a-z]+-\d{1,2}$/.test(region))
-      throw new ApiError(400, 'INVALID_REGION', 'region must look like cn-north-4');
-    const policy = c.req.query('deletionPolicy') ?? 'Delete';
-    if (policy !== 'Delete' && policy !== 'Orphan')
-      throw new ApiError(400, 'INVALID_DELETION_POLICY', 'deletionPolicy must be Delete or Orphan');
+    const given = c.req.query('projectId') ?? services.intake.defaults.projectId;
+    if (!given) throw new ApiError(400, 'PROJECT_ID_REQUIRED', 'projectId is required: no default project is configured');
+    const { DeleteQuerySchema, DELETE_QUERY_CODES } = await import('./schemas');
+    const query = DeleteQuerySchema.safeParse({
+      projectId: given,
+      region: c.req.query('region'),
+      deletionPolicy: c.req.query('deletionPolicy'),
+    });
+    if (!query.success) {
+      const [issue] = query.error.issues;
+      throw new ApiError(400, DELETE_QUERY_CODES[issue!.path[0] as keyof typeof DELETE_QUERY_CODES], issue!.message);
+    }
+    const { projectId = given, region, deletionPolicy: policy } = query.data;
     const key = c.req.header('idempotency-key');
     if (key !== undefined && (key.length === 0 || key.length > 256))
       throw new ApiError(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1-256 characters');
@@ -645,12 +660,8 @@ export function createApp(deps: AppDeps): Hono {
     const found = REQUEST_ID_PATTERN.test(id) ? await getRequestWithResources(deps.services().intake.table, id) : undefined;
     // Someone else's request answers exactly as a missing one does, so ids cannot be probed for existence. An
     // approver sees the requests that asked for an approval, to judge them.
-    const visible =
-      found &&
-      (hasRole(caller, 'read-all') ||
-        (hasRole(caller, 'approve') && found.request.approval !== undefined) ||
-        (found.request.source.provider === 'api' && found.request.source.caller === caller.caller));
-    if (!found || !visible) throw new ApiError(404, 'REQUEST_NOT_FOUND', `no request ${id.slice(0, 64)}`);
+    if (!found || !canSeeRequest({ kind: 'token', caller }, found.request))
+      throw new ApiError(404, 'REQUEST_NOT_FOUND', `no request ${id.slice(0, 64)}`);
     const { request, resources } = found;
     // What each resource is now, beyond this request: its conditions and, from the last look for drift, the diff.
     const { getManagedMany } = await import('../store/managed');
@@ -688,7 +699,7 @@ export function createApp(deps: AppDeps): Hono {
         updatedAt: r.updatedAt,
         ...now(r),
       })),
-    });
+    } satisfies RequestView);
   });
 
   return app;

@@ -52,7 +52,14 @@ export interface NotifyDeps {
   };
   subscribers: readonly WebhookSubscriber[];
   publicBaseUrl?: string;
+  /** UI_SIGNING_KEY: links then carry a read-only token for their request, valid linkTtlDays (LINK_TTL_DAYS). */
+  linkKey?: string;
+  linkTtlDays?: number;
   logger: NotifyLogger;
+}
+
+function linkOf(deps: NotifyDeps, requestId: string): string | undefined {
+  return requestUrl(deps.publicBaseUrl, requestId, { key: deps.linkKey, ttlDays: deps.linkTtlDays, now: deps.store.now() });
 }
 
 /** One status a git provider should show: a resource in a phase, or the whole request rejected. */
@@ -114,7 +121,7 @@ function gitStatusTarget(deps: NotifyDeps, event: Exclude<NotifyEvent, DriftNoti
   const { source, requestId } = event.data;
   if (!source.repository || !source.commit) return undefined;
   const { repository, commit } = source;
-  const url = requestUrl(deps.publicBaseUrl, requestId);
+  const url = linkOf(deps, requestId);
   const post =
     source.provider === 'github' && deps.github
       ? (intent: StatusIntent) =>
@@ -156,7 +163,7 @@ function jiraTarget(deps: NotifyDeps, event: Exclude<NotifyEvent, DriftNotifyEve
   if (source.provider !== 'jira' || !source.ticket || !deps.jira) return undefined;
   const { client, transitionOnSuccess, transitionOnFailure } = deps.jira;
   const ticket = source.ticket;
-  const url = requestUrl(deps.publicBaseUrl, requestId);
+  const url = linkOf(deps, requestId);
   const key = (what: string) => ({ pk: requestNotifyPk(requestId), sk: `ONCE#jira#${what}` });
   return {
     name: 'jira',

@@ -1,6 +1,7 @@
 /** Every text people see: status descriptions, the plan comment (Markdown) and Jira comments (ADF). */
 import type { AdfDoc, AdfNode } from './jira';
 import { truncate } from './http';
+import { requestLink } from '../http/links';
 
 /** The phases a resource's feedback moves through; a status is written once per phase at most. */
 export type FeedbackPhase = 'pending' | 'success' | 'failure' | 'error';
@@ -186,8 +187,17 @@ export function rejectedDescription(documents: readonly RejectedDocumentLike[]):
   );
 }
 
-export function requestUrl(publicBaseUrl: string | undefined, requestId: string): string | undefined {
-  return publicBaseUrl ? `${publicBaseUrl.replace(/\/$/, '')}/requests/${requestId}` : undefined;
+/**
+ * The request's page as statuses and comments link it, carrying a signed read-only token when a signing key is
+ * configured (so a reviewer needs no account); without one, the bare page, which asks to sign in.
+ */
+export function requestUrl(
+  publicBaseUrl: string | undefined,
+  requestId: string,
+  signing?: { key?: string | undefined; ttlDays?: number | undefined; now: Date },
+): string | undefined {
+  if (!publicBaseUrl) return undefined;
+  return requestLink(publicBaseUrl, requestId, signing?.key, signing?.now ?? new Date(), signing?.ttlDays);
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -181,6 +181,23 @@ describe('hwc-provisioner help and --version', () => {
     expect(missing.err).toEqual(['hwc-provisioner: missing command', USAGE_LINE]);
   });
 
+  it("prints one command's part of the help on COMMAND --help, with the API's settings for the commands that call it", async () => {
+    const submit = captureIo();
+    expect(await run(['submit', '--help'], submit)).toBe(0);
+    const text = submit.out.join('\n');
+    expect(text).toMatch(/^usage: hwc-provisioner submit \[options\]\n\n {2}submit FILE\.\.\. /);
+    expect(text).toMatch(/--wait .*\n.*--dry-run .*\n.*--idempotency-key KEY/);
+    expect(text).toMatch(/HWCP_API_URL.*HWCP_TOKEN.*--format text\|json/);
+    expect(text).not.toMatch(/validate|resources/);
+    const resources = captureIo();
+    expect(await run(['resources', '-h'], resources)).toBe(0);
+    expect(resources.out.join('\n')).toMatch(/--kind KIND[\s\S]*--owner NAMESPACE[\s\S]*--limit N/);
+    const explain = captureIo();
+    expect(await run(['explain', '--help'], explain)).toBe(0);
+    expect(explain.out.join('\n')).toMatch(/--format text\|json/);
+    expect(explain.out.join('\n')).not.toMatch(/HWCP_API_URL/);
+  });
+
   it('prints the version of package.json', async () => {
     const io = captureIo();
     expect(await run(['--version'], io)).toBe(0);

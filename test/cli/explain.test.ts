@@ -110,6 +110,23 @@ describe('hwc-provisioner explain', () => {
     expect(out).toBe('');
   });
 
+  it('gives the same facts as JSON with --format json', async () => {
+    const { code, out } = await explain('Notebook.spec.body.volume', '--format', 'json');
+    expect(code).toBe(0);
+    const field = JSON.parse(out);
+    expect(field).toMatchObject({ path: 'Notebook.spec.body.volume', type: 'object', required: true });
+    expect(field.fields).toContainEqual({
+      name: 'category',
+      type: 'string',
+      required: true,
+      description: expect.stringMatching(/^Storage type/),
+    });
+    const text = await explain('Notebook.spec.body.flavor', '--format=text');
+    expect(text.out).toContain('FIELD:    Notebook.spec.body.flavor');
+    const bad = await explain('Notebook.spec', '--format', 'yaml');
+    expect(bad).toMatchObject({ code: 2, err: expect.stringMatching(/--format must be text or json, not "yaml"/) });
+  });
+
   it('is listed in the help', async () => {
     const io = captureIo();
     await run(['help'], io);

@@ -71,6 +71,20 @@ describe('status and watch', () => {
     expect(JSON.parse(again.out[0]!)).toMatchObject({ requestId, state: 'Failed', resources: [{ state: 'Failed' }] });
   });
 
+  it('watch --format json prints one line per change, then the request as status prints it', async () => {
+    const requestId = await h.submitYaml(notebook('watch3'));
+    const { out, io: cliIo } = io();
+    const sleep = driveBetweenLooks(requestId);
+    expect(await followCommand('watch', [requestId, '--format', 'json', '--interval', '0.1'], cliIo, env(), { sleep })).toBe(0);
+    const lines = out.map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ requestId, kind: 'Notebook', name: 'nb-watch3', state: 'Queued' });
+    expect(lines.at(-2)).toMatchObject({ requestId, kind: 'Notebook', name: 'nb-watch3', state: 'Succeeded' });
+    expect(lines.slice(0, -1).map((l) => l.state)).toEqual([...new Set(lines.slice(0, -1).map((l) => l.state))]);
+    const status = io();
+    expect(await followCommand('status', [requestId, '--format', 'json'], status.io, env())).toBe(0);
+    expect(lines.at(-1)).toEqual(JSON.parse(status.out[0]!));
+  });
+
   it('says what is missing: the API, the token, the request', async () => {
     const { io: cliIo } = io();
     await expect(followCommand('status', ['req_x'], cliIo, {})).rejects.toThrow('HWCP_API_URL');

@@ -64,7 +64,13 @@ describe('serverless.yml gives each function exactly its variables', () => {
       'dispatch',
       'poll',
     ]);
-    expect(FUNCTION_NAMES.filter((name) => deployedNames(name).includes('SECRETS_ID'))).toEqual(['webhook', 'intake', 'notify', 'resync']);
+    expect(FUNCTION_NAMES.filter((name) => deployedNames(name).includes('SECRETS_ID'))).toEqual([
+      'webhook',
+      'ui',
+      'intake',
+      'notify',
+      'resync',
+    ]);
   });
 });
 
@@ -101,6 +107,11 @@ describe('each function starts with only its deployed variables', () => {
       PRUNE: 'false',
       PRUNE_REPOSITORIES: '',
       PUBLIC_BASE_URL: '',
+      LINK_TTL_DAYS: '30',
+      OIDC_ISSUER_URL: '',
+      OIDC_CLIENT_ID: '',
+      OIDC_SCOPES: 'openid profile',
+      OIDC_ROLES: '',
       JIRA_BASE_URL: '',
       JIRA_EMAIL: '',
       JIRA_TRANSITION_ON_SUCCESS: '',
@@ -254,6 +265,7 @@ describe('each function starts with only its deployed variables', () => {
 describe('parseFunctionEnv', () => {
   const base: Record<FunctionName, Record<string, string>> = {
     webhook: { TABLE_NAME: 't', INTAKE_QUEUE_URL: 'http://q/intake', DISPATCH_QUEUE_URL: 'http://q/dispatch' },
+    ui: { TABLE_NAME: 't' },
     intake: { TABLE_NAME: 't', DISPATCH_QUEUE_URL: 'http://q/dispatch' },
     dispatch: {
       TABLE_NAME: 't',

@@ -8,11 +8,13 @@ import type { APIGatewayProxyEventV2, Context, ScheduledEvent, SQSEvent } from '
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIMULATOR_DEFAULTS, startSimulator, type RunningSimulator } from '../../local/huaweicloud-simulator/index';
 import { lambdaContext } from '../../local/runner';
+import { signLink } from '../../shared/http/links';
 import { useLocalResources, type LocalStack } from '../setup/stack';
 
 const load = <T>(name: string): T => JSON.parse(readFileSync(`events/${name}`, 'utf8')) as T;
 const TOKEN = 'handler-test-token-0123456789abcdef';
 const GITHUB_SECRET = 'handler-test-github-secret';
+const UI_SIGNING_KEY = 'handler-test-ui-signing-key-0123456789abcdef';
 
 type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<{ statusCode: number; body: string }>;
 
@@ -20,6 +22,7 @@ describe('Lambda handlers with the sample events', () => {
   let stack: LocalStack;
   let simulator: RunningSimulator;
   let webhook: HttpHandler;
+  let ui: HttpHandler;
   let intake: (event: SQSEvent, context: Context) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
   let dispatch: typeof intake;
   let poll: (event: ScheduledEvent, context: Context) => Promise<{ itemsRead: number; finished: number }>;
@@ -30,6 +33,7 @@ describe('Lambda handlers with the sample events', () => {
     Object.assign(process.env, stack.env, {
       API_TOKENS: `ci=${TOKEN}`,
       GITHUB_WEBHOOK_SECRET: GITHUB_SECRET,
+      UI_SIGNING_KEY,
       TRACKED_BRANCHES: 'master',
       HUAWEICLOUD_SDK_AK: SIMULATOR_DEFAULTS.ak,
       HUAWEICLOUD_SDK_SK: SIMULATOR_DEFAULTS.sk,
@@ -40,6 +44,7 @@ describe('Lambda handlers with the sample events', () => {
       POWERTOOLS_LOG_LEVEL: 'ERROR',
     });
     ({ handler: webhook } = (await import('../../functions/webhook')) as unknown as { handler: HttpHandler });
+    ({ handler: ui } = (await import('../../functions/ui')) as unknown as { handler: HttpHandler });
     ({ handler: intake } = (await import('../../functions/intake')) as never);
     ({ handler: dispatch } = (await import('../../functions/dispatch')) as never);
     ({ handler: poll } = (await import('../../functions/poll')) as never);
@@ -64,6 +69,28 @@ describe('Lambda handlers with the sample events', () => {
     const view = await webhook(get, lambdaContext());
     expect(view.statusCode).toBe(200);
     expect(JSON.parse(view.body).resources).toEqual([expect.objectContaining({ kind: 'EdgeDeployment', name: 'app', state: 'Queued' })]);
+  });
+
+  it('ui: the sample page event with a signed link shows the request page; without one it sends the reader to sign in', async () => {
+    const event = load<APIGatewayProxyEventV2>('webhook-post-requests.json');
+    event.headers.authorization = `Bearer ${TOKEN}`;
+    const { requestId } = JSON.parse((await webhook(event, lambdaContext())).body);
+    const page = load<APIGatewayProxyEventV2>('ui-request-page.json');
+    const token = signLink(requestId, UI_SIGNING_KEY, new Date());
+    page.rawPath = `/ui/requests/${requestId}`;
+    page.requestContext.http.path = page.rawPath;
+    page.rawQueryString = `t=${token}`;
+    page.queryStringParameters = { t: token };
+    const shown = await ui(page, lambdaContext({ functionName: 'ui' }));
+    expect(shown.statusCode).toBe(200);
+    expect(shown.body).toContain(requestId);
+    expect(shown.body).toMatch(/data-name="app"/);
+
+    page.rawQueryString = '';
+    page.queryStringParameters = {};
+    const anonymous = (await ui(page, lambdaContext())) as { statusCode: number; headers?: Record<string, string> };
+    expect(anonymous.statusCode).toBe(302);
+    expect(anonymous.headers?.location).toContain('/ui/login');
   });
 
   it('webhook: a signed GitHub push answers 202 and queues an intake job', async () => {

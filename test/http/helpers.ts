@@ -1,6 +1,7 @@
 /** Test wiring for the HTTP app and intake against the emulators: known secrets, per-file resources, signed requests. */
 import { createHmac } from 'node:crypto';
-import { createApp, type AppLogger, type AppServices } from '../../shared/http/app';
+import type { AppLogger, AppServices } from '../../shared/http/app';
+import { createWholeApp } from '../../shared/http/people';
 import type { SecretsEnv } from '../../shared/config';
 import type { ProviderSettings } from '../../shared/intake/service';
 import type { IntakeDeps } from '../../shared/intake/submit';
@@ -54,7 +55,7 @@ export function appFor(
     ...(opts.governance ? { governance: async () => opts.governance! } : {}),
     ...(opts.jiraApprovalStatus ? { jiraApprovalStatus: opts.jiraApprovalStatus } : {}),
   };
-  return createApp({ logger: opts.logger ?? memoryLogger(), secrets: async () => opts.secrets ?? SECRETS, services: () => services });
+  return createWholeApp({ logger: opts.logger ?? memoryLogger(), secrets: async () => opts.secrets ?? SECRETS, services: () => services });
 }
 
 export const hubSignature = (secret: string, body: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;

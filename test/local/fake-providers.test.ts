@@ -11,6 +11,7 @@ import { adfToText } from '../../local/fake-providers/printer';
 import { sendStatePath } from '../../local/fake-providers/demo';
 import { runSend } from '../../local/send';
 import { startStack, type RunningStack } from '../../local/stack';
+import { verifyLink } from '../../shared/http/links';
 import { PLAN_MARKER } from '../../shared/notify/render';
 
 async function waitFor<T>(what: string, check: () => T | undefined, timeoutMs = 20_000): Promise<T> {
@@ -83,7 +84,12 @@ describe('npm start -- --fake-providers with npm run local:send', () => {
           .filter((s) => s.context === context)
           .map((s) => s.state),
       ).toEqual(['pending', 'success']);
-    expect(mine()[0]!.target_url).toBe(`${stack.apiUrl}/requests/${result.requestId}`);
+    // "Details" opens the request's page with a read-only token signed with the stack's UI_SIGNING_KEY.
+    const details = new URL(mine()[0]!.target_url!);
+    expect(`${details.origin}${details.pathname}`).toBe(`${stack.apiUrl}/ui/requests/${result.requestId}`);
+    expect(verifyLink(details.searchParams.get('t')!, stack.generated.UI_SIGNING_KEY!, new Date(), result.requestId!).requestId).toBe(
+      result.requestId,
+    );
     expect(printed.filter((l) => l.startsWith(`[github] status pending on acme/infra@${sha.slice(0, 8)}`))).toHaveLength(2);
     await waitFor(
       'the completed webhook',

@@ -17,7 +17,7 @@ import { httpClient, notebookBody, PID } from '../simulator/helpers';
 
 const ALL_KINDS = readFileSync('examples/all-kinds.yaml', 'utf8');
 const TERMINAL = new Set(['Succeeded', 'Unchanged', 'Failed', 'TimedOut', 'Rejected']);
-const SECRETS = ['API_TOKENS', 'GITHUB_WEBHOOK_SECRET', 'GITLAB_WEBHOOK_TOKEN', 'JIRA_WEBHOOK_SECRET'];
+const SECRETS = ['API_TOKENS', 'GITHUB_WEBHOOK_SECRET', 'GITLAB_WEBHOOK_TOKEN', 'JIRA_WEBHOOK_SECRET', 'UI_SIGNING_KEY'];
 
 interface View {
   resources: { kind: string; name: string; state: string; huaweiId: string | null }[];

@@ -4,7 +4,8 @@ import { parse, stringify } from 'yaml';
 import { EVENT_TYPES } from '../../shared/events/cloudevents';
 import { PLAN_MARKER } from '../../shared/notify/render';
 import { allKinds } from '../execution/harness';
-import { PUBLIC_BASE_URL, startRig, type Rig } from './rig';
+import { verifyLink } from '../../shared/http/links';
+import { LINK_KEY, PUBLIC_BASE_URL, startRig, type Rig } from './rig';
 
 /** Two manifests: a notebook the simulator fails (sim-fail flavor) and an edge deployment it creates. */
 function manifests(suffix: string) {
@@ -89,8 +90,13 @@ describe('feedback to GitHub and generic subscribers', () => {
       expect(failure.description).toMatch(/^Failed: CREATE_FAILED: \S/);
       expect(failure.description!.length).toBeLessThanOrEqual(140);
       expect(mine.find((s) => s.state === 'success')!.description).toMatch(/^Created \(id \S+\)$/);
-      for (const status of mine)
-        expect(status).toMatchObject({ repository: 'acme/infra', target_url: `${PUBLIC_BASE_URL}/requests/${requestId}` });
+      // Each "Details" link opens the request's page with a read-only token for that request.
+      for (const status of mine) {
+        expect(status.repository).toBe('acme/infra');
+        const link = new URL(status.target_url!);
+        expect(`${link.origin}${link.pathname}`).toBe(`${PUBLIC_BASE_URL}/ui/requests/${requestId}`);
+        expect(verifyLink(link.searchParams.get('t')!, LINK_KEY, new Date(), requestId).requestId).toBe(requestId);
+      }
       expect(rig.feedback.refused).toEqual([]);
 
       // The subscriber got accepted, both resource events and completed, each once and each correctly signed.

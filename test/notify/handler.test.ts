@@ -4,9 +4,11 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lambdaContext } from '../../local/runner';
 import { ConfigError, parseEnv, SecretsEnvSchema } from '../../shared/config';
+import { verifyLink } from '../../shared/http/links';
 import { startFeedbackProviders, type FeedbackProviders } from '../../local/fake-providers/feedback';
 import { useLocalResources, type LocalStack } from '../setup/stack';
 
+const LINK_KEY = 'ui-signing-key-for-handler-tests-0123456789';
 const SECRET = `whsec_${Buffer.from('another-32-byte-secret-for-tests').toString('base64')}`;
 const load = () => JSON.parse(readFileSync('events/notify-sqs.json', 'utf8')) as SQSEvent;
 
@@ -23,6 +25,8 @@ describe('notify Lambda handler with the sample event', () => {
       GITHUB_TOKEN: 'ghp_handler',
       GITHUB_API_URL: feedback.githubUrl,
       PUBLIC_BASE_URL: 'https://hwcp.example.com',
+      UI_SIGNING_KEY: LINK_KEY,
+      LINK_TTL_DAYS: '7',
       WEBHOOK_SUBSCRIBERS: JSON.stringify([{ url: feedback.subscriberUrl('ops'), secret: SECRET }]),
       NOTIFY_RETRY_BASE_MS: '10',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
@@ -44,9 +48,14 @@ describe('notify Lambda handler with the sample event', () => {
         context: 'hwc-provisioner/Notebook/notebooks-test',
         state: 'failure',
         description: 'Failed: CREATE_FAILED: flavor modelarts.vm.cpu.sim-fail is sold out in cn-north-4a',
-        target_url: 'https://hwcp.example.com/requests/req_3v6h1c0x4k2m8n5p7q9r1s3t5v',
+        target_url: expect.stringMatching(/^https:\/\/hwcp\.example\.com\/ui\/requests\/req_3v6h1c0x4k2m8n5p7q9r1s3t5v\?t=/),
       }),
     ]);
+    // Signed with UI_SIGNING_KEY from the secrets, for LINK_TTL_DAYS.
+    const token = new URL(feedback.statuses[0]!.target_url!).searchParams.get('t')!;
+    const { expiresAt } = verifyLink(token, LINK_KEY, new Date(), 'req_3v6h1c0x4k2m8n5p7q9r1s3t5v');
+    expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(7 * 86_400_000 - 60_000);
+    expect(Date.parse(expiresAt) - Date.now()).toBeLessThanOrEqual(7 * 86_400_000);
     expect(feedback.deliveries.map((d) => [JSON.parse(d.body).type, d.verified])).toEqual([
       ['hwc-provisioner.resource.failed', true],
       ['hwc-provisioner.request.completed', true],

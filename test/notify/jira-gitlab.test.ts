@@ -6,7 +6,8 @@ import { parseEventMessage } from '../../shared/notify/events';
 import { notify } from '../../shared/notify/notifier';
 import { PLAN_MARKER } from '../../shared/notify/render';
 import { allKinds } from '../execution/harness';
-import { JIRA, startRig, type Rig } from './rig';
+import { verifyLink } from '../../shared/http/links';
+import { JIRA, LINK_KEY, PUBLIC_BASE_URL, startRig, type Rig } from './rig';
 
 const SECRET = `whsec_${Buffer.from('a-32-byte-secret-for-the-tests!!').toString('base64')}`;
 
@@ -76,6 +77,10 @@ describe('feedback to Jira and GitLab', () => {
         expect(accepted).toContain(`hwc-provisioner accepted request ${requestId}: 2 resources queued for creation.`);
         expect(accepted).toContain(`Notebook/${m.notebookName}`);
         expect(accepted).toContain(`EdgeDeployment/${m.edgeName}`);
+        // The request id links to its page with a read-only token for it.
+        const href = JSON.stringify(comments()[0]!.body).match(/"href":"([^"]+)"/)?.[1];
+        expect(href?.startsWith(`${PUBLIC_BASE_URL}/ui/requests/${requestId}?t=`)).toBe(true);
+        expect(verifyLink(new URL(href!).searchParams.get('t')!, LINK_KEY, new Date(), requestId).requestId).toBe(requestId);
 
         await rig.h.drive(requestId);
         await rig.runNotifier();

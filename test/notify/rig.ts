@@ -25,6 +25,8 @@ import { hubSignature, memoryLogger, SECRETS } from '../http/helpers';
 
 export const JIRA = { email: 'bot@example.com', token: 'jira-api-token-for-tests', onSuccess: '31', onFailure: '41' };
 export const PUBLIC_BASE_URL = 'https://hwcp.example.com';
+/** UI_SIGNING_KEY: links in statuses and comments carry a token signed with it. */
+export const LINK_KEY = 'ui-signing-key-for-notifier-tests-0123456789';
 
 /**
  * The table as the notify function's IAM role sees it (serverless.yml NotifyRole): GetItem and UpdateItem on
@@ -112,6 +114,7 @@ export async function startRig(opts: { http?: Partial<HttpSettings> } = {}): Pro
     },
     subscribers: [] as WebhookSubscriber[],
     publicBaseUrl: PUBLIC_BASE_URL,
+    linkKey: LINK_KEY,
     logger,
   };
   const app = createApp({

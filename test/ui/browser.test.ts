@@ -128,15 +128,20 @@ describe('the pages in Chromium on the local stack', () => {
     expect(refused.headers.get('location')).toMatch(/\/ui\/login\?returnTo=/);
 
     const page = await reviewer.newPage();
-    await page.goto(`${stack.apiUrl}/ui`);
+    const landed = await page.goto(`${stack.apiUrl}/ui`);
+    const hops: string[] = [];
+    for (let request = landed?.request() ?? null; request; request = request.redirectedFrom()) hops.unshift(request.url());
+    expect(hops.slice(0, 2)).toEqual([`${stack.apiUrl}/ui`, `${stack.apiUrl}/ui/login?returnTo=%2Fui`]);
+    // Sent on to the local issuer's sign-in form: no list, no table.
+    expect(new URL(page.url()).origin).toBe(new URL(stack.oidcIssuer!.url).origin);
     const username = page.locator('input[name="username"]');
     await username.waitFor();
-    expect(new URL(page.url()).pathname.startsWith('/ui/requests')).toBe(false);
-    expect(await page.locator('main table').count()).toBe(0);
+    expect(await page.locator('table').count()).toBe(0);
 
     await username.fill('alice');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL((url) => url.origin === stack.apiUrl && url.pathname === '/ui', SETTLE);
+    expect(await page.locator('header').textContent()).toContain('alice');
     const listed = page.locator('main table tr', { hasText: requestId });
     await listed.waitFor();
     expect(await listed.count()).toBe(1);

@@ -21,8 +21,14 @@ export function snsClient(): SNSClient {
 
 export function documentClient(): DynamoDBDocumentClient {
   const cfg = awsConfig();
-  return (ddb ??= DynamoDBDocumentClient.from(
-    new DynamoDBClient({ region: cfg.AWS_REGION, ...(cfg.AWS_ENDPOINT_URL_DYNAMODB ? { endpoint: cfg.AWS_ENDPOINT_URL_DYNAMODB } : {}) }),
-    { marshallOptions: { removeUndefinedValues: true } },
-  ));
+  if (ddb) return ddb;
+  const client = new DynamoDBClient({
+    region: cfg.AWS_REGION,
+    ...(cfg.AWS_ENDPOINT_URL_DYNAMODB ? { endpoint: cfg.AWS_ENDPOINT_URL_DYNAMODB } : {}),
+  });
+  // No SDK logger is configured, yet its middleware still walks every input and output to filter what it would
+  // log: a measured share of the CPU of reading a 200-resource request. Our own log lines say what happened.
+  client.middlewareStack.remove('loggerMiddleware');
+  ddb = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  return ddb;
 }

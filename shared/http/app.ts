@@ -656,16 +656,16 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/requests/:id', async (c) => {
     const caller = await bearer(c);
     const id = c.req.param('id');
-    const { getRequestWithResources, overallState } = await import('../store/requests');
-    const found = REQUEST_ID_PATTERN.test(id) ? await getRequestWithResources(deps.services().intake.table, id) : undefined;
+    const { getRequestView, overallState } = await import('../store/requests');
+    const found = REQUEST_ID_PATTERN.test(id) ? await getRequestView(deps.services().intake.table, id) : undefined;
     // Someone else's request answers exactly as a missing one does, so ids cannot be probed for existence. An
     // approver sees the requests that asked for an approval, to judge them.
     if (!found || !canSeeRequest({ kind: 'token', caller }, found.request))
       throw new ApiError(404, 'REQUEST_NOT_FOUND', `no request ${id.slice(0, 64)}`);
     const { request, resources } = found;
     // What each resource is now, beyond this request: its conditions and, from the last look for drift, the diff.
-    const { getManagedMany } = await import('../store/managed');
-    const managed = await getManagedMany(deps.services().intake.table, resources);
+    const { getManagedConditions } = await import('../store/managed');
+    const managed = await getManagedConditions(deps.services().intake.table, resources);
     const now = (r: (typeof resources)[number]) => {
       const m = managed.get(`${r.projectId}/${r.kind}/${r.name}`);
       if (!m) return {};

@@ -25,9 +25,24 @@ export async function getManaged(table: TableRef, projectId: string, kind: strin
 }
 
 /** Many at once (intake's ownership check): keyed `projectId/kind/name`; absent ones are left out. */
+/** What people are shown of a managed resource beside a request: its identity, conditions, drift and last look. */
+const CONDITION_FIELDS = ['projectId', 'kind', 'name', 'conditions', 'drift', 'observation'] as const;
+const CONDITION_NAMES = Object.fromEntries(CONDITION_FIELDS.map((field, i) => [`#c${i}`, field]));
+
+export type ManagedConditions = Pick<ManagedResource, (typeof CONDITION_FIELDS)[number]>;
+
+/** getManagedMany without the desired specs: for views that show conditions and drift only. */
+export async function getManagedConditions(
+  table: TableRef,
+  identities: readonly { projectId: string; kind: string; name: string }[],
+): Promise<Map<string, ManagedConditions>> {
+  return getManagedMany(table, identities, { ProjectionExpression: Object.keys(CONDITION_NAMES).join(', '), ExpressionAttributeNames: CONDITION_NAMES });
+}
+
 export async function getManagedMany(
   table: TableRef,
   identities: readonly { projectId: string; kind: string; name: string }[],
+  projection?: { ProjectionExpression: string; ExpressionAttributeNames: Record<string, string> },
 ): Promise<Map<string, ManagedResource>> {
   const found = new Map<string, ManagedResource>();
   const unique = [...new Map(identities.map((i) => [`${i.projectId}/${i.kind}/${i.name}`, i])).values()];
@@ -36,7 +51,7 @@ export async function getManagedMany(
     for (let attempt = 0; keys && keys.length > 0; attempt++) {
       if (attempt > 5) throw new Error('DynamoDB kept returning unprocessed keys');
       const result: BatchGetCommandOutput = await table.ddb.send(
-        new BatchGetCommand({ RequestItems: { [table.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        new BatchGetCommand({ RequestItems: { [table.tableName]: { Keys: keys, ConsistentRead: true, ...projection } } }),
       );
       for (const item of result.Responses?.[table.tableName] ?? []) {
         const managed = strip(item);

@@ -332,6 +332,81 @@ export async function getRequestWithResources(
   return request ? { request, resources } : undefined;
 }
 
+/** A resource as people read it: everything but the manifest and the outbox. */
+export type ResourceView = Omit<ResourceRecord, 'manifest' | 'pendingEvents'>;
+
+/** What GET /requests/{id} and the request page show; the manifests (most of a partition's bytes) stay unread. */
+const VIEW_FIELDS = [
+  'sk',
+  'requestId',
+  'source',
+  'phase',
+  'approval',
+  'resourceCount',
+  'rejected',
+  'completedAt',
+  'outcome',
+  'finishedCount',
+  'kind',
+  'name',
+  'projectId',
+  'region',
+  'state',
+  'owner',
+  'file',
+  'huaweiId',
+  'reason',
+  'message',
+  'createdAt',
+  'updatedAt',
+  'correction',
+  'heldState',
+  'attempt',
+  'intentAt',
+  'outcomeUnknown',
+  'dispatchStartedAt',
+  'createStartedAt',
+  'deadlineAt',
+  'polls',
+  'generation',
+  'operation',
+  'changes',
+  'removedAt',
+  'finishedAt',
+  'observation',
+] as const;
+const VIEW_NAMES = Object.fromEntries(VIEW_FIELDS.map((field, i) => [`#v${i}`, field]));
+const VIEW_PROJECTION = Object.keys(VIEW_NAMES).join(', ');
+
+/** The request and its resources without their manifests, in one paginated, projected query. */
+export async function getRequestView(
+  table: TableRef,
+  requestId: string,
+): Promise<{ request: RequestRecord; resources: ResourceView[] } | undefined> {
+  let request: RequestRecord | undefined;
+  const resources: ResourceView[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await table.ddb.send(
+      new QueryCommand({
+        TableName: table.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ProjectionExpression: VIEW_PROJECTION,
+        ExpressionAttributeNames: VIEW_NAMES,
+        ExpressionAttributeValues: { ':pk': requestKey(requestId).pk },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      if (item.sk === 'REQ') request = strip<RequestRecord>(item);
+      else if (typeof item.sk === 'string' && item.sk.startsWith('RES#')) resources.push(strip<ResourceView>(item));
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return request ? { request, resources } : undefined;
+}
+
 /** Resource endings that did what was asked. */
 const GOOD_STATES: ReadonlySet<string> = new Set(['Succeeded', 'Unchanged', 'Deleted', 'Orphaned']);
 

@@ -12,8 +12,8 @@ import { ListRequestsQuerySchema, ListResourcesQuerySchema } from '../http/queri
 import { adapterOf, isKind, KINDS } from '../kinds/registry';
 import { ownerOf, type OwnerGroups } from '../reconcile/owner';
 import { InvalidCursorError, listManaged, listRequests, type RequestListFilter } from '../store/lists';
-import { getManagedMany } from '../store/managed';
-import { getRequestWithResources, overallState, type TableRef } from '../store/requests';
+import { getManagedConditions } from '../store/managed';
+import { getRequestView, overallState, type TableRef } from '../store/requests';
 import { PROVIDERS, REQUEST_STATES, TERMINAL_STATES } from '../store/types';
 import { canList, canSeeRequest, type Viewer } from '../http/viewer';
 import { hasViewerRole } from './access';
@@ -229,13 +229,13 @@ export function createUiApp(deps: UiDeps): Hono {
     const id = c.req.param('id');
     const missing = `No request ${id.slice(0, 64)} that you may see.`;
     if (!REQUEST_ID_PATTERN.test(id)) return notFound(c, viewer, missing);
-    const found = await getRequestWithResources(deps.table, id);
+    const found = await getRequestView(deps.table, id);
     // Someone else's request answers as a missing one does, so ids cannot be probed for existence.
     if (!found || !canSeeRequest(viewer, found.request)) return notFound(c, viewer, missing);
     const { request, resources } = found;
     resources.sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
     const state = overallState(request, resources);
-    const managed = await getManagedMany(deps.table, resources);
+    const managed = await getManagedConditions(deps.table, resources);
     const live = state === 'InProgress' || state === 'PendingApproval' || resources.some((r) => !TERMINAL_STATES.has(r.state));
     return render(
       c,

@@ -1,19 +1,21 @@
 /** The request page: where a request came from, where it stands, and one row per resource with its story. */
-import type { ApprovalRecord, ManagedResource, RejectedDocument, RequestRecord, RequestState, ResourceRecord } from '../store/types';
+import type { ManagedConditions } from '../store/managed';
+import type { ResourceView } from '../store/requests';
+import type { ApprovalRecord, RejectedDocument, RequestRecord, RequestState } from '../store/types';
 import { askedBy, duration, huaweiErrorOf, safeHref, sourceLinkLabel, specValue } from './format';
 import { type ConsoleUrl, HuaweiId, Scroll, StateLabel, Time } from './layout';
 
 export interface RequestPageData {
   request: RequestRecord;
   state: RequestState;
-  resources: ResourceRecord[];
+  resources: ResourceView[];
   /** Each resource's managed record, keyed `projectId/kind/name`, for conditions and drift. */
-  managed: Map<string, ManagedResource>;
+  managed: Map<string, ManagedConditions>;
   now: Date;
   consoleUrl: ConsoleUrl;
 }
 
-const managedOf = (data: RequestPageData, r: ResourceRecord) => data.managed.get(`${r.projectId}/${r.kind}/${r.name}`);
+const managedOf = (data: RequestPageData, r: ResourceView) => data.managed.get(`${r.projectId}/${r.kind}/${r.name}`);
 
 function Source(props: { request: RequestRecord }) {
   const { source } = props.request;
@@ -52,7 +54,7 @@ function Source(props: { request: RequestRecord }) {
   );
 }
 
-function Conditions(props: { managed: ManagedResource | undefined }) {
+function Conditions(props: { managed: ManagedConditions | undefined }) {
   const conditions = props.managed?.conditions;
   if (!conditions) return <span class="muted">—</span>;
   return (

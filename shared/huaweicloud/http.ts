@@ -8,7 +8,7 @@
 import { request as httpRequest, validateHeaderName, validateHeaderValue, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
-export interface HttpRequestInit {
+interface HttpRequestInit {
   method: string;
   headers: Record<string, string>;
   body?: string;

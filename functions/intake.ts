@@ -1,8 +1,8 @@
 /** Lambda entry for the intake queue: each record becomes a recorded request; only retryable failures are reported back. */
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { processIntakeMessage } from '../shared/intake/service';
 import { governanceDeps } from '../shared/governance';
-import { createLogger, intakeDeps, providerSettings, requireConfiguration } from '../shared/runtime';
+import { createLogger, intakeDeps, providerSettings, requireConfiguration, withLambdaContext } from '../shared/runtime';
 import { sqsBatchHandler } from '../shared/sqs-batch';
 
 const logger = createLogger('hwc-provisioner-intake');
@@ -38,19 +38,4 @@ async function recordHandler(record: SQSRecord): Promise<void> {
   });
 }
 
-const processBatch = sqsBatchHandler(recordHandler);
-
-/**
- * What Powertools' injectLambdaContext middleware does around the batch, without middy: middy's core loads
- * node:stream/web and its streaming support at every cold start, which this function never uses.
- */
-export async function handler(event: SQSEvent, context: Context) {
-  logger.powertools.refreshSampleRateCalculation();
-  logger.powertools.addContext(context);
-  logger.powertools.logEventIfEnabled(event);
-  try {
-    return await processBatch(event);
-  } finally {
-    logger.powertools.clearBuffer();
-  }
-}
+export const handler = withLambdaContext(logger.powertools, sqsBatchHandler(recordHandler));

@@ -1,10 +1,8 @@
-/** Lambda entry for the HTTP API: the Hono app from shared/http, wrapped by middy for structured logging. */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
+/** Lambda entry for the HTTP API: the Hono app from shared/http, with the Lambda context in its log lines. */
 import { handle } from 'hono/aws-lambda';
 import { createApp } from '../shared/http/app';
 import { governanceDeps } from '../shared/governance';
-import { appServices, checkConfiguration, createLogger } from '../shared/runtime';
+import { appServices, checkConfiguration, createLogger, withLambdaContext } from '../shared/runtime';
 import { loadSecrets } from '../shared/secrets';
 
 const logger = createLogger('hwc-provisioner-webhook');
@@ -12,6 +10,7 @@ const logger = createLogger('hwc-provisioner-webhook');
 // /healthz and every route can answer 503 with that name (appServices checks it on each request).
 checkConfiguration('webhook', logger.app);
 
-export const handler = middy(
+export const handler = withLambdaContext(
+  logger.powertools,
   handle(createApp({ logger: logger.app, secrets: () => loadSecrets(), services: () => appServices(governanceDeps) })),
-).use(injectLambdaContext(logger.powertools));
+);

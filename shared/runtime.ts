@@ -3,6 +3,7 @@
  * and what holds secrets rebuilt when they change.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
 import { documentClient, snsClient, sqsClient } from './aws';
 import {
   ConfigError,
@@ -48,6 +49,26 @@ export function createLogger(serviceName: string): { powertools: Logger; app: Ap
     error: (message, extra) => powertools.error(message, (extra ?? {}) as never),
   };
   return { powertools, app };
+}
+
+/**
+ * What Powertools' injectLambdaContext middleware does around a handler, without middy: middy's core loads
+ * node:stream/web and its streaming support at every cold start, which these functions never use.
+ */
+export function withLambdaContext<E, R>(
+  logger: Logger,
+  handler: (event: E, context: Context) => Promise<R>,
+): (event: E, context: Context) => Promise<R> {
+  return async (event, context) => {
+    logger.refreshSampleRateCalculation();
+    logger.addContext(context);
+    logger.logEventIfEnabled(event);
+    try {
+      return await handler(event, context);
+    } finally {
+      logger.clearBuffer();
+    }
+  };
 }
 
 /**

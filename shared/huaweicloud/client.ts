@@ -13,6 +13,7 @@ import {
   isHuaweiError,
   type HuaweiError,
 } from './errors';
+import { httpFetch, refusedHeaderName, type HttpAnswer, type HttpFetch } from './http';
 import { signRequest, urlEncode, type Credentials } from './signer';
 import { backoffDelay } from '../retry';
 
@@ -43,7 +44,7 @@ export interface HuaweiClientOptions {
   region?: string;
   modelartsEndpoint: string;
   iefEndpoint: string;
-  /** Budget for reaching the server and getting response headers, added to readTimeoutMs (fetch cannot separate them). */
+  /** Budget for reaching the server and getting response headers, added to readTimeoutMs (one timer covers both). */
   connectTimeoutMs?: number;
   /** Budget for the server to answer, and again for reading the body. */
   readTimeoutMs?: number;
@@ -58,7 +59,8 @@ export interface HuaweiClientOptions {
    */
   maxRequestsPerSecond?: number;
   logger?: HuaweiLogger;
-  fetch?: typeof fetch;
+  /** Defaults to node:http (./http.ts); a fetch works too. */
+  fetch?: HttpFetch;
   /** Defaults to Math.random; injectable so backoff tests are deterministic. */
   random?: () => number;
 }
@@ -115,7 +117,7 @@ type AttemptFailure =
   | { type: 'network'; detail: string; cause?: unknown }
   | { type: 'timeout'; phase: 'response' | 'body' }
   | { type: 'garbled'; status: number; requestId?: string }
-  /** fetch would refuse the request before sending it (a header value or the URL): nothing left this process. */
+  /** The transport would refuse the request before sending it (a header value or the URL): nothing left this process. */
   | { type: 'invalid'; detail: string };
 
 class AttemptError extends Error {
@@ -137,7 +139,7 @@ export class HuaweiCloudClient implements HuaweiTransport {
   private readonly region: string | undefined;
   private readonly pacer: Pacer | undefined;
   private readonly logger: HuaweiLogger;
-  private readonly fetchImpl: typeof fetch;
+  private readonly fetchImpl: HttpFetch;
   private readonly random: () => number;
   private readonly credentials: () => Promise<Credentials>;
 
@@ -154,7 +156,7 @@ export class HuaweiCloudClient implements HuaweiTransport {
     this.region = options.region;
     this.pacer = options.maxRequestsPerSecond ? new Pacer(options.maxRequestsPerSecond) : undefined;
     this.logger = options.logger ?? SILENT;
-    this.fetchImpl = options.fetch ?? globalThis.fetch;
+    this.fetchImpl = options.fetch ?? httpFetch;
     this.random = options.random ?? Math.random;
     const creds = options.credentials;
     this.credentials = typeof creds === 'function' ? creds : () => Promise.resolve(creds);
@@ -162,7 +164,7 @@ export class HuaweiCloudClient implements HuaweiTransport {
 
   /** Built from HUAWEICLOUD_* variables; credentials are resolved lazily, on the first call. */
   static fromConfig(
-    extra: { env?: Record<string, string | undefined>; logger?: HuaweiLogger; fetch?: typeof fetch; retryBudgetMs?: number } = {},
+    extra: { env?: Record<string, string | undefined>; logger?: HuaweiLogger; fetch?: HttpFetch; retryBudgetMs?: number } = {},
   ): HuaweiCloudClient {
     const cfg = huaweiConfig(extra.env);
     return new HuaweiCloudClient({
@@ -247,10 +249,10 @@ export class HuaweiCloudClient implements HuaweiTransport {
     };
     if (call.service === 'ief' && call.target.iefInstanceId) unsigned['ief-instance-id'] = call.target.iefInstanceId;
     const headers = signRequest({ method: call.method, url, headers: unsigned, ...(body !== undefined ? { body } : {}) }, credentials);
-    // fetch sets Host from the URL (the signed value) and refuses to let callers override it.
+    // The transport sets Host from the URL (the signed value); fetch refuses to let callers override it.
     delete headers['host'];
     headers['accept'] = 'application/json';
-    // Checked here, not left to fetch: fetch's TypeError for a bad header looks like a network failure,
+    // Checked here, not left to the transport: its error for a bad header looks like a network failure,
     // and a create that was never sent must not be reported as one whose outcome is unknown.
     const invalid = refusedHeader(headers);
     if (invalid) throw new AttemptError({ type: 'invalid', detail: invalid });
@@ -258,7 +260,7 @@ export class HuaweiCloudClient implements HuaweiTransport {
     const controller = new AbortController();
     let timer = setTimeout(() => controller.abort(new TimeoutSignal('response')), this.opts.connectTimeoutMs + this.opts.readTimeoutMs);
     try {
-      let response: Response;
+      let response: HttpAnswer;
       try {
         response = await this.fetchImpl(url, {
           method: call.method,
@@ -386,25 +388,14 @@ function dotSegmentIn(path: string): string | undefined {
     : `path ${path} has ${bad === '' ? 'an empty' : `a "${bad}"`} segment, which would address another resource`;
 }
 
-/** Why fetch would refuse these headers, naming the header but never its value (it may be a secret). */
+/** Why the transport would refuse these headers, naming the header but never its value (it may be a secret). */
 function refusedHeader(headers: Record<string, string>): string | undefined {
-  try {
-    new Headers(headers);
-    return undefined;
-  } catch {
-    // One of them: found below, so the message can name it.
-  }
-  for (const [name, value] of Object.entries(headers)) {
-    try {
-      new Headers([[name, value]]);
-    } catch {
-      return (
-        `header ${/^[A-Za-z0-9-]+$/.test(name) ? name : '(unprintable name)'} has a value HTTP ` +
-        'does not allow (control characters such as CR, LF or NUL, or characters beyond Latin-1)'
-      );
-    }
-  }
-  return undefined;
+  const name = refusedHeaderName(headers);
+  if (name === undefined) return undefined;
+  return (
+    `header ${/^[A-Za-z0-9-]+$/.test(name) ? name : '(unprintable name)'} has a value HTTP ` +
+    'does not allow (control characters such as CR, LF or NUL, or characters beyond Latin-1)'
+  );
 }
 
 function unexpected(operation: string, error: unknown): HuaweiError {
@@ -414,7 +405,7 @@ function unexpected(operation: string, error: unknown): HuaweiError {
 
 function transportFailure(error: unknown, signal: AbortSignal): AttemptFailure {
   if (signal.aborted && signal.reason instanceof TimeoutSignal) return { type: 'timeout', phase: signal.reason.phase };
-  // undici wraps the socket error (ECONNRESET, UND_ERR_SOCKET...) in `cause`; its code is the useful part.
+  // node:http's error carries the socket's code (ECONNRESET...); undici (a fetch passed in) wraps it in `cause`.
   const cause = (error as { cause?: unknown } | null)?.cause;
   const code = (cause as { code?: unknown } | null)?.code ?? (error as { code?: unknown } | null)?.code;
   const detail = typeof code === 'string' ? `network error ${code}` : 'network error';

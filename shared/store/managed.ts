@@ -36,7 +36,10 @@ export async function getManagedConditions(
   table: TableRef,
   identities: readonly { projectId: string; kind: string; name: string }[],
 ): Promise<Map<string, ManagedConditions>> {
-  return getManagedMany(table, identities, { ProjectionExpression: Object.keys(CONDITION_NAMES).join(', '), ExpressionAttributeNames: CONDITION_NAMES });
+  return getManagedMany(table, identities, {
+    ProjectionExpression: Object.keys(CONDITION_NAMES).join(', '),
+    ExpressionAttributeNames: CONDITION_NAMES,
+  });
 }
 
 export async function getManagedMany(

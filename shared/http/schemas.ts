@@ -4,28 +4,12 @@
  */
 import * as z from 'zod';
 import { REQUEST_ID_PATTERN } from '../intake/ids';
-import { PROVIDERS, REQUEST_STATES, type ResourceState } from '../store/types';
+import { PROVIDERS, REQUEST_STATES, RESOURCE_STATES } from '../store/types';
 
 const Timestamp = z.iso.datetime({ offset: true }).describe('ISO 8601 date and time');
 
 export const RequestIdSchema = z.string().regex(REQUEST_ID_PATTERN).describe('A request id, req_ followed by 26 characters (a ULID)');
 
-const RESOURCE_STATES = [
-  'PendingApproval',
-  'Queued',
-  'WaitingForDependency',
-  'CreatePending',
-  'Creating',
-  'Updating',
-  'Deleting',
-  'Succeeded',
-  'Unchanged',
-  'Failed',
-  'TimedOut',
-  'Deleted',
-  'Orphaned',
-  'Cancelled',
-] as const satisfies readonly ResourceState[];
 export const ResourceStateSchema = z.enum(RESOURCE_STATES).describe('Where a resource is in its life');
 
 export const RequestStateSchema = z.enum(REQUEST_STATES).describe("A request's overall state, from its resources");

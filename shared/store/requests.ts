@@ -310,8 +310,17 @@ export async function getRequestWithResources(
   table: TableRef,
   requestId: string,
 ): Promise<{ request: RequestRecord; resources: ResourceRecord[] } | undefined> {
+  return readPartition<ResourceRecord>(table, requestId);
+}
+
+/** The request item and its resource items, each through strip(), optionally projected. */
+async function readPartition<R extends object>(
+  table: TableRef,
+  requestId: string,
+  projection?: { ProjectionExpression: string; ExpressionAttributeNames: Record<string, string> },
+): Promise<{ request: RequestRecord; resources: R[] } | undefined> {
   let request: RequestRecord | undefined;
-  const resources: ResourceRecord[] = [];
+  const resources: R[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await table.ddb.send(
@@ -321,11 +330,12 @@ export async function getRequestWithResources(
         ExpressionAttributeValues: { ':pk': requestKey(requestId).pk },
         ConsistentRead: true,
         ExclusiveStartKey: startKey,
+        ...projection,
       }),
     );
     for (const item of page.Items ?? []) {
       if (item.sk === 'REQ') request = strip<RequestRecord>(item);
-      else if (typeof item.sk === 'string' && item.sk.startsWith('RES#')) resources.push(strip<ResourceRecord>(item));
+      else if (typeof item.sk === 'string' && item.sk.startsWith('RES#')) resources.push(strip<R>(item));
     }
     startKey = page.LastEvaluatedKey;
   } while (startKey);
@@ -383,28 +393,7 @@ export async function getRequestView(
   table: TableRef,
   requestId: string,
 ): Promise<{ request: RequestRecord; resources: ResourceView[] } | undefined> {
-  let request: RequestRecord | undefined;
-  const resources: ResourceView[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await table.ddb.send(
-      new QueryCommand({
-        TableName: table.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ProjectionExpression: VIEW_PROJECTION,
-        ExpressionAttributeNames: VIEW_NAMES,
-        ExpressionAttributeValues: { ':pk': requestKey(requestId).pk },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      if (item.sk === 'REQ') request = strip<RequestRecord>(item);
-      else if (typeof item.sk === 'string' && item.sk.startsWith('RES#')) resources.push(strip<ResourceView>(item));
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return request ? { request, resources } : undefined;
+  return readPartition<ResourceView>(table, requestId, { ProjectionExpression: VIEW_PROJECTION, ExpressionAttributeNames: VIEW_NAMES });
 }
 
 /** Resource endings that did what was asked. */

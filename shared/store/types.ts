@@ -1,7 +1,7 @@
 /** Records kept in the table: requests, their resources, and the states a resource moves through. */
 import type { ManifestIssue } from '../manifests/errors';
 
-const RESOURCE_STATES = [
+export const RESOURCE_STATES = [
   'PendingApproval',
   'Queued',
   'WaitingForDependency',

@@ -3,7 +3,34 @@
  * strings are validated with these schemas, and the OpenAPI description is generated from the same ones.
  */
 import * as z from 'zod';
+import { ConditionsSchema, DriftSchema, RequestSourceSchema } from './schemas';
 import { PROVIDERS, REQUEST_STATES } from '../store/types';
+
+/** A query string its schema refuses: the message names the parameter. */
+export class QueryError extends Error {
+  readonly code = 'INVALID_QUERY';
+  constructor(message: string) {
+    super(message);
+    this.name = 'QueryError';
+  }
+}
+
+/**
+ * A query string (Hono's `c.req.queries()`) through its schema. A parameter given twice is refused rather than
+ * one of them ignored; `dropEmpty` drops the empty values a GET form sends for "any".
+ */
+export function readQuery<S extends z.ZodType>(queries: Record<string, string[]>, schema: S, dropEmpty = false): z.infer<S> {
+  const raw: Record<string, string> = {};
+  for (const [name, values] of Object.entries(queries)) {
+    if (values.length !== 1) throw new QueryError(`${name.slice(0, 64)} must be given once`);
+    if (!dropEmpty || values[0] !== '') raw[name] = values[0]!;
+  }
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const where = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => k.slice(0, 64)).join(', ') : issue.path.join('.');
+  throw new QueryError(`${where}: ${issue.message}`);
+}
 
 const limit = z.coerce.number().int().min(1).max(100).default(25);
 const cursor = z.string().min(1).max(2048).optional();
@@ -31,18 +58,8 @@ export const GetResourceQuerySchema = z.strictObject({
     .optional(),
 });
 
-const SourceViewSchema = z.object({
-  provider: z.enum(PROVIDERS),
-  ref: z.string(),
-  repository: z.string().optional(),
-  commit: z.string().optional(),
-  branch: z.string().optional(),
-  ticket: z.string().optional(),
-  caller: z.string().optional(),
-  url: z.string().optional(),
-  user: z.string().optional(),
-  file: z.string().optional(),
-});
+/** A managed resource's source is its request's, narrowed to the file. */
+const SourceViewSchema = RequestSourceSchema.extend({ file: z.string().optional() });
 
 export const RequestSummaryViewSchema = z.object({
   requestId: z.string(),
@@ -60,13 +77,6 @@ export const RequestListViewSchema = z.object({
   nextCursor: z.string().optional(),
 });
 
-const ConditionSchema = z.object({
-  status: z.enum(['True', 'False', 'Unknown']),
-  reason: z.string(),
-  message: z.string().optional(),
-  lastTransitionTime: z.iso.datetime(),
-});
-
 export const ManagedResourceViewSchema = z.object({
   kind: z.string(),
   name: z.string(),
@@ -78,11 +88,11 @@ export const ManagedResourceViewSchema = z.object({
   huaweiId: z.string().optional(),
   generation: z.number().int(),
   source: SourceViewSchema,
-  conditions: z.object({ Ready: ConditionSchema, Synced: ConditionSchema, Healthy: ConditionSchema }),
+  conditions: ConditionsSchema,
   observation: z
     .object({ at: z.iso.datetime(), phase: z.string(), reason: z.string().optional(), message: z.string().optional() })
     .optional(),
-  drift: z.array(z.object({ path: z.string(), desired: z.unknown(), observed: z.unknown() })).optional(),
+  drift: DriftSchema.optional(),
   /** The request holding the lifecycle now, or the last one that did. */
   requestId: z.string(),
   createdAt: z.iso.datetime(),

@@ -8,14 +8,18 @@ import type * as z from 'zod';
 import type { ApiToken } from '../config';
 import { hasRole } from '../intake/auth';
 import { isKind } from '../kinds/registry';
-import { ownerOf, type OwnerGroups } from '../reconcile/owner';
+import type { OwnerGroups } from '../reconcile/owner';
 import { InvalidCursorError, listManaged, listRequests } from '../store/lists';
 import { getManaged } from '../store/managed';
 import type { TableRef } from '../store/requests';
 import type { ManagedResource } from '../store/types';
 import { ApiError } from './errors';
+import { ownNamespace, requestListScope } from './scope';
+import type { Viewer } from './viewer';
 import {
   GetResourceQuerySchema,
+  QueryError,
+  readQuery,
   ListRequestsQuerySchema,
   ListResourcesQuerySchema,
   type ManagedResourceViewSchema,
@@ -29,20 +33,14 @@ export interface ReadContext {
   defaultProjectId?: string;
 }
 
-/** The query string through its schema; a parameter given twice is refused rather than one of them ignored. */
+/** The query string through its schema, refused as a 400 naming the parameter. */
 function parseQuery<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
-  const raw: Record<string, string> = {};
-  for (const [name, values] of Object.entries(c.req.queries())) {
-    if (values.length !== 1) throw new ApiError(400, 'INVALID_QUERY', `${name.slice(0, 64)} must be given once`);
-    raw[name] = values[0]!;
+  try {
+    return readQuery(c.req.queries(), schema);
+  } catch (error) {
+    if (error instanceof QueryError) throw new ApiError(400, error.code, error.message);
+    throw error;
   }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const where = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => k.slice(0, 64)).join(', ') : issue.path.join('.');
-    throw new ApiError(400, 'INVALID_QUERY', `${where}: ${issue.message}`);
-  }
-  return parsed.data;
 }
 
 function cursorError(error: unknown): never {
@@ -50,15 +48,13 @@ function cursorError(error: unknown): never {
   throw error;
 }
 
-const callerNamespace = (ctx: ReadContext) =>
-  ownerOf({ provider: 'api', ref: `api:${ctx.caller.caller}`, caller: ctx.caller.caller }, ctx.ownerGroups);
+/** A bearer token is a viewer as a signed-in person is: the same scope rules (scope.ts) apply. */
+const viewerOf = (ctx: ReadContext): Viewer => ({ kind: 'token', caller: ctx.caller });
 
 export async function listRequestsRoute(c: Context, ctx: ReadContext) {
   const query = parseQuery(c, ListRequestsQuerySchema);
-  const everything = hasRole(ctx.caller, 'read-all') && !query.mine;
-  const scope = everything
-    ? {}
-    : { caller: ctx.caller.caller, ...(hasRole(ctx.caller, 'approve') && !query.mine ? { approvals: true } : {}) };
+  // A token always has a scope (its own requests at least).
+  const scope = requestListScope(viewerOf(ctx), query.mine === true) ?? {};
   const page = await listRequests(
     ctx.table,
     { ...(query.source ? { provider: query.source } : {}), ...(query.state ? { state: query.state } : {}), ...scope },
@@ -99,7 +95,7 @@ export async function listResourcesRoute(c: Context, ctx: ReadContext) {
   if (query.kind !== undefined && !isKind(query.kind)) throw new ApiError(400, 'UNKNOWN_KIND', `no kind ${query.kind}`);
   let owner = query.owner;
   if (!hasRole(ctx.caller, 'read-all')) {
-    const own = callerNamespace(ctx);
+    const own = ownNamespace(viewerOf(ctx), ctx.ownerGroups);
     if (owner !== undefined && owner !== own)
       throw new ApiError(
         403,
@@ -127,6 +123,6 @@ export async function getResourceRoute(c: Context, ctx: ReadContext) {
   if (name.length === 0 || name.length > 128) throw notFound();
   const managed = await getManaged(ctx.table, projectId, kind, name);
   // Another namespace's resource answers as a missing one does: names cannot be probed for existence.
-  if (!managed || (!hasRole(ctx.caller, 'read-all') && managed.owner !== callerNamespace(ctx))) throw notFound();
+  if (!managed || (!hasRole(ctx.caller, 'read-all') && managed.owner !== ownNamespace(viewerOf(ctx), ctx.ownerGroups))) throw notFound();
   return c.json({ ...resourceView(managed), requestIds: managed.requestIds });
 }

@@ -8,15 +8,15 @@ import type { Child } from 'hono/jsx';
 import { trimTrailingSlash } from 'hono/trailing-slash';
 import { REQUEST_ID_PATTERN } from '../intake/ids';
 import type * as z from 'zod';
-import { ListRequestsQuerySchema, ListResourcesQuerySchema } from '../http/queries';
+import { ListRequestsQuerySchema, ListResourcesQuerySchema, QueryError, readQuery } from '../http/queries';
+import { hasViewerRole, ownNamespace, requestListScope } from '../http/scope';
 import { adapterOf, isKind, KINDS } from '../kinds/registry';
-import { ownerOf, type OwnerGroups } from '../reconcile/owner';
+import type { OwnerGroups } from '../reconcile/owner';
 import { InvalidCursorError, listManaged, listRequests, type RequestListFilter } from '../store/lists';
 import { getManagedConditions } from '../store/managed';
 import { getRequestView, overallState, type TableRef } from '../store/requests';
 import { PROVIDERS, REQUEST_STATES, TERMINAL_STATES } from '../store/types';
 import { canList, canSeeRequest, type Viewer } from '../http/viewer';
-import { hasViewerRole } from './access';
 import { consoleUrl } from './format';
 import { LIVE_SCRIPT_HASH, Page } from './layout';
 import { InventoryPage, RequestListPage } from './list-pages';
@@ -41,59 +41,15 @@ export interface UiDeps {
 /** The list schemas' default page size: a link to the next page names another size only when one was asked for. */
 const DEFAULT_LIMIT = 25;
 
-/** A filter the page cannot apply: the form's own values never cause one, a hand-edited URL may. */
-class BadQueryError extends Error {
-  readonly code = 'INVALID_QUERY';
-}
-
 /** The query through the API's own schema; the empty values a GET form sends for "any" are dropped first. */
-function parseQuery<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
-  const raw: Record<string, string> = {};
-  for (const [name, values] of Object.entries(c.req.queries())) {
-    if (values.length !== 1) throw new BadQueryError(`${name.slice(0, 64)} must be given once`);
-    if (values[0] !== '') raw[name] = values[0]!;
-  }
-  const parsed = schema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const where = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => k.slice(0, 64)).join(', ') : issue.path.join('.');
-  throw new BadQueryError(`${where}: ${issue.message}`);
-}
+const parseQuery = <S extends z.ZodType>(c: Context, schema: S): z.infer<S> => readQuery(c.req.queries(), schema, true);
 
-/**
- * Which requests a viewer may list, as GET /requests scopes them: everything with read-all (unless only their
- * own are asked for), else their own and, for an approver, those that asked for an approval. Undefined when
- * that is nothing at all (a session no identity is linked to).
- */
-function requestScope(
-  viewer: Viewer,
-  mine: boolean,
-): { filter: Pick<RequestListFilter, 'caller' | 'users' | 'approvals'>; says: string } | undefined {
-  if (hasViewerRole(viewer, 'read-all') && !mine) return { filter: {}, says: 'Every request (you may read all).' };
-  const approvals = hasViewerRole(viewer, 'approve') && !mine;
-  const also = approvals ? ', and those that asked for an approval' : '';
-  if (viewer.kind === 'token')
-    return {
-      filter: { caller: viewer.caller.caller, ...(approvals ? { approvals } : {}) },
-      says: `Requests of API caller ${viewer.caller.caller}${also}.`,
-    };
-  const identities = viewer.kind === 'session' ? viewer.identities : [];
-  if (identities.length === 0 && !approvals) return undefined;
-  return {
-    filter: { ...(identities.length > 0 ? { users: identities } : {}), ...(approvals ? { approvals } : {}) },
-    says: `Requests by ${identities.join(', ') || 'you'}${also}.`,
-  };
-}
-
-/** The namespace whose resources a viewer without read-all sees: the API caller's (a session's `api:` identity). */
-function ownNamespace(viewer: Viewer, groups: OwnerGroups | undefined): string | undefined {
-  const caller =
-    viewer.kind === 'token'
-      ? viewer.caller.caller
-      : viewer.kind === 'session'
-        ? viewer.identities.find((i) => i.startsWith('api:'))?.slice(4)
-        : undefined;
-  return caller ? ownerOf({ provider: 'api', ref: `api:${caller}`, caller }, groups) : undefined;
+/** What the list says about its scope (scope.ts decides it). */
+function scopeSays(scope: Pick<RequestListFilter, 'caller' | 'users' | 'approvals'>): string {
+  if (Object.keys(scope).length === 0) return 'Every request (you may read all).';
+  const also = scope.approvals ? ', and those that asked for an approval' : '';
+  if (scope.caller) return `Requests of API caller ${scope.caller}${also}.`;
+  return `Requests by ${scope.users?.join(', ') || 'you'}${also}.`;
 }
 
 /** A live page polls this often; one waiting for a person to approve it, less often. */
@@ -174,7 +130,7 @@ export function createUiApp(deps: UiDeps): Hono {
   app.use(trimTrailingSlash());
 
   app.onError((error, c) => {
-    if (error instanceof BadQueryError || error instanceof InvalidCursorError)
+    if (error instanceof QueryError || error instanceof InvalidCursorError)
       return render(
         c,
         400,
@@ -258,7 +214,7 @@ export function createUiApp(deps: UiDeps): Hono {
     const viewer = await lister(c);
     if (viewer instanceof Response) return viewer;
     const query = parseQuery(c, ListRequestsQuerySchema);
-    const scope = requestScope(viewer, query.mine === true);
+    const scope = requestListScope(viewer, query.mine === true);
     const filters = {
       ...(query.source ? { source: query.source } : {}),
       ...(query.state ? { state: query.state } : {}),
@@ -268,7 +224,7 @@ export function createUiApp(deps: UiDeps): Hono {
     const page = scope
       ? await listRequests(
           deps.table,
-          { ...(query.source ? { provider: query.source } : {}), ...(query.state ? { state: query.state } : {}), ...scope.filter },
+          { ...(query.source ? { provider: query.source } : {}), ...(query.state ? { state: query.state } : {}), ...scope },
           { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) },
         )
       : { items: [], cursor: undefined };
@@ -279,7 +235,7 @@ export function createUiApp(deps: UiDeps): Hono {
       filters,
       providers: PROVIDERS,
       states: REQUEST_STATES,
-      scope: scope?.says ?? 'Your sign-in is linked to no identity that asked for a request.',
+      scope: scope ? scopeSays(scope) : 'Your sign-in is linked to no identity that asked for a request.',
     };
     return render(c, 200, 'Requests', viewer, <RequestListPage data={data} />);
   });
@@ -288,7 +244,7 @@ export function createUiApp(deps: UiDeps): Hono {
     const viewer = await lister(c);
     if (viewer instanceof Response) return viewer;
     const query = parseQuery(c, ListResourcesQuerySchema);
-    if (query.kind !== undefined && !isKind(query.kind)) throw new BadQueryError(`kind: no kind ${query.kind}`);
+    if (query.kind !== undefined && !isKind(query.kind)) throw new QueryError(`kind: no kind ${query.kind}`);
     const readAll = hasViewerRole(viewer, 'read-all');
     const owner = readAll ? query.owner : ownNamespace(viewer, deps.ownerGroups);
     const page =

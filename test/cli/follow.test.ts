@@ -3,39 +3,23 @@
  * real dispatcher and poller moving the request: watch prints each change once, ends when every resource is
  * terminal, and exits 0 when all succeeded, 1 when one failed.
  */
-import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { followCommand } from '../../cli/follow';
-import { createApp } from '../../shared/http/app';
-import { notebook, startHarness, type Harness } from '../execution/harness';
-import { memoryLogger, SECRETS } from '../http/helpers';
+import { notebook, serveApi, startHarness, type Harness } from '../execution/harness';
 
 const TOKEN = 'watch-token-for-tests-0123456789abcdef';
 
 describe('status and watch', () => {
   let h: Harness;
-  let server: ServerType;
+  let api: Awaited<ReturnType<typeof serveApi>>;
   let apiUrl: string;
   beforeAll(async () => {
     h = await startHarness();
-    const app = createApp({
-      logger: memoryLogger(),
-      secrets: async () => ({ ...SECRETS, API_TOKENS: [{ caller: 'test', token: TOKEN, roles: ['submit', 'read-all'] }] }),
-      services: () => ({
-        intake: { table: h.deps.table, dispatch: h.deps.dispatch, defaults: { region: 'cn-north-4' } },
-        intakeQueue: { sqs: h.stack.sqs, queueUrl: h.stack.queues.intake.url },
-        trackedBranches: [],
-      }),
-    });
-    await new Promise<void>((resolve) => {
-      server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => {
-        apiUrl = `http://127.0.0.1:${info.port}`;
-        resolve();
-      });
-    });
+    api = await serveApi(h, [{ caller: 'test', token: TOKEN, roles: ['submit', 'read-all'] }], { defaults: { region: 'cn-north-4' } });
+    apiUrl = api.url;
   });
   afterAll(async () => {
-    await new Promise((r) => server.close(r));
+    await api.close();
     await h.close();
   });
 

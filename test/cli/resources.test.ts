@@ -3,12 +3,9 @@
  * dispatcher and poller made: a row per resource with its conditions, every page followed, --kind, --owner,
  * --limit, and the caller's scope.
  */
-import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resourcesCommand } from '../../cli/resources';
-import { createApp } from '../../shared/http/app';
-import { allKinds, notebook, PROJECT_ID, startHarness, type Harness } from '../execution/harness';
-import { memoryLogger, SECRETS } from '../http/helpers';
+import { allKinds, notebook, PROJECT_ID, serveApi, startHarness, type Harness } from '../execution/harness';
 
 const READER = 'resources-reader-token-0123456789abcdef';
 const OTHER = 'resources-other-token-0123456789abcdefg';
@@ -24,31 +21,15 @@ interface View {
 
 describe('hwc-provisioner resources', () => {
   let h: Harness;
-  let server: ServerType;
+  let api: Awaited<ReturnType<typeof serveApi>>;
   let apiUrl: string;
   beforeAll(async () => {
     h = await startHarness();
-    const app = createApp({
-      logger: memoryLogger(),
-      secrets: async () => ({
-        ...SECRETS,
-        API_TOKENS: [
-          { caller: 'reader', token: READER, roles: ['read-all'] },
-          { caller: 'other', token: OTHER, roles: ['submit'] },
-        ],
-      }),
-      services: () => ({
-        intake: { table: h.deps.table, dispatch: h.deps.dispatch, defaults: { projectId: PROJECT_ID, region: 'cn-north-4' } },
-        intakeQueue: { sqs: h.stack.sqs, queueUrl: h.stack.queues.intake.url },
-        trackedBranches: [],
-      }),
-    });
-    await new Promise<void>((resolve) => {
-      server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => {
-        apiUrl = `http://127.0.0.1:${info.port}`;
-        resolve();
-      });
-    });
+    api = await serveApi(h, [
+      { caller: 'reader', token: READER, roles: ['read-all'] },
+      { caller: 'other', token: OTHER, roles: ['submit'] },
+    ]);
+    apiUrl = api.url;
     // Four kinds from one caller, and a notebook of another's.
     const mine = await h.submitYaml(allKinds('res'));
     await h.drive(mine);
@@ -56,7 +37,7 @@ describe('hwc-provisioner resources', () => {
     await h.drive(theirs);
   });
   afterAll(async () => {
-    await new Promise((r) => server.close(r));
+    await api.close();
     await h.close();
   });
 

@@ -6,41 +6,25 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bodyOf, submitCommand } from '../../cli/submit';
-import { createApp } from '../../shared/http/app';
-import { notebook, PROJECT_ID, startHarness, type Harness } from '../execution/harness';
-import { memoryLogger, SECRETS } from '../http/helpers';
+import { notebook, serveApi, startHarness, type Harness } from '../execution/harness';
 
 const TOKEN = 'submit-token-for-tests-0123456789abcdef';
 
 describe('hwc-provisioner submit', () => {
   let h: Harness;
-  let server: ServerType;
+  let api: Awaited<ReturnType<typeof serveApi>>;
   let apiUrl: string;
   let dir: string;
   beforeAll(async () => {
     h = await startHarness();
     dir = mkdtempSync(join(tmpdir(), 'hwcp-submit-'));
-    const app = createApp({
-      logger: memoryLogger(),
-      secrets: async () => ({ ...SECRETS, API_TOKENS: [{ caller: 'test', token: TOKEN, roles: ['submit'] }] }),
-      services: () => ({
-        intake: { table: h.deps.table, dispatch: h.deps.dispatch, defaults: { projectId: PROJECT_ID, region: 'cn-north-4' } },
-        intakeQueue: { sqs: h.stack.sqs, queueUrl: h.stack.queues.intake.url },
-        trackedBranches: [],
-      }),
-    });
-    await new Promise<void>((resolve) => {
-      server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => {
-        apiUrl = `http://127.0.0.1:${info.port}`;
-        resolve();
-      });
-    });
+    api = await serveApi(h, [{ caller: 'test', token: TOKEN, roles: ['submit'] }]);
+    apiUrl = api.url;
   });
   afterAll(async () => {
-    await new Promise((r) => server.close(r));
+    await api.close();
     await h.close();
     rmSync(dir, { recursive: true, force: true });
   });

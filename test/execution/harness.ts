@@ -1,5 +1,7 @@
 /** Drives the real dispatcher and poller against the emulators and the simulator, deterministically, for end-to-end tests. */
 import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { startSimulator, SIMULATOR_DEFAULTS, type RunningSimulator } from '../../local/huaweicloud-simulator/index';
@@ -9,12 +11,15 @@ import type { ReconcileDeps } from '../../shared/reconcile/dispatch';
 import type { CloudEvent } from '../../shared/events/cloudevents';
 import { HuaweiCloudClient } from '../../shared/huaweicloud/client';
 import { cloudApi } from '../../shared/reconcile/cloud';
-import { submit } from '../../shared/intake/submit';
+import { submit, type IntakeDeps } from '../../shared/intake/submit';
+import type { ApiToken } from '../../shared/config';
+import { createApp } from '../../shared/http/app';
 import { randomRequestId } from '../../shared/intake/ids';
 import { pollTick } from '../../shared/reconcile/poll';
 import { getRequestWithResources } from '../../shared/store/requests';
 import type { RequestSource } from '../../shared/store/types';
 import { useLocalResources, type LocalStack } from '../setup/stack';
+import { memoryLogger, SECRETS } from '../http/helpers';
 
 export const PROJECT_ID = SIMULATOR_DEFAULTS.projectId;
 
@@ -196,4 +201,34 @@ export function notebook(suffix: string, mutate: (doc: Record<string, any>) => v
   doc.spec.body.name = `nb_${suffix}`;
   mutate(doc);
   return stringify(doc);
+}
+
+/**
+ * The HTTP API on a real socket over the harness's table and queues, as the CLI and the local stack's progress
+ * lines reach it. `defaults` and `topic` as intake would be configured.
+ */
+export async function serveApi(
+  h: Harness,
+  tokens: ApiToken[],
+  intake: { defaults?: IntakeDeps['defaults']; topic?: boolean } = {},
+): Promise<{ url: string; close(): Promise<void> }> {
+  const app = createApp({
+    logger: memoryLogger(),
+    secrets: async () => ({ ...SECRETS, API_TOKENS: tokens }),
+    services: () => ({
+      intake: {
+        table: h.deps.table,
+        dispatch: h.deps.dispatch,
+        ...(intake.topic && h.deps.topic ? { topic: h.deps.topic } : {}),
+        defaults: intake.defaults ?? { projectId: PROJECT_ID, region: 'cn-north-4' },
+      },
+      intakeQueue: { sqs: h.stack.sqs, queueUrl: h.stack.queues.intake.url },
+      trackedBranches: [],
+    }),
+  });
+  const server = await new Promise<ServerType>((resolve) => {
+    const started: ServerType = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(started));
+  });
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
 }

@@ -3,45 +3,24 @@
  * to the progress follower, which reads GET /requests/{id} of the real app as `watch` does, while the real
  * dispatcher and poller move it, and prints each change once until the request ends.
  */
-import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventPrinter } from '../../local/event-printer';
 import { createProgress, progressToken } from '../../local/progress';
-import { createApp } from '../../shared/http/app';
-import { notebook, PROJECT_ID, startHarness, type Harness } from '../execution/harness';
-import { memoryLogger, SECRETS } from '../http/helpers';
+import { notebook, serveApi, startHarness, type Harness } from '../execution/harness';
 
 const TOKEN = 'progress-token-for-tests-0123456789abcdef';
 
 describe('npm start progress lines', () => {
   let h: Harness;
-  let server: ServerType;
+  let api: Awaited<ReturnType<typeof serveApi>>;
   let apiUrl: string;
   beforeAll(async () => {
     h = await startHarness();
-    const app = createApp({
-      logger: memoryLogger(),
-      secrets: async () => ({ ...SECRETS, API_TOKENS: [{ caller: 'local', token: TOKEN, roles: ['submit', 'read-all'] }] }),
-      services: () => ({
-        intake: {
-          table: h.deps.table,
-          dispatch: h.deps.dispatch,
-          topic: h.deps.topic,
-          defaults: { projectId: PROJECT_ID, region: 'cn-north-4' },
-        },
-        intakeQueue: { sqs: h.stack.sqs, queueUrl: h.stack.queues.intake.url },
-        trackedBranches: [],
-      }),
-    });
-    await new Promise<void>((resolve) => {
-      server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => {
-        apiUrl = `http://127.0.0.1:${info.port}`;
-        resolve();
-      });
-    });
+    api = await serveApi(h, [{ caller: 'local', token: TOKEN, roles: ['submit', 'read-all'] }], { topic: true });
+    apiUrl = api.url;
   });
   afterAll(async () => {
-    await new Promise((r) => server.close(r));
+    await api.close();
     await h.close();
   });
 

@@ -142,15 +142,10 @@ describe('request page parts', () => {
     expect(html).toContain('<a href="https://console.example/cab7d2d6"');
   });
 
-  it('renders a 200-resource request in a small part of the page budget', () => {
+  // How fast the page is, is measured by `npm run bench -- --only=ui` (p99 < 100 ms), not asserted here.
+  it('renders every resource of a 200-resource request, once each', () => {
     const many = Array.from({ length: 200 }, (_, i) => resource(`nb-${i}`, { huaweiId: `id-${i}`, finishedAt: at(60) }));
-    for (let i = 0; i < 10; i++) render({ resources: many });
-    const times = Array.from({ length: 21 }, () => {
-      const started = performance.now();
-      render({ resources: many });
-      return performance.now() - started;
-    }).sort((a, b) => a - b);
-    // The issue's budget for the whole page on the local stack is p99 < 100 ms (about 8 ms here when idle).
-    expect(times[10]).toBeLessThan(40);
+    const html = render({ resources: many });
+    for (const i of [0, 99, 199]) expect(html.match(new RegExp(`<a href="https://console\\.example/id-${i}"`, 'g'))).toHaveLength(1);
   });
 });

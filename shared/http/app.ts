@@ -1,8 +1,8 @@
 /** The HTTP API as a Hono app: the same app serves Lambda (hono/aws-lambda) and the local stack (@hono/node-server). */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { ConfigError, type SecretsEnv } from '../config';
+import { limitBody } from './body-limit';
 import type { QueueRef } from '../queue/messages';
 import { authenticateBearer, hasRole, safeEqual, verifyCurrentOrPrevious, verifyHubSignature, type ApiToken } from '../intake/auth';
 import { decidePush, GithubPushSchema } from '../intake/github';
@@ -317,7 +317,7 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ ok: true });
   });
 
-  app.post('/webhooks/github', bodyLimit({ maxSize: PROVIDER_BODY_LIMIT, onError: tooLarge(PROVIDER_BODY_LIMIT) }), async (c) => {
+  app.post('/webhooks/github', limitBody(PROVIDER_BODY_LIMIT, tooLarge(PROVIDER_BODY_LIMIT)), async (c) => {
     const { GITHUB_WEBHOOK_SECRET: secret, GITHUB_WEBHOOK_SECRET_PREVIOUS: previous } = await deps.secrets();
     const body = await rawBody(c);
     const signature = c.req.header('x-hub-signature-256');
@@ -373,7 +373,7 @@ export function createApp(deps: AppDeps): Hono {
     return accepted(c, requestId, { requestId });
   });
 
-  app.post('/webhooks/gitlab', bodyLimit({ maxSize: PROVIDER_BODY_LIMIT, onError: tooLarge(PROVIDER_BODY_LIMIT) }), async (c) => {
+  app.post('/webhooks/gitlab', limitBody(PROVIDER_BODY_LIMIT, tooLarge(PROVIDER_BODY_LIMIT)), async (c) => {
     const { GITLAB_WEBHOOK_TOKEN: token, GITLAB_WEBHOOK_TOKEN_PREVIOUS: previous } = await deps.secrets();
     const body = await rawBody(c);
     const presented = c.req.header('x-gitlab-token') ?? '';
@@ -428,7 +428,7 @@ export function createApp(deps: AppDeps): Hono {
     return accepted(c, requestId, { requestId });
   });
 
-  app.post('/webhooks/jira', bodyLimit({ maxSize: PROVIDER_BODY_LIMIT, onError: tooLarge(PROVIDER_BODY_LIMIT) }), async (c) => {
+  app.post('/webhooks/jira', limitBody(PROVIDER_BODY_LIMIT, tooLarge(PROVIDER_BODY_LIMIT)), async (c) => {
     const { JIRA_WEBHOOK_SECRET: secret, JIRA_WEBHOOK_SECRET_PREVIOUS: previous } = await deps.secrets();
     const body = await rawBody(c);
     const signature = c.req.header('x-hub-signature');
@@ -504,7 +504,7 @@ export function createApp(deps: AppDeps): Hono {
     }
   }
 
-  app.post('/requests', bodyLimit({ maxSize: MAX_SOURCE_BYTES, onError: tooLarge(MAX_SOURCE_BYTES) }), async (c) => {
+  app.post('/requests', limitBody(MAX_SOURCE_BYTES, tooLarge(MAX_SOURCE_BYTES)), async (c) => {
     const caller = await bearer(c);
     if (!hasRole(caller, 'submit')) throw new ApiError(403, 'FORBIDDEN', `caller ${caller.caller} does not have the submit role`);
     const dryRun = dryRunOf(c);
@@ -611,7 +611,7 @@ export function createApp(deps: AppDeps): Hono {
 
   // An approver decides on a request a policy rule holds; the requester cannot (shared/reconcile/approval.ts).
   for (const action of ['approve', 'reject'] as const) {
-    app.post(`/requests/:id/${action}`, bodyLimit({ maxSize: 16 * 1024, onError: tooLarge(16 * 1024) }), async (c) => {
+    app.post(`/requests/:id/${action}`, limitBody(16 * 1024, tooLarge(16 * 1024)), async (c) => {
       const caller = await bearer(c);
       if (!hasRole(caller, 'approve')) throw new ApiError(403, 'FORBIDDEN', `caller ${caller.caller} does not have the approve role`);
       const id = c.req.param('id');

@@ -5,7 +5,8 @@
  * turns it into esbuild options. `deployed` is that build; the other variant ships the AWS SDK the other way:
  * `sdkBundled` when serverless.yml leaves @aws-sdk/* to the Lambda runtime (loaded from node_modules here),
  * `sdkExternal` when it bundles it. Invocations run against the local emulators with the NODE_OPTIONS
- * serverless.yml gives each function.
+ * serverless.yml gives each function. A second reference, bench/fixtures/intake-io-floor.ts, makes intake's AWS
+ * calls for the same sample event and nothing else: the floor under intake's cold start.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -126,6 +127,8 @@ export async function benchColdstart(stack: BenchStack, opts: { runs: number }) 
   const targets = [
     ...functions,
     { name: 'empty', entry: 'bench/fixtures/empty-handler.ts', event: 'events/poll-schedule.json', nodeOptions: nodeOptionsFor('') },
+    // What intake's own AWS calls cost a cold process, with nothing of intake's around them.
+    { name: 'intakeIoFloor', entry: 'bench/fixtures/intake-io-floor.ts', event: EVENTS.intake!, nodeOptions: nodeOptionsFor('intake') },
   ];
 
   const alternative: Variant = esbuildOptionsFrom(settings).options.external?.includes(SDK) ? 'sdkBundled' : 'sdkExternal';
@@ -216,6 +219,13 @@ export async function benchColdstart(stack: BenchStack, opts: { runs: number }) 
       spawnToExitMs: 'the whole process, Node start-up included',
     },
     empty,
+    intakeIoFloor: {
+      ...rows.intakeIoFloor,
+      // Of intake's cold start, the share its AWS calls alone take against the emulators (the rest is its own work).
+      intakeShare: Object.fromEntries(
+        variants.map((v) => [v, ratio(Number(rows.intakeIoFloor![v]!.spawnToExitMs), Number(rows.intake?.[v]?.spawnToExitMs ?? NaN))]),
+      ),
+    },
     functions: perFunction,
   };
 }

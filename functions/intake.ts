@@ -16,7 +16,7 @@ async function recordHandler(record: SQSRecord): Promise<void> {
     const governance = await governanceDeps();
     outcome = await processIntakeMessage(
       { ...intakeDeps(), ...governance, logger: logger.app },
-      await providerSettings(governance.policy),
+      () => providerSettings(governance.policy),
       {
         messageId: record.messageId,
         body: record.body,

@@ -39,6 +39,15 @@ export interface ProviderSettings {
   requirePrApprovals?: number;
 }
 
+/**
+ * The settings, or how to get them: intake's Lambda reads its secrets (provider tokens) only for a message that
+ * reads a repository or plans, so a cold start for a ticket or another system's manifests makes no Secrets Manager call.
+ */
+export type ProviderSource = ProviderSettings | (() => Promise<ProviderSettings>);
+
+const settingsOf = (providers: ProviderSource): Promise<ProviderSettings> | ProviderSettings =>
+  typeof providers === 'function' ? providers() : providers;
+
 export type PlanOutcome = { status: 'planned'; entries: PlanEntry[]; comment: string } | { status: 'plan-skipped'; reason: string };
 
 export interface IntakeMessage {
@@ -82,7 +91,9 @@ function sourceOf(job: IntakeJob): RequestSource {
   }
 }
 
-async function filesOf(job: IntakeJob, providers: ProviderSettings): Promise<{ changed: SourceFile[]; removed: SourceFile[] }> {
+async function filesOf(job: IntakeJob, source: ProviderSource): Promise<{ changed: SourceFile[]; removed: SourceFile[] }> {
+  if (job.type === 'jira.issue') return { changed: ticketSources(job.ticket, job.blocks), removed: [] };
+  const providers = await settingsOf(source);
   switch (job.type) {
     // Repository readers (and their glob matching) are loaded by the first push: a cold start for a ticket or
     // another system's manifests does not evaluate them. The same goes for plans below.
@@ -102,8 +113,6 @@ async function filesOf(job: IntakeJob, providers: ProviderSettings): Promise<{ c
         ...(providers.fetch ? { fetch: providers.fetch } : {}),
       });
     }
-    case 'jira.issue':
-      return { changed: ticketSources(job.ticket, job.blocks), removed: [] };
   }
 }
 
@@ -122,7 +131,7 @@ interface Target {
  */
 export async function processIntakeMessage(
   deps: IntakeDeps,
-  providers: ProviderSettings,
+  providers: ProviderSource,
   message: IntakeMessage,
 ): Promise<SubmitOutcome | PlanOutcome> {
   let parsed: unknown;
@@ -137,7 +146,7 @@ export async function processIntakeMessage(
   const plan = isPlanJobType(parsed) ? planJobSchema().safeParse(parsed, { jitless: true }) : undefined;
   if (plan?.success) {
     try {
-      return await processPlan(providers, plan.data);
+      return await processPlan(await settingsOf(providers), plan.data);
     } catch (error) {
       if (isRedeliverable(error)) throw error;
       warnUnprocessable(deps, message, error);
@@ -194,7 +203,7 @@ function externalTarget(message: IntakeMessage, external: ReturnType<typeof Exte
 
 async function processJob(
   deps: IntakeDeps,
-  providers: ProviderSettings,
+  providers: ProviderSource,
   job: IntakeJob,
   { requestId, source }: Target,
 ): Promise<SubmitOutcome> {
@@ -265,9 +274,10 @@ async function reconciled(deps: IntakeDeps, job: IntakeJob, requestId: string, o
  * approvals from people other than its author. A direct push, or too few reviews, leaves the request pending.
  */
 async function mergeApproval(
-  providers: ProviderSettings,
+  source: ProviderSource,
   job: Exclude<IntakeJob, { type: 'jira.issue' }>,
 ): Promise<{ by: string; comment: string } | undefined> {
+  const providers = await settingsOf(source);
   const required = providers.requirePrApprovals ?? 0;
   const provider = job.type === 'github.push' ? 'github' : 'gitlab';
   if (required === 0) return { by: `${provider}:merge`, comment: `pushed to tracked branch ${job.branch}` };

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import examples from '@octokit/webhooks-examples';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomRequestId } from '../../shared/intake/ids';
 import { processIntakeMessage, type ProviderSettings } from '../../shared/intake/service';
 import { getRequestWithResources } from '../../shared/store/requests';
 import { startFakeProviders, type FakeProviders } from '../../local/fake-providers/git';
@@ -269,5 +270,39 @@ describe('provider webhooks through intake', () => {
     });
     expect(valid).toMatchObject({ status: 'accepted', resources: [{ kind: 'EdgeDeployment', name: 'from-queue' }] });
     await stack.drainQueue(stack.queues.dispatch.url, { count: 1 });
+  });
+
+  it('reads the provider settings (with their secrets) only for a message that reads a repository', async () => {
+    let asked = 0;
+    const lazy = async () => {
+      asked++;
+      return settings;
+    };
+    const edge = EDGE.replace(/name: app\b/, 'name: lazy-settings');
+    const ticket = JSON.stringify({
+      type: 'jira.issue',
+      requestId: randomRequestId(),
+      deliveryId: 'd-lazy',
+      ticket: 'OPS-77',
+      blocks: [edge],
+    });
+    expect(await processIntakeMessage(intakeDepsFor(stack), lazy, { messageId: 'm-lazy-1', body: ticket })).toMatchObject({
+      status: 'accepted',
+    });
+    const queued = JSON.stringify({ manifests: edge.replace('lazy-settings', 'lazy-queue'), source: { system: 'cmdb' } });
+    expect(await processIntakeMessage(intakeDepsFor(stack), lazy, { messageId: 'm-lazy-2', body: queued })).toMatchObject({
+      status: 'accepted',
+    });
+    expect(asked).toBe(0);
+
+    const after = 'e'.repeat(40);
+    providers.commits.set(after, { 'provisioning/edge.yaml': edge.replace('lazy-settings', 'lazy-push') });
+    expect((await github('push', 'delivery-lazy', { ...branchPush, after, head_commit: { id: after } })).status).toBe(202);
+    const [message] = await stack.drainMessages(stack.queues.intake.url, { waitMs: 300 });
+    expect(await processIntakeMessage(intakeDepsFor(stack), lazy, { messageId: message!.MessageId!, body: message!.Body! })).toMatchObject({
+      status: 'accepted',
+    });
+    expect(asked).toBe(1);
+    await stack.drainQueue(stack.queues.dispatch.url, { count: 3 });
   });
 });

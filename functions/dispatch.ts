@@ -1,10 +1,11 @@
 /** Lambda entry for the dispatch queue: creates each resource at most once; failed records are retried by SQS. */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { sqsClient } from '../shared/aws';
+import { sqsClient } from '../shared/aws/sqs';
 import { executionInfraConfig } from '../shared/config';
 import { dispatchBatchHandler } from '../shared/queue/dispatch-batch';
-import { createLogger, executionDeps, requireConfiguration } from '../shared/runtime';
+import { createLogger, requireConfiguration } from '../shared/lambda';
+import { executionDeps } from '../shared/runtime';
 
 const logger = createLogger('hwc-provisioner-dispatch');
 // Cold start: an invalid configuration fails here, naming the variable, before any message is taken in.

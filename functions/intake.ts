@@ -2,7 +2,8 @@
 import type { SQSRecord } from 'aws-lambda';
 import { processIntakeMessage } from '../shared/intake/service';
 import { governanceDeps } from '../shared/governance';
-import { createLogger, intakeDeps, providerSettings, requireConfiguration, withLambdaContext } from '../shared/runtime';
+import { createLogger, requireConfiguration, withLambdaContext } from '../shared/lambda';
+import { intakeDeps, providerSettings } from '../shared/runtime';
 import { sqsBatchHandler } from '../shared/sqs-batch';
 
 const logger = createLogger('hwc-provisioner-intake');

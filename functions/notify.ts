@@ -2,7 +2,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { notifyBatchHandler } from '../shared/notify/batch';
-import { createLogger, notifyDeps, requireConfiguration } from '../shared/runtime';
+import { createLogger, requireConfiguration } from '../shared/lambda';
+import { notifyDeps } from '../shared/runtime';
 
 const logger = createLogger('hwc-provisioner-notify');
 // Cold start: an invalid configuration fails here, naming the variable, before any message is taken in.

@@ -5,7 +5,8 @@ import type { Context, ScheduledEvent } from 'aws-lambda';
 import { executionConfig, queuedGraceSeconds } from '../shared/config';
 import { driftTick } from '../shared/reconcile/drift';
 import { pollTick } from '../shared/reconcile/poll';
-import { createLogger, executionDeps, requireConfiguration } from '../shared/runtime';
+import { createLogger, requireConfiguration } from '../shared/lambda';
+import { executionDeps } from '../shared/runtime';
 
 const logger = createLogger('hwc-provisioner-poll');
 // Cold start: an invalid configuration fails here, naming the variable, before any message is taken in.

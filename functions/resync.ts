@@ -4,7 +4,8 @@ import middy from '@middy/core';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { resyncConfig } from '../shared/config';
 import { resyncTick } from '../shared/intake/resync';
-import { createLogger, requireConfiguration, resyncDeps } from '../shared/runtime';
+import { createLogger, requireConfiguration } from '../shared/lambda';
+import { resyncDeps } from '../shared/runtime';
 
 const logger = createLogger('hwc-provisioner-resync');
 // Cold start: an invalid configuration fails here, naming the variable, before any branch is read.

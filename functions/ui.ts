@@ -1,7 +1,8 @@
 /** Lambda entry for the pages, sign-in and the API's description: the Hono app from shared/http/people.ts. */
 import { handle } from 'hono/aws-lambda';
 import { createPeopleApp } from '../shared/http/people';
-import { checkConfiguration, createLogger, peopleServices, withLambdaContext } from '../shared/runtime';
+import { checkConfiguration, createLogger, withLambdaContext } from '../shared/lambda';
+import { peopleServices } from '../shared/runtime';
 import { loadSecrets } from '../shared/secrets';
 
 const logger = createLogger('hwc-provisioner-ui');

@@ -2,7 +2,8 @@
 import { handle } from 'hono/aws-lambda';
 import { createApp } from '../shared/http/app';
 import { governanceDeps } from '../shared/governance';
-import { appServices, checkConfiguration, createLogger, withLambdaContext } from '../shared/runtime';
+import { appServices } from '../shared/http/webhook-services';
+import { checkConfiguration, createLogger, withLambdaContext } from '../shared/lambda';
 import { loadSecrets } from '../shared/secrets';
 
 const logger = createLogger('hwc-provisioner-webhook');

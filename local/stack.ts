@@ -286,7 +286,8 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       { handler: notify },
       { handler: resync },
       { createWholeApp },
-      { appServices, createLogger },
+      { appServices },
+      { createLogger },
       { loadSecrets },
       { governanceDeps },
     ] = await Promise.all([
@@ -296,7 +297,8 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       import('../functions/notify'),
       import('../functions/resync'),
       import('../shared/http/people'),
-      import('../shared/runtime'),
+      import('../shared/http/webhook-services'),
+      import('../shared/lambda'),
       import('../shared/secrets'),
       import('../shared/governance'),
     ]);

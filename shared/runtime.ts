@@ -1,10 +1,10 @@
 /**
- * Wiring for Lambda entry points: configuration checked at cold start, clients and logger built once per container,
- * and what holds secrets rebuilt when they change.
+ * What Lambda entry points are given: clients built once per container, and what holds secrets rebuilt when they
+ * change. The logger and the cold-start configuration check are shared/lambda.ts's.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import type { Context } from 'aws-lambda';
-import { documentClient, snsClient, sqsClient } from './aws';
+import { documentClient } from './aws/dynamodb';
+import { snsClient } from './aws/sns';
+import { sqsClient } from './aws/sqs';
 import {
   ConfigError,
   executionConfig,
@@ -20,13 +20,12 @@ import {
   section,
   submitConfig,
   tableConfig,
-  type FunctionName,
 } from './config';
 import type { ReconcileDeps } from './reconcile/dispatch';
 import { cloudApi } from './reconcile/cloud';
 import type { Policy } from './policy/document';
 import { HuaweiCloudClient } from './huaweicloud/client';
-import type { AppLogger, AppServices } from './http/app';
+import type { AppLogger } from './http/app';
 import type { PeopleServices } from './http/people';
 import type { ProviderSettings } from './intake/service';
 import type { IntakeDeps } from './intake/submit';
@@ -39,65 +38,6 @@ import { jiraFeedback } from './notify/jira';
 import type { NotifyDeps } from './notify/notifier';
 import type { PlanServices } from './intake/plan-jobs';
 import type { ResyncDeps } from './intake/resync';
-
-export function createLogger(serviceName: string): { powertools: Logger; app: AppLogger } {
-  const powertools = new Logger({ serviceName });
-  // Powertools types its extra attributes narrowly; the domain only ever passes flat records.
-  const app: AppLogger = {
-    info: (message, extra) => powertools.info(message, (extra ?? {}) as never),
-    warn: (message, extra) => powertools.warn(message, (extra ?? {}) as never),
-    error: (message, extra) => powertools.error(message, (extra ?? {}) as never),
-  };
-  return { powertools, app };
-}
-
-/**
- * What Powertools' injectLambdaContext middleware does around a handler, without middy: middy's core loads
- * node:stream/web and its streaming support at every cold start, which these functions never use.
- */
-export function withLambdaContext<E, R>(
-  logger: Logger,
-  handler: (event: E, context: Context) => Promise<R>,
-): (event: E, context: Context) => Promise<R> {
-  return async (event, context) => {
-    logger.refreshSampleRateCalculation();
-    logger.addContext(context);
-    logger.logEventIfEnabled(event);
-    try {
-      return await handler(event, context);
-    } finally {
-      logger.clearBuffer();
-    }
-  };
-}
-
-/**
- * A function's whole configuration, checked at its cold start (module load) so a bad variable is reported there,
- * named, rather than at some later first use. Logged and returned; requireConfiguration throws it.
- */
-export function checkConfiguration(
-  name: FunctionName,
-  logger: AppLogger,
-  env: Record<string, string | undefined> = process.env,
-): ConfigError | undefined {
-  try {
-    parseFunctionEnv(name, env);
-    return undefined;
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    logger.error('configuration invalid', { code: error.code, variable: error.variable, errorMessage: error.message });
-    return error;
-  }
-}
-
-/** For the queue and schedule functions: an invalid configuration fails the cold start, so no message is taken in. */
-export function requireConfiguration(name: FunctionName, logger: AppLogger, env?: Record<string, string | undefined>): void {
-  const error = checkConfiguration(name, logger, env);
-  if (error) throw error;
-}
-
-/** The webhook checks its configuration on every request (memoised): it answers 503 naming the variable rather than fail. */
-const webhookConfig = section((env) => parseFunctionEnv('webhook', env));
 
 let intake: IntakeDeps | undefined;
 
@@ -119,8 +59,6 @@ export function intakeDeps(): IntakeDeps {
   return intake;
 }
 
-let services: AppServices | undefined;
-
 const uiFunctionConfig = section((env) => parseFunctionEnv('ui', env));
 let people: PeopleServices | undefined;
 
@@ -130,26 +68,6 @@ export function peopleServices(): PeopleServices {
   return (people ??= {
     table: { ddb: documentClient(), tableName: tableConfig().TABLE_NAME },
     ...(intakeConfig().OWNER_GROUPS.size > 0 ? { ownerGroups: intakeConfig().OWNER_GROUPS } : {}),
-  });
-}
-
-/** Asked for several times per request: checked each time (memoised), built once. */
-export function appServices(governance?: AppServices['governance']): AppServices {
-  webhookConfig();
-  return (services ??= {
-    // Built on first use: only the /requests routes need it, so webhooks never construct the DynamoDB and SNS clients.
-    get intake() {
-      return intakeDeps();
-    },
-    intakeQueue: { sqs: sqsClient(), queueUrl: intakeQueueConfig().INTAKE_QUEUE_URL },
-    trackedBranches: intakeConfig().TRACKED_BRANCHES,
-    planForkPullRequests: intakeConfig().PLAN_FORK_PULL_REQUESTS,
-    get plan() {
-      // A synchronous HTTP call: Huawei look-ups get a short budget of their own.
-      return planLookups(2_000);
-    },
-    ...(governance ? { governance } : {}),
-    ...(intakeConfig().JIRA_APPROVAL_STATUS ? { jiraApprovalStatus: intakeConfig().JIRA_APPROVAL_STATUS } : {}),
   });
 }
 
@@ -193,7 +111,7 @@ const lookups = new Map<number, PlanLookups>();
  * What plans and dry runs look resources up with: the table, and Huawei only where this function has Huawei
  * credentials (an incomplete Huawei configuration means table only, as it is optional here).
  */
-function planLookups(retryBudgetMs: number): PlanLookups {
+export function planLookups(retryBudgetMs: number): PlanLookups {
   const known = lookups.get(retryBudgetMs);
   if (known) return known;
   let cloud: PlanServices['cloud'];

@@ -45,15 +45,20 @@ async function ours(): Promise<Record<string, unknown>> {
     POLL_CONCURRENCY: String(concurrency),
     POWERTOOLS_LOG_LEVEL: 'WARN',
   });
-  const [{ handler: dispatch }, { handler: poll }, { createApp }, { appServices, createLogger }, { loadSecrets }] = await Promise.all([
+  const [{ handler: dispatch }, { handler: poll }, { createApp }, { appServices }, { createLogger }, { loadSecrets }] = await Promise.all([
     import('../../functions/dispatch'),
     import('../../functions/poll'),
     import('../../shared/http/app'),
-    import('../../shared/runtime'),
+    import('../../shared/http/webhook-services'),
+    import('../../shared/lambda'),
     import('../../shared/secrets'),
   ]);
   // Counts every AWS call the product makes (the same singleton clients the handlers use), for the report.
-  const { documentClient, sqsClient, snsClient } = await import('../../shared/aws');
+  const [{ documentClient }, { sqsClient }, { snsClient }] = await Promise.all([
+    import('../../shared/aws/dynamodb'),
+    import('../../shared/aws/sqs'),
+    import('../../shared/aws/sns'),
+  ]);
   const calls: Record<string, { n: number; ms: number }> = {};
   type Counted = {
     middlewareStack: {

@@ -5,9 +5,10 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 
-const [{ createWholeApp }, { appServices, createLogger }, { loadSecrets }] = await Promise.all([
+const [{ createWholeApp }, { appServices }, { createLogger }, { loadSecrets }] = await Promise.all([
   import('../../shared/http/people'),
-  import('../../shared/runtime'),
+  import('../../shared/http/webhook-services'),
+  import('../../shared/lambda'),
   import('../../shared/secrets'),
 ]);
 const app = createWholeApp({ logger: createLogger('hwc-provisioner-ui').app, secrets: () => loadSecrets(), services: appServices });

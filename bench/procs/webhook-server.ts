@@ -13,9 +13,10 @@ const mode = process.argv[2];
 
 async function buildApp(): Promise<Hono> {
   if (mode === 'ours') {
-    const [{ createApp }, { appServices, createLogger }, { loadSecrets }] = await Promise.all([
+    const [{ createApp }, { appServices }, { createLogger }, { loadSecrets }] = await Promise.all([
       import('../../shared/http/app'),
-      import('../../shared/runtime'),
+      import('../../shared/http/webhook-services'),
+      import('../../shared/lambda'),
       import('../../shared/secrets'),
     ]);
     return createApp({ logger: createLogger('hwc-provisioner-webhook').app, secrets: () => loadSecrets(), services: appServices });

@@ -17,7 +17,7 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { sqsClient } from '../../shared/aws';
+import { sqsClient } from '../../shared/aws/sqs';
 import { infraConfig } from '../../shared/config';
 import { handleDispatchRecord, type DispatchRuntime } from '../../shared/queue/dispatch-batch';
 import { cloudApi, type CloudApi } from '../../shared/reconcile/cloud';

@@ -5,8 +5,7 @@ import { ConfigError, type SecretsEnv } from '../config';
 import { limitBody } from './body-limit';
 import type { QueueRef } from '../queue/messages';
 import { authenticateBearer, hasRole, safeEqual, verifyCurrentOrPrevious, verifyHubSignature, type ApiToken } from '../intake/auth';
-import { decidePush, GithubPushSchema } from '../intake/github';
-import { GitlabPushSchema } from '../intake/gitlab';
+import { decidePush, GithubPushSchema, GitlabPushSchema } from '../intake/push-events';
 import { contentHash, deriveRequestId, randomRequestId, REQUEST_ID_PATTERN } from '../intake/ids';
 import { boundedDeliveryId } from '../providers/names';
 import {
@@ -46,6 +45,11 @@ export interface AppLogger {
  * included, then answers 503 naming the variable (errors.ts).
  */
 export interface AppServices {
+  /**
+   * Loads what the routes other than provider deliveries need (the table's and the topic's clients): called before
+   * such a route runs and before a delivery reads `intake`. Absent: everything is loaded already.
+   */
+  ready?: () => Promise<void>;
   intake: IntakeDeps;
   intakeQueue: QueueRef;
   trackedBranches: readonly string[];
@@ -297,8 +301,10 @@ export function createApp(deps: AppDeps): Hono {
   withErrorHandling(app, logger);
 
   // Checked before every route: an invalid configuration answers 503 naming the variable, never half-works.
-  app.use(async (_c, next) => {
-    deps.services();
+  // A provider delivery only queues a job; every other route reads or writes the table, which `ready` loads.
+  app.use(async (c, next) => {
+    const services = deps.services();
+    if (!c.req.path.startsWith('/webhooks/') && c.req.path !== '/healthz') await services.ready?.();
     await next();
   });
 
@@ -487,6 +493,7 @@ export function createApp(deps: AppDeps): Hono {
     if (transition.reporter && transition.reporter.id === transition.actor.id)
       return { ignored: true, requestId, reason: `${by} reported the ticket and cannot also approve it` };
     const { decideApproval, ApprovalError } = await import('../reconcile/approval');
+    await deps.services().ready?.();
     const intake = deps.services().intake;
     try {
       const outcome = await decideApproval({ ...intake, now: intake.now ?? (() => new Date()) }, requestId, {

@@ -6,8 +6,7 @@
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import * as z from 'zod';
-import { GithubPushSchema } from '../intake/github';
-import { GitlabPushSchema } from '../intake/gitlab';
+import { GithubPushSchema, GitlabPushSchema } from '../intake/push-events';
 import { JiraIssueEventSchema } from '../intake/jira';
 import { KINDS, manifestSchema } from '../kinds/registry';
 import { GithubPullRequestSchema, GitlabMergeRequestSchema } from '../notify/plan-payloads';

@@ -3,7 +3,7 @@ import picomatch from 'picomatch';
 import type { SourceFile } from './submit';
 import { runLimited } from '../concurrency';
 
-export const ZERO_SHA = /^0+$/;
+import { ZERO_SHA } from './push-events';
 
 /** Per call: a provider slower than this is treated as an outage, and the message is redelivered. */
 export const INTAKE_TIMEOUT_MS = 10_000;

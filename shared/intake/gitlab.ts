@@ -5,24 +5,10 @@ import { answerOf } from '../providers/github';
 import { ProviderApiError, providerFetch } from '../providers/http';
 import { MAX_COVERED_COMMITS } from '../store/branches';
 import { treeChanges, INTAKE_TIMEOUT_MS, type GitReader, type TreeEntry } from './git';
-import type { GitPushJob, ProviderApiSettings } from './github';
-import { CommitIdSchema, GitlabProjectPathSchema } from '../providers/names';
+import type { ProviderApiSettings } from './github';
+import type { GitPushJob } from './push-events';
+import { CommitIdSchema } from '../providers/names';
 import type { SourceFile } from './submit';
-
-export const GitlabPushSchema = z.looseObject({
-  object_kind: z.literal('push'),
-  ref: z.string().max(1024),
-  before: CommitIdSchema,
-  after: CommitIdSchema,
-  project_id: z.number().int().positive(),
-  project: z.looseObject({
-    path_with_namespace: GitlabProjectPathSchema,
-    default_branch: z.string().optional(),
-    web_url: z.string().optional(),
-  }),
-  /** Who pushed: the requester an approval must come from someone other than. */
-  user_username: z.string().max(255).optional(),
-});
 
 export interface GitlabPushJob extends GitPushJob {
   projectId: number;

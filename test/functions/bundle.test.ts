@@ -35,6 +35,30 @@ describe('function bundles', () => {
   });
 });
 
+describe('what a webhook delivery loads', () => {
+  it('the webhook function reaches no DynamoDB, SNS or repository-reading module but through a dynamic import', async () => {
+    const result = await build({ ...options, entryPoints: ['functions/webhook.ts'], outfile: 'webhook.cjs', write: false, metafile: true });
+    const inputs = result.metafile.inputs;
+    // Modules reached by static imports run at cold start; the API routes' (the table, the topic) load on first use.
+    const reached = new Set(['functions/webhook.ts']);
+    const queue = ['functions/webhook.ts'];
+    while (queue.length > 0) {
+      for (const i of inputs[queue.shift()!]?.imports ?? []) {
+        if (i.kind === 'import-statement' && !i.external && !reached.has(i.path)) {
+          reached.add(i.path);
+          queue.push(i.path);
+        }
+      }
+    }
+    const loadedAtStart = [...reached].filter((path) =>
+      /@aws-sdk\/(client-dynamodb|lib-dynamodb|client-sns)\/|picomatch|shared\/store\/|shared\/runtime\.ts/.test(path),
+    );
+    expect(loadedAtStart).toEqual([]);
+    // ...and they are in the bundle, for the API routes.
+    expect(Object.keys(inputs).some((path) => path.includes('@aws-sdk/client-dynamodb/'))).toBe(true);
+  });
+});
+
 describe('npm run package', () => {
   it('leaves the source maps out of every zip (nothing loads them at run time) and beside the bundles', async () => {
     const out = mkdtempSync(join(tmpdir(), 'hwc-package-'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decidePush } from '../../shared/intake/github';
+import { decidePush } from '../../shared/intake/push-events';
 import { deriveRequestId, randomRequestId, REQUEST_ID_PATTERN } from '../../shared/intake/ids';
 
 describe('request ids', () => {

@@ -1,23 +1,9 @@
-/** AWS SDK v3 clients, created once per container with the configured endpoints. */
+/** The DynamoDB document client, created once per container with the configured endpoint. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { awsConfig } from './config';
+import { awsConfig } from '../config';
 
-let sqs: SQSClient | undefined;
-let sns: SNSClient | undefined;
 let ddb: DynamoDBDocumentClient | undefined;
-
-export function sqsClient(): SQSClient {
-  const cfg = awsConfig();
-  return (sqs ??= new SQSClient({ region: cfg.AWS_REGION, ...(cfg.AWS_ENDPOINT_URL_SQS ? { endpoint: cfg.AWS_ENDPOINT_URL_SQS } : {}) }));
-}
-
-export function snsClient(): SNSClient {
-  const cfg = awsConfig();
-  return (sns ??= new SNSClient({ region: cfg.AWS_REGION, ...(cfg.AWS_ENDPOINT_URL_SNS ? { endpoint: cfg.AWS_ENDPOINT_URL_SNS } : {}) }));
-}
 
 export function documentClient(): DynamoDBDocumentClient {
   const cfg = awsConfig();

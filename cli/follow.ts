@@ -3,9 +3,8 @@
  * every resource is terminal, printing each change as it happens (queued, waiting, creating, updating, deleting, and
  * the endings). The following itself is shared: `submit --wait` and npm start's progress lines use it too.
  */
-import { parseArgs } from 'node:util';
 import { connect, type Api, type ApiEnv } from './api';
-import { CliError, UsageError, type Io } from './io';
+import { CliError, commandArgs, UsageError, type Io } from './io';
 
 const FOLLOW_USAGE = 'usage: hwc-provisioner status|watch REQUEST_ID [--api-url URL] [--interval SECONDS] [--format text|json]';
 
@@ -152,16 +151,14 @@ export async function followCommand(
   env: ApiEnv = process.env,
   options: CommandOptions = {},
 ): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = commandArgs(
+    {
       args,
       options: { 'api-url': { type: 'string' }, interval: { type: 'string' }, format: { type: 'string' } },
       allowPositionals: true,
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message, FOLLOW_USAGE);
-  }
+    },
+    FOLLOW_USAGE,
+  );
   const { values, positionals } = parsed;
   const [id, ...extra] = positionals;
   if (!id || extra.length > 0) throw new UsageError(`${mode} takes one request id`, FOLLOW_USAGE);

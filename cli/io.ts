@@ -1,3 +1,5 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
 /** What a CLI command may touch: output streams and standard input, injectable for tests. */
 export interface Io {
   stdout(line: string): void;
@@ -40,3 +42,12 @@ export const processIo: Io = {
     return Buffer.concat(chunks).toString('utf8');
   },
 };
+
+/** A command's options and positionals as node:util parses them; a mistake is a UsageError under the command's usage. */
+export function commandArgs<T extends ParseArgsConfig>(config: T, usage: string): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    throw new UsageError((error as Error).message, usage);
+  }
+}

@@ -2,11 +2,10 @@
  * `hwc-provisioner resources`: the managed resources the caller may see, as GET /resources lists them (by kind,
  * then name), one row each with its conditions and drift, every page followed unless --limit stops it.
  */
-import { parseArgs } from 'node:util';
 import { KINDS } from '../shared/kinds/registry';
 import { connect, type ApiEnv } from './api';
 import { parseFormat, type CommandOptions } from './follow';
-import { UsageError, type Io } from './io';
+import { commandArgs, UsageError, type Io } from './io';
 
 const RESOURCES_USAGE =
   'usage: hwc-provisioner resources [--kind KIND] [--owner NAMESPACE] [--limit N] [--api-url URL] [--format text|json]';
@@ -54,9 +53,8 @@ function table(resources: readonly ManagedResourceView[]): string[] {
 }
 
 export async function resourcesCommand(args: string[], io: Io, env: ApiEnv = process.env, options: CommandOptions = {}): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = commandArgs(
+    {
       args,
       options: {
         'api-url': { type: 'string' },
@@ -66,10 +64,9 @@ export async function resourcesCommand(args: string[], io: Io, env: ApiEnv = pro
         format: { type: 'string' },
       },
       allowPositionals: false,
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message, RESOURCES_USAGE);
-  }
+    },
+    RESOURCES_USAGE,
+  );
   const { values } = parsed;
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))

@@ -4,12 +4,11 @@
  * (--dry-run). A rejection is reported in the files' own terms: each error at its file, line and column.
  */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { formatIssue, type ManifestIssue } from '../shared/manifests/errors';
 import { parseSource } from '../shared/manifests/parse';
 import { connect, errorOf, type ApiEnv } from './api';
 import { ChangeTracker, intervalSleep, parseFormat, resourceLine, watchRequest, type CommandOptions, type ResourceView } from './follow';
-import { UsageError, type Io } from './io';
+import { commandArgs, UsageError, type Io } from './io';
 
 const SUBMIT_USAGE =
   'usage: hwc-provisioner submit FILE... [--wait [--interval SECONDS]] [--dry-run] [--idempotency-key KEY] [--api-url URL] ' +
@@ -109,9 +108,8 @@ interface Accepted {
 }
 
 export async function submitCommand(args: string[], io: Io, env: ApiEnv = process.env, options: CommandOptions = {}): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = commandArgs(
+    {
       args,
       options: {
         'api-url': { type: 'string' },
@@ -122,10 +120,9 @@ export async function submitCommand(args: string[], io: Io, env: ApiEnv = proces
         format: { type: 'string' },
       },
       allowPositionals: true,
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message, SUBMIT_USAGE);
-  }
+    },
+    SUBMIT_USAGE,
+  );
   const { values, positionals: files } = parsed;
   if (files.length === 0) throw new UsageError('submit needs at least one file (or - for standard input)', SUBMIT_USAGE);
   if (files.filter((f) => f === '-').length > 1) throw new UsageError('standard input (-) can be given once', SUBMIT_USAGE);

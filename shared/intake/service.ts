@@ -45,8 +45,13 @@ export interface ProviderSettings {
  */
 export type ProviderSource = ProviderSettings | (() => Promise<ProviderSettings>);
 
-const settingsOf = (providers: ProviderSource): Promise<ProviderSettings> | ProviderSettings =>
-  typeof providers === 'function' ? providers() : providers;
+/** What one message's handling asks for as often as it needs: the settings, got once (a push asks twice). */
+type Settings = () => Promise<ProviderSettings>;
+
+function once(providers: ProviderSource): Settings {
+  let got: Promise<ProviderSettings> | undefined;
+  return () => (got ??= typeof providers === 'function' ? providers() : Promise.resolve(providers));
+}
 
 export type PlanOutcome = { status: 'planned'; entries: PlanEntry[]; comment: string } | { status: 'plan-skipped'; reason: string };
 
@@ -91,9 +96,9 @@ function sourceOf(job: IntakeJob): RequestSource {
   }
 }
 
-async function filesOf(job: IntakeJob, source: ProviderSource): Promise<{ changed: SourceFile[]; removed: SourceFile[] }> {
+async function filesOf(job: IntakeJob, settings: Settings): Promise<{ changed: SourceFile[]; removed: SourceFile[] }> {
   if (job.type === 'jira.issue') return { changed: ticketSources(job.ticket, job.blocks), removed: [] };
-  const providers = await settingsOf(source);
+  const providers = await settings();
   switch (job.type) {
     // Repository readers (and their glob matching) are loaded by the first push: a cold start for a ticket or
     // another system's manifests does not evaluate them. The same goes for plans below.
@@ -134,6 +139,7 @@ export async function processIntakeMessage(
   providers: ProviderSource,
   message: IntakeMessage,
 ): Promise<SubmitOutcome | PlanOutcome> {
+  const settings = once(providers);
   let parsed: unknown;
   try {
     parsed = JSON.parse(message.body);
@@ -146,7 +152,7 @@ export async function processIntakeMessage(
   const plan = isPlanJobType(parsed) ? planJobSchema().safeParse(parsed, { jitless: true }) : undefined;
   if (plan?.success) {
     try {
-      return await processPlan(await settingsOf(providers), plan.data);
+      return await processPlan(await settings(), plan.data);
     } catch (error) {
       if (isRedeliverable(error)) throw error;
       warnUnprocessable(deps, message, error);
@@ -169,7 +175,7 @@ export async function processIntakeMessage(
   const external = job.success ? undefined : ExternalSubmissionSchema.safeParse(parsed, { jitless: true });
   const target = job.success ? jobTarget(job.data) : externalTarget(message, external!);
   try {
-    return job.success ? await processJob(deps, providers, job.data, target) : await processExternal(deps, parsed, external!, target);
+    return job.success ? await processJob(deps, settings, job.data, target) : await processExternal(deps, parsed, external!, target);
   } catch (error) {
     if (isRedeliverable(error)) throw error;
     warnUnprocessable(deps, message, error, target.requestId);
@@ -201,12 +207,7 @@ function externalTarget(message: IntakeMessage, external: ReturnType<typeof Exte
   };
 }
 
-async function processJob(
-  deps: IntakeDeps,
-  providers: ProviderSource,
-  job: IntakeJob,
-  { requestId, source }: Target,
-): Promise<SubmitOutcome> {
+async function processJob(deps: IntakeDeps, settings: Settings, job: IntakeJob, { requestId, source }: Target): Promise<SubmitOutcome> {
   const provider = source.provider;
   // A redelivered or replayed push is answered from the record of the first one: no second read of the
   // repository. Deliveries are recorded under the request id, which is derived from the content, not the delivery header.
@@ -229,7 +230,7 @@ async function processJob(
   let files: SourceFile[];
   let removed: SourceFile[];
   try {
-    ({ changed: files, removed } = await filesOf(job, providers));
+    ({ changed: files, removed } = await filesOf(job, settings));
   } catch (error) {
     if (error instanceof ProviderApiError && !error.retryable) {
       return reconciled(
@@ -248,7 +249,7 @@ async function processJob(
     files,
     delivery: { provider, deliveryId: requestId },
     ...(removals.length ? { removals } : {}),
-    ...(job.type === 'jira.issue' ? {} : { sourceApproval: () => mergeApproval(providers, job) }),
+    ...(job.type === 'jira.issue' ? {} : { sourceApproval: () => mergeApproval(settings, job) }),
   });
   return reconciled(deps, job, requestId, outcome);
 }
@@ -274,10 +275,10 @@ async function reconciled(deps: IntakeDeps, job: IntakeJob, requestId: string, o
  * approvals from people other than its author. A direct push, or too few reviews, leaves the request pending.
  */
 async function mergeApproval(
-  source: ProviderSource,
+  settings: Settings,
   job: Exclude<IntakeJob, { type: 'jira.issue' }>,
 ): Promise<{ by: string; comment: string } | undefined> {
-  const providers = await settingsOf(source);
+  const providers = await settings();
   const required = providers.requirePrApprovals ?? 0;
   const provider = job.type === 'github.push' ? 'github' : 'gitlab';
   if (required === 0) return { by: `${provider}:merge`, comment: `pushed to tracked branch ${job.branch}` };

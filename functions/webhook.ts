@@ -1,7 +1,6 @@
 /** Lambda entry for the HTTP API: the Hono app from shared/http, with the Lambda context in its log lines. */
 import { handle } from 'hono/aws-lambda';
 import { createApp } from '../shared/http/app';
-import { governanceDeps } from '../shared/governance';
 import { appServices } from '../shared/http/webhook-services';
 import { checkConfiguration, createLogger, withLambdaContext } from '../shared/lambda';
 import { loadSecrets } from '../shared/secrets';
@@ -13,5 +12,5 @@ checkConfiguration('webhook', logger.app);
 
 export const handler = withLambdaContext(
   logger.powertools,
-  handle(createApp({ logger: logger.app, secrets: () => loadSecrets(), services: () => appServices(governanceDeps) })),
+  handle(createApp({ logger: logger.app, secrets: () => loadSecrets(), services: () => appServices() })),
 );

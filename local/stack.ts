@@ -289,7 +289,6 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       { appServices },
       { createLogger },
       { loadSecrets },
-      { governanceDeps },
     ] = await Promise.all([
       import('../functions/intake'),
       import('../functions/dispatch'),
@@ -300,14 +299,13 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       import('../shared/http/webhook-services'),
       import('../shared/lambda'),
       import('../shared/secrets'),
-      import('../shared/governance'),
     ]);
 
     // The HTTP API and the pages: the Hono apps functions/webhook.ts and functions/ui.ts wrap for Lambda, on one real port.
     const app = createWholeApp({
       logger: createLogger('hwc-provisioner-webhook').app,
       secrets: () => loadSecrets(),
-      services: () => appServices(governanceDeps),
+      services: () => appServices(),
     });
     const port = opts.port ?? Number(process.env.PORT ?? 3000);
     const server: ServerType = await new Promise((resolve, reject) => {

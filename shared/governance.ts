@@ -6,6 +6,7 @@
 import { ConfigError, intakeConfig, secretSourceConfig } from './config';
 import { HuaweiCloudClient } from './huaweicloud/client';
 import type { IntakeDeps } from './intake/submit';
+import { loadPolicy } from './policy/load';
 import { cloudApi, type CloudApi } from './reconcile/cloud';
 
 let preflightCloud: CloudApi | undefined | null;
@@ -17,11 +18,9 @@ let preflightCloud: CloudApi | undefined | null;
  */
 export async function governanceDeps(): Promise<Pick<IntakeDeps, 'policy' | 'preflight'>> {
   const cfg = intakeConfig();
-  // The policy language (its parser, picomatch and the CEL evaluator) is loaded only where a policy is configured:
-  // evaluated at module load it lengthened every cold start of the functions that admit requests.
   const policy =
     cfg.POLICY_FILE || cfg.POLICY_PARAMETER
-      ? await (await import('./policy/load')).loadPolicy({
+      ? await loadPolicy({
           ...(cfg.POLICY_FILE ? { POLICY_FILE: cfg.POLICY_FILE } : {}),
           ...(cfg.POLICY_PARAMETER ? { POLICY_PARAMETER: cfg.POLICY_PARAMETER } : {}),
           SECRETS_MAX_AGE_SECONDS: secretSourceConfig().SECRETS_MAX_AGE_SECONDS,

@@ -1,7 +1,8 @@
 /**
  * The webhook function's services. A provider delivery needs only the intake queue; the API routes also need the
  * table, the topic and Huawei, whose SDK packages and wiring (shared/runtime.ts) `ready()` loads before such a route
- * runs. A cold start for a delivery therefore never initialises the DynamoDB and SNS clients' packages.
+ * runs, and the policy with its language (shared/governance.ts), loaded when a submission is first admitted. A cold
+ * start for a delivery therefore never initialises the DynamoDB and SNS clients' packages nor the CEL evaluator.
  */
 import { sqsClient } from '../aws/sqs';
 import { intakeConfig, intakeQueueConfig, parseFunctionEnv, section } from '../config';
@@ -19,7 +20,7 @@ function loaded(): typeof import('../runtime') {
 }
 
 /** Asked for several times per request: checked each time (memoised), built once. */
-export function appServices(governance?: AppServices['governance']): AppServices {
+export function appServices(): AppServices {
   webhookConfig();
   return (services ??= {
     async ready() {
@@ -35,7 +36,7 @@ export function appServices(governance?: AppServices['governance']): AppServices
       // A synchronous HTTP call: Huawei look-ups get a short budget of their own.
       return loaded().planLookups(2_000);
     },
-    ...(governance ? { governance } : {}),
+    governance: async () => (await import('../governance')).governanceDeps(),
     ...(intakeConfig().JIRA_APPROVAL_STATUS ? { jiraApprovalStatus: intakeConfig().JIRA_APPROVAL_STATUS } : {}),
   });
 }

@@ -10,7 +10,7 @@ import type { PreflightContext, ResourceSpec } from '../kinds/adapter';
 import { refuseDocument } from '../manifests/errors';
 import type { Planned, PlannedSubmission } from '../manifests/submission';
 import type { Policy } from '../policy/document';
-import type { PolicyVerdict } from '../policy/evaluate';
+import { evaluatePolicy, subjectOf, type PolicyVerdict } from '../policy/evaluate';
 import type { CloudApi } from '../reconcile/cloud';
 import { preflightMessage, preflightResource } from '../reconcile/preflight';
 import { adapterResource, targetOf } from '../reconcile/resource';
@@ -87,8 +87,6 @@ export async function admit(deps: AdmissionDeps, submission: PlannedSubmission, 
   };
   const need: ApprovalNeed = { rules: [], reasons: [], approvers: [] };
   if (deps.policy) {
-    // Loaded with the policy (shared/governance.ts): without one, the CEL evaluator stays out of the cold start.
-    const { evaluatePolicy, subjectOf } = await import('../policy/evaluate');
     const subject = subjectOf(source, owner);
     for (const note of notes) {
       const { planned } = note;

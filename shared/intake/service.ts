@@ -1,6 +1,10 @@
 /** The intake queue's work: turn one message (a push, a ticket, or another system's manifests) into a request. */
 import { isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { deriveRequestId } from './ids';
+import { fetchGithubManifests, githubReader } from './github';
+import { fetchGitlabManifests, gitlabReader } from './gitlab';
+import { githubMergedApprovals } from '../providers/github';
+import { gitlabMergedApprovals } from '../providers/gitlab';
 import { ProviderApiError } from '../providers/http';
 import { descriptionTooLong, ticketSources } from './jira';
 import {
@@ -100,10 +104,7 @@ async function filesOf(job: IntakeJob, settings: Settings): Promise<{ changed: S
   if (job.type === 'jira.issue') return { changed: ticketSources(job.ticket, job.blocks), removed: [] };
   const providers = await settings();
   switch (job.type) {
-    // Repository readers (and their glob matching) are loaded by the first push: a cold start for a ticket or
-    // another system's manifests does not evaluate them. The same goes for plans below.
     case 'github.push': {
-      const { fetchGithubManifests } = await import('./github');
       return fetchGithubManifests(job, {
         ...providers.github,
         globs: providers.globs,
@@ -111,7 +112,6 @@ async function filesOf(job: IntakeJob, settings: Settings): Promise<{ changed: S
       });
     }
     case 'gitlab.push': {
-      const { fetchGitlabManifests } = await import('./gitlab');
       return fetchGitlabManifests(job, {
         ...providers.gitlab,
         globs: providers.globs,
@@ -285,8 +285,8 @@ async function mergeApproval(
   const fetchOpt = providers.fetch ? { fetch: providers.fetch } : {};
   const merged =
     job.type === 'github.push'
-      ? await (await import('../providers/github')).githubMergedApprovals({ ...providers.github, ...fetchOpt }, job.repository, job.after)
-      : await (await import('../providers/gitlab')).gitlabMergedApprovals({ ...providers.gitlab, ...fetchOpt }, job.projectId, job.after);
+      ? await githubMergedApprovals({ ...providers.github, ...fetchOpt }, job.repository, job.after)
+      : await gitlabMergedApprovals({ ...providers.gitlab, ...fetchOpt }, job.projectId, job.after);
   if (!merged || merged.approvers.length < required) return undefined;
   const noun = provider === 'github' ? 'pull request' : 'merge request';
   return {
@@ -426,7 +426,6 @@ function warnUnprocessable(deps: Pick<IntakeDeps, 'logger'>, message: IntakeMess
 async function processPlan(providers: ProviderSettings, job: PlanJob): Promise<PlanOutcome> {
   if (!providers.plan) return { status: 'plan-skipped', reason: 'plans are not configured' };
   const fetchOpt = providers.fetch ? { fetch: providers.fetch } : {};
-  const [{ githubReader }, { gitlabReader }] = await Promise.all([import('./github'), import('./gitlab')]);
   try {
     const result =
       job.type === 'github.plan'

@@ -59,6 +59,20 @@ describe('what a webhook delivery loads', () => {
   });
 });
 
+describe('what intake bundles', () => {
+  it('imports nothing of its own dynamically, so tree-shaking keeps only the DynamoDB commands it sends', async () => {
+    const result = await build({ ...options, entryPoints: ['functions/intake.ts'], outfile: 'intake.cjs', write: false, metafile: true });
+    const dynamic = Object.entries(result.metafile.inputs).flatMap(([from, input]) =>
+      input.imports.filter((i) => i.kind === 'dynamic-import' && !from.startsWith('node_modules/')).map((i) => `${from} -> ${i.path}`),
+    );
+    expect(dynamic).toEqual([]);
+    const bundled = Object.keys(Object.values(result.metafile.outputs).find((o) => o.entryPoint)!.inputs);
+    expect(bundled.some((path) => path.endsWith('client-dynamodb/dist-es/commands/TransactWriteItemsCommand.js'))).toBe(true);
+    // The aggregated client (every command, waiters) is what a dynamic import used to drag in.
+    expect(bundled.filter((path) => /client-dynamodb\/dist-es\/(DynamoDB\.js|waiters\/)/.test(path))).toEqual([]);
+  });
+});
+
 describe('npm run package', () => {
   it('leaves the source maps out of every zip (nothing loads them at run time) and beside the bundles', async () => {
     const out = mkdtempSync(join(tmpdir(), 'hwc-package-'));

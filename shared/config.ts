@@ -449,7 +449,6 @@ const uiEnvSchema = onFirstUse(() =>
       .string()
       .transform((text, ctx) => parseOidcRoles(text, ctx))
       .default([]),
-    LINK_TTL_DAYS: LinkTtlDays,
     /** Where people reach this service: the sign-in's redirect URI is `${PUBLIC_BASE_URL}/ui/callback`. */
     PUBLIC_BASE_URL: optionalUrl,
   }),

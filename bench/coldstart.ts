@@ -19,11 +19,14 @@ import type { BenchStack } from './lib/stack';
 import { BENCH_DIR, log, median, ratio, REPO_ROOT, round } from './lib/util';
 
 type Variant = 'deployed' | 'sdkBundled' | 'sdkExternal';
+const BENCH_API_TOKEN = 'bench-cold-api-token-0123456789abcdef';
 const SDK = '@aws-sdk/*';
 
 const OUT = join(REPO_ROOT, '.bench', 'coldstart');
 const EVENTS: Record<string, string> = {
   webhook: 'events/webhook-github-push.json',
+  // The API's busiest call, and its heaviest: a submission validated, admitted, recorded and queued.
+  api: 'events/api-post-requests.json',
   intake: 'events/intake-sqs.json',
   dispatch: 'events/dispatch-sqs.json',
   poll: 'events/poll-schedule.json',
@@ -103,6 +106,8 @@ export async function benchColdstart(stack: BenchStack, opts: { runs: number }) 
     ...resources.env,
     POWERTOOLS_LOG_LEVEL: 'INFO',
     GITHUB_WEBHOOK_SECRET: 'bench-cold-secret',
+    API_TOKENS: `bench=${BENCH_API_TOKEN}`,
+    BENCH_API_TOKEN,
     HUAWEICLOUD_SDK_AK: SIMULATOR_DEFAULTS.ak,
     HUAWEICLOUD_SDK_SK: SIMULATOR_DEFAULTS.sk,
     HUAWEICLOUD_SDK_PROJECT_ID: SIMULATOR_DEFAULTS.projectId,

@@ -16,11 +16,11 @@ import { UsageError, type Io } from './io';
 const MANIFEST_EXTENSIONS = /\.(ya?ml|json)$/i;
 
 /**
- * The webhook's own rules for its placement defaults, Huawei's stricter region rule included: a value there that
+ * The API's own rules for its placement defaults, Huawei's stricter region rule included: a value there that
  * fails the service's configuration check is refused here too rather than checked against.
  */
 const PLACEMENT_ENV = IntakeEnvSchema.pick({ HUAWEICLOUD_SDK_PROJECT_ID: true }).extend({
-  HUAWEICLOUD_REGION: FUNCTION_ENV.webhook.schema.shape.HUAWEICLOUD_REGION as typeof IntakeEnvSchema.shape.HUAWEICLOUD_REGION,
+  HUAWEICLOUD_REGION: FUNCTION_ENV.api.schema.shape.HUAWEICLOUD_REGION as typeof IntakeEnvSchema.shape.HUAWEICLOUD_REGION,
 });
 
 /**

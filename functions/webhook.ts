@@ -1,6 +1,6 @@
-/** Lambda entry for the HTTP API: the Hono app from shared/http, with the Lambda context in its log lines. */
+/** Lambda entry for the providers' webhooks and /healthz: the Hono app from shared/http/deliveries.ts. */
 import { handle } from 'hono/aws-lambda';
-import { createApp } from '../shared/http/app';
+import { createWebhookApp } from '../shared/http/deliveries';
 import { appServices } from '../shared/http/webhook-services';
 import { checkConfiguration, createLogger, withLambdaContext } from '../shared/lambda';
 import { loadSecrets } from '../shared/secrets';
@@ -12,5 +12,5 @@ checkConfiguration('webhook', logger.app);
 
 export const handler = withLambdaContext(
   logger.powertools,
-  handle(createApp({ logger: logger.app, secrets: () => loadSecrets(), services: () => appServices() })),
+  handle(createWebhookApp({ logger: logger.app, secrets: () => loadSecrets(), services: appServices })),
 );

@@ -286,7 +286,7 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       { handler: notify },
       { handler: resync },
       { createWholeApp },
-      { appServices },
+      { apiServices },
       { createLogger },
       { loadSecrets },
     ] = await Promise.all([
@@ -295,8 +295,8 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
       import('../functions/poll'),
       import('../functions/notify'),
       import('../functions/resync'),
-      import('../shared/http/people'),
-      import('../shared/http/webhook-services'),
+      import('../shared/http/app'),
+      import('../shared/http/api-services'),
       import('../shared/lambda'),
       import('../shared/secrets'),
     ]);
@@ -305,7 +305,7 @@ export async function startStack(opts: StackOptions = {}): Promise<RunningStack>
     const app = createWholeApp({
       logger: createLogger('hwc-provisioner-webhook').app,
       secrets: () => loadSecrets(),
-      services: () => appServices(),
+      services: apiServices,
     });
     const port = opts.port ?? Number(process.env.PORT ?? 3000);
     const server: ServerType = await new Promise((resolve, reject) => {

@@ -585,7 +585,7 @@ const notifyEnvSchema = onFirstUse(() =>
 export const notifyConfig = section((env) => parseEnv(notifyEnvSchema(), env));
 
 /** The Lambda functions, by their serverless.yml names. */
-export const FUNCTION_NAMES = ['webhook', 'ui', 'intake', 'dispatch', 'poll', 'notify', 'resync'] as const;
+export const FUNCTION_NAMES = ['webhook', 'api', 'ui', 'intake', 'dispatch', 'poll', 'notify', 'resync'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 export interface FunctionEnv {
@@ -617,7 +617,7 @@ const ExecutionFunctionEnv = functionEnv(() => merge(executionInfraEnvSchema(), 
 
 /** Huawei's schema comes last where it is merged: its rule for HUAWEICLOUD_REGION is the stricter one. */
 export const FUNCTION_ENV: Record<FunctionName, FunctionEnv> = {
-  // Dry runs of POST /requests look resources up as pull-request plans do.
+  // Queues what the providers deliver; a Jira transition into JIRA_APPROVAL_STATUS approves through the table.
   webhook: functionEnv(
     () =>
       merge(
@@ -627,12 +627,28 @@ export const FUNCTION_ENV: Record<FunctionName, FunctionEnv> = {
           TRACKED_BRANCHES: true,
           PLAN_FORK_PULL_REQUESTS: true,
           OWNER_GROUPS: true,
+          HUAWEICLOUD_SDK_PROJECT_ID: true,
+          HUAWEICLOUD_REGION: true,
+          APPROVAL_TIMEOUT_HOURS: true,
+          JIRA_APPROVAL_STATUS: true,
+        }),
+        SubmitTimingEnvSchema,
+        SecretSourceEnvSchema,
+      ),
+    { secrets: true },
+  ),
+  // Submits as intake does (policy included); dry runs look resources up as pull-request plans do.
+  api: functionEnv(
+    () =>
+      merge(
+        SubmitEnvSchema,
+        IntakeEnvSchema.pick({
+          OWNER_GROUPS: true,
           POLICY_FILE: true,
           POLICY_PARAMETER: true,
           HUAWEICLOUD_SDK_PROJECT_ID: true,
           HUAWEICLOUD_REGION: true,
           APPROVAL_TIMEOUT_HOURS: true,
-          JIRA_APPROVAL_STATUS: true,
         }),
         SubmitTimingEnvSchema,
         SecretSourceEnvSchema,

@@ -13,6 +13,11 @@ if (event.headers?.['x-github-delivery']) {
   const body = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body);
   event.headers['x-hub-signature-256'] = `sha256=${createHmac('sha256', process.env.GITHUB_WEBHOOK_SECRET).update(body).digest('hex')}`;
 }
+// An API call is made with the bench's token and, as a client retrying nothing would, its own idempotency key.
+if (event.headers?.authorization && process.env.BENCH_API_TOKEN) {
+  event.headers.authorization = `Bearer ${process.env.BENCH_API_TOKEN}`;
+  if (event.headers['idempotency-key']) event.headers['idempotency-key'] = randomUUID();
+}
 for (const record of event.Records ?? []) {
   record.messageId = randomUUID();
   try {

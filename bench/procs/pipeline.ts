@@ -45,11 +45,11 @@ async function ours(): Promise<Record<string, unknown>> {
     POLL_CONCURRENCY: String(concurrency),
     POWERTOOLS_LOG_LEVEL: 'WARN',
   });
-  const [{ handler: dispatch }, { handler: poll }, { createApp }, { appServices }, { createLogger }, { loadSecrets }] = await Promise.all([
+  const [{ handler: dispatch }, { handler: poll }, { createApp }, { apiServices }, { createLogger }, { loadSecrets }] = await Promise.all([
     import('../../functions/dispatch'),
     import('../../functions/poll'),
     import('../../shared/http/app'),
-    import('../../shared/http/webhook-services'),
+    import('../../shared/http/api-services'),
     import('../../shared/lambda'),
     import('../../shared/secrets'),
   ]);
@@ -83,7 +83,7 @@ async function ours(): Promise<Record<string, unknown>> {
       { step: 'initialize', name: 'benchCallCounter' },
     );
   }
-  const app = createApp({ logger: createLogger('hwc-provisioner-webhook').app, secrets: () => loadSecrets(), services: appServices });
+  const app = createApp({ logger: createLogger('hwc-provisioner-webhook').app, secrets: () => loadSecrets(), services: apiServices });
   const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
   await new Promise((r) => server.once('listening', r));
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

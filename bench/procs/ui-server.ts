@@ -5,13 +5,13 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 
-const [{ createWholeApp }, { appServices }, { createLogger }, { loadSecrets }] = await Promise.all([
-  import('../../shared/http/people'),
-  import('../../shared/http/webhook-services'),
+const [{ createWholeApp }, { apiServices }, { createLogger }, { loadSecrets }] = await Promise.all([
+  import('../../shared/http/app'),
+  import('../../shared/http/api-services'),
   import('../../shared/lambda'),
   import('../../shared/secrets'),
 ]);
-const app = createWholeApp({ logger: createLogger('hwc-provisioner-ui').app, secrets: () => loadSecrets(), services: appServices });
+const app = createWholeApp({ logger: createLogger('hwc-provisioner-ui').app, secrets: () => loadSecrets(), services: apiServices });
 const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) => process.send?.({ port: info.port }));
 const stop = () => server.close(() => process.exit(0));
 process.on('SIGTERM', stop);

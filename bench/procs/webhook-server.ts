@@ -13,13 +13,13 @@ const mode = process.argv[2];
 
 async function buildApp(): Promise<Hono> {
   if (mode === 'ours') {
-    const [{ createApp }, { appServices }, { createLogger }, { loadSecrets }] = await Promise.all([
+    const [{ createApp }, { apiServices }, { createLogger }, { loadSecrets }] = await Promise.all([
       import('../../shared/http/app'),
-      import('../../shared/http/webhook-services'),
+      import('../../shared/http/api-services'),
       import('../../shared/lambda'),
       import('../../shared/secrets'),
     ]);
-    return createApp({ logger: createLogger('hwc-provisioner-webhook').app, secrets: () => loadSecrets(), services: appServices });
+    return createApp({ logger: createLogger('hwc-provisioner-webhook').app, secrets: () => loadSecrets(), services: apiServices });
   }
   if (mode === 'baseline') {
     const secret = process.env.GITHUB_WEBHOOK_SECRET!;

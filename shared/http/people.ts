@@ -8,7 +8,7 @@ import { Hono, type Context } from 'hono';
 import type { UiDeps } from '../ui/app';
 import type { OwnerGroups } from '../reconcile/owner';
 import type { TableRef } from '../store/requests';
-import { createApp, withErrorHandling, type AppDeps } from './app';
+import { withErrorHandling, type AppDeps } from './common';
 import { loginUrl, viewerOf } from './viewer';
 
 /** What the pages read: the table, and the owner groups that scope a person's inventory. */
@@ -69,25 +69,4 @@ export function createPeopleApp(deps: PeopleDeps): Hono {
   });
   app.all('/ui/*', async (c) => (await pages()).fetch(c.req.raw, c.env));
   return app;
-}
-
-/** The API and the pages on one server: the local stack, tests and benchmarks, where one port serves both. */
-export function createWholeApp(deps: AppDeps & Pick<PeopleDeps, 'ui'>): Hono {
-  const people = createPeopleApp({
-    ...deps,
-    services: () => {
-      const { table, ownerGroups } = deps.services().intake;
-      return { table, ...(ownerGroups ? { ownerGroups } : {}) };
-    },
-  });
-  const api = createApp(deps);
-  const whole = withErrorHandling(new Hono(), deps.logger);
-  const isPeople = (path: string) => path === '/openapi.json' || path === '/api' || path === '/ui' || path.startsWith('/ui/');
-  whole.all('*', async (c) => {
-    if (!isPeople(c.req.path)) return api.fetch(c.req.raw, c.env);
-    // The pages read the table through the API's services, which load it on demand.
-    if (c.req.path.startsWith('/ui')) await deps.services().ready?.();
-    return people.fetch(c.req.raw, c.env);
-  });
-  return whole;
 }

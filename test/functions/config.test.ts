@@ -51,7 +51,7 @@ describe('serverless.yml gives each function exactly its variables', () => {
   it('gives the queue URLs only to the functions that send to them', () => {
     const withQueue = (variable: string) => FUNCTION_NAMES.filter((name) => deployedNames(name).includes(variable));
     expect(withQueue('INTAKE_QUEUE_URL')).toEqual(['webhook', 'poll', 'resync']);
-    expect(withQueue('DISPATCH_QUEUE_URL')).toEqual(['webhook', 'intake', 'dispatch', 'poll']);
+    expect(withQueue('DISPATCH_QUEUE_URL')).toEqual(['webhook', 'api', 'intake', 'dispatch', 'poll']);
     expect(withQueue('NOTIFY_QUEUE_URL')).toEqual([]);
     expect(Object.keys(shape('notify')).filter((n) => n.endsWith('_QUEUE_URL'))).toEqual([]);
     // The poller hands corrections of drift to intake; the dispatcher never sends there.
@@ -66,6 +66,7 @@ describe('serverless.yml gives each function exactly its variables', () => {
     ]);
     expect(FUNCTION_NAMES.filter((name) => deployedNames(name).includes('SECRETS_ID'))).toEqual([
       'webhook',
+      'api',
       'ui',
       'intake',
       'notify',
@@ -179,19 +180,25 @@ describe('each function starts with only its deployed variables', () => {
   const quiet = { info() {}, warn() {}, error() {} };
   const load = <T>(file: string): T => JSON.parse(readFileSync(`events/${file}`, 'utf8')) as T;
 
-  it('webhook: /healthz is 200, and POST /requests records a request', async () => {
+  it('webhook: /healthz is 200', async () => {
     const { handler } = await coldStart<(event: APIGatewayProxyEventV2, context: Context) => Promise<{ statusCode: number; body: string }>>(
       'webhook',
       deployedEnv('webhook'),
     );
-    const health = load<APIGatewayProxyEventV2>('webhook-get-request.json');
+    const health = load<APIGatewayProxyEventV2>('api-get-request.json');
     health.rawPath = '/healthz';
     health.requestContext.http.path = '/healthz';
     expect((await handler(health, lambdaContext())).statusCode).toBe(200);
-    const post = load<APIGatewayProxyEventV2>('webhook-post-requests.json');
+  });
+
+  it('api: POST /requests records a request, and dry runs get no Huawei client (the API holds no AK/SK)', async () => {
+    const { handler, runtime } = await coldStart<
+      (event: APIGatewayProxyEventV2, context: Context) => Promise<{ statusCode: number; body: string }>
+    >('api', deployedEnv('api'));
+    const post = load<APIGatewayProxyEventV2>('api-post-requests.json');
     post.headers.authorization = 'Bearer functions-config-token-0123456789ab';
     expect((await handler(post, lambdaContext())).statusCode).toBe(202);
-    expect((await import('../../shared/http/webhook-services')).appServices().plan?.cloud).toBeUndefined();
+    expect(runtime.planLookups(2_000).cloud).toBeUndefined();
   });
 
   it('intake: the sample records become requests', async () => {
@@ -266,6 +273,7 @@ describe('each function starts with only its deployed variables', () => {
 describe('parseFunctionEnv', () => {
   const base: Record<FunctionName, Record<string, string>> = {
     webhook: { TABLE_NAME: 't', INTAKE_QUEUE_URL: 'http://q/intake', DISPATCH_QUEUE_URL: 'http://q/dispatch' },
+    api: { TABLE_NAME: 't', DISPATCH_QUEUE_URL: 'http://q/dispatch' },
     ui: { TABLE_NAME: 't' },
     intake: { TABLE_NAME: 't', DISPATCH_QUEUE_URL: 'http://q/dispatch' },
     dispatch: {

@@ -22,6 +22,7 @@ describe('Lambda handlers with the sample events', () => {
   let stack: LocalStack;
   let simulator: RunningSimulator;
   let webhook: HttpHandler;
+  let api: HttpHandler;
   let ui: HttpHandler;
   let intake: (event: SQSEvent, context: Context) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
   let dispatch: typeof intake;
@@ -44,6 +45,7 @@ describe('Lambda handlers with the sample events', () => {
       POWERTOOLS_LOG_LEVEL: 'ERROR',
     });
     ({ handler: webhook } = (await import('../../functions/webhook')) as unknown as { handler: HttpHandler });
+    ({ handler: api } = (await import('../../functions/api')) as unknown as { handler: HttpHandler });
     ({ handler: ui } = (await import('../../functions/ui')) as unknown as { handler: HttpHandler });
     ({ handler: intake } = (await import('../../functions/intake')) as never);
     ({ handler: dispatch } = (await import('../../functions/dispatch')) as never);
@@ -54,27 +56,27 @@ describe('Lambda handlers with the sample events', () => {
     await simulator.close();
   });
 
-  it('webhook: POST /requests from an API Gateway v2 event answers 202, then GET shows the request', async () => {
-    const event = load<APIGatewayProxyEventV2>('webhook-post-requests.json');
+  it('api: POST /requests from an API Gateway v2 event answers 202, then GET shows the request', async () => {
+    const event = load<APIGatewayProxyEventV2>('api-post-requests.json');
     event.headers.authorization = `Bearer ${TOKEN}`;
-    const response = await webhook(event, lambdaContext({ functionName: 'webhook' }));
+    const response = await api(event, lambdaContext({ functionName: 'api' }));
     expect(response.statusCode).toBe(202);
     const { requestId } = JSON.parse(response.body);
 
-    const get = load<APIGatewayProxyEventV2>('webhook-get-request.json');
+    const get = load<APIGatewayProxyEventV2>('api-get-request.json');
     get.headers.authorization = `Bearer ${TOKEN}`;
     get.rawPath = `/requests/${requestId}`;
     get.requestContext.http.path = get.rawPath;
     get.pathParameters = { id: requestId };
-    const view = await webhook(get, lambdaContext());
+    const view = await api(get, lambdaContext());
     expect(view.statusCode).toBe(200);
     expect(JSON.parse(view.body).resources).toEqual([expect.objectContaining({ kind: 'EdgeDeployment', name: 'app', state: 'Queued' })]);
   });
 
   it('ui: the sample page event with a signed link shows the request page; without one it sends the reader to sign in', async () => {
-    const event = load<APIGatewayProxyEventV2>('webhook-post-requests.json');
+    const event = load<APIGatewayProxyEventV2>('api-post-requests.json');
     event.headers.authorization = `Bearer ${TOKEN}`;
-    const { requestId } = JSON.parse((await webhook(event, lambdaContext())).body);
+    const { requestId } = JSON.parse((await api(event, lambdaContext())).body);
     const page = load<APIGatewayProxyEventV2>('ui-request-page.json');
     const token = signLink(requestId, UI_SIGNING_KEY, new Date());
     page.rawPath = `/ui/requests/${requestId}`;

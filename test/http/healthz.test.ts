@@ -13,7 +13,7 @@ import { FUNCTION_ENV, InfraEnvSchema, SecretsEnvSchema } from '../../shared/con
 
 type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<{ statusCode: number; body: string }>;
 
-const EVENT = JSON.parse(readFileSync('events/webhook-get-request.json', 'utf8')) as APIGatewayProxyEventV2;
+const EVENT = JSON.parse(readFileSync('events/api-get-request.json', 'utf8')) as APIGatewayProxyEventV2;
 /** Every variable the product reads: all are cleared before each cold start, so only what a test gives is set. */
 const KNOWN = new Set([
   ...Object.values(FUNCTION_ENV).flatMap((f) => Object.keys(f.schema.shape)),

@@ -1,7 +1,7 @@
 /** Test wiring for the HTTP app and intake against the emulators: known secrets, per-file resources, signed requests. */
 import { createHmac } from 'node:crypto';
 import type { AppLogger, AppServices } from '../../shared/http/app';
-import { createWholeApp } from '../../shared/http/people';
+import { createWholeApp } from '../../shared/http/app';
 import type { SecretsEnv } from '../../shared/config';
 import type { ProviderSettings } from '../../shared/intake/service';
 import type { IntakeDeps } from '../../shared/intake/submit';

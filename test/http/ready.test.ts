@@ -5,7 +5,7 @@
 import examples from '@octokit/webhooks-examples';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppServices } from '../../shared/http/app';
-import { createWholeApp } from '../../shared/http/people';
+import { createWholeApp } from '../../shared/http/app';
 import { useLocalResources, type LocalStack } from '../setup/stack';
 import { hubSignature, intakeDepsFor, memoryLogger, SECRETS } from './helpers';
 

@@ -66,7 +66,7 @@ describe('resync of tracked branches', () => {
         head = after;
         return { before, after };
       },
-      /** The job the webhook queues for a push (shared/http/app.ts). */
+      /** The job the webhook queues for a push (shared/http/deliveries.ts). */
       job({ before, after }: { before: string; after: string }): IntakeJob {
         const common = { deliveryId: randomUUID(), repository: name, branch: 'main', before, after };
         const requestId = deriveRequestId(provider, String(id), 'refs/heads/main', before, after);

@@ -9,7 +9,9 @@ import { authenticateBearer, safeEqual, verifyHubSignature, type ApiToken } from
 
 const AUTH = readFileSync('shared/intake/auth.ts', 'utf8');
 const FILES = [
-  'shared/http/app.ts',
+  'shared/http/deliveries.ts',
+  'shared/http/api.ts',
+  'shared/http/common.ts',
   ...readdirSync('shared/intake')
     .filter((f) => f.endsWith('.ts'))
     .map((f) => join('shared/intake', f)),
@@ -42,13 +44,16 @@ describe('constant-time comparison of secrets', () => {
   });
 
   it('every route authenticates through auth.ts: the webhook secrets, the GitLab token and the API tokens', () => {
-    const app = readFileSync('shared/http/app.ts', 'utf8');
+    const deliveries = readFileSync('shared/http/deliveries.ts', 'utf8');
+    const api = readFileSync('shared/http/api.ts', 'utf8');
     // Each webhook checks the current secret and, during a rotation, the previous one, both through auth.ts.
-    expect(app.match(/verifyCurrentOrPrevious\(secret, previous, \(s\) => verifyHubSignature\(s, body, signature\)\)/g)).toHaveLength(2);
-    expect(app).toMatch(/const signature = c\.req\.header\('x-hub-signature-256'\)/);
-    expect(app).toMatch(/const signature = c\.req\.header\('x-hub-signature'\)/);
-    expect(app).toMatch(/verifyCurrentOrPrevious\(token, previous, \(t\) => safeEqual\(t, presented\)\)/);
-    expect(app).toMatch(/authenticateBearer\(c\.req\.header\('authorization'\), \(await deps\.secrets\(\)\)\.API_TOKENS\)/);
+    expect(
+      deliveries.match(/verifyCurrentOrPrevious\(secret, previous, \(s\) => verifyHubSignature\(s, body, signature\)\)/g),
+    ).toHaveLength(2);
+    expect(deliveries).toMatch(/const signature = c\.req\.header\('x-hub-signature-256'\)/);
+    expect(deliveries).toMatch(/const signature = c\.req\.header\('x-hub-signature'\)/);
+    expect(deliveries).toMatch(/verifyCurrentOrPrevious\(token, previous, \(t\) => safeEqual\(t, presented\)\)/);
+    expect(api).toMatch(/authenticateBearer\(c\.req\.header\('authorization'\), \(await deps\.secrets\(\)\)\.API_TOKENS\)/);
   });
 
   it.each(FILES)('%s compares no secret, token or signature with === or !==', (file) => {

@@ -5,7 +5,7 @@
 import type { Context } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
-import { createWholeApp } from '../../shared/http/people';
+import { createWholeApp } from '../../shared/http/app';
 import { randomRequestId } from '../../shared/intake/ids';
 import type { RequestSource } from '../../shared/store/types';
 import type { Viewer } from '../../shared/http/viewer';

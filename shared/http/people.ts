@@ -1,8 +1,8 @@
 /**
  * What people open in a browser: the pages (shared/ui), sign-in (oidc.ts) and the API's description
- * (openapi.ts). Their own app and, deployed, their own function (functions/ui.ts): the webhook function,
- * whose cold start every push and API call may pay, carries none of their libraries (jose, openid-client,
- * the JSX runtime, the description's schemas). Every module behind a route is loaded on that route's first call.
+ * (openapi.ts). Their own app and, deployed, their own function (functions/ui.ts): the webhook and API
+ * functions, whose cold starts every push and API call may pay, carry none of their libraries (jose,
+ * openid-client, the JSX runtime, the description's schemas). Every module behind a route is loaded on that route's first call.
  */
 import { Hono, type Context } from 'hono';
 import type { UiDeps } from '../ui/app';

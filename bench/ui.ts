@@ -231,7 +231,9 @@ export async function benchUi(stack: BenchStack, opts: UiBenchOptions) {
       API_TOKENS: `bench:read-all=${API_TOKEN}`,
       POWERTOOLS_LOG_LEVEL: 'INFO',
     };
-    const server = startChild<{ port: number }>('procs/ui-server.ts', [], env);
+    // The pages and the API in two processes, as the ui and api functions are deployed.
+    const server = startChild<{ port: number }>('procs/ui-server.ts', ['ui'], env);
+    const apiServer = startChild<{ port: number }>('procs/ui-server.ts', ['api'], env);
     const bearer = { authorization: `Bearer ${API_TOKEN}` };
     const lists: { all: ListSample[]; failedOnly: ListSample[]; listPage: (PageSide & { requestsInTable: number })[] } = {
       all: [],
@@ -244,8 +246,9 @@ export async function benchUi(stack: BenchStack, opts: UiBenchOptions) {
     let jsonLoaded: PageSide;
     let rows: number;
     try {
-      const { port } = await server.ready;
+      const [{ port }, { port: apiPort }] = await Promise.all([server.ready, apiServer.ready]);
       const base = `http://127.0.0.1:${port}`;
+      const api = `http://127.0.0.1:${apiPort}`;
       const pageUrl = `${base}/ui/requests/${requestId}?t=${signLink(requestId, SIGNING_KEY, new Date())}`;
       // The page measured must be the whole page: every resource has its row.
       rows = ((await (await fetch(pageUrl)).text()).match(/<tr[^>]*>(?:(?!<\/tr>)[\s\S])*?data-state=/g) ?? []).length;
@@ -256,8 +259,8 @@ export async function benchUi(stack: BenchStack, opts: UiBenchOptions) {
       page = await load(pageUrl, {}, viewer);
       pageLoaded = await load(pageUrl, {}, opts);
       log(`ui: request page p99 ${page.latencyP99Ms} ms (${pageLoaded.latencyP99Ms} ms loaded); now its JSON view`);
-      json = await load(`${base}/requests/${requestId}`, bearer, viewer);
-      jsonLoaded = await load(`${base}/requests/${requestId}`, bearer, opts);
+      json = await load(`${api}/requests/${requestId}`, bearer, viewer);
+      jsonLoaded = await load(`${api}/requests/${requestId}`, bearer, opts);
       log(`ui: JSON view p99 ${json.latencyP99Ms} ms (${jsonLoaded.latencyP99Ms} ms loaded)`);
 
       // Every Query the list makes, with what DynamoDB says it read and consumed.
@@ -309,7 +312,7 @@ export async function benchUi(stack: BenchStack, opts: UiBenchOptions) {
         );
       }
     } finally {
-      await server.stop();
+      await Promise.all([server.stop(), apiServer.stop()]);
     }
     const [small, large] = lists.all as [ListSample, ListSample];
     return {
@@ -319,7 +322,8 @@ export async function benchUi(stack: BenchStack, opts: UiBenchOptions) {
         seconds: opts.seconds,
         warmupSeconds: opts.warmupSeconds,
         processes:
-          'the product app (local/stack.ts wiring, Powertools at INFO) in its own Node process; autocannon in the bench process; ' +
+          'the pages as the ui function serves them and the API as the api function does, each in its own Node process ' +
+          '(deployed wiring, Powertools at INFO); autocannon in the bench process; ' +
           'DynamoDB Local in memory',
         page: `GET /ui/requests/{id}?t=<signed link>, ${rows} resource rows (one in twenty failed), managed items read for each`,
         baseline: 'GET /requests/{id} with a bearer token: the same request read, answered as JSON',

@@ -1,7 +1,7 @@
 /**
  * The OpenAPI 3.1 description of the HTTP API, from the zod schemas the routes validate with (schemas.ts and the
  * webhook payload schemas), and the reference page rendered from it. Built on first request and kept: the
- * webhook function loads this module only when /openapi.json or /api is asked for.
+ * ui function loads this module only when /openapi.json or /api is asked for.
  */
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';

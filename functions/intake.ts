@@ -41,7 +41,9 @@ async function recordHandler(record: SQSRecord): Promise<void> {
   logger.app.info('intake message processed', {
     messageId: record.messageId,
     status: outcome.status,
-    ...('requestId' in outcome ? { requestId: outcome.requestId, duplicate: outcome.duplicate } : {}),
+    ...('requestId' in outcome ? { requestId: outcome.requestId } : {}),
+    ...('duplicate' in outcome ? { duplicate: outcome.duplicate } : {}),
+    ...('reason' in outcome ? { reason: outcome.reason } : {}),
   });
 }
 

@@ -617,22 +617,12 @@ const ExecutionFunctionEnv = functionEnv(() => merge(executionInfraEnvSchema(), 
 
 /** Huawei's schema comes last where it is merged: its rule for HUAWEICLOUD_REGION is the stricter one. */
 export const FUNCTION_ENV: Record<FunctionName, FunctionEnv> = {
-  // Queues what the providers deliver; a Jira transition into JIRA_APPROVAL_STATUS approves through the table.
+  // Queues what the providers deliver, a Jira approval included: it reads and writes nothing else.
   webhook: functionEnv(
     () =>
       merge(
-        SubmitEnvSchema,
         intakeQueueEnvSchema(),
-        IntakeEnvSchema.pick({
-          TRACKED_BRANCHES: true,
-          PLAN_FORK_PULL_REQUESTS: true,
-          OWNER_GROUPS: true,
-          HUAWEICLOUD_SDK_PROJECT_ID: true,
-          HUAWEICLOUD_REGION: true,
-          APPROVAL_TIMEOUT_HOURS: true,
-          JIRA_APPROVAL_STATUS: true,
-        }),
-        SubmitTimingEnvSchema,
+        IntakeEnvSchema.pick({ TRACKED_BRANCHES: true, PLAN_FORK_PULL_REQUESTS: true, JIRA_APPROVAL_STATUS: true }),
         SecretSourceEnvSchema,
       ),
     { secrets: true },

@@ -1,6 +1,6 @@
 /**
  * The providers' webhooks (GitHub, GitLab, Jira) and /healthz: each delivery is verified and queued for intake
- * (functions/webhook.ts). Nothing here reads the table but a Jira approval, which loads it (AppServices.ready).
+ * (functions/webhook.ts). Nothing here reads or writes the table, a Jira approval included: intake decides it.
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Hono } from 'hono';
@@ -262,9 +262,14 @@ export function addDeliveryRoutes(app: Hono, deps: AppDeps): Hono {
     );
     const approvalStatus = deps.services().jiraApprovalStatus;
     const transition = webhookEvent === 'jira:issue_updated' && approvalStatus ? readTransition(raw) : undefined;
+    // A move into the approval status approves the ticket's pending request, as its author and never as the
+    // reporter. Intake decides (this function holds no table); Jira cannot act on the verdict, which is logged.
+    let approval: { by: string; toStatus: string } | undefined;
     if (transition && approvalStatus && isApprovalTransition(transition, approvalStatus)) {
-      const decided = await approveFromJira(requestId, transition);
-      if (decided) return c.json(decided, 200);
+      const by = `jira:${transition.actor.id}`;
+      if (transition.reporter && transition.reporter.id === transition.actor.id)
+        return c.json({ ignored: true, requestId, reason: `${by} reported the ticket and cannot also approve it` }, 200);
+      approval = { by, toStatus: transition.toStatus };
     }
     const delivery = boundedDeliveryId(c.req.header('x-atlassian-webhook-identifier') ?? requestId);
     const url = browseUrl(issue.self, issue.key);
@@ -278,38 +283,10 @@ export function addDeliveryRoutes(app: Hono, deps: AppDeps): Hono {
       ...(descriptionChars ? { descriptionChars } : {}),
       ...(url ? { url } : {}),
       ...(reporter ? { user: `jira:${reporter}` } : {}),
+      ...(approval ? { approval } : {}),
     });
-    return accepted(c, requestId, { requestId });
+    return accepted(c, requestId, { requestId, ...(approval ? { approval: 'queued' } : {}) });
   });
-
-  /**
-   * A ticket moved into the approval status approves its pending request, as the transition's author (never the
-   * reporter). Answered 200 whatever the verdict, with it in words: Jira cannot act on a refusal. Undefined when
-   * no request of this content is recorded yet (the ticket's own event may still be on its way): the caller then
-   * queues the ticket as usual.
-   */
-  async function approveFromJira(requestId: string, transition: JiraTransition) {
-    const by = `jira:${transition.actor.id}`;
-    if (transition.reporter && transition.reporter.id === transition.actor.id)
-      return { ignored: true, requestId, reason: `${by} reported the ticket and cannot also approve it` };
-    const { decideApproval, ApprovalError } = await import('../reconcile/approval');
-    await deps.services().ready?.();
-    const intake = deps.services().intake;
-    try {
-      const outcome = await decideApproval({ ...intake, now: intake.now ?? (() => new Date()) }, requestId, {
-        approve: true,
-        by,
-        channel: 'jira',
-        comment: `moved to ${transition.toStatus}`,
-      });
-      logger.info('request approved from Jira', { requestId, duplicate: outcome.duplicate });
-      return { approved: true, requestId, duplicate: outcome.duplicate };
-    } catch (error) {
-      if (!(error instanceof ApprovalError)) throw error;
-      if (error.code === 'REQUEST_NOT_FOUND') return undefined;
-      return { ignored: true, requestId, reason: error.message };
-    }
-  }
 
   return app;
 }

@@ -1,14 +1,13 @@
 /**
  * The services of the webhook and API functions. The API function has its wiring from its start
- * (api-services.ts); the webhook function loads the little a Jira approval needs on first use
- * (webhook-services.ts), so that a delivery's cold start runs none of it.
+ * (api-services.ts); the webhook function has none: a delivery only queues a job (functions/webhook.ts).
  */
 import { sqsClient } from '../aws/sqs';
 import { intakeConfig, intakeQueueConfig, parseFunctionEnv, section, type FunctionName } from '../config';
 import type { IntakeDeps } from '../intake/submit';
 import type { AppServices } from './common';
 
-/** What the routes are built over. The plan's look-ups and the policy are the API's alone. */
+/** What the API's routes are built over. The plan's look-ups and the policy are optional for tests' sake. */
 export interface ServiceWiring {
   intakeDeps(): IntakeDeps;
   planLookups?(retryBudgetMs: number): NonNullable<AppServices['plan']>;
@@ -19,23 +18,28 @@ export interface ServiceWiring {
  * Asked for several times per request: the function's configuration is checked each time (memoised), so that an
  * invalid one answers 503 naming the variable rather than failing the cold start; the services are built once.
  */
-export function servicesOver(name: FunctionName, load: () => Promise<ServiceWiring>): () => AppServices {
+export function servicesOver(name: FunctionName, load?: () => Promise<ServiceWiring>): () => AppServices {
   const configured = section((env) => parseFunctionEnv(name, env));
   let wiring: ServiceWiring | undefined;
   let services: AppServices | undefined;
   let intakeQueue: AppServices['intakeQueue'] | undefined;
+  // A route that needs what this function does not wire fails loudly: never a submission without its policy.
+  const missing = (what: string) => new Error(`${what} is not wired in the ${name} function`);
   const loaded = (): ServiceWiring => {
+    if (!load) throw missing('the table');
     if (!wiring) throw new Error('a route ran before its services were loaded (AppServices.ready)');
     return wiring;
   };
-  // A route that needs what this function does not wire fails loudly: never a submission without its policy.
-  const missing = (what: string) => new Error(`${what} is not wired in the ${name} function`);
   return () => {
     configured();
     return (services ??= {
-      async ready() {
-        wiring ??= await load();
-      },
+      ...(load
+        ? {
+            async ready() {
+              wiring ??= await load();
+            },
+          }
+        : {}),
       get intake() {
         return loaded().intakeDeps();
       },

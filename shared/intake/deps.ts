@@ -1,7 +1,6 @@
 /**
- * What submitting needs (intake, the API, a Jira approval): the table, the dispatch queue, the topic and the
- * defaults, built once per container. Apart from shared/runtime.ts so that the webhook function loads only this
- * for a Jira approval.
+ * What submitting needs (intake and the API): the table, the dispatch queue, the topic and the defaults, built
+ * once per container.
  */
 import { documentClient } from '../aws/dynamodb';
 import { snsClient } from '../aws/sns';

@@ -49,6 +49,11 @@ const JiraIssueJobSchema = z.object({
   descriptionChars: z.number().int().positive().optional(),
   /** The ticket's reporter, who may not approve it. */
   user: User,
+  /**
+   * A transition into JIRA_APPROVAL_STATUS by someone other than the reporter (the webhook checked): intake approves
+   * the ticket's pending request as `by` before anything else.
+   */
+  approval: z.object({ by: z.string().min(1).max(300), toStatus: z.string().max(255) }).optional(),
 });
 
 /** A correction a look for drift asks for (driftPolicy: Correct): the managed resource's manifest, applied again. */

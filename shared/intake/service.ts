@@ -23,6 +23,7 @@ import { rejectRequest, submit, type IntakeDeps, type SourceFile, type SubmitOut
 import type { RequestSource } from '../store/types';
 import { getDelivery } from '../store/deliveries';
 import { coveringRequest, getBranch, recordReconciled } from '../store/branches';
+import { ApprovalError, decideApproval } from '../reconcile/approval';
 import { ownerOf } from '../reconcile/owner';
 import { pruneEnabled, removalsOfPush } from './removal';
 import { planSubmission } from '../manifests/submission';
@@ -56,6 +57,11 @@ function once(providers: ProviderSource): Settings {
   let got: Promise<ProviderSettings> | undefined;
   return () => (got ??= typeof providers === 'function' ? providers() : Promise.resolve(providers));
 }
+
+/** What a Jira approval did: approved, or refused for a reason said in the log (Jira cannot act on a refusal). */
+export type ApprovalOutcome =
+  | { status: 'approved'; requestId: string; duplicate: boolean }
+  | { status: 'approval-ignored'; requestId: string; reason: string };
 
 export type PlanOutcome = { status: 'planned'; entries: PlanEntry[]; comment: string } | { status: 'plan-skipped'; reason: string };
 
@@ -138,7 +144,7 @@ export async function processIntakeMessage(
   deps: IntakeDeps,
   providers: ProviderSource,
   message: IntakeMessage,
-): Promise<SubmitOutcome | PlanOutcome> {
+): Promise<SubmitOutcome | PlanOutcome | ApprovalOutcome> {
   const settings = once(providers);
   let parsed: unknown;
   try {
@@ -172,6 +178,11 @@ export async function processIntakeMessage(
     }
   }
   const job = IntakeJobSchema.safeParse(parsed, { jitless: true });
+  // Outside the try below: a failed approval is retried by SQS, never turned into a rejection of the request.
+  if (job.success && job.data.type === 'jira.issue' && job.data.approval) {
+    const approved = await approveTicket(deps, job.data.requestId, job.data.approval);
+    if (approved) return approved;
+  }
   const external = job.success ? undefined : ExternalSubmissionSchema.safeParse(parsed, { jitless: true });
   const target = job.success ? jobTarget(job.data) : externalTarget(message, external!);
   try {
@@ -185,6 +196,31 @@ export async function processIntakeMessage(
     const outcome = await rejectRequest(deps, target.requestId, target.source, target.file, reason);
     // Failed after the request was recorded (while queueing, say): that record stands, and the poller finishes it.
     return outcome.status === 'rejected' && outcome.duplicate ? replay(deps, target.requestId, 'rejected') : outcome;
+  }
+}
+
+/**
+ * A ticket moved into the approval status approves its pending request, as the transition's author. Undefined when
+ * no request of this content awaits approval (the ticket's own event may still be on its way, or it needs none):
+ * the ticket is then taken as any other update.
+ */
+async function approveTicket(
+  deps: IntakeDeps,
+  requestId: string,
+  approval: { by: string; toStatus: string },
+): Promise<ApprovalOutcome | undefined> {
+  try {
+    const outcome = await decideApproval({ ...deps, now: deps.now ?? (() => new Date()) }, requestId, {
+      approve: true,
+      by: approval.by,
+      channel: 'jira',
+      comment: `moved to ${approval.toStatus}`,
+    });
+    return { status: 'approved', requestId, duplicate: outcome.duplicate };
+  } catch (error) {
+    if (!(error instanceof ApprovalError)) throw error;
+    if (error.code === 'REQUEST_NOT_FOUND') return undefined;
+    return { status: 'approval-ignored', requestId, reason: error.message };
   }
 }
 

@@ -51,7 +51,7 @@ describe('serverless.yml gives each function exactly its variables', () => {
   it('gives the queue URLs only to the functions that send to them', () => {
     const withQueue = (variable: string) => FUNCTION_NAMES.filter((name) => deployedNames(name).includes(variable));
     expect(withQueue('INTAKE_QUEUE_URL')).toEqual(['webhook', 'poll', 'resync']);
-    expect(withQueue('DISPATCH_QUEUE_URL')).toEqual(['webhook', 'api', 'intake', 'dispatch', 'poll']);
+    expect(withQueue('DISPATCH_QUEUE_URL')).toEqual(['api', 'intake', 'dispatch', 'poll']);
     expect(withQueue('NOTIFY_QUEUE_URL')).toEqual([]);
     expect(Object.keys(shape('notify')).filter((n) => n.endsWith('_QUEUE_URL'))).toEqual([]);
     // The poller hands corrections of drift to intake; the dispatcher never sends there.
@@ -272,7 +272,7 @@ describe('each function starts with only its deployed variables', () => {
 
 describe('parseFunctionEnv', () => {
   const base: Record<FunctionName, Record<string, string>> = {
-    webhook: { TABLE_NAME: 't', INTAKE_QUEUE_URL: 'http://q/intake', DISPATCH_QUEUE_URL: 'http://q/dispatch' },
+    webhook: { INTAKE_QUEUE_URL: 'http://q/intake' },
     api: { TABLE_NAME: 't', DISPATCH_QUEUE_URL: 'http://q/dispatch' },
     ui: { TABLE_NAME: 't' },
     intake: { TABLE_NAME: 't', DISPATCH_QUEUE_URL: 'http://q/dispatch' },

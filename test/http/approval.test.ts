@@ -182,9 +182,29 @@ describe('approving over HTTP and from Jira', () => {
       const otherStatus = await send(event('updated', 'pool-jira-1', 'approver-1', { toStatus: 'In Progress' }));
       expect(otherStatus.status).toBe(202);
       await stack.drainQueue(stack.queues.intake.url, { waitMs: 200 });
+      // The approval is queued with the ticket (the webhook holds no table); intake decides it.
       const approved = await send(event('updated', 'pool-jira-1', 'approver-1', { toStatus: 'approved ' }));
-      expect(approved.status).toBe(200);
-      expect(await approved.json()).toMatchObject({ approved: true, requestId });
+      expect(approved.status).toBe(202);
+      expect(await approved.json()).toEqual({ requestId, approval: 'queued' });
+      const [approval] = await stack.drainQueue(stack.queues.intake.url, { count: 1 });
+      expect(JSON.parse(approval!)).toMatchObject({ type: 'jira.issue', requestId, approval: { by: 'jira:approver-1' } });
+      const providers = { globs: [], github: { apiUrl: 'http://127.0.0.1:9' }, gitlab: { apiUrl: 'http://127.0.0.1:9' } };
+      const decided = await processIntakeMessage(deps, providers, { messageId: 'm-jira-2', body: approval! });
+      expect(decided).toEqual({ status: 'approved', requestId, duplicate: false });
+      // Jira redelivering the same transition decides nothing twice.
+      expect(await processIntakeMessage(deps, providers, { messageId: 'm-jira-3', body: approval! })).toEqual({
+        status: 'approved',
+        requestId,
+        duplicate: true,
+      });
+      // Someone else approving what is decided already is said in intake's log, and changes nothing.
+      await send(event('updated', 'pool-jira-1', 'approver-2', { toStatus: 'Approved' }));
+      const [late] = await stack.drainQueue(stack.queues.intake.url, { count: 1 });
+      expect(await processIntakeMessage(deps, providers, { messageId: 'm-jira-4', body: late! })).toMatchObject({
+        status: 'approval-ignored',
+        requestId,
+        reason: expect.stringMatching(/no longer pending approval: approved by jira:approver-1/),
+      });
       const read = await app.request(`/requests/${requestId}`, { headers: bearer(BOSS) });
       expect(await read.json()).toMatchObject({
         approval: {

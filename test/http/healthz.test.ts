@@ -22,9 +22,7 @@ const KNOWN = new Set([
 ]);
 const TOKEN = 'healthz-test-token-0123456789abcdef';
 const CONFIGURED = {
-  TABLE_NAME: 'hwcp-healthz',
   INTAKE_QUEUE_URL: 'http://127.0.0.1:9/000000000000/hwcp-healthz-intake',
-  DISPATCH_QUEUE_URL: 'http://127.0.0.1:9/000000000000/hwcp-healthz-dispatch',
   API_TOKENS: `ci=${TOKEN}`,
 };
 
@@ -74,7 +72,11 @@ describe('GET /healthz', () => {
     const { handler, log } = await coldStart({});
     const expected = {
       ok: false,
-      error: { code: 'CONFIG_INVALID', variable: 'TABLE_NAME', message: 'configuration: TABLE_NAME is required but not set' },
+      error: {
+        code: 'CONFIG_INVALID',
+        variable: 'INTAKE_QUEUE_URL',
+        message: 'configuration: INTAKE_QUEUE_URL is required but not set',
+      },
     };
     expect(await call(handler, request('GET', '/healthz'))).toEqual({ status: 503, body: expected });
     expect(await call(handler, request('POST', '/webhooks/github', { 'x-github-event': 'ping' }))).toEqual({ status: 503, body: expected });
@@ -83,14 +85,14 @@ describe('GET /healthz', () => {
       body: expected,
     });
     // The cold start said so already, before any request.
-    expect(log[0]).toMatch(/"message":\s*"configuration invalid"[\s\S]*"variable":\s*"TABLE_NAME"/);
+    expect(log[0]).toMatch(/"message":\s*"configuration invalid"[\s\S]*"variable":\s*"INTAKE_QUEUE_URL"/);
   });
 
   it('names an invalid variable without echoing its value', async () => {
-    const { handler } = await coldStart({ ...CONFIGURED, DISPATCH_QUEUE_URL: 'not-a-url-but-maybe-private' });
+    const { handler } = await coldStart({ ...CONFIGURED, INTAKE_QUEUE_URL: 'not-a-url-but-maybe-private' });
     const { status, body } = await call(handler, request('GET', '/healthz'));
     expect(status).toBe(503);
-    expect(body.error).toMatchObject({ code: 'CONFIG_INVALID', variable: 'DISPATCH_QUEUE_URL' });
+    expect(body.error).toMatchObject({ code: 'CONFIG_INVALID', variable: 'INTAKE_QUEUE_URL' });
     expect(JSON.stringify(body)).not.toContain('maybe-private');
   });
 

@@ -269,7 +269,8 @@ export function addDeliveryRoutes(app: Hono, deps: AppDeps): Hono {
       const by = `jira:${transition.actor.id}`;
       if (transition.reporter && transition.reporter.id === transition.actor.id)
         return c.json({ ignored: true, requestId, reason: `${by} reported the ticket and cannot also approve it` }, 200);
-      approval = { by, toStatus: transition.toStatus };
+      // Bounded as the job schema bounds it (the status only goes into the approval's comment).
+      approval = { by, toStatus: transition.toStatus.slice(0, 255) };
     }
     const delivery = boundedDeliveryId(c.req.header('x-atlassian-webhook-identifier') ?? requestId);
     const url = browseUrl(issue.self, issue.key);

@@ -1,7 +1,7 @@
 /**
  * What admission needs beyond intake's own deps (shared/intake/admission.ts): the policy and the Huawei client its
- * preflight reads with. Apart from shared/runtime.ts so that only the functions that admit requests (intake, the
- * webhook's POST /requests) bundle the policy language and its CEL evaluator; dispatch, poll and notify never load them.
+ * preflight reads with. Apart from shared/runtime.ts so that only the functions that admit requests (intake and
+ * the API) bundle the policy language and its CEL evaluator; dispatch, poll and notify never load them.
  */
 import { ConfigError, intakeConfig, secretSourceConfig } from './config';
 import { HuaweiCloudClient } from './huaweicloud/client';

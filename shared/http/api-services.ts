@@ -6,4 +6,4 @@ import { governanceDeps } from '../governance';
 import { intakeDeps, planLookups } from '../runtime';
 import { servicesOver } from './services';
 
-export const apiServices = servicesOver('api', async () => ({ intakeDeps, planLookups, governanceDeps }));
+export const apiServices = servicesOver('api', { intakeDeps, planLookups, governanceDeps });

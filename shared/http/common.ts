@@ -22,8 +22,8 @@ export interface AppLogger {
  */
 export interface AppServices {
   /**
-   * Loads what the routes other than provider deliveries need (the table's and the topic's clients): called before
-   * such a route runs and before a delivery reads `intake`. Absent: everything is loaded already.
+   * Loads what the routes other than provider deliveries and /healthz need, before such a route runs; for services
+   * that wire them lazily. Absent (the deployed functions' services): everything is wired already.
    */
   ready?: () => Promise<void>;
   intake: IntakeDeps;

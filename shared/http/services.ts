@@ -1,6 +1,6 @@
 /**
- * The services of the webhook and API functions. The API function has its wiring from its start
- * (api-services.ts); the webhook function has none: a delivery only queues a job (functions/webhook.ts).
+ * The services of the webhook and API functions. The API function is wired from its start (api-services.ts); the
+ * webhook function is not wired at all: a delivery only queues a job (functions/webhook.ts).
  */
 import { sqsClient } from '../aws/sqs';
 import { intakeConfig, intakeQueueConfig, parseFunctionEnv, section, type FunctionName } from '../config';
@@ -18,30 +18,21 @@ export interface ServiceWiring {
  * Asked for several times per request: the function's configuration is checked each time (memoised), so that an
  * invalid one answers 503 naming the variable rather than failing the cold start; the services are built once.
  */
-export function servicesOver(name: FunctionName, load?: () => Promise<ServiceWiring>): () => AppServices {
+export function servicesOver(name: FunctionName, wiring?: ServiceWiring): () => AppServices {
   const configured = section((env) => parseFunctionEnv(name, env));
-  let wiring: ServiceWiring | undefined;
   let services: AppServices | undefined;
   let intakeQueue: AppServices['intakeQueue'] | undefined;
   // A route that needs what this function does not wire fails loudly: never a submission without its policy.
   const missing = (what: string) => new Error(`${what} is not wired in the ${name} function`);
-  const loaded = (): ServiceWiring => {
-    if (!load) throw missing('the table');
-    if (!wiring) throw new Error('a route ran before its services were loaded (AppServices.ready)');
+  const wired = (): ServiceWiring => {
+    if (!wiring) throw missing('the table');
     return wiring;
   };
   return () => {
     configured();
     return (services ??= {
-      ...(load
-        ? {
-            async ready() {
-              wiring ??= await load();
-            },
-          }
-        : {}),
       get intake() {
-        return loaded().intakeDeps();
+        return wired().intakeDeps();
       },
       // Built when a delivery first queues a job: the API function has no intake queue.
       get intakeQueue() {
@@ -50,13 +41,13 @@ export function servicesOver(name: FunctionName, load?: () => Promise<ServiceWir
       trackedBranches: intakeConfig().TRACKED_BRANCHES,
       planForkPullRequests: intakeConfig().PLAN_FORK_PULL_REQUESTS,
       get plan() {
-        const { planLookups } = loaded();
+        const { planLookups } = wired();
         if (!planLookups) throw missing('the plan look-ups');
         // A synchronous HTTP call: Huawei look-ups get a short budget of their own.
         return planLookups(2_000);
       },
       async governance() {
-        const { governanceDeps } = loaded();
+        const { governanceDeps } = wired();
         if (!governanceDeps) throw missing('the policy');
         return governanceDeps();
       },

@@ -28,11 +28,6 @@ export function createWholeApp(deps: AppDeps & Pick<PeopleDeps, 'ui'>): Hono {
   const api = createApp(deps);
   const whole = withErrorHandling(new Hono(), deps.logger);
   const isPeople = (path: string) => path === '/openapi.json' || path === '/api' || path === '/ui' || path.startsWith('/ui/');
-  whole.all('*', async (c) => {
-    if (!isPeople(c.req.path)) return api.fetch(c.req.raw, c.env);
-    // The pages read the table through the API's services, which load it on demand.
-    if (c.req.path.startsWith('/ui')) await deps.services().ready?.();
-    return people.fetch(c.req.raw, c.env);
-  });
+  whole.all('*', (c) => (isPeople(c.req.path) ? people : api).fetch(c.req.raw, c.env));
   return whole;
 }

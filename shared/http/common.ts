@@ -21,11 +21,6 @@ export interface AppLogger {
  * included, then answers 503 naming the variable (errors.ts).
  */
 export interface AppServices {
-  /**
-   * Loads what the routes other than provider deliveries and /healthz need, before such a route runs; for services
-   * that wire them lazily. Absent (the deployed functions' services): everything is wired already.
-   */
-  ready?: () => Promise<void>;
   intake: IntakeDeps;
   intakeQueue: QueueRef;
   trackedBranches: readonly string[];
@@ -101,14 +96,12 @@ export function withErrorHandling(app: Hono, logger: AppLogger): Hono {
 
 /**
  * An app with the error handling and, before every route, the configuration check: an invalid configuration
- * answers 503 naming the variable, never half-works. A provider delivery only queues a job; every other route
- * reads or writes the table, which `ready` loads.
+ * answers 503 naming the variable, never half-works.
  */
 export function baseApp(deps: AppDeps): Hono {
   const app = withErrorHandling(new Hono(), deps.logger);
-  app.use(async (c, next) => {
-    const services = deps.services();
-    if (!c.req.path.startsWith('/webhooks/') && c.req.path !== '/healthz') await services.ready?.();
+  app.use(async (_c, next) => {
+    deps.services();
     await next();
   });
   return app;

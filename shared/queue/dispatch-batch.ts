@@ -1,7 +1,7 @@
 /** SQS-side handling of dispatch records: parse, dispatch, and on "retry later" push the message back with backoff. */
 import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { dispatchResource, RetryLaterError, type ReconcileDeps, type DispatchResult } from '../reconcile/dispatch';
+import { dispatchResource, pollerFollows, RetryLaterError, type ReconcileDeps, type DispatchResult } from '../reconcile/dispatch';
 import { DispatchMessageSchema } from './messages';
 import { backoffDelay } from '../retry';
 import { sqsBatchHandler } from '../sqs-batch';
@@ -29,7 +29,7 @@ export interface DispatchRuntime {
   retryBaseSeconds?: number;
 }
 
-export async function handleDispatchRecord(runtime: DispatchRuntime, record: SQSRecord): Promise<DispatchResult> {
+export async function handleDispatchRecord(runtime: DispatchRuntime, record: SQSRecord): Promise<DispatchResult | 'left-to-poller'> {
   let body: unknown;
   try {
     body = JSON.parse(record.body);
@@ -45,6 +45,13 @@ export async function handleDispatchRecord(runtime: DispatchRuntime, record: SQS
     return result;
   } catch (error) {
     if (error instanceof RetryLaterError) {
+      // Its last receive (DISPATCH_MAX_RECEIVES, at most the queue's maxReceiveCount): a resource the poller follows
+      // is queued again by it, so the message is not dead-lettered (an alarm for a resource that needs nobody).
+      const last = receiveCount >= runtime.deps.settings.maxReceives;
+      if (last && (await pollerFollows(runtime.deps, message.data).catch(() => false))) {
+        runtime.log?.('dispatch left to the poller', { messageId: record.messageId, ...message.data, reason: error.message, receiveCount });
+        return 'left-to-poller';
+      }
       // The queue's visibility timeout is sized for crashes; a deliberate retry chooses its own delay.
       const delay = retryDelaySeconds(receiveCount, error.retryAfterSeconds, runtime.retryBaseSeconds);
       await runtime.sqs

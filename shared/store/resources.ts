@@ -12,6 +12,26 @@ export async function getResource(table: TableRef, requestId: string, kind: stri
   return result.Item as ResourceRecord | undefined;
 }
 
+/** A resource's state and whether it is in the due index, where the poller comes back to it. */
+export async function getResourceStanding(
+  table: TableRef,
+  requestId: string,
+  kind: string,
+  name: string,
+): Promise<{ state: ResourceState; due: boolean } | undefined> {
+  const result = await table.ddb.send(
+    new GetCommand({
+      TableName: table.tableName,
+      Key: resourceKey(requestId, kind, name),
+      ConsistentRead: true,
+      ProjectionExpression: '#state, duePk',
+      ExpressionAttributeNames: { '#state': 'state' },
+    }),
+  );
+  if (!result.Item) return undefined;
+  return { state: result.Item.state as ResourceState, due: result.Item.duePk === DUE_PARTITION };
+}
+
 /** What completion checks and the completion event need of each resource. */
 export type ResourceSummary = Pick<
   ResourceRecord,

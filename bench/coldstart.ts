@@ -6,7 +6,8 @@
  * `sdkBundled` when serverless.yml leaves @aws-sdk/* to the Lambda runtime (loaded from node_modules here),
  * `sdkExternal` when it bundles it. Invocations run against the local emulators with the NODE_OPTIONS
  * serverless.yml gives each function. A second reference, bench/fixtures/intake-io-floor.ts, makes intake's AWS
- * calls for the same sample event and nothing else: the floor under intake's cold start.
+ * calls for the same sample event and nothing else: the floor under intake's cold start. A third,
+ * bench/fixtures/intake-validation-floor.ts, validates the event's manifests before making those calls.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -134,6 +135,13 @@ export async function benchColdstart(stack: BenchStack, opts: { runs: number }) 
     { name: 'empty', entry: 'bench/fixtures/empty-handler.ts', event: 'events/poll-schedule.json', nodeOptions: nodeOptionsFor('') },
     // What intake's own AWS calls cost a cold process, with nothing of intake's around them.
     { name: 'intakeIoFloor', entry: 'bench/fixtures/intake-io-floor.ts', event: EVENTS.intake!, nodeOptions: nodeOptionsFor('intake') },
+    // The same calls after validating the records' manifests: what any intake on these libraries pays.
+    {
+      name: 'intakeValidationFloor',
+      entry: 'bench/fixtures/intake-validation-floor.ts',
+      event: EVENTS.intake!,
+      nodeOptions: nodeOptionsFor('intake'),
+    },
   ];
 
   const alternative: Variant = esbuildOptionsFrom(settings).options.external?.includes(SDK) ? 'sdkBundled' : 'sdkExternal';
@@ -229,6 +237,17 @@ export async function benchColdstart(stack: BenchStack, opts: { runs: number }) 
       // Of intake's cold start, the share its AWS calls alone take against the emulators (the rest is its own work).
       intakeShare: Object.fromEntries(
         variants.map((v) => [v, ratio(Number(rows.intakeIoFloor![v]!.spawnToExitMs), Number(rows.intake?.[v]?.spawnToExitMs ?? NaN))]),
+      ),
+    },
+    intakeValidationFloor: {
+      ...rows.intakeValidationFloor,
+      // Against the limit intake is judged by: whether a design that validates and records, and nothing else, meets it.
+      limitMs: Object.fromEntries(variants.map((v) => [v, round(2 * Number(empty[v]!.spawnToExitMs) + 150, 0)])),
+      intakeShare: Object.fromEntries(
+        variants.map((v) => [
+          v,
+          ratio(Number(rows.intakeValidationFloor![v]!.spawnToExitMs), Number(rows.intake?.[v]?.spawnToExitMs ?? NaN)),
+        ]),
       ),
     },
     functions: perFunction,

@@ -68,6 +68,7 @@ export function formatReport(report: SoakReport, extra: { badInputsTried?: numbe
         .map(([k, n]) => `${n}x ${k}`)
         .join('; '),
     ],
+    ['messages left to the poller', r.dlq.leftToPoller, 'out of receives, for a resource the poller queues again: not dead-lettered'],
     [
       'faults injected',
       f.rate429 + f.rate500 + f.slow + f.drop,

@@ -137,6 +137,8 @@ export interface SoakReport {
   };
   dlq: {
     messages: number;
+    /** Messages that used up their receives for a resource the poller follows: acknowledged, not dead-lettered. */
+    leftToPoller: number;
     byReason: Record<string, number>;
     items: { resource: string; receiveCount: string; finalState: string; lastRetryReason?: string }[];
   };
@@ -600,6 +602,8 @@ class WorkerSupervisor {
   readonly errors: Record<string, number> = {};
   /** The last deliberate-retry reason per resource key, to say why a message ended in a DLQ. */
   readonly lastRetry = new Map<string, string>();
+  /** Messages acknowledged on their last receive because the poller follows their resource. */
+  leftToPoller = 0;
   private child: ChildProcess | undefined;
   private stopping = false;
   private stderrTail = '';
@@ -676,6 +680,10 @@ class WorkerSupervisor {
         this.errors[`poll ${String(parsed.name)}`] = (this.errors[`poll ${String(parsed.name)}`] ?? 0) + 1;
         break;
       case 'retry':
+        this.lastRetry.set(String(parsed.key), String(parsed.reason));
+        break;
+      case 'left':
+        this.leftToPoller++;
         this.lastRetry.set(String(parsed.key), String(parsed.reason));
         break;
       case 'error': {
@@ -1020,7 +1028,7 @@ function evaluate(input: EvaluateInput): SoakReport {
       eventStateMismatches: eventStateMismatches.slice(0, 50),
       requestCompletedPerRequestExactlyOne: requestCompletedOk,
     },
-    dlq: { messages: dlqItems.length, byReason, items: dlqItems.slice(0, 50) },
+    dlq: { messages: dlqItems.length, leftToPoller: input.worker.leftToPoller, byReason, items: dlqItems.slice(0, 50) },
     diagnostics,
     faults: { injected: input.faults, apiCalls: input.apiCalls },
     disruptions: {

@@ -178,6 +178,9 @@ export async function benchColdstart(stack: BenchStack, opts: { runs: number }) 
       invokeMs: round(median(r.map((x) => x.invokeMs)), 1),
       coldMs: round(median(r.map((x) => x.totalMs)), 1),
       spawnToExitMs: round(median(r.map((x) => x.spawnToExitMs)), 0),
+      // The spread of the rounds: a median a few ms from its limit is a verdict the next run may turn.
+      spawnToExitMinMs: round(Math.min(...r.map((x) => x.spawnToExitMs)), 0),
+      spawnToExitMaxMs: round(Math.max(...r.map((x) => x.spawnToExitMs)), 0),
       status: String(r[0]!.status),
     };
     log(

@@ -75,3 +75,38 @@ describe('summaryTable: ui', () => {
     expect(uiRows(summaryTable({ ui: ui(500) }))[3]).toMatch(/\s500\s+25\s+20\s+= 1/);
   });
 });
+
+const coldRow = (ms: number, min?: number, max?: number) => ({
+  bytes: 840_000,
+  spawnToExitMs: ms,
+  ...(min !== undefined ? { spawnToExitMinMs: min, spawnToExitMaxMs: max } : {}),
+});
+/** `recent`: a report with the rounds' spread and intake's floors; otherwise one from before either. */
+const coldstart = (recent: boolean) => ({
+  setup: { alternative: 'sdkExternal' },
+  empty: { deployed: coldRow(29), sdkExternal: coldRow(30) },
+  functions: {
+    intake: {
+      deployed: recent ? coldRow(205, 198, 231) : coldRow(205),
+      sdkExternal: recent ? coldRow(220, 210, 240) : coldRow(220),
+      targets: { deployedColdLimitMs: 208, sdkExternalColdLimitMs: 210 },
+    },
+  },
+  ...(recent ? { intakeIoFloor: { deployed: coldRow(109, 104, 120) }, intakeValidationFloor: { deployed: coldRow(161, 155, 170) } } : {}),
+});
+const coldRows = (table: string) => table.split('\n').filter((line) => line.startsWith('coldstart'));
+
+describe('summaryTable: coldstart', () => {
+  it("shows each cold start's rounds beside its median, and intake's two floors, the second against intake's limit", () => {
+    const rows = coldRows(summaryTable({ coldstart: coldstart(true) }));
+    expect(rows[1]).toMatch(/intake cold ms, deployed \(process start to handler done; rounds 198-231\)\s+205\s+29\s+7\.07\s+< 208/);
+    expect(rows[3]).toMatch(/intake's AWS calls alone, ms; rounds 104-120\s+109\s+29\s*$/);
+    expect(rows[4]).toMatch(/the same after validating the manifests, ms; rounds 155-170\s+161\s+29\s+< 208/);
+  });
+
+  it('reads a report from before the floors and the rounds were recorded', () => {
+    const rows = coldRows(summaryTable({ coldstart: coldstart(false) }));
+    expect(rows).toHaveLength(3);
+    expect(rows[1]).toMatch(/intake cold ms, deployed \(process start to handler done\)\s+205/);
+  });
+});

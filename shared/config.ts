@@ -527,7 +527,10 @@ const ExecutionEnvSchema = z.object({
   /** A poll tick stops starting work this long before its own deadline. */
   POLL_TICK_BUDGET_SECONDS: z.coerce.number().positive().default(45),
   POLL_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
-  /** Receives after which the dispatcher ends a resource Failed instead of letting SQS dead-letter it. */
+  /**
+   * Receives after which the dispatcher ends a resource Failed (or leaves one whose create may exist to the poller)
+   * instead of letting SQS dead-letter it; at most the dispatch queue's maxReceiveCount.
+   */
   DISPATCH_MAX_RECEIVES: z.coerce.number().int().min(1).max(100).default(5),
   /**
    * How often each ready managed resource is looked at again for drift (changed, deleted or unhealthy outside

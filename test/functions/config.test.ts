@@ -10,9 +10,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { SIMULATOR_DEFAULTS } from '../../local/huaweicloud-simulator/index';
+import { MAX_RECEIVE_COUNT } from '../../local/resources';
 import { lambdaContext } from '../../local/runner';
 import {
   ConfigError,
+  executionConfig,
   FUNCTION_ENV,
   FUNCTION_NAMES,
   InfraEnvSchema,
@@ -25,6 +27,7 @@ import { useLocalResources, type LocalStack } from '../setup/stack';
 const sls = parse(readFileSync('serverless.yml', 'utf8'), { logLevel: 'silent' }) as {
   provider: { environment?: Record<string, unknown> };
   functions: Record<string, { environment?: Record<string, unknown> }>;
+  resources: { Resources: Record<string, { Properties?: { RedrivePolicy?: { maxReceiveCount?: number } } }> };
 };
 
 /** As Lambda sees it: the provider's variables and the function's own; POWERTOOLS_* configure Powertools, not us. */
@@ -343,5 +346,15 @@ describe('parseFunctionEnv', () => {
     })();
     expect(error.variable).toBe('SECRETS_MAX_AGE_SECONDS');
     expect(error.message).not.toContain('forever-and-a-secret');
+  });
+});
+
+describe('DISPATCH_MAX_RECEIVES and the dispatch queue', () => {
+  it("is the queue's maxReceiveCount at most, so the dispatcher sees a message's last receive before SQS dead-letters it", () => {
+    const deployed = sls.functions.dispatch?.environment?.DISPATCH_MAX_RECEIVES ?? sls.provider.environment?.DISPATCH_MAX_RECEIVES;
+    const maxReceives = executionConfig(deployed === undefined ? {} : { DISPATCH_MAX_RECEIVES: String(deployed) }).DISPATCH_MAX_RECEIVES;
+    expect(maxReceives).toBeLessThanOrEqual(sls.resources.Resources.DispatchQueue!.Properties!.RedrivePolicy!.maxReceiveCount!);
+    // The queues the tests and `npm start` create, too.
+    expect(maxReceives).toBeLessThanOrEqual(MAX_RECEIVE_COUNT);
   });
 });

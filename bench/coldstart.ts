@@ -5,9 +5,11 @@
  * turns it into esbuild options. `deployed` is that build; the other variant ships the AWS SDK the other way:
  * `sdkBundled` when serverless.yml leaves @aws-sdk/* to the Lambda runtime (loaded from node_modules here),
  * `sdkExternal` when it bundles it. Invocations run against the local emulators with the NODE_OPTIONS
- * serverless.yml gives each function. A second reference, bench/fixtures/intake-io-floor.ts, makes intake's AWS
- * calls for the same sample event and nothing else: the floor under intake's cold start. A third,
- * bench/fixtures/intake-validation-floor.ts, validates the event's manifests before making those calls.
+ * serverless.yml gives each function, and Huawei credentials where it gives the function its credentials secret
+ * (the others, the API among them, preflight nothing and make no Huawei call). A second reference,
+ * bench/fixtures/intake-io-floor.ts, makes intake's AWS calls for the same sample event and nothing else: the floor
+ * under intake's cold start. A third, bench/fixtures/intake-validation-floor.ts, validates the event's manifests
+ * before making those calls.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';

@@ -129,6 +129,7 @@ export async function benchColdstart(stack: BenchStack, opts: { runs: number }) 
   // Huawei credentials go only to the functions serverless.yml gives its credentials secret (the AK/SK above stand
   // in for it: there is no Secrets Manager here). The API, for one, is deployed without them and preflights nothing.
   const huaweiFor = (name: string) => 'HUAWEICLOUD_CREDENTIALS_SECRET' in (sls.functions[name]?.environment ?? {});
+  const { HUAWEICLOUD_SDK_AK: _ak, HUAWEICLOUD_SDK_SK: _sk, ...withoutHuawei } = env;
   const functions = Object.entries(sls.functions).map(([name, f]) => ({
     name,
     entry: `${f.handler.replace(/\.[^.]+$/, '')}.ts`,
@@ -138,15 +139,28 @@ export async function benchColdstart(stack: BenchStack, opts: { runs: number }) 
   }));
   const targets = [
     ...functions,
-    { name: 'empty', entry: 'bench/fixtures/empty-handler.ts', event: 'events/poll-schedule.json', nodeOptions: nodeOptionsFor('') },
+    {
+      name: 'empty',
+      entry: 'bench/fixtures/empty-handler.ts',
+      event: 'events/poll-schedule.json',
+      nodeOptions: nodeOptionsFor(''),
+      huawei: false,
+    },
     // What intake's own AWS calls cost a cold process, with nothing of intake's around them.
-    { name: 'intakeIoFloor', entry: 'bench/fixtures/intake-io-floor.ts', event: EVENTS.intake!, nodeOptions: nodeOptionsFor('intake') },
+    {
+      name: 'intakeIoFloor',
+      entry: 'bench/fixtures/intake-io-floor.ts',
+      event: EVENTS.intake!,
+      nodeOptions: nodeOptionsFor('intake'),
+      huawei: false,
+    },
     // The same calls after validating the records' manifests: what any intake on these libraries pays.
     {
       name: 'intakeValidationFloor',
       entry: 'bench/fixtures/intake-validation-floor.ts',
       event: EVENTS.intake!,
       nodeOptions: nodeOptionsFor('intake'),
+      huawei: false,
     },
   ];
 
@@ -167,8 +181,7 @@ export async function benchColdstart(stack: BenchStack, opts: { runs: number }) 
           process.env.BENCH_CPU_PROF && pass >= 0
             ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}/${variant}-${target.name}-${pass}`]
             : [];
-        const { HUAWEICLOUD_SDK_AK: _ak, HUAWEICLOUD_SDK_SK: _sk, ...withoutHuawei } = env;
-        const base = 'huawei' in target && !target.huawei ? withoutHuawei : env;
+        const base = target.huawei ? env : withoutHuawei;
         const run = await coldRun(built.file, target.event, { ...base, NODE_OPTIONS: target.nodeOptions }, prof);
         if (pass >= 0) runs[i]!.push(run);
       }

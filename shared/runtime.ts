@@ -15,6 +15,7 @@ import {
   notifyApprovalConfig,
   notifyConfig,
   parseFunctionEnv,
+  queuedGraceSeconds,
   resyncConfig,
   section,
   submitConfig,
@@ -27,7 +28,7 @@ import { HuaweiCloudClient } from './huaweicloud/client';
 import type { AppLogger } from './http/app';
 import type { PeopleServices } from './http/people';
 import type { ProviderSettings } from './intake/service';
-import { intakeDeps } from './intake/deps';
+import type { IntakeDeps } from './intake/submit';
 import { loadSecrets } from './secrets';
 import type { SecretsEnv } from './config';
 import { githubFeedback } from './notify/github';
@@ -38,7 +39,26 @@ import type { NotifyDeps } from './notify/notifier';
 import type { PlanServices } from './intake/plan-jobs';
 import type { ResyncDeps } from './intake/resync';
 
-export { intakeDeps };
+let intake: IntakeDeps | undefined;
+
+/** What submitting needs (intake and the API): the table, the dispatch queue, the topic and the defaults. */
+export function intakeDeps(): IntakeDeps {
+  if (intake) return intake;
+  const infra = submitConfig();
+  const cfg = intakeConfig();
+  intake = {
+    table: { ddb: documentClient(), tableName: infra.TABLE_NAME },
+    dispatch: { sqs: sqsClient(), queueUrl: infra.DISPATCH_QUEUE_URL },
+    defaults: { ...(cfg.HUAWEICLOUD_SDK_PROJECT_ID ? { projectId: cfg.HUAWEICLOUD_SDK_PROJECT_ID } : {}), region: cfg.HUAWEICLOUD_REGION },
+    queuedGraceSeconds: queuedGraceSeconds(),
+    ownerGroups: cfg.OWNER_GROUPS,
+    approvalTimeoutHours: cfg.APPROVAL_TIMEOUT_HOURS,
+    ...(cfg.PRUNE || cfg.PRUNE_REPOSITORIES.length > 0 ? { prune: { all: cfg.PRUNE, repositories: cfg.PRUNE_REPOSITORIES } } : {}),
+    // Optional so intake runs without a topic (tests, early setups); deployed, request.accepted/rejected go out.
+    ...(infra.EVENTS_TOPIC_ARN ? { topic: { sns: snsClient(), topicArn: infra.EVENTS_TOPIC_ARN } } : {}),
+  };
+  return intake;
+}
 
 const uiFunctionConfig = section((env) => parseFunctionEnv('ui', env));
 let people: PeopleServices | undefined;

@@ -11,7 +11,7 @@ import type { DispatchMessage } from '../queue/messages';
 import { dueAt } from '../store/due';
 import { claimChange, claimManaged, getManaged, type Claim, type ManagedClaim } from '../store/managed';
 import { getResource, getResourceStanding, updateResource } from '../store/resources';
-import { OBSERVED_STATES, TERMINAL_STATES, type ManagedResource, type ResourceRecord, type ResourceState } from '../store/types';
+import { OBSERVED_STATES, REQUEUED_STATES, TERMINAL_STATES, type ManagedResource, type ResourceRecord } from '../store/types';
 import { reconcilingConditions } from './conditions';
 import { afterTerminal, finishResourceOnce, requestSource, type Terminal } from './finish';
 import { ownerOf } from './owner';
@@ -33,17 +33,14 @@ export type DispatchResult =
   | 'changing'
   | 'deleting';
 
-/** The states the poller brings on by itself (pollTick): it queues the first three again and observes the rest. */
-const POLLER_DRIVEN = new Set<ResourceState>(['Queued', 'WaitingForDependency', 'CreatePending', ...OBSERVED_STATES]);
-
 /**
- * Whether the poller will bring this message's resource on without the message: it is unsettled and in the due
- * index, where intake and every intent put it. A message that has used up its receives for such a resource is
+ * Whether the poller will bring this message's resource on without the message: it is due (where intake and every
+ * intent put it) in a state the poller queues again or observes (pollTick). A message that has used up its receives for such a resource is
  * acknowledged instead of dead-lettered, so the dead-letter queue holds only what nothing else would pick up.
  */
 export async function pollerFollows(deps: ReconcileDeps, message: DispatchMessage): Promise<boolean> {
   const standing = await getResourceStanding(deps.table, message.requestId, message.kind, message.name);
-  return standing?.due === true && POLLER_DRIVEN.has(standing.state);
+  return standing?.due === true && (REQUEUED_STATES.has(standing.state) || OBSERVED_STATES.has(standing.state));
 }
 
 async function finish(deps: ReconcileDeps, resource: ResourceRecord, terminal: Terminal): Promise<DispatchResult> {

@@ -13,7 +13,7 @@ import { enqueueDispatch } from '../queue/messages';
 import { dueAt } from '../store/due';
 import { leaveDueIndex, recheckRequestAt } from '../store/requests';
 import { queryDue, updateResource } from '../store/resources';
-import type { RequestRecord, ResourceRecord } from '../store/types';
+import { REQUEUED_STATES, type RequestRecord, type ResourceRecord } from '../store/types';
 import { settleApproval } from './approval';
 import { targetOf, type ReconcileDeps } from './resource';
 import { afterTerminal, completeRequestIfDone, finishResourceOnce, settle } from './finish';
@@ -70,18 +70,17 @@ async function handleDue(deps: ReconcileDeps, settings: TickSettings, item: DueI
   if (item.sk === 'REQ') return checkRequest(deps, settings, item, approvalDue);
   if (!item.sk.startsWith('RES#')) return clearDue(deps, item);
   const resource = item as unknown as ResourceRecord;
+  if (REQUEUED_STATES.has(resource.state)) {
+    // A lost or dead-lettered message, a dependency to re-check, or an attempt that died: the dispatcher decides.
+    await updateResource(deps.table, resource, {
+      from: [resource.state],
+      set: { dueAt: dueAt(deps.now(), settings.requeueGraceSeconds) },
+    });
+    await enqueueDispatch(deps.dispatch, [{ requestId: resource.requestId, kind: resource.kind, name: resource.name }]);
+    stats.requeued++;
+    return;
+  }
   switch (resource.state) {
-    case 'Queued':
-    case 'WaitingForDependency':
-    case 'CreatePending':
-      // A lost or dead-lettered message, a dependency to re-check, or an attempt that died: the dispatcher decides.
-      await updateResource(deps.table, resource, {
-        from: [resource.state],
-        set: { dueAt: dueAt(deps.now(), settings.requeueGraceSeconds) },
-      });
-      await enqueueDispatch(deps.dispatch, [{ requestId: resource.requestId, kind: resource.kind, name: resource.name }]);
-      stats.requeued++;
-      return;
     case 'Creating':
       stats.polled++;
       if (await pollResource(deps, resource)) stats.finished++;

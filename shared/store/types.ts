@@ -30,6 +30,8 @@ export const TERMINAL_STATES: ReadonlySet<ResourceState> = new Set([
 ]);
 /** The states in which the poller, not the dispatcher, moves a resource on. */
 export const OBSERVED_STATES: ReadonlySet<ResourceState> = new Set(['Creating', 'Updating', 'Deleting']);
+/** The dispatcher's states: a resource due in one of them (a lost message, an attempt that died) is queued again by the poller. */
+export const REQUEUED_STATES: ReadonlySet<ResourceState> = new Set(['Queued', 'WaitingForDependency', 'CreatePending']);
 
 /**
  * What a request does to a resource. A manifest asks to apply it: the dispatcher decides create, update or

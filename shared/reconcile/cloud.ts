@@ -2,6 +2,7 @@
 import type { HuaweiTarget, HuaweiTransport } from '../huaweicloud/client';
 import type { AdapterResource, Observation, PreflightCheck, PreflightContext, UpdateStep } from '../kinds/adapter';
 import { adapterOf } from '../kinds/registry';
+import { sharingReads } from '../huaweicloud/shared-reads';
 
 /** What the dispatcher, the poller and the plan need from Huawei; tests wrap one to inject faults. */
 export interface CloudApi {
@@ -19,12 +20,15 @@ export interface CloudApi {
 }
 
 export function cloudApi(transport: HuaweiTransport): CloudApi {
+  // Preflight look-ups only advise, and a submission's resources (or a batch's records) often ask the same one at
+  // once: those share a call. The lifecycle's own reads stay one call each, read when they are asked.
+  const lookUps = sharingReads(transport);
   return {
     create: (kind, resource, target, referenceId) => adapterOf(kind).create(transport, resource, target, referenceId),
     findByName: (kind, target, name) => adapterOf(kind).find(transport, target, name),
     observe: (kind, target, id) => adapterOf(kind).observe(transport, target, id),
     update: (kind, resource, target, id, observation) => adapterOf(kind).update(transport, resource, target, id, observation),
     delete: (kind, target, id) => adapterOf(kind).delete(transport, target, id),
-    preflight: (kind, resource, target, context) => adapterOf(kind).preflight(transport, resource, target, context),
+    preflight: (kind, resource, target, context) => adapterOf(kind).preflight(lookUps, resource, target, context),
   };
 }

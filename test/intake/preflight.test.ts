@@ -4,11 +4,14 @@
  * a check Huawei cannot answer never blocks.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HuaweiCloudClient, type HuaweiCall } from '../../shared/huaweicloud/client';
 import { randomRequestId } from '../../shared/intake/ids';
 import { submit, type IntakeDeps } from '../../shared/intake/submit';
 import { planSubmission } from '../../shared/manifests/submission';
 import { planMarkdown } from '../../shared/notify/render';
+import { cloudApi } from '../../shared/reconcile/cloud';
 import { planSubmitted } from '../../shared/reconcile/plan';
+import { SIMULATOR_DEFAULTS } from '../../local/huaweicloud-simulator';
 import { notebook, PROJECT_ID, startHarness, type Harness } from '../execution/harness';
 
 const SOLD_OUT = 'modelarts.vm.gpu.t4';
@@ -75,6 +78,42 @@ describe('preflight at intake and in plans', () => {
     ]);
     const comment = planMarkdown(entries, { baseRef: 'main', head: 'a'.repeat(40) });
     expect(comment).toContain('⚠️ would fail: flavor modelarts.vm.gpu.t4 is sold out');
+  });
+
+  it('asks Huawei each look-up once for resources that share it, and again for the next submission', async () => {
+    const client = new HuaweiCloudClient({
+      credentials: { ak: SIMULATOR_DEFAULTS.ak, sk: SIMULATOR_DEFAULTS.sk },
+      modelartsEndpoint: h.simulator.url,
+      iefEndpoint: h.simulator.url,
+      retryBudgetMs: 2000,
+    });
+    const reached: HuaweiCall[] = [];
+    const cloud = cloudApi({
+      send: (call) => {
+        reached.push(call);
+        return client.send(call);
+      },
+    });
+    const submitThree = (suffixes: string[]) =>
+      submit(
+        { ...deps, preflight: cloud },
+        {
+          requestId: randomRequestId(),
+          source: { provider: 'api', ref: 'api:t', caller: 't' },
+          files: [{ file: 'nb.yaml', text: suffixes.map((suffix) => notebook(suffix)).join('---\n') }],
+        },
+      );
+    expect(await submitThree(['pf6', 'pf7', 'pf8'])).toMatchObject({ status: 'accepted' });
+    const asked = reached.map((call) => `${call.method} ${call.path}`);
+    // Three notebooks on one flavor and one image: each look-up is read once, not once per notebook.
+    expect(asked.length).toBeGreaterThan(0);
+    expect(new Set(asked).size).toBe(asked.length);
+    expect(asked.every((line) => line.startsWith('GET '))).toBe(true);
+    expect(await queued()).toHaveLength(3);
+    // Nothing is kept: the next submission's checks read Huawei again, as many times.
+    expect(await submitThree(['pf9', 'pf10', 'pf11'])).toMatchObject({ status: 'accepted' });
+    expect(reached.map((call) => `${call.method} ${call.path}`)).toEqual([...asked, ...asked]);
+    await queued();
   });
 
   it('never blocks on a check Huawei cannot answer: accepted, the plan saying it could not check', async () => {

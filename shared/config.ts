@@ -1,6 +1,7 @@
 /** The one configuration module: every environment variable the product reads is declared and parsed here. */
 import * as z from 'zod';
 import { resolveEndpoint } from './huaweicloud/endpoints';
+import { builtOnFirstUse } from './lazy';
 import { GithubRepositorySchema, GitlabProjectPathSchema } from './providers/names';
 
 /** A configuration variable is missing or malformed; `variable` names it so the operator can fix it. */
@@ -49,15 +50,6 @@ export function section<T>(load: (env: Env) => T): { (env?: Env): T; reset(): vo
     cached = undefined;
   };
   return get;
-}
-
-/**
- * Memoises a schema builder: each function reads only some sections, and building the others' schemas at
- * module load lengthened every cold start.
- */
-function onFirstUse<T>(build: () => T): () => T {
-  let built: { value: T } | undefined;
-  return () => (built ??= { value: build() }).value;
 }
 
 const optionalUrl = z.url({ protocol: /^https?$/ }).optional();
@@ -192,11 +184,11 @@ const SubmitEnvSchema = InfraEnvSchema.pick({ ...AWS_KEYS, TABLE_NAME: true, DIS
 export const submitConfig = section((env) => parseEnv(SubmitEnvSchema, env));
 
 /** Where the webhook queues the jobs the intake function does. */
-const intakeQueueEnvSchema = onFirstUse(() => InfraEnvSchema.pick({ INTAKE_QUEUE_URL: true }));
+const intakeQueueEnvSchema = builtOnFirstUse(() => InfraEnvSchema.pick({ INTAKE_QUEUE_URL: true }));
 export const intakeQueueConfig = section((env) => parseEnv(intakeQueueEnvSchema(), env));
 
 /** The dispatcher and the poller: they re-queue dispatch messages and always publish events, so the topic is required. */
-const executionInfraEnvSchema = onFirstUse(() =>
+const executionInfraEnvSchema = builtOnFirstUse(() =>
   InfraEnvSchema.pick({ ...AWS_KEYS, TABLE_NAME: true, DISPATCH_QUEUE_URL: true }).extend({
     EVENTS_TOPIC_ARN: z.string().startsWith('arn:'),
   }),
@@ -208,7 +200,7 @@ export const correctionQueueConfig = section((env) => parseEnv(CorrectionQueueEn
 export const executionInfraConfig = section((env) => parseEnv(executionInfraEnvSchema(), env));
 
 /** The notifier: its table, and no queue (its own queue is the event source, not something it sends to). */
-const tableEnvSchema = onFirstUse(() => InfraEnvSchema.pick({ ...AWS_KEYS, TABLE_NAME: true }));
+const tableEnvSchema = builtOnFirstUse(() => InfraEnvSchema.pick({ ...AWS_KEYS, TABLE_NAME: true }));
 export const tableConfig = section((env) => parseEnv(tableEnvSchema(), env));
 
 /** How intake turns pushes, tickets and calls into requests. */
@@ -333,7 +325,7 @@ function parseResyncTargets(entries: readonly string[], ctx: z.RefinementCtx): R
 }
 
 /** The scheduled resync of tracked branches (shared/intake/resync.ts). */
-const resyncEnvSchema = onFirstUse(() =>
+const resyncEnvSchema = builtOnFirstUse(() =>
   z.object({
     /** Branches resynced besides every branch that ever sent a push. */
     RESYNC_REPOSITORIES: csv.transform((entries, ctx) => parseResyncTargets(entries, ctx)).default([]),
@@ -437,7 +429,7 @@ const LinkTtlDays = z.coerce.number().positive().max(366).default(30);
  * Sign-in to the web pages with OpenID Connect (shared/http/oidc.ts, docs/ui.md): off unless OIDC_ISSUER_URL,
  * OIDC_CLIENT_ID, OIDC_CLIENT_SECRET and UI_SIGNING_KEY are all set.
  */
-const uiEnvSchema = onFirstUse(() =>
+const uiEnvSchema = builtOnFirstUse(() =>
   z.object({
     /** The issuer; its discovery document is read from `<issuer>/.well-known/openid-configuration`. */
     OIDC_ISSUER_URL: optionalUrl,
@@ -549,7 +541,7 @@ export function queuedGraceSeconds(env?: Record<string, string | undefined>): nu
 }
 
 /** One generic subscriber: where events go, the key they are signed with, and optionally which types it wants. */
-const webhookSubscriberSchema = onFirstUse(() =>
+const webhookSubscriberSchema = builtOnFirstUse(() =>
   z.strictObject({
     url: z.url({ protocol: /^https?$/ }),
     /** A Standard Webhooks signing secret: `whsec_` and the base64 of 24 to 64 random bytes. */
@@ -566,7 +558,7 @@ const webhookSubscriberSchema = onFirstUse(() =>
 export type WebhookSubscriber = z.infer<ReturnType<typeof webhookSubscriberSchema>>;
 
 /** How feedback reaches people: where links point, the providers' APIs, Jira, and delivery timing. */
-const notifyEnvSchema = onFirstUse(() =>
+const notifyEnvSchema = builtOnFirstUse(() =>
   z.object({
     /** Base of the links put in statuses and comments: `${PUBLIC_BASE_URL}/ui/requests/{id}?t=...`. No link when unset. */
     PUBLIC_BASE_URL: optionalUrl,
@@ -604,7 +596,7 @@ const merge = (...schemas: z.ZodObject[]) => z.object(Object.assign({}, ...schem
 
 /** The merged schema is built on first use: each function's cold start checks its own and needs no other. */
 function functionEnv(build: () => z.ZodObject, options: Omit<FunctionEnv, 'schema'>): FunctionEnv {
-  const schema = onFirstUse(build);
+  const schema = builtOnFirstUse(build);
   return {
     get schema() {
       return schema();

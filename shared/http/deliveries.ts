@@ -10,7 +10,7 @@ import { contentHash, deriveRequestId } from '../intake/ids';
 import {
   isApprovalTransition,
   JIRA_EVENTS,
-  JiraIssueEventSchema,
+  jiraIssueEventSchema,
   JiraTransitionError,
   reporterOf,
   scanDescription,
@@ -18,7 +18,7 @@ import {
   type JiraTransition,
 } from '../intake/jira';
 import type { IntakeJob, PlanJob } from '../intake/messages';
-import { decidePush, GithubPushSchema, GitlabPushSchema } from '../intake/push-events';
+import { decidePush, githubPushSchema, gitlabPushSchema } from '../intake/push-events';
 import {
   GithubPullRequestSchema,
   GitlabMergeRequestSchema,
@@ -159,7 +159,7 @@ export function addDeliveryRoutes(app: Hono, deps: AppDeps): Hono {
     }
     if (event !== 'push') return c.json({ ignored: true, reason: `event ${event} is not handled` }, 200);
     requireJson(c);
-    const push = GithubPushSchema.safeParse(parseJson(body));
+    const push = githubPushSchema().safeParse(parseJson(body));
     if (!push.success) throw payloadError('push', push.error.issues);
     const { ref, before, after, repository, sender } = push.data;
     const decision = decidePush(ref, before, after, repository.full_name, repository.default_branch, deps.services().trackedBranches);
@@ -219,7 +219,7 @@ export function addDeliveryRoutes(app: Hono, deps: AppDeps): Hono {
     // GitLab disables a hook that answers 4xx, so events we do not handle still get a 2xx.
     if (event !== 'Push Hook') return c.json({ ignored: true, reason: `event ${event ?? '(none)'} is not handled` }, 200);
     // From here on every refusal is a 200 with a reason, for the same reason as above.
-    const push = GitlabPushSchema.safeParse(tryParseJson(body));
+    const push = gitlabPushSchema().safeParse(tryParseJson(body));
     if (!push.success)
       return c.json({ ignored: true, reason: `Push Hook payload not understood: ${describeIssues(push.error.issues)}` }, 200);
     const { ref, before, after, project, project_id: projectId, user_username: username } = push.data;
@@ -241,7 +241,7 @@ export function addDeliveryRoutes(app: Hono, deps: AppDeps): Hono {
     if (!verifyCurrentOrPrevious(secret, previous, (s) => verifyHubSignature(s, body, signature))) throw unauthorized();
     requireJson(c);
     const raw = parseJson(body);
-    const payload = JiraIssueEventSchema.safeParse(raw);
+    const payload = jiraIssueEventSchema().safeParse(raw);
     if (!payload.success) throw payloadError('Jira issue event', payload.error.issues);
     const { webhookEvent, issue } = payload.data;
     if (!(JIRA_EVENTS as readonly string[]).includes(webhookEvent))

@@ -6,8 +6,8 @@
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import * as z from 'zod';
-import { GithubPushSchema, GitlabPushSchema } from '../intake/push-events';
-import { JiraIssueEventSchema } from '../intake/jira';
+import { githubPushSchema, gitlabPushSchema } from '../intake/push-events';
+import { jiraIssueEventSchema } from '../intake/jira';
 import { KINDS, manifestSchema } from '../kinds/registry';
 import { GithubPullRequestSchema, GitlabMergeRequestSchema } from '../notify/plan-payloads';
 import * as q from './queries';
@@ -75,11 +75,11 @@ const COMPONENTS: Record<string, z.ZodType> = {
   RequestView: s.RequestViewSchema,
   DecisionBody: s.DecisionBodySchema,
   DecisionOutcome: s.DecisionOutcomeSchema,
-  GithubPush: GithubPushSchema,
+  GithubPush: githubPushSchema(),
   GithubPullRequest: GithubPullRequestSchema,
-  GitlabPush: GitlabPushSchema,
+  GitlabPush: gitlabPushSchema(),
   GitlabMergeRequest: GitlabMergeRequestSchema,
-  JiraIssueEvent: JiraIssueEventSchema,
+  JiraIssueEvent: jiraIssueEventSchema(),
   Manifest: manifestSchema(),
   RequestSummaryView: q.RequestSummaryViewSchema,
   RequestList: q.RequestListViewSchema,
@@ -168,7 +168,7 @@ const ROUTES: RouteSpec[] = [
     body: {
       required: true,
       description: 'The event GitHub sends, by X-GitHub-Event (fields beyond those listed pass through)',
-      content: { 'application/json': [GithubPushSchema, GithubPullRequestSchema] },
+      content: { 'application/json': [githubPushSchema(), GithubPullRequestSchema] },
     },
     responses: {
       200: { description: 'A ping, or an event that changes nothing here', schema: [s.PingSchema, s.IgnoredSchema] },
@@ -205,7 +205,7 @@ const ROUTES: RouteSpec[] = [
     body: {
       required: true,
       description: 'The event GitLab sends, by X-Gitlab-Event (fields beyond those listed pass through)',
-      content: { 'application/json': [GitlabPushSchema, GitlabMergeRequestSchema] },
+      content: { 'application/json': [gitlabPushSchema(), GitlabMergeRequestSchema] },
     },
     responses: {
       200: { description: 'An event that changes nothing here, with the reason', schema: s.IgnoredSchema },
@@ -232,7 +232,7 @@ const ROUTES: RouteSpec[] = [
       'A transition into the approval status (JIRA_APPROVAL_STATUS) approves the pending request, as its author.',
     security: 'jiraSignature',
     parameters: [param('X-Atlassian-Webhook-Identifier', 'header', HeaderText, false, 'The delivery id')],
-    body: { required: true, description: 'The event Jira sends', content: { 'application/json': JiraIssueEventSchema } },
+    body: { required: true, description: 'The event Jira sends', content: { 'application/json': jiraIssueEventSchema() } },
     responses: {
       200: { description: 'An approval, or an event that changes nothing here', schema: [s.JiraApprovedSchema, s.IgnoredSchema] },
       202: { description: 'Queued as a request', schema: s.AcceptedSchema, location: true },

@@ -1,5 +1,6 @@
 /** GitHub: push events in, manifests read at the pushed commit through the REST API. */
 import * as z from 'zod';
+import { builtOnFirstUse } from '../lazy';
 import { answerOf, GITHUB_JSON, GITHUB_RAW, githubApi } from '../providers/github';
 import { ProviderApiError, providerFetch } from '../providers/http';
 import { treeChanges, INTAKE_TIMEOUT_MS, type GitReader, type TreeEntry } from './git';
@@ -48,9 +49,13 @@ export interface ProviderApiSettings {
   fetch?: typeof fetch;
 }
 
-const GithubBranchSchema = z.looseObject({ commit: z.looseObject({ sha: CommitIdSchema }) });
-const GithubRepositoryInfoSchema = z.looseObject({ id: z.number().int().positive(), default_branch: z.string().min(1).max(1024) });
-const GithubCompareSchema = z.looseObject({ commits: z.array(z.looseObject({ sha: CommitIdSchema })) });
+/** Built on first use: only a push job reads the repository, and most intake messages are not one. */
+const answers = builtOnFirstUse(() => {
+  const GithubBranchSchema = z.looseObject({ commit: z.looseObject({ sha: CommitIdSchema }) });
+  const GithubRepositoryInfoSchema = z.looseObject({ id: z.number().int().positive(), default_branch: z.string().min(1).max(1024) });
+  const GithubCompareSchema = z.looseObject({ commits: z.array(z.looseObject({ sha: CommitIdSchema })) });
+  return { GithubBranchSchema, GithubRepositoryInfoSchema, GithubCompareSchema };
+});
 
 /** Pages of 100 commits: 5 reach MAX_COVERED_COMMITS (shared/store/branches.ts). */
 const COMPARE_PAGES = 5;
@@ -71,7 +76,7 @@ function githubCalls(settings: ProviderApiSettings, repository: string) {
 export async function githubBranchHead(settings: ProviderApiSettings, repository: string, branch: string): Promise<string> {
   const answer = await githubCalls(settings, repository).get(
     `/branches/${encodeURIComponent(branch)}`,
-    GithubBranchSchema,
+    answers().GithubBranchSchema,
     `GitHub branch ${repository}@${branch}`,
   );
   return answer.commit.sha;
@@ -82,7 +87,7 @@ export async function githubRepositoryInfo(
   settings: ProviderApiSettings,
   repository: string,
 ): Promise<{ id: number; defaultBranch: string }> {
-  const answer = await githubCalls(settings, repository).get('', GithubRepositoryInfoSchema, `GitHub repository ${repository}`);
+  const answer = await githubCalls(settings, repository).get('', answers().GithubRepositoryInfoSchema, `GitHub repository ${repository}`);
   return { id: answer.id, defaultBranch: answer.default_branch };
 }
 
@@ -93,7 +98,7 @@ export async function githubCompare(settings: ProviderApiSettings, repository: s
   for (let page = 1; page <= COMPARE_PAGES; page++) {
     const answer = await calls.get(
       `/compare/${encodeURIComponent(base)}...${encodeURIComponent(head)}?per_page=100&page=${page}`,
-      GithubCompareSchema,
+      answers().GithubCompareSchema,
       `GitHub comparison ${repository}@${base.slice(0, 7)}...${head.slice(0, 7)}`,
     );
     commits.push(...answer.commits.map((c) => c.sha));

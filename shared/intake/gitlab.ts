@@ -1,5 +1,6 @@
 /** GitLab: Push Hook events in, manifests read at the pushed commit through the REST API (v4). */
 import * as z from 'zod';
+import { builtOnFirstUse } from '../lazy';
 import { gitlabApi } from '../providers/gitlab';
 import { answerOf } from '../providers/github';
 import { ProviderApiError, providerFetch } from '../providers/http';
@@ -50,9 +51,13 @@ export function fetchGitlabManifests(
   return treeChanges(gitlabReader({ ...opts, projectId: job.projectId }), job.before, job.after, opts.globs);
 }
 
-const GitlabBranchSchema = z.looseObject({ commit: z.looseObject({ id: CommitIdSchema }) });
-const GitlabProjectInfoSchema = z.looseObject({ id: z.number().int().positive(), default_branch: z.string().min(1).max(1024).nullish() });
-const GitlabCompareSchema = z.looseObject({ commits: z.array(z.looseObject({ id: CommitIdSchema })) });
+/** Built on first use: only a push job reads the project, and most intake messages are not one. */
+const answers = builtOnFirstUse(() => {
+  const GitlabBranchSchema = z.looseObject({ commit: z.looseObject({ id: CommitIdSchema }) });
+  const GitlabProjectInfoSchema = z.looseObject({ id: z.number().int().positive(), default_branch: z.string().min(1).max(1024).nullish() });
+  const GitlabCompareSchema = z.looseObject({ commits: z.array(z.looseObject({ id: CommitIdSchema })) });
+  return { GitlabBranchSchema, GitlabProjectInfoSchema, GitlabCompareSchema };
+});
 
 function gitlabGet(settings: ProviderApiSettings, project: string | number) {
   const api = gitlabApi(settings);
@@ -64,7 +69,8 @@ function gitlabGet(settings: ProviderApiSettings, project: string | number) {
 /** The commit a branch points at: `GET /projects/:id/repository/branches/:branch` -> commit.id. */
 export async function gitlabBranchHead(settings: ProviderApiSettings, project: string | number, branch: string): Promise<string> {
   const what = `GitLab branch ${project}@${branch}`;
-  return (await gitlabGet(settings, project)(`/repository/branches/${encodeURIComponent(branch)}`, GitlabBranchSchema, what)).commit.id;
+  return (await gitlabGet(settings, project)(`/repository/branches/${encodeURIComponent(branch)}`, answers().GitlabBranchSchema, what))
+    .commit.id;
 }
 
 /** The project's id (part of a push's request id) and default branch, by id or group/project path: `GET /projects/:id`. */
@@ -72,7 +78,7 @@ export async function gitlabProjectInfo(
   settings: ProviderApiSettings,
   project: string | number,
 ): Promise<{ id: number; defaultBranch: string }> {
-  const answer = await gitlabGet(settings, project)('', GitlabProjectInfoSchema, `GitLab project ${project}`);
+  const answer = await gitlabGet(settings, project)('', answers().GitlabProjectInfoSchema, `GitLab project ${project}`);
   // An empty project has no default branch; there is nothing to reconcile in it.
   if (!answer.default_branch) throw new ProviderApiError(`GitLab project ${project} has no default branch (empty repository)`, 200, false);
   return { id: answer.id, defaultBranch: answer.default_branch };
@@ -85,6 +91,6 @@ export async function gitlabProjectInfo(
 export async function gitlabCompare(settings: ProviderApiSettings, project: string | number, from: string, to: string): Promise<string[]> {
   const what = `GitLab comparison ${project}@${from.slice(0, 8)}...${to.slice(0, 8)}`;
   const query = `?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&straight=false`;
-  const answer = await gitlabGet(settings, project)(`/repository/compare${query}`, GitlabCompareSchema, what);
+  const answer = await gitlabGet(settings, project)(`/repository/compare${query}`, answers().GitlabCompareSchema, what);
   return answer.commits.map((c) => c.id).slice(-MAX_COVERED_COMMITS);
 }

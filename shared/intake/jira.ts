@@ -1,21 +1,25 @@
 /** Jira: manifests are the yaml code blocks of an issue's description, in Markdown, wiki markup or ADF. */
 import * as z from 'zod';
+import { builtOnFirstUse } from '../lazy';
 import type { SourceFile } from './submit';
 
 export const JIRA_EVENTS = ['jira:issue_created', 'jira:issue_updated'] as const;
 
-export const JiraIssueEventSchema = z.looseObject({
-  webhookEvent: z.string(),
-  issue: z.looseObject({
-    /** Jira project keys are at most 255 characters (10 by default); the bound keeps the key out of oversized items. */
-    key: z
-      .string()
-      .max(280)
-      .regex(/^[A-Z][A-Z0-9_]*-\d+$/),
-    self: z.string().max(2048).optional(),
-    fields: z.looseObject({ description: z.unknown().optional() }).optional(),
+/** Built on first use, as are the transition's schemas below: intake reads tickets' blocks, never a delivery. */
+export const jiraIssueEventSchema = builtOnFirstUse(() =>
+  z.looseObject({
+    webhookEvent: z.string(),
+    issue: z.looseObject({
+      /** Jira project keys are at most 255 characters (10 by default); the bound keeps the key out of oversized items. */
+      key: z
+        .string()
+        .max(280)
+        .regex(/^[A-Z][A-Z0-9_]*-\d+$/),
+      self: z.string().max(2048).optional(),
+      fields: z.looseObject({ description: z.unknown().optional() }).optional(),
+    }),
   }),
-});
+);
 
 /**
  * Jira caps a description at 32,767 characters; anything longer is not from Jira and is not scanned.
@@ -139,30 +143,34 @@ export interface JiraTransition {
   reporter?: { id: string; displayName?: string };
 }
 
-/** A Jira-assigned value that names something on a ticket: bounded, so a signed sender cannot grow a stored item with it. */
-const JiraNameSchema = z.string().trim().min(1).max(255);
+const transitionSchemas = builtOnFirstUse(() => {
+  /** A Jira-assigned value that names something on a ticket: bounded, so a signed sender cannot grow a stored item with it. */
+  const JiraNameSchema = z.string().trim().min(1).max(255);
 
-/**
- * A user as webhooks carry one: Jira Cloud names users by accountId (at most 128 characters); Server and Data Center
- * by name (the username) and key.
- */
-const JiraUserSchema = z.looseObject({
-  accountId: z.string().min(1).max(128).optional(),
-  name: JiraNameSchema.optional(),
-  key: JiraNameSchema.optional(),
-  displayName: z.string().max(255).optional(),
+  /**
+   * A user as webhooks carry one: Jira Cloud names users by accountId (at most 128 characters); Server and Data Center
+   * by name (the username) and key.
+   */
+  const JiraUserSchema = z.looseObject({
+    accountId: z.string().min(1).max(128).optional(),
+    name: JiraNameSchema.optional(),
+    key: JiraNameSchema.optional(),
+    displayName: z.string().max(255).optional(),
+  });
+
+  const TransitionPayloadSchema = z.looseObject({
+    issue: z.looseObject({
+      key: jiraIssueEventSchema().shape.issue.shape.key,
+      fields: z.looseObject({ reporter: JiraUserSchema.nullish() }).nullish(),
+    }),
+    user: JiraUserSchema,
+  });
+
+  /** The two names a status changelog item carries; `toString` is read as an own property, never Object.prototype's. */
+  const StatusChangeSchema = z.object({ toString: JiraNameSchema, fromString: JiraNameSchema.nullish() });
+  return { JiraUserSchema, TransitionPayloadSchema, StatusChangeSchema };
 });
-
-const TransitionPayloadSchema = z.looseObject({
-  issue: z.looseObject({
-    key: JiraIssueEventSchema.shape.issue.shape.key,
-    fields: z.looseObject({ reporter: JiraUserSchema.nullish() }).nullish(),
-  }),
-  user: JiraUserSchema,
-});
-
-/** The two names a status changelog item carries; `toString` is read as an own property, never Object.prototype's. */
-const StatusChangeSchema = z.object({ toString: JiraNameSchema, fromString: JiraNameSchema.nullish() });
+type JiraUser = z.infer<ReturnType<typeof transitionSchemas>['JiraUserSchema']>;
 
 /** A status transition that cannot be attributed or read: it must not count as anyone's approval. */
 export class JiraTransitionError extends Error {
@@ -193,7 +201,7 @@ function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, at: readonly Prop
 const own = (value: object, key: string): unknown => (Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined);
 
 /** Cloud's accountId is the identity; Server and Data Center have no accountId, and name their users by name, else key. */
-function identityOf(user: z.infer<typeof JiraUserSchema>): { id: string; displayName?: string } | undefined {
+function identityOf(user: JiraUser): { id: string; displayName?: string } | undefined {
   const id = user.accountId ?? user.name ?? user.key;
   if (id === undefined) return undefined;
   return { id, ...(user.displayName ? { displayName: user.displayName } : {}) };
@@ -214,12 +222,12 @@ export function statusTransitionOf(payload: unknown): JiraTransition | undefined
   );
   if (index === -1) return undefined;
   const item = items[index] as object;
-  const change = parseOrThrow(StatusChangeSchema, { toString: own(item, 'toString'), fromString: own(item, 'fromString') }, [
-    'changelog',
-    'items',
-    index,
-  ]);
-  const { issue, user } = parseOrThrow(TransitionPayloadSchema, payload, []);
+  const change = parseOrThrow(
+    transitionSchemas().StatusChangeSchema,
+    { toString: own(item, 'toString'), fromString: own(item, 'fromString') },
+    ['changelog', 'items', index],
+  );
+  const { issue, user } = parseOrThrow(transitionSchemas().TransitionPayloadSchema, payload, []);
   const actor = identityOf(user);
   if (!actor) throw new JiraTransitionError('user', 'names nobody: no accountId (Cloud), name or key (Server, Data Center)');
   const reporter = issue.fields?.reporter ? identityOf(issue.fields.reporter) : undefined;
@@ -243,7 +251,9 @@ export function isApprovalTransition(t: JiraTransition, approvalStatus: string):
  * names none that can be read (then only the approvers list, if any, limits who approves).
  */
 export function reporterOf(payload: unknown): string | undefined {
-  const parsed = TransitionPayloadSchema.shape.issue.safeParse(payload && typeof payload === 'object' ? own(payload, 'issue') : undefined);
+  const parsed = transitionSchemas().TransitionPayloadSchema.shape.issue.safeParse(
+    payload && typeof payload === 'object' ? own(payload, 'issue') : undefined,
+  );
   const reporter = parsed.success ? parsed.data.fields?.reporter : undefined;
   return reporter ? identityOf(reporter)?.id : undefined;
 }

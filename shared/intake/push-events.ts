@@ -3,29 +3,35 @@
  * repository readers (shared/intake/github.ts, gitlab.ts) are intake's, loaded where a push is read.
  */
 import * as z from 'zod';
+import { builtOnFirstUse } from '../lazy';
 import { CommitIdSchema, GithubRepositorySchema, GitlabProjectPathSchema } from '../providers/names';
 
 /** A commit id of zeros: the branch was created (before) or deleted (after). */
 export const ZERO_SHA = /^0+$/;
 
-/** Only the fields intake uses; the rest of GitHub's payload passes through untouched. */
-export const GithubPushSchema = z.looseObject({
-  ref: z.string().max(1024),
-  before: CommitIdSchema,
-  after: CommitIdSchema,
-  deleted: z.boolean().optional(),
-  /** The id, not the name, keys the push: a renamed or transferred repository keeps it. */
-  repository: z.looseObject({
-    id: z.number().int().positive(),
-    full_name: GithubRepositorySchema,
-    default_branch: z.string().optional(),
-    /** The repository's web page: its commits are linked from the request's page. */
-    html_url: z.string().optional(),
+/**
+ * Only the fields intake uses; the rest of GitHub's payload passes through untouched. Built on first use, as is
+ * GitLab's: intake loads this module for decidePush and ZERO_SHA and never parses a delivery.
+ */
+export const githubPushSchema = builtOnFirstUse(() =>
+  z.looseObject({
+    ref: z.string().max(1024),
+    before: CommitIdSchema,
+    after: CommitIdSchema,
+    deleted: z.boolean().optional(),
+    /** The id, not the name, keys the push: a renamed or transferred repository keeps it. */
+    repository: z.looseObject({
+      id: z.number().int().positive(),
+      full_name: GithubRepositorySchema,
+      default_branch: z.string().optional(),
+      /** The repository's web page: its commits are linked from the request's page. */
+      html_url: z.string().optional(),
+    }),
+    pusher: z.looseObject({ name: z.string().optional() }).optional(),
+    /** Who pushed, by login: the requester an approval must come from someone other than. */
+    sender: z.looseObject({ login: z.string().max(100).optional() }).optional(),
   }),
-  pusher: z.looseObject({ name: z.string().optional() }).optional(),
-  /** Who pushed, by login: the requester an approval must come from someone other than. */
-  sender: z.looseObject({ login: z.string().max(100).optional() }).optional(),
-});
+);
 
 /** What the webhook sends to the intake queue for a push: small, whatever the push's size. */
 export interface GitPushJob {
@@ -55,17 +61,19 @@ export function decidePush(
   return { action: 'accept', job: { repository, branch, before, after } };
 }
 
-export const GitlabPushSchema = z.looseObject({
-  object_kind: z.literal('push'),
-  ref: z.string().max(1024),
-  before: CommitIdSchema,
-  after: CommitIdSchema,
-  project_id: z.number().int().positive(),
-  project: z.looseObject({
-    path_with_namespace: GitlabProjectPathSchema,
-    default_branch: z.string().optional(),
-    web_url: z.string().optional(),
+export const gitlabPushSchema = builtOnFirstUse(() =>
+  z.looseObject({
+    object_kind: z.literal('push'),
+    ref: z.string().max(1024),
+    before: CommitIdSchema,
+    after: CommitIdSchema,
+    project_id: z.number().int().positive(),
+    project: z.looseObject({
+      path_with_namespace: GitlabProjectPathSchema,
+      default_branch: z.string().optional(),
+      web_url: z.string().optional(),
+    }),
+    /** Who pushed: the requester an approval must come from someone other than. */
+    user_username: z.string().max(255).optional(),
   }),
-  /** Who pushed: the requester an approval must come from someone other than. */
-  user_username: z.string().max(255).optional(),
-});
+);

@@ -1,6 +1,6 @@
 /** The kinds hwc-provisioner manages: one adapter each. Everything else learns the kinds from here. */
 import * as z from 'zod';
-import { builtOnFirstUse } from '../manifests/zod-helpers';
+import { builtOnFirstUse } from '../lazy';
 import type { KindAdapter } from './adapter';
 import { edgeDeployment } from './edge-deployment';
 import { nodePool } from './node-pool';

@@ -4,7 +4,8 @@
  */
 import * as z from 'zod';
 import { SERVICE_LABEL, SERVICE_REGIONS, type HuaweiService } from '../huaweicloud/endpoints';
-import { builtOnFirstUse, integer, strict } from './zod-helpers';
+import { builtOnFirstUse } from '../lazy';
+import { integer, strict } from './zod-helpers';
 
 export const API_VERSION = 'hwc-provisioner/v1';
 

@@ -140,12 +140,3 @@ function describe(value: unknown): string {
   if (typeof value === 'number') return Number.isInteger(value) ? 'an integer' : 'a number';
   return `a ${typeof value}`;
 }
-
-/**
- * Memoises a schema builder. Every function bundles every kind, and building a schema costs far more than
- * one parse with it, so schemas built at module load were a large share of every cold start.
- */
-export function builtOnFirstUse<T>(build: () => T): () => T {
-  let built: { value: T } | undefined;
-  return () => (built ??= { value: build() }).value;
-}

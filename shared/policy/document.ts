@@ -7,6 +7,7 @@
 import picomatch from 'picomatch';
 import * as z from 'zod';
 import { isKind, KINDS, type Kind } from '../kinds/registry';
+import { builtOnFirstUse } from '../lazy';
 import { clipText, MAX_ECHOED_PATH_CHARS, quoted } from '../manifests/limits';
 import { parseSource, type ParsedDocument } from '../manifests/parse';
 import { friendlyError, oneOf, strict, suggest, text } from '../manifests/zod-helpers';
@@ -98,69 +99,73 @@ const MAX_RULES = 200;
 const MAX_LIMITS = 20;
 const MAX_LIST = 100;
 
-const ruleName = z.string().regex(NAME, 'must be 1-63 characters: lower-case letters, digits and "-"');
-/** A list, or one value written alone (`provider: github`). */
-const oneOrMany = <T extends z.ZodType>(item: T, min = 1) =>
-  z.preprocess((value) => (typeof value === 'string' ? [value] : value), z.array(item).min(min).max(MAX_LIST));
-const glob = text({ min: 1, max: 200 });
-const PROJECT_ID = /^[A-Za-z0-9-]{1,64}$/;
-const projectId = z.string().regex(PROJECT_ID, 'must be a Huawei project id (letters, digits, -)');
-const projectOrAny = z.string().regex(/^([A-Za-z0-9-]{1,64}|\*)$/, 'must be a Huawei project id (letters, digits, -) or "*"');
-const regionOrAny = z.string().regex(/^([a-z]{2,3}(-[a-z]+)+-\d+|\*)$/, 'must be a region like cn-north-4, or "*"');
-const kindName = z.string().superRefine((value, ctx) => {
-  if (isKind(value)) return;
-  const hint = suggest(value, KINDS);
-  ctx.addIssue({
-    code: 'custom',
-    message: `unknown kind ${quoted(value)}${hint ? `; did you mean "${hint}"?` : ''}; expected one of ${KINDS.join(', ')}`,
+/** Built on first use: only a function reading a policy needs them, and most invocations read none. */
+const policySchemas = builtOnFirstUse(() => {
+  const ruleName = z.string().regex(NAME, 'must be 1-63 characters: lower-case letters, digits and "-"');
+  /** A list, or one value written alone (`provider: github`). */
+  const oneOrMany = <T extends z.ZodType>(item: T, min = 1) =>
+    z.preprocess((value) => (typeof value === 'string' ? [value] : value), z.array(item).min(min).max(MAX_LIST));
+  const glob = text({ min: 1, max: 200 });
+  const PROJECT_ID = /^[A-Za-z0-9-]{1,64}$/;
+  const projectId = z.string().regex(PROJECT_ID, 'must be a Huawei project id (letters, digits, -)');
+  const projectOrAny = z.string().regex(/^([A-Za-z0-9-]{1,64}|\*)$/, 'must be a Huawei project id (letters, digits, -) or "*"');
+  const regionOrAny = z.string().regex(/^([a-z]{2,3}(-[a-z]+)+-\d+|\*)$/, 'must be a region like cn-north-4, or "*"');
+  const kindName = z.string().superRefine((value, ctx) => {
+    if (isKind(value)) return;
+    const hint = suggest(value, KINDS);
+    ctx.addIssue({
+      code: 'custom',
+      message: `unknown kind ${quoted(value)}${hint ? `; did you mean "${hint}"?` : ''}; expected one of ${KINDS.join(', ')}`,
+    });
   });
-});
-const identity = z
-  .string()
-  .regex(/^(github|gitlab|jira|api|queue):\S{1,200}$/, `must be provider:user with a provider among ${PROVIDERS.join(', ')}`);
+  const identity = z
+    .string()
+    .regex(/^(github|gitlab|jira|api|queue):\S{1,200}$/, `must be provider:user with a provider among ${PROVIDERS.join(', ')}`);
 
-const LimitSchema = strict({
-  name: ruleName,
-  expression: text({ min: 1 }),
-  message: text({ min: 1, max: 500 }),
-});
+  const LimitSchema = strict({
+    name: ruleName,
+    expression: text({ min: 1 }),
+    message: text({ min: 1, max: 500 }),
+  });
 
-const RuleSchema = strict({
-  name: ruleName,
-  description: text({ max: 500 }).optional(),
-  match: strict({
-    provider: oneOrMany(oneOf(PROVIDERS)).optional(),
-    repository: oneOrMany(glob).optional(),
-    branch: oneOrMany(glob).optional(),
-    jiraProject: oneOrMany(glob).optional(),
-    caller: oneOrMany(glob).optional(),
-    owner: oneOrMany(glob).optional(),
-  }).optional(),
-  grant: strict({
-    projects: oneOrMany(projectOrAny),
-    regions: oneOrMany(regionOrAny).optional(),
-    kinds: oneOrMany(kindName).optional(),
-  }),
-  limits: z.array(LimitSchema).max(MAX_LIMITS).optional(),
-  approval: strict({
-    kinds: oneOrMany(kindName, 0).optional(),
-    projects: oneOrMany(projectId, 0).optional(),
-    when: text({ min: 1 }).optional(),
-    approvers: oneOrMany(identity, 0).optional(),
-    message: text({ min: 1, max: 500 }).optional(),
-  }).optional(),
-});
+  const RuleSchema = strict({
+    name: ruleName,
+    description: text({ max: 500 }).optional(),
+    match: strict({
+      provider: oneOrMany(oneOf(PROVIDERS)).optional(),
+      repository: oneOrMany(glob).optional(),
+      branch: oneOrMany(glob).optional(),
+      jiraProject: oneOrMany(glob).optional(),
+      caller: oneOrMany(glob).optional(),
+      owner: oneOrMany(glob).optional(),
+    }).optional(),
+    grant: strict({
+      projects: oneOrMany(projectOrAny),
+      regions: oneOrMany(regionOrAny).optional(),
+      kinds: oneOrMany(kindName).optional(),
+    }),
+    limits: z.array(LimitSchema).max(MAX_LIMITS).optional(),
+    approval: strict({
+      kinds: oneOrMany(kindName, 0).optional(),
+      projects: oneOrMany(projectId, 0).optional(),
+      when: text({ min: 1 }).optional(),
+      approvers: oneOrMany(identity, 0).optional(),
+      message: text({ min: 1, max: 500 }).optional(),
+    }).optional(),
+  });
 
-const literal = (value: string) =>
-  z.literal(value, { error: (issue) => (issue.input === undefined ? `is required: ${value}` : `must be ${value}`) });
+  const literal = (value: string) =>
+    z.literal(value, { error: (issue) => (issue.input === undefined ? `is required: ${value}` : `must be ${value}`) });
 
-const PolicySchema = strict({
-  apiVersion: literal(POLICY_API_VERSION),
-  kind: literal('Policy'),
-  denyMessage: text({ min: 1, max: 500 }).optional(),
-  rules: z.array(RuleSchema).max(MAX_RULES),
+  const PolicySchema = strict({
+    apiVersion: literal(POLICY_API_VERSION),
+    kind: literal('Policy'),
+    denyMessage: text({ min: 1, max: 500 }).optional(),
+    rules: z.array(RuleSchema).max(MAX_RULES),
+  });
+  return { RuleSchema, PolicySchema };
 });
-type RuleInput = z.infer<typeof RuleSchema>;
+type RuleInput = z.infer<ReturnType<typeof policySchemas>['RuleSchema']>;
 
 /** The keys of `match` that only some providers' sources carry: a rule asking for one elsewhere never matches. */
 const CARRIED_BY: Record<'repository' | 'branch' | 'jiraProject' | 'caller', readonly PolicyProvider[]> = {
@@ -201,7 +206,7 @@ export function parsePolicy(text: string, file: string): Policy {
     issues.add([], 'a policy must be a mapping with apiVersion, kind and rules');
     throw issues.error(file);
   }
-  const parsed = PolicySchema.safeParse(first.data, { error: friendlyError, jitless: true });
+  const parsed = policySchemas().PolicySchema.safeParse(first.data, { error: friendlyError, jitless: true });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       issues.add(issue.path, issue.message, issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined);

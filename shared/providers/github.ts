@@ -1,5 +1,6 @@
 /** GitHub REST: the base URL and headers every call uses, for intake's reader and the notifier alike, and approval reads. */
 import * as z from 'zod';
+import { builtOnFirstUse } from '../lazy';
 import { ProviderApiError, providerFetch, trimBase } from './http';
 
 export const GITHUB_JSON = 'application/vnd.github+json';
@@ -64,26 +65,30 @@ export async function answerOf<T>(response: Response, schema: z.ZodType<T>, what
   throw new ProviderApiError(`${what}: unexpected answer at ${path || '(top)'}: ${issue.message}`, response.status, false);
 }
 
-/** Logins are at most 39 characters; apps review as `name[bot]`, longer. */
-const LoginSchema = z.looseObject({ login: z.string().min(1).max(100) });
+/** Built on first use: only the reviewed-merge check reads these answers, and most invocations make none. */
+const answers = builtOnFirstUse(() => {
+  /** Logins are at most 39 characters; apps review as `name[bot]`, longer. */
+  const LoginSchema = z.looseObject({ login: z.string().min(1).max(100) });
 
-const CommitPullsSchema = z.array(
-  z.looseObject({
-    number: z.number().int().positive(),
-    html_url: z.string().max(2048).optional(),
-    merged_at: z.string().nullish(),
-    merge_commit_sha: z.string().nullish(),
-    user: LoginSchema.nullish(),
-  }),
-);
+  const CommitPullsSchema = z.array(
+    z.looseObject({
+      number: z.number().int().positive(),
+      html_url: z.string().max(2048).optional(),
+      merged_at: z.string().nullish(),
+      merge_commit_sha: z.string().nullish(),
+      user: LoginSchema.nullish(),
+    }),
+  );
 
-const ReviewsSchema = z.array(
-  z.looseObject({
-    // A deleted account reviews as null (GitHub shows it as "ghost"): it approves nothing.
-    user: LoginSchema.nullish(),
-    state: z.string().max(64),
-  }),
-);
+  const ReviewsSchema = z.array(
+    z.looseObject({
+      // A deleted account reviews as null (GitHub shows it as "ghost"): it approves nothing.
+      user: LoginSchema.nullish(),
+      state: z.string().max(64),
+    }),
+  );
+  return { CommitPullsSchema, ReviewsSchema };
+});
 
 /** 30 pages of 100: far past any real pull request, and a bound on what one answer can make us fetch. */
 const MAX_REVIEW_PAGES = 30;
@@ -113,7 +118,7 @@ export async function githubMergedApprovals(
     headers,
     what,
   });
-  const merged = (await answerOf(response, CommitPullsSchema, what)).filter((pull) => pull.merged_at);
+  const merged = (await answerOf(response, answers().CommitPullsSchema, what)).filter((pull) => pull.merged_at);
   // A merge or squash commit is its pull request's merge_commit_sha; a rebased commit is not, and is still the first merged.
   const pull = merged.find((p) => p.merge_commit_sha === commit) ?? merged[0];
   if (!pull) return undefined;
@@ -126,7 +131,7 @@ export async function githubMergedApprovals(
     const url = `${base}/pulls/${pull.number}/reviews?per_page=100&page=${page}`;
     const answer = await providerFetch(transport, { url, headers, what: reviewsWhat });
     // Reviews come oldest first, so a later one replaces an earlier one by the same reviewer. Logins are case-insensitive.
-    for (const review of await answerOf(answer, ReviewsSchema, reviewsWhat)) {
+    for (const review of await answerOf(answer, answers().ReviewsSchema, reviewsWhat)) {
       if (review.user && DECISIVE.has(review.state))
         standing.set(review.user.login.toLowerCase(), { login: review.user.login, state: review.state });
     }

@@ -1,5 +1,6 @@
 /** GitLab REST v4: the base URL and headers every call uses, for intake's reader and the notifier alike, and approval reads. */
 import * as z from 'zod';
+import { builtOnFirstUse } from '../lazy';
 import { type ApprovalReadSettings, answerOf, type MergedReviewApprovals, transportOf } from './github';
 import { providerFetch, trimBase } from './http';
 
@@ -16,22 +17,26 @@ export function gitlabApi(opts: { apiUrl: string; token?: string | undefined }) 
   };
 }
 
-const UserSchema = z.looseObject({ username: z.string().min(1).max(255) });
+/** Built on first use: only the reviewed-merge check reads these answers, and most invocations make none. */
+const answers = builtOnFirstUse(() => {
+  const UserSchema = z.looseObject({ username: z.string().min(1).max(255) });
 
-const CommitMergeRequestsSchema = z.array(
-  z.looseObject({
-    iid: z.number().int().positive(),
-    state: z.string().max(64),
-    sha: z.string().nullish(),
-    merge_commit_sha: z.string().nullish(),
-    squash_commit_sha: z.string().nullish(),
-    web_url: z.string().max(2048).optional(),
-    author: UserSchema.nullish(),
-  }),
-);
+  const CommitMergeRequestsSchema = z.array(
+    z.looseObject({
+      iid: z.number().int().positive(),
+      state: z.string().max(64),
+      sha: z.string().nullish(),
+      merge_commit_sha: z.string().nullish(),
+      squash_commit_sha: z.string().nullish(),
+      web_url: z.string().max(2048).optional(),
+      author: UserSchema.nullish(),
+    }),
+  );
 
-const ApprovalsSchema = z.looseObject({
-  approved_by: z.array(z.looseObject({ user: UserSchema.nullish() })).nullish(),
+  const ApprovalsSchema = z.looseObject({
+    approved_by: z.array(z.looseObject({ user: UserSchema.nullish() })).nullish(),
+  });
+  return { CommitMergeRequestsSchema, ApprovalsSchema };
 });
 
 /**
@@ -54,7 +59,7 @@ export async function gitlabMergedApprovals(
     headers,
     what,
   });
-  const merged = (await answerOf(response, CommitMergeRequestsSchema, what)).filter((mr) => mr.state === 'merged');
+  const merged = (await answerOf(response, answers().CommitMergeRequestsSchema, what)).filter((mr) => mr.state === 'merged');
   // The pushed commit is the merge commit, the squash commit, or (fast-forward) the merge request's own head.
   const mr = merged.find((m) => m.merge_commit_sha === commit || m.squash_commit_sha === commit || m.sha === commit) ?? merged[0];
   if (!mr) return undefined;
@@ -65,7 +70,7 @@ export async function gitlabMergedApprovals(
   const approvalsWhat = `GitLab approvals of ${projectIdOrPath}!${mr.iid}`;
   const answer = await providerFetch(transport, { url: `${project}/merge_requests/${mr.iid}/approvals`, headers, what: approvalsWhat });
   const approvers = new Set<string>();
-  for (const approval of (await answerOf(answer, ApprovalsSchema, approvalsWhat)).approved_by ?? []) {
+  for (const approval of (await answerOf(answer, answers().ApprovalsSchema, approvalsWhat)).approved_by ?? []) {
     const username = approval.user?.username;
     if (username && !isAuthor(username)) approvers.add(username);
   }

@@ -8,7 +8,8 @@
  */
 import * as z from 'zod';
 import { OWNERSHIP_TAG_KEY } from '../ownership';
-import { builtOnFirstUse, integer, oneOf, strict, text } from '../../manifests/zod-helpers';
+import { builtOnFirstUse } from '../../lazy';
+import { integer, oneOf, strict, text } from '../../manifests/zod-helpers';
 
 // Plain zod types let the parse-time error map word them ("is required", "must be a string, not an integer").
 const str = () => z.string();

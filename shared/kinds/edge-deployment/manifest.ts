@@ -1,5 +1,6 @@
 import { commonSpec, envelope } from '../../manifests/envelope';
-import { builtOnFirstUse, strict } from '../../manifests/zod-helpers';
+import { builtOnFirstUse } from '../../lazy';
+import { strict } from '../../manifests/zod-helpers';
 import { edgeDeploymentBodySchema, IefInstanceIdSchema, platinumOnlyPaths } from './body';
 
 export const KIND = 'EdgeDeployment';

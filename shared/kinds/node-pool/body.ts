@@ -4,7 +4,8 @@
  * recorded under "Interpretations" in docs/constraints/node-pool.md.
  */
 import * as z from 'zod';
-import { builtOnFirstUse, integer, oneOf, strict, text } from '../../manifests/zod-helpers';
+import { builtOnFirstUse } from '../../lazy';
+import { integer, oneOf, strict, text } from '../../manifests/zod-helpers';
 import {
   AUTO_RENEW_TEXT,
   BILLING_MODE_TEXT,

@@ -1,5 +1,6 @@
 import { commonSpec, envelope, ResourceNameSchema } from '../../manifests/envelope';
-import { builtOnFirstUse, strict } from '../../manifests/zod-helpers';
+import { builtOnFirstUse } from '../../lazy';
+import { strict } from '../../manifests/zod-helpers';
 import { nodePoolBodySchema, PoolIdSchema } from './body';
 
 export const KIND = 'NodePool';

@@ -7,7 +7,8 @@
  */
 import * as z from 'zod';
 import { NOTEBOOK_DESCRIPTION_MAX, NOTEBOOK_MARKER_LENGTH } from '../ownership';
-import { anyCaseOf, builtOnFirstUse, integer, oneOf, strict, text } from '../../manifests/zod-helpers';
+import { builtOnFirstUse } from '../../lazy';
+import { anyCaseOf, integer, oneOf, strict, text } from '../../manifests/zod-helpers';
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const uuid = () => z.string().regex(UUID, { error: 'must be a UUID, e.g. 280a8bd5-03e2-4a5c-bea1-83d81e75bc53' });

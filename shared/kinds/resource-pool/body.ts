@@ -4,7 +4,8 @@
  * listed under "Interpretations" in docs/constraints/resource-pool.md.
  */
 import * as z from 'zod';
-import { builtOnFirstUse, integer, oneOf, strict, text } from '../../manifests/zod-helpers';
+import { builtOnFirstUse } from '../../lazy';
+import { integer, oneOf, strict, text } from '../../manifests/zod-helpers';
 
 // ---------------------------------------------------------------------------------------------
 // Field builders shared with node-pool.ts. The zod-helpers builders word a *missing* value as a

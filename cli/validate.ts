@@ -189,7 +189,7 @@ function isPolicyDocument(text: string): boolean {
 async function checkPolicy(file: string, io: Io, format: string): Promise<{ policy: Policy } | { code: number }> {
   const text = await readSource(file, io);
   try {
-    return { policy: parsePolicy(text, file) };
+    return { policy: await parsePolicy(text, file) };
   } catch (error) {
     if (!(error instanceof PolicyDocumentError)) throw error;
     if (format === 'json') {

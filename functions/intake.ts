@@ -1,9 +1,9 @@
 /**
  * Lambda entry for the intake queue: each record becomes a recorded request; only retryable failures are reported back.
- * Nothing under this entry is imported dynamically (test/functions/bundle.test.ts): in a one-file bundle esbuild turns
- * every module a dynamic import reaches into a lazy initialiser and keeps every export of what those re-export (the
- * DynamoDB client came in whole, waiters included), which cost this cold start more than evaluating the repository
- * readers and the policy language at load.
+ * None of our modules under this entry is imported dynamically (test/functions/bundle.test.ts): in a one-file bundle
+ * esbuild turns every module a dynamic import reaches into a lazy initialiser and keeps every export of what those
+ * re-export (the DynamoDB client came in whole, waiters included). The one dynamic import is of a leaf package, the
+ * policy language's library, loaded when a policy is read (shared/policy/cel.ts).
  */
 import type { SQSRecord } from 'aws-lambda';
 import { processIntakeMessage } from '../shared/intake/service';

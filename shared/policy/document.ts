@@ -11,7 +11,7 @@ import { builtOnFirstUse } from '../lazy';
 import { clipText, MAX_ECHOED_PATH_CHARS, quoted } from '../manifests/limits';
 import { parseSource, type ParsedDocument } from '../manifests/parse';
 import { friendlyError, oneOf, strict, suggest, text } from '../manifests/zod-helpers';
-import { compileExpression, ExpressionCompileError, type Expression } from './cel';
+import { ExpressionCompileError, policyLanguage, type Expression, type PolicyLanguage } from './cel';
 
 export const POLICY_API_VERSION = 'hwc-provisioner.io/v1';
 
@@ -185,9 +185,9 @@ function matcher(patterns: readonly string[], nocase: boolean): Matcher {
 
 /**
  * Parses and compiles a policy document. `file` names it in errors (a path, or the parameter it came from).
- * Throws PolicyDocumentError listing every problem found.
+ * Rejects with PolicyDocumentError listing every problem found.
  */
-export function parsePolicy(text: string, file: string): Policy {
+export async function parsePolicy(text: string, file: string): Promise<Policy> {
   const documents = parseSource(text).filter((doc) => !doc.empty);
   const first = documents[0];
   if (!first) throw new PolicyDocumentError(file, [{ path: '', message: 'the policy is empty', line: 1, column: 1 }]);
@@ -213,7 +213,8 @@ export function parsePolicy(text: string, file: string): Policy {
     }
     throw issues.error(file);
   }
-  const rules = parsed.data.rules.map((rule, i) => compileRule(rule, i, issues));
+  const language = await policyLanguage();
+  const rules = parsed.data.rules.map((rule, i) => compileRule(rule, i, issues, language));
   const names = new Map<string, number>();
   parsed.data.rules.forEach((rule, i) => {
     const earlier = names.get(rule.name);
@@ -227,7 +228,7 @@ export function parsePolicy(text: string, file: string): Policy {
   return { file, ...(parsed.data.denyMessage ? { denyMessage: parsed.data.denyMessage } : {}), rules };
 }
 
-function compileRule(rule: RuleInput, index: number, issues: Issues): PolicyRule {
+function compileRule(rule: RuleInput, index: number, issues: Issues, language: PolicyLanguage): PolicyRule {
   const at = (...path: PropertyKey[]) => ['rules', index, ...path];
   const match = rule.match ?? {};
   const compiled: { -readonly [K in keyof PolicyMatch]: PolicyMatch[K] } = {};
@@ -247,7 +248,7 @@ function compileRule(rule: RuleInput, index: number, issues: Issues): PolicyRule
 
   const expression = (source: string, path: PropertyKey[]): Expression | undefined => {
     try {
-      return compileExpression(source);
+      return language.compile(source);
     } catch (error) {
       if (!(error instanceof ExpressionCompileError)) throw error;
       const message = `does not compile (at character ${error.offset + 1} of the expression): ${error.message}`;

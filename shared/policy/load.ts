@@ -54,12 +54,12 @@ function maxAgeSeconds(value: number | string | undefined): number {
   return seconds;
 }
 
-function parseOnce(text: string, file: string): Policy {
+async function parseOnce(text: string, file: string): Promise<Policy> {
   const key = `${file}\n${text}`;
   const cached = parsed.get(key);
   if (cached) return cached;
   // A broken document is not kept: it throws on every call until it is fixed.
-  const policy = parsePolicy(text, file);
+  const policy = await parsePolicy(text, file);
   if (parsed.size >= MAX_CACHED) parsed.delete(parsed.keys().next().value!);
   parsed.set(key, policy);
   return policy;

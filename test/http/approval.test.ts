@@ -12,7 +12,7 @@ import { parsePolicy } from '../../shared/policy/document';
 import { useLocalResources, type LocalStack } from '../setup/stack';
 import { appFor, hubSignature, SECRETS } from './helpers';
 
-const POLICY = parsePolicy(
+const POLICY = await parsePolicy(
   `
 apiVersion: hwc-provisioner.io/v1
 kind: Policy

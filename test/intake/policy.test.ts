@@ -22,7 +22,7 @@ import { useLocalResources, type LocalStack } from '../setup/stack';
 const P = '0123456789abcdef0123456789abcdef';
 const Q = 'fedcba9876543210fedcba9876543210';
 
-const POLICY = parsePolicy(
+const POLICY = await parsePolicy(
   `
 apiVersion: hwc-provisioner.io/v1
 kind: Policy

@@ -30,9 +30,9 @@ rules:
       approvers: ["api:alice", "jira:ops-lead"]
 `;
 
-function issuesOf(text: string): PolicyIssue[] {
+async function issuesOf(text: string): Promise<PolicyIssue[]> {
   try {
-    parsePolicy(text, 'policy.yaml');
+    await parsePolicy(text, 'policy.yaml');
   } catch (error) {
     expect(error).toBeInstanceOf(PolicyDocumentError);
     expect((error as PolicyDocumentError).code).toBe('POLICY_INVALID');
@@ -47,8 +47,8 @@ const edit = (from: string, to: string) => {
 };
 
 describe('parsePolicy', () => {
-  it('compiles the example: rules in order, match, grant, limits and approval', () => {
-    const policy = parsePolicy(EXAMPLE, 'policy.yaml');
+  it('compiles the example: rules in order, match, grant, limits and approval', async () => {
+    const policy = await parsePolicy(EXAMPLE, 'policy.yaml');
     expect(policy.file).toBe('policy.yaml');
     expect(policy.denyMessage).toBe('ask #platform for access');
     expect(policy.rules).toHaveLength(1);
@@ -71,8 +71,8 @@ describe('parsePolicy', () => {
     expect(rule!.approval?.when?.source).toContain("r.flavor.contains('gpu')");
   });
 
-  it('takes "*" and absent keys as any, and a single value for a list', () => {
-    const policy = parsePolicy(
+  it('takes "*" and absent keys as any, and a single value for a list', async () => {
+    const policy = await parsePolicy(
       'apiVersion: hwc-provisioner.io/v1\nkind: Policy\nrules:\n  - name: all\n    match: { provider: api }\n' +
         '    grant: { projects: "*", regions: cn-north-4 }\n',
       'p.yaml',
@@ -82,23 +82,23 @@ describe('parsePolicy', () => {
     expect(policy.denyMessage).toBeUndefined();
   });
 
-  it('accepts an empty rule list: a policy that refuses everything', () => {
-    expect(parsePolicy('apiVersion: hwc-provisioner.io/v1\nkind: Policy\nrules: []\n', 'p.yaml').rules).toEqual([]);
+  it('accepts an empty rule list: a policy that refuses everything', async () => {
+    expect((await parsePolicy('apiVersion: hwc-provisioner.io/v1\nkind: Policy\nrules: []\n', 'p.yaml')).rules).toEqual([]);
   });
 
-  it('refuses unknown keys at every level, naming the closest known one, at the key', () => {
-    expect(issuesOf(edit('    match:', '    mach:'))).toEqual([
+  it('refuses unknown keys at every level, naming the closest known one, at the key', async () => {
+    expect(await issuesOf(edit('    match:', '    mach:'))).toEqual([
       { path: 'rules.0', rule: 'infra-repo', message: 'unknown field "mach"; did you mean "match"?', line: 7, column: 5 },
     ]);
-    expect(issuesOf(edit('      branch: main', '      branches: main'))).toEqual([
+    expect(await issuesOf(edit('      branch: main', '      branches: main'))).toEqual([
       { path: 'rules.0.match', rule: 'infra-repo', message: 'unknown field "branches"; did you mean "branch"?', line: 10, column: 7 },
     ]);
     // The missing key is reported at the mapping that lacks it, the unknown one at itself.
-    expect(issuesOf(edit('        message: pools', '        mesage: pools'))).toEqual([
+    expect(await issuesOf(edit('        message: pools', '        mesage: pools'))).toEqual([
       { path: 'rules.0.limits.0.message', rule: 'infra-repo', message: 'is required', line: 16, column: 9 },
       { path: 'rules.0.limits.0', rule: 'infra-repo', message: 'unknown field "mesage"; did you mean "message"?', line: 18, column: 9 },
     ]);
-    expect(issuesOf(edit('denyMessage:', 'denyMesage:'))[0]).toEqual({
+    expect((await issuesOf(edit('denyMessage:', 'denyMesage:')))[0]).toEqual({
       path: '',
       message: 'unknown field "denyMesage"; did you mean "denyMessage"?',
       line: 3,
@@ -106,21 +106,23 @@ describe('parsePolicy', () => {
     });
   });
 
-  it('checks apiVersion, kind and the required keys', () => {
-    expect(issuesOf(edit('hwc-provisioner.io/v1', 'hwc-provisioner/v1'))).toEqual([
+  it('checks apiVersion, kind and the required keys', async () => {
+    expect(await issuesOf(edit('hwc-provisioner.io/v1', 'hwc-provisioner/v1'))).toEqual([
       { path: 'apiVersion', message: 'must be hwc-provisioner.io/v1', line: 1, column: 13 },
     ]);
-    expect(issuesOf(edit('kind: Policy', 'kind: Notebook'))).toEqual([{ path: 'kind', message: 'must be Policy', line: 2, column: 7 }]);
-    expect(issuesOf(edit('    grant:\n      projects: ["0a1b2c3d"]\n', '    grant:\n'))).toEqual([
+    expect(await issuesOf(edit('kind: Policy', 'kind: Notebook'))).toEqual([
+      { path: 'kind', message: 'must be Policy', line: 2, column: 7 },
+    ]);
+    expect(await issuesOf(edit('    grant:\n      projects: ["0a1b2c3d"]\n', '    grant:\n'))).toEqual([
       { path: 'rules.0.grant.projects', rule: 'infra-repo', message: 'is required', line: 12, column: 7 },
     ]);
-    expect(issuesOf('apiVersion: hwc-provisioner.io/v1\nkind: Policy\n')).toEqual([
+    expect(await issuesOf('apiVersion: hwc-provisioner.io/v1\nkind: Policy\n')).toEqual([
       { path: 'rules', message: 'is required', line: 1, column: 1 },
     ]);
   });
 
-  it('checks values: providers, names, project ids, regions, approvers', () => {
-    expect(issuesOf(edit('provider: github', 'provider: githib'))).toEqual([
+  it('checks values: providers, names, project ids, regions, approvers', async () => {
+    expect(await issuesOf(edit('provider: github', 'provider: githib'))).toEqual([
       {
         path: 'rules.0.match.provider.0',
         rule: 'infra-repo',
@@ -129,16 +131,16 @@ describe('parsePolicy', () => {
         column: 17,
       },
     ]);
-    expect(issuesOf(edit('name: infra-repo', 'name: Infra_Repo'))).toEqual([
+    expect(await issuesOf(edit('name: infra-repo', 'name: Infra_Repo'))).toEqual([
       expect.objectContaining({ path: 'rules.0.name', rule: '#1', line: 5, column: 11 }),
     ]);
-    expect(issuesOf(edit('["0a1b2c3d"]', '["0a1b 2c3d"]'))).toEqual([
+    expect(await issuesOf(edit('["0a1b2c3d"]', '["0a1b 2c3d"]'))).toEqual([
       expect.objectContaining({ path: 'rules.0.grant.projects.0', message: expect.stringMatching(/project id/), line: 12, column: 18 }),
     ]);
-    expect(issuesOf(edit('["cn-north-4"]', '["north"]'))).toEqual([
+    expect(await issuesOf(edit('["cn-north-4"]', '["north"]'))).toEqual([
       expect.objectContaining({ path: 'rules.0.grant.regions.0', message: expect.stringMatching(/region like cn-north-4/), line: 13 }),
     ]);
-    expect(issuesOf(edit('"jira:ops-lead"', '"ops-lead"'))).toEqual([
+    expect(await issuesOf(edit('"jira:ops-lead"', '"ops-lead"'))).toEqual([
       expect.objectContaining({
         path: 'rules.0.approval.approvers.1',
         message: expect.stringMatching(/provider:user/),
@@ -148,8 +150,8 @@ describe('parsePolicy', () => {
     ]);
   });
 
-  it('refuses unknown kinds, in grants and approvals, with the closest kind', () => {
-    expect(issuesOf(edit('kinds: [Notebook, ResourcePool]', 'kinds: [Notebok, ResourcePool]'))).toEqual([
+  it('refuses unknown kinds, in grants and approvals, with the closest kind', async () => {
+    expect(await issuesOf(edit('kinds: [Notebook, ResourcePool]', 'kinds: [Notebok, ResourcePool]'))).toEqual([
       {
         path: 'rules.0.grant.kinds.0',
         rule: 'infra-repo',
@@ -158,7 +160,7 @@ describe('parsePolicy', () => {
         column: 15,
       },
     ]);
-    expect(issuesOf(edit('kinds: [ResourcePool]', 'kinds: [Bucket]'))).toEqual([
+    expect(await issuesOf(edit('kinds: [ResourcePool]', 'kinds: [Bucket]'))).toEqual([
       expect.objectContaining({
         path: 'rules.0.approval.kinds.0',
         message: expect.stringMatching(/^unknown kind "Bucket"; expected one of/),
@@ -166,9 +168,9 @@ describe('parsePolicy', () => {
     ]);
   });
 
-  it('refuses a rule name used twice, pointing at the second and naming the first', () => {
+  it('refuses a rule name used twice, pointing at the second and naming the first', async () => {
     const twice = `${EXAMPLE}  - name: infra-repo\n    grant: { projects: "*" }\n`;
-    expect(issuesOf(twice)).toEqual([
+    expect(await issuesOf(twice)).toEqual([
       {
         path: 'rules.1.name',
         rule: 'infra-repo',
@@ -179,19 +181,19 @@ describe('parsePolicy', () => {
     ]);
   });
 
-  it('refuses a limit name used twice in one rule', () => {
+  it('refuses a limit name used twice in one rule', async () => {
     const text = edit(
       '        message: pools are limited to 4 nodes per flavor\n',
       '        message: pools are limited to 4 nodes per flavor\n' +
         '      - name: pool-size\n        expression: "true"\n        message: again\n',
     );
-    expect(issuesOf(text)).toEqual([
+    expect(await issuesOf(text)).toEqual([
       expect.objectContaining({ path: 'rules.0.limits.1.name', message: 'limit name pool-size is used twice in this rule', line: 19 }),
     ]);
   });
 
-  it('compiles expressions at load: a syntax error names the rule, the place in the expression and in the file', () => {
-    const [issue] = issuesOf(edit('r.count <= 4)"', 'r.count <= )"'));
+  it('compiles expressions at load: a syntax error names the rule, the place in the expression and in the file', async () => {
+    const [issue] = await issuesOf(edit('r.count <= 4)"', 'r.count <= )"'));
     expect(issue).toEqual({
       path: 'rules.0.limits.0.expression',
       rule: 'infra-repo',
@@ -206,12 +208,12 @@ describe('parsePolicy', () => {
     );
   });
 
-  it('points at a block scalar expression itself when the place inside it cannot be told', () => {
+  it('points at a block scalar expression itself when the place inside it cannot be told', async () => {
     const text = edit(
       `      when: "object.spec.body.spec.resources.exists(r, r.flavor.contains('gpu'))"`,
       "      when: >-\n        object.spec.body.spec.resources.exists(r,\n        r.flavor.contains('gpu')",
     );
-    expect(issuesOf(text)).toEqual([
+    expect(await issuesOf(text)).toEqual([
       expect.objectContaining({
         path: 'rules.0.approval.when',
         message: expect.stringMatching(/^does not compile \(at character \d+/),
@@ -220,31 +222,33 @@ describe('parsePolicy', () => {
     ]);
   });
 
-  it('type-checks expressions at load: unknown variables, impossible operators, non-boolean results', () => {
+  it('type-checks expressions at load: unknown variables, impossible operators, non-boolean results', async () => {
     const limit = (expression: string) =>
       issuesOf(edit(`"object.kind != 'ResourcePool' || object.spec.body.spec.resources.all(r, r.count <= 4)"`, expression));
-    expect(limit('"request.size < 4"')[0]!.message).toBe('does not compile (at character 1 of the expression): Unknown variable: request');
-    expect(limit('"1 + \'a\' == 2"')[0]!.message).toMatch(
+    expect((await limit('"request.size < 4"'))[0]!.message).toBe(
+      'does not compile (at character 1 of the expression): Unknown variable: request',
+    );
+    expect((await limit('"1 + \'a\' == 2"'))[0]!.message).toMatch(
       /^does not compile \(at character 1 of the expression\): no such overload: int \+ string/,
     );
-    expect(limit('"\'text\'"')[0]!.message).toBe(
+    expect((await limit('"\'text\'"'))[0]!.message).toBe(
       'does not compile (at character 1 of the expression): must evaluate to a boolean, not string',
     );
   });
 
-  it('refuses an expression longer than the bound, and one past the parser limits', () => {
+  it('refuses an expression longer than the bound, and one past the parser limits', async () => {
     const long = `"${'true && '.repeat(300)}true"`;
     expect(
-      issuesOf(edit(`"object.kind != 'ResourcePool' || object.spec.body.spec.resources.all(r, r.count <= 4)"`, long))[0]!.message,
+      (await issuesOf(edit(`"object.kind != 'ResourcePool' || object.spec.body.spec.resources.all(r, r.count <= 4)"`, long)))[0]!.message,
     ).toMatch(/is 2404 characters; the limit is 2000/);
     const deep = `"${'('.repeat(40)}true${')'.repeat(40)}"`;
     expect(
-      issuesOf(edit(`"object.kind != 'ResourcePool' || object.spec.body.spec.resources.all(r, r.count <= 4)"`, deep))[0]!.message,
+      (await issuesOf(edit(`"object.kind != 'ResourcePool' || object.spec.body.spec.resources.all(r, r.count <= 4)"`, deep)))[0]!.message,
     ).toMatch(/^does not compile .*depth/i);
   });
 
-  it('refuses a match key no source of the rule can carry', () => {
-    expect(issuesOf(edit('provider: github', 'provider: jira'))).toEqual([
+  it('refuses a match key no source of the rule can carry', async () => {
+    expect(await issuesOf(edit('provider: github', 'provider: jira'))).toEqual([
       expect.objectContaining({
         path: 'rules.0.match.repository',
         message: 'never matches: only github and gitlab sources have a repository',
@@ -258,28 +262,32 @@ describe('parsePolicy', () => {
     ]);
   });
 
-  it('reports every problem at once, in document order', () => {
+  it('reports every problem at once, in document order', async () => {
     const text = edit('provider: github', 'provider: githib')
       .replace('[Notebook, ResourcePool]', '[Notebok]')
       .replace('r.count <= 4)', 'r.count <=)');
-    const issues = issuesOf(text);
+    const issues = await issuesOf(text);
     // Expressions compile once the document's shape is right: the shape comes first.
     expect(issues.map((i) => i.line)).toEqual([8, 14]);
-    expect(() => parsePolicy(text, 'policy.yaml')).toThrow(
+    await expect(parsePolicy(text, 'policy.yaml')).rejects.toThrow(
       /^policy\.yaml:8:17 rules\.0\.match\.provider\.0 \(rule infra-repo\): .*\npolicy\.yaml:14:15 /,
     );
   });
 
-  it('refuses what is not one YAML mapping', () => {
-    expect(issuesOf('')).toEqual([{ path: '', message: 'the policy is empty', line: 1, column: 1 }]);
-    expect(issuesOf('# only a comment\n')).toEqual([{ path: '', message: 'the policy is empty', line: 1, column: 1 }]);
-    expect(issuesOf('- a\n')).toEqual([
+  it('refuses what is not one YAML mapping', async () => {
+    expect(await issuesOf('')).toEqual([{ path: '', message: 'the policy is empty', line: 1, column: 1 }]);
+    expect(await issuesOf('# only a comment\n')).toEqual([{ path: '', message: 'the policy is empty', line: 1, column: 1 }]);
+    expect(await issuesOf('- a\n')).toEqual([
       { path: '', message: 'a policy must be a mapping with apiVersion, kind and rules', line: 1, column: 1 },
     ]);
-    expect(issuesOf(`${EXAMPLE}---\nkind: Policy\n`)).toEqual([
+    expect(await issuesOf(`${EXAMPLE}---\nkind: Policy\n`)).toEqual([
       { path: '', message: 'a policy is one YAML document; this file holds more', line: 25, column: 1 },
     ]);
-    expect(issuesOf('kind: Policy\nkind: Policy\n')[0]).toMatchObject({ line: 2, column: 1, message: expect.stringMatching(/unique/i) });
+    expect((await issuesOf('kind: Policy\nkind: Policy\n'))[0]).toMatchObject({
+      line: 2,
+      column: 1,
+      message: expect.stringMatching(/unique/i),
+    });
     expect(formatPolicyIssue('p.yaml', { path: '', message: 'the policy is empty', line: 1, column: 1 })).toBe(
       'p.yaml:1:1 the policy is empty',
     );

@@ -43,7 +43,7 @@ const jira = (ticket: string): PolicySubject => ({ provider: 'jira', ticket, own
 const api = (caller: string): PolicySubject => ({ provider: 'api', caller, owner: `api:${caller}`, user: caller });
 
 describe('subjectOf', () => {
-  it('reads each provider’s source as intake and the HTTP API record it', () => {
+  it('reads each provider’s source as intake and the HTTP API record it', async () => {
     const push: RequestSource = {
       provider: 'github',
       ref: 'acme/infra@6113728f',
@@ -65,7 +65,7 @@ describe('subjectOf', () => {
     expect(subjectOf(queued, 'group:finance')).toEqual({ provider: 'queue', caller: 'billing', owner: 'group:finance' });
   });
 
-  it('falls back on the reference where a field is missing, and takes a user the source carries', () => {
+  it('falls back on the reference where a field is missing, and takes a user the source carries', async () => {
     expect(subjectOf({ provider: 'gitlab', ref: 'ml/sub/proj@abc' }, 'gitlab:ml/sub/proj')).toMatchObject({ repository: 'ml/sub/proj' });
     expect(subjectOf({ provider: 'queue', ref: 'queue:billing:inv-7' }, 'queue:billing')).toMatchObject({ caller: 'billing' });
     expect(subjectOf({ provider: 'api', ref: 'api:bob' }, 'api:bob')).toMatchObject({ caller: 'bob', user: 'bob' });
@@ -75,8 +75,8 @@ describe('subjectOf', () => {
   });
 });
 
-describe('matching', () => {
-  const policy = policyOf(`
+describe('matching', async () => {
+  const policy = await policyOf(`
   - name: infra
     match: { provider: github, repository: "acme/*", branch: [main, "release/*"] }
     grant: { projects: ["${P}"] }
@@ -98,7 +98,7 @@ describe('matching', () => {
     return verdict.allowed ? verdict.rule : undefined;
   };
 
-  it('matches repositories and branches by glob, repositories in any case', () => {
+  it('matches repositories and branches by glob, repositories in any case', async () => {
     expect(decided(github('acme/infra'))).toBe('infra');
     expect(decided(github('ACME/Infra'))).toBe('infra');
     expect(decided(github('acme/infra', 'release/1.2'))).toBe('infra');
@@ -110,34 +110,34 @@ describe('matching', () => {
     expect(decided({ provider: 'github', repository: 'ml/vision', branch: 'main', owner: 'github:ml/vision' })).toBeUndefined();
   });
 
-  it('matches the Jira project of a ticket', () => {
+  it('matches the Jira project of a ticket', async () => {
     expect(decided(jira('OPS-12'))).toBe('ops');
     expect(decided(jira('DATAENG-7'))).toBe('ops');
     expect(decided(jira('OPSX-1'))).toBeUndefined();
     expect(decided(jira('SEC-1'))).toBeUndefined();
   });
 
-  it('matches API callers and queue systems by name, and any listed provider', () => {
+  it('matches API callers and queue systems by name, and any listed provider', async () => {
     expect(decided(api('ci-nightly'))).toBe('ci');
     expect(decided({ provider: 'queue', caller: 'ci-feed', owner: 'queue:ci-feed' })).toBe('ci');
     expect(decided(api('alice'))).toBeUndefined();
   });
 
-  it('matches the owner namespace: a group takes its repositories and tickets alike', () => {
+  it('matches the owner namespace: a group takes its repositories and tickets alike', async () => {
     expect(decided(github('lab/models', 'dev', 'group:ml-team'))).toBe('team');
     expect(decided({ ...jira('SEC-1'), owner: 'group:ml-team' })).toBe('team');
   });
 
-  it('tells whether any rule speaks for a source, whatever it grants', () => {
+  it('tells whether any rule speaks for a source, whatever it grants', async () => {
     expect(sourceHasAnyRule(policy, api('ci-nightly'))).toBe(true);
     expect(sourceHasAnyRule(policy, api('alice'))).toBe(false);
-    expect(sourceHasAnyRule(policyOf(`  - name: all\n    grant: { projects: "*" }\n`), api('alice'))).toBe(true);
-    expect(sourceHasAnyRule(policyOf(' []\n'), api('alice'))).toBe(false);
+    expect(sourceHasAnyRule(await policyOf(`  - name: all\n    grant: { projects: "*" }\n`), api('alice'))).toBe(true);
+    expect(sourceHasAnyRule(await policyOf(' []\n'), api('alice'))).toBe(false);
   });
 });
 
-describe('grants and rule order', () => {
-  const policy = policyOf(
+describe('grants and rule order', async () => {
+  const policy = await policyOf(
     `
   - name: notebooks-in-p
     match: { provider: api }
@@ -152,13 +152,13 @@ describe('grants and rule order', () => {
     'denyMessage: "ask #platform for access"\n',
   );
 
-  it('the first rule that matches and grants project, region and kind decides', () => {
+  it('the first rule that matches and grants project, region and kind decides', async () => {
     expect(evaluatePolicy(policy, api('bob'), notebook())).toEqual({ allowed: true, rule: 'notebooks-in-p' });
     expect(evaluatePolicy(policy, api('bob'), notebook({ projectId: Q }))).toEqual({ allowed: true, rule: 'anything-in-q' });
     expect(evaluatePolicy(policy, api('alice'), pool())).toEqual({ allowed: true, rule: 'pools-anywhere' });
   });
 
-  it('refuses what no rule grants, naming source, kind, project and region, with the deny message', () => {
+  it('refuses what no rule grants, naming source, kind, project and region, with the deny message', async () => {
     expect(evaluatePolicy(policy, api('bob'), notebook({ region: 'cn-east-3' }))).toEqual({
       allowed: false,
       message: `no policy rule lets api bob provision Notebook in project ${P} (region cn-east-3); ask #platform for access`,
@@ -174,8 +174,8 @@ describe('grants and rule order', () => {
   });
 });
 
-describe('limits', () => {
-  const policy = policyOf(`
+describe('limits', async () => {
+  const policy = await policyOf(`
   - name: infra-repo
     match: { provider: github, repository: acme/infra }
     grant: { projects: ["${P}"] }
@@ -190,7 +190,7 @@ describe('limits', () => {
         message: a pool keeps its flavors
 `);
 
-  it('allows Huawei’s CreatePool example (2 nodes) and refuses it with 5, with the limit’s message', () => {
+  it('allows Huawei’s CreatePool example (2 nodes) and refuses it with 5, with the limit’s message', async () => {
     expect(evaluatePolicy(policy, github('acme/infra'), pool())).toEqual({ allowed: true, rule: 'infra-repo' });
     expect(
       evaluatePolicy(
@@ -205,7 +205,7 @@ describe('limits', () => {
     });
   });
 
-  it('compares a change with the managed resource’s manifest (oldObject)', () => {
+  it('compares a change with the managed resource’s manifest (oldObject)', async () => {
     const before = pool((b) => b.spec.resources.push({ flavor: 'modelarts.vm.cpu.8u', count: 1 }));
     const after = { ...pool(), oldManifest: before.manifest };
     expect(evaluatePolicy(policy, github('acme/infra'), after)).toMatchObject({
@@ -215,8 +215,8 @@ describe('limits', () => {
     expect(evaluatePolicy(policy, github('acme/infra'), { ...before, oldManifest: pool().manifest })).toMatchObject({ allowed: true });
   });
 
-  it('refuses, naming the rule and the error, when an expression errs or is not a boolean; never throws', () => {
-    const strict = policyOf(`
+  it('refuses, naming the rule and the error, when an expression errs or is not a boolean; never throws', async () => {
+    const strict = await policyOf(`
   - name: strict
     grant: { projects: "*" }
     limits:
@@ -239,8 +239,8 @@ describe('limits', () => {
     });
   });
 
-  it('bounds an expensive expression over a big list: refused at the budget, not hung', () => {
-    const heavy = policyOf(`
+  it('bounds an expensive expression over a big list: refused at the budget, not hung', async () => {
+    const heavy = await policyOf(`
   - name: heavy
     grant: { projects: "*" }
     limits:
@@ -262,7 +262,7 @@ describe('limits', () => {
     expect(evaluatePolicy(heavy, api('bob'), pool())).toEqual({ allowed: true, rule: 'heavy' });
   });
 
-  it('refuses a manifest the variables cannot hold rather than throwing', () => {
+  it('refuses a manifest the variables cannot hold rather than throwing', async () => {
     let deep: Record<string, unknown> = {};
     for (let i = 0; i < 100; i++) deep = { d: deep };
     const verdict = evaluatePolicy(policy, github('acme/infra'), resource('ResourcePool', deep));
@@ -274,9 +274,9 @@ describe('limits', () => {
   });
 });
 
-describe('approval', () => {
+describe('approval', async () => {
   const gpu = "object.kind == 'ResourcePool' && object.spec.body.spec.resources.exists(r, r.flavor.contains('gpu'))";
-  const policy = policyOf(`
+  const policy = await policyOf(`
   - name: by-kind
     match: { caller: kind }
     grant: { projects: "*" }
@@ -302,7 +302,7 @@ describe('approval', () => {
 `);
   const nodePool = resource('NodePool', nodePoolExample());
 
-  it('is triggered by the kind, with the approvers listed', () => {
+  it('is triggered by the kind, with the approvers listed', async () => {
     expect(evaluatePolicy(policy, api('kind'), nodePool)).toEqual({
       allowed: true,
       rule: 'by-kind',
@@ -311,7 +311,7 @@ describe('approval', () => {
     expect(evaluatePolicy(policy, api('kind'), notebook())).toEqual({ allowed: true, rule: 'by-kind' });
   });
 
-  it('is triggered by the project; no approvers means anyone with the approve role', () => {
+  it('is triggered by the project; no approvers means anyone with the approve role', async () => {
     expect(evaluatePolicy(policy, api('project'), notebook({ projectId: Q }))).toEqual({
       allowed: true,
       rule: 'by-project',
@@ -320,7 +320,7 @@ describe('approval', () => {
     expect(evaluatePolicy(policy, api('project'), notebook())).toEqual({ allowed: true, rule: 'by-project' });
   });
 
-  it('is triggered by a condition: the CreatePool example asks for a GPU flavor, a CPU pool does not', () => {
+  it('is triggered by a condition: the CreatePool example asks for a GPU flavor, a CPU pool does not', async () => {
     expect(evaluatePolicy(policy, api('condition'), pool())).toEqual({
       allowed: true,
       rule: 'by-condition',
@@ -331,14 +331,14 @@ describe('approval', () => {
     expect(evaluatePolicy(policy, api('condition'), notebook())).toEqual({ allowed: true, rule: 'by-condition' });
   });
 
-  it('is always required when the approval names no trigger', () => {
+  it('is always required when the approval names no trigger', async () => {
     expect(evaluatePolicy(policy, api('always'), notebook())).toMatchObject({
       allowed: true,
       approval: { rule: 'always', reason: 'rule always requires approval for all it grants' },
     });
   });
 
-  it('refuses when its condition errs, and does not evaluate it when the kind already triggers', () => {
+  it('refuses when its condition errs, and does not evaluate it when the kind already triggers', async () => {
     expect(evaluatePolicy(policy, api('broken'), notebook())).toEqual({
       allowed: false,
       rule: 'broken-condition',
@@ -350,8 +350,8 @@ describe('approval', () => {
     });
   });
 
-  it('is not reached when a limit refuses', () => {
-    const limited = policyOf(`
+  it('is not reached when a limit refuses', async () => {
+    const limited = await policyOf(`
   - name: limited
     grant: { projects: "*" }
     limits: [{ name: none, expression: "false", message: closed }]
@@ -366,8 +366,8 @@ describe('approval', () => {
 });
 
 describe('CEL variables', () => {
-  it('exposes the source, with the Jira project and without absent fields', () => {
-    const policy = policyOf(`
+  it('exposes the source, with the Jira project and without absent fields', async () => {
+    const policy = await policyOf(`
   - name: vars
     grant: { projects: "*" }
     limits:

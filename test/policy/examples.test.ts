@@ -10,7 +10,7 @@ import { parsePolicy, type Policy } from '../../shared/policy/document';
 import { evaluatePolicy, type PolicyResource, type PolicySubject } from '../../shared/policy/evaluate';
 
 const DIR = 'examples/policies';
-const load = (file: string): Policy => parsePolicy(readFileSync(file, 'utf8'), file);
+const load = (file: string): Promise<Policy> => parsePolicy(readFileSync(file, 'utf8'), file);
 
 const PRODUCTION = '0a6f2c31b3d84e58a9c1f4e7d2b05c96';
 const ML = '5d3e8b7a90c14f26b1e0a4c7f8d2e613';
@@ -32,14 +32,14 @@ const github = (repository: string, branch = 'main'): PolicySubject => ({
 });
 
 describe('examples/policies', () => {
-  it('holds the three documented policies, and each parses', () => {
+  it('holds the three documented policies, and each parses', async () => {
     const files = readdirSync(DIR).sort();
     expect(files).toEqual(['gpu-approval.yaml', 'pool-size-limit.yaml', 'repository-allowlist.yaml']);
-    for (const file of files) expect(load(join(DIR, file)).rules.length).toBeGreaterThan(0);
+    for (const file of files) expect((await load(join(DIR, file))).rules.length).toBeGreaterThan(0);
   });
 
-  it('repository-allowlist: each source provisions in its own project only', () => {
-    const policy = load(join(DIR, 'repository-allowlist.yaml'));
+  it('repository-allowlist: each source provisions in its own project only', async () => {
+    const policy = await load(join(DIR, 'repository-allowlist.yaml'));
     const notebook = (projectId: string) => example('notebook.yaml', projectId);
     expect(evaluatePolicy(policy, github('acme/infra'), example('resource-pool.yaml', PRODUCTION))).toMatchObject({
       allowed: true,
@@ -72,8 +72,8 @@ describe('examples/policies', () => {
     });
   });
 
-  it('pool-size-limit: the examples fit; bigger pools, node pools and disks are refused with their limit', () => {
-    const policy = load(join(DIR, 'pool-size-limit.yaml'));
+  it('pool-size-limit: the examples fit; bigger pools, node pools and disks are refused with their limit', async () => {
+    const policy = await load(join(DIR, 'pool-size-limit.yaml'));
     const team: PolicySubject = { ...github('acme/ml'), owner: 'group:ml-team' };
     for (const name of ['resource-pool.yaml', 'node-pool.yaml', 'notebook.yaml']) {
       expect(evaluatePolicy(policy, team, example(name, ML)), name).toEqual({ allowed: true, rule: 'ml-team' });
@@ -95,8 +95,8 @@ describe('examples/policies', () => {
     expect(evaluatePolicy(policy, github('acme/ml'), example('notebook.yaml', ML))).toMatchObject({ allowed: false });
   });
 
-  it('gpu-approval: the GPU pool of the examples waits for an approver; a CPU pool and notebooks do not', () => {
-    const policy = load(join(DIR, 'gpu-approval.yaml'));
+  it('gpu-approval: the GPU pool of the examples waits for an approver; a CPU pool and notebooks do not', async () => {
+    const policy = await load(join(DIR, 'gpu-approval.yaml'));
     const ml = github('acme/ml-train');
     expect(evaluatePolicy(policy, ml, example('resource-pool.yaml', ML))).toEqual({
       allowed: true,
@@ -116,7 +116,7 @@ describe('examples/policies', () => {
   });
 });
 
-describe('local/policy.yaml', () => {
+describe('local/policy.yaml', async () => {
   const subjects: PolicySubject[] = [
     github('acme/infra'),
     { provider: 'gitlab', repository: 'g/p', owner: 'gitlab:g/p' },
@@ -124,9 +124,9 @@ describe('local/policy.yaml', () => {
     { provider: 'api', caller: 'local', owner: 'api:local' },
     { provider: 'queue', caller: 'system', owner: 'queue:system' },
   ];
-  const policy = load('local/policy.yaml');
+  const policy = await load('local/policy.yaml');
 
-  it('lets every source provision every kind anywhere', () => {
+  it('lets every source provision every kind anywhere', async () => {
     for (const subject of subjects) {
       for (const name of ['resource-pool.yaml', 'node-pool.yaml', 'notebook.yaml', 'edge-deployment.yaml']) {
         expect(evaluatePolicy(policy, subject, { ...example(name, 'any-project'), region: 'ap-southeast-1' })).toMatchObject({
@@ -136,7 +136,7 @@ describe('local/policy.yaml', () => {
     }
   });
 
-  it('holds only a GPU pool filed in a ticket for approval, to show that flow', () => {
+  it('holds only a GPU pool filed in a ticket for approval, to show that flow', async () => {
     const jira = subjects[2]!;
     expect(evaluatePolicy(policy, jira, example('resource-pool.yaml', 'p'))).toMatchObject({
       allowed: true,

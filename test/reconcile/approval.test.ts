@@ -51,7 +51,7 @@ describe('approval of a request a policy rule holds', () => {
       queuedGraceSeconds: 5,
       waitRecheckSeconds: 0.2,
       now: h.deps.now,
-      policy: parsePolicy(POLICY, 'policy.yaml'),
+      policy: await parsePolicy(POLICY, 'policy.yaml'),
       approvalTimeoutHours: 1,
     };
   });

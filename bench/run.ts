@@ -50,7 +50,7 @@ try {
     );
   }
   if (wanted('coldstart')) {
-    results.coldstart = await benchColdstart(stack, { runs: quick ? 1 : 7 });
+    results.coldstart = await benchColdstart(stack, { runs: quick ? 1 : 7, warmRounds: quick ? 5 : 100 });
   }
   if (wanted('rate')) {
     results.rate = await benchRate(quick ? { rate: 20, creates: 40 } : { rate: 20, creates: 400 });

@@ -22,7 +22,8 @@ import { limitBody } from './body-limit';
 import { accepted, baseApp, decodeUtf8, rawBody, requireJson, tooLarge, tryParseJson, type AppDeps, type AppServices } from './common';
 import { ApiError, unauthorized } from './errors';
 import { getResourceRoute, listRequestsRoute, listResourcesRoute } from './reads';
-import { DecisionBodySchema, DELETE_QUERY_CODES, DeleteQuerySchema, type RequestView } from './schemas';
+import { DecisionBodySchema, DELETE_QUERY_CODES, DeleteQuerySchema } from './inputs';
+import type { RequestView } from './schemas';
 import { canSeeRequest } from './viewer';
 
 const YAML_TYPES = new Set(['application/yaml', 'application/x-yaml', 'text/yaml']);

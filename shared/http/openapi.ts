@@ -11,6 +11,7 @@ import { jiraIssueEventSchema } from '../intake/jira';
 import { KINDS, manifestSchema } from '../kinds/registry';
 import { GithubPullRequestSchema, GitlabMergeRequestSchema } from '../notify/plan-payloads';
 import * as q from './queries';
+import * as input from './inputs';
 import * as s from './schemas';
 
 type Method = 'get' | 'post' | 'delete';
@@ -73,7 +74,7 @@ const COMPONENTS: Record<string, z.ZodType> = {
   RemovalAccepted: s.RemovalAcceptedSchema,
   DryRun: s.DryRunSchema,
   RequestView: s.RequestViewSchema,
-  DecisionBody: s.DecisionBodySchema,
+  DecisionBody: input.DecisionBodySchema,
   DecisionOutcome: s.DecisionOutcomeSchema,
   GithubPush: githubPushSchema(),
   GithubPullRequest: GithubPullRequestSchema,
@@ -81,11 +82,11 @@ const COMPONENTS: Record<string, z.ZodType> = {
   GitlabMergeRequest: GitlabMergeRequestSchema,
   JiraIssueEvent: jiraIssueEventSchema(),
   Manifest: manifestSchema(),
-  RequestSummaryView: q.RequestSummaryViewSchema,
-  RequestList: q.RequestListViewSchema,
-  ManagedResourceView: q.ManagedResourceViewSchema,
-  ResourceList: q.ResourceListViewSchema,
-  ResourceDetail: q.ResourceDetailViewSchema,
+  RequestSummaryView: s.RequestSummaryViewSchema,
+  RequestList: s.RequestListViewSchema,
+  ManagedResourceView: s.ManagedResourceViewSchema,
+  ResourceList: s.ResourceListViewSchema,
+  ResourceDetail: s.ResourceDetailViewSchema,
 };
 
 const param = (name: string, where: ParamSpec['in'], schema: z.ZodType, required: boolean, description?: string): ParamSpec => ({
@@ -295,7 +296,7 @@ const ROUTES: RouteSpec[] = [
       ...PAGE,
     }),
     responses: {
-      200: { description: 'One page; nextCursor, when present, asks for the next', schema: q.RequestListViewSchema },
+      200: { description: 'One page; nextCursor, when present, asks for the next', schema: s.RequestListViewSchema },
       400: { description: 'A query parameter or the cursor is invalid', codes: ['INVALID_QUERY', 'INVALID_CURSOR'] },
       401: unauthorized('bearer token'),
     },
@@ -330,7 +331,7 @@ const ROUTES: RouteSpec[] = [
       body: {
         required: false,
         description: 'Optional: an empty body decides without a comment',
-        content: { 'application/json': s.DecisionBodySchema },
+        content: { 'application/json': input.DecisionBodySchema },
       },
       responses: {
         200: { description: 'Decided', schema: s.DecisionOutcomeSchema },
@@ -361,7 +362,7 @@ const ROUTES: RouteSpec[] = [
       ...PAGE,
     }),
     responses: {
-      200: { description: 'One page; nextCursor, when present, asks for the next', schema: q.ResourceListViewSchema },
+      200: { description: 'One page; nextCursor, when present, asks for the next', schema: s.ResourceListViewSchema },
       400: {
         description: 'A query parameter, the kind or the cursor is invalid',
         codes: ['INVALID_QUERY', 'INVALID_CURSOR', 'UNKNOWN_KIND'],
@@ -383,7 +384,7 @@ const ROUTES: RouteSpec[] = [
       ...queryParams(q.GetResourceQuerySchema),
     ],
     responses: {
-      200: { description: 'The resource', schema: q.ResourceDetailViewSchema },
+      200: { description: 'The resource', schema: s.ResourceDetailViewSchema },
       400: {
         description: 'A query parameter is invalid, or no project is given or configured',
         codes: ['INVALID_QUERY', 'PROJECT_ID_REQUIRED'],
@@ -403,14 +404,14 @@ const ROUTES: RouteSpec[] = [
     parameters: [
       param('kind', 'path', KindSchema, true),
       param('name', 'path', z.string(), true),
-      ...queryParams(s.DeleteQuerySchema),
+      ...queryParams(input.DeleteQuerySchema),
       idempotencyKey,
     ],
     responses: {
       202: { description: 'Recorded as a request', schema: s.RemovalAcceptedSchema, location: true },
       400: {
         description: 'A query parameter or header is invalid',
-        codes: ['PROJECT_ID_REQUIRED', ...Object.values(s.DELETE_QUERY_CODES), 'INVALID_IDEMPOTENCY_KEY'],
+        codes: ['PROJECT_ID_REQUIRED', ...Object.values(input.DELETE_QUERY_CODES), 'INVALID_IDEMPOTENCY_KEY'],
       },
       401: unauthorized('bearer token'),
       403: { description: 'Not the owner, or not allowed', codes: ['FORBIDDEN', 'POLICY_DENIED', 'OWNED_ELSEWHERE'] },

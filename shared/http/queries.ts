@@ -1,9 +1,9 @@
 /**
- * What the list routes take and answer (GET /requests, GET /resources, GET /resources/{kind}/{name}): the query
- * strings are validated with these schemas, and the OpenAPI description is generated from the same ones.
+ * What the list routes take (GET /requests, GET /resources, GET /resources/{kind}/{name}): the query strings are
+ * validated with these schemas, and the OpenAPI description is generated from the same ones. What they answer is
+ * in schemas.ts.
  */
 import * as z from 'zod';
-import { ConditionsSchema, DriftSchema, RequestSourceSchema } from './schemas';
 import { PROVIDERS, REQUEST_STATES } from '../store/types';
 
 /** A query string its schema refuses: the message names the parameter. */
@@ -56,55 +56,4 @@ export const GetResourceQuerySchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1-64 letters, digits or -')
     .optional(),
-});
-
-/** A managed resource's source is its request's, narrowed to the file. */
-const SourceViewSchema = RequestSourceSchema.extend({ file: z.string().optional() });
-
-export const RequestSummaryViewSchema = z.object({
-  requestId: z.string(),
-  state: z.enum(REQUEST_STATES),
-  source: SourceViewSchema,
-  resourceCount: z.number().int(),
-  createdAt: z.iso.datetime(),
-  updatedAt: z.iso.datetime(),
-  completedAt: z.iso.datetime().optional(),
-  approvalState: z.enum(['Pending', 'Approved', 'Rejected', 'Expired']).optional(),
-});
-
-export const RequestListViewSchema = z.object({
-  requests: z.array(RequestSummaryViewSchema),
-  nextCursor: z.string().optional(),
-});
-
-export const ManagedResourceViewSchema = z.object({
-  kind: z.string(),
-  name: z.string(),
-  projectId: z.string(),
-  region: z.string(),
-  owner: z.string(),
-  state: z.enum(['InFlight', 'Succeeded', 'Failed', 'Deleted', 'Orphaned']),
-  operation: z.enum(['create', 'update', 'recreate', 'delete', 'orphan']).optional(),
-  huaweiId: z.string().optional(),
-  generation: z.number().int(),
-  source: SourceViewSchema,
-  conditions: ConditionsSchema,
-  observation: z
-    .object({ at: z.iso.datetime(), phase: z.string(), reason: z.string().optional(), message: z.string().optional() })
-    .optional(),
-  drift: DriftSchema.optional(),
-  /** The request holding the lifecycle now, or the last one that did. */
-  requestId: z.string(),
-  createdAt: z.iso.datetime(),
-  updatedAt: z.iso.datetime(),
-});
-
-export const ResourceListViewSchema = z.object({
-  resources: z.array(ManagedResourceViewSchema),
-  nextCursor: z.string().optional(),
-});
-
-export const ResourceDetailViewSchema = ManagedResourceViewSchema.extend({
-  /** Every request that took the lifecycle on, oldest first. */
-  requestIds: z.array(z.string()),
 });

@@ -16,15 +16,8 @@ import type { ManagedResource } from '../store/types';
 import { ApiError } from './errors';
 import { ownNamespace, requestListScope } from './scope';
 import type { Viewer } from './viewer';
-import {
-  GetResourceQuerySchema,
-  QueryError,
-  readQuery,
-  ListRequestsQuerySchema,
-  ListResourcesQuerySchema,
-  type ManagedResourceViewSchema,
-  type RequestSummaryViewSchema,
-} from './queries';
+import { GetResourceQuerySchema, QueryError, readQuery, ListRequestsQuerySchema, ListResourcesQuerySchema } from './queries';
+import type { ManagedResourceViewSchema, RequestSummaryViewSchema } from './schemas';
 
 export interface ReadContext {
   caller: ApiToken;

@@ -1,6 +1,7 @@
 /**
- * What each route of the HTTP API takes and answers, as zod schemas: the routes validate input with them and
- * openapi.ts publishes them. Loaded only by the routes that need them (and the description), not at cold start.
+ * What each route of the HTTP API answers (and the webhooks take), as zod schemas, for openapi.ts to publish. The
+ * inputs the routes parse are in inputs.ts and queries.ts: the functions serving the routes import only types from
+ * here, so their cold starts do not build these 300-odd schemas; the description loads them when asked for.
  */
 import * as z from 'zod';
 import { REQUEST_ID_PATTERN } from '../intake/ids';
@@ -204,16 +205,6 @@ export type RequestView = z.input<typeof RequestViewSchema>;
 
 // Approval decisions
 
-export const DecisionBodySchema = z
-  .object({
-    comment: z
-      .string({ error: 'comment must be a string of at most 1,000 characters' })
-      .max(1_000, { error: 'comment must be a string of at most 1,000 characters' })
-      .optional()
-      .describe('Said to the requester with the decision'),
-  })
-  .describe('Optional: an empty body decides without a comment');
-
 export const DecisionOutcomeSchema = z.object({
   requestId: RequestIdSchema,
   state: z.enum(['Approved', 'Rejected']),
@@ -222,30 +213,6 @@ export const DecisionOutcomeSchema = z.object({
 });
 
 // Removal
-
-/** Each query field of DELETE /resources/{kind}/{name}, with the code a bad value is refused with. */
-export const DELETE_QUERY_CODES = {
-  projectId: 'INVALID_PROJECT_ID',
-  region: 'INVALID_REGION',
-  deletionPolicy: 'INVALID_DELETION_POLICY',
-} as const;
-
-export const DeleteQuerySchema = z.object({
-  projectId: z
-    .string()
-    .regex(/^[A-Za-z0-9-]{1,64}$/, { error: 'projectId must be 1-64 letters, digits or -' })
-    .optional()
-    .describe('The Huawei Cloud project; the configured default project when absent (400 PROJECT_ID_REQUIRED if there is none)'),
-  region: z
-    .string()
-    .regex(/^[a-z]{2}-[a-z]+-\d{1,2}$/, { error: 'region must look like cn-north-4' })
-    .optional()
-    .describe('Only needed when the name is managed in several regions of the project'),
-  deletionPolicy: z
-    .enum(['Delete', 'Orphan'], { error: 'deletionPolicy must be Delete or Orphan' })
-    .default('Delete')
-    .describe('Delete removes it from Huawei Cloud; Orphan leaves it running and stops managing it'),
-});
 
 // Submission
 
@@ -261,3 +228,56 @@ export const IdempotencyKeySchema = z
   .min(1)
   .max(256)
   .describe('The same key and body give the same request (and the first answer) again; a different body under it: 409');
+
+// The read routes' answers: request lists and managed resources
+
+/** A managed resource's source is its request's, narrowed to the file. */
+const SourceViewSchema = RequestSourceSchema.extend({ file: z.string().optional() });
+
+export const RequestSummaryViewSchema = z.object({
+  requestId: z.string(),
+  state: z.enum(REQUEST_STATES),
+  source: SourceViewSchema,
+  resourceCount: z.number().int(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+  completedAt: z.iso.datetime().optional(),
+  approvalState: z.enum(['Pending', 'Approved', 'Rejected', 'Expired']).optional(),
+});
+
+export const RequestListViewSchema = z.object({
+  requests: z.array(RequestSummaryViewSchema),
+  nextCursor: z.string().optional(),
+});
+
+export const ManagedResourceViewSchema = z.object({
+  kind: z.string(),
+  name: z.string(),
+  projectId: z.string(),
+  region: z.string(),
+  owner: z.string(),
+  state: z.enum(['InFlight', 'Succeeded', 'Failed', 'Deleted', 'Orphaned']),
+  operation: z.enum(['create', 'update', 'recreate', 'delete', 'orphan']).optional(),
+  huaweiId: z.string().optional(),
+  generation: z.number().int(),
+  source: SourceViewSchema,
+  conditions: ConditionsSchema,
+  observation: z
+    .object({ at: z.iso.datetime(), phase: z.string(), reason: z.string().optional(), message: z.string().optional() })
+    .optional(),
+  drift: DriftSchema.optional(),
+  /** The request holding the lifecycle now, or the last one that did. */
+  requestId: z.string(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+
+export const ResourceListViewSchema = z.object({
+  resources: z.array(ManagedResourceViewSchema),
+  nextCursor: z.string().optional(),
+});
+
+export const ResourceDetailViewSchema = ManagedResourceViewSchema.extend({
+  /** Every request that took the lifecycle on, oldest first. */
+  requestIds: z.array(z.string()),
+});

@@ -126,6 +126,7 @@ const runtime: DispatchRuntime = {
     const key = `${String(extra.requestId)}/${String(extra.kind)}/${String(extra.name)}`;
     if (message === 'dispatched') emit({ t: 'dispatched', key, result: extra.result, messageId: extra.messageId });
     else if (message === 'dispatch left to the poller') emit({ t: 'left', key, reason: extra.reason, messageId: extra.messageId });
+    else if (message === 'dispatch out of receives, not followed by the poller') emit({ t: 'not-followed', key, standing: extra.standing });
     else emit({ t: 'retry', key, reason: extra.reason, delaySeconds: extra.delaySeconds, messageId: extra.messageId });
   },
 };

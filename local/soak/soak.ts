@@ -140,7 +140,13 @@ export interface SoakReport {
     /** Messages that used up their receives for a resource the poller follows: acknowledged, not dead-lettered. */
     leftToPoller: number;
     byReason: Record<string, number>;
-    items: { resource: string; receiveCount: string; finalState: string; lastRetryReason?: string }[];
+    items: {
+      resource: string;
+      receiveCount: string;
+      finalState: string;
+      lastRetryReason?: string;
+      standingAtLastReceive?: Record<string, unknown>;
+    }[];
   };
   /** Up to ten problem resources with their record, Huawei resources and dispatcher trace. */
   diagnostics: { problem: string; resource: string; record: unknown; simulator: unknown[]; dispatcher: string[] }[];
@@ -602,6 +608,8 @@ class WorkerSupervisor {
   readonly errors: Record<string, number> = {};
   /** The last deliberate-retry reason per resource key, to say why a message ended in a DLQ. */
   readonly lastRetry = new Map<string, string>();
+  /** What the dispatcher found of a resource whose message used up its receives and was not left to the poller. */
+  readonly standingAtLastReceive = new Map<string, Record<string, unknown>>();
   /** Messages acknowledged on their last receive because the poller follows their resource. */
   leftToPoller = 0;
   private child: ChildProcess | undefined;
@@ -681,6 +689,9 @@ class WorkerSupervisor {
         break;
       case 'retry':
         this.lastRetry.set(String(parsed.key), String(parsed.reason));
+        break;
+      case 'not-followed':
+        this.standingAtLastReceive.set(String(parsed.key), parsed.standing as Record<string, unknown>);
         break;
       case 'left':
         this.leftToPoller++;
@@ -911,11 +922,13 @@ function evaluate(input: EvaluateInput): SoakReport {
     }
     const k = key(String(body.requestId), String(body.kind), String(body.name));
     const lastRetryReason = input.worker.lastRetry.get(k);
+    const standingAtLastReceive = input.worker.standingAtLastReceive.get(k);
     return {
       resource: `${body.kind}/${body.name}`,
       receiveCount: m.Attributes?.ApproximateReceiveCount ?? '?',
       finalState: stored.get(k)?.state ?? 'unknown',
       ...(lastRetryReason ? { lastRetryReason } : {}),
+      ...(standingAtLastReceive ? { standingAtLastReceive } : {}),
     };
   });
   const byReason: Record<string, number> = {};

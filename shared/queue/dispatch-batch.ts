@@ -47,10 +47,19 @@ export async function handleDispatchRecord(runtime: DispatchRuntime, record: SQS
     if (error instanceof RetryLaterError) {
       // Its last receive (DISPATCH_MAX_RECEIVES, at most the queue's maxReceiveCount): a resource the poller follows
       // is queued again by it, so the message is not dead-lettered (an alarm for a resource that needs nobody).
-      const last = receiveCount >= runtime.deps.settings.maxReceives;
-      if (last && (await pollerFollows(runtime.deps, message.data).catch(() => false))) {
-        runtime.log?.('dispatch left to the poller', { messageId: record.messageId, ...message.data, reason: error.message, receiveCount });
-        return 'left-to-poller';
+      if (receiveCount >= runtime.deps.settings.maxReceives) {
+        // A standing that cannot be read counts as not followed: the DLQ then keeps the message.
+        const standing = await pollerFollows(runtime.deps, message.data).catch((e: unknown) => ({
+          follows: false,
+          unread: e instanceof Error ? e.name : 'error',
+        }));
+        const { follows, ...found } = standing;
+        const seen = { messageId: record.messageId, ...message.data, reason: error.message, receiveCount, standing: found };
+        if (follows) {
+          runtime.log?.('dispatch left to the poller', seen);
+          return 'left-to-poller';
+        }
+        runtime.log?.('dispatch out of receives, not followed by the poller', seen);
       }
       // The queue's visibility timeout is sized for crashes; a deliberate retry chooses its own delay.
       const delay = retryDelaySeconds(receiveCount, error.retryAfterSeconds, runtime.retryBaseSeconds);

@@ -11,7 +11,14 @@ import type { DispatchMessage } from '../queue/messages';
 import { dueAt } from '../store/due';
 import { claimChange, claimManaged, getManaged, type Claim, type ManagedClaim } from '../store/managed';
 import { getResource, getResourceStanding, updateResource } from '../store/resources';
-import { OBSERVED_STATES, REQUEUED_STATES, TERMINAL_STATES, type ManagedResource, type ResourceRecord } from '../store/types';
+import {
+  OBSERVED_STATES,
+  REQUEUED_STATES,
+  TERMINAL_STATES,
+  type ManagedResource,
+  type ResourceRecord,
+  type ResourceState,
+} from '../store/types';
 import { reconcilingConditions } from './conditions';
 import { afterTerminal, finishResourceOnce, requestSource, type Terminal } from './finish';
 import { ownerOf } from './owner';
@@ -38,9 +45,14 @@ export type DispatchResult =
  * intent put it) in a state the poller queues again or observes (pollTick). A message that has used up its receives for such a resource is
  * acknowledged instead of dead-lettered, so the dead-letter queue holds only what nothing else would pick up.
  */
-export async function pollerFollows(deps: ReconcileDeps, message: DispatchMessage): Promise<boolean> {
+export async function pollerFollows(
+  deps: ReconcileDeps,
+  message: DispatchMessage,
+): Promise<{ follows: boolean; state?: ResourceState; due: boolean }> {
   const standing = await getResourceStanding(deps.table, message.requestId, message.kind, message.name);
-  return standing?.due === true && (REQUEUED_STATES.has(standing.state) || OBSERVED_STATES.has(standing.state));
+  if (!standing) return { follows: false, due: false };
+  const follows = standing.due && (REQUEUED_STATES.has(standing.state) || OBSERVED_STATES.has(standing.state));
+  return { follows, ...standing };
 }
 
 async function finish(deps: ReconcileDeps, resource: ResourceRecord, terminal: Terminal): Promise<DispatchResult> {

@@ -84,7 +84,12 @@ describe('the last receive of a message for a resource the poller follows', () =
     // Before the last receive, SQS is still asked to deliver it again.
     await expect(handleDispatchRecord(runtime(log), received(message, max - 1))).rejects.toThrow(RetryLaterError);
     expect(await handleDispatchRecord(runtime(log), received(message, max))).toBe('left-to-poller');
-    expect(log.at(-1)).toMatchObject({ message: 'dispatch left to the poller', receiveCount: max, name: 'nb-last1' });
+    expect(log.at(-1)).toMatchObject({
+      message: 'dispatch left to the poller',
+      receiveCount: max,
+      name: 'nb-last1',
+      standing: { state: 'CreatePending', due: true },
+    });
     await h.faults({ rateDrop: 0, seed: 1 });
 
     await h.drive(requestId);
@@ -103,7 +108,13 @@ describe('the last receive of a message for a resource the poller follows', () =
         UpdateExpression: 'REMOVE duePk, dueAt',
       }),
     );
-    await expect(handleDispatchRecord(runtime([]), received(message, h.deps.settings.maxReceives))).rejects.toThrow(RetryLaterError);
+    const log: Record<string, unknown>[] = [];
+    await expect(handleDispatchRecord(runtime(log), received(message, h.deps.settings.maxReceives))).rejects.toThrow(RetryLaterError);
+    // The line says what was found, so a dead-lettered message can be told from one the check could not judge.
+    expect(log.find((line) => line.message === 'dispatch out of receives, not followed by the poller')).toMatchObject({
+      name: 'nb-last2',
+      standing: { state: 'CreatePending', due: false },
+    });
     await h.faults({ rateDrop: 0, seed: 1 });
   });
 });

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { parse } from 'yaml';
 import { SIMULATOR_DEFAULTS, startSimulator } from '../local/huaweicloud-simulator/index';
+import type { LocalResources } from '../local/resources';
 import { esbuildOptionsFrom, type EsbuildSettings } from './lib/esbuild';
 import { intakeRecordCalls } from './lib/intake-calls';
 import type { BenchStack } from './lib/stack';
@@ -96,10 +97,10 @@ function coldRun(
 /**
  * DynamoDB Local is a JVM: its first few hundred transactions run before its compiler has caught up, tens of ms
  * slower each. Run alone, this section met an emulator that cold; after the other sections (the poller's writes
- * 50,000 items), a hot one. Warmed first with intake's calls, every function's cold start is measured against the
- * same emulators either way, and is the function's own.
+ * 50,000 items), a hot one. Warmed first with intake's calls, a function's cold start carries less of the
+ * emulator's own warm-up whether the section runs alone or not.
  */
-async function warmEmulators(stack: BenchStack, resources: Awaited<ReturnType<BenchStack['provision']>>, rounds: number): Promise<number> {
+async function warmEmulators(stack: BenchStack, resources: LocalResources, rounds: number): Promise<number> {
   const started = performance.now();
   const { ddb, sqs, sns, destroy } = stack.clients();
   const to = { tableName: resources.tableName, queueUrl: resources.queues.dispatch.url, topicArn: resources.topicArn };

@@ -1,5 +1,5 @@
 /**
- * Identical reads in flight at the same time share one call. A submission of ten notebooks on one flavor, or a
+ * Identical reads in flight at the same time share one call. A submission of several notebooks on one flavor, or a
  * batch of records naming the same edge node, asks Huawei the same question once per resource and at the same
  * moment; each asking costs a paced, signed round trip and a share of Huawei's per-API rate limit. Only reads
  * (GET) are shared, only while one is outstanding: nothing is cached, so a later question gets a fresh answer.

@@ -42,8 +42,9 @@ export type DispatchResult =
 
 /**
  * Whether the poller will bring this message's resource on without the message: it is due (where intake and every
- * intent put it) in a state the poller queues again or observes (pollTick). A message that has used up its receives for such a resource is
- * acknowledged instead of dead-lettered, so the dead-letter queue holds only what nothing else would pick up.
+ * intent put it) in a state the poller queues again or observes (pollTick). A message that has used up its receives
+ * for such a resource is acknowledged instead of dead-lettered, so the dead-letter queue holds only what nothing else
+ * would pick up. What was found goes with the answer, for the log line either way; no state: no such resource.
  */
 export async function pollerFollows(
   deps: ReconcileDeps,
